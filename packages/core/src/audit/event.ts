@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { AccessContext } from '../context.js';
+import type { DenyReason } from '../errors.js';
+import type { Disclosure } from '../policy/plan.js';
+
+/** What was done. `deny` records a refused attempt. */
+export type AuditAction =
+  | 'read'
+  | 'create'
+  | 'update'
+  | 'delete'
+  | 'export'
+  | 'disclose'
+  | 'break-glass'
+  | 'login'
+  | 'deny';
+
+export type AuditOutcome = 'success' | 'denied' | 'error';
+
+/**
+ * One audit record (45 CFR 164.312(b)): who accessed which patient's data, when, from where,
+ * why, and with what outcome. Carries references and field paths, never PHI values.
+ */
+export interface AuditEvent {
+  readonly id: string;
+  /** ISO-8601 UTC. */
+  readonly time: string;
+  readonly action: AuditAction;
+  readonly outcome: AuditOutcome;
+  /** For denials, the action that was attempted. */
+  readonly attemptedAction?: AuditAction;
+  /** For denials and errors, the stable reason code. */
+  readonly reason?: DenyReason | string;
+  readonly actor: {
+    readonly id: string | null;
+    readonly roles: readonly string[];
+    readonly ip?: string;
+    readonly userAgent?: string;
+  };
+  /** HL7 v3 PurposeOfUse as claimed by the caller (null when absent). */
+  readonly purposeOfUse: string | null;
+  /** Keyed hash of the patient id (`pt_…`), never the id itself. */
+  readonly patient?: { readonly ref: string };
+  readonly resource: { readonly type: string; readonly id?: string };
+  /** Field paths sent. */
+  readonly disclosed?: readonly string[];
+  /** Field path → operator, for fields sent transformed or withheld by `redact`. */
+  readonly transforms?: Readonly<Record<string, string>>;
+  readonly request?: {
+    readonly method?: string;
+    readonly route?: string;
+    readonly requestId?: string;
+    readonly traceId?: string;
+  };
+}
+
+/** Where audit events go. Implementations must not drop events silently. */
+export interface AuditSink {
+  /** Records one event. A throw (or rejection) means the event was not recorded. */
+  write(event: AuditEvent): void | Promise<void>;
+}
+
+/** The subset of a pino logger the pino sink uses. */
+export interface PinoLike {
+  info(obj: object, msg?: string): void;
+}
+
+/**
+ * An audit sink writing one JSON line per event through a pino logger, under the `audit` key
+ * (so pino's own `time`/`level` stay separate): `{"level":30,…,"audit":{…},"msg":"phiguard.audit"}`.
+ */
+export function pinoAuditSink(logger: PinoLike): AuditSink {
+  return {
+    write(event) {
+      logger.info({ audit: event }, 'phiguard.audit');
+    },
+  };
+}
+
+const LENGTH_CAP = 256;
+// Request strings come from the client; cap them and strip control characters.
+function clean(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  // eslint-disable-next-line no-control-regex
+  const s = value.length > LENGTH_CAP ? value.slice(0, LENGTH_CAP) : value;
+  return s.replace(/[\u0000-\u001f\u007f]/g, '');
+}
+
+/** @internal Fields shared by every event of one request. */
+function base(context: AccessContext | null, resource: string) {
+  const req = context?.request;
+  return {
+    id: randomUUID(),
+    time: new Date().toISOString(),
+    actor: {
+      id: context?.principal?.id ?? null,
+      roles: context?.roles ?? [],
+      ip: req?.ip,
+      userAgent: clean(req?.userAgent),
+    },
+    purposeOfUse: typeof context?.purposeOfUse === 'string' ? clean(context.purposeOfUse)!.slice(0, 16) : null,
+    resource: { type: resource },
+    request: req && {
+      method: req.method,
+      route: req.route,
+      requestId: clean(req.requestId),
+      traceId: clean(req.traceId),
+    },
+  };
+}
+
+/** Builds the event for a successful disclosure. */
+export function disclosureEvent(
+  action: AuditAction,
+  context: AccessContext,
+  disclosure: Disclosure,
+  refs: { readonly patientRef?: string; readonly resourceId?: string },
+): AuditEvent {
+  const b = base(context, disclosure.resource);
+  return {
+    ...b,
+    action,
+    outcome: 'success',
+    purposeOfUse: disclosure.purposeOfUse,
+    patient: refs.patientRef === undefined ? undefined : { ref: refs.patientRef },
+    resource: refs.resourceId === undefined ? b.resource : { type: disclosure.resource, id: refs.resourceId },
+    disclosed: disclosure.disclosed,
+    transforms: disclosure.transforms,
+  };
+}
+
+/** Builds the event for a refused attempt. */
+export function denialEvent(
+  attemptedAction: AuditAction,
+  context: AccessContext | null,
+  resource: string,
+  reason: string,
+  refs: { readonly patientRef?: string } = {},
+): AuditEvent {
+  return {
+    ...base(context, resource),
+    action: 'deny',
+    outcome: 'denied',
+    attemptedAction,
+    reason,
+    patient: refs.patientRef === undefined ? undefined : { ref: refs.patientRef },
+  };
+}
+
+/** Builds the event for a failure while serving PHI (limits, audit, internal errors). */
+export function errorEvent(attemptedAction: AuditAction, context: AccessContext | null, resource: string, code: string): AuditEvent {
+  return { ...base(context, resource), action: attemptedAction, outcome: 'error', reason: code };
+}
+
+/** Maps an HTTP method to the audit action it performs on a resource. */
+export function actionForMethod(method: string | undefined): AuditAction {
+  switch (method) {
+    case 'POST':
+      return 'create';
+    case 'PUT':
+    case 'PATCH':
+      return 'update';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return 'read';
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Errors thrown by phiguard. Every error has a stable `code` and an HTTP `status`;
+ * messages say what to do next and never carry a field value (no PHI in errors).
+ */
+
+/** Stable, machine-readable error codes. */
+export type PhiGuardErrorCode =
+  | 'policy_invalid'
+  | 'options_invalid'
+  | 'access_denied'
+  | 'authentication_required'
+  | 'limit_exceeded'
+  | 'raw_body_denied'
+  | 'unmapped_route'
+  | 'audit_unavailable'
+  | 'internal_error';
+
+/** Base class of every error phiguard throws. */
+export class PhiGuardError extends Error {
+  override name = this.constructor.name;
+  /** HTTP status an adapter answers with. */
+  readonly status: number;
+  constructor(
+    readonly code: PhiGuardErrorCode,
+    message: string,
+    status = 500,
+  ) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** A policy or its compile options are invalid. Thrown at start-up, never per request. */
+export class PolicyError extends PhiGuardError {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      'policy_invalid',
+      problems.length === 1
+        ? `Invalid phiguard policy: ${problems[0]}`
+        : `Invalid phiguard policy (${problems.length} problems):\n- ${problems.join('\n- ')}`,
+    );
+  }
+}
+
+/** Options passed to a phiguard factory are invalid. Thrown at start-up. */
+export class OptionsError extends PhiGuardError {
+  constructor(message: string) {
+    super('options_invalid', message);
+  }
+}
+
+/**
+ * Why access was denied. Stable: clients and audit consumers match on these.
+ * - `purpose_required`: the request carries no purpose of use.
+ * - `purpose_unknown`: the purpose is not an HL7 v3 PurposeOfUse code the policy knows.
+ * - `role_unknown`: none of the caller's roles appears in the policy.
+ * - `purpose_not_permitted`: the caller's roles have no rule for this resource and purpose.
+ * - `not_own_record`: purpose PATRQT (patient request) used for another patient's record.
+ */
+export type DenyReason =
+  | 'purpose_required'
+  | 'purpose_unknown'
+  | 'role_unknown'
+  | 'purpose_not_permitted'
+  | 'not_own_record';
+
+/** Access to a resource is denied (HTTP 403). */
+export class AccessDeniedError extends PhiGuardError {
+  constructor(readonly reason: DenyReason) {
+    super('access_denied', `Access denied (${reason}).`, 403);
+  }
+}
+
+/** The caller is not authenticated (HTTP 401). Throw it from a context resolver. */
+export class AuthenticationRequiredError extends PhiGuardError {
+  constructor(message = 'Authentication required: send a valid bearer token.') {
+    super('authentication_required', message, 401);
+  }
+}
+
+/**
+ * A value is too large or too deep to protect within the configured limits. The response is
+ * refused as a whole (fail closed) rather than sent partly or unfiltered.
+ */
+export class LimitExceededError extends PhiGuardError {
+  constructor(readonly limit: 'maxDepth' | 'maxNodes' | 'maxChars', value: number) {
+    super(
+      'limit_exceeded',
+      `Response refused: ${limit} (${value}) exceeded while protecting it ` +
+        `(a circular reference, or a document larger than the limits). Raise the limit in the ` +
+        `phiguard options if the document is legitimate.`,
+    );
+  }
+}
+
+/** The audit sink failed; PHI is not released without an audit record (HTTP 503). */
+export class AuditUnavailableError extends PhiGuardError {
+  constructor() {
+    super('audit_unavailable', 'Audit sink unavailable; PHI was not released.', 503);
+  }
+}
+
+/** Precondition helper: throws `error()` unless `condition` holds. */
+export function needs(condition: unknown, error: () => Error): asserts condition {
+  if (!condition) throw error();
+}

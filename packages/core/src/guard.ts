@@ -1,0 +1,168 @@
+import {
+  AccessDeniedError,
+  AuditUnavailableError,
+  OptionsError,
+  PhiGuardError,
+} from './errors.js';
+import {
+  denialEvent,
+  disclosureEvent,
+  errorEvent,
+  pinoAuditSink,
+  type AuditAction,
+  type AuditEvent,
+  type AuditSink,
+  type PinoLike,
+} from './audit/event.js';
+import type { AccessContext } from './context.js';
+import { compilePolicy, type CompileOptions, type CompiledPolicy, type Decision } from './policy/compile.js';
+import { readPath } from './policy/path.js';
+import type { Plan, Protected } from './policy/plan.js';
+import type { PolicyDefinition } from './policy/types.js';
+import { didYouMean } from './suggest.js';
+
+/** Options of {@link createPhiGuard}. */
+export interface PhiGuardOptions extends CompileOptions {
+  /** The policy, as defined (compiled here) or already compiled. */
+  readonly policy: PolicyDefinition | CompiledPolicy;
+  /**
+   * Where audit events go: a pino logger or any {@link AuditSink}. Required: PHI is never
+   * released without an audit record (45 CFR 164.312(b)).
+   */
+  readonly audit: AuditSink | PinoLike;
+}
+
+/** A value released under a plan, with the audit write still in flight when the sink is async. */
+export interface Release<T = unknown> {
+  readonly value: T;
+  readonly event: AuditEvent;
+  /** Present when the sink is asynchronous: send only after it resolves (it rejects with AuditUnavailableError). */
+  readonly pending?: Promise<void>;
+}
+
+/**
+ * The engine the framework adapters drive: decisions, projection and audit, with fail-closed
+ * behaviour. Framework-free; one per application.
+ */
+export interface PhiGuard {
+  readonly policy: CompiledPolicy;
+  readonly sink: AuditSink;
+  /** Decides access and audits a denial. Pure apart from the audit write. */
+  authorize(context: AccessContext | null, resource: string, action: AuditAction): Decision;
+  /**
+   * Projects `value` under `plan` and audits the disclosure. Throws AccessDeniedError (audited)
+   * for a patient request on another patient's record, LimitExceededError (audited as an
+   * error) for oversized values, AuditUnavailableError when the audit write fails.
+   */
+  release<T = unknown>(plan: Plan, value: unknown, context: AccessContext, action: AuditAction): Release<T>;
+  /** Audits a failure while serving a resource (never throws). */
+  recordError(context: AccessContext | null, resource: string, action: AuditAction, code: string): void;
+  /** Writes an event, translating any sink failure to AuditUnavailableError. */
+  write(event: AuditEvent): Promise<void> | undefined;
+}
+
+const GUARD_KEYS = ['policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn'];
+
+function isCompiled(p: PolicyDefinition | CompiledPolicy): p is CompiledPolicy {
+  return typeof (p as CompiledPolicy).decide === 'function';
+}
+
+function toSink(audit: unknown): AuditSink {
+  if (audit !== null && typeof audit === 'object') {
+    if (typeof (audit as AuditSink).write === 'function') return audit as AuditSink;
+    if (typeof (audit as PinoLike).info === 'function') return pinoAuditSink(audit as PinoLike);
+  }
+  throw new OptionsError(
+    'phiguard needs an audit destination (45 CFR 164.312(b)): pass `audit: pino()` or an object with write(event).',
+  );
+}
+
+/** Creates the engine. Validates everything eagerly: misconfiguration fails at start-up. */
+export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
+  if (options === null || typeof options !== 'object') throw new OptionsError('phiguard options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!GUARD_KEYS.includes(key)) throw new OptionsError(`unknown phiguard option "${key}"${didYouMean(key, GUARD_KEYS)}`);
+  }
+  if (options.policy === undefined) throw new OptionsError('phiguard needs a `policy` (from definePolicy)');
+  const sink = toSink(options.audit);
+  const { policy: given, audit: _audit, ...compileOptions } = options;
+  const policy = isCompiled(given) ? given : compilePolicy(given, compileOptions);
+
+  const write = (event: AuditEvent): Promise<void> | undefined => {
+    let r: void | Promise<void>;
+    try {
+      r = sink.write(event);
+    } catch {
+      throw new AuditUnavailableError();
+    }
+    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+      return (r as Promise<void>).then(
+        () => undefined,
+        () => {
+          throw new AuditUnavailableError();
+        },
+      );
+    }
+    return undefined;
+  };
+
+  const patientRefOf = (resource: string, value: unknown): string | undefined => {
+    const path = policy.resources.get(resource)?.subjectPath;
+    if (!path) return undefined;
+    const id = readPath(value, path);
+    return typeof id === 'string' || typeof id === 'number' ? policy.patientRef(id) : undefined;
+  };
+
+  return Object.freeze({
+    policy,
+    sink,
+    write,
+    authorize(context: AccessContext | null, resource: string, action: AuditAction): Decision {
+      const decision: Decision = context
+        ? policy.decide(context, resource)
+        : { effect: 'deny', reason: 'role_unknown' };
+      if (decision.effect === 'deny') {
+        // A denial is recorded even if the sink fails; the caller is refused either way.
+        try {
+          void write(denialEvent(action, context, resource, decision.reason))?.catch(() => undefined);
+        } catch {
+          /* refused regardless */
+        }
+      }
+      return decision;
+    },
+    release<T>(plan: Plan, value: unknown, context: AccessContext, action: AuditAction): Release<T> {
+      let result: Protected<T>;
+      try {
+        result = plan.apply<T>(value, context);
+      } catch (err) {
+        const refs = { patientRef: patientRefOf(plan.resource, value) };
+        const event =
+          err instanceof AccessDeniedError
+            ? denialEvent(action, context, plan.resource, err.reason, refs)
+            : errorEvent(action, context, plan.resource, err instanceof PhiGuardError ? err.code : 'internal_error');
+        try {
+          void write(event)?.catch(() => undefined);
+        } catch {
+          /* the original error wins */
+        }
+        throw err;
+      }
+      const resource = policy.resources.get(plan.resource)!;
+      const rawId = resource.idPath ? readPath(value, resource.idPath) : undefined;
+      const event = disclosureEvent(action, context, result.disclosure, {
+        patientRef: patientRefOf(plan.resource, value),
+        resourceId: typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId).slice(0, 128) : undefined,
+      });
+      const pending = write(event);
+      return pending ? { value: result.value, event, pending } : { value: result.value, event };
+    },
+    recordError(context: AccessContext | null, resource: string, action: AuditAction, code: string): void {
+      try {
+        void write(errorEvent(action, context, resource, code))?.catch(() => undefined);
+      } catch {
+        /* best effort: the request is already failing closed */
+      }
+    },
+  });
+}

@@ -1,0 +1,40 @@
+/**
+ * @phiguard/core: the framework-free engine. Policies, decisions, masking and audit events.
+ * @packageDocumentation
+ */
+export { definePolicy } from './policy/define.js';
+export { compilePolicy } from './policy/compile.js';
+export type { CompileOptions, CompiledPolicy, CompiledResource, Decision } from './policy/compile.js';
+export { Plan, DEFAULT_LIMITS } from './policy/plan.js';
+export type { Disclosure, Protected, ProtectLimits } from './policy/plan.js';
+export type {
+  BuiltinOperatorName,
+  DisclosureMatrix,
+  FieldClass,
+  FieldDeclarations,
+  FieldSpec,
+  OperatorSpec,
+  PolicyDefinition,
+  ResourceDefinition,
+  RuleSet,
+  Selector,
+} from './policy/types.js';
+export type { CustomOperator } from './operators/builtin.js';
+export { RESTRICTED_ZIP3 } from './operators/restricted-zip3.js';
+export { PURPOSES_OF_USE, isPurposeOfUse } from './purpose.js';
+export type { PurposeOfUse } from './purpose.js';
+export type { AccessContext, Principal, RequestInfo } from './context.js';
+export {
+  AccessDeniedError,
+  AuditUnavailableError,
+  AuthenticationRequiredError,
+  LimitExceededError,
+  OptionsError,
+  PhiGuardError,
+  PolicyError,
+} from './errors.js';
+export type { DenyReason, PhiGuardErrorCode } from './errors.js';
+export { actionForMethod, denialEvent, disclosureEvent, errorEvent, pinoAuditSink } from './audit/event.js';
+export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
+export { createPhiGuard } from './guard.js';
+export type { PhiGuard, PhiGuardOptions, Release } from './guard.js';

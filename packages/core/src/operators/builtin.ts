@@ -1,0 +1,224 @@
+import { createHmac } from 'node:crypto';
+import { RESTRICTED_ZIP3 } from './restricted-zip3.js';
+
+/**
+ * A compiled operator: maps a field's value to what is sent. Returning `undefined` omits the
+ * field. Operators must be total: unexpected input yields `undefined` (fail closed), never a throw.
+ */
+export type OperatorFunction = (value: unknown) => unknown;
+
+/**
+ * A custom operator: called once per value with the rule's `args`. Return `undefined` to omit
+ * the field. Must not throw on odd input and must not log values.
+ */
+export type CustomOperator = (value: unknown, args: Readonly<Record<string, unknown>>) => unknown;
+
+/** What an operator factory may use at compile time. */
+export interface OperatorEnvironment {
+  /** Keyed deterministic digest (HMAC-SHA256 under the policy's token key). */
+  readonly tokenDigest?: (domain: string, value: string) => Buffer;
+  /** Canonical path of the field the operator is bound to, e.g. `patient.mrn`. */
+  readonly path: string;
+}
+
+/** A built-in operator: validates its arguments once and returns the per-value function. */
+export interface OperatorFactory {
+  /** Disclosure strength, used to merge the rules of several roles (highest wins). */
+  readonly rank: number;
+  /** Whether the field is sent (appears in the disclosure record). */
+  readonly discloses: boolean;
+  create(args: Readonly<Record<string, unknown>>, env: OperatorEnvironment): OperatorFunction | string;
+}
+
+const omit: OperatorFunction = () => undefined;
+
+function isScalar(value: unknown): value is string | number {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+function intArg(args: Readonly<Record<string, unknown>>, name: string, min: number, max: number, fallback: number) {
+  const v = args[name] ?? fallback;
+  return Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : undefined;
+}
+
+function strArg(args: Readonly<Record<string, unknown>>, name: string, fallback: string, max = 64) {
+  const v = args[name] ?? fallback;
+  return typeof v === 'string' && v.length <= max ? v : undefined;
+}
+
+/** Keep the last `keep` characters behind a fixed-width mask: `****4821`. */
+const partial: OperatorFactory = {
+  rank: 60,
+  discloses: true,
+  create(args) {
+    const keep = intArg(args, 'keep', 0, 8, 4);
+    const mask = strArg(args, 'mask', '****', 16);
+    if (keep === undefined) return 'partial: "keep" must be an integer from 0 to 8';
+    if (mask === undefined) return 'partial: "mask" must be a string of at most 16 characters';
+    return (value) => {
+      if (value === null) return null;
+      if (!isScalar(value)) return undefined;
+      const s = String(value);
+      // A value no longer than what would be kept is masked whole, never revealed.
+      return s.length <= keep || keep === 0 ? mask : mask + s.slice(-keep);
+    };
+  },
+};
+
+const INITIAL = /\p{L}/u;
+
+function initialsOf(text: string): string {
+  let out = '';
+  for (const word of text.split(/[\s,]+/)) {
+    const m = INITIAL.exec(word);
+    if (m) out += `${m[0].toUpperCase()}.`;
+  }
+  return out;
+}
+
+/** "Maria G. Lopez" → "M.G.L."; FHIR HumanName objects (given + family) are understood. */
+const initials: OperatorFactory = {
+  rank: 60,
+  discloses: true,
+  create() {
+    const of = (value: unknown): string | undefined => {
+      if (typeof value === 'string') return initialsOf(value) || undefined;
+      if (Array.isArray(value)) return value.length > 0 ? of(value[0]) : undefined;
+      if (value !== null && typeof value === 'object') {
+        const name = value as { given?: unknown; family?: unknown; text?: unknown };
+        const given = Array.isArray(name.given) ? name.given.filter((g) => typeof g === 'string').join(' ') : '';
+        const family = typeof name.family === 'string' ? name.family : '';
+        if (given || family) return initialsOf(`${given} ${family}`) || undefined;
+        return typeof name.text === 'string' ? initialsOf(name.text) || undefined : undefined;
+      }
+      return undefined;
+    };
+    return (value) => (value === null ? null : of(value));
+  },
+};
+
+const ISO_YEAR = /^(\d{4})(?:-\d{2}(?:-\d{2}(?:[T ].*)?)?)?$/;
+const US_DATE_YEAR = /^\d{1,2}\/\d{1,2}\/(\d{4})$/;
+
+/** A date (ISO / FHIR date or dateTime, M/D/YYYY, or Date) → its year, as `"1957"`. */
+const year: OperatorFactory = {
+  rank: 60,
+  discloses: true,
+  create() {
+    return (value) => {
+      if (value === null) return null;
+      if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : String(value.getUTCFullYear());
+      if (typeof value !== 'string' || value.length > 40) return undefined;
+      const m = ISO_YEAR.exec(value) ?? US_DATE_YEAR.exec(value);
+      return m ? m[1] : undefined;
+    };
+  },
+};
+
+const ZIP = /^(\d{3})\d{2}(?:-?\d{4})?$/;
+
+/** ZIP or ZIP+4 → first three digits; the HHS restricted prefixes become `"000"`. */
+const zip3: OperatorFactory = {
+  rank: 60,
+  discloses: true,
+  create() {
+    return (value) => {
+      if (value === null) return null;
+      const s = typeof value === 'number' && Number.isInteger(value) ? String(value).padStart(5, '0') : value;
+      if (typeof s !== 'string') return undefined;
+      const m = ZIP.exec(s.trim());
+      if (!m) return undefined;
+      return RESTRICTED_ZIP3.has(m[1]!) ? '000' : m[1];
+    };
+  },
+};
+
+/** Ages over 89 → `"90+"` (45 CFR 164.514(b)(2)(i)(C)); younger ages unchanged. */
+const age90: OperatorFactory = {
+  rank: 60,
+  discloses: true,
+  create() {
+    return (value) => {
+      if (value === null) return null;
+      const n = typeof value === 'string' && /^\d{1,3}$/.test(value.trim()) ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return undefined;
+      return n > 89 ? '90+' : value;
+    };
+  },
+};
+
+/** Keyed deterministic token: `tok_` + 22 base64url characters (128 bits of HMAC-SHA256). */
+const token: OperatorFactory = {
+  rank: 40,
+  discloses: true,
+  create(args, env) {
+    const prefix = strArg(args, 'prefix', 'tok_', 16);
+    const domain = strArg(args, 'domain', env.path, 128);
+    if (prefix === undefined) return 'token: "prefix" must be a string of at most 16 characters';
+    if (domain === undefined) return 'token: "domain" must be a string of at most 128 characters';
+    const digest = env.tokenDigest;
+    if (!digest) return 'token: needs a secret; pass `secret` (32+ random bytes) to compilePolicy';
+    return (value) => {
+      if (value === null) return null;
+      if (!isScalar(value)) return undefined;
+      return prefix + digest(domain, String(value).normalize('NFC')).subarray(0, 16).toString('base64url');
+    };
+  },
+};
+
+/** Fixed marker in place of the value: `"[REDACTED]"` unless `with` says otherwise. */
+const replace: OperatorFactory = {
+  rank: 20,
+  discloses: true,
+  create(args) {
+    const marker = strArg(args, 'with', '[REDACTED]');
+    if (marker === undefined) return 'replace: "with" must be a string of at most 64 characters';
+    return (value) => (value === undefined ? undefined : marker);
+  },
+};
+
+const nullify: OperatorFactory = { rank: 20, discloses: true, create: () => (v) => (v === undefined ? undefined : null) };
+/** Removed from the output; recorded as a transform so audit shows it was withheld on purpose. */
+const redact: OperatorFactory = { rank: 10, discloses: false, create: () => omit };
+/** Not sent. The default for every PHI field a rule does not mention. */
+const deny: OperatorFactory = { rank: 0, discloses: false, create: () => omit };
+/** Sent as is. Objects and arrays are copied within the limits (see `send` in plan.ts). */
+const send: OperatorFactory = { rank: 100, discloses: true, create: () => (v) => v };
+
+export const BUILTIN_OPERATORS: Readonly<Record<string, OperatorFactory>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, OperatorFactory>, {
+    send,
+    deny,
+    redact,
+    null: nullify,
+    replace,
+    partial,
+    initials,
+    year,
+    zip3,
+    age90,
+    token,
+  }),
+);
+
+/** Wraps a user's operator so that it is total: a throw becomes "omit". */
+export function customOperatorFactory(fn: CustomOperator): OperatorFactory {
+  return {
+    rank: 50,
+    discloses: true,
+    create(args) {
+      return (value) => {
+        try {
+          return fn(value, args);
+        } catch {
+          return undefined;
+        }
+      };
+    },
+  };
+}
+
+/** HMAC-SHA256 under `key` of `domain ‖ 0x00 ‖ value`. */
+export function hmacDigest(key: Buffer, domain: string, value: string): Buffer {
+  return createHmac('sha256', key).update(domain).update('\0').update(value).digest();
+}

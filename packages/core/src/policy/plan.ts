@@ -1,0 +1,269 @@
+import { AccessDeniedError, LimitExceededError } from '../errors.js';
+import type { OperatorFunction } from '../operators/builtin.js';
+import type { PurposeOfUse } from '../purpose.js';
+import type { AccessContext } from '../context.js';
+import { readPath } from './path.js';
+
+/** Bounds on the work `protect` does for one value; exceeding one refuses the whole value. */
+export interface ProtectLimits {
+  /** Deepest nesting followed, counting from the resource root. Default 64. */
+  readonly maxDepth: number;
+  /** Most values (objects, arrays, scalars) visited. Default 100,000. */
+  readonly maxNodes: number;
+  /** Most string characters sent. Default 4,000,000. */
+  readonly maxChars: number;
+}
+
+export const DEFAULT_LIMITS: ProtectLimits = Object.freeze({ maxDepth: 64, maxNodes: 100_000, maxChars: 4_000_000 });
+
+/** @internal A field the plan handles as a whole. */
+export interface Leaf {
+  readonly kind: 'leaf';
+  readonly index: number;
+  readonly path: string;
+  readonly opName: string;
+  readonly op: OperatorFunction;
+  readonly isSend: boolean;
+  readonly discloses: boolean;
+  readonly recorded: boolean;
+}
+
+/** @internal An object or array the plan descends into. */
+export interface Branch {
+  readonly kind: 'branch';
+  readonly path: string;
+  readonly keys: Readonly<Record<string, PlanNode>> | null;
+  readonly anyKey: PlanNode | null;
+  readonly element: PlanNode | null;
+}
+
+/** @internal */
+export type PlanNode = Leaf | Branch;
+
+/**
+ * What one response disclosed: the field paths sent (policy spelling, `results[].value`) and
+ * the operator applied to each transformed one. Carries paths, never values.
+ */
+export interface Disclosure {
+  readonly resource: string;
+  readonly purposeOfUse: PurposeOfUse;
+  readonly roles: readonly string[];
+  readonly disclosed: readonly string[];
+  readonly transforms: Readonly<Record<string, string>>;
+}
+
+/** The projected value and its disclosure record. */
+export interface Protected<T = unknown> {
+  readonly value: T;
+  readonly disclosure: Disclosure;
+}
+
+/** @internal Hooks a plan needs from the compiled policy. */
+export interface PlanHost {
+  readonly limits: ProtectLimits;
+  /** Called with unclassified field paths found in a value (development mode only). */
+  readonly onUnclassified: ((resource: string, paths: readonly string[]) => void) | null;
+}
+
+const SAFE_KEY = /^[A-Za-z_$][\w$-]{0,63}$/;
+
+class Walk {
+  nodes = 0;
+  chars = 0;
+  unclassified: string[] | null;
+  constructor(
+    readonly limits: ProtectLimits,
+    readonly hits: Uint8Array,
+    collectUnclassified: boolean,
+  ) {
+    this.unclassified = collectUnclassified ? [] : null;
+  }
+  count(depth: number): void {
+    if (++this.nodes > this.limits.maxNodes) throw new LimitExceededError('maxNodes', this.limits.maxNodes);
+    if (depth > this.limits.maxDepth) throw new LimitExceededError('maxDepth', this.limits.maxDepth);
+  }
+  text(s: string): void {
+    this.chars += s.length;
+    if (this.chars > this.limits.maxChars) throw new LimitExceededError('maxChars', this.limits.maxChars);
+  }
+  miss(path: string): void {
+    if (this.unclassified !== null && this.unclassified.length < 100) this.unclassified.push(path);
+  }
+}
+
+/** Sets `key` on a fresh output object without ever invoking the `__proto__` setter. */
+function put(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
+/** Copies a value sent as a whole, within the limits; drops functions and symbols. */
+function copy(value: unknown, depth: number, w: Walk): unknown {
+  w.count(depth);
+  switch (typeof value) {
+    case 'string':
+      w.text(value);
+      return value;
+    case 'number':
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'object': {
+      if (value === null || value instanceof Date) return value;
+      if (ArrayBuffer.isView(value)) return undefined;
+      if (Array.isArray(value)) {
+        const out: unknown[] = [];
+        for (let i = 0; i < value.length; i++) {
+          const r = copy(value[i], depth + 1, w);
+          out.push(r === undefined ? null : r);
+        }
+        return out;
+      }
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) {
+        const r = copy((value as Record<string, unknown>)[key], depth + 1, w);
+        if (r !== undefined) put(out, key, r);
+      }
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown {
+  if (value === undefined) return undefined;
+  if (node.kind === 'leaf') {
+    let r: unknown;
+    if (node.isSend) {
+      r = copy(value, depth, w);
+    } else {
+      w.count(depth);
+      r = node.op(value);
+      if (typeof r === 'string') w.text(r);
+    }
+    if (node.recorded && (r !== undefined || !node.discloses)) w.hits[node.index] = 1;
+    return r;
+  }
+  w.count(depth);
+  if (Array.isArray(value)) {
+    const element = node.element;
+    if (element === null) {
+      w.miss(`${node.path}[]`);
+      return undefined;
+    }
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) {
+      const r = visit(element, value[i], depth + 1, w);
+      if (r !== undefined) out.push(r);
+      else if (element.kind === 'branch' && value[i] !== null && typeof value[i] === 'object') out.push({});
+    }
+    return out;
+  }
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || value instanceof Date) {
+    if (value !== null) w.miss(node.path || '(root)');
+    return undefined;
+  }
+  const keys = node.keys;
+  const anyKey = node.anyKey;
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const child = (keys !== null ? keys[key] : undefined) ?? anyKey;
+    if (child === null || child === undefined) {
+      if (w.unclassified !== null) w.miss(`${node.path ? `${node.path}.` : ''}${SAFE_KEY.test(key) ? key : '[?]'}`);
+      continue;
+    }
+    const r = visit(child, (value as Record<string, unknown>)[key], depth + 1, w);
+    if (r !== undefined) put((out ??= {}), key, r);
+  }
+  return out;
+}
+
+/**
+ * A precompiled disclosure plan for one (resource, role set, purpose of use). Built once by
+ * {@link compilePolicy}; `apply` walks the value and the plan together in one pass, building a
+ * new output and never touching the input.
+ */
+export class Plan {
+  /** @internal */ private scratch: Uint8Array;
+  /** @internal */ private scratchBusy = false;
+  /** @internal */ private lastHits: Uint8Array | null = null;
+  /** @internal */ private lastDisclosure: Disclosure | null = null;
+
+  /** @internal */
+  constructor(
+    readonly resource: string,
+    readonly purposeOfUse: PurposeOfUse,
+    readonly roles: readonly string[],
+    /** @internal */ readonly root: PlanNode,
+    /** @internal */ readonly leaves: readonly Leaf[],
+    /** @internal */ private readonly subject: readonly string[] | null,
+    /** @internal */ private readonly host: PlanHost,
+  ) {
+    this.scratch = new Uint8Array(leaves.length);
+  }
+
+  /**
+   * Projects `value` for this plan. Throws {@link AccessDeniedError} (`not_own_record`) when a
+   * patient request (PATRQT) targets another patient's record, and {@link LimitExceededError}
+   * when the value is too large or deep.
+   */
+  apply<T = unknown>(value: unknown, context: Pick<AccessContext, 'principal'>): Protected<T> {
+    // 45 CFR 164.524: a patient's right of access covers their own record only.
+    if (this.purposeOfUse === 'PATRQT') {
+      const own = context.principal?.patientId;
+      const subject = this.subject === null ? undefined : readPath(value, this.subject);
+      if (own === undefined || own === null || subject === undefined || String(subject) !== String(own)) {
+        throw new AccessDeniedError('not_own_record');
+      }
+    }
+    const hits = this.scratchBusy ? new Uint8Array(this.leaves.length) : this.scratch;
+    const owned = hits === this.scratch;
+    if (owned) {
+      this.scratchBusy = true;
+      hits.fill(0);
+    }
+    try {
+      const w = new Walk(this.host.limits, hits, this.host.onUnclassified !== null);
+      let out = visit(this.root, value, 0, w);
+      if (out === undefined && value !== null && typeof value === 'object') out = Array.isArray(value) ? [] : {};
+      if (w.unclassified !== null && w.unclassified.length > 0) this.host.onUnclassified!(this.resource, w.unclassified);
+      return { value: out as T, disclosure: this.disclosureFor(hits) };
+    } finally {
+      if (owned) this.scratchBusy = false;
+    }
+  }
+
+  /** Builds (or reuses, when the same fields were hit as last time) the disclosure record. */
+  private disclosureFor(hits: Uint8Array): Disclosure {
+    const last = this.lastHits;
+    if (last !== null && this.lastDisclosure !== null) {
+      let same = true;
+      for (let i = 0; i < hits.length; i++) {
+        if (hits[i] !== last[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastDisclosure;
+    }
+    const disclosed: string[] = [];
+    const transforms: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const leaf of this.leaves) {
+      if (hits[leaf.index] !== 1) continue;
+      if (leaf.discloses) disclosed.push(leaf.path);
+      if (!leaf.isSend) transforms[leaf.path] = leaf.opName;
+    }
+    const disclosure: Disclosure = Object.freeze({
+      resource: this.resource,
+      purposeOfUse: this.purposeOfUse,
+      roles: this.roles,
+      disclosed: Object.freeze(disclosed),
+      transforms: Object.freeze(transforms),
+    });
+    this.lastHits = Uint8Array.from(hits);
+    this.lastDisclosure = disclosure;
+    return disclosure;
+  }
+}
