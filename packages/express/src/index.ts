@@ -1,1 +1,7 @@
-export {};
+/**
+ * @phiguard/express: `app.use(phiguard({ policy, context, audit }))`.
+ * @packageDocumentation
+ */
+export { getAccessContext, nonPhi, phiResource, phiguard, phiguardErrorHandler } from './middleware.js';
+export type { PhiGuardExpressOptions } from './middleware.js';
+export type { ErrorBody, ErrorLogger } from './errors.js';

@@ -1,0 +1,451 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { match, type MatchFunction } from 'path-to-regexp';
+import {
+  AccessDeniedError,
+  AuthenticationRequiredError,
+  OptionsError,
+  PhiGuardError,
+  actionForMethod,
+  createPhiGuard,
+  type AccessContext,
+  type AuditAction,
+  type PhiGuard,
+  type PhiGuardOptions,
+  type Plan,
+} from '@phiguard/core';
+import { codeOf, errorBody, errorCode, statusOf, type ErrorLogger } from './errors.js';
+
+/** Options of {@link phiguard}. Everything `createPhiGuard` takes, plus how to read a request. */
+export interface PhiGuardExpressOptions extends Omit<PhiGuardOptions, 'policy' | 'audit'> {
+  /** The policy (from definePolicy, or compiled). Omit when passing `guard`. */
+  readonly policy?: PhiGuardOptions['policy'];
+  /** Audit destination: a pino logger or an AuditSink. Omit when passing `guard`. */
+  readonly audit?: PhiGuardOptions['audit'];
+  /** An engine already created with createPhiGuard (shared with other adapters). */
+  readonly guard?: PhiGuard;
+  /**
+   * Resolves who is asking and why, from the request (JWT claims, headers, session). Called
+   * only on PHI routes. Throw AuthenticationRequiredError (or anything) for 401.
+   */
+  readonly context: (req: Request) => AccessContext | Promise<AccessContext>;
+  /**
+   * What to do with a body sent on a route that no resource claims: `'deny'` (default) answers
+   * 500 `unmapped_route`, because an unmapped route may be returning PHI nobody classified.
+   * `'pass'` sends such bodies unchanged.
+   */
+  readonly onUnmappedRoute?: 'deny' | 'pass';
+  /**
+   * Installs a final error handler on the app at the first request, so that errors thrown by
+   * handlers reach clients and logs as codes only (Express's own handler prints `err.stack`).
+   * Default true; set false and mount {@link phiguardErrorHandler} yourself to place it.
+   */
+  readonly installErrorHandler?: boolean;
+  /** Receives PHI-free lines about errors (name, code, status, request id). Default: the audit logger when it is pino. */
+  readonly logger?: ErrorLogger;
+}
+
+type Kind = 'phi' | 'non-phi' | 'unmapped';
+
+/** @internal Per-request state, on the response under a symbol. */
+interface State {
+  readonly runtime: Runtime;
+  kind: Kind;
+  resource: string | null;
+  plan: Plan | null;
+  context: AccessContext | null;
+  action: AuditAction;
+  requestId: string;
+  /** Set while phiguard itself is writing, so the guarded send/end let it through. */
+  inPipeline: boolean;
+  json: Response['json'];
+  send: Response['send'];
+  end: Response['end'];
+  write: Response['write'];
+}
+
+interface Runtime {
+  readonly guard: PhiGuard;
+  readonly resolve: PhiGuardExpressOptions['context'];
+  readonly routes: readonly { readonly method: string; readonly route: string; readonly resource: string; readonly match: MatchFunction<object> }[];
+  readonly onUnmappedRoute: 'deny' | 'pass';
+  readonly installErrorHandler: boolean;
+  readonly logger: ErrorLogger | undefined;
+  readonly warned: Set<string>;
+}
+
+const kState = Symbol.for('phiguard.express.state');
+const kRuntime = Symbol.for('phiguard.express.runtime');
+const installedOn = new WeakSet<object>();
+
+const OPTION_KEYS = [
+  'policy', 'audit', 'guard', 'context', 'onUnmappedRoute', 'installErrorHandler', 'logger',
+  'secret', 'operators', 'limits', 'mode', 'warn',
+];
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+
+function stateOf(res: Response): State | undefined {
+  return (res as unknown as Record<symbol, State | undefined>)[kState];
+}
+
+function didYouMean(key: string): string {
+  const lower = key.toLowerCase();
+  const near = OPTION_KEYS.find((k) => k.toLowerCase() === lower);
+  return near ? `; did you mean "${near}"?` : '';
+}
+
+/**
+ * The one line: `app.use(phiguard({ policy, context, audit }))`.
+ *
+ * On routes a resource claims (in the policy's `routes`, or with {@link phiResource}) it
+ * resolves the access context, refuses denied callers before the handler runs (403), and
+ * projects every `res.json` / `res.send` body through the caller's plan, with an audit event
+ * per response. Bodies it cannot vouch for (raw bodies, unmapped routes) are refused, and
+ * error bodies are reduced to codes, so PHI does not leave by a side door.
+ */
+export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
+  /* Precondition: phiguard was called, not passed bare to app.use. */
+  if (arguments.length === 3 && typeof arguments[2] === 'function') {
+    throw new OptionsError('phiguard must be called: use app.use(phiguard({ policy, context, audit })), not app.use(phiguard).');
+  }
+  if (options === null || typeof options !== 'object') throw new OptionsError('phiguard(options): options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) throw new OptionsError(`unknown phiguard option "${key}"${didYouMean(key)}`);
+  }
+  /* Precondition: a context resolver; without it nobody can be authorized. */
+  if (typeof options.context !== 'function') {
+    throw new OptionsError('phiguard needs `context: (req) => ({ principal, roles, purposeOfUse })` to know who is asking and why.');
+  }
+  const { guard: given, context, onUnmappedRoute = 'deny', installErrorHandler = true, logger, ...engineOptions } = options;
+  if (onUnmappedRoute !== 'deny' && onUnmappedRoute !== 'pass') throw new OptionsError('onUnmappedRoute must be "deny" or "pass"');
+  let guard: PhiGuard;
+  if (given !== undefined) {
+    if (engineOptions.policy !== undefined || engineOptions.audit !== undefined) {
+      throw new OptionsError('pass either `guard` or `policy` and `audit`, not both');
+    }
+    guard = given;
+  } else {
+    guard = createPhiGuard(engineOptions as PhiGuardOptions);
+  }
+
+  const routes = [];
+  for (const resource of guard.policy.resources.values()) {
+    for (const r of resource.routes) {
+      routes.push({ method: r.method, route: r.path, resource: resource.name, match: match(r.path, { decode: false }) });
+    }
+  }
+  const auditLogger = options.audit as Partial<ErrorLogger> | undefined;
+  const runtime: Runtime = {
+    guard,
+    resolve: context,
+    routes,
+    onUnmappedRoute,
+    installErrorHandler,
+    logger: logger ?? (typeof auditLogger?.error === 'function' ? (auditLogger as ErrorLogger) : undefined),
+    warned: new Set(),
+  };
+
+  return function phiguardMiddleware(req: Request, res: Response, next: NextFunction): void {
+    if (stateOf(res) !== undefined) return next(); // mounted twice: the first instance governs
+    if (runtime.installErrorHandler && !installedOn.has(req.app)) {
+      installedOn.add(req.app);
+      req.app.use(phiguardErrorHandler());
+    }
+    (req as unknown as Record<symbol, Runtime>)[kRuntime] = runtime;
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    const state: State = {
+      runtime,
+      kind: runtime.onUnmappedRoute === 'pass' ? 'non-phi' : 'unmapped',
+      resource: null,
+      plan: null,
+      context: null,
+      action: actionForMethod(req.method),
+      requestId,
+      inPipeline: false,
+      json: res.json,
+      send: res.send,
+      end: res.end,
+      write: res.write,
+    };
+    (res as unknown as Record<symbol, State>)[kState] = state;
+    res.json = guardedJson;
+    res.send = guardedSend;
+    res.end = guardedEnd as Response['end'];
+    res.write = guardedWrite as Response['write'];
+
+    const path = req.baseUrl + req.path;
+    for (const r of runtime.routes) {
+      if (r.method !== 'ALL' && r.method !== req.method && !(r.method === 'GET' && req.method === 'HEAD')) continue;
+      if (r.match(path) === false) continue;
+      enter(req, res, state, r.resource, r.route).then(next, next);
+      return;
+    }
+    next();
+  };
+}
+
+/**
+ * Claims a route for a resource, for routers that do not list routes in the policy:
+ * `router.get('/:id', phiResource('LabReport'), handler)`. Needs `app.use(phiguard(…))` first.
+ */
+export function phiResource(resource: string): RequestHandler {
+  if (typeof resource !== 'string' || resource.length === 0) throw new OptionsError('phiResource(name) needs a resource name from the policy');
+  return function phiResourceMiddleware(req, res, next) {
+    const state = stateOf(res);
+    if (state === undefined) {
+      next(new OptionsError(`phiResource("${resource}") runs without phiguard: add app.use(phiguard({ … })) before the routes.`));
+      return;
+    }
+    if (!state.runtime.guard.policy.resources.has(resource)) {
+      next(new OptionsError(`phiResource("${resource}"): the policy has no such resource`));
+      return;
+    }
+    if (state.kind === 'phi') return next(); // already claimed by a policy route
+    enter(req, res, state, resource, req.baseUrl + (req.route?.path ?? req.path)).then(next, next);
+  };
+}
+
+/** Marks a route as carrying no PHI: its bodies pass unchanged and are not audited. */
+export function nonPhi(): RequestHandler {
+  return function nonPhiMiddleware(_req, res, next) {
+    const state = stateOf(res);
+    if (state !== undefined && state.kind !== 'phi') state.kind = 'non-phi';
+    next();
+  };
+}
+
+/** The access context phiguard resolved for this request, once a PHI route was entered. */
+export function getAccessContext(res: Response): AccessContext | null {
+  return stateOf(res)?.context ?? null;
+}
+
+/** Resolves the context and decides; answers 401/403 itself, or resolves to let the handler run. */
+async function enter(req: Request, res: Response, state: State, resource: string, route: string): Promise<void> {
+  state.kind = 'phi';
+  state.resource = resource;
+  const { guard } = state.runtime;
+  let context: AccessContext;
+  try {
+    const resolved = await state.runtime.resolve(req);
+    if (resolved === null || typeof resolved !== 'object') throw new AuthenticationRequiredError();
+    context = withRequest(resolved, req, state, route);
+  } catch (err) {
+    const e = err instanceof PhiGuardError ? err : new AuthenticationRequiredError();
+    guard.authorize(null, resource, state.action);
+    if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    refuse(res, state, e.status, e.code);
+    return halt();
+  }
+  state.context = context;
+  const decision = guard.authorize(context, resource, state.action);
+  if (decision.effect === 'deny') {
+    refuse(res, state, 403, 'access_denied', decision.reason);
+    return halt();
+  }
+  state.plan = decision.plan;
+}
+
+/** A resolved promise that never calls `next`: the response has been sent. */
+function halt(): Promise<void> {
+  return new Promise<void>(() => undefined);
+}
+
+function withRequest(context: AccessContext, req: Request, state: State, route: string): AccessContext {
+  const traceparent = req.headers.traceparent;
+  const trace = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
+  return {
+    ...context,
+    request: {
+      method: req.method,
+      route,
+      ip: req.ip,
+      userAgent: req.headers['user-agent'],
+      requestId: state.requestId,
+      traceId: trace?.[1],
+      ...context.request,
+    },
+  };
+}
+
+/** Sends phiguard's own error body through the original methods. */
+function refuse(res: Response, state: State, status: number, code: string, reason?: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  state.inPipeline = true;
+  try {
+    res.status(status);
+    res.setHeader('Cache-Control', 'no-store');
+    state.json.call(res, errorBody(code, status, state.requestId, reason));
+  } finally {
+    state.inPipeline = false;
+  }
+}
+
+function sendThrough(res: Response, state: State, body: unknown): Response {
+  state.inPipeline = true;
+  try {
+    return state.json.call(res, body);
+  } finally {
+    state.inPipeline = false;
+  }
+}
+
+function guardedJson(this: Response, body: unknown): Response {
+  const state = stateOf(this)!;
+  if (state.inPipeline || state.kind === 'non-phi' || this.headersSent) return state.json.call(this, body);
+  if (this.statusCode >= 400) {
+    // Error bodies are reduced to a code: an app's messages may name the patient.
+    return sendThrough(this, state, errorBody(codeOf(body, this.statusCode), this.statusCode, state.requestId));
+  }
+  if (state.kind === 'unmapped') return refuseUnmapped(this, state);
+  const { guard } = state.runtime;
+  this.setHeader('Cache-Control', 'no-store');
+  let release;
+  try {
+    release = guard.release(state.plan!, body, state.context!, state.action);
+  } catch (err) {
+    if (err instanceof AccessDeniedError) refuse(this, state, 403, 'access_denied', err.reason);
+    else refuse(this, state, statusOf(err), errorCode(err, statusOf(err)));
+    return this;
+  }
+  if (release.pending) {
+    release.pending.then(
+      () => {
+        if (!this.headersSent) sendThrough(this, state, release.value);
+      },
+      (err: unknown) => refuse(this, state, statusOf(err), errorCode(err, statusOf(err))),
+    );
+    return this;
+  }
+  return sendThrough(this, state, release.value);
+}
+
+function guardedSend(this: Response, body?: unknown): Response {
+  const state = stateOf(this)!;
+  if (state.inPipeline || state.kind === 'non-phi' || this.headersSent) return state.send.call(this, body);
+  if (body !== null && typeof body === 'object' && !ArrayBuffer.isView(body)) return this.json(body);
+  return rawBody(this, state, body, () => state.send.call(this, body));
+}
+
+function guardedEnd(this: Response, chunk?: unknown, ...rest: unknown[]): Response {
+  const state = stateOf(this)!;
+  if (state.inPipeline || state.kind === 'non-phi' || this.headersSent || typeof chunk === 'function') {
+    return (state.end as (...a: unknown[]) => Response).call(this, chunk, ...rest);
+  }
+  return rawBody(this, state, chunk, () => (state.end as (...a: unknown[]) => Response).call(this, chunk, ...rest));
+}
+
+function guardedWrite(this: Response, chunk: unknown, ...rest: unknown[]): boolean {
+  const state = stateOf(this)!;
+  if (state.inPipeline || state.kind === 'non-phi' || allowsRaw(state)) {
+    return (state.write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  }
+  // A streamed body on a PHI or unmapped route cannot be filtered: refuse it.
+  if (!this.headersSent) refuse(this, state, 500, 'raw_body_denied');
+  else this.destroy();
+  return false;
+}
+
+function allowsRaw(state: State): boolean {
+  return state.kind === 'phi' && state.resource !== null && state.runtime.guard.policy.resources.get(state.resource)?.rawBody === 'allow';
+}
+
+/** Strings, Buffers and streamed bodies: phiguard cannot see inside them. */
+function rawBody(res: Response, state: State, body: unknown, pass: () => Response): Response {
+  const empty = body === undefined || body === null || body === '' || (ArrayBuffer.isView(body) && body.byteLength === 0);
+  if (res.statusCode >= 400) {
+    if (empty && res.statusCode !== 404) return pass();
+    return sendThrough(res, state, errorBody(codeOf(undefined, res.statusCode), res.statusCode, state.requestId));
+  }
+  if (empty) return pass();
+  if (state.kind === 'unmapped') return refuseUnmapped(res, state);
+  if (!allowsRaw(state)) {
+    state.runtime.guard.recordError(state.context, state.resource!, state.action, 'raw_body_denied');
+    refuse(res, state, 500, 'raw_body_denied');
+    return res;
+  }
+  res.setHeader('Cache-Control', 'no-store');
+  try {
+    const pending = state.runtime.guard.write(rawDisclosure(state));
+    if (pending) {
+      pending.then(pass, (err: unknown) => refuse(res, state, statusOf(err), errorCode(err, statusOf(err))));
+      return res;
+    }
+  } catch (err) {
+    refuse(res, state, statusOf(err), errorCode(err, statusOf(err)));
+    return res;
+  }
+  state.inPipeline = true;
+  try {
+    return pass();
+  } finally {
+    state.inPipeline = false;
+  }
+}
+
+function rawDisclosure(state: State) {
+  const ctx = state.context!;
+  return {
+    id: randomUUID(),
+    time: new Date().toISOString(),
+    action: state.action,
+    outcome: 'success' as const,
+    actor: { id: ctx.principal?.id ?? null, roles: ctx.roles, ip: ctx.request?.ip, userAgent: ctx.request?.userAgent },
+    purposeOfUse: typeof ctx.purposeOfUse === 'string' ? ctx.purposeOfUse : null,
+    resource: { type: state.resource! },
+    disclosed: ['(raw body)'],
+    transforms: {},
+    request: { method: ctx.request?.method, route: ctx.request?.route, requestId: state.requestId, traceId: ctx.request?.traceId },
+  };
+}
+
+function refuseUnmapped(res: Response, state: State): Response {
+  const route = res.req.baseUrl + (res.req.route?.path ?? '(no route)');
+  const { runtime } = state;
+  if (runtime.logger && !runtime.warned.has(route) && runtime.warned.size < 1000) {
+    runtime.warned.add(route);
+    runtime.logger.error(
+      { route: `${res.req.method} ${route}`, code: 'unmapped_route' },
+      'phiguard refused a body on a route no resource claims: add it to a resource\'s routes, use phiResource(), or mark it nonPhi()',
+    );
+  }
+  refuse(res, state, 500, 'unmapped_route');
+  return res;
+}
+
+/**
+ * Final error handler: answers with a code and the request id, and logs the error's name,
+ * code and status only. Messages and stacks are never sent or logged: they often quote PHI
+ * (JSON parse errors quote the body; database errors quote values).
+ */
+export function phiguardErrorHandler(options: { logger?: ErrorLogger } = {}) {
+  return function phiguardErrorMiddleware(err: unknown, req: Request, res: Response, next: NextFunction): void {
+    const state = stateOf(res);
+    const status = statusOf(err);
+    const code = errorCode(err, status);
+    const requestId = state?.requestId;
+    const logger = options.logger ?? (req as unknown as Record<symbol, Runtime | undefined>)[kRuntime]?.logger;
+    logger?.error(
+      { err: { type: err instanceof Error ? err.name : typeof err, code, status }, requestId, route: req.route?.path },
+      'request failed',
+    );
+    if (state?.kind === 'phi' && state.resource !== null) state.runtime.guard.recordError(state.context, state.resource, state.action, code);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (state === undefined) {
+      res.status(status).setHeader('Cache-Control', 'no-store');
+      res.json(errorBody(code, status, requestId));
+      return;
+    }
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    refuse(res, state, status, code);
+    void next; // error handlers need four parameters to be recognised by Express
+  };
+}
