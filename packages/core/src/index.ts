@@ -37,4 +37,5 @@ export type { DenyReason, PhiGuardErrorCode } from './errors.js';
 export { actionForMethod, denialEvent, disclosureEvent, errorEvent, pinoAuditSink } from './audit/event.js';
 export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
 export { createPhiGuard } from './guard.js';
+export { didYouMean } from './suggest.js';
 export type { PhiGuard, PhiGuardOptions, Release } from './guard.js';

@@ -12,7 +12,7 @@ export function closest(input: string, candidates: Iterable<string>): string | u
   return best;
 }
 
-/** " did you mean `x`?" or "". */
+/** `; did you mean "x"?` for the closest candidate, or "" when none is close. For option and name validation. */
 export function didYouMean(input: string, candidates: Iterable<string>): string {
   const c = closest(input, candidates);
   return c === undefined ? '' : `; did you mean "${c}"?`;

@@ -8,6 +8,8 @@ import {
   PhiGuardError,
   actionForMethod,
   createPhiGuard,
+  denialEvent,
+  didYouMean,
   type AccessContext,
   type AuditAction,
   type PhiGuard,
@@ -58,6 +60,8 @@ interface State {
   requestId: string;
   /** Set while phiguard itself is writing, so the guarded send/end let it through. */
   inPipeline: boolean;
+  /** Set once phiguard answered in the handler's place; later writes are dropped. */
+  refused: boolean;
   json: Response['json'];
   send: Response['send'];
   end: Response['end'];
@@ -89,11 +93,6 @@ function stateOf(res: Response): State | undefined {
   return (res as unknown as Record<symbol, State | undefined>)[kState];
 }
 
-function didYouMean(key: string): string {
-  const lower = key.toLowerCase();
-  const near = OPTION_KEYS.find((k) => k.toLowerCase() === lower);
-  return near ? `; did you mean "${near}"?` : '';
-}
 
 /**
  * The one line: `app.use(phiguard({ policy, context, audit }))`.
@@ -111,7 +110,7 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
   }
   if (options === null || typeof options !== 'object') throw new OptionsError('phiguard(options): options must be an object');
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) throw new OptionsError(`unknown phiguard option "${key}"${didYouMean(key)}`);
+    if (!OPTION_KEYS.includes(key)) throw new OptionsError(`unknown phiguard option "${key}"${didYouMean(key, OPTION_KEYS)}`);
   }
   /* Precondition: a context resolver; without it nobody can be authorized. */
   if (typeof options.context !== 'function') {
@@ -165,6 +164,7 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
       action: actionForMethod(req.method),
       requestId,
       inPipeline: false,
+      refused: false,
       json: res.json,
       send: res.send,
       end: res.end,
@@ -234,7 +234,11 @@ async function enter(req: Request, res: Response, state: State, resource: string
     context = withRequest(resolved, req, state, route);
   } catch (err) {
     const e = err instanceof PhiGuardError ? err : new AuthenticationRequiredError();
-    guard.authorize(null, resource, state.action);
+    try {
+      void guard.write(denialEvent(state.action, null, resource, e.code))?.catch(() => undefined);
+    } catch {
+      /* refused either way */
+    }
     if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     refuse(res, state, e.status, e.code);
     return halt();
@@ -276,6 +280,7 @@ function refuse(res: Response, state: State, status: number, code: string, reaso
     res.destroy();
     return;
   }
+  state.refused = true;
   state.inPipeline = true;
   try {
     res.status(status);
@@ -289,7 +294,8 @@ function refuse(res: Response, state: State, status: number, code: string, reaso
 function sendThrough(res: Response, state: State, body: unknown): Response {
   state.inPipeline = true;
   try {
-    return state.json.call(res, body);
+    // A body that projects to nothing (a scalar where the resource expects an object) is sent as null.
+    return state.json.call(res, body === undefined ? null : body);
   } finally {
     state.inPipeline = false;
   }
@@ -334,6 +340,7 @@ function guardedSend(this: Response, body?: unknown): Response {
 
 function guardedEnd(this: Response, chunk?: unknown, ...rest: unknown[]): Response {
   const state = stateOf(this)!;
+  if (state.refused && !state.inPipeline) return this;
   if (state.inPipeline || state.kind === 'non-phi' || this.headersSent || typeof chunk === 'function') {
     return (state.end as (...a: unknown[]) => Response).call(this, chunk, ...rest);
   }
@@ -342,6 +349,7 @@ function guardedEnd(this: Response, chunk?: unknown, ...rest: unknown[]): Respon
 
 function guardedWrite(this: Response, chunk: unknown, ...rest: unknown[]): boolean {
   const state = stateOf(this)!;
+  if (state.refused && !state.inPipeline) return false;
   if (state.inPipeline || state.kind === 'non-phi' || allowsRaw(state)) {
     return (state.write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
   }

@@ -1,0 +1,360 @@
+import express from 'express';
+import request from 'supertest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AuditUnavailableError, OptionsError } from '@phiguard/core';
+import { getAccessContext, nonPhi, phiResource, phiguard } from '@phiguard/express';
+import { CHART, CHART_PHI, billing, doctor, makeApp, policy, SECRET, headerContext } from './fixtures.js';
+
+function expectNoPhi(text: string) {
+  for (const phi of CHART_PHI) expect(text).not.toContain(phi);
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('projection on a PHI route', () => {
+  const { app, sink } = makeApp((a) => a.get('/charts/:id', (_req, res) => void res.json(CHART)));
+
+  it('billing receives the MRN masked to its last 4 and result codes, nothing else', async () => {
+    const res = await request(app).get('/charts/ch-1').set(billing);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: 'ch-1', patient: { mrn: '****4821' }, labs: [{ code: '2345-7' }, { code: '4548-4' }] });
+  });
+
+  it('the doctor receives every classified field and no unclassified one', async () => {
+    const res = await request(app).get('/charts/ch-1').set(doctor);
+    expect(res.body.patient).toEqual(CHART.patient);
+    expect(res.body.labs[0]).toEqual({ code: '2345-7', value: 182, note: CHART.labs[0]!.note });
+    expect(res.body.labs[0]).not.toHaveProperty('extra');
+  });
+
+  it('PHI responses are marked Cache-Control: no-store and carry a request id', async () => {
+    const res = await request(app).get('/charts/ch-1').set(doctor).set('X-Request-Id', 'req-abc.1');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-request-id']).toBe('req-abc.1');
+    const odd = await request(app).get('/charts/ch-1').set(doctor).set('X-Request-Id', 'has spaces <script>');
+    expect(odd.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('writes one audit event per response with paths and operators, never values', async () => {
+    sink.events.length = 0;
+    await request(app).get('/charts/ch-1').set(billing).set('User-Agent', 'ua-test').set('traceparent', `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`);
+    expect(sink.events).toHaveLength(1);
+    const event = sink.events[0]!;
+    expect(event).toMatchObject({
+      action: 'read',
+      outcome: 'success',
+      actor: { id: 'bill-1', roles: ['billing'], userAgent: 'ua-test' },
+      purposeOfUse: 'HPAYMT',
+      resource: { type: 'Chart', id: 'ch-1' },
+      transforms: { 'patient.mrn': 'partial' },
+      request: { method: 'GET', route: '/charts/:id', traceId: 'a'.repeat(32) },
+    });
+    expect([...event.disclosed!].sort()).toEqual(['id', 'labs[].code', 'patient.mrn']);
+    expect(event.patient?.ref).toMatch(/^pt_[\w-]{22}$/);
+    expectNoPhi(JSON.stringify(event));
+  });
+
+  it('HEAD answers like GET without a body, and is audited', async () => {
+    sink.events.length = 0;
+    const get = await request(app).get('/charts/ch-1').set(billing);
+    const head = await request(app).head('/charts/ch-1').set(billing);
+    expect(head.status).toBe(200);
+    expect(head.text ?? '').toBe('');
+    expect(head.headers['content-length']).toBe(get.headers['content-length']);
+    expect(head.headers['cache-control']).toBe('no-store');
+    expect(sink.events.map((e) => e.request?.method)).toEqual(['GET', 'HEAD']);
+  });
+});
+
+describe('denials', () => {
+  const handler = vi.fn((_req: express.Request, res: express.Response) => void res.json(CHART));
+  const { app, sink } = makeApp((a) => a.get('/charts/:id', handler));
+
+  it('an unknown role gets 403 with a reason code, the handler never runs, and a deny event is written', async () => {
+    handler.mockClear();
+    sink.events.length = 0;
+    const res = await request(app).get('/charts/ch-1').set({ ...doctor, 'x-roles': 'janitor' });
+    expect(res.status).toBe(403);
+    expect(res.body.error).toMatchObject({ code: 'access_denied', reason: 'role_unknown', status: 403 });
+    expect(handler).not.toHaveBeenCalled();
+    expect(sink.events).toHaveLength(1);
+    expect(sink.events[0]).toMatchObject({ action: 'deny', outcome: 'denied', attemptedAction: 'read', reason: 'role_unknown' });
+    expectNoPhi(res.text);
+  });
+
+  it('a request without purpose of use gets 403 purpose_required', async () => {
+    const res = await request(app).get('/charts/ch-1').set({ 'x-user': 'dr-1', 'x-roles': 'doctor' });
+    expect(res.status).toBe(403);
+    expect(res.body.error.reason).toBe('purpose_required');
+  });
+
+  it('a purpose the role has no rule for gets 403 purpose_not_permitted; a made-up purpose purpose_unknown', async () => {
+    expect((await request(app).get('/charts/1').set({ ...billing, 'x-purpose': 'TREAT' })).body.error.reason).toBe('purpose_not_permitted');
+    expect((await request(app).get('/charts/1').set({ ...billing, 'x-purpose': 'GOSSIP' })).body.error.reason).toBe('purpose_unknown');
+  });
+
+  it('an unauthenticated request gets 401 with WWW-Authenticate and a denial in audit', async () => {
+    sink.events.length = 0;
+    const res = await request(app).get('/charts/ch-1');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.body.error.code).toBe('authentication_required');
+    expect(sink.events[0]).toMatchObject({ action: 'deny', outcome: 'denied', reason: 'authentication_required', actor: { id: null } });
+  });
+
+  it('a context resolver that crashes answers 401, never the crash message', async () => {
+    const { app: broken } = makeApp((a) => a.get('/charts/:id', handler), {
+      context: () => {
+        throw new Error('token for Zebulon Quartermaine expired');
+      },
+    });
+    const res = await request(broken).get('/charts/1');
+    expect(res.status).toBe(401);
+    expectNoPhi(res.text);
+  });
+});
+
+describe('body shapes', () => {
+  it('top-level arrays are projected element by element', async () => {
+    const { app } = makeApp((a) => a.get('/charts', (_req, res) => void res.json([{ id: 'a', patient: { name: 'Zebulon' } }, { id: 'b' }])));
+    expect((await request(app).get('/charts').set(doctor)).body).toEqual([{ id: 'a', patient: { name: 'Zebulon' } }, { id: 'b' }]);
+    expect((await request(app).get('/charts').set(billing)).body).toEqual([{ id: 'a' }, { id: 'b' }]);
+  });
+
+  it('null and res.send(object) go through the same projection', async () => {
+    const { app } = makeApp((a) => {
+      a.get('/charts/null', (_req, res) => void res.json(null));
+      a.get('/charts/:id', (_req, res) => void res.send(CHART));
+    });
+    expect((await request(app).get('/charts/null').set(billing)).text).toBe('null');
+    expect((await request(app).get('/charts/x').set(billing)).body.patient).toEqual({ mrn: '****4821' });
+  });
+
+  it('a Buffer, string or stream on a PHI route is refused unless the resource allows raw bodies', async () => {
+    const scan = Buffer.from('raw image bytes of Zebulon');
+    const { app, sink } = makeApp((a) => {
+      a.get('/charts/buffer', (_req, res) => void res.send(scan));
+      a.get('/charts/string', (_req, res) => void res.send('Zebulon Quartermaine, MRN-55514821'));
+      a.get('/charts/stream', (_req, res) => {
+        res.write('Zebulon ');
+        res.end('Quartermaine');
+      });
+      a.get('/scans/:id', phiResource('Scan'), (_req, res) => void res.send(scan));
+    });
+    for (const path of ['/charts/buffer', '/charts/string', '/charts/stream']) {
+      const res = await request(app).get(path).set(doctor);
+      expect(res.status, path).toBe(500);
+      expect(res.body.error.code, path).toBe('raw_body_denied');
+      expectNoPhi(res.text);
+    }
+    sink.events.length = 0;
+    const allowed = await request(app).get('/scans/1').set(doctor).buffer(true).parse((r, cb) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks)));
+    });
+    expect(allowed.status).toBe(200);
+    expect(Buffer.compare(allowed.body as Buffer, scan)).toBe(0);
+    expect(allowed.headers['cache-control']).toBe('no-store');
+    expect(sink.events[0]).toMatchObject({ outcome: 'success', resource: { type: 'Scan' }, disclosed: ['(raw body)'] });
+  });
+
+  it('a response another middleware already sent is left alone and not audited twice', async () => {
+    const { app, sink } = makeApp((a) =>
+      a.get('/charts/:id', (_req, res) => {
+        res.json(CHART);
+        try {
+          res.json(CHART);
+        } catch {
+          /* Express refuses a second response */
+        }
+      }),
+    );
+    const res = await request(app).get('/charts/1').set(billing);
+    expect(res.status).toBe(200);
+    expect(res.body.patient).toEqual({ mrn: '****4821' });
+    expect(sink.events.filter((e) => e.outcome === 'success')).toHaveLength(1);
+
+    const early = express();
+    early.use((_req, res) => void res.status(204).end());
+    early.use(phiguard({ policy, secret: SECRET, audit: { write() {} }, context: headerContext }));
+    expect((await request(early).get('/charts/1')).status).toBe(204);
+  });
+
+  it('POST to a PHI route is audited as create', async () => {
+    const { app, sink } = makeApp((a) => a.post('/charts', (req, res) => void res.status(201).json({ ...CHART, labs: req.body.labs })));
+    const res = await request(app).post('/charts').set(doctor).send({ labs: [{ code: '1-1', value: 1 }] });
+    expect(res.status).toBe(201);
+    expect(sink.events.at(-1)).toMatchObject({ action: 'create', outcome: 'success' });
+  });
+});
+
+describe('the error path never carries PHI', () => {
+  const boom = 'Patient Zebulon Quartermaine SSN 912-34-5678 not billable';
+
+  it('a thrown error answers 500 with a code; the message reaches neither the client nor the logs nor stderr', async () => {
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { app, errors, sink } = makeApp((a) => {
+      a.get('/charts/:id', () => {
+        throw new Error(boom);
+      });
+      a.get('/async', nonPhi(), async () => {
+        throw new Error(boom);
+      });
+    });
+    for (const path of ['/charts/1', '/async']) {
+      const res = await request(app).get(path).set(doctor);
+      expect(res.status).toBe(500);
+      expect(res.body.error.code).toBe('internal_error');
+      expect(res.text).not.toContain('912-34-5678');
+      expectNoPhi(res.text);
+    }
+    expect(JSON.stringify(errors)).not.toContain('912-34-5678');
+    expect(errors).toHaveLength(2);
+    expect(stderr).not.toHaveBeenCalled();
+    expect(sink.events.filter((e) => e.outcome === 'error')).toMatchObject([{ resource: { type: 'Chart' }, reason: 'internal_error' }]);
+  });
+
+  it('a malformed JSON request body answers 400 without quoting it', async () => {
+    const { app } = makeApp((a) => a.post('/charts', (_req, res) => void res.json({})));
+    const res = await request(app).post('/charts').set(doctor).set('Content-Type', 'application/json').send('{"name": Zebulon Quartermaine}');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('entity.parse.failed');
+    expectNoPhi(res.text);
+  });
+
+  it('a 10 MB request body is refused with 413 and nothing echoed', async () => {
+    const { app } = makeApp((a) => a.post('/charts', (_req, res) => void res.json({})));
+    const big = JSON.stringify({ note: `Zebulon ${'x'.repeat(10 * 1024 * 1024)}` });
+    const res = await request(app).post('/charts').set(doctor).set('Content-Type', 'application/json').send(big);
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('entity.too.large');
+    expectNoPhi(res.text);
+  });
+
+  it("an app's own error body on a PHI route is reduced to its code", async () => {
+    const { app } = makeApp((a) => a.get('/charts/:id', (_req, res) => void res.status(404).json({ error: { code: 'chart_missing', message: 'No chart for Zebulon Quartermaine' } })));
+    const res = await request(app).get('/charts/1').set(doctor);
+    expect(res.status).toBe(404);
+    expect(res.body.error).toMatchObject({ code: 'chart_missing', status: 404 });
+    expectNoPhi(res.text);
+  });
+
+  it('an unknown URL answers 404 without echoing the path', async () => {
+    const { app } = makeApp(() => undefined);
+    const res = await request(app).get('/lookup/Zebulon-Quartermaine');
+    expect(res.status).toBe(404);
+    expectNoPhi(res.text);
+  });
+});
+
+describe('oversized and hostile handler output', () => {
+  it('a 10 MB document is refused whole (500 limit_exceeded), audited as an error', async () => {
+    const labs = Array.from({ length: 40_000 }, (_, i) => ({ code: `c${i}`, value: i, note: `Zebulon ${'y'.repeat(200)}` }));
+    const { app, sink } = makeApp((a) => a.get('/charts/:id', (_req, res) => void res.json({ ...CHART, labs })));
+    const res = await request(app).get('/charts/1').set(doctor);
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('limit_exceeded');
+    expectNoPhi(res.text);
+    expect(sink.events.at(-1)).toMatchObject({ outcome: 'error', reason: 'limit_exceeded' });
+  });
+
+  it('a 10,000-deep object under a sent field is refused, not a stack overflow', async () => {
+    let deep: Record<string, unknown> = { name: 'Zebulon' };
+    for (let i = 0; i < 10_000; i++) deep = { d: deep };
+    const { app } = makeApp((a) => a.get('/charts/:id', (_req, res) => void res.json({ ...CHART, patient: { ...CHART.patient, name: deep } })));
+    const res = await request(app).get('/charts/1').set(doctor);
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('limit_exceeded');
+  });
+
+  it('__proto__, constructor and prototype keys neither crash nor pollute', async () => {
+    const hostile = JSON.parse('{"id":"x","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"patient":{"name":{"__proto__":{"polluted":true}},"prototype":1}}');
+    const { app } = makeApp((a) => a.get('/charts/:id', (_req, res) => void res.json(hostile)));
+    const res = await request(app).get('/charts/1').set(doctor);
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe('x');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+});
+
+describe('routes no resource claims', () => {
+  it('are refused by default (500 unmapped_route) and reported once, by route pattern', async () => {
+    const { app, errors } = makeApp((a) => a.get('/reports/:id', (_req, res) => void res.json({ name: 'Zebulon' })));
+    const res = await request(app).get('/reports/1');
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('unmapped_route');
+    await request(app).get('/reports/2');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ route: 'GET /reports/:id', code: 'unmapped_route' });
+  });
+
+  it('pass with nonPhi() or onUnmappedRoute: "pass"', async () => {
+    const { app } = makeApp((a) => a.get('/health', nonPhi(), (_req, res) => void res.json({ ok: true })));
+    expect((await request(app).get('/health')).body).toEqual({ ok: true });
+    const { app: lax } = makeApp((a) => a.get('/misc', (_req, res) => void res.send('hello')), { onUnmappedRoute: 'pass' });
+    expect((await request(lax).get('/misc')).text).toBe('hello');
+  });
+
+  it('phiResource() claims a route on a router, and getAccessContext exposes the resolved context', async () => {
+    let seen: unknown;
+    const { app } = makeApp((a) => {
+      const router = express.Router();
+      router.get('/:id', phiResource('Chart'), (_req, res) => {
+        seen = getAccessContext(res);
+        res.json(CHART);
+      });
+      a.use('/v2/charts', router);
+    });
+    const res = await request(app).get('/v2/charts/1').set(billing);
+    expect(res.body.patient).toEqual({ mrn: '****4821' });
+    expect(seen).toMatchObject({ principal: { id: 'bill-1' }, purposeOfUse: 'HPAYMT', request: { route: '/v2/charts/:id' } });
+  });
+});
+
+describe('fail closed on audit', () => {
+  it('a throwing audit sink answers 503 and releases nothing', async () => {
+    const { app } = makeApp((a) => a.get('/charts/:id', (_req, res) => void res.json(CHART)), {
+      audit: {
+        write() {
+          throw new Error('disk full');
+        },
+      },
+    });
+    const res = await request(app).get('/charts/1').set(doctor);
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('audit_unavailable');
+    expectNoPhi(res.text);
+  });
+
+  it('an asynchronous sink is awaited: rejection answers 503, success sends the body', async () => {
+    let fail = true;
+    const { app } = makeApp((a) => a.get('/charts/:id', (_req, res) => void res.json(CHART)), {
+      audit: { write: () => (fail ? Promise.reject(new AuditUnavailableError()) : new Promise<void>((r) => setTimeout(r, 5))) },
+    });
+    expect((await request(app).get('/charts/1').set(billing)).status).toBe(503);
+    fail = false;
+    const ok = await request(app).get('/charts/1').set(billing);
+    expect(ok.status).toBe(200);
+    expect(ok.body.patient).toEqual({ mrn: '****4821' });
+  });
+});
+
+describe('start-up validation', () => {
+  it('app.use(phiguard) without calling it is explained', () => {
+    const call = phiguard as unknown as (...args: unknown[]) => unknown;
+    expect(() => call({}, {}, () => undefined)).toThrow(/must be called/);
+  });
+
+  it('misspelled options throw with a suggestion', () => {
+    expect(() => phiguard({ policy, secret: SECRET, audit: { write() {} }, context: headerContext, onUnmapedRoute: 'pass' } as never)).toThrow(
+      /unknown phiguard option "onUnmapedRoute"; did you mean "onUnmappedRoute"/,
+    );
+  });
+
+  it('a missing context resolver or audit sink fails at start-up', () => {
+    expect(() => phiguard({ policy, secret: SECRET, audit: { write() {} } } as never)).toThrow(OptionsError);
+    expect(() => phiguard({ policy, secret: SECRET, context: headerContext } as never)).toThrow(/audit/);
+  });
+});
