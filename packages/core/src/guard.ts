@@ -86,6 +86,12 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   if (options.policy === undefined) throw new OptionsError('phiguard needs a `policy` (from definePolicy)');
   const sink = toSink(options.audit);
   const { policy: given, audit: _audit, ...compileOptions } = options;
+  /* Precondition: compile options go with a policy definition, not with a compiled policy. */
+  if (isCompiled(given) && Object.keys(compileOptions).length > 0) {
+    throw new OptionsError(
+      `options ${Object.keys(compileOptions).join(', ')} apply when phiguard compiles the policy; pass them to compilePolicy() instead`,
+    );
+  }
   const policy = isCompiled(given) ? given : compilePolicy(given, compileOptions);
 
   const write = (event: AuditEvent): Promise<void> | undefined => {

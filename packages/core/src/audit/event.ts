@@ -86,6 +86,19 @@ function clean(value: string | undefined): string | undefined {
   return s.replace(/[\u0000-\u001f\u007f]/g, '');
 }
 
+const MAX_ROLES = 16;
+// Roles are claimed by the caller: record a bounded list of bounded strings.
+function rolesOf(context: AccessContext | null): readonly string[] {
+  const roles = context?.roles;
+  if (!Array.isArray(roles)) return [];
+  const out: string[] = [];
+  for (const r of roles) {
+    if (out.length === MAX_ROLES) break;
+    if (typeof r === 'string') out.push(clean(r)!.slice(0, 64));
+  }
+  return out;
+}
+
 /** @internal Fields shared by every event of one request. */
 function base(context: AccessContext | null, resource: string) {
   const req = context?.request;
@@ -93,16 +106,16 @@ function base(context: AccessContext | null, resource: string) {
     id: randomUUID(),
     time: new Date().toISOString(),
     actor: {
-      id: context?.principal?.id ?? null,
-      roles: context?.roles ?? [],
-      ip: req?.ip,
+      id: typeof context?.principal?.id === 'string' ? clean(context.principal.id)! : null,
+      roles: rolesOf(context),
+      ip: clean(req?.ip),
       userAgent: clean(req?.userAgent),
     },
     purposeOfUse: typeof context?.purposeOfUse === 'string' ? clean(context.purposeOfUse)!.slice(0, 16) : null,
     resource: { type: resource },
     request: req && {
-      method: req.method,
-      route: req.route,
+      method: clean(req.method),
+      route: clean(req.route),
       requestId: clean(req.requestId),
       traceId: clean(req.traceId),
     },

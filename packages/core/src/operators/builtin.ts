@@ -27,6 +27,8 @@ export interface OperatorFactory {
   readonly rank: number;
   /** Whether the field is sent (appears in the disclosure record). */
   readonly discloses: boolean;
+  /** Argument names accepted in `{ op, …args }`; any other is a policy error. Absent: any (custom operators). */
+  readonly args?: readonly string[];
   create(args: Readonly<Record<string, unknown>>, env: OperatorEnvironment): OperatorFunction | string;
 }
 
@@ -48,6 +50,7 @@ function strArg(args: Readonly<Record<string, unknown>>, name: string, fallback:
 
 /** Keep the last `keep` characters behind a fixed-width mask: `****4821`. */
 const partial: OperatorFactory = {
+  args: ['keep', 'mask'],
   rank: 60,
   discloses: true,
   create(args) {
@@ -78,12 +81,14 @@ function initialsOf(text: string): string {
 
 /** "Maria G. Lopez" → "M.G.L."; FHIR HumanName objects (given + family) are understood. */
 const initials: OperatorFactory = {
+  args: [],
   rank: 60,
   discloses: true,
   create() {
     const of = (value: unknown): string | undefined => {
       if (typeof value === 'string') return initialsOf(value) || undefined;
-      if (Array.isArray(value)) return value.length > 0 ? of(value[0]) : undefined;
+      // A HumanName[]: the first name. One level only, so nested or circular arrays cannot recurse.
+      if (Array.isArray(value)) return value.length > 0 && !Array.isArray(value[0]) ? of(value[0]) : undefined;
       if (value !== null && typeof value === 'object') {
         const name = value as { given?: unknown; family?: unknown; text?: unknown };
         const given = Array.isArray(name.given) ? name.given.filter((g) => typeof g === 'string').join(' ') : '';
@@ -102,6 +107,7 @@ const US_DATE_YEAR = /^\d{1,2}\/\d{1,2}\/(\d{4})$/;
 
 /** A date (ISO / FHIR date or dateTime, M/D/YYYY, or Date) → its year, as `"1957"`. */
 const year: OperatorFactory = {
+  args: [],
   rank: 60,
   discloses: true,
   create() {
@@ -119,6 +125,7 @@ const ZIP = /^(\d{3})\d{2}(?:-?\d{4})?$/;
 
 /** ZIP or ZIP+4 → first three digits; the HHS restricted prefixes become `"000"`. */
 const zip3: OperatorFactory = {
+  args: [],
   rank: 60,
   discloses: true,
   create() {
@@ -135,6 +142,7 @@ const zip3: OperatorFactory = {
 
 /** Ages over 89 → `"90+"` (45 CFR 164.514(b)(2)(i)(C)); younger ages unchanged. */
 const age90: OperatorFactory = {
+  args: [],
   rank: 60,
   discloses: true,
   create() {
@@ -149,6 +157,7 @@ const age90: OperatorFactory = {
 
 /** Keyed deterministic token: `tok_` + 22 base64url characters (128 bits of HMAC-SHA256). */
 const token: OperatorFactory = {
+  args: ['prefix', 'domain'],
   rank: 40,
   discloses: true,
   create(args, env) {
@@ -168,6 +177,7 @@ const token: OperatorFactory = {
 
 /** Fixed marker in place of the value: `"[REDACTED]"` unless `with` says otherwise. */
 const replace: OperatorFactory = {
+  args: ['with'],
   rank: 20,
   discloses: true,
   create(args) {
@@ -177,13 +187,13 @@ const replace: OperatorFactory = {
   },
 };
 
-const nullify: OperatorFactory = { rank: 20, discloses: true, create: () => (v) => (v === undefined ? undefined : null) };
+const nullify: OperatorFactory = { args: [], rank: 20, discloses: true, create: () => (v) => (v === undefined ? undefined : null) };
 /** Removed from the output; recorded as a transform so audit shows it was withheld on purpose. */
-const redact: OperatorFactory = { rank: 10, discloses: false, create: () => omit };
+const redact: OperatorFactory = { args: [], rank: 10, discloses: false, create: () => omit };
 /** Not sent. The default for every PHI field a rule does not mention. */
-const deny: OperatorFactory = { rank: 0, discloses: false, create: () => omit };
+const deny: OperatorFactory = { args: [], rank: 0, discloses: false, create: () => omit };
 /** Sent as is. Objects and arrays are copied within the limits (see `send` in plan.ts). */
-const send: OperatorFactory = { rank: 100, discloses: true, create: () => (v) => v };
+const send: OperatorFactory = { args: [], rank: 100, discloses: true, create: () => (v) => v };
 
 export const BUILTIN_OPERATORS: Readonly<Record<string, OperatorFactory>> = Object.freeze(
   Object.assign(Object.create(null) as Record<string, OperatorFactory>, {

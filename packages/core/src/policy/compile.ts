@@ -135,9 +135,13 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
   const refKey = secret && Buffer.from(hkdfSync('sha256', secret, 'phiguard', 'phiguard/patient-ref/v1', 32));
   const tokenDigest = tokenKey ? (domain: string, value: string) => hmacDigest(tokenKey, domain, value) : undefined;
 
+  if (options.limits !== undefined && options.limits !== null && typeof options.limits === 'object') {
+    unknownKeys(options.limits, Object.keys(DEFAULT_LIMITS), 'options.limits', problems);
+  }
   const limits: ProtectLimits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
   for (const [k, v] of Object.entries(limits)) {
     if (!Number.isInteger(v) || v <= 0) problems.push(`options.limits.${k} must be a positive integer`);
+    else if (k === 'maxDepth' && v > 1000) problems.push('options.limits.maxDepth must be at most 1000 (deeper nesting risks the stack)');
   }
 
   const operators: Record<string, OperatorFactory> = Object.create(null) as Record<string, OperatorFactory>;
@@ -320,7 +324,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     if (!isPurposeOfUse(purpose)) return deny('purpose_unknown');
     let known: string[] | null = null;
     let permitted = false;
-    for (const role of context.roles ?? []) {
+    for (const role of Array.isArray(context.roles) ? context.roles : []) {
       if (!roles.has(role)) continue;
       (known ??= []).push(role);
       if (state.rules.get(role)?.has(purpose)) permitted = true;
@@ -414,6 +418,13 @@ function compileRuleSet(
     if (!factory) {
       problems.push(`${at}: unknown operator "${name}"${didYouMean(name, Object.keys(BUILTIN_OPERATORS))}`);
       return null;
+    }
+    const known = factory.args;
+    if (known !== undefined) {
+      // A misspelled argument must not silently fall back to a weaker default (`kep: 0` → last 4 shown).
+      const unknownArgs = Object.keys(args).filter((k) => !known.includes(k));
+      for (const k of unknownArgs) problems.push(`${at}: ${name}: unknown argument "${k}"${didYouMean(k, known)}`);
+      if (unknownArgs.length > 0) return null;
     }
     const fn = factory.create(args, { path, tokenDigest });
     if (typeof fn === 'string') {

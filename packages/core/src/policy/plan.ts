@@ -91,6 +91,10 @@ class Walk {
   }
 }
 
+function isId(value: unknown): value is string | number {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+}
+
 /** Sets `key` on a fresh output object without ever invoking the `__proto__` setter. */
 function put(out: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
@@ -110,7 +114,8 @@ function copy(value: unknown, depth: number, w: Walk): unknown {
     case 'bigint':
       return value.toString();
     case 'object': {
-      if (value === null || value instanceof Date) return value;
+      if (value === null) return null;
+      if (value instanceof Date) return new Date(value.getTime());
       if (ArrayBuffer.isView(value)) return undefined;
       if (Array.isArray(value)) {
         const out: unknown[] = [];
@@ -122,6 +127,7 @@ function copy(value: unknown, depth: number, w: Walk): unknown {
       }
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(value)) {
+        w.text(key); // keys are sent too
         const r = copy((value as Record<string, unknown>)[key], depth + 1, w);
         if (r !== undefined) put(out, key, r);
       }
@@ -171,11 +177,15 @@ function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown 
   for (const key of Object.keys(value)) {
     const child = (keys !== null ? keys[key] : undefined) ?? anyKey;
     if (child === null || child === undefined) {
+      w.count(depth + 1); // skipped keys still cost a visit; a million of them must hit maxNodes
       if (w.unclassified !== null) w.miss(`${node.path ? `${node.path}.` : ''}${SAFE_KEY.test(key) ? key : '[?]'}`);
       continue;
     }
     const r = visit(child, (value as Record<string, unknown>)[key], depth + 1, w);
-    if (r !== undefined) put((out ??= {}), key, r);
+    if (r !== undefined) {
+      if (child === anyKey) w.text(key); // a key matched by `*` comes from the value; declared keys are bounded
+      put((out ??= {}), key, r);
+    }
   }
   return out;
 }
@@ -214,7 +224,8 @@ export class Plan {
     if (this.purposeOfUse === 'PATRQT') {
       const own = context.principal?.patientId;
       const subject = this.subject === null ? undefined : readPath(value, this.subject);
-      if (own === undefined || own === null || subject === undefined || String(subject) !== String(own)) {
+      // Plain ids only: String() of an object or array could equal a crafted patientId.
+      if (!isId(own) || !isId(subject) || String(subject) !== String(own)) {
         throw new AccessDeniedError('not_own_record');
       }
     }
