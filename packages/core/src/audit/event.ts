@@ -78,12 +78,15 @@ export function pinoAuditSink(logger: PinoLike): AuditSink {
 }
 
 const LENGTH_CAP = 256;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+// eslint-disable-next-line no-control-regex
+const HAS_CONTROL = /[\u0000-\u001f\u007f]/;
 // Request strings come from the client; cap them and strip control characters.
 function clean(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  // eslint-disable-next-line no-control-regex
+  if (typeof value !== 'string') return undefined;
   const s = value.length > LENGTH_CAP ? value.slice(0, LENGTH_CAP) : value;
-  return s.replace(/[\u0000-\u001f\u007f]/g, '');
+  return HAS_CONTROL.test(s) ? s.replace(CONTROL, '') : s;
 }
 
 const MAX_ROLES = 16;

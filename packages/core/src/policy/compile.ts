@@ -98,6 +98,8 @@ interface ResourceState {
   /** role → purpose → declared path → rule */
   rules: Map<string, Map<PurposeOfUse, (path: string, spec: FieldSpec) => ResolvedRule>>;
   plans: Map<string, Plan>;
+  /** role → purpose → plan, for the common single-role caller (no key building per request). */
+  single: Map<string, Map<PurposeOfUse, Plan>>;
 }
 
 function newNode(path: string): ClassNode {
@@ -278,6 +280,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
       tree,
       rules,
       plans: new Map(),
+      single: new Map(),
     });
   }
 
@@ -312,9 +315,13 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
   // Precompile every single-role plan now; combined role sets are built on first use.
   for (const state of states.values()) {
     for (const [role, perPurpose] of state.rules) {
-      for (const purpose of perPurpose.keys()) planFor(state, [role], purpose, host);
+      const plans = new Map<PurposeOfUse, Plan>();
+      for (const purpose of perPurpose.keys()) plans.set(purpose, planFor(state, [role], purpose, host));
+      state.single.set(role, plans);
     }
   }
+
+  const refCache = new Map<string, string>();
 
   const decide = (context: AccessContext, resource: string): Decision => {
     const state = states.get(resource);
@@ -331,7 +338,8 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     }
     if (known === null) return deny('role_unknown');
     if (!permitted) return deny('purpose_not_permitted');
-    return { effect: 'allow', plan: planFor(state, known, purpose, host) };
+    const plan = known.length === 1 ? state.single.get(known[0]!)!.get(purpose)! : planFor(state, known, purpose, host);
+    return { effect: 'allow', plan };
   };
 
   return Object.freeze({
@@ -346,7 +354,15 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     },
     patientRef(patientId: string | number): string {
       if (!refKey) throw new PolicyError(['patientRef needs options.secret']);
-      return `pt_${hmacDigest(refKey, 'patient', String(patientId)).subarray(0, 16).toString('base64url')}`;
+      const id = String(patientId);
+      let ref = refCache.get(id);
+      if (ref === undefined) {
+        ref = `pt_${hmacDigest(refKey, 'patient', id).subarray(0, 16).toString('base64url')}`;
+        // Recently seen patients are looked up again and again; keep a bounded cache of refs.
+        if (refCache.size >= 4096) refCache.delete(refCache.keys().next().value!);
+        refCache.set(id, ref);
+      }
+      return ref;
     },
   });
 }
