@@ -1,0 +1,39 @@
+// A benchmark target, one per process: `node server.mjs <plain|plain-auth|protected> <auditFile>`.
+// Prints the port on stdout; answers { cpu } on IPC so the runner can compute CPU per request.
+import express from 'express';
+import { pino } from 'pino';
+import { createApp, findPatient, jwtContext, labResultsView } from '../../examples/express-lab-results/dist/app.js';
+import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET } from './fixture.mjs';
+
+const [mode, auditFile] = process.argv.slice(2);
+
+function plainApp(withAuth) {
+  const app = express();
+  app.disable('x-powered-by');
+  const resolve = jwtContext(DEV_JWT_SECRET);
+  if (withAuth) {
+    // The same token verification the protected app's context resolver does, without phiguard.
+    app.use((req, res, next) => resolve(req).then(() => next(), () => res.status(401).end()));
+  }
+  app.use(express.json({ limit: '100kb' }));
+  app.get('/patients/:id/results', (req, res) => {
+    const record = findPatient(req.params.id);
+    if (record === undefined) return void res.status(404).json({ error: { code: 'not_found' } });
+    res.json(labResultsView(record));
+  });
+  return app;
+}
+
+let app;
+if (mode === 'plain') app = plainApp(false);
+else if (mode === 'plain-auth') app = plainApp(true);
+else if (mode === 'protected') {
+  const logger = pino(pino.destination({ dest: auditFile, sync: false, minLength: 4096 }));
+  app = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger });
+} else throw new Error(`unknown mode ${mode}`);
+
+const server = app.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
+process.on('message', (msg) => {
+  if (msg === 'cpu') process.send({ cpu: process.cpuUsage() });
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
