@@ -1,0 +1,216 @@
+import { definePolicy, type CustomOperator } from '@phiguard/core';
+
+/**
+ * Who may see what of a patient's lab results, and why (45 CFR 164.502(b), 164.514(d):
+ * minimum necessary). One resource, `PatientResults`, the document served by
+ * `GET /patients/:id/results` (see view.ts); every field it contains is classified below, and
+ * each role receives, per HL7 v3 purpose of use, only the fields its rule set names.
+ *
+ * Reading a rule set: the most specific selector wins (field path, then `@class`, then `*`);
+ * anything not matched is not sent. `redact` also withholds a field but records in the audit
+ * event that it was withheld on purpose, which is used where a role gets "everything except".
+ */
+
+/** SSN shown as `***-**-3571`. */
+const SSN_LAST4 = { op: 'partial', keep: 4, mask: '***-**-' } as const;
+/** MRN shown as `****7731`. */
+const MRN_LAST4 = { op: 'partial', keep: 4 } as const;
+
+export const policy = definePolicy({
+  roles: [
+    'ordering-provider',
+    'care-team-nurse',
+    'lab-technologist',
+    'billing',
+    'release-of-information',
+    'researcher',
+    'patient',
+    'auditor',
+  ],
+  resources: {
+    PatientResults: {
+      description: "A patient's demographics and lab results (DiagnosticReports with their Observations).",
+      routes: ['GET /patients/:id/results'],
+      // Hashed into audit `patient.ref` and compared with principal.patientId for PATRQT.
+      subject: 'patient.id',
+      // The opaque view id (`lrv-…`), recorded in audit `resource.id`; never the patient id.
+      id: 'id',
+      fields: {
+        resourceType: 'non-phi',
+        id: { class: 'non-phi', description: 'opaque view id, random per patient' },
+
+        // Demographics. Direct identifiers are the 45 CFR 164.514(b)(2)(i) list: names,
+        // geographic subdivisions smaller than a state, contact details, SSN, MRN, account and
+        // other unique numbers. Dates, ZIP code, age and sex are quasi-identifiers: harmless
+        // alone, identifying in combination.
+        'patient.id': { class: 'direct-identifier', description: 'patient id in this system' },
+        'patient.mrn': { class: 'direct-identifier', description: 'medical record number' },
+        'patient.ssn': { class: 'direct-identifier', description: 'social security number' },
+        'patient.name': { class: 'direct-identifier', description: 'FHIR HumanName' },
+        'patient.telecom': { class: 'direct-identifier', description: 'FHIR ContactPoint[]: phone, e-mail' },
+        'patient.address.line': { class: 'direct-identifier', description: 'street address' },
+        'patient.address.city': { class: 'direct-identifier', description: 'a subdivision smaller than a state' },
+        'patient.address.state': { class: 'quasi-identifier', description: 'state: Safe Harbor allows it' },
+        'patient.address.postalCode': { class: 'quasi-identifier', description: 'ZIP or ZIP+4' },
+        'patient.birthDate': { class: 'quasi-identifier', description: 'FHIR date' },
+        'patient.age': { class: 'quasi-identifier', description: 'whole years on the day of the request' },
+        'patient.gender': { class: 'quasi-identifier', description: 'FHIR administrative gender' },
+
+        // DiagnosticReports. Report and observation ids are the lab's accession numbers: unique
+        // numbers, so identifiers too.
+        'reports[].id': { class: 'direct-identifier', description: 'report accession number' },
+        'reports[].meta': { class: 'clinical', description: 'FHIR security labels (HIV, GDIS, R)' },
+        'reports[].status': 'clinical',
+        'reports[].code': { class: 'clinical', description: 'LOINC panel or test code' },
+        'reports[].effectiveDateTime': { class: 'quasi-identifier', description: 'date of service: specimen collection' },
+        'reports[].issued': { class: 'quasi-identifier', description: 'date of service: result released' },
+        'reports[].performer': { class: 'clinical', description: 'performing laboratory' },
+        'reports[].specimen': { class: 'clinical', description: 'specimen type' },
+        'reports[].conclusion': { class: 'free-text', description: "pathologist's narrative; may quote identifiers" },
+
+        // Observations.
+        'reports[].observations[].id': { class: 'direct-identifier', description: 'result accession number' },
+        'reports[].observations[].meta': { class: 'clinical', description: 'FHIR security labels (HIV, GDIS, R)' },
+        'reports[].observations[].status': 'clinical',
+        'reports[].observations[].category': { class: 'clinical', description: 'observation-category: laboratory' },
+        'reports[].observations[].code': { class: 'clinical', description: 'LOINC test code' },
+        'reports[].observations[].effectiveDateTime': { class: 'quasi-identifier', description: 'date of service' },
+        'reports[].observations[].valueQuantity': { class: 'clinical', description: 'result value with UCUM unit' },
+        'reports[].observations[].valueCodeableConcept': { class: 'clinical', description: 'coded result (genetic tests)' },
+        'reports[].observations[].referenceRange': 'clinical',
+        'reports[].observations[].interpretation': { class: 'clinical', description: 'H / L / N' },
+        'reports[].observations[].note': { class: 'free-text', description: 'technologist comments; may quote identifiers' },
+      },
+      // HIV (1003) and genetic (1004) results are labelled in meta.security and governed like
+      // any other clinical value here; sensitive-category rules are a later feature.
+      disclose: {
+        // Treatment, including emergency treatment: the clinician who ordered the tests needs
+        // the whole record, identifiers included, to act on it and to reach the patient.
+        'ordering-provider': {
+          TREAT: { '*': 'send' },
+          ETREAT: { '*': 'send' },
+        },
+
+        // Treatment by the care team: everything the provider sees except the SSN, which plays
+        // no part in care (identity is established by name, birth date and MRN).
+        'care-team-nurse': {
+          TREAT: { '*': 'send', 'patient.ssn': 'redact' },
+        },
+
+        // Health care operations in the lab (specimen handling, verification, call-backs of
+        // critical values go through the provider): the MRN and birth date to match specimens,
+        // initials to read against the tube label, sex and age for reference ranges, the
+        // accession numbers, every clinical field and the comments. No SSN, address or
+        // contact details: the lab does not contact patients.
+        'lab-technologist': {
+          HOPERAT: {
+            'patient.mrn': 'send',
+            'patient.name': 'initials',
+            'patient.birthDate': 'send',
+            'patient.gender': 'send',
+            'patient.age': 'send',
+            'reports[].id': 'send',
+            'reports[].observations[].id': 'send',
+            'reports[].effectiveDateTime': 'send',
+            'reports[].issued': 'send',
+            'reports[].observations[].effectiveDateTime': 'send',
+            '@clinical': 'send',
+            '@free-text': 'send',
+          },
+        },
+
+        // Payment: a claim needs what was performed (the LOINC codes) and when (dates of
+        // service), and a way to match the account (the MRN, masked to its last 4). Never the
+        // results themselves, their interpretation, comments, names or other identifiers.
+        // (Like every role but the researcher, billing also receives the two non-PHI fields,
+        // `resourceType` and the opaque view `id`.)
+        billing: {
+          HPAYMT: {
+            'patient.mrn': MRN_LAST4,
+            'reports[].code': 'send',
+            'reports[].effectiveDateTime': 'send',
+            'reports[].issued': 'send',
+            'reports[].observations[].code': 'send',
+            'reports[].observations[].effectiveDateTime': 'send',
+          },
+        },
+
+        // Legal (subpoena, court order, records requests handled by HIM): the designated
+        // record set, with the SSN reduced to its last 4, which is what matching a request
+        // needs and all that should be copied into a release.
+        'release-of-information': {
+          HLEGAL: { '*': 'send', 'patient.ssn': SSN_LAST4 },
+        },
+
+        // Research on a Safe Harbor style extract (45 CFR 164.514(b)(2)): no direct identifiers
+        // except a keyed, non-reversible token of the patient id that links a patient's rows;
+        // dates reduced to the year; ZIP to its first three digits (restricted prefixes → 000);
+        // ages over 89 as "90+" and, for those patients, no birth year either (a year of birth
+        // is "indicative of such age"); state and sex kept. Clinical values are sent; free text
+        // is not, because it quotes names, phones and dates of birth. The view id is withheld:
+        // it is a stable per-patient key in this system and would re-link the extract.
+        researcher: {
+          HRESCH: {
+            id: 'deny',
+            'patient.id': 'token',
+            '@quasi-identifier': 'year',
+            'patient.birthDate': { custom: 'birthYear90' },
+            'patient.age': 'age90',
+            'patient.address.postalCode': 'zip3',
+            'patient.address.state': 'send',
+            'patient.gender': 'send',
+            '@clinical': 'send',
+            '@free-text': 'deny',
+          },
+        },
+
+        // The patient's right of access (45 CFR 164.524): their own record in full; the SSN
+        // to its last 4 (they know it; a portal need not redisplay it). Core refuses PATRQT
+        // for any record whose patient.id differs from the caller's `patient` claim.
+        patient: {
+          PATRQT: { '*': 'send', 'patient.ssn': SSN_LAST4 },
+        },
+
+        // Operations oversight (compliance review of what was ordered and reported, and when):
+        // codes, statuses and dates only. No values, no identifiers, no free text.
+        auditor: {
+          HOPERAT: {
+            'reports[].code': 'send',
+            'reports[].status': 'send',
+            'reports[].effectiveDateTime': 'send',
+            'reports[].issued': 'send',
+            'reports[].observations[].code': 'send',
+            'reports[].observations[].status': 'send',
+            'reports[].observations[].category': 'send',
+            'reports[].observations[].effectiveDateTime': 'send',
+          },
+        },
+      },
+    },
+  },
+});
+
+/** Roles the policy knows, for the token script and the docs. */
+export const ROLES: readonly string[] = policy.roles;
+
+/** The purpose of use each role normally asserts (the first of its rule sets). */
+export const DEFAULT_PURPOSE: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(policy.resources.PatientResults.disclose).map(([role, byPurpose]) => [role, Object.keys(byPurpose ?? {})[0]!]),
+);
+
+const FHIR_DATE = /^(\d{4})(?:-\d{2}(?:-\d{2})?)?$/;
+
+/**
+ * Custom operators the policy uses, registered with `phiguard({ …, operators })`.
+ * - `birthYear90`: the year of a birth date, withheld (omitted) when the person may be 90 or
+ *   older this year: 45 CFR 164.514(b)(2)(i)(C) treats a birth year indicative of an age over 89
+ *   like the age itself. Core's `year` does not know which dates are birth dates.
+ */
+export const operators: Readonly<Record<string, CustomOperator>> = {
+  birthYear90(value) {
+    if (typeof value !== 'string') return undefined;
+    const m = FHIR_DATE.exec(value);
+    if (!m) return undefined;
+    return new Date().getUTCFullYear() - Number(m[1]) >= 90 ? undefined : m[1];
+  },
+};
