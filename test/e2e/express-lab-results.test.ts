@@ -267,6 +267,15 @@ describe('patient access (PATRQT)', () => {
     expect(lastAudit()).toMatchObject({ action: 'deny', reason: 'not_own_record', patient: { ref: refs.patientRef('1002') } });
   });
 
+  it("another patient's id is refused before the handler, so 403 vs 404 does not reveal which ids exist", async () => {
+    const patient = { roles: ['patient'], patient: '1001', purpose: 'PATRQT' };
+    const existing = await results('1002', patient);
+    const missing = await results('9999', patient);
+    expect(missing.status).toBe(403);
+    expect(missing.body.error.reason).toBe('not_own_record');
+    expect(missing.text.replace(/"requestId":"[^"]+"/, '')).toBe(existing.text.replace(/"requestId":"[^"]+"/, ''));
+  });
+
   it('a patient token without a patient claim gets no record', async () => {
     const res = await results('1001', { roles: ['patient'], purpose: 'PATRQT' });
     expect(res.status).toBe(403);

@@ -7,7 +7,10 @@ import { operators, policy } from './policy.js';
 import { labResultsView } from './view.js';
 
 export { policy } from './policy.js';
-export { signToken, secretsFrom, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET } from './auth.js';
+export { signToken, secretsFrom, jwtContext, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET } from './auth.js';
+export { operators } from './policy.js';
+export { findPatient } from './data.js';
+export { labResultsView } from './view.js';
 
 export interface AppOptions {
   /** Verifies the HS256 bearer tokens (JWT_SECRET). */

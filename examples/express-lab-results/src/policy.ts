@@ -33,6 +33,9 @@ export const policy = definePolicy({
       routes: ['GET /patients/:id/results'],
       // Hashed into audit `patient.ref` and compared with principal.patientId for PATRQT.
       subject: 'patient.id',
+      // The route parameter naming the patient: a patient asking for someone else's record is
+      // refused before the handler runs, so 403 vs 404 reveals nothing about which ids exist.
+      subjectParam: 'id',
       // The opaque view id (`lrv-…`), recorded in audit `resource.id`; never the patient id.
       id: 'id',
       fields: {

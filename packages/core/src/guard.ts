@@ -47,8 +47,8 @@ export interface Release<T = unknown> {
 export interface PhiGuard {
   readonly policy: CompiledPolicy;
   readonly sink: AuditSink;
-  /** Decides access and audits a denial. Pure apart from the audit write. */
-  authorize(context: AccessContext | null, resource: string, action: AuditAction): Decision;
+  /** Decides access and audits a denial. Pure apart from the audit write. See CompiledPolicy.decide for `subjectId`. */
+  authorize(context: AccessContext | null, resource: string, action: AuditAction, subjectId?: string | number): Decision;
   /**
    * Projects `value` under `plan` and audits the disclosure. Throws AccessDeniedError (audited)
    * for a patient request on another patient's record, LimitExceededError (audited as an
@@ -123,14 +123,15 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     policy,
     sink,
     write,
-    authorize(context: AccessContext | null, resource: string, action: AuditAction): Decision {
+    authorize(context: AccessContext | null, resource: string, action: AuditAction, subjectId?: string | number): Decision {
       const decision: Decision = context
-        ? policy.decide(context, resource)
+        ? policy.decide(context, resource, subjectId)
         : { effect: 'deny', reason: 'role_unknown' };
       if (decision.effect === 'deny') {
         // A denial is recorded even if the sink fails; the caller is refused either way.
         try {
-          void write(denialEvent(action, context, resource, decision.reason))?.catch(() => undefined);
+          const refs = subjectId === undefined ? {} : { patientRef: policy.patientRef(subjectId) };
+          void write(denialEvent(action, context, resource, decision.reason, refs))?.catch(() => undefined);
         } catch {
           /* refused regardless */
         }

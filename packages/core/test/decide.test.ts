@@ -198,3 +198,18 @@ describe('patient requests (PATRQT) are limited to the patient\'s own record', (
     }
   });
 });
+
+describe('patient requests decided before the handler', () => {
+  it('a PATRQT caller asking for another patient id is denied not_own_record without seeing any value', () => {
+    expect(compiled.decide(ctx(['patient'], 'PATRQT', 1001), 'LabResult', '1002')).toEqual({ effect: 'deny', reason: 'not_own_record' });
+    expect(compiled.decide(ctx(['patient'], 'PATRQT'), 'LabResult', '1001')).toEqual({ effect: 'deny', reason: 'not_own_record' });
+  });
+
+  it('a PATRQT caller asking for their own id is allowed (numbers and strings compare alike)', () => {
+    expect(compiled.decide(ctx(['patient'], 'PATRQT', 1001), 'LabResult', '1001').effect).toBe('allow');
+  });
+
+  it('the subject id does not restrict other purposes', () => {
+    expect(compiled.decide(ctx(['clinician'], 'TREAT'), 'LabResult', '1002').effect).toBe('allow');
+  });
+});

@@ -155,6 +155,15 @@ describe('createPhiGuard options', () => {
     expect(logged.audit).toEqual(JSON.parse(JSON.stringify(event)));
     for (const value of PHI) expect(lines[0]).not.toContain(value);
   });
+
+  it('refuses a pino logger whose level drops info lines, at start-up and if the level is raised later', () => {
+    expect(() => guardWith(pino({ level: 'warn' }, new Writable({ write: (_c, _e, done) => done() })))).toThrow(/drops `info` lines/);
+    const logger = pino(new Writable({ write: (_c, _e, done) => done() }));
+    const guard = guardWith(logger);
+    const ctx = context(['billing'], 'HPAYMT');
+    logger.level = 'error';
+    expect(() => guard.release(allowedPlan(guard, ctx), report(), ctx, 'read')).toThrow(AuditUnavailableError);
+  });
 });
 
 describe('the audit event of a release', () => {

@@ -15,8 +15,9 @@ import {
   type PhiGuard,
   type PhiGuardOptions,
   type Plan,
+  type RequestInfo,
 } from '@phiguard/core';
-import { codeOf, errorBody, errorCode, statusOf, type ErrorLogger } from './errors.js';
+import { codeOf, errorBody, errorCode, statusOf, type ErrorBody, type ErrorLogger } from './errors.js';
 
 /** Options of {@link phiguard}. Everything `createPhiGuard` takes, plus how to read a request. */
 export interface PhiGuardExpressOptions extends Omit<PhiGuardOptions, 'policy' | 'audit'> {
@@ -179,8 +180,9 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
     const path = req.baseUrl + req.path;
     for (const r of runtime.routes) {
       if (r.method !== 'ALL' && r.method !== req.method && !(r.method === 'GET' && req.method === 'HEAD')) continue;
-      if (r.match(path) === false) continue;
-      enter(req, res, state, r.resource, r.route).then(next, next);
+      const matched = r.match(path);
+      if (matched === false) continue;
+      enter(req, res, state, r.resource, r.route, matched.params as Record<string, unknown>).then(next, next);
       return;
     }
     next();
@@ -204,7 +206,7 @@ export function phiResource(resource: string): RequestHandler {
       return;
     }
     if (state.kind === 'phi') return next(); // already claimed by a policy route
-    enter(req, res, state, resource, req.baseUrl + (req.route?.path ?? req.path)).then(next, next);
+    enter(req, res, state, resource, req.baseUrl + (req.route?.path ?? req.path), req.params).then(next, next);
   };
 }
 
@@ -223,7 +225,14 @@ export function getAccessContext(res: Response): AccessContext | null {
 }
 
 /** Resolves the context and decides; answers 401/403 itself, or resolves to let the handler run. */
-async function enter(req: Request, res: Response, state: State, resource: string, route: string): Promise<void> {
+async function enter(
+  req: Request,
+  res: Response,
+  state: State,
+  resource: string,
+  route: string,
+  params: Record<string, unknown>,
+): Promise<void> {
   state.kind = 'phi';
   state.resource = resource;
   const { guard } = state.runtime;
@@ -231,11 +240,13 @@ async function enter(req: Request, res: Response, state: State, resource: string
   try {
     const resolved = await state.runtime.resolve(req);
     if (resolved === null || typeof resolved !== 'object') throw new AuthenticationRequiredError();
-    context = withRequest(resolved, req, state, route);
+    context = { ...resolved, request: { ...requestInfo(req, state, route), ...resolved.request } };
   } catch (err) {
     const e = err instanceof PhiGuardError ? err : new AuthenticationRequiredError();
+    // Failed authentication is audited with where it came from, and no actor.
+    const anonymous = { principal: undefined, roles: [], request: requestInfo(req, state, route) } as unknown as AccessContext;
     try {
-      void guard.write(denialEvent(state.action, null, resource, e.code))?.catch(() => undefined);
+      void guard.write(denialEvent(state.action, anonymous, resource, e.code))?.catch(() => undefined);
     } catch {
       /* refused either way */
     }
@@ -244,7 +255,9 @@ async function enter(req: Request, res: Response, state: State, resource: string
     return halt();
   }
   state.context = context;
-  const decision = guard.authorize(context, resource, state.action);
+  const param = guard.policy.resources.get(resource)!.subjectParam;
+  const subject = param === null ? undefined : params[param];
+  const decision = guard.authorize(context, resource, state.action, typeof subject === 'string' ? subject : undefined);
   if (decision.effect === 'deny') {
     refuse(res, state, 403, 'access_denied', decision.reason);
     return halt();
@@ -257,20 +270,16 @@ function halt(): Promise<void> {
   return new Promise<void>(() => undefined);
 }
 
-function withRequest(context: AccessContext, req: Request, state: State, route: string): AccessContext {
+function requestInfo(req: Request, state: State, route: string): RequestInfo {
   const traceparent = req.headers.traceparent;
   const trace = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
   return {
-    ...context,
-    request: {
-      method: req.method,
-      route,
-      ip: req.ip,
-      userAgent: req.headers['user-agent'],
-      requestId: state.requestId,
-      traceId: trace?.[1],
-      ...context.request,
-    },
+    method: req.method,
+    route,
+    ip: req.ip,
+    userAgent: req.headers['user-agent'],
+    requestId: state.requestId,
+    traceId: trace?.[1],
   };
 }
 
@@ -281,14 +290,15 @@ function refuse(res: Response, state: State, status: number, code: string, reaso
     return;
   }
   state.refused = true;
-  state.inPipeline = true;
-  try {
-    res.status(status);
-    res.setHeader('Cache-Control', 'no-store');
-    state.json.call(res, errorBody(code, status, state.requestId, reason));
-  } finally {
-    state.inPipeline = false;
-  }
+  res.status(status);
+  sendError(res, state, errorBody(code, status, state.requestId, reason));
+}
+
+/** Sends an error body as JSON (whatever type an earlier handler set), never cached. */
+function sendError(res: Response, state: State, body: ErrorBody): Response {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  return sendThrough(res, state, body);
 }
 
 function sendThrough(res: Response, state: State, body: unknown): Response {
@@ -306,7 +316,7 @@ function guardedJson(this: Response, body: unknown): Response {
   if (state.inPipeline || state.kind === 'non-phi' || this.headersSent) return state.json.call(this, body);
   if (this.statusCode >= 400) {
     // Error bodies are reduced to a code: an app's messages may name the patient.
-    return sendThrough(this, state, errorBody(codeOf(body, this.statusCode), this.statusCode, state.requestId));
+    return sendError(this, state, errorBody(codeOf(body, this.statusCode), this.statusCode, state.requestId));
   }
   if (state.kind === 'unmapped') return refuseUnmapped(this, state);
   const { guard } = state.runtime;
@@ -368,7 +378,7 @@ function rawBody(res: Response, state: State, body: unknown, pass: () => Respons
   const empty = body === undefined || body === null || body === '' || (ArrayBuffer.isView(body) && body.byteLength === 0);
   if (res.statusCode >= 400) {
     if (empty && res.statusCode !== 404) return pass();
-    return sendThrough(res, state, errorBody(codeOf(undefined, res.statusCode), res.statusCode, state.requestId));
+    return sendError(res, state, errorBody(codeOf(undefined, res.statusCode), res.statusCode, state.requestId));
   }
   if (empty) return pass();
   if (state.kind === 'unmapped') return refuseUnmapped(res, state);

@@ -358,3 +358,25 @@ describe('start-up validation', () => {
     expect(() => phiguard({ policy, secret: SECRET, context: headerContext } as never)).toThrow(/audit/);
   });
 });
+
+describe('audit and error details', () => {
+  it('a failed authentication is audited with where it came from, and no actor', async () => {
+    const { app, sink } = makeApp((a) => a.get('/charts/:id', (_req, res) => void res.json(CHART)));
+    await request(app).get('/charts/1').set('User-Agent', 'probe/1').set('X-Request-Id', 'r-401');
+    expect(sink.events.at(-1)).toMatchObject({
+      action: 'deny',
+      reason: 'authentication_required',
+      actor: { id: null, roles: [], userAgent: 'probe/1' },
+      request: { method: 'GET', route: '/charts/:id', requestId: 'r-401' },
+    });
+  });
+
+  it('error bodies are JSON and never cached, whatever type an earlier handler set', async () => {
+    const { app } = makeApp(() => undefined);
+    const res = await request(app).get('/nowhere');
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body.error.code).toBe('not_found');
+  });
+});

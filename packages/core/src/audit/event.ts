@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessContext } from '../context.js';
-import type { DenyReason } from '../errors.js';
+import { AuditUnavailableError, OptionsError, type DenyReason } from '../errors.js';
 import type { Disclosure } from '../policy/plan.js';
 
 /** What was done. `deny` records a refused attempt. */
@@ -63,6 +63,7 @@ export interface AuditSink {
 /** The subset of a pino logger the pino sink uses. */
 export interface PinoLike {
   info(obj: object, msg?: string): void;
+  isLevelEnabled?(level: string): boolean;
 }
 
 /**
@@ -70,8 +71,14 @@ export interface PinoLike {
  * (so pino's own `time`/`level` stay separate): `{"level":30,…,"audit":{…},"msg":"phiguard.audit"}`.
  */
 export function pinoAuditSink(logger: PinoLike): AuditSink {
+  // A logger set above `info` would drop audit events silently: refuse it, now and per write.
+  const enabled = typeof logger.isLevelEnabled === 'function' ? () => logger.isLevelEnabled!('info') : () => true;
+  if (!enabled()) {
+    throw new OptionsError('the audit logger drops `info` lines (its level is above info); give phiguard a logger at level info or lower');
+  }
   return {
     write(event) {
+      if (!enabled()) throw new AuditUnavailableError();
       logger.info({ audit: event }, 'phiguard.audit');
     },
   };

@@ -47,6 +47,8 @@ export interface CompiledResource {
   readonly rawBody: 'allow' | 'deny';
   /** Reads the patient id (for hashing) from a value of this resource. */
   readonly subjectPath: readonly string[] | null;
+  /** Route parameter holding the patient id, if declared. */
+  readonly subjectParam: string | null;
   /** Reads the opaque resource id from a value of this resource. */
   readonly idPath: readonly string[] | null;
   readonly fields: ReadonlyMap<string, FieldSpec>;
@@ -57,8 +59,12 @@ export interface CompiledPolicy {
   readonly roles: ReadonlySet<string>;
   readonly resources: ReadonlyMap<string, CompiledResource>;
   readonly limits: ProtectLimits;
-  /** Decides access for `context` to `resource`; pure, never throws for a known resource. */
-  decide(context: AccessContext, resource: string): Decision;
+  /**
+   * Decides access for `context` to `resource`; pure, never throws for a known resource. Pass
+   * `subjectId` (the patient id the request targets, when known before the handler runs) to
+   * refuse patient requests for another patient early.
+   */
+  decide(context: AccessContext, resource: string, subjectId?: string | number): Decision;
   /** Decides, then projects `value`; throws {@link AccessDeniedError} when denied. */
   protect<T = unknown>(value: unknown, context: AccessContext, resource: string): Protected<T>;
   /** Keyed, non-reversible reference to a patient id (`pt_…`), for audit records. */
@@ -75,7 +81,7 @@ const FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>([
 ]);
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'ALL']);
 const POLICY_KEYS = ['roles', 'resources'];
-const RESOURCE_KEYS = ['description', 'fields', 'subject', 'id', 'routes', 'rawBody', 'disclose'];
+const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectParam', 'id', 'routes', 'rawBody', 'disclose'];
 const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn'];
 
 interface ClassNode {
@@ -274,6 +280,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
         routes: Object.freeze(routes),
         rawBody: def.rawBody ?? 'deny',
         subjectPath,
+        subjectParam: typeof def.subjectParam === 'string' && def.subjectParam.length > 0 ? def.subjectParam : null,
         idPath,
         fields,
       }),
@@ -323,7 +330,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
 
   const refCache = new Map<string, string>();
 
-  const decide = (context: AccessContext, resource: string): Decision => {
+  const decide = (context: AccessContext, resource: string, subjectId?: string | number): Decision => {
     const state = states.get(resource);
     if (state === undefined) throw new PolicyError([`unknown resource "${resource}"${didYouMean(resource, states.keys())}`]);
     const purpose = context.purposeOfUse;
@@ -338,6 +345,11 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     }
     if (known === null) return deny('role_unknown');
     if (!permitted) return deny('purpose_not_permitted');
+    // 45 CFR 164.524: a patient's own record only; refused before the handler when the target is known.
+    if (purpose === 'PATRQT' && subjectId !== undefined) {
+      const own = context.principal?.patientId;
+      if ((typeof own !== 'string' && typeof own !== 'number') || String(own) !== String(subjectId)) return deny('not_own_record');
+    }
     const plan = known.length === 1 ? state.single.get(known[0]!)!.get(purpose)! : planFor(state, known, purpose, host);
     return { effect: 'allow', plan };
   };

@@ -78,6 +78,12 @@ export interface ResourceDefinition<Role extends string = string, Fields extends
   readonly fields: Fields;
   /** Path to the patient's identifier; hashed into audit `patient.ref`, checked for PATRQT. */
   readonly subject?: string;
+  /**
+   * Route parameter holding the patient id (`'id'` for `/patients/:id/results`). Lets adapters
+   * refuse a patient request (PATRQT) for another patient before the handler runs, so that
+   * 403 versus 404 cannot reveal which patient ids exist.
+   */
+  readonly subjectParam?: string;
   /** Path to an opaque, non-identifying resource id recorded in audit `resource.id`. */
   readonly id?: string;
   /** Routes (`'GET /patients/:id/results'`, Express path syntax) that return this resource. */
