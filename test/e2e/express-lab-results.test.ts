@@ -272,7 +272,7 @@ describe('patient access (PATRQT)', () => {
     const existing = await results('1002', patient);
     const missing = await results('9999', patient);
     expect(missing.status).toBe(403);
-    expect(missing.body.error.reason).toBe('not_own_record');
+    expect(missing.body).toMatchObject({ error: { reason: 'not_own_record' } });
     expect(missing.text.replace(/"requestId":"[^"]+"/, '')).toBe(existing.text.replace(/"requestId":"[^"]+"/, ''));
   });
 
