@@ -31,31 +31,47 @@ function maskOf(plan, path) {
 /** class-transformer classes generated from the document's shape, exposing what the plan sends. */
 function classesFor(plan, group) {
   const ops = opsOf(plan);
-  const build = (sample, prefix) => {
+  // Every object found under `key` in `samples` (array elements flattened), so that a class
+  // covers keys that only some elements have.
+  const under = (samples, key) =>
+    samples.flatMap((o) => (Array.isArray(o[key]) ? o[key] : [o[key]])).filter((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
+  const keysOf = (samples) => [...new Set(samples.flatMap((o) => Object.keys(o)))];
+  const exposeAll = (samples) => {
+    class Whole {}
+    for (const key of keysOf(samples)) {
+      Expose({ groups: [group] })(Whole.prototype, key);
+      const children = under(samples, key);
+      if (children.length > 0) {
+        const Child = exposeAll(children);
+        Type(() => Child)(Whole.prototype, key);
+      }
+    }
+    return Whole;
+  };
+  const build = (samples, prefix) => {
     class Node {}
     let exposed = false;
-    for (const key of Object.keys(sample)) {
+    for (const key of keysOf(samples)) {
       const path = prefix ? `${prefix}.${key}` : key;
-      const value = sample[key];
+      const isArray = samples.some((o) => Array.isArray(o[key]));
       const op = ops.get(path);
+      const children = under(samples, key);
       if (op !== undefined) {
         if (op === 'deny' || op === 'redact') continue;
         Expose({ groups: [group] })(Node.prototype, key);
-        const fn = maskOf(plan, path);
-        // Leaves are sent whole (subtrees copied), like phiguard's `send`.
-        Transform(({ value: v }) => (op === 'send' ? (v !== null && typeof v === 'object' ? structuredClone(v) : v) : fn(v)), { groups: [group], toPlainOnly: true })(Node.prototype, key);
-        exposed = true;
-      } else if (Array.isArray(value) && value[0] !== null && typeof value[0] === 'object') {
-        const child = build(value[0], `${path}[]`);
-        if (child) {
-          Type(() => child)(Node.prototype, key);
-          Expose({ groups: [group] })(Node.prototype, key);
-          exposed = true;
+        if (op !== 'send') {
+          const fn = maskOf(plan, path);
+          Transform(({ value: v }) => fn(v), { groups: [group], toPlainOnly: true })(Node.prototype, key);
+        } else if (children.length > 0) {
+          // A subtree sent whole: a DTO class exposing every key, as a class-transformer user writes.
+          const Whole = exposeAll(children);
+          Type(() => Whole)(Node.prototype, key);
         }
-      } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        const child = build(value, path);
-        if (child) {
-          Type(() => child)(Node.prototype, key);
+        exposed = true;
+      } else if (children.length > 0) {
+        const Child = build(children, isArray ? `${path}[]` : path);
+        if (Child) {
+          Type(() => Child)(Node.prototype, key);
           Expose({ groups: [group] })(Node.prototype, key);
           exposed = true;
         }
@@ -63,7 +79,7 @@ function classesFor(plan, group) {
     }
     return exposed ? Node : null;
   };
-  return build(doc, '');
+  return build([doc], '');
 }
 
 /** fast-redact configured to remove what the plan withholds and mask what it transforms. */
@@ -76,20 +92,29 @@ function redactorFor(plan) {
     else if (op !== 'send') masked.set(p, maskOf(plan, path));
   }
   const maskers = [...masked].map(([p, fn]) => fastRedact({ paths: [p], censor: (v) => fn(v), serialize: false }));
-  const remover = fastRedact({ paths: remove, censor: undefined, remove: true, serialize: false });
-  // fast-redact mutates in place: redact, serialize, then restore in reverse order.
+  // The remover serializes (fast-redact removes keys only while serializing) and restores itself.
+  const remover = fastRedact({ paths: remove, remove: true, serialize: JSON.stringify });
   return (value) => {
-    remover(value);
     for (const m of maskers) m(value);
-    const out = JSON.stringify(value);
+    const out = remover(value);
     for (let k = maskers.length - 1; k >= 0; k--) maskers[k].restore(value);
-    remover.restore(value);
     return out;
   };
 }
 
 const sortKeys = (v) => (Array.isArray(v) ? v.map(sortKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])])) : v);
-const same = (a, b) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+// phiguard omits objects left empty by filtering; the peers keep `{}`. Compare without them.
+const prune = (v) => {
+  if (Array.isArray(v)) return v.map(prune);
+  if (v === null || typeof v !== 'object') return v;
+  const out = {};
+  for (const [k, x] of Object.entries(v)) {
+    const p = prune(x);
+    if (!(p !== null && typeof p === 'object' && !Array.isArray(p) && Object.keys(p).length === 0)) out[k] = p;
+  }
+  return out;
+};
+const same = (a, b) => JSON.stringify(sortKeys(prune(a))) === JSON.stringify(sortKeys(prune(b)));
 
 const rows = [];
 for (const { role, purpose } of CALLERS) {
@@ -98,7 +123,7 @@ for (const { role, purpose } of CALLERS) {
   const plan = decision.plan;
   const group = role;
   const Root = classesFor(plan, group);
-  const instance = plainToInstance(Root, doc);
+  const instance = plainToInstance(Root, doc, { groups: [group] });
   const redact = redactorFor(plan);
   const ours = plan.apply(doc, context).value;
   const theirs = instanceToPlain(instance, { groups: [group], strategy: 'excludeAll' });
@@ -113,14 +138,14 @@ for (const { role, purpose } of CALLERS) {
     .add(`fast-redact (remove + censor + serialize)`, () => redact(doc));
   await bench.run();
   for (const t of bench.tasks) {
-    rows.push({ caller: `${role} (${purpose})`, task: t.name, meanUs: t.result.latency.mean * 1000, hz: t.result.throughput.mean, sameOutput: t.name.startsWith('class') ? check.classTransformer : t.name.startsWith('fast') ? check.fastRedact : true });
+    rows.push({ caller: `${role} (${purpose})`, task: t.name, medianUs: t.result.latency.p50 * 1000, hz: t.result.throughput.mean, sameOutput: t.name.startsWith('class') ? check.classTransformer : t.name.startsWith('fast') ? check.fastRedact : true });
   }
 }
 
 console.log(`\nProjection of the ${JSON.stringify(doc).length}-byte lab-results document; Node ${process.version}; tinybench, ${time} ms per task\n`);
-console.log('| caller | task | µs/call | calls/s | same output as phiguard |');
+console.log('| caller | task | median µs/call | calls/s | same output as phiguard |');
 console.log('|---|---|---:|---:|:---:|');
-for (const r of rows) console.log(`| ${r.caller} | ${r.task} | ${r.meanUs.toFixed(2)} | ${Math.round(r.hz)} | ${r.sameOutput ? 'yes' : 'no'} |`);
+for (const r of rows) console.log(`| ${r.caller} | ${r.task} | ${r.medianUs.toFixed(2)} | ${Math.round(r.hz)} | ${r.sameOutput ? 'yes' : 'no'} |`);
 const out = join(new URL('.', import.meta.url).pathname, 'results');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'micro.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2));

@@ -72,13 +72,14 @@ const BEARER = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)\s*$/i;
  * malformed, expired or forged token answers 401 through AuthenticationRequiredError.
  */
 export function jwtContext(secret: string | Uint8Array): (req: Request) => Promise<AccessContext> {
-  const key = keyOf(secret);
+  // Imported once: handing jose raw bytes would import the key again on every request.
+  const key = crypto.subtle.importKey('raw', keyOf(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
   return async function resolveContext(req) {
     const match = BEARER.exec(req.get('authorization') ?? '');
     if (!match) throw new AuthenticationRequiredError('Send Authorization: Bearer <token> (npm run -s token -- <role>).');
     let payload;
     try {
-      ({ payload } = await jwtVerify(match[1]!, key, { algorithms: [ALGORITHM], requiredClaims: ['sub'] }));
+      ({ payload } = await jwtVerify(match[1]!, await key, { algorithms: [ALGORITHM], requiredClaims: ['sub'] }));
     } catch {
       // The reason (expired, bad signature…) stays server-side: it would help an attacker.
       throw new AuthenticationRequiredError('The bearer token is invalid or expired.');

@@ -65,11 +65,20 @@ describe('projection follows the declared shape', () => {
     expect(value).toEqual({ meta: { version: 3, source: 'lis' } });
   });
 
-  it('a sent field is copied whole, objects and arrays included', () => {
+  it('a sent field is sent whole: plain JSON data by reference, anything else as a sanitized copy', () => {
     const input = { extension: [{ url: 'u', value: { nested: [1, 2] } }] };
     const { value } = project({ extension: 'non-phi' }, {}, input);
     expect(value).toEqual(input);
-    expect(value.extension).not.toBe(input.extension);
+    expect(value.extension).toBe(input.extension);
+
+    class Coded {
+      code = 'x';
+      secret = (): string => 'not data';
+    }
+    const odd = { extension: { when: new Date(0), big: 10n, coded: new Coded(), nan: Number.NaN } };
+    const { value: copied } = project({ extension: 'non-phi' }, {}, odd);
+    expect(copied.extension).not.toBe(odd.extension);
+    expect(copied.extension).toEqual({ when: new Date(0), big: '10', coded: { code: 'x' }, nan: Number.NaN });
   });
 });
 

@@ -79,8 +79,21 @@ interface Runtime {
   readonly warned: Set<string>;
 }
 
-const kState = Symbol.for('phiguard.express.state');
-const kRuntime = Symbol.for('phiguard.express.runtime');
+/**
+ * Per-request state, keyed by the response. A WeakMap rather than a property: Express re-parents
+ * every response (`Object.setPrototypeOf`), after which each property added to it costs
+ * microseconds.
+ */
+const states = new WeakMap<object, State>();
+/** Response prototypes whose json/send/end/write phiguard has wrapped, with the originals. */
+const wrapped = new WeakMap<object, Originals>();
+
+interface Originals {
+  readonly json: Response['json'];
+  readonly send: Response['send'];
+  readonly end: Response['end'];
+  readonly write: Response['write'];
+}
 const installedOn = new WeakSet<object>();
 
 const OPTION_KEYS = [
@@ -91,7 +104,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 
 function stateOf(res: Response): State | undefined {
-  return (res as unknown as Record<symbol, State | undefined>)[kState];
+  return states.get(res);
 }
 
 
@@ -152,10 +165,10 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
       installedOn.add(req.app);
       req.app.use(phiguardErrorHandler());
     }
-    (req as unknown as Record<symbol, Runtime>)[kRuntime] = runtime;
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    const originals = wrapResponse(res);
     const state: State = {
       runtime,
       kind: runtime.onUnmappedRoute === 'pass' ? 'non-phi' : 'unmapped',
@@ -166,24 +179,18 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
       requestId,
       inPipeline: false,
       refused: false,
-      json: res.json,
-      send: res.send,
-      end: res.end,
-      write: res.write,
+      json: originals.json,
+      send: originals.send,
+      end: originals.end,
+      write: originals.write,
     };
-    (res as unknown as Record<symbol, State>)[kState] = state;
-    res.json = guardedJson;
-    res.send = guardedSend;
-    res.end = guardedEnd as Response['end'];
-    res.write = guardedWrite as Response['write'];
-
+    states.set(res, state);
     const path = req.baseUrl + req.path;
     for (const r of runtime.routes) {
       if (r.method !== 'ALL' && r.method !== req.method && !(r.method === 'GET' && req.method === 'HEAD')) continue;
       const matched = r.match(path);
       if (matched === false) continue;
-      enter(req, res, state, r.resource, r.route, matched.params as Record<string, unknown>).then(next, next);
-      return;
+      return enter(req, res, next, state, r.resource, r.route, matched.params as Record<string, unknown>);
     }
     next();
   };
@@ -206,7 +213,7 @@ export function phiResource(resource: string): RequestHandler {
       return;
     }
     if (state.kind === 'phi') return next(); // already claimed by a policy route
-    enter(req, res, state, resource, req.baseUrl + (req.route?.path ?? req.path), req.params).then(next, next);
+    enter(req, res, next, state, resource, req.baseUrl + (req.route?.path ?? req.path), req.params);
   };
 }
 
@@ -224,50 +231,75 @@ export function getAccessContext(res: Response): AccessContext | null {
   return stateOf(res)?.context ?? null;
 }
 
-/** Resolves the context and decides; answers 401/403 itself, or resolves to let the handler run. */
-async function enter(
+/**
+ * Resolves the context and decides: calls `next()` to let the handler run, or answers 401/403
+ * itself. Synchronous resolvers stay synchronous (no promise per request).
+ */
+function enter(
   req: Request,
   res: Response,
+  next: NextFunction,
   state: State,
   resource: string,
   route: string,
   params: Record<string, unknown>,
-): Promise<void> {
+): void {
   state.kind = 'phi';
   state.resource = resource;
-  const { guard } = state.runtime;
-  let context: AccessContext;
+  let resolved: AccessContext | Promise<AccessContext>;
   try {
-    const resolved = await state.runtime.resolve(req);
-    if (resolved === null || typeof resolved !== 'object') throw new AuthenticationRequiredError();
-    context = { ...resolved, request: { ...requestInfo(req, state, route), ...resolved.request } };
+    resolved = state.runtime.resolve(req);
   } catch (err) {
-    const e = err instanceof PhiGuardError ? err : new AuthenticationRequiredError();
-    // Failed authentication is audited with where it came from, and no actor.
-    const anonymous = { principal: undefined, roles: [], request: requestInfo(req, state, route) } as unknown as AccessContext;
-    try {
-      void guard.write(denialEvent(state.action, anonymous, resource, e.code))?.catch(() => undefined);
-    } catch {
-      /* refused either way */
-    }
-    if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    refuse(res, state, e.status, e.code);
-    return halt();
+    return unauthenticated(req, res, state, resource, route, err);
   }
-  state.context = context;
-  const param = guard.policy.resources.get(resource)!.subjectParam;
-  const subject = param === null ? undefined : params[param];
-  const decision = guard.authorize(context, resource, state.action, typeof subject === 'string' ? subject : undefined);
-  if (decision.effect === 'deny') {
-    refuse(res, state, 403, 'access_denied', decision.reason);
-    return halt();
+  if (resolved !== null && typeof (resolved as Promise<AccessContext>).then === 'function') {
+    (resolved as Promise<AccessContext>).then(
+      (context) => admit(req, res, next, state, resource, route, params, context),
+      (err: unknown) => unauthenticated(req, res, state, resource, route, err),
+    );
+  } else {
+    admit(req, res, next, state, resource, route, params, resolved as AccessContext);
   }
-  state.plan = decision.plan;
 }
 
-/** A resolved promise that never calls `next`: the response has been sent. */
-function halt(): Promise<void> {
-  return new Promise<void>(() => undefined);
+function admit(
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  state: State,
+  resource: string,
+  route: string,
+  params: Record<string, unknown>,
+  resolved: AccessContext,
+): void {
+  if (resolved === null || typeof resolved !== 'object') return unauthenticated(req, res, state, resource, route, undefined);
+  const context: AccessContext = { ...resolved, request: { ...requestInfo(req, state, route), ...resolved.request } };
+  state.context = context;
+  const { guard } = state.runtime;
+  const param = guard.policy.resources.get(resource)!.subjectParam;
+  const subject = param === null ? undefined : params[param];
+  let decision;
+  try {
+    decision = guard.authorize(context, resource, state.action, typeof subject === 'string' ? subject : undefined);
+  } catch (err) {
+    return next(err);
+  }
+  if (decision.effect === 'deny') return refuse(res, state, 403, 'access_denied', decision.reason);
+  state.plan = decision.plan;
+  next();
+}
+
+/** 401 (or the resolver's own PhiGuardError), audited with where it came from and no actor. */
+function unauthenticated(req: Request, res: Response, state: State, resource: string, route: string, err: unknown): void {
+  const e = err instanceof PhiGuardError ? err : new AuthenticationRequiredError();
+  const anonymous = { principal: undefined, roles: [], request: requestInfo(req, state, route) } as unknown as AccessContext;
+  try {
+    void state.runtime.guard.write(denialEvent(state.action, anonymous, resource, e.code))?.catch(() => undefined);
+  } catch {
+    /* refused either way */
+  }
+  if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  refuse(res, state, e.status, e.code);
 }
 
 function requestInfo(req: Request, state: State, route: string): RequestInfo {
@@ -311,8 +343,7 @@ function sendThrough(res: Response, state: State, body: unknown): Response {
   }
 }
 
-function guardedJson(this: Response, body: unknown): Response {
-  const state = stateOf(this)!;
+function guardedJson(this: Response, state: State, body: unknown): Response {
   if (state.inPipeline || state.kind === 'non-phi' || this.headersSent) return state.json.call(this, body);
   if (this.statusCode >= 400) {
     // Error bodies are reduced to a code: an app's messages may name the patient.
@@ -341,15 +372,13 @@ function guardedJson(this: Response, body: unknown): Response {
   return sendThrough(this, state, release.value);
 }
 
-function guardedSend(this: Response, body?: unknown): Response {
-  const state = stateOf(this)!;
+function guardedSend(this: Response, state: State, body?: unknown): Response {
   if (state.inPipeline || state.kind === 'non-phi' || this.headersSent) return state.send.call(this, body);
   if (body !== null && typeof body === 'object' && !ArrayBuffer.isView(body)) return this.json(body);
   return rawBody(this, state, body, () => state.send.call(this, body));
 }
 
-function guardedEnd(this: Response, chunk?: unknown, ...rest: unknown[]): Response {
-  const state = stateOf(this)!;
+function guardedEnd(this: Response, state: State, chunk?: unknown, ...rest: unknown[]): Response {
   if (state.refused && !state.inPipeline) return this;
   if (state.inPipeline || state.kind === 'non-phi' || this.headersSent || typeof chunk === 'function') {
     return (state.end as (...a: unknown[]) => Response).call(this, chunk, ...rest);
@@ -357,8 +386,7 @@ function guardedEnd(this: Response, chunk?: unknown, ...rest: unknown[]): Respon
   return rawBody(this, state, chunk, () => (state.end as (...a: unknown[]) => Response).call(this, chunk, ...rest));
 }
 
-function guardedWrite(this: Response, chunk: unknown, ...rest: unknown[]): boolean {
-  const state = stateOf(this)!;
+function guardedWrite(this: Response, state: State, chunk: unknown, ...rest: unknown[]): boolean {
   if (state.refused && !state.inPipeline) return false;
   if (state.inPipeline || state.kind === 'non-phi' || allowsRaw(state)) {
     return (state.write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
@@ -367,6 +395,49 @@ function guardedWrite(this: Response, chunk: unknown, ...rest: unknown[]): boole
   if (!this.headersSent) refuse(this, state, 500, 'raw_body_denied');
   else this.destroy();
   return false;
+}
+
+/**
+ * Wraps json/send/end/write once on the prototype that defines Express's `json` (shared by every
+ * app of that Express copy, sub-apps included, so a response stays guarded wherever it is sent
+ * from). Responses phiguard has no state for pass straight through to the originals.
+ */
+function wrapResponse(res: Response): Originals {
+  let proto: object | null = Object.getPrototypeOf(res) as object | null;
+  while (proto !== null && !Object.hasOwn(proto, 'json')) proto = Object.getPrototypeOf(proto) as object | null;
+  if (proto === null) throw new OptionsError('phiguard: this response has no res.json; @phiguard/express needs Express 5.');
+  const known = wrapped.get(proto);
+  if (known !== undefined) return known;
+  const target = proto as Response;
+  const originals: Originals = { json: target.json, send: target.send, end: target.end, write: target.write };
+  wrapped.set(proto, originals);
+  Object.defineProperties(proto, {
+    json: method(function json(this: Response, body: unknown) {
+      const state = states.get(this);
+      return state === undefined ? originals.json.call(this, body) : guardedJson.call(this, state, body);
+    }),
+    send: method(function send(this: Response, body?: unknown) {
+      const state = states.get(this);
+      return state === undefined ? originals.send.call(this, body) : guardedSend.call(this, state, body);
+    }),
+    end: method(function end(this: Response, ...args: unknown[]) {
+      const state = states.get(this);
+      return state === undefined
+        ? (originals.end as (...a: unknown[]) => Response).apply(this, args)
+        : guardedEnd.call(this, state, ...args);
+    }),
+    write: method(function write(this: Response, ...args: unknown[]) {
+      const state = states.get(this);
+      return state === undefined
+        ? (originals.write as (...a: unknown[]) => boolean).apply(this, args)
+        : guardedWrite.call(this, state, args[0], ...args.slice(1));
+    }),
+  });
+  return originals;
+}
+
+function method(value: (...args: never[]) => unknown): PropertyDescriptor {
+  return { value, writable: true, configurable: true, enumerable: false };
 }
 
 function allowsRaw(state: State): boolean {
@@ -447,7 +518,7 @@ export function phiguardErrorHandler(options: { logger?: ErrorLogger } = {}) {
     const status = statusOf(err);
     const code = errorCode(err, status);
     const requestId = state?.requestId;
-    const logger = options.logger ?? (req as unknown as Record<symbol, Runtime | undefined>)[kRuntime]?.logger;
+    const logger = options.logger ?? state?.runtime.logger;
     logger?.error(
       { err: { type: err instanceof Error ? err.name : typeof err, code, status }, requestId, route: req.route?.path },
       'request failed',

@@ -109,26 +109,49 @@ function rolesOf(context: AccessContext | null): readonly string[] {
   return out;
 }
 
-/** @internal Fields shared by every event of one request. */
-function base(context: AccessContext | null, resource: string) {
+/**
+ * Builds an event with one fixed shape (the same keys in the same order every time, absent
+ * ones undefined), which keeps it cheap to build and to serialize per request.
+ */
+function event(
+  context: AccessContext | null,
+  action: AuditAction,
+  outcome: AuditOutcome,
+  resource: { readonly type: string; readonly id?: string },
+  extra: {
+    readonly attemptedAction?: AuditAction;
+    readonly reason?: string;
+    readonly purposeOfUse?: string;
+    readonly patientRef?: string;
+    readonly disclosed?: readonly string[];
+    readonly transforms?: Readonly<Record<string, string>>;
+  },
+): AuditEvent {
   const req = context?.request;
+  const principalId = context?.principal?.id;
+  const claimedPurpose = context?.purposeOfUse;
   return {
     id: randomUUID(),
     time: new Date().toISOString(),
+    action,
+    outcome,
+    attemptedAction: extra.attemptedAction,
+    reason: extra.reason,
     actor: {
-      id: typeof context?.principal?.id === 'string' ? clean(context.principal.id)! : null,
+      id: typeof principalId === 'string' ? clean(principalId)! : null,
       roles: rolesOf(context),
       ip: clean(req?.ip),
       userAgent: clean(req?.userAgent),
     },
-    purposeOfUse: typeof context?.purposeOfUse === 'string' ? clean(context.purposeOfUse)!.slice(0, 16) : null,
-    resource: { type: resource },
-    request: req && {
-      method: clean(req.method),
-      route: clean(req.route),
-      requestId: clean(req.requestId),
-      traceId: clean(req.traceId),
-    },
+    purposeOfUse: extra.purposeOfUse ?? (typeof claimedPurpose === 'string' ? clean(claimedPurpose)!.slice(0, 16) : null),
+    patient: extra.patientRef === undefined ? undefined : { ref: extra.patientRef },
+    resource,
+    disclosed: extra.disclosed,
+    transforms: extra.transforms,
+    request:
+      req === undefined
+        ? undefined
+        : { method: clean(req.method), route: clean(req.route), requestId: clean(req.requestId), traceId: clean(req.traceId) },
   };
 }
 
@@ -139,17 +162,13 @@ export function disclosureEvent(
   disclosure: Disclosure,
   refs: { readonly patientRef?: string; readonly resourceId?: string },
 ): AuditEvent {
-  const b = base(context, disclosure.resource);
-  return {
-    ...b,
-    action,
-    outcome: 'success',
+  const resource = refs.resourceId === undefined ? { type: disclosure.resource } : { type: disclosure.resource, id: refs.resourceId };
+  return event(context, action, 'success', resource, {
     purposeOfUse: disclosure.purposeOfUse,
-    patient: refs.patientRef === undefined ? undefined : { ref: refs.patientRef },
-    resource: refs.resourceId === undefined ? b.resource : { type: disclosure.resource, id: refs.resourceId },
+    patientRef: refs.patientRef,
     disclosed: disclosure.disclosed,
     transforms: disclosure.transforms,
-  };
+  });
 }
 
 /** Builds the event for a refused attempt. */
@@ -160,19 +179,12 @@ export function denialEvent(
   reason: string,
   refs: { readonly patientRef?: string } = {},
 ): AuditEvent {
-  return {
-    ...base(context, resource),
-    action: 'deny',
-    outcome: 'denied',
-    attemptedAction,
-    reason,
-    patient: refs.patientRef === undefined ? undefined : { ref: refs.patientRef },
-  };
+  return event(context, 'deny', 'denied', { type: resource }, { attemptedAction, reason, patientRef: refs.patientRef });
 }
 
 /** Builds the event for a failure while serving PHI (limits, audit, internal errors). */
 export function errorEvent(attemptedAction: AuditAction, context: AccessContext | null, resource: string, code: string): AuditEvent {
-  return { ...base(context, resource), action: attemptedAction, outcome: 'error', reason: code };
+  return event(context, attemptedAction, 'error', { type: resource }, { reason: code });
 }
 
 /** Maps an HTTP method to the audit action it performs on a resource. */

@@ -522,6 +522,8 @@ function planFor(
       kind: 'branch',
       path: node.path,
       keys,
+      names: keys === null ? [] : Object.keys(keys),
+      children: keys === null ? [] : Object.values(keys),
       anyKey: node.anyKey && build(node.anyKey),
       element: node.element && build(node.element),
     };

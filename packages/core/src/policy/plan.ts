@@ -33,6 +33,9 @@ export interface Branch {
   readonly kind: 'branch';
   readonly path: string;
   readonly keys: Readonly<Record<string, PlanNode>> | null;
+  /** The declared keys and their nodes, in declaration order, for walking the plan instead of the value. */
+  readonly names: readonly string[];
+  readonly children: readonly PlanNode[];
   readonly anyKey: PlanNode | null;
   readonly element: PlanNode | null;
 }
@@ -101,6 +104,55 @@ function put(out: Record<string, unknown>, key: string, value: unknown): void {
   else out[key] = value;
 }
 
+/**
+ * A value sent as a whole: plain JSON data (strings, finite numbers, booleans, null, arrays and
+ * plain objects) is passed by reference after a walk that only counts it against the limits;
+ * anything else is copied, which converts or drops what JSON cannot carry safely.
+ */
+function sendWhole(value: unknown, depth: number, w: Walk): unknown {
+  if (value === null || typeof value !== 'object') return copy(value, depth, w);
+  const { nodes, chars } = w;
+  if (isPlainJson(value, depth, w)) return value;
+  // Not plain: undo the counting and copy, which counts again as it goes.
+  w.nodes = nodes;
+  w.chars = chars;
+  return copy(value, depth, w);
+}
+
+/** Counts `value` against the limits; true when it is plain JSON data throughout. */
+function isPlainJson(value: unknown, depth: number, w: Walk): boolean {
+  w.count(depth);
+  switch (typeof value) {
+    case 'string':
+      w.text(value);
+      return true;
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value) || !isPlainJson(value[i], depth + 1, w)) return false;
+        }
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) return false;
+        w.text(key);
+        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1, w)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** Copies a value sent as a whole, within the limits; drops functions and symbols. */
 function copy(value: unknown, depth: number, w: Walk): unknown {
   w.count(depth);
@@ -143,7 +195,7 @@ function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown 
   if (node.kind === 'leaf') {
     let r: unknown;
     if (node.isSend) {
-      r = copy(value, depth, w);
+      r = sendWhole(value, depth, w);
     } else {
       w.count(depth);
       r = node.op(value);
@@ -174,6 +226,17 @@ function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown 
   const keys = node.keys;
   const anyKey = node.anyKey;
   let out: Record<string, unknown> | undefined;
+  if (anyKey === null && w.unclassified === null) {
+    // Production fast path: visit only the declared keys; undeclared ones are never read.
+    const { names, children } = node;
+    for (let i = 0; i < names.length; i++) {
+      const key = names[i]!;
+      if (!Object.hasOwn(value, key)) continue;
+      const r = visit(children[i]!, (value as Record<string, unknown>)[key], depth + 1, w);
+      if (r !== undefined) put((out ??= {}), key, r);
+    }
+    return out;
+  }
   for (const key of Object.keys(value)) {
     const child = (keys !== null ? keys[key] : undefined) ?? anyKey;
     if (child === null || child === undefined) {

@@ -1,0 +1,111 @@
+// Server-side CPU per request without the network: each request goes through the real Express
+// app (real IncomingMessage / ServerResponse) on a socket that discards what is written, one at
+// a time. On a shared machine, socket syscalls dominate and vary; this isolates the work the
+// application and phiguard do. Targets are interleaved over rounds; medians are reported.
+//   node test/bench/inproc.mjs [--requests 20000] [--rounds 5] [--only <name part>]
+import http from 'node:http';
+import { Duplex } from 'node:stream';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { pino } from 'pino';
+import { createApp, findPatient, jwtContext, labResultsView } from '../../examples/express-lab-results/dist/app.js';
+import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, signToken } from './fixture.mjs';
+
+process.env.NODE_ENV = 'production';
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const requests = arg('requests', 20000);
+const rounds = arg('rounds', 5);
+const work = mkdtempSync(join(tmpdir(), 'phiguard-inproc-'));
+
+class NullSocket extends Duplex {
+  remoteAddress = '127.0.0.1';
+  _read() {}
+  _write(_chunk, _encoding, done) {
+    done();
+  }
+  _writev(_chunks, done) {
+    done();
+  }
+}
+
+function inject(app, headers) {
+  return new Promise((resolve, reject) => {
+    const socket = new NullSocket();
+    const req = new http.IncomingMessage(socket);
+    req.method = 'GET';
+    req.url = '/patients/1001/results';
+    req.headers = { host: 'bench', ...headers };
+    req.push(null);
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket);
+    res.on('finish', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+    app(req, res);
+  });
+}
+
+function plainApp(withAuth) {
+  const app = express();
+  app.disable('x-powered-by');
+  const resolve = jwtContext(DEV_JWT_SECRET);
+  if (withAuth) app.use((req, res, next) => resolve(req).then(() => next(), () => res.status(401).end()));
+  app.use(express.json({ limit: '100kb' }));
+  app.get('/patients/:id/results', (req, res) => void res.json(labResultsView(findPatient(req.params.id))));
+  return app;
+}
+
+const tokens = Object.fromEntries(
+  await Promise.all(CALLERS.map(async (c) => [c.role, await signToken({ sub: `bench-${c.role}`, roles: [c.role] }, DEV_JWT_SECRET)])),
+);
+const logger = pino(pino.destination({ dest: join(work, 'audit.log'), sync: false, minLength: 4096 }));
+const protectedApp = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger });
+const targets = [
+  { name: 'plain Express', app: plainApp(false), headers: {} },
+  { name: 'plain Express + JWT check', app: plainApp(true), headers: { authorization: `Bearer ${tokens.billing}` } },
+  ...CALLERS.map((c) => ({
+    name: `phiguard ${c.role} (${c.purpose})`,
+    app: protectedApp,
+    headers: { authorization: `Bearer ${tokens[c.role]}`, 'x-purpose-of-use': c.purpose },
+  })),
+];
+
+async function run(target, n) {
+  const start = process.cpuUsage();
+  for (let i = 0; i < n; i++) await inject(target.app, target.headers);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / n;
+}
+
+const only = process.argv.indexOf('--only');
+if (only !== -1) targets.splice(0, targets.length, ...targets.filter((t) => t.name.includes(process.argv[only + 1])));
+for (const t of targets) await run(t, 2000); // warm-up
+const samples = new Map(targets.map((t) => [t.name, []]));
+for (let r = 0; r < rounds; r++) {
+  for (const t of targets) samples.get(t.name).push(await run(t, requests / rounds));
+  process.stderr.write('.');
+}
+process.stderr.write('\n');
+logger.flush();
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const rows = targets.map((t) => ({ name: t.name, us: median(samples.get(t.name)), min: Math.min(...samples.get(t.name)), max: Math.max(...samples.get(t.name)) }));
+const plain = rows.find((r) => r.name === 'plain Express') ?? rows[0];
+const plainAuth = rows.find((r) => r.name === 'plain Express + JWT check') ?? rows[0];
+console.log(`\nIn-process, ${requests} requests per target in ${rounds} interleaved rounds, medians; Node ${process.version}\n`);
+console.log('| target | CPU µs/request (min–max) | throughput vs plain | vs plain + JWT | phiguard adds |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of rows) {
+  const adds = r.name.startsWith('phiguard') ? `${Math.round(r.us - plainAuth.us)} µs` : '';
+  console.log(`| ${r.name} | ${r.us.toFixed(0)} (${r.min.toFixed(0)}–${r.max.toFixed(0)}) | ${(plain.us / r.us).toFixed(2)} | ${(plainAuth.us / r.us).toFixed(2)} | ${adds} |`);
+}
+const out = join(new URL('.', import.meta.url).pathname, 'results');
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'inproc.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, requests, rounds, rows }, null, 2));
+rmSync(work, { recursive: true, force: true });
