@@ -167,10 +167,19 @@ const token: OperatorFactory = {
     if (domain === undefined) return 'token: "domain" must be a string of at most 128 characters';
     const digest = env.tokenDigest;
     if (!digest) return 'token: needs a secret; pass `secret` (32+ random bytes) to compilePolicy';
+    // The same identifiers come back request after request; an HMAC costs far more than a lookup.
+    const recent = new Map<string, string>();
     return (value) => {
       if (value === null) return null;
       if (!isScalar(value)) return undefined;
-      return prefix + digest(domain, String(value).normalize('NFC')).subarray(0, 16).toString('base64url');
+      const input = String(value).normalize('NFC');
+      let token = recent.get(input);
+      if (token === undefined) {
+        token = prefix + digest(domain, input).subarray(0, 16).toString('base64url');
+        if (recent.size >= 4096) recent.delete(recent.keys().next().value!);
+        recent.set(input, token);
+      }
+      return token;
     };
   },
 };
