@@ -58,7 +58,7 @@ const cases = [
   { name: 'plain Express', mode: 'plain', headers: {} },
   { name: 'plain Express + JWT check', mode: 'plain-auth', headers: { authorization: `Bearer ${anyToken}` } },
   ...CALLERS.map((c) => ({
-    name: `phiguard ${c.role} (${c.purpose})`,
+    name: `example app (JWT + phiguard) ${c.role} (${c.purpose})`,
     mode: 'protected',
     headers: { authorization: `Bearer ${tokens[c.role]}`, 'x-purpose-of-use': c.purpose },
   })),
