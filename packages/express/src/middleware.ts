@@ -55,6 +55,8 @@ interface State {
   readonly runtime: Runtime;
   kind: Kind;
   resource: string | null;
+  /** Route pattern of the claimed route, for audit. */
+  route: string | null;
   plan: Plan | null;
   context: AccessContext | null;
   action: AuditAction;
@@ -173,6 +175,7 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
       runtime,
       kind: runtime.onUnmappedRoute === 'pass' ? 'non-phi' : 'unmapped',
       resource: null,
+      route: null,
       plan: null,
       context: null,
       action: actionForMethod(req.method),
@@ -235,45 +238,30 @@ export function getAccessContext(res: Response): AccessContext | null {
  * Resolves the context and decides: calls `next()` to let the handler run, or answers 401/403
  * itself. Synchronous resolvers stay synchronous (no promise per request).
  */
-function enter(
-  req: Request,
-  res: Response,
-  next: NextFunction,
-  state: State,
-  resource: string,
-  route: string,
-  params: Record<string, unknown>,
-): void {
+function enter(req: Request, res: Response, next: NextFunction, state: State, resource: string, route: string, params: Record<string, unknown>): void {
   state.kind = 'phi';
   state.resource = resource;
+  state.route = route;
   let resolved: AccessContext | Promise<AccessContext>;
   try {
     resolved = state.runtime.resolve(req);
   } catch (err) {
-    return unauthenticated(req, res, state, resource, route, err);
+    return unauthenticated(req, res, state, err);
   }
   if (resolved !== null && typeof (resolved as Promise<AccessContext>).then === 'function') {
     (resolved as Promise<AccessContext>).then(
-      (context) => admit(req, res, next, state, resource, route, params, context),
-      (err: unknown) => unauthenticated(req, res, state, resource, route, err),
+      (context) => admit(req, res, next, state, params, context),
+      (err: unknown) => unauthenticated(req, res, state, err),
     );
   } else {
-    admit(req, res, next, state, resource, route, params, resolved as AccessContext);
+    admit(req, res, next, state, params, resolved as AccessContext);
   }
 }
 
-function admit(
-  req: Request,
-  res: Response,
-  next: NextFunction,
-  state: State,
-  resource: string,
-  route: string,
-  params: Record<string, unknown>,
-  resolved: AccessContext,
-): void {
-  if (resolved === null || typeof resolved !== 'object') return unauthenticated(req, res, state, resource, route, undefined);
-  const context: AccessContext = { ...resolved, request: { ...requestInfo(req, state, route), ...resolved.request } };
+function admit(req: Request, res: Response, next: NextFunction, state: State, params: Record<string, unknown>, resolved: AccessContext): void {
+  if (resolved === null || typeof resolved !== 'object') return unauthenticated(req, res, state, undefined);
+  const resource = state.resource!;
+  const context: AccessContext = { ...resolved, request: { ...requestInfo(req, state), ...resolved.request } };
   state.context = context;
   const { guard } = state.runtime;
   const param = guard.policy.resources.get(resource)!.subjectParam;
@@ -290,11 +278,11 @@ function admit(
 }
 
 /** 401 (or the resolver's own PhiGuardError), audited with where it came from and no actor. */
-function unauthenticated(req: Request, res: Response, state: State, resource: string, route: string, err: unknown): void {
+function unauthenticated(req: Request, res: Response, state: State, err: unknown): void {
   const e = err instanceof PhiGuardError ? err : new AuthenticationRequiredError();
-  const anonymous = { principal: undefined, roles: [], request: requestInfo(req, state, route) } as unknown as AccessContext;
+  const anonymous = { principal: undefined, roles: [], request: requestInfo(req, state) } as unknown as AccessContext;
   try {
-    void state.runtime.guard.write(denialEvent(state.action, anonymous, resource, e.code))?.catch(() => undefined);
+    void state.runtime.guard.write(denialEvent(state.action, anonymous, state.resource!, e.code))?.catch(() => undefined);
   } catch {
     /* refused either way */
   }
@@ -302,12 +290,12 @@ function unauthenticated(req: Request, res: Response, state: State, resource: st
   refuse(res, state, e.status, e.code);
 }
 
-function requestInfo(req: Request, state: State, route: string): RequestInfo {
+function requestInfo(req: Request, state: State): RequestInfo {
   const traceparent = req.headers.traceparent;
   const trace = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
   return {
     method: req.method,
-    route,
+    route: state.route ?? undefined,
     ip: req.ip,
     userAgent: req.headers['user-agent'],
     requestId: state.requestId,
