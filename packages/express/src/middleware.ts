@@ -109,7 +109,6 @@ function stateOf(res: Response): State | undefined {
   return states.get(res);
 }
 
-
 /**
  * The one line: `app.use(phiguard({ policy, context, audit }))`.
  *
