@@ -13,6 +13,8 @@ export type PhiGuardErrorCode =
   | 'raw_body_denied'
   | 'unmapped_route'
   | 'audit_unavailable'
+  | 'key_unavailable'
+  | 'decrypt_failed'
   | 'internal_error';
 
 /** Base class of every error phiguard throws. */
@@ -97,6 +99,40 @@ export class LimitExceededError extends PhiGuardError {
 export class AuditUnavailableError extends PhiGuardError {
   constructor() {
     super('audit_unavailable', 'Audit sink unavailable; PHI was not released.', 503);
+  }
+}
+
+/**
+ * A key management service or HSM could not produce or unwrap a data key (down, throttled past
+ * the retries, too slow). Encryption and decryption fail closed (HTTP 503).
+ */
+export class KeyUnavailableError extends PhiGuardError {
+  constructor(message = 'Key service unavailable; the operation failed closed.') {
+    super('key_unavailable', message, 503);
+  }
+}
+
+/**
+ * Why a decryption failed. Stable:
+ * - `malformed`: not a phiguard ciphertext, truncated, or badly encoded.
+ * - `unsupported_version`: a format version or algorithm this release does not know.
+ * - `unknown_key`: the data key it names is not in the key store.
+ * - `key_commitment`: the data key does not match the key commitment in the ciphertext.
+ * - `authentication`: the tag did not verify: tampered bytes or a different encryption context.
+ * - `unwrap`: the keyring refused to unwrap the data key (wrong master key or context).
+ */
+export type DecryptFailure =
+  | 'malformed'
+  | 'unsupported_version'
+  | 'unknown_key'
+  | 'key_commitment'
+  | 'authentication'
+  | 'unwrap';
+
+/** A ciphertext or wrapped key could not be decrypted; never returns garbage instead. */
+export class DecryptError extends PhiGuardError {
+  constructor(readonly reason: DecryptFailure) {
+    super('decrypt_failed', `Decryption failed (${reason}).`);
   }
 }
 

@@ -28,12 +28,15 @@ export {
   AccessDeniedError,
   AuditUnavailableError,
   AuthenticationRequiredError,
+  DecryptError,
+  KeyUnavailableError,
   LimitExceededError,
   OptionsError,
   PhiGuardError,
   PolicyError,
 } from './errors.js';
-export type { DenyReason, PhiGuardErrorCode } from './errors.js';
+export type { DecryptFailure, DenyReason, PhiGuardErrorCode } from './errors.js';
+export type { DataKey, EncryptionContext, Keyring, WrappedKey } from './crypto/keyring.js';
 export { actionForMethod, denialEvent, disclosureEvent, errorEvent, pinoAuditSink } from './audit/event.js';
 export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
 export { createPhiGuard } from './guard.js';
