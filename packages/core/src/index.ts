@@ -37,8 +37,10 @@ export {
 } from './errors.js';
 export type { DecryptFailure, DenyReason, PhiGuardErrorCode } from './errors.js';
 export type { DataKey, EncryptionContext, Keyring, WrappedKey } from './crypto/keyring.js';
+export { encodeContext } from './crypto/context.js';
 export { actionForMethod, denialEvent, disclosureEvent, errorEvent, pinoAuditSink } from './audit/event.js';
 export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
 export { createPhiGuard } from './guard.js';
 export { didYouMean } from './suggest.js';
 export type { PhiGuard, PhiGuardOptions, Release } from './guard.js';
+export type { Finding, PhiType } from './dlp/index.js';
