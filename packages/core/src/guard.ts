@@ -19,6 +19,8 @@ import { compilePolicy, type CompileOptions, type CompiledPolicy, type Decision 
 import { readPath } from './policy/path.js';
 import type { Plan, Protected } from './policy/plan.js';
 import type { PolicyDefinition } from './policy/types.js';
+import type { FieldCipher } from './crypto/field-cipher.js';
+import { createRecordCipher, type RecordCipher } from './crypto/records.js';
 import { didYouMean } from './suggest.js';
 
 /** Options of {@link createPhiGuard}. */
@@ -30,6 +32,12 @@ export interface PhiGuardOptions extends CompileOptions {
    * released without an audit record (45 CFR 164.312(b)).
    */
   readonly audit: AuditSink | PinoLike;
+  /** Decrypts fields the policy declares `encrypt: true`. Required when the policy has any. */
+  readonly cipher?: FieldCipher;
+  /** Tenant bound into every encrypted value's context. Default `'default'`. */
+  readonly tenant?: string;
+  /** Secret (≥ 32 bytes) for blind indexes of encrypted fields (`guard.records.blindIndex`). */
+  readonly indexKey?: Uint8Array;
 }
 
 /** A value released under a plan, with the audit write still in flight when the sink is async. */
@@ -47,6 +55,14 @@ export interface Release<T = unknown> {
 export interface PhiGuard {
   readonly policy: CompiledPolicy;
   readonly sink: AuditSink;
+  /** Encrypts and decrypts the policy's `encrypt: true` fields; null without a `cipher`. */
+  readonly records: RecordCipher | null;
+  /**
+   * Decrypts the encrypted fields `plan` will read from `value`, for {@link PhiGuard.release}.
+   * Null when there is nothing to decrypt (the common, synchronous case). Rejects with
+   * KeyUnavailableError or DecryptError; the caller fails the response closed.
+   */
+  prepare(plan: Plan, value: unknown): Promise<ReadonlyMap<string, string>> | null;
   /** Decides access and audits a denial. Pure apart from the audit write. See CompiledPolicy.decide for `subjectId`. */
   authorize(context: AccessContext | null, resource: string, action: AuditAction, subjectId?: string | number): Decision;
   /**
@@ -54,14 +70,20 @@ export interface PhiGuard {
    * for a patient request on another patient's record, LimitExceededError (audited as an
    * error) for oversized values, AuditUnavailableError when the audit write fails.
    */
-  release<T = unknown>(plan: Plan, value: unknown, context: AccessContext, action: AuditAction): Release<T>;
+  release<T = unknown>(
+    plan: Plan,
+    value: unknown,
+    context: AccessContext,
+    action: AuditAction,
+    plaintexts?: ReadonlyMap<string, string> | null,
+  ): Release<T>;
   /** Audits a failure while serving a resource (never throws). */
   recordError(context: AccessContext | null, resource: string, action: AuditAction, code: string): void;
   /** Writes an event, translating any sink failure to AuditUnavailableError. */
   write(event: AuditEvent): Promise<void> | undefined;
 }
 
-const GUARD_KEYS = ['policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn'];
+const GUARD_KEYS = ['policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey'];
 
 function isCompiled(p: PolicyDefinition | CompiledPolicy): p is CompiledPolicy {
   return typeof (p as CompiledPolicy).decide === 'function';
@@ -85,7 +107,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   }
   if (options.policy === undefined) throw new OptionsError('phiguard needs a `policy` (from definePolicy)');
   const sink = toSink(options.audit);
-  const { policy: given, audit: _audit, ...compileOptions } = options;
+  const { policy: given, audit: _audit, cipher, tenant, indexKey, ...compileOptions } = options;
   /* Precondition: compile options go with a policy definition, not with a compiled policy. */
   if (isCompiled(given) && Object.keys(compileOptions).length > 0) {
     throw new OptionsError(
@@ -93,6 +115,11 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     );
   }
   const policy = isCompiled(given) ? given : compilePolicy(given, compileOptions);
+  const encrypting = [...policy.resources.values()].filter((r) => r.encrypted.length > 0).map((r) => r.name);
+  if (encrypting.length > 0 && cipher === undefined) {
+    throw new OptionsError(`resources ${encrypting.join(', ')} have encrypted fields: pass \`cipher\` (createFieldCipher) so phiguard can decrypt them`);
+  }
+  const records = cipher === undefined ? null : createRecordCipher({ policy, cipher, tenant, indexKey });
 
   const write = (event: AuditEvent): Promise<void> | undefined => {
     let r: void | Promise<void>;
@@ -122,7 +149,11 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   return Object.freeze({
     policy,
     sink,
+    records,
     write,
+    prepare(plan: Plan, value: unknown): Promise<ReadonlyMap<string, string>> | null {
+      return records === null ? null : records.plaintextsFor(plan, value);
+    },
     authorize(context: AccessContext | null, resource: string, action: AuditAction, subjectId?: string | number): Decision {
       const decision: Decision = context
         ? policy.decide(context, resource, subjectId)
@@ -138,10 +169,16 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       }
       return decision;
     },
-    release<T>(plan: Plan, value: unknown, context: AccessContext, action: AuditAction): Release<T> {
+    release<T>(
+      plan: Plan,
+      value: unknown,
+      context: AccessContext,
+      action: AuditAction,
+      plaintexts: ReadonlyMap<string, string> | null = null,
+    ): Release<T> {
       let result: Protected<T>;
       try {
-        result = plan.apply<T>(value, context);
+        result = plan.apply<T>(value, context, plaintexts);
       } catch (err) {
         const refs = { patientRef: patientRefOf(plan.resource, value) };
         const event =

@@ -38,6 +38,15 @@ export {
 export type { DecryptFailure, DenyReason, PhiGuardErrorCode } from './errors.js';
 export type { DataKey, EncryptionContext, Keyring, WrappedKey } from './crypto/keyring.js';
 export { encodeContext } from './crypto/context.js';
+export { createFieldCipher } from './crypto/field-cipher.js';
+export type { FieldCipher, FieldCipherOptions, KeyCacheOptions } from './crypto/field-cipher.js';
+export { isCiphertext, OVERHEAD_BYTES as CIPHERTEXT_OVERHEAD_BYTES } from './crypto/format.js';
+export { MemoryKeyStore } from './crypto/key-store.js';
+export type { KeyStore, StoredDataKey } from './crypto/key-store.js';
+export { createRecordCipher } from './crypto/records.js';
+export type { RecordCipher, RecordCipherOptions } from './crypto/records.js';
+export { reencrypt, rewrapKeys } from './crypto/rotation.js';
+export type { RewrapOptions } from './crypto/rotation.js';
 export { actionForMethod, denialEvent, disclosureEvent, errorEvent, pinoAuditSink } from './audit/event.js';
 export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
 export { createPhiGuard } from './guard.js';

@@ -100,7 +100,7 @@ const installedOn = new WeakSet<object>();
 
 const OPTION_KEYS = [
   'policy', 'audit', 'guard', 'context', 'onUnmappedRoute', 'installErrorHandler', 'logger',
-  'secret', 'operators', 'limits', 'mode', 'warn',
+  'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey',
 ];
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
@@ -337,26 +337,52 @@ function guardedJson(this: Response, state: State, body: unknown): Response {
     return sendError(this, state, errorBody(codeOf(body, this.statusCode), this.statusCode, state.requestId));
   }
   if (state.kind === 'unmapped') return refuseUnmapped(this, state);
-  const { guard } = state.runtime;
   this.setHeader('Cache-Control', 'no-store');
+  let prepared;
+  try {
+    prepared = state.runtime.guard.prepare(state.plan!, body);
+  } catch (err) {
+    return failPrepare(this, state, err);
+  }
+  if (prepared === null) return releaseAndSend(this, state, body, null);
+  // Encrypted fields the caller may read are decrypted first; nothing is sent until then.
+  prepared.then(
+    (plaintexts) => {
+      if (!this.headersSent) releaseAndSend(this, state, body, plaintexts);
+    },
+    (err: unknown) => failPrepare(this, state, err),
+  );
+  return this;
+}
+
+/** A key service or ciphertext failure: audited, and the response refused (503 or 500). */
+function failPrepare(res: Response, state: State, err: unknown): Response {
+  const status = statusOf(err);
+  const code = errorCode(err, status);
+  state.runtime.guard.recordError(state.context, state.resource!, state.action, code);
+  refuse(res, state, status, code);
+  return res;
+}
+
+function releaseAndSend(res: Response, state: State, body: unknown, plaintexts: ReadonlyMap<string, string> | null): Response {
   let release;
   try {
-    release = guard.release(state.plan!, body, state.context!, state.action);
+    release = state.runtime.guard.release(state.plan!, body, state.context!, state.action, plaintexts);
   } catch (err) {
-    if (err instanceof AccessDeniedError) refuse(this, state, 403, 'access_denied', err.reason);
-    else refuse(this, state, statusOf(err), errorCode(err, statusOf(err)));
-    return this;
+    if (err instanceof AccessDeniedError) refuse(res, state, 403, 'access_denied', err.reason);
+    else refuse(res, state, statusOf(err), errorCode(err, statusOf(err)));
+    return res;
   }
   if (release.pending) {
     release.pending.then(
       () => {
-        if (!this.headersSent) sendThrough(this, state, release.value);
+        if (!res.headersSent) sendThrough(res, state, release.value);
       },
-      (err: unknown) => refuse(this, state, statusOf(err), errorCode(err, statusOf(err))),
+      (err: unknown) => refuse(res, state, statusOf(err), errorCode(err, statusOf(err))),
     );
-    return this;
+    return res;
   }
-  return sendThrough(this, state, release.value);
+  return sendThrough(res, state, release.value);
 }
 
 function guardedSend(this: Response, state: State, body?: unknown): Response {

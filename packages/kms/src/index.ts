@@ -4,3 +4,9 @@
  * @packageDocumentation
  */
 export type { DataKey, EncryptionContext, Keyring, WrappedKey } from '@phiguard/core';
+export { LocalKeyring } from './local.js';
+export type { LocalKeyringOptions, LocalKeyringSourceOptions } from './local.js';
+export { MultiKeyring } from './multi.js';
+export type { MultiKeyringOptions } from './multi.js';
+export { AwsKmsKeyring } from './aws.js';
+export type { AwsKmsKeyringOptions } from './aws.js';

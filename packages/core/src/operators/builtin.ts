@@ -27,6 +27,8 @@ export interface OperatorFactory {
   readonly rank: number;
   /** Whether the field is sent (appears in the disclosure record). */
   readonly discloses: boolean;
+  /** False for operators whose output does not depend on the value, so encrypted fields need no decryption. Default true. */
+  readonly readsValue?: boolean;
   /** Argument names accepted in `{ op, …args }`; any other is a policy error. Absent: any (custom operators). */
   readonly args?: readonly string[];
   create(args: Readonly<Record<string, unknown>>, env: OperatorEnvironment): OperatorFunction | string;
@@ -189,6 +191,7 @@ const replace: OperatorFactory = {
   args: ['with'],
   rank: 20,
   discloses: true,
+  readsValue: false,
   create(args) {
     const marker = strArg(args, 'with', '[REDACTED]');
     if (marker === undefined) return 'replace: "with" must be a string of at most 64 characters';
@@ -196,11 +199,11 @@ const replace: OperatorFactory = {
   },
 };
 
-const nullify: OperatorFactory = { args: [], rank: 20, discloses: true, create: () => (v) => (v === undefined ? undefined : null) };
+const nullify: OperatorFactory = { args: [], rank: 20, discloses: true, readsValue: false, create: () => (v) => (v === undefined ? undefined : null) };
 /** Removed from the output; recorded as a transform so audit shows it was withheld on purpose. */
-const redact: OperatorFactory = { args: [], rank: 10, discloses: false, create: () => omit };
+const redact: OperatorFactory = { args: [], rank: 10, discloses: false, readsValue: false, create: () => omit };
 /** Not sent. The default for every PHI field a rule does not mention. */
-const deny: OperatorFactory = { args: [], rank: 0, discloses: false, create: () => omit };
+const deny: OperatorFactory = { args: [], rank: 0, discloses: false, readsValue: false, create: () => omit };
 /** Sent as is. Objects and arrays are copied within the limits (see `send` in plan.ts). */
 const send: OperatorFactory = { args: [], rank: 100, discloses: true, create: () => (v) => v };
 

@@ -52,6 +52,8 @@ export interface CompiledResource {
   /** Reads the opaque resource id from a value of this resource. */
   readonly idPath: readonly string[] | null;
   readonly fields: ReadonlyMap<string, FieldSpec>;
+  /** Fields declared `encrypt: true`, in policy spelling. */
+  readonly encrypted: readonly string[];
 }
 
 /** A validated policy with its plans precompiled. Build once at start-up with {@link compilePolicy}. */
@@ -81,6 +83,7 @@ const FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>([
 ]);
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'ALL']);
 const POLICY_KEYS = ['roles', 'resources'];
+const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
 const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectParam', 'id', 'routes', 'rawBody', 'disclose'];
 const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn'];
 
@@ -191,6 +194,11 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
         problems.push(`${where}: field "${path}" has unknown class "${given}"${didYouMean(given, FIELD_CLASSES)}`);
         continue;
       }
+      // A misspelt `encrypt` would store the field in the clear: every key is checked.
+      if (typeof decl === 'object') unknownKeys(decl, FIELD_SPEC_KEYS, `${where}: field "${path}"`, problems);
+      if (spec.encrypt !== undefined && typeof spec.encrypt !== 'boolean') {
+        problems.push(`${where}: field "${path}": encrypt must be true or false`);
+      }
       const segments = parsePath(path);
       if (typeof segments === 'string') {
         problems.push(`${where}: ${segments}`);
@@ -231,6 +239,10 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     };
     const subjectPath = concretePath('subject');
     const idPath = concretePath('id');
+    const encrypted = [...fields].filter(([, spec]) => spec.encrypt === true).map(([path]) => path);
+    if (encrypted.length > 0 && def.id === undefined) {
+      problems.push(`${where}: encrypts ${encrypted.join(', ')}, so it must declare \`id\` (the record id bound into each ciphertext)`);
+    }
     if (subjectPath !== null && !refKey) problems.push(`${where}: declares a subject, so audit needs a keyed patient reference; pass options.secret`);
 
     const routes: { method: string; path: string }[] = [];
@@ -283,6 +295,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
         subjectParam: typeof def.subjectParam === 'string' && def.subjectParam.length > 0 ? def.subjectParam : null,
         idPath,
         fields,
+        encrypted: Object.freeze(encrypted),
       }),
       tree,
       rules,
@@ -511,6 +524,7 @@ function planFor(
         op: rule.fn,
         isSend: rule.name === 'send',
         discloses: rule.factory.discloses,
+        decrypts: spec.encrypt === true && rule.factory.readsValue !== false,
         recorded: rule.name !== 'deny',
       };
       leaves.push(leaf);

@@ -1,8 +1,9 @@
-import { AccessDeniedError, LimitExceededError } from '../errors.js';
+import { AccessDeniedError, DecryptError, LimitExceededError } from '../errors.js';
+import { isCiphertext } from '../crypto/format.js';
 import type { OperatorFunction } from '../operators/builtin.js';
 import type { PurposeOfUse } from '../purpose.js';
 import type { AccessContext } from '../context.js';
-import { readPath } from './path.js';
+import { parsePath, readPath } from './path.js';
 
 /** Bounds on the work `protect` does for one value; exceeding one refuses the whole value. */
 export interface ProtectLimits {
@@ -26,6 +27,8 @@ export interface Leaf {
   readonly isSend: boolean;
   readonly discloses: boolean;
   readonly recorded: boolean;
+  /** An encrypted field whose operator needs its value: decrypted before the walk. */
+  readonly decrypts: boolean;
 }
 
 /** @internal An object or array the plan descends into. */
@@ -78,6 +81,8 @@ class Walk {
     readonly limits: ProtectLimits,
     readonly hits: Uint8Array,
     collectUnclassified: boolean,
+    /** Ciphertext → plaintext of the encrypted fields this walk may read. */
+    readonly plain: ReadonlyMap<string, string> | null,
   ) {
     this.unclassified = collectUnclassified ? [] : null;
   }
@@ -194,6 +199,12 @@ function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown 
   if (value === undefined) return undefined;
   if (node.kind === 'leaf') {
     let r: unknown;
+    if (node.decrypts && isCiphertext(value)) {
+      // Never hand a ciphertext to an operator as if it were the value: decrypted, or refused.
+      const plain = w.plain?.get(value);
+      if (plain === undefined) throw new DecryptError('unknown_key');
+      value = plain;
+    }
     if (node.isSend) {
       r = sendWhole(value, depth, w);
     } else {
@@ -263,6 +274,11 @@ export class Plan {
   /** @internal */ private scratchBusy = false;
   /** @internal */ private lastHits: Uint8Array | null = null;
   /** @internal */ private lastDisclosure: Disclosure | null = null;
+  /**
+   * Encrypted fields this plan reads (their operator depends on the value), as path segments;
+   * empty when nothing needs decrypting. Fields it denies or redacts are never listed.
+   */
+  readonly decryptPaths: readonly (readonly string[])[];
 
   /** @internal */
   constructor(
@@ -275,6 +291,7 @@ export class Plan {
     /** @internal */ private readonly host: PlanHost,
   ) {
     this.scratch = new Uint8Array(leaves.length);
+    this.decryptPaths = Object.freeze(leaves.filter((l) => l.decrypts).map((l) => Object.freeze(parsePath(l.path) as string[])));
   }
 
   /**
@@ -282,7 +299,11 @@ export class Plan {
    * patient request (PATRQT) targets another patient's record, and {@link LimitExceededError}
    * when the value is too large or deep.
    */
-  apply<T = unknown>(value: unknown, context: Pick<AccessContext, 'principal'>): Protected<T> {
+  apply<T = unknown>(
+    value: unknown,
+    context: Pick<AccessContext, 'principal'>,
+    plaintexts: ReadonlyMap<string, string> | null = null,
+  ): Protected<T> {
     // 45 CFR 164.524: a patient's right of access covers their own record only.
     if (this.purposeOfUse === 'PATRQT') {
       const own = context.principal?.patientId;
@@ -299,7 +320,7 @@ export class Plan {
       hits.fill(0);
     }
     try {
-      const w = new Walk(this.host.limits, hits, this.host.onUnclassified !== null);
+      const w = new Walk(this.host.limits, hits, this.host.onUnclassified !== null, plaintexts);
       let out = visit(this.root, value, 0, w);
       if (out === undefined && value !== null && typeof value === 'object') out = Array.isArray(value) ? [] : {};
       if (w.unclassified !== null && w.unclassified.length > 0) this.host.onUnclassified!(this.resource, w.unclassified);

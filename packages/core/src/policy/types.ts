@@ -24,6 +24,12 @@ export interface FieldSpec {
   /** Sensitive category tag, for example `'HIV'` or `'genetic'`. */
   readonly category?: string;
   readonly description?: string;
+  /**
+   * Stored encrypted (a field cipher ciphertext, see `createRecordCipher`). Responses decrypt it
+   * only where the caller's rule needs the value (`send`, `partial`, `token`…); where the rule
+   * denies, redacts, nulls or replaces it, it is never decrypted. The resource must declare `id`.
+   */
+  readonly encrypt?: boolean;
 }
 
 /** Names of the built-in operators that take no arguments (or use their defaults). */

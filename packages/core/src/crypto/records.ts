@@ -1,0 +1,211 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+import { LimitExceededError, OptionsError } from '../errors.js';
+import type { CompiledPolicy, CompiledResource } from '../policy/compile.js';
+import { ANY_KEY, ELEMENT, formatPath, parsePath, readPath } from '../policy/path.js';
+import type { Plan } from '../policy/plan.js';
+import { didYouMean } from '../suggest.js';
+import { encodeContext } from './context.js';
+import type { FieldCipher } from './field-cipher.js';
+import { isCiphertext } from './format.js';
+import type { EncryptionContext } from './keyring.js';
+
+/** Options of {@link createRecordCipher}. */
+export interface RecordCipherOptions {
+  /** The compiled policy: fields declared `encrypt: true` are the ones encrypted. */
+  readonly policy: CompiledPolicy;
+  readonly cipher: FieldCipher;
+  /** Bound into every value's context and scopes the data keys. Default `'default'`. */
+  readonly tenant?: string;
+  /** Extra entries bound into every value's context (an application or environment name). */
+  readonly context?: EncryptionContext;
+  /** Secret of at least 32 bytes for blind indexes; per-field keys are derived from it. */
+  readonly indexKey?: Uint8Array;
+  /** Bytes of HMAC kept in a blind index, 4 to 32. Default 8: few enough to leak little, enough to make collisions rare. */
+  readonly indexBytes?: number;
+}
+
+/** Encrypts and decrypts the `encrypt: true` fields of records for a repository layer. */
+export interface RecordCipher {
+  /** A copy of `record` with every encrypted field's string value encrypted (already-encrypted values are kept). */
+  encryptRecord<T>(resource: string, record: T): Promise<T>;
+  /** A copy of `record` with its encrypted fields (or only `fields`, in policy spelling) decrypted. */
+  decryptRecord<T>(resource: string, record: T, fields?: readonly string[]): Promise<T>;
+  /**
+   * Decrypts what `plan` will read from `value` (fields its rules send or transform by value),
+   * as ciphertext → plaintext for `Plan.apply`. Null when the plan reads no encrypted field.
+   */
+  plaintextsFor(plan: Plan, value: unknown): Promise<ReadonlyMap<string, string>> | null;
+  /**
+   * A keyed blind index of `value` for `field` of `resource`: equal values give equal indexes,
+   * so a record can be found by an encrypted value (`WHERE ssn_idx = $1`) without decrypting.
+   * Normalise the value first (for example digits only for an SSN).
+   */
+  blindIndex(resource: string, field: string, value: string): string;
+}
+
+const OPTION_KEYS = ['policy', 'cipher', 'tenant', 'context', 'indexKey', 'indexBytes'];
+const RESERVED = new Set(['tenant', 'resource', 'field', 'record']);
+
+type Visit = (value: unknown) => unknown;
+
+/**
+ * Rebuilds `value` with `fn` applied to what sits at `segments`, copying only the objects and
+ * arrays on the way to a changed leaf. `budget` bounds the walk against huge values.
+ */
+function mapAt(value: unknown, segments: readonly string[], i: number, fn: Visit, budget: { left: number }): unknown {
+  if (--budget.left < 0) throw new LimitExceededError('maxNodes', 0);
+  if (i === segments.length) return fn(value);
+  if (value === null || typeof value !== 'object') return value;
+  const seg = segments[i]!;
+  if (seg === ELEMENT) {
+    if (!Array.isArray(value)) return value;
+    let out: unknown[] | null = null;
+    for (let j = 0; j < value.length; j++) {
+      const r = mapAt(value[j], segments, i + 1, fn, budget);
+      if (r !== value[j]) (out ??= value.slice())[j] = r;
+    }
+    return out ?? value;
+  }
+  if (Array.isArray(value)) return value;
+  const keys = seg === ANY_KEY ? Object.keys(value) : Object.hasOwn(value, seg) ? [seg] : [];
+  let out: Record<string, unknown> | null = null;
+  for (const key of keys) {
+    const before = (value as Record<string, unknown>)[key];
+    const r = mapAt(before, segments, i + 1, fn, budget);
+    if (r !== before) {
+      out ??= { ...(value as Record<string, unknown>) };
+      Object.defineProperty(out, key, { value: r, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return out ?? value;
+}
+
+/**
+ * Binds a field cipher to a policy: which fields are encrypted, and the context each value is
+ * bound to (`tenant`, `resource`, `field` path, `record` id, plus `context`). A value moved to
+ * another field, record, resource or tenant no longer decrypts.
+ */
+export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
+  if (options === null || typeof options !== 'object') throw new OptionsError('createRecordCipher needs options: { policy, cipher }');
+  for (const k of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(k)) throw new OptionsError(`record cipher: unknown option "${k}"${didYouMean(k, OPTION_KEYS)}`);
+  }
+  const { policy, cipher } = options;
+  if (!policy || typeof policy.decide !== 'function') throw new OptionsError('record cipher: `policy` must be a compiled policy (compilePolicy)');
+  if (!cipher || typeof cipher.decrypt !== 'function') throw new OptionsError('record cipher: `cipher` must be a field cipher (createFieldCipher)');
+  const tenant = options.tenant ?? 'default';
+  if (typeof tenant !== 'string' || tenant.length === 0) throw new OptionsError('record cipher: `tenant` must be a non-empty string');
+  const extra = options.context ?? {};
+  for (const [k, v] of Object.entries(extra)) {
+    if (RESERVED.has(k)) throw new OptionsError(`record cipher: context entry "${k}" is set by phiguard; choose another name`);
+    if (typeof v !== 'string') throw new OptionsError(`record cipher: context entry "${k}" must be a string`);
+  }
+  const indexBytes = options.indexBytes ?? 8;
+  if (!Number.isInteger(indexBytes) || indexBytes < 4 || indexBytes > 32) throw new OptionsError('record cipher: `indexBytes` must be an integer from 4 to 32');
+  const indexKey = options.indexKey === undefined ? null : Buffer.from(options.indexKey);
+  if (indexKey !== null && indexKey.length < 32) throw new OptionsError('record cipher: `indexKey` must be at least 32 bytes');
+  const budgetOf = () => ({ left: policy.limits.maxNodes });
+
+  const resourceOf = (name: string): CompiledResource => {
+    const r = policy.resources.get(name);
+    if (r === undefined) throw new OptionsError(`record cipher: unknown resource "${name}"${didYouMean(name, [...policy.resources.keys()])}`);
+    return r;
+  };
+  const contextFor = (resource: CompiledResource, record: unknown) => {
+    const id = resource.idPath === null ? undefined : readPath(record, resource.idPath);
+    if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
+      throw new OptionsError(`record cipher: a ${resource.name} record has no id at "${resource.idPath?.join('.')}"; encrypted fields are bound to it`);
+    }
+    const recordId = String(id);
+    return (field: string): EncryptionContext => ({ ...extra, tenant, resource: resource.name, field, record: recordId });
+  };
+
+  /** Applies an async transform to the strings at `paths`, in parallel, then rebuilds the record. */
+  const transform = async <T>(
+    record: T,
+    paths: readonly (readonly string[])[],
+    wants: (s: string) => boolean,
+    op: (s: string, field: string) => Promise<string>,
+  ): Promise<T> => {
+    let out: unknown = record;
+    for (const segments of paths) {
+      const field = formatPath(segments);
+      const pending: Promise<string>[] = [];
+      mapAt(out, segments, 0, (v) => {
+        if (typeof v === 'string' && wants(v)) pending.push(op(v, field));
+        return v;
+      }, budgetOf());
+      if (pending.length === 0) continue;
+      const results = await Promise.all(pending);
+      let next = 0;
+      out = mapAt(out, segments, 0, (v) => (typeof v === 'string' && wants(v) ? results[next++] : v), budgetOf());
+    }
+    return out as T;
+  };
+
+  const fieldKeys = new Map<string, Buffer>();
+  const fieldKey = (resource: string, field: string): Buffer => {
+    const id = `${resource}\0${field}`;
+    let key = fieldKeys.get(id);
+    if (key === undefined) {
+      const info = encodeContext({ tenant, resource, field, purpose: 'blind-index' });
+      key = Buffer.from(hkdfSync('sha256', indexKey!, 'phiguard blind index v1', info, 32));
+      if (fieldKeys.size < 1024) fieldKeys.set(id, key);
+    }
+    return key;
+  };
+
+  const segmentsOf = (resource: CompiledResource, fields: readonly string[]) =>
+    fields.map((f) => {
+      if (!resource.encrypted.includes(f)) {
+        throw new OptionsError(`record cipher: ${resource.name}.${f} is not an encrypted field${didYouMean(f, resource.encrypted)}`);
+      }
+      return parsePath(f) as string[];
+    });
+
+  return Object.freeze({
+    async encryptRecord<T>(name: string, record: T): Promise<T> {
+      const resource = resourceOf(name);
+      if (resource.encrypted.length === 0) return record;
+      const ctx = contextFor(resource, record);
+      return transform(record, segmentsOf(resource, resource.encrypted), (s) => !isCiphertext(s), (s, f) => cipher.encrypt(s, ctx(f)));
+    },
+    async decryptRecord<T>(name: string, record: T, fields?: readonly string[]): Promise<T> {
+      const resource = resourceOf(name);
+      if (resource.encrypted.length === 0) return record;
+      const ctx = contextFor(resource, record);
+      return transform(record, segmentsOf(resource, fields ?? resource.encrypted), isCiphertext, (s, f) => cipher.decrypt(s, ctx(f)));
+    },
+    plaintextsFor(plan: Plan, value: unknown): Promise<ReadonlyMap<string, string>> | null {
+      if (plan.decryptPaths.length === 0) return null;
+      const work: Promise<void>[] = [];
+      const plain = new Map<string, string>();
+      // Several records at once (a top-level array) each bind their own id.
+      const records = Array.isArray(value) ? value : [value];
+      const resource = resourceOf(plan.resource);
+      for (const record of records) {
+        let ctx: ((field: string) => EncryptionContext) | null = null;
+        for (const segments of plan.decryptPaths) {
+          const field = formatPath(segments);
+          const inRecord = segments[0] === ELEMENT && Array.isArray(value) ? segments.slice(1) : segments;
+          mapAt(record, inRecord, 0, (v) => {
+            if (isCiphertext(v) && !plain.has(v)) {
+              plain.set(v, '');
+              ctx ??= contextFor(resource, record);
+              work.push(cipher.decrypt(v, ctx(field)).then((p) => void plain.set(v, p)));
+            }
+            return v;
+          }, budgetOf());
+        }
+      }
+      return work.length === 0 ? Promise.resolve(plain) : Promise.all(work).then(() => plain);
+    },
+    blindIndex(name: string, field: string, value: string): string {
+      const resource = resourceOf(name);
+      if (indexKey === null) throw new OptionsError('record cipher: blind indexes need `indexKey`');
+      if (!resource.fields.has(field)) throw new OptionsError(`record cipher: ${name} has no field "${field}"${didYouMean(field, [...resource.fields.keys()])}`);
+      if (typeof value !== 'string') throw new OptionsError('record cipher: blind indexes take string values');
+      return createHmac('sha256', fieldKey(name, field)).update(value, 'utf8').digest().subarray(0, indexBytes).toString('base64url');
+    },
+  });
+}
