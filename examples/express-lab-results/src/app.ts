@@ -1,16 +1,18 @@
 import express, { type Express } from 'express';
 import { pino, type Logger } from 'pino';
+import { createFieldCipher, createPhiGuard, type KeyCacheOptions, type Keyring } from '@phiguard/core';
 import { nonPhi, phiguard } from '@phiguard/express';
 import { jwtContext } from './auth.js';
-import { findPatient } from './data.js';
+import { keyringFrom } from './keyring.js';
 import { operators, policy } from './policy.js';
-import { labResultsView } from './view.js';
+import { createRepository } from './repository.js';
 
 export { policy } from './policy.js';
 export { signToken, secretsFrom, jwtContext, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET } from './auth.js';
 export { operators } from './policy.js';
 export { findPatient } from './data.js';
 export { labResultsView } from './view.js';
+export { keyringFrom } from './keyring.js';
 
 export interface AppOptions {
   /** Verifies the HS256 bearer tokens (JWT_SECRET). */
@@ -19,6 +21,10 @@ export interface AppOptions {
   readonly phiguardSecret: string | Uint8Array;
   /** Where audit events (and PHI-free error lines) go. Default: pino to stdout. */
   readonly logger?: Logger;
+  /** Wraps the data keys of the encrypted fields. Default: from the environment (keyring.ts), local in development. */
+  readonly keyring?: Keyring;
+  /** Data-key cache limits (how long a key is used, and for how many values). */
+  readonly keyCache?: KeyCacheOptions;
 }
 
 /**
@@ -29,9 +35,14 @@ export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
 
+  // SSNs and clinical comments are stored encrypted; their data keys are wrapped by the keyring.
+  const cipher = createFieldCipher({ keyring: options.keyring ?? keyringFrom(process.env), cache: options.keyCache });
+  const guard = createPhiGuard({ policy, operators, secret: options.phiguardSecret, audit: options.logger ?? pino(), cipher });
+  const repository = createRepository(guard.records!);
+
   // The one line. Mounted first so that it governs every request, including those a body
   // parser rejects. Audit: 45 CFR 164.312(b).
-  app.use(phiguard({ policy, operators, secret: options.phiguardSecret, audit: options.logger ?? pino(), context: jwtContext(options.jwtSecret) }));
+  app.use(phiguard({ guard, context: jwtContext(options.jwtSecret) }));
 
   app.use(express.json({ limit: '100kb' }));
 
@@ -39,13 +50,13 @@ export function createApp(options: AppOptions): Express {
     res.json({ status: 'ok' });
   });
 
-  app.get('/patients/:id/results', (req, res) => {
-    const record = findPatient(req.params.id);
-    if (record === undefined) {
+  app.get('/patients/:id/results', async (req, res) => {
+    const view = await repository.find(req.params.id);
+    if (view === undefined) {
       res.status(404).json({ error: { code: 'not_found' } });
       return;
     }
-    res.json(labResultsView(record));
+    res.json(view);
   });
 
   return app;

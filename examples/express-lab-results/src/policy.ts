@@ -48,7 +48,8 @@ export const policy = definePolicy({
         // alone, identifying in combination.
         'patient.id': { class: 'direct-identifier', description: 'patient id in this system' },
         'patient.mrn': { class: 'direct-identifier', description: 'medical record number' },
-        'patient.ssn': { class: 'direct-identifier', description: 'social security number' },
+        // Stored encrypted (see repository.ts); decrypted only for callers whose rule reads it.
+        'patient.ssn': { class: 'direct-identifier', description: 'social security number', encrypt: true },
         'patient.name': { class: 'direct-identifier', description: 'FHIR HumanName' },
         'patient.telecom': { class: 'direct-identifier', description: 'FHIR ContactPoint[]: phone, e-mail' },
         'patient.address.line': { class: 'direct-identifier', description: 'street address' },
@@ -69,7 +70,7 @@ export const policy = definePolicy({
         'reports[].issued': { class: 'quasi-identifier', description: 'date of service: result released' },
         'reports[].performer': { class: 'clinical', description: 'performing laboratory' },
         'reports[].specimen': { class: 'clinical', description: 'specimen type' },
-        'reports[].conclusion': { class: 'free-text', description: "pathologist's narrative; may quote identifiers" },
+        'reports[].conclusion': { class: 'free-text', description: "pathologist's narrative; may quote identifiers", encrypt: true },
 
         // Observations.
         'reports[].observations[].id': { class: 'direct-identifier', description: 'result accession number' },
@@ -82,7 +83,7 @@ export const policy = definePolicy({
         'reports[].observations[].valueCodeableConcept': { class: 'clinical', description: 'coded result (genetic tests)' },
         'reports[].observations[].referenceRange': 'clinical',
         'reports[].observations[].interpretation': { class: 'clinical', description: 'H / L / N' },
-        'reports[].observations[].note': { class: 'free-text', description: 'technologist comments; may quote identifiers' },
+        'reports[].observations[].note': { class: 'free-text', description: 'technologist comments; may quote identifiers', encrypt: true },
       },
       // HIV (1003) and genetic (1004) results are labelled in meta.security and governed like
       // any other clinical value here; sensitive-category rules are a later feature.

@@ -62,7 +62,7 @@ export interface PhiGuard {
    * Null when there is nothing to decrypt (the common, synchronous case). Rejects with
    * KeyUnavailableError or DecryptError; the caller fails the response closed.
    */
-  prepare(plan: Plan, value: unknown): Promise<ReadonlyMap<string, string>> | null;
+  prepare(plan: Plan, value: unknown): Promise<ReadonlyMap<string, unknown>> | null;
   /** Decides access and audits a denial. Pure apart from the audit write. See CompiledPolicy.decide for `subjectId`. */
   authorize(context: AccessContext | null, resource: string, action: AuditAction, subjectId?: string | number): Decision;
   /**
@@ -75,7 +75,7 @@ export interface PhiGuard {
     value: unknown,
     context: AccessContext,
     action: AuditAction,
-    plaintexts?: ReadonlyMap<string, string> | null,
+    plaintexts?: ReadonlyMap<string, unknown> | null,
   ): Release<T>;
   /** Audits a failure while serving a resource (never throws). */
   recordError(context: AccessContext | null, resource: string, action: AuditAction, code: string): void;
@@ -151,7 +151,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     sink,
     records,
     write,
-    prepare(plan: Plan, value: unknown): Promise<ReadonlyMap<string, string>> | null {
+    prepare(plan: Plan, value: unknown): Promise<ReadonlyMap<string, unknown>> | null {
       return records === null ? null : records.plaintextsFor(plan, value);
     },
     authorize(context: AccessContext | null, resource: string, action: AuditAction, subjectId?: string | number): Decision {
@@ -174,7 +174,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       value: unknown,
       context: AccessContext,
       action: AuditAction,
-      plaintexts: ReadonlyMap<string, string> | null = null,
+      plaintexts: ReadonlyMap<string, unknown> | null = null,
     ): Release<T> {
       let result: Protected<T>;
       try {

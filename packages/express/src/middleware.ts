@@ -364,7 +364,7 @@ function failPrepare(res: Response, state: State, err: unknown): Response {
   return res;
 }
 
-function releaseAndSend(res: Response, state: State, body: unknown, plaintexts: ReadonlyMap<string, string> | null): Response {
+function releaseAndSend(res: Response, state: State, body: unknown, plaintexts: ReadonlyMap<string, unknown> | null): Response {
   let release;
   try {
     release = state.runtime.guard.release(state.plan!, body, state.context!, state.action, plaintexts);

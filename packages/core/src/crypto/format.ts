@@ -17,9 +17,15 @@ export const OVERHEAD_BYTES = HEADER_BYTES + IV_BYTES + TAG_BYTES;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-/** True when `value` looks like a phiguard field ciphertext (cheap; does not validate it). */
+/** Shortest text form: the prefix and the base64url of an empty value's overhead. */
+const MIN_TEXT = PREFIX.length + Math.ceil((OVERHEAD_BYTES * 4) / 3);
+
+/**
+ * True when `value` has the shape of a phiguard field ciphertext: the prefix, then base64url
+ * long enough to hold the overhead. Does not authenticate it; free text never has that shape.
+ */
 export function isCiphertext(value: unknown): value is string {
-  return typeof value === 'string' && value.startsWith(PREFIX);
+  return typeof value === 'string' && value.length >= MIN_TEXT && value.startsWith(PREFIX) && BASE64URL.test(value.slice(PREFIX.length));
 }
 
 /**

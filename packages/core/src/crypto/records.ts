@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
-import { LimitExceededError, OptionsError } from '../errors.js';
+import { DecryptError, LimitExceededError, OptionsError } from '../errors.js';
 import type { CompiledPolicy, CompiledResource } from '../policy/compile.js';
 import { ANY_KEY, ELEMENT, formatPath, parsePath, readPath } from '../policy/path.js';
 import type { Plan } from '../policy/plan.js';
@@ -26,7 +26,10 @@ export interface RecordCipherOptions {
 
 /** Encrypts and decrypts the `encrypt: true` fields of records for a repository layer. */
 export interface RecordCipher {
-  /** A copy of `record` with every encrypted field's string value encrypted (already-encrypted values are kept). */
+  /**
+   * A copy of `record` with the value of every encrypted field (any JSON value: string, number,
+   * object, array) sealed as a ciphertext string. Already-encrypted values and null are kept.
+   */
   encryptRecord<T>(resource: string, record: T): Promise<T>;
   /** A copy of `record` with its encrypted fields (or only `fields`, in policy spelling) decrypted. */
   decryptRecord<T>(resource: string, record: T, fields?: readonly string[]): Promise<T>;
@@ -34,7 +37,7 @@ export interface RecordCipher {
    * Decrypts what `plan` will read from `value` (fields its rules send or transform by value),
    * as ciphertext → plaintext for `Plan.apply`. Null when the plan reads no encrypted field.
    */
-  plaintextsFor(plan: Plan, value: unknown): Promise<ReadonlyMap<string, string>> | null;
+  plaintextsFor(plan: Plan, value: unknown): Promise<ReadonlyMap<string, unknown>> | null;
   /**
    * A keyed blind index of `value` for `field` of `resource`: equal values give equal indexes,
    * so a record can be found by an encrypted value (`WHERE ssn_idx = $1`) without decrypting.
@@ -120,25 +123,25 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
     return (field: string): EncryptionContext => ({ ...extra, tenant, resource: resource.name, field, record: recordId });
   };
 
-  /** Applies an async transform to the strings at `paths`, in parallel, then rebuilds the record. */
+  /** Applies an async transform to the values at `paths`, in parallel, then rebuilds the record. */
   const transform = async <T>(
     record: T,
     paths: readonly (readonly string[])[],
-    wants: (s: string) => boolean,
-    op: (s: string, field: string) => Promise<string>,
+    wants: (v: unknown) => boolean,
+    op: (v: unknown, field: string) => Promise<unknown>,
   ): Promise<T> => {
     let out: unknown = record;
     for (const segments of paths) {
       const field = formatPath(segments);
-      const pending: Promise<string>[] = [];
+      const pending: Promise<unknown>[] = [];
       mapAt(out, segments, 0, (v) => {
-        if (typeof v === 'string' && wants(v)) pending.push(op(v, field));
+        if (wants(v)) pending.push(op(v, field));
         return v;
       }, budgetOf());
       if (pending.length === 0) continue;
       const results = await Promise.all(pending);
       let next = 0;
-      out = mapAt(out, segments, 0, (v) => (typeof v === 'string' && wants(v) ? results[next++] : v), budgetOf());
+      out = mapAt(out, segments, 0, (v) => (wants(v) ? results[next++] : v), budgetOf());
     }
     return out as T;
   };
@@ -155,6 +158,22 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
     return key;
   };
 
+  // Values are sealed as JSON, so numbers, objects and arrays keep their type through a round trip.
+  const needsSealing = (v: unknown): boolean => v !== undefined && v !== null && !isCiphertext(v);
+  const seal = (v: unknown, context: EncryptionContext): Promise<string> => {
+    const json = JSON.stringify(v);
+    if (json === undefined) throw new OptionsError('record cipher: an encrypted field holds a value JSON cannot carry');
+    return cipher.encrypt(json, context);
+  };
+  const open = async (s: string, context: EncryptionContext): Promise<unknown> => {
+    const json = await cipher.decrypt(s, context);
+    try {
+      return JSON.parse(json) as unknown;
+    } catch {
+      throw new DecryptError('malformed');
+    }
+  };
+
   const segmentsOf = (resource: CompiledResource, fields: readonly string[]) =>
     fields.map((f) => {
       if (!resource.encrypted.includes(f)) {
@@ -168,18 +187,18 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
       const resource = resourceOf(name);
       if (resource.encrypted.length === 0) return record;
       const ctx = contextFor(resource, record);
-      return transform(record, segmentsOf(resource, resource.encrypted), (s) => !isCiphertext(s), (s, f) => cipher.encrypt(s, ctx(f)));
+      return transform(record, segmentsOf(resource, resource.encrypted), needsSealing, (v, f) => seal(v, ctx(f)));
     },
     async decryptRecord<T>(name: string, record: T, fields?: readonly string[]): Promise<T> {
       const resource = resourceOf(name);
       if (resource.encrypted.length === 0) return record;
       const ctx = contextFor(resource, record);
-      return transform(record, segmentsOf(resource, fields ?? resource.encrypted), isCiphertext, (s, f) => cipher.decrypt(s, ctx(f)));
+      return transform(record, segmentsOf(resource, fields ?? resource.encrypted), isCiphertext, (s, f) => open(s as string, ctx(f)));
     },
-    plaintextsFor(plan: Plan, value: unknown): Promise<ReadonlyMap<string, string>> | null {
+    plaintextsFor(plan: Plan, value: unknown): Promise<ReadonlyMap<string, unknown>> | null {
       if (plan.decryptPaths.length === 0) return null;
       const work: Promise<void>[] = [];
-      const plain = new Map<string, string>();
+      const plain = new Map<string, unknown>();
       // Several records at once (a top-level array) each bind their own id.
       const records = Array.isArray(value) ? value : [value];
       const resource = resourceOf(plan.resource);
@@ -190,9 +209,9 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
           const inRecord = segments[0] === ELEMENT && Array.isArray(value) ? segments.slice(1) : segments;
           mapAt(record, inRecord, 0, (v) => {
             if (isCiphertext(v) && !plain.has(v)) {
-              plain.set(v, '');
+              plain.set(v, undefined);
               ctx ??= contextFor(resource, record);
-              work.push(cipher.decrypt(v, ctx(field)).then((p) => void plain.set(v, p)));
+              work.push(open(v, ctx(field)).then((p) => void plain.set(v, p)));
             }
             return v;
           }, budgetOf());

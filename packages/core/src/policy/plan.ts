@@ -82,7 +82,7 @@ class Walk {
     readonly hits: Uint8Array,
     collectUnclassified: boolean,
     /** Ciphertext → plaintext of the encrypted fields this walk may read. */
-    readonly plain: ReadonlyMap<string, string> | null,
+    readonly plain: ReadonlyMap<string, unknown> | null,
   ) {
     this.unclassified = collectUnclassified ? [] : null;
   }
@@ -201,9 +201,8 @@ function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown 
     let r: unknown;
     if (node.decrypts && isCiphertext(value)) {
       // Never hand a ciphertext to an operator as if it were the value: decrypted, or refused.
-      const plain = w.plain?.get(value);
-      if (plain === undefined) throw new DecryptError('unknown_key');
-      value = plain;
+      if (w.plain === null || !w.plain.has(value)) throw new DecryptError('unknown_key');
+      value = w.plain.get(value);
     }
     if (node.isSend) {
       r = sendWhole(value, depth, w);
@@ -302,7 +301,7 @@ export class Plan {
   apply<T = unknown>(
     value: unknown,
     context: Pick<AccessContext, 'principal'>,
-    plaintexts: ReadonlyMap<string, string> | null = null,
+    plaintexts: ReadonlyMap<string, unknown> | null = null,
   ): Protected<T> {
     // 45 CFR 164.524: a patient's right of access covers their own record only.
     if (this.purposeOfUse === 'PATRQT') {

@@ -1,0 +1,37 @@
+import type { RecordCipher } from '@phiguard/core';
+import { PATIENTS } from './data.js';
+import { ageOn, labResultsView, type LabResultsView } from './view.js';
+
+/**
+ * The example's storage: lab-results views with the SSN, the pathologists' conclusions and the
+ * technologists' notes encrypted at rest, as a database table would hold them. Each value is
+ * bound to its view id and field path; the response pipeline decrypts only what a caller's rule
+ * reads.
+ */
+export interface ResultsRepository {
+  /** The stored (encrypted) view of patient `id`, with the age brought up to date. */
+  find(id: string): Promise<LabResultsView | undefined>;
+}
+
+export function createRepository(records: RecordCipher, now: () => Date = () => new Date()): ResultsRepository {
+  let rows: Promise<Map<string, LabResultsView>> | null = null;
+  // Filled on first use: encryption needs the keyring, which may be remote.
+  const load = async () => {
+    const map = new Map<string, LabResultsView>();
+    for (const [id, record] of PATIENTS) {
+      const view = labResultsView(record, now());
+      map.set(id, await records.encryptRecord('PatientResults', view));
+    }
+    return map;
+  };
+  return {
+    async find(id) {
+      rows ??= load().catch((err: unknown) => {
+        rows = null; // a key service outage at start-up is retried on the next request
+        throw err;
+      });
+      const stored = (await rows).get(id);
+      return stored && { ...stored, patient: { ...stored.patient, age: ageOn(stored.patient.birthDate, now()) } };
+    },
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * Identifiers recognised by their context word ("MRN: 00482913", "Member ID XKJ882910344",
+ * "serial # PJN402913H"), VINs by their check digit, and the configured institution patterns.
+ */
+import type { PhiType } from '../index.js';
+import { Kw } from '../context.js';
+import { validVin } from '../validate.js';
+import { isAlnum, isDigit, isLetter, isUpper, type ScanState } from './state.js';
+
+/** Context-bound identifier types. */
+export type ContextIdType = 'MRN' | 'HEALTH_PLAN_ID' | 'ACCOUNT_NUMBER' | 'LICENSE_NUMBER' | 'DEVICE_ID';
+
+const TYPE_BY_KIND = new Map<Kw, ContextIdType>([
+  [Kw.Mrn, 'MRN'],
+  [Kw.Plan, 'HEALTH_PLAN_ID'],
+  [Kw.Account, 'ACCOUNT_NUMBER'],
+  [Kw.License, 'LICENSE_NUMBER'],
+  [Kw.Device, 'DEVICE_ID'],
+]);
+
+/** Words between a label and its value: "Account number is", "license no.", "serial # …". */
+const FILLER = new Set([
+  'no', 'num', 'nbr', 'number', 'numbers', 'id', 'ids', 'is', 'was', 'of', 'di', 'mbi', 'identifier',
+  'value', 'beneficiary', 'member', 'card', 'plan', 'ending', 'in', 'on', 'file',
+]);
+
+/** Skips separators and filler words after a label; returns the value start or -1. */
+function valueStart(text: string, pos: number): number {
+  let p = pos;
+  for (let words = 0; words < 4; ) {
+    // Up to 6 separator characters: spaces, ':', '#', '=', '.', quotes, '('.
+    let seps = 0;
+    while (seps < 6 && p < text.length) {
+      const c = text.charCodeAt(p);
+      // space : # = . " ' ( tab - , { } [ ]
+      if (c === 32 || c === 58 || c === 35 || c === 61 || c === 46 || c === 34 || c === 39 || c === 40 || c === 9 || c === 45 || c === 44 || c === 123 || c === 125 || c === 91 || c === 93) {
+        p++;
+        seps++;
+      } else break;
+    }
+    let e = p;
+    while (e < text.length && e - p < 12 && isLetter(text.charCodeAt(e))) e++;
+    if (e > p && FILLER.has(text.slice(p, e).toLowerCase()) && !isDigit(text.charCodeAt(e) || 0)) {
+      p = e;
+      words++;
+      continue;
+    }
+    return p;
+  }
+  return p;
+}
+
+/**
+ * The identifier at `p`: alphanumeric parts joined by single '-', '/' or ' ' (a part after a space
+ * must hold a digit), ≥ 4 characters with ≥ 2 digits. A first part without digits must be a short
+ * all-capitals prefix ("HAR 4400192", "RPH 33120").
+ */
+function valueEnd(text: string, p: number): number {
+  let e = p;
+  let digits = 0;
+  let total = 0;
+  let lastGood = -1;
+  for (let part = 0; part < 6; part++) {
+    const ps = e;
+    let pd = 0;
+    let upper = true;
+    while (e < text.length && e - ps < 24) {
+      const c = text.charCodeAt(e);
+      if (isDigit(c)) pd++;
+      else if (isLetter(c)) {
+        if (!isUpper(c)) upper = false;
+      } else break;
+      e++;
+    }
+    const plen = e - ps;
+    if (plen === 0 || isAlnum(text.charCodeAt(e) || 0)) break;
+    if (pd === 0 && (part > 0 || !upper || plen > 4)) break;
+    digits += pd;
+    total += plen;
+    if (digits >= 2 && total >= 4 && pd > 0) lastGood = e;
+    const sep = text.charCodeAt(e);
+    if ((sep === 45 || sep === 47 || sep === 32) && isAlnum(text.charCodeAt(e + 1) || 0)) {
+      if (sep === 32 && !isDigit(text.charCodeAt(e + 1))) {
+        // A space continues only into a part that starts with a digit.
+        break;
+      }
+      e++;
+    } else break;
+  }
+  return lastGood;
+}
+
+/** MRN, health-plan, account, licence and device identifiers after their context words. */
+export function detectContextIds(s: ScanState): void {
+  const { text, kw } = s;
+  for (let k = 0; k < kw.kinds.length; k++) {
+    const type = TYPE_BY_KIND.get(kw.kinds[k]!);
+    if (type === undefined || !s.wants(type)) continue;
+    const p = valueStart(text, kw.ends[k]!);
+    if (p - kw.ends[k]! > 30 || p >= text.length) continue;
+    const e = valueEnd(text, p);
+    if (e > p) s.emit(type, p, e, 0.9);
+  }
+}
+
+/** VIN: a 17-character token of capitals and digits without I, O, Q and with a valid check digit. */
+export function detectVin(s: ScanState): void {
+  const { text } = s;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (!isAlnum(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let upperOnly = true;
+    while (i < n) {
+      const d = text.charCodeAt(i);
+      if (isDigit(d) || isUpper(d)) i++;
+      else if (isLetter(d)) {
+        upperOnly = false;
+        i++;
+      } else break;
+    }
+    if (upperOnly && i - start === 17 && validVin(text.slice(start, i))) {
+      s.emit('VEHICLE_ID', start, i, s.kw.before(start, Kw.Vin, 30) ? 0.98 : 0.9);
+    }
+  }
+}
+
+/** A user pattern for an institution-specific identifier (see `ScannerOptions.institutionPatterns`). */
+export interface CompiledInstitutionPattern {
+  readonly type: ContextIdType;
+  readonly regex: RegExp;
+}
+
+/** Runs the institution patterns (validated as backtracking-safe when the scanner is created). */
+export function detectInstitution(s: ScanState, patterns: readonly CompiledInstitutionPattern[]): void {
+  for (const { type, regex } of patterns) {
+    if (!s.wants(type as PhiType)) continue;
+    regex.lastIndex = 0;
+    for (let m = regex.exec(s.text); m !== null; m = regex.exec(s.text)) {
+      if (m[0].length === 0) {
+        regex.lastIndex++;
+        continue;
+      }
+      s.emit(type, m.index, m.index + m[0].length, 0.9);
+    }
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Detectors built on the digit runs of the text: SSN, credit card, NPI, phone and fax, numeric
+ * dates, ZIP codes, IPv4 addresses, ages over 89 and DEA numbers. Each candidate is a few
+ * consecutive runs joined by single separators, checked in code; every run is looked at a
+ * bounded number of times, so the pass is linear in the text.
+ */
+import { isIPv4 } from 'node:net';
+import { Kw } from '../context.js';
+import { fullYear, validCard, validDate, validDea, validNpi, validSsn } from '../validate.js';
+import { isDigit, isLetter, isUpper, isAlnum, type ScanState } from './state.js';
+
+/** USPS state and territory abbreviations: a 5-digit number right after one is a ZIP code. */
+const STATES = new Set(
+  'AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP'.split(
+    ' ',
+  ),
+);
+
+const PHONE_KINDS: readonly Kw[] = [Kw.Phone, Kw.Fax];
+
+// "-year-old", " y/o", "yo", " years of age" …: literal alternatives, bounded.
+const AGE_SUFFIX = /[- ]?(?:years?[- ]old|yrs?[- ]old|years? of age|y\/o|y\.o\.?|yo)(?![a-z])/iy;
+
+export function detectNumeric(s: ScanState): void {
+  const { text, runStart: rs, runEnd: re } = s;
+  const R = rs.length;
+  const num = (k: number) => Number(text.slice(rs[k]!, re[k]!));
+  const len = (k: number) => re[k]! - rs[k]!;
+  /** The single separator between run k and k+1, or 0 when the gap is not one character. */
+  const sep = (k: number) => (k + 1 < R && rs[k + 1]! - re[k]! === 1 ? text.charCodeAt(re[k]!) : 0);
+
+  for (let i = 0; i < R; i++) {
+    const a = rs[i]!;
+    const L = len(i);
+    const clean = s.leftClean(a);
+
+    // --- SSN: 3-2-4 with one separator kind, or 9 bare digits next to "SSN".
+    if (L === 3 && clean && i + 2 < R && len(i + 1) === 2 && len(i + 2) === 4) {
+      const g1 = sep(i);
+      if ((g1 === 45 || g1 === 32) && sep(i + 1) === g1 && s.rightClean(re[i + 2]!)) {
+        if (validSsn(num(i), num(i + 1), num(i + 2))) {
+          const ctx = s.kw.before(a, Kw.Ssn, 40);
+          s.emit('SSN', a, re[i + 2]!, ctx ? 0.98 : g1 === 45 ? 0.85 : 0.6);
+        }
+      }
+    }
+    if (L === 9 && clean && s.rightClean(re[i]!) && s.kw.before(a, Kw.Ssn, 40)) {
+      const d = text.slice(a, re[i]!);
+      if (validSsn(Number(d.slice(0, 3)), Number(d.slice(3, 5)), Number(d.slice(5)))) s.emit('SSN', a, re[i]!, 0.95);
+    }
+
+    // --- Phone and fax (NANP): (AAA) EEE-SSSS, AAA-EEE-SSSS, AAA.EEE.SSSS, AAA EEE SSSS, +1 …
+    if (L === 3 && i + 2 < R && len(i + 1) === 3 && len(i + 2) === 4) {
+      const g2 = sep(i + 1);
+      let ok = g2 === 45 || g2 === 46 || g2 === 32;
+      let start = a;
+      if (ok) {
+        const gap = text.slice(re[i]!, rs[i + 1]!);
+        if (s.code(a - 1) === 40 && (gap === ')' || gap === ') ' || gap === ')-')) {
+          start = a - 1; // "(617) 555-0143"
+        } else if (gap !== '-' && gap !== '.' && gap !== ' ') ok = false;
+      }
+      if (ok && start === a && !clean) {
+        // "+1 617 555 0143", "1-800-555-0199": a leading country code.
+        const p = i - 1;
+        if (p >= 0 && len(p) === 1 && text.charCodeAt(rs[p]!) === 49 && re[p]! + 1 === a && s.leftClean(rs[p]!)) {
+          start = s.code(rs[p]! - 1) === 43 ? rs[p]! - 1 : rs[p]!;
+        } else ok = false;
+      } else if (ok && start === a - 1) {
+        const p = s.code(a - 2);
+        if (isAlnum(p)) ok = false;
+      }
+      if (ok && s.rightClean(re[i + 2]!)) {
+        const area = text.charCodeAt(a);
+        const exch = text.charCodeAt(rs[i + 1]!);
+        if (area >= 50 && exch >= 50) {
+          const kind = s.kw.nearest(start, PHONE_KINDS, 28);
+          if (kind === Kw.Fax) s.emit('FAX', start, re[i + 2]!, 0.92);
+          else s.emit('PHONE', start, re[i + 2]!, kind === Kw.Phone ? 0.95 : 0.85);
+        }
+      }
+    }
+    if ((L === 10 || (L === 11 && text.charCodeAt(a) === 49)) && clean && s.rightClean(re[i]!)) {
+      const off = L === 11 ? a + 1 : a;
+      if (text.charCodeAt(off) >= 50 && text.charCodeAt(off + 3) >= 50) {
+        const kind = s.kw.nearest(a, PHONE_KINDS, 28);
+        if (kind === Kw.Fax) s.emit('FAX', a, re[i]!, 0.85);
+        else if (kind === Kw.Phone) s.emit('PHONE', a, re[i]!, 0.85);
+      }
+    }
+
+    // --- NPI: 10 digits with the Luhn check over 80840 + number.
+    if (L === 10 && clean && s.rightClean(re[i]!) && validNpi(text.slice(a, re[i]!))) {
+      s.emit('NPI', a, re[i]!, s.kw.before(a, Kw.Npi, 40) ? 0.97 : 0.6);
+    }
+
+    // --- Credit cards: one run of 13-19 digits, or groups (4-4-4-4, 4-6-5, 4-4-4-4-3 …).
+    if (clean) {
+      if (L >= 13 && L <= 19 && s.rightClean(re[i]!) && validCard(text.slice(a, re[i]!))) {
+        s.emit('CREDIT_CARD', a, re[i]!, 0.9);
+      } else if (L === 4) {
+        const g = sep(i);
+        if (g === 32 || g === 45) {
+          let digits = text.slice(a, re[i]!);
+          let best = -1;
+          let bestDigits = '';
+          for (let k = i + 1; k < R && k <= i + 4; k++) {
+            const lk = len(k);
+            if (lk < 1 || lk > 6) break;
+            digits += text.slice(rs[k]!, re[k]!);
+            if (digits.length > 19) break;
+            if (digits.length >= 13 && s.rightClean(re[k]!) && validCard(digits)) {
+              best = k;
+              bestDigits = digits;
+            }
+            if (sep(k) !== g) break;
+          }
+          if (best >= 0 && bestDigits.length >= 13) s.emit('CREDIT_CARD', a, re[best]!, 0.95);
+        }
+      }
+    }
+
+    // --- Numeric dates: M/D/YYYY, M-D-YY, YYYY-MM-DD, M.D.YYYY; YYYYMMDD next to "DOB".
+    if (clean && i + 2 < R && L <= 4) {
+      const g = sep(i);
+      if ((g === 47 || g === 45 || g === 46) && sep(i + 1) === g) {
+        const l1 = len(i + 1);
+        const l2 = len(i + 2);
+        const end = re[i + 2]!;
+        const endOk = s.rightClean(end) || (s.code(end) === 84 && isDigit(s.code(end + 1))); // "2024-03-15T08:30"
+        if (endOk) {
+          let ok = false;
+          if (L === 4 && g !== 46 && l1 <= 2 && l2 <= 2) {
+            const y = num(i);
+            ok = y >= 1900 && y <= 2099 && validDate(y, num(i + 1), num(i + 2));
+          } else if (L <= 2 && l1 <= 2 && (l2 === 4 || (l2 === 2 && g !== 46))) {
+            const y = num(i + 2);
+            ok = (l2 === 2 || (y >= 1900 && y <= 2099)) && validDate(fullYear(y, l2), num(i), num(i + 1));
+          }
+          if (ok) s.emit('DATE', a, end, s.kw.before(a, Kw.Dob, 30) ? 0.97 : 0.85);
+        }
+      }
+    }
+    if (L === 8 && clean && s.rightClean(re[i]!) && s.kw.before(a, Kw.Dob, 20)) {
+      const y = Number(text.slice(a, a + 4));
+      if (y >= 1900 && y <= 2099 && validDate(y, Number(text.slice(a + 4, a + 6)), Number(text.slice(a + 6, a + 8)))) {
+        s.emit('DATE', a, re[i]!, 0.9);
+      }
+    }
+
+    // --- ZIP and ZIP+4: after a state abbreviation or a "ZIP"/"postal code" label.
+    if (L === 5 && clean) {
+      let end = re[i]!;
+      let plus4 = false;
+      if (sep(i) === 45 && len(i + 1) === 4 && s.rightClean(re[i + 1]!)) {
+        end = re[i + 1]!;
+        plus4 = true;
+      }
+      if (plus4 || s.rightClean(end)) {
+        const ctx = s.kw.before(a, Kw.Zip, 20) || afterState(s, a);
+        if (ctx) s.emit('ZIP_CODE', a, end, 0.95);
+        else if (plus4) s.emit('ZIP_CODE', a, end, 0.6);
+      }
+    }
+
+    // --- IPv4: four dotted runs of 1-3 digits, parsed.
+    if (L <= 3 && i + 3 < R && sep(i) === 46 && sep(i + 1) === 46 && sep(i + 2) === 46) {
+      const end = re[i + 3]!;
+      const p = s.code(a - 1);
+      if (!isAlnum(p) && p !== 46 && s.rightClean(end) && isIPv4(text.slice(a, end))) s.emit('IP_ADDRESS', a, end, 0.9);
+    }
+
+    // --- Ages over 89: "92-year-old", "95 yo", "age 91", "aged 90".
+    if ((L === 2 || L === 3) && clean) {
+      const v = num(i);
+      if (v >= 90 && v <= 125) {
+        AGE_SUFFIX.lastIndex = re[i]!;
+        const m = AGE_SUFFIX.exec(text);
+        if (m !== null) s.emit('AGE_OVER_89', a, re[i]! + m[0].length, 0.9);
+        else if (s.kw.before(a, Kw.Age, 4) && s.rightClean(re[i]!)) s.emit('AGE_OVER_89', a, re[i]!, 0.85);
+      }
+    }
+
+    // --- DEA: two letters then 7 digits, with the DEA check digit.
+    if (L === 7 && s.rightClean(re[i]!)) {
+      const c1 = s.code(a - 2);
+      const c2 = s.code(a - 1);
+      if (isUpper(c1) && (isUpper(c2) || c2 === 57) && !isAlnum(s.code(a - 3)) && validDea(text.slice(a - 2, re[i]!))) {
+        s.emit('DEA_NUMBER', a - 2, re[i]!, s.kw.before(a - 2, Kw.Dea, 30) ? 0.97 : 0.85);
+      }
+    }
+  }
+}
+
+/** True when a state abbreviation (then up to two of " ,^") sits right before `pos`. */
+function afterState(s: ScanState, pos: number): boolean {
+  let p = pos - 1;
+  let skipped = 0;
+  while (skipped < 2 && (s.code(p) === 32 || s.code(p) === 44 || s.code(p) === 94)) {
+    p--;
+    skipped++;
+  }
+  if (skipped === 0) return false;
+  const c1 = s.code(p - 1);
+  const c2 = s.code(p);
+  if (!isUpper(c1) || !isUpper(c2) || isLetter(s.code(p - 2))) return false;
+  return STATES.has(String.fromCharCode(c1, c2));
+}
