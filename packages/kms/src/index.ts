@@ -3,10 +3,17 @@
  * development, several at once).
  * @packageDocumentation
  */
+/** The keyring contract, defined by @phiguard/core and implemented here. */
 export type { DataKey, EncryptionContext, Keyring, WrappedKey } from '@phiguard/core';
+/** Development and test keyring: a 32-byte master key in process memory. */
 export { LocalKeyring } from './local.js';
 export type { LocalKeyringOptions, LocalKeyringSourceOptions } from './local.js';
+/** Wraps every data key under several keyrings (disaster recovery). */
 export { MultiKeyring } from './multi.js';
 export type { MultiKeyringOptions } from './multi.js';
+/** AWS KMS keyring: GenerateDataKey / Encrypt / Decrypt, several regions, bounded retries. */
 export { AwsKmsKeyring } from './aws.js';
 export type { AwsKmsKeyringOptions } from './aws.js';
+/** PKCS#11 HSM keyring: AES-256-GCM inside the token with a non-extractable master key. */
+export { Pkcs11Keyring } from './pkcs11.js';
+export type { Pkcs11CreateKeyOptions, Pkcs11KeyringOptions } from './pkcs11.js';

@@ -8,26 +8,31 @@ import type { EncryptionContext } from './keyring.js';
  * Length prefixes make the encoding injective: `{a: 'b=c'}` and `{'a=b': 'c'}` differ.
  */
 export function encodeContext(context: EncryptionContext): Buffer {
-  const keys = Object.keys(context).sort();
-  const parts: Buffer[] = [];
+  const keys = Object.keys(context);
+  if (keys.length > 1) keys.sort();
+  if (keys.length > 0xffff) throw new OptionsError('Encryption context has too many entries.');
+  // Sized first, then written in place: one allocation per context.
   let size = 2;
   for (const key of keys) {
     const value = context[key];
     if (typeof value !== 'string') throw new OptionsError(`Encryption context entry "${key}" must be a string.`);
-    const k = Buffer.from(key, 'utf8');
-    const v = Buffer.from(value, 'utf8');
-    if (k.length > 0xffff || v.length > 0xffff) throw new OptionsError(`Encryption context entry "${key}" is too long.`);
-    parts.push(k, v);
-    size += 4 + k.length + v.length;
+    const k = Buffer.byteLength(key, 'utf8');
+    const v = Buffer.byteLength(value, 'utf8');
+    if (k > 0xffff || v > 0xffff) throw new OptionsError(`Encryption context entry "${key}" is too long.`);
+    size += 4 + k + v;
   }
-  if (keys.length > 0xffff) throw new OptionsError('Encryption context has too many entries.');
   const out = Buffer.allocUnsafe(size);
   out.writeUInt16BE(keys.length, 0);
   let at = 2;
-  for (const part of parts) {
-    out.writeUInt16BE(part.length, at);
-    part.copy(out, at + 2);
-    at += 2 + part.length;
+  for (const key of keys) {
+    at = writeString(out, key, at);
+    at = writeString(out, context[key]!, at);
   }
   return out;
+}
+
+function writeString(out: Buffer, s: string, at: number): number {
+  const n = out.write(s, at + 2, 'utf8');
+  out.writeUInt16BE(n, at);
+  return at + 2 + n;
 }

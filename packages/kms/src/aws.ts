@@ -1,0 +1,367 @@
+import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClientConfig } from '@aws-sdk/client-kms';
+import { DecryptError, KeyUnavailableError, OptionsError } from '@phiguard/core';
+import type { DataKey, EncryptionContext, Keyring, WrappedKey } from '@phiguard/core';
+import { checkContext, checkDataKey, checkOptions, checkWrapped, DATA_KEY_BYTES } from './util.js';
+
+/** Options of {@link AwsKmsKeyring}. */
+export interface AwsKmsKeyringOptions {
+  /**
+   * Key ARNs (`arn:aws:kms:<region>:<account>:key/<id>`). The first is the primary: it wraps
+   * every new data key. All of them may unwrap. Aliases are refused: KMS reports the key ARN on
+   * Decrypt, and the keyring matches entries by it.
+   */
+  keyIds: readonly [string, ...string[]];
+  /**
+   * One client for every key (all keys must then be in one region). Build it with
+   * `maxAttempts: 1`: the keyring retries itself, and SDK retries would multiply its attempts.
+   */
+  client?: KMSClient;
+  /**
+   * A client per region (several regions, custom endpoints or credentials). Called once per
+   * region; build the clients with `maxAttempts: 1` (see `client`).
+   */
+  clientForRegion?: (region: string) => KMSClient;
+  /**
+   * Configuration for the clients the keyring builds itself, one per region, when neither
+   * `client` nor `clientForRegion` is given. `region` comes from the ARN and `maxAttempts` is
+   * forced to 1.
+   */
+  clientConfig?: Omit<KMSClientConfig, 'region' | 'maxAttempts'>;
+  /** Time limit of one KMS operation, its retries and back-off included. Default 2000 ms. */
+  timeoutMs?: number;
+  /** Attempts per KMS operation (first try included). Default 4. */
+  maxAttempts?: number;
+  /** Back-off before retry n is a random delay in [0, min(backoffMaxMs, backoffBaseMs · 2^(n-1))]. Default 50 ms. */
+  backoffBaseMs?: number;
+  /** Upper bound of one back-off delay. Default 1000 ms. */
+  backoffMaxMs?: number;
+  /** KMS grant tokens sent with every request. */
+  grantTokens?: readonly string[];
+}
+
+const OPTION_KEYS = [
+  'keyIds',
+  'client',
+  'clientForRegion',
+  'clientConfig',
+  'timeoutMs',
+  'maxAttempts',
+  'backoffBaseMs',
+  'backoffMaxMs',
+  'grantTokens',
+] as const;
+
+const KEY_ARN = /^arn:aws(?:-[a-z]+)*:kms:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):key\/[A-Za-z0-9-]+$/;
+
+/** KMS answers that mean "this wrapped key, key id or context is wrong for you". */
+const REFUSED = new Set(['InvalidCiphertextException', 'IncorrectKeyException', 'AccessDeniedException']);
+/** KMS answers worth another attempt. */
+const TRANSIENT = new Set([
+  'ThrottlingException',
+  'KMSInternalException',
+  'DependencyTimeoutException',
+  'KeyUnavailableException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'UND_ERR_SOCKET',
+]);
+
+type Outcome = 'refused' | 'transient' | 'failed';
+
+/**
+ * Wraps data keys with AWS KMS. New data keys come from `GenerateDataKey` under the primary key
+ * (`keyIds[0]`); `decryptDataKey` unwraps any entry made under one of `keyIds`, with the client
+ * of that key's region, naming the key in `Decrypt` and checking that KMS answered with it. The
+ * encryption context is sent as the KMS `EncryptionContext`, so KMS binds it and logs it in
+ * CloudTrail: keep identifiers there, never PHI values.
+ *
+ * Throttling, 5xx answers and network errors are retried with exponential back-off and full
+ * jitter, up to `maxAttempts` attempts within `timeoutMs`; then `KeyUnavailableError`. The SDK's
+ * own retries are off in the clients the keyring builds (`maxAttempts: 1`), so the number of
+ * requests per operation is at most `maxAttempts`.
+ */
+export class AwsKmsKeyring implements Keyring {
+  /** The configured key ARNs; the first is the primary. */
+  readonly keyIds: readonly string[];
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+  readonly #clients = new Map<string, KMSClient>();
+  readonly #owned: KMSClient[] = [];
+  readonly #clientFor: (region: string) => KMSClient;
+  readonly #backoffBaseMs: number;
+  readonly #backoffMaxMs: number;
+  readonly #grantTokens: string[] | undefined;
+
+  constructor(options: AwsKmsKeyringOptions) {
+    checkOptions('AwsKmsKeyring', options, OPTION_KEYS);
+    const { keyIds } = options;
+    /* Precondition: at least one key, each a key ARN. */
+    if (!Array.isArray(keyIds) || keyIds.length === 0) {
+      throw new OptionsError('AwsKmsKeyring: `keyIds` must list at least one key ARN; the first is the primary.');
+    }
+    for (const keyId of keyIds) {
+      if (typeof keyId !== 'string' || !KEY_ARN.test(keyId)) {
+        throw new OptionsError(
+          `AwsKmsKeyring: ${JSON.stringify(String(keyId))} is not a key ARN; use ` +
+            'arn:aws:kms:<region>:<account>:key/<key-id> (aliases cannot be matched on decrypt).',
+        );
+      }
+    }
+    const given = (['client', 'clientForRegion', 'clientConfig'] as const).filter((k) => options[k] !== undefined);
+    /* Precondition: one way of getting clients. */
+    if (given.length > 1) {
+      throw new OptionsError(`AwsKmsKeyring: pass only one of ${given.map((k) => `\`${k}\``).join(', ')}.`);
+    }
+    const regions = new Set(keyIds.map(regionOf));
+    if (options.client !== undefined) {
+      if (typeof options.client?.send !== 'function') throw new OptionsError('AwsKmsKeyring: `client` must be a KMSClient.');
+      /* Precondition: one injected client serves one region only. */
+      if (regions.size > 1) {
+        throw new OptionsError(
+          'AwsKmsKeyring: the keys span several regions, and one `client` talks to one region; pass `clientForRegion`.',
+        );
+      }
+      const client = options.client;
+      this.#clientFor = () => client;
+    } else if (options.clientForRegion !== undefined) {
+      if (typeof options.clientForRegion !== 'function') {
+        throw new OptionsError('AwsKmsKeyring: `clientForRegion` must be a function (region) => KMSClient.');
+      }
+      this.#clientFor = options.clientForRegion;
+    } else {
+      const config = options.clientConfig ?? {};
+      this.#clientFor = (region) => {
+        const client = new KMSClient({ ...config, region, maxAttempts: 1 });
+        this.#owned.push(client);
+        return client;
+      };
+    }
+    this.timeoutMs = positive('timeoutMs', options.timeoutMs, 2000);
+    this.maxAttempts = positive('maxAttempts', options.maxAttempts, 4);
+    if (!Number.isInteger(this.maxAttempts)) throw new OptionsError('AwsKmsKeyring: `maxAttempts` must be an integer ≥ 1.');
+    this.#backoffBaseMs = positive('backoffBaseMs', options.backoffBaseMs, 50);
+    this.#backoffMaxMs = positive('backoffMaxMs', options.backoffMaxMs, 1000);
+    if (options.grantTokens !== undefined && !(Array.isArray(options.grantTokens) && options.grantTokens.every((t) => typeof t === 'string'))) {
+      throw new OptionsError('AwsKmsKeyring: `grantTokens` must be an array of strings.');
+    }
+    this.#grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
+    this.keyIds = Object.freeze([...keyIds]);
+  }
+
+  /** The key that wraps new data keys. */
+  get primaryKeyId(): string {
+    return this.keyIds[0]!;
+  }
+
+  async generateDataKey(context: EncryptionContext): Promise<DataKey> {
+    checkContext('AwsKmsKeyring', context);
+    const keyId = this.primaryKeyId;
+    const answer = await this.#send('GenerateDataKey', keyId, (abortSignal, client) =>
+      client.send(
+        new GenerateDataKeyCommand({
+          KeyId: keyId,
+          KeySpec: 'AES_256',
+          EncryptionContext: kmsContext(context),
+          GrantTokens: this.#grantTokens,
+        }),
+        { abortSignal },
+      ),
+    );
+    const plaintext = copyAndZero(answer.Plaintext);
+    if (answer.KeyId !== keyId || plaintext?.length !== DATA_KEY_BYTES || !answer.CiphertextBlob?.length) {
+      plaintext?.fill(0);
+      throw new KeyUnavailableError('AWS KMS GenerateDataKey answered with another key or a malformed data key; failed closed.');
+    }
+    return { plaintext, wrapped: [{ keyId, ciphertext: Uint8Array.from(answer.CiphertextBlob) }] };
+  }
+
+  async encryptDataKey(plaintext: Uint8Array, context: EncryptionContext): Promise<readonly WrappedKey[]> {
+    checkDataKey('AwsKmsKeyring', plaintext);
+    checkContext('AwsKmsKeyring', context);
+    const keyId = this.primaryKeyId;
+    const answer = await this.#send('Encrypt', keyId, (abortSignal, client) =>
+      client.send(
+        new EncryptCommand({
+          KeyId: keyId,
+          Plaintext: plaintext,
+          EncryptionContext: kmsContext(context),
+          GrantTokens: this.#grantTokens,
+        }),
+        { abortSignal },
+      ),
+    );
+    if (answer.KeyId !== keyId || !answer.CiphertextBlob?.length) {
+      throw new KeyUnavailableError('AWS KMS Encrypt answered with another key or no ciphertext; failed closed.');
+    }
+    return [{ keyId, ciphertext: Uint8Array.from(answer.CiphertextBlob) }];
+  }
+
+  async decryptDataKey(wrapped: readonly WrappedKey[], context: EncryptionContext): Promise<Uint8Array> {
+    checkWrapped('AwsKmsKeyring', wrapped);
+    checkContext('AwsKmsKeyring', context);
+    // Own entries only, in the order of `keyIds` (list a same-region key first to prefer it).
+    const mine = wrapped
+      .filter((entry) => this.keyIds.includes(entry.keyId) && entry.ciphertext.length > 0)
+      .sort((a, b) => this.keyIds.indexOf(a.keyId) - this.keyIds.indexOf(b.keyId));
+    let unavailable: KeyUnavailableError | undefined;
+    for (const entry of mine) {
+      try {
+        const answer = await this.#send('Decrypt', entry.keyId, (abortSignal, client) =>
+          client.send(
+            new DecryptCommand({
+              KeyId: entry.keyId,
+              CiphertextBlob: entry.ciphertext,
+              EncryptionContext: kmsContext(context),
+              GrantTokens: this.#grantTokens,
+            }),
+            { abortSignal },
+          ),
+        );
+        const plaintext = copyAndZero(answer.Plaintext);
+        // KMS must name the key we asked for; anything else is not our data key.
+        if (answer.KeyId === entry.keyId && plaintext?.length === DATA_KEY_BYTES) return plaintext;
+        plaintext?.fill(0);
+      } catch (error) {
+        if (error instanceof KeyUnavailableError) unavailable = error;
+        else if (!(error instanceof DecryptError)) throw error;
+      }
+    }
+    if (unavailable) throw unavailable;
+    throw new DecryptError('unwrap');
+  }
+
+  /** Destroys the clients the keyring built (not injected ones), closing their sockets. */
+  close(): void {
+    for (const client of this.#owned.splice(0)) client.destroy();
+    this.#clients.clear();
+  }
+
+  toString(): string {
+    return `AwsKmsKeyring(${this.keyIds.join(', ')})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  #client(region: string): KMSClient {
+    let client = this.#clients.get(region);
+    if (client === undefined) {
+      client = this.#clientFor(region);
+      this.#clients.set(region, client);
+    }
+    return client;
+  }
+
+  /** One KMS operation with retries, back-off and a deadline, its errors mapped to the contract. */
+  async #send<T>(
+    operation: 'GenerateDataKey' | 'Encrypt' | 'Decrypt',
+    keyId: string,
+    call: (abortSignal: AbortSignal, client: KMSClient) => Promise<T>,
+  ): Promise<T> {
+    const client = this.#client(regionOf(keyId));
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const timedOut = () =>
+      new KeyUnavailableError(`AWS KMS ${operation} did not answer within ${this.timeoutMs} ms; the operation failed closed.`);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let failure: unknown;
+        try {
+          return await call(controller.signal, client);
+        } catch (error) {
+          failure = error;
+        }
+        if (controller.signal.aborted) throw timedOut();
+        const name = errorName(failure);
+        const outcome = classify(failure);
+        if (outcome === 'refused' && operation === 'Decrypt') throw new DecryptError('unwrap');
+        if (outcome !== 'transient') {
+          throw new KeyUnavailableError(`AWS KMS ${operation} failed (${name}); the operation failed closed.`);
+        }
+        if (attempt >= this.maxAttempts) {
+          throw new KeyUnavailableError(
+            `AWS KMS ${operation} failed after ${attempt} attempts (${name}); the operation failed closed.`,
+          );
+        }
+        const cap = Math.min(this.#backoffMaxMs, this.#backoffBaseMs * 2 ** (attempt - 1));
+        if (!(await sleep(Math.random() * cap, controller.signal))) throw timedOut();
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** KMS treats an absent and an empty context alike; send none rather than an empty map. */
+function kmsContext(context: EncryptionContext): Record<string, string> | undefined {
+  return Object.keys(context).length === 0 ? undefined : { ...context };
+}
+
+function regionOf(keyArn: string): string {
+  return KEY_ARN.exec(keyArn)![1]!;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new OptionsError(`AwsKmsKeyring: \`${name}\` must be a positive number.`);
+  }
+  return value;
+}
+
+function errorName(error: unknown): string {
+  const e = error as { name?: unknown; code?: unknown } | null;
+  const name = typeof e?.name === 'string' && e.name !== 'Error' ? e.name : typeof e?.code === 'string' ? e.code : 'Error';
+  // Only a bare identifier goes into our message (never a server-supplied sentence).
+  return /^[A-Za-z0-9_.]{1,64}$/.test(name) ? name : 'Error';
+}
+
+function classify(error: unknown): Outcome {
+  const e = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: unknown } | null;
+  const name = typeof e?.name === 'string' ? e.name : '';
+  if (REFUSED.has(name)) return 'refused';
+  if (TRANSIENT.has(name) || e?.$retryable) return 'transient';
+  const status = e?.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && status >= 500) return 'transient';
+  if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) return 'transient';
+  // A socket error surfaces without an HTTP status; a KMS answer always has one.
+  if (status === undefined && !(typeof e?.name === 'string' && name.endsWith('Exception'))) return 'transient';
+  return 'failed';
+}
+
+function copyAndZero(bytes: Uint8Array | undefined): Uint8Array | undefined {
+  if (bytes === undefined) return undefined;
+  const copy = Uint8Array.from(bytes);
+  bytes.fill(0);
+  return copy;
+}
+
+/** Waits `ms`; false if `signal` aborted first. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
+    const onAbort = () => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    signal.addEventListener('abort', onAbort);
+  });
+}
