@@ -7,6 +7,7 @@ import {
   MemoryKeyStore,
   OptionsError,
   createFieldCipher,
+  encodeContext,
   isCiphertext,
   type Keyring,
 } from '@phiguard/core';
@@ -264,5 +265,15 @@ describe('field cipher: options', () => {
     const { cipher } = setup();
     await expect(cipher.encrypt('x', {})).rejects.toThrow(/encryption context/);
     await expect(cipher.encrypt(5 as unknown as string, ctx)).rejects.toThrow(/only string values/);
+  });
+});
+
+describe('encodeContext', () => {
+  it('is canonical (sorted) and injective (length-prefixed)', () => {
+    expect(encodeContext({ b: '2', a: '1' })).toEqual(encodeContext({ a: '1', b: '2' }));
+    expect(encodeContext({ a: 'b=c' })).not.toEqual(encodeContext({ 'a=b': 'c' }));
+    expect(encodeContext({ ab: '' })).not.toEqual(encodeContext({ a: 'b' }));
+    expect([...encodeContext({ k: 'é' })]).toEqual([0, 1, 0, 1, 0x6b, 0, 2, 0xc3, 0xa9]);
+    expect(() => encodeContext({ k: 1 as unknown as string })).toThrow(OptionsError);
   });
 });
