@@ -49,6 +49,7 @@ export { reencrypt, rewrapKeys } from './crypto/rotation.js';
 export type { RewrapOptions } from './crypto/rotation.js';
 export { actionForMethod, denialEvent, disclosureEvent, errorEvent, pinoAuditSink } from './audit/event.js';
 export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
+export * from './audit/index.js';
 export { createPhiGuard } from './guard.js';
 export { didYouMean } from './suggest.js';
 export type { PhiGuard, PhiGuardOptions, Release } from './guard.js';

@@ -1,0 +1,2 @@
+/** Audit: sinks, tamper evidence, FHIR mapping and accounting of disclosures. */
+export {};
