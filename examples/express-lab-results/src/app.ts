@@ -1,11 +1,12 @@
 import express, { type Express } from 'express';
 import { pino, type Logger } from 'pino';
 import { createFieldCipher, createPhiGuard, type KeyCacheOptions, type Keyring } from '@phiguard/core';
-import { nonPhi, phiguard } from '@phiguard/express';
+import { getAccessContext, nonPhi, phiguard } from '@phiguard/express';
 import { jwtContext } from './auth.js';
 import { keyringFrom } from './keyring.js';
 import { operators, policy } from './policy.js';
-import { createRepository } from './repository.js';
+import { createPostStore, createRepository } from './repository.js';
+import { PATIENTS } from './data.js';
 
 export { policy } from './policy.js';
 export { signToken, secretsFrom, jwtContext, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET } from './auth.js';
@@ -49,6 +50,26 @@ export function createApp(options: AppOptions): Express {
   app.get('/health', nonPhi(), (_req, res) => {
     res.json({ status: 'ok' });
   });
+
+  // What the care team and patients post. phiguard has already applied the resources' DLP rule
+  // to the body: a note quoting identifiers never gets here; a message arrives redacted.
+  const posted = createPostStore();
+  app.locals.posted = posted;
+  for (const kind of ['notes', 'messages'] as const) {
+    app.post(`/patients/:id/${kind}`, (req, res) => {
+      const text = (req.body as { text?: unknown } | undefined)?.text;
+      if (typeof text !== 'string' || text.length === 0 || text.length > 10_000) {
+        res.status(400).json({ error: { code: 'text_required' } });
+        return;
+      }
+      if (!PATIENTS.has(req.params.id)) {
+        res.status(404).json({ error: { code: 'not_found' } });
+        return;
+      }
+      const author = getAccessContext(res)?.principal.id;
+      res.status(201).json(posted.add(kind, { patientId: req.params.id, text, ...(kind === 'notes' ? { author } : {}) }));
+    });
+  }
 
   app.get('/patients/:id/results', async (req, res) => {
     const view = await repository.find(req.params.id);

@@ -191,6 +191,52 @@ export const policy = definePolicy({
         },
       },
     },
+
+    // Notes the care team adds to a patient's results. The note text must not quote
+    // identifiers (the chart already has them, and notes are copied into reports and exports):
+    // a note whose text holds an SSN, phone number, e-mail… is refused with 422.
+    ClinicalNote: {
+      description: 'A note added to the results by the care team (POST body and the stored note).',
+      routes: ['POST /patients/:id/notes'],
+      subject: 'patientId',
+      subjectParam: 'id',
+      id: 'id',
+      dlp: { request: 'block' },
+      fields: {
+        id: 'non-phi',
+        patientId: { class: 'direct-identifier', description: 'patient id in this system' },
+        author: { class: 'non-phi', description: 'staff user id of the author' },
+        createdAt: { class: 'non-phi', description: 'when the note was stored' },
+        text: { class: 'free-text', description: 'the note; scanned, refused if it quotes identifiers' },
+      },
+      disclose: {
+        'ordering-provider': { TREAT: { '*': 'send' } },
+        'care-team-nurse': { TREAT: { '*': 'send' } },
+      },
+    },
+
+    // Messages patients send from the portal. Patients write their phone number or SSN into
+    // messages; refusing them would lose the message, so identifiers are replaced by typed
+    // markers (`[SSN]`) before the handler stores it.
+    PatientMessage: {
+      description: 'A portal message from the patient (POST body and the stored message).',
+      routes: ['POST /patients/:id/messages'],
+      subject: 'patientId',
+      subjectParam: 'id',
+      id: 'id',
+      dlp: { request: 'redact' },
+      fields: {
+        id: 'non-phi',
+        patientId: { class: 'direct-identifier', description: 'patient id in this system' },
+        createdAt: { class: 'non-phi', description: 'when the message was stored' },
+        text: { class: 'free-text', description: 'the message; identifiers redacted on the way in' },
+      },
+      disclose: {
+        patient: { PATRQT: { '*': 'send' } },
+        'ordering-provider': { TREAT: { '*': 'send' } },
+        'care-team-nurse': { TREAT: { '*': 'send' } },
+      },
+    },
   },
 });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RecordCipher } from '@phiguard/core';
 import { PATIENTS } from './data.js';
 import { ageOn, labResultsView, type LabResultsView } from './view.js';
@@ -33,5 +34,32 @@ export function createRepository(records: RecordCipher, now: () => Date = () => 
       const stored = (await rows).get(id);
       return stored && { ...stored, patient: { ...stored.patient, age: ageOn(stored.patient.birthDate, now()) } };
     },
+  };
+}
+
+/** A stored note or portal message. */
+export interface Posted {
+  readonly id: string;
+  readonly patientId: string;
+  readonly text: string;
+  readonly author?: string;
+  readonly createdAt: string;
+}
+
+/** Notes and portal messages, in memory, newest last. */
+export interface PostStore {
+  add(kind: 'notes' | 'messages', post: Omit<Posted, 'id' | 'createdAt'>): Posted;
+  list(kind: 'notes' | 'messages'): readonly Posted[];
+}
+
+export function createPostStore(): PostStore {
+  const rows = { notes: [] as Posted[], messages: [] as Posted[] };
+  return {
+    add(kind, post) {
+      const row = { id: randomUUID(), ...post, createdAt: new Date().toISOString() };
+      rows[kind].push(row);
+      return row;
+    },
+    list: (kind) => rows[kind],
   };
 }

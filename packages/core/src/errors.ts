@@ -15,6 +15,7 @@ export type PhiGuardErrorCode =
   | 'audit_unavailable'
   | 'key_unavailable'
   | 'decrypt_failed'
+  | 'dlp_blocked'
   | 'internal_error';
 
 /** Base class of every error phiguard throws. */
@@ -133,6 +134,16 @@ export type DecryptFailure =
 export class DecryptError extends PhiGuardError {
   constructor(readonly reason: DecryptFailure) {
     super('decrypt_failed', `Decryption failed (${reason}).`);
+  }
+}
+
+/**
+ * A request body held identifiers where the resource's DLP policy blocks them (HTTP 422). Carries
+ * counts by type only; the body is never echoed.
+ */
+export class DlpBlockedError extends PhiGuardError {
+  constructor(readonly counts: Readonly<Record<string, number>>) {
+    super('dlp_blocked', 'Request refused: it contains identifiers this endpoint does not accept in free text.', 422);
   }
 }
 

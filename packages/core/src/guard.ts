@@ -1,6 +1,7 @@
 import {
   AccessDeniedError,
   AuditUnavailableError,
+  DlpBlockedError,
   OptionsError,
   PhiGuardError,
 } from './errors.js';
@@ -21,6 +22,9 @@ import type { Plan, Protected } from './policy/plan.js';
 import type { PolicyDefinition } from './policy/types.js';
 import type { FieldCipher } from './crypto/field-cipher.js';
 import { createRecordCipher, type RecordCipher } from './crypto/records.js';
+import { createScanner, type Scanner, type ScannerOptions } from './dlp/scanner.js';
+import { inspectBody } from './inbound.js';
+import { dlpEvent } from './audit/event.js';
 import { didYouMean } from './suggest.js';
 
 /** Options of {@link createPhiGuard}. */
@@ -38,6 +42,15 @@ export interface PhiGuardOptions extends CompileOptions {
   readonly tenant?: string;
   /** Secret (≥ 32 bytes) for blind indexes of encrypted fields (`guard.records.blindIndex`). */
   readonly indexKey?: Uint8Array;
+  /** The DLP scanner for request bodies of resources that declare `dlp`, or its options. Default: `createScanner()`. */
+  readonly scanner?: Scanner | ScannerOptions;
+}
+
+/** A request body after DLP: what the handler receives, and the audit write still in flight. */
+export interface Inspection {
+  readonly value: unknown;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly pending?: Promise<void>;
 }
 
 /** A value released under a plan, with the audit write still in flight when the sink is async. */
@@ -77,13 +90,21 @@ export interface PhiGuard {
     action: AuditAction,
     plaintexts?: ReadonlyMap<string, unknown> | null,
   ): Release<T>;
+  /**
+   * Applies the resource's DLP rule to a request body (null when it declares none). Under
+   * `block`, throws DlpBlockedError (audited with counts by type) when identifiers are found;
+   * under `redact` the returned value is the redacted copy; findings are audited either way.
+   */
+  inspect(context: AccessContext | null, resource: string, action: AuditAction, body: unknown): Inspection | null;
+  /** The scanner DLP uses (created on first use). */
+  readonly scanner: Scanner;
   /** Audits a failure while serving a resource (never throws). */
   recordError(context: AccessContext | null, resource: string, action: AuditAction, code: string): void;
   /** Writes an event, translating any sink failure to AuditUnavailableError. */
   write(event: AuditEvent): Promise<void> | undefined;
 }
 
-const GUARD_KEYS = ['policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey'];
+const GUARD_KEYS = ['policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner'];
 
 function isCompiled(p: PolicyDefinition | CompiledPolicy): p is CompiledPolicy {
   return typeof (p as CompiledPolicy).decide === 'function';
@@ -107,7 +128,12 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   }
   if (options.policy === undefined) throw new OptionsError('phiguard needs a `policy` (from definePolicy)');
   const sink = toSink(options.audit);
-  const { policy: given, audit: _audit, cipher, tenant, indexKey, ...compileOptions } = options;
+  const { policy: given, audit: _audit, cipher, tenant, indexKey, scanner: scannerOption, ...compileOptions } = options;
+  let scanner: Scanner | null =
+    scannerOption !== undefined && typeof (scannerOption as Scanner).scan === 'function' ? (scannerOption as Scanner) : null;
+  // Options are validated now; the scanner itself is built when a body first needs it.
+  if (scanner === null && scannerOption !== undefined) scanner = createScanner(scannerOption as ScannerOptions);
+  const scannerOf = (): Scanner => (scanner ??= createScanner());
   /* Precondition: compile options go with a policy definition, not with a compiled policy. */
   if (isCompiled(given) && Object.keys(compileOptions).length > 0) {
     throw new OptionsError(
@@ -150,6 +176,30 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     policy,
     sink,
     records,
+    get scanner() {
+      return scannerOf();
+    },
+    inspect(context: AccessContext | null, resource: string, action: AuditAction, body: unknown): Inspection | null {
+      const compiled = policy.resources.get(resource);
+      if (compiled === undefined || compiled.dlp === null) return null;
+      let result;
+      try {
+        result = inspectBody(compiled, body, scannerOf(), policy.limits);
+      } catch (err) {
+        if (err instanceof DlpBlockedError) {
+          try {
+            void write(dlpEvent(action, context, resource, { action: 'block', counts: err.counts }))?.catch(() => undefined);
+          } catch {
+            /* refused regardless */
+          }
+        }
+        throw err;
+      }
+      if (result === null) return null;
+      if (result.found === 0) return { value: result.value, counts: result.counts };
+      const pending = write(dlpEvent(action, context, resource, { action: result.action, counts: result.counts }));
+      return pending ? { value: result.value, counts: result.counts, pending } : { value: result.value, counts: result.counts };
+    },
     write,
     prepare(plan: Plan, value: unknown): Promise<ReadonlyMap<string, unknown>> | null {
       return records === null ? null : records.plaintextsFor(plan, value);

@@ -29,6 +29,7 @@ export {
   AuditUnavailableError,
   AuthenticationRequiredError,
   DecryptError,
+  DlpBlockedError,
   KeyUnavailableError,
   LimitExceededError,
   OptionsError,
@@ -47,10 +48,11 @@ export { createRecordCipher } from './crypto/records.js';
 export type { RecordCipher, RecordCipherOptions } from './crypto/records.js';
 export { reencrypt, rewrapKeys } from './crypto/rotation.js';
 export type { RewrapOptions } from './crypto/rotation.js';
-export { actionForMethod, denialEvent, disclosureEvent, errorEvent, pinoAuditSink } from './audit/event.js';
+export { actionForMethod, denialEvent, disclosureEvent, dlpEvent, errorEvent, pinoAuditSink } from './audit/event.js';
 export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
 export * from './audit/index.js';
 export { createPhiGuard } from './guard.js';
 export { didYouMean } from './suggest.js';
-export type { PhiGuard, PhiGuardOptions, Release } from './guard.js';
-export type { Finding, PhiType } from './dlp/index.js';
+export type { Inspection, PhiGuard, PhiGuardOptions, Release } from './guard.js';
+export * from './dlp/index.js';
+export type { InboundInspection } from './inbound.js';

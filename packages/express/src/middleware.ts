@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { match, type MatchFunction } from 'path-to-regexp';
 import {
   AccessDeniedError,
@@ -46,6 +46,14 @@ export interface PhiGuardExpressOptions extends Omit<PhiGuardOptions, 'policy' |
   readonly installErrorHandler?: boolean;
   /** Receives PHI-free lines about errors (name, code, status, request id). Default: the audit logger when it is pino. */
   readonly logger?: ErrorLogger;
+  /**
+   * What error lines carry of a thrown error's message: `'omit'` (default: nothing, since
+   * messages quote values) or `'redact'` (the message through the DLP scanner, identifiers
+   * replaced by `[SSN]`-style markers; helpful for debugging, as good as the scanner's recall).
+   */
+  readonly errorMessages?: 'omit' | 'redact';
+  /** Largest request body parsed for DLP on resources that declare `dlp`. Default `'100kb'`. */
+  readonly bodyLimit?: string | number;
 }
 
 type Kind = 'phi' | 'non-phi' | 'unmapped';
@@ -79,6 +87,8 @@ interface Runtime {
   readonly installErrorHandler: boolean;
   readonly logger: ErrorLogger | undefined;
   readonly warned: Set<string>;
+  readonly errorMessages: 'omit' | 'redact';
+  readonly parsers: { readonly json: RequestHandler; readonly text: RequestHandler };
 }
 
 /**
@@ -100,7 +110,8 @@ const installedOn = new WeakSet<object>();
 
 const OPTION_KEYS = [
   'policy', 'audit', 'guard', 'context', 'onUnmappedRoute', 'installErrorHandler', 'logger',
-  'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey',
+  'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
+  'errorMessages', 'bodyLimit',
 ];
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
@@ -131,7 +142,17 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
   if (typeof options.context !== 'function') {
     throw new OptionsError('phiguard needs `context: (req) => ({ principal, roles, purposeOfUse })` to know who is asking and why.');
   }
-  const { guard: given, context, onUnmappedRoute = 'deny', installErrorHandler = true, logger, ...engineOptions } = options;
+  const {
+    guard: given,
+    context,
+    onUnmappedRoute = 'deny',
+    installErrorHandler = true,
+    logger,
+    errorMessages = 'omit',
+    bodyLimit = '100kb',
+    ...engineOptions
+  } = options;
+  if (errorMessages !== 'omit' && errorMessages !== 'redact') throw new OptionsError('errorMessages must be "omit" or "redact"');
   if (onUnmappedRoute !== 'deny' && onUnmappedRoute !== 'pass') throw new OptionsError('onUnmappedRoute must be "deny" or "pass"');
   let guard: PhiGuard;
   if (given !== undefined) {
@@ -158,6 +179,12 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
     installErrorHandler,
     logger: logger ?? (typeof auditLogger?.error === 'function' ? (auditLogger as ErrorLogger) : undefined),
     warned: new Set(),
+    errorMessages,
+    // Bodies of DLP routes are parsed here, before the handler, so they are scanned whatever the app mounts later.
+    parsers: {
+      json: express.json({ limit: bodyLimit, type: ['application/json', 'application/*+json'] }),
+      text: express.text({ limit: bodyLimit, type: 'text/*' }),
+    },
   };
 
   return function phiguardMiddleware(req: Request, res: Response, next: NextFunction): void {
@@ -273,7 +300,38 @@ function admit(req: Request, res: Response, next: NextFunction, state: State, pa
   }
   if (decision.effect === 'deny') return refuse(res, state, 403, 'access_denied', decision.reason);
   state.plan = decision.plan;
+  if (guard.policy.resources.get(resource)!.dlp !== null && hasBody(req)) return scanBody(req, res, next, state);
   next();
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Parses a request body (JSON or text) and applies the resource's DLP rule before the handler runs. */
+function scanBody(req: Request, res: Response, next: NextFunction, state: State): void {
+  const type = req.headers['content-type'] ?? '';
+  const { parsers, guard } = state.runtime;
+  const parser = /^application\/(?:[\w.-]+\+)?json\b/i.test(type) ? parsers.json : /^text\//i.test(type) ? parsers.text : null;
+  // A body DLP cannot read (multipart, binary) is refused rather than let through unscanned.
+  if (parser === null) return refuse(res, state, 415, 'dlp_unscannable');
+  void parser(req, res, (err?: unknown) => {
+    if (err !== undefined && err !== null) return next(err);
+    let inspection;
+    try {
+      inspection = guard.inspect(state.context, state.resource!, state.action, req.body);
+    } catch (e) {
+      return refuse(res, state, statusOf(e), errorCode(e, statusOf(e)));
+    }
+    if (inspection === null) return next();
+    req.body = inspection.value;
+    if (inspection.pending === undefined) return next();
+    inspection.pending.then(
+      () => next(),
+      (e: unknown) => refuse(res, state, statusOf(e), errorCode(e, statusOf(e))),
+    );
+  });
 }
 
 /** 401 (or the resolver's own PhiGuardError), audited with where it came from and no actor. */
@@ -364,7 +422,70 @@ function failPrepare(res: Response, state: State, err: unknown): Response {
   return res;
 }
 
+/** Headers whose values the server or phiguard generates; everything else is scanned on PHI routes. */
+const SYSTEM_HEADERS = new Set([
+  'content-type', 'content-length', 'cache-control', 'pragma', 'expires', 'etag', 'last-modified', 'date', 'vary',
+  'x-request-id', 'connection', 'keep-alive', 'transfer-encoding', 'content-encoding', 'set-cookie', 'www-authenticate',
+  'strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy',
+]);
+
+/**
+ * Keeps identifiers out of response headers on PHI routes: values of headers the application
+ * set are scanned and their identifiers replaced by `[TYPE]`; a Content-Disposition file name is
+ * rebuilt from a redacted, ASCII-only version of the name.
+ */
+function scrubHeaders(res: Response, state: State): void {
+  const { scanner } = state.runtime.guard;
+  for (const name of res.getHeaderNames()) {
+    if (SYSTEM_HEADERS.has(name) || name.startsWith('access-control-')) continue;
+    const value = res.getHeader(name);
+    if (name === 'content-disposition' && typeof value === 'string') {
+      res.setHeader(name, safeDisposition(value, scanner));
+      continue;
+    }
+    if (typeof value === 'string') {
+      if (scanner.scan(value).length > 0) res.setHeader(name, scanner.redact(value));
+    } else if (Array.isArray(value)) {
+      if (value.some((v) => scanner.scan(v).length > 0)) res.setHeader(name, value.map((v) => scanner.redact(v)));
+    }
+  }
+}
+
+const FILENAME_STAR = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]*)/;
+const FILENAME = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/;
+
+function safeDisposition(value: string, scanner: PhiGuard['scanner']): string {
+  const kind = /^\s*inline\b/i.test(value) ? 'inline' : 'attachment';
+  let name: string | undefined;
+  const star = FILENAME_STAR.exec(value);
+  if (star) {
+    try {
+      name = decodeURIComponent(star[1]!);
+    } catch {
+      name = undefined;
+    }
+  }
+  if (name === undefined) {
+    const plain = FILENAME.exec(value);
+    name = plain ? (plain[1] ?? plain[2] ?? '').replace(/\\(.)/g, '$1') : undefined;
+  }
+  if (name === undefined || name === '') return kind;
+  // The extension is kept apart: an e-mail or URL detector would otherwise take `.pdf` along.
+  const ext = /\.[A-Za-z0-9]{1,8}$/.exec(name)?.[0] ?? '';
+  const stem = name.slice(0, name.length - ext.length);
+  let out = '';
+  let at = 0;
+  for (const f of scanner.scan(stem)) {
+    out += `${stem.slice(at, f.start)}${f.type}`;
+    at = f.end;
+  }
+  out += stem.slice(at);
+  const safe = (out.replace(/[^\w.\- ]/g, '_').slice(0, 120) || 'download') + ext;
+  return `${kind}; filename="${safe}"`;
+}
+
 function releaseAndSend(res: Response, state: State, body: unknown, plaintexts: ReadonlyMap<string, unknown> | null): Response {
+  scrubHeaders(res, state);
   let release;
   try {
     release = state.runtime.guard.release(state.plan!, body, state.context!, state.action, plaintexts);
@@ -532,8 +653,12 @@ export function phiguardErrorHandler(options: { logger?: ErrorLogger } = {}) {
     const code = errorCode(err, status);
     const requestId = state?.requestId;
     const logger = options.logger ?? state?.runtime.logger;
+    const message =
+      state?.runtime.errorMessages === 'redact' && err instanceof Error && typeof err.message === 'string'
+        ? state.runtime.guard.scanner.redact(err.message.slice(0, 1000))
+        : undefined;
     logger?.error(
-      { err: { type: err instanceof Error ? err.name : typeof err, code, status }, requestId, route: req.route?.path },
+      { err: { type: err instanceof Error ? err.name : typeof err, code, status, message }, requestId, route: req.route?.path },
       'request failed',
     );
     if (state?.kind === 'phi' && state.resource !== null) state.runtime.guard.recordError(state.context, state.resource, state.action, code);

@@ -52,12 +52,39 @@ export interface AuditEvent {
     readonly requestId?: string;
     readonly traceId?: string;
   };
+  /** When DLP acted: what it did and how many identifiers of each type it found (never the values). */
+  readonly dlp?: { readonly action: 'block' | 'redact' | 'report'; readonly counts: Readonly<Record<string, number>> };
+  /** Break-glass grant used for this access, when one was. */
+  readonly breakGlass?: { readonly reason: string; readonly grantId: string; readonly expiresAt: string };
+  /** Tamper-evidence link, added by `chainSink` (never by the engine). */
+  readonly chain?: ChainLink;
+}
+
+/**
+ * One link of an audit hash chain (see `chainSink`): the event is the `seq`-th of `stream`,
+ * `prev` is the previous event's `hash` (`CHAIN_GENESIS` for seq 1), and `hash` is the
+ * HMAC-SHA256, in lowercase hex, of the event's canonical JSON with `chain.hash` left out.
+ */
+export interface ChainLink {
+  readonly stream: string;
+  readonly seq: number;
+  readonly prev: string;
+  readonly hash: string;
 }
 
 /** Where audit events go. Implementations must not drop events silently. */
 export interface AuditSink {
   /** Records one event. A throw (or rejection) means the event was not recorded. */
   write(event: AuditEvent): void | Promise<void>;
+}
+
+/**
+ * A sink that can also record many events at once (one round trip, one fsync), in order. A
+ * rejection means none of them may be assumed recorded; retrying the whole batch must be safe
+ * (the event `id` makes stores idempotent).
+ */
+export interface AuditBatchSink extends AuditSink {
+  writeBatch(events: readonly AuditEvent[]): Promise<void>;
 }
 
 /** The subset of a pino logger the pino sink uses. */
@@ -185,6 +212,23 @@ export function denialEvent(
 /** Builds the event for a failure while serving PHI (limits, audit, internal errors). */
 export function errorEvent(attemptedAction: AuditAction, context: AccessContext | null, resource: string, code: string): AuditEvent {
   return event(context, attemptedAction, 'error', { type: resource }, { reason: code });
+}
+
+/**
+ * Builds the event for DLP acting on a request body: a denial under `block`, otherwise the
+ * attempted action with outcome success. Counts by type only.
+ */
+export function dlpEvent(
+  attemptedAction: AuditAction,
+  context: AccessContext | null,
+  resource: string,
+  dlp: NonNullable<AuditEvent['dlp']>,
+): AuditEvent {
+  const base =
+    dlp.action === 'block'
+      ? event(context, 'deny', 'denied', { type: resource }, { attemptedAction, reason: 'dlp_blocked' })
+      : event(context, attemptedAction, 'success', { type: resource }, {});
+  return { ...base, dlp };
 }
 
 /** Maps an HTTP method to the audit action it performs on a resource. */

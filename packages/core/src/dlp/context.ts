@@ -1,6 +1,6 @@
 /**
- * Context words: one pass of one case-insensitive regex over the text records where words like
- * "SSN", "Fax", "MRN", "Dr." or month names occur. Detectors then ask "is there a keyword of
+ * Context words: the scan state's single pass over the text records where words like "SSN",
+ * "Fax", "MRN", "Dr." or month names start (see `keywordAt`). Detectors then ask "is there a keyword of
  * kind K just before offset p?" by binary search, so context costs O(log n) per candidate.
  */
 
@@ -27,84 +27,118 @@ export const Kw = {
   Ninety: 19,
   PoBox: 20,
   Date: 21,
+  NotId: 22,
 } as const;
 /** A context-word kind. */
 export type Kw = (typeof Kw)[keyof typeof Kw];
 
-// Each alternative is a literal with optional single characters: no quantified groups, so a match
-// attempt costs at most the length of the longest keyword.
-const KEYWORDS = new RegExp(
+/**
+ * Context words by kind. Spaces are literal single spaces. Kinds in PREFIX_KINDS also match as
+ * the start of a longer word ("accounts", "subscriberId"); the others need a word end.
+ */
+const WORDS: ReadonlyArray<readonly [Kw, string]> = [
+  [Kw.Ssn, 'ssn,ss#,ss #,social security,soc sec,soc. sec,soc.sec,tax id'],
+  [Kw.Npi, 'npi,npis,national provider identifier'],
+  [Kw.Dea, 'dea'],
+  [Kw.Vin, 'vin,vins,vehicle identification number'],
+  [Kw.Dob, 'dob,d.o.b,date of birth,birth date,birthdate,born,birthday'],
+  [Kw.Zip, 'zip code,zipcode,zip,postal code,postalcode,zip+4'],
+  [Kw.Phone, 'phone,ph,tel,telephone,cell,mobile,call,t,home phone,work phone,office,contact'],
+  [Kw.Fax, 'fax,facsimile,fx,f'],
+  [Kw.Mrn, 'mrn,mr#,mr #,medical record,med rec,med. rec,medrec,chart number,chart no,chart #,empi'],
   [
-    String.raw`\b(?:ssn|ss ?#|social security|soc\.? ?sec|tax id)`,
-    String.raw`\bnpis?\b|\bnational provider identifier`,
-    String.raw`\bdea\b`,
-    String.raw`\bvins?\b|\bvehicle identification number`,
-    String.raw`\b(?:dob|d\.o\.b|date of birth|birth ?date|birthdate|born|birthday)\b`,
-    String.raw`\b(?:zip ?code|zip|postal ?code|zip\+4)\b`,
-    String.raw`\b(?:phone|ph|tel|telephone|cell|mobile|call|t(?=:)|home phone|work phone|office|contact)\b`,
-    String.raw`\b(?:fax|facsimile|fx|f(?=:))\b`,
-    String.raw`\b(?:mrn|mr ?#|medical record|med\.? ?rec|chart number|chart no|chart #|empi)`,
-    String.raw`\b(?:member id|member number|member #|memberid|medicaid|medicare|mbi|beneficiary|subscriber|subscriberid|insurance id|insured id|policy|health plan id|plan id)`,
-    String.raw`\b(?:account|acct)`,
-    String.raw`\b(?:license|licence|lic|dl)\b`,
-    String.raw`\b(?:device|serial|serialnumber|s\/n|udi|transmitter id)`,
-    String.raw`\b(?:age|aged)\b`,
-    String.raw`\b(?:patient name|patient|pt|name|client|caller|guarantor|employee|surgeon|dictated by|referring|attending|physician|provider|prescriber|proxy|to|from|re|attn|cc|daughter|son|wife|husband|mother|father|sister|brother|spouse|nurse|rn|this is|i am|my name is|dear|family|given|firstname|lastname|middlename|fullname|patientname)\b`,
-    String.raw`\b(?:mr|mrs|ms|miss|mx|dr)\b`,
-    String.raw`\b(?:sincerely|regards|thank you|thanks|respectfully|cordially)\b`,
-    String.raw`\b(?:jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|september|oct|october|nov|november|dec|december)\b`,
-    String.raw`\bninety\b`,
-    String.raw`\b(?:p\.? ?o\.? ?box|post office box)\b`,
-    String.raw`\b(?:birthdate|effectivedatetime|manufacturedate|date)\b`,
-  ].join('|'),
-  'gi',
-);
+    Kw.Plan,
+    'member id,member number,member #,memberid,medicaid,medicare,mbi,beneficiary,subscriber,insurance id,insured id,policy,health plan id,plan id',
+  ],
+  [Kw.Account, 'account,acct'],
+  [Kw.License, 'license,licence,lic,dl'],
+  [Kw.Device, 'device,serial,s/n,udi,transmitter id'],
+  [Kw.Age, 'age,aged'],
+  [
+    Kw.NameLabel,
+    'patient name,patient,pt,name,client,caller,guarantor,employee,surgeon,dictated by,referring,attending,physician,provider,prescriber,proxy,to,from,re,attn,cc,daughter,son,wife,husband,mother,father,sister,brother,spouse,nurse,rn,this is,i am,my name is,dear,family,given,firstname,lastname,middlename,fullname,patientname',
+  ],
+  [Kw.Title, 'mr,mrs,ms,miss,mx,dr'],
+  [Kw.Signoff, 'sincerely,regards,thank you,thanks,respectfully,cordially'],
+  [
+    Kw.Month,
+    'jan,january,feb,february,mar,march,apr,april,may,jun,june,jul,july,aug,august,sep,sept,september,oct,october,nov,november,dec,december',
+  ],
+  [Kw.Ninety, 'ninety'],
+  [Kw.PoBox, 'po box,p.o. box,p. o. box,p.o.box,p o box,p.o box,post office box'],
+  [Kw.Date, 'effectivedatetime,manufacturedate,date'],
+  [
+    Kw.NotId,
+    'accession,specimen,requisition,order,batch,lot,invoice,claim,encounter,csn,case,ticket,reference,ref,protocol,study,catalog,model,part',
+  ],
+];
+const PREFIX_KINDS = new Set<Kw>([Kw.Ssn, Kw.Mrn, Kw.Plan, Kw.Account, Kw.Device]);
+/** One-letter labels that count only before a colon ("T: 617…", "F: 617…"). */
+const COLON_ONLY = new Set(['t', 'f']);
 
-const KIND_BY_KEY = new Map<string, Kw>();
-function keys(kind: Kw, words: string): void {
-  for (const w of words.split(',')) KIND_BY_KEY.set(w, kind);
+const KIND_BY_WORD = new Map<string, Kw>();
+for (const [kind, list] of WORDS) for (const w of list.split(',')) KIND_BY_WORD.set(w, kind);
+
+/** Letters → 1..26 (case-folded), anything else → 0. */
+function slot(c: number): number {
+  if (c >= 65 && c <= 90) return c - 64;
+  if (c >= 97 && c <= 122) return c - 96;
+  return 0;
 }
-keys(Kw.Ssn, 'ssn,ss#,socialsecurity,socsec,taxid');
-keys(Kw.Npi, 'npi,npis,nationalprovideridentifier');
-keys(Kw.Dea, 'dea');
-keys(Kw.Vin, 'vin,vins,vehicleidentificationnumber');
-keys(Kw.Dob, 'dob,dob.,dateofbirth,birthdate,born,birthday');
-keys(Kw.Zip, 'zipcode,zip,postalcode,zip+4');
-keys(Kw.Phone, 'phone,ph,tel,telephone,cell,mobile,call,t,homephone,workphone,office,contact');
-keys(Kw.Fax, 'fax,facsimile,fx,f');
-keys(Kw.Mrn, 'mrn,mr#,medicalrecord,medrec,chartnumber,chartno,chart#,empi');
-keys(
-  Kw.Plan,
-  'memberid,membernumber,member#,medicaid,medicare,mbi,beneficiary,subscriber,subscriberid,insuranceid,insuredid,policy,healthplanid,planid',
-);
-keys(Kw.Account, 'account,acct');
-keys(Kw.License, 'license,licence,lic,dl');
-keys(Kw.Device, 'device,serial,serialnumber,s/n,udi,transmitterid');
-keys(Kw.Age, 'age,aged');
-keys(
-  Kw.NameLabel,
-  'patientname,patient,pt,name,client,caller,guarantor,employee,surgeon,dictatedby,referring,attending,physician,provider,prescriber,proxy,to,from,re,attn,cc,daughter,son,wife,husband,mother,father,sister,brother,spouse,nurse,rn,thisis,iam,mynameis,dear,family,given,firstname,lastname,middlename,fullname,patientname',
-);
-keys(Kw.Title, 'mr,mrs,ms,miss,mx,dr');
-keys(Kw.Signoff, 'sincerely,regards,thankyou,thanks,respectfully,cordially');
-keys(
-  Kw.Month,
-  'jan,january,feb,february,mar,march,apr,april,may,jun,june,jul,july,aug,august,sep,sept,september,oct,october,nov,november,dec,december',
-);
-keys(Kw.Ninety, 'ninety');
-keys(Kw.PoBox, 'pobox,p.o.box,p.obox,po.box,postofficebox');
-keys(Kw.Date, 'effectivedatetime,manufacturedate,date');
+const keyAt = (s: string, p: number) => slot(s.charCodeAt(p)) * 729 + slot(s.charCodeAt(p + 1)) * 27 + slot(s.charCodeAt(p + 2));
 
-/** Keyword key: lower case without spaces (so "Social  Security" and "social security" agree). */
-function keyOf(match: string): string {
-  let k = '';
-  for (let i = 0; i < match.length; i++) {
-    const c = match.charCodeAt(i);
-    if (c === 32) continue;
-    k += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : match[i];
+interface Candidate {
+  readonly word: string;
+  readonly kind: Kw;
+  readonly prefix: boolean;
+  readonly colonOnly: boolean;
+}
+// Candidates by their first three character slots, longest first: a word start costs one table
+// lookup, and the rare hit a few character comparisons. No regex, no allocation.
+const BY_TRIGRAM = new Map<number, Candidate[]>();
+for (const [word, kind] of KIND_BY_WORD) {
+  const cand: Candidate = { word, kind, prefix: PREFIX_KINDS.has(kind), colonOnly: COLON_ONLY.has(word) };
+  const keysFor: number[] = [];
+  if (word.length >= 3) keysFor.push(keyAt(word, 0));
+  else {
+    const base = slot(word.charCodeAt(0)) * 729 + (word.length > 1 ? slot(word.charCodeAt(1)) * 27 : 0);
+    if (word.length === 2) keysFor.push(base); // "pt": the next character must not be a letter
+    else for (let c = 0; c < 27 * 27; c++) keysFor.push(base + c);
   }
-  return k;
+  for (const k of keysFor) {
+    const list = BY_TRIGRAM.get(k) ?? [];
+    list.push(cand);
+    list.sort((x, y) => y.word.length - x.word.length);
+    BY_TRIGRAM.set(k, list);
+  }
 }
+
+const isWordChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/** The context word starting at `pos` (a word start), or undefined; its end goes to `lastKeywordEnd`. */
+export function keywordAt(text: string, pos: number): Kw | undefined {
+  const list = BY_TRIGRAM.get(keyAt(text, pos));
+  if (list === undefined) return undefined;
+  outer: for (const c of list) {
+    const w = c.word;
+    const end = pos + w.length;
+    if (end > text.length) continue;
+    for (let k = 0; k < w.length; k++) {
+      let t = text.charCodeAt(pos + k);
+      if (t >= 65 && t <= 90) t += 32;
+      if (t !== w.charCodeAt(k)) continue outer;
+    }
+    const next = end < text.length ? text.charCodeAt(end) : 0;
+    if (c.colonOnly ? next !== 58 : !c.prefix && isWordChar(next)) continue;
+    // "DL" (driver's licence) only in capitals: "mg/dL" is a unit.
+    if (w === 'dl' && text.charCodeAt(pos) === 100) continue;
+    lastKeywordEnd = end;
+    return c.kind;
+  }
+  return undefined;
+}
+/** End of the keyword last returned by `keywordAt` (saves allocating a tuple per keyword). */
+export let lastKeywordEnd = 0;
 
 /** Positions of context words in one text, in order. */
 export class KeywordIndex {
@@ -112,23 +146,10 @@ export class KeywordIndex {
   readonly ends: number[] = [];
   readonly kinds: Kw[] = [];
 
-  constructor(text: string) {
-    KEYWORDS.lastIndex = 0;
-    for (let m = KEYWORDS.exec(text); m !== null; m = KEYWORDS.exec(text)) {
-      const word = m[0];
-      let kind = KIND_BY_KEY.get(keyOf(word));
-      if (kind === undefined) {
-        // "p.o. box", "soc. sec." and friends: drop the dots too.
-        kind = KIND_BY_KEY.get(keyOf(word).replaceAll('.', ''));
-      }
-      // "DL" (driver's licence) only in capitals: "mg/dL" is a unit.
-      if (kind === Kw.License && word === 'dL') kind = undefined;
-      if (kind !== undefined) {
-        this.starts.push(m.index);
-        this.ends.push(m.index + word.length);
-        this.kinds.push(kind);
-      }
-    }
+  add(start: number, end: number, kind: Kw): void {
+    this.starts.push(start);
+    this.ends.push(end);
+    this.kinds.push(kind);
   }
 
   /** Index of the last keyword ending at or before `pos`, or -1. */

@@ -31,3 +31,27 @@ export interface Finding {
   /** 0..1; context words raise it. */
   readonly confidence: number;
 }
+
+export { PHI_TYPES, createScanner, redact, redactObject, scanObject } from './scanner.js';
+export type {
+  CustomDetector,
+  DetectedSpan,
+  FunctionDetector,
+  InstitutionPattern,
+  PatternDetector,
+  Scanner,
+  ScannerOptions,
+} from './scanner.js';
+export { countByType, formatPath } from './walk.js';
+export type {
+  JsonPath,
+  ObjectFinding,
+  RedactObjectOptions,
+  RedactObjectResult,
+  RedactOptions,
+  RedactStyle,
+  ScanObjectOptions,
+  WalkLimits,
+} from './walk.js';
+export { dlpLogFormatter, dlpLogMethod, dlpPinoOptions, dlpStreamWrite } from './pino.js';
+export type { DlpLogOptions } from './pino.js';

@@ -36,10 +36,11 @@ export function validNpi(digits: string): boolean {
 /** Card brands by IIN prefix and allowed lengths. */
 export function cardBrand(digits: string): string | undefined {
   const n = digits.length;
-  const p2 = Number(digits.slice(0, 2));
-  const p3 = Number(digits.slice(0, 3));
-  const p4 = Number(digits.slice(0, 4));
-  const p6 = Number(digits.slice(0, 6));
+  const d = (i: number) => digits.charCodeAt(i) - 48;
+  const p2 = d(0) * 10 + d(1);
+  const p3 = p2 * 10 + d(2);
+  const p4 = p3 * 10 + d(3);
+  const p6 = (p4 * 10 + d(4)) * 10 + d(5);
   if (digits[0] === '4' && (n === 13 || n === 16 || n === 19)) return 'visa';
   if (((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) && n === 16) return 'mastercard';
   if ((p2 === 34 || p2 === 37) && n === 15) return 'amex';
@@ -54,7 +55,7 @@ export function cardBrand(digits: string): string | undefined {
 
 /** A card number: known brand prefix and length, and a valid Luhn check digit. */
 export function validCard(digits: string): boolean {
-  return cardBrand(digits) !== undefined && luhn(digits);
+  return digits.length >= 12 && luhn(digits) && cardBrand(digits) !== undefined;
 }
 
 /** DEA registrant-type letters (first character of a DEA number). */

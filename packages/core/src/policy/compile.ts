@@ -13,6 +13,8 @@ import type { AccessContext } from '../context.js';
 import { didYouMean } from '../suggest.js';
 import { ANY_KEY, ELEMENT, formatPath, parsePath } from './path.js';
 import { DEFAULT_LIMITS, Plan, type Branch, type Leaf, type PlanNode, type ProtectLimits, type Protected } from './plan.js';
+import { PHI_TYPES } from '../dlp/scanner.js';
+import type { PhiType } from '../dlp/index.js';
 import type { FieldClass, FieldSpec, OperatorSpec, PolicyDefinition, ResourceDefinition, RuleSet } from './types.js';
 
 /** Options of {@link compilePolicy}. */
@@ -54,6 +56,8 @@ export interface CompiledResource {
   readonly fields: ReadonlyMap<string, FieldSpec>;
   /** Fields declared `encrypt: true`, in policy spelling. */
   readonly encrypted: readonly string[];
+  /** DLP on request bodies, when declared. */
+  readonly dlp: { readonly request: 'block' | 'redact' | 'report'; readonly types: readonly PhiType[] | null } | null;
 }
 
 /** A validated policy with its plans precompiled. Build once at start-up with {@link compilePolicy}. */
@@ -84,7 +88,8 @@ const FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>([
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'ALL']);
 const POLICY_KEYS = ['roles', 'resources'];
 const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
-const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectParam', 'id', 'routes', 'rawBody', 'disclose'];
+const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'disclose'];
+const DLP_ACTIONS = ['block', 'redact', 'report'];
 const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn'];
 
 interface ClassNode {
@@ -258,6 +263,19 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
       else routeOwners.set(key, name);
       routes.push({ method: m[1]!, path: m[2]! });
     }
+    let dlp: CompiledResource['dlp'] = null;
+    if (def.dlp !== undefined) {
+      const d = def.dlp as { request?: unknown; types?: unknown };
+      if (d === null || typeof d !== 'object' || !DLP_ACTIONS.includes(d.request as string)) {
+        problems.push(`${where}: dlp.request must be one of ${DLP_ACTIONS.join(', ')}`);
+      } else {
+        unknownKeys(d, ['request', 'types'], `${where}: dlp`, problems);
+        const types = d.types === undefined ? null : Array.isArray(d.types) ? (d.types as unknown[]) : undefined;
+        const bad = types === undefined ? ['(not an array)'] : (types ?? []).filter((t) => !PHI_TYPES.includes(t as PhiType));
+        for (const t of bad) problems.push(`${where}: dlp.types has unknown type ${JSON.stringify(t)}${didYouMean(String(t), PHI_TYPES)}`);
+        dlp = Object.freeze({ request: d.request as 'block' | 'redact' | 'report', types: (types ?? null) as readonly PhiType[] | null });
+      }
+    }
     if (def.rawBody !== undefined && def.rawBody !== 'allow' && def.rawBody !== 'deny') {
       problems.push(`${where}: rawBody must be "allow" or "deny"`);
     }
@@ -296,6 +314,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
         idPath,
         fields,
         encrypted: Object.freeze(encrypted),
+        dlp,
       }),
       tree,
       rules,

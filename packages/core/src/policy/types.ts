@@ -1,4 +1,5 @@
 import type { PurposeOfUse } from '../purpose.js';
+import type { PhiType } from '../dlp/index.js';
 
 /**
  * What kind of data a field holds. Decides defaults and lets rules address many fields at once
@@ -96,6 +97,18 @@ export interface ResourceDefinition<Role extends string = string, Fields extends
   readonly routes?: readonly string[];
   /** Whether raw bodies (Buffers, strings, streams) may be sent on this resource's routes. Default `'deny'`. */
   readonly rawBody?: 'allow' | 'deny';
+  /**
+   * DLP on request bodies of this resource's routes: the free-text and unclassified string
+   * fields are scanned for identifiers. `block` refuses the request (422, audited with counts by
+   * type), `redact` replaces each identifier by a typed marker (`[SSN]`) before the handler sees
+   * the body, `report` only audits the counts. Declared identifier fields are not scanned: they
+   * are expected to hold PHI. Absent: request bodies are not scanned.
+   */
+  readonly dlp?: {
+    readonly request: 'block' | 'redact' | 'report';
+    /** Only these identifier types (default: all). */
+    readonly types?: readonly PhiType[];
+  };
   readonly disclose: DisclosureMatrix<Role, Extract<keyof Fields, string>>;
 }
 

@@ -81,7 +81,6 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
     if (kind !== Kw.Title && kind !== Kw.NameLabel && kind !== Kw.Signoff) continue;
     const ks = kw.starts[k]!;
     const ke = kw.ends[k]!;
-    const label = text.slice(ks, ke).toLowerCase();
     let p = ke;
     let conf = 0.85;
     let minWords = 1;
@@ -104,6 +103,7 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
       minWords = 2;
       conf = 0.8;
     } else {
+      const label = text.slice(ks, ke).toLowerCase();
       const isJsonKey = text.charCodeAt(ks - 1) === 34 && text.charCodeAt(ke) === 34;
       if (isJsonKey) {
         // "family": "Smith", "given": ["John", "Paul"]
@@ -135,7 +135,50 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
     const [end, words] = readName(text, p, false);
     if (end > p && words >= minWords) s.emit('PERSON_NAME', p, end, conf);
   }
+  detectSignatures(s);
   if (names !== undefined && names.size > 0) detectListedNames(s, names);
+}
+
+const isLineEnd = (c: number) => c === 0 || c === 10 || c === 13;
+
+/**
+ * Signatures of messages: "- Omar Haddad" or "-Bill Harmon" ending a line, and a text that ends
+ * with a sentence made of two or three name words ("… Thanks. Lisa Marchetti").
+ */
+function detectSignatures(s: ScanState): void {
+  const { text } = s;
+  let from = 0;
+  for (let dash = text.indexOf('-', from); dash >= 0; dash = text.indexOf('-', from)) {
+    from = dash + 1;
+    const before = s.code(dash - 1);
+    if (!(dash === 0 || before === 32 || isLineEnd(before) || before === 46 || before === 33)) continue;
+    let p = dash + 1;
+    if (s.code(p) === 32) p++;
+    const [end, words] = readName(text, p, false);
+    if (end > p && words >= 2) {
+      let q = end;
+      if (s.code(q) === 46) q++;
+      if (isLineEnd(s.code(q))) s.emit('PERSON_NAME', p, end, 0.75);
+    }
+  }
+  // The last sentence of the text.
+  let e = text.length;
+  while (e > 0 && (s.code(e - 1) === 32 || isLineEnd(s.code(e - 1)) || s.code(e - 1) === 46)) e--;
+  let b = e;
+  for (let w = 0; w < 3 && b > 0; w++) {
+    let k = b;
+    while (k > 0 && b - k < 24 && (isLetter(s.code(k - 1)) || s.code(k - 1) === 39 || s.code(k - 1) === 45)) k--;
+    if (k === b) break;
+    b = k;
+    if (s.code(b - 1) === 32 && isLetter(s.code(b - 2))) b--;
+    else break;
+  }
+  const prev = s.code(b - 1);
+  const prev2 = s.code(b - 2);
+  if (b < e && (prev === 10 || (prev === 32 && (prev2 === 46 || prev2 === 33 || prev2 === 63)))) {
+    const [end, words] = readName(text, b, false);
+    if (end === e && words >= 2) s.emit('PERSON_NAME', b, end, 0.7);
+  }
 }
 
 /** JSON string value(s) of a name key; for "given" arrays, every string of the array. */

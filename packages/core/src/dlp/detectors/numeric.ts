@@ -9,6 +9,12 @@ import { Kw } from '../context.js';
 import { fullYear, validCard, validDate, validDea, validNpi, validSsn } from '../validate.js';
 import { isDigit, isLetter, isUpper, isAlnum, type ScanState } from './state.js';
 
+/**
+ * State abbreviations that are also everyday tokens ("ID 44810", "IN 2 weeks"): a ZIP after
+ * them needs a comma or HL7 caret before the abbreviation (", ID 83702").
+ */
+const AMBIGUOUS_STATES = new Set(['ID', 'IN', 'OR', 'ME', 'OK', 'HI', 'DE', 'PA', 'MD', 'OH', 'CO', 'LA', 'AS', 'MP', 'DC', 'GU', 'VI', 'PR', 'MO', 'MS']);
+
 /** USPS state and territory abbreviations: a 5-digit number right after one is a ZIP code. */
 const STATES = new Set(
   'AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP'.split(
@@ -16,7 +22,7 @@ const STATES = new Set(
   ),
 );
 
-const PHONE_KINDS: readonly Kw[] = [Kw.Phone, Kw.Fax];
+const PHONE_KINDS: readonly Kw[] = [Kw.Phone, Kw.Fax, Kw.NotId];
 
 // "-year-old", " y/o", "yo", " years of age" …: literal alternatives, bounded.
 const AGE_SUFFIX = /[- ]?(?:years?[- ]old|yrs?[- ]old|years? of age|y\/o|y\.o\.?|yo)(?![a-z])/iy;
@@ -73,8 +79,9 @@ export function detectNumeric(s: ScanState): void {
       if (ok && s.rightClean(re[i + 2]!)) {
         const area = text.charCodeAt(a);
         const exch = text.charCodeAt(rs[i + 1]!);
-        if (area >= 50 && exch >= 50) {
-          const kind = s.kw.nearest(start, PHONE_KINDS, 28);
+        const kind = s.kw.nearest(start, PHONE_KINDS, 28);
+        // The nearest label decides: "Fax:" → FAX, "Accession" → not a phone number.
+        if (area >= 50 && exch >= 50 && kind !== Kw.NotId) {
           if (kind === Kw.Fax) s.emit('FAX', start, re[i + 2]!, 0.92);
           else s.emit('PHONE', start, re[i + 2]!, kind === Kw.Phone ? 0.95 : 0.85);
         }
@@ -91,31 +98,33 @@ export function detectNumeric(s: ScanState): void {
 
     // --- NPI: 10 digits with the Luhn check over 80840 + number.
     if (L === 10 && clean && s.rightClean(re[i]!) && validNpi(text.slice(a, re[i]!))) {
-      s.emit('NPI', a, re[i]!, s.kw.before(a, Kw.Npi, 40) ? 0.97 : 0.6);
+      if (s.kw.before(a, Kw.Npi, 40)) s.emit('NPI', a, re[i]!, 0.97);
+      else if (!s.kw.before(a, Kw.NotId, 25)) s.emit('NPI', a, re[i]!, 0.6);
     }
 
     // --- Credit cards: one run of 13-19 digits, or groups (4-4-4-4, 4-6-5, 4-4-4-4-3 …).
     if (clean) {
-      if (L >= 13 && L <= 19 && s.rightClean(re[i]!) && validCard(text.slice(a, re[i]!))) {
+      if (L >= 13 && L <= 19 && s.rightClean(re[i]!) && validCard(text.slice(a, re[i]!)) && !s.kw.before(a, Kw.NotId, 25)) {
         s.emit('CREDIT_CARD', a, re[i]!, 0.9);
       } else if (L === 4) {
         const g = sep(i);
         if (g === 32 || g === 45) {
-          let digits = text.slice(a, re[i]!);
+          // Add up group lengths first; build the digit string only at a plausible card length.
+          let total = L;
           let best = -1;
-          let bestDigits = '';
           for (let k = i + 1; k < R && k <= i + 4; k++) {
             const lk = len(k);
-            if (lk < 1 || lk > 6) break;
-            digits += text.slice(rs[k]!, re[k]!);
-            if (digits.length > 19) break;
-            if (digits.length >= 13 && s.rightClean(re[k]!) && validCard(digits)) {
-              best = k;
-              bestDigits = digits;
+            if (lk > 6) break;
+            total += lk;
+            if (total > 19) break;
+            if (total >= 13 && s.rightClean(re[k]!)) {
+              let digits = '';
+              for (let q = i; q <= k; q++) digits += text.slice(rs[q]!, re[q]!);
+              if (validCard(digits)) best = k;
             }
             if (sep(k) !== g) break;
           }
-          if (best >= 0 && bestDigits.length >= 13) s.emit('CREDIT_CARD', a, re[best]!, 0.95);
+          if (best >= 0) s.emit('CREDIT_CARD', a, re[best]!, 0.95);
         }
       }
     }
@@ -204,5 +213,12 @@ function afterState(s: ScanState, pos: number): boolean {
   const c1 = s.code(p - 1);
   const c2 = s.code(p);
   if (!isUpper(c1) || !isUpper(c2) || isLetter(s.code(p - 2))) return false;
-  return STATES.has(String.fromCharCode(c1, c2));
+  const st = String.fromCharCode(c1, c2);
+  if (!STATES.has(st)) return false;
+  if (AMBIGUOUS_STATES.has(st)) {
+    let q = p - 2;
+    if (s.code(q) === 32) q--;
+    return s.code(q) === 44 || s.code(q) === 94;
+  }
+  return true;
 }

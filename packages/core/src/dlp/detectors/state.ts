@@ -1,6 +1,6 @@
 /** Shared state of one scan: the normalized text, its digit runs and context words, and the output. */
 import type { PhiType } from '../index.js';
-import { KeywordIndex } from '../context.js';
+import { KeywordIndex, keywordAt, lastKeywordEnd } from '../context.js';
 
 /** A finding on the normalized text, before offsets are mapped back. */
 export interface RawFinding {
@@ -24,20 +24,51 @@ export class ScanState {
   readonly kw: KeywordIndex;
   readonly out: RawFinding[] = [];
 
+  /** Starts of 17-character tokens of capitals and digits (VIN candidates). */
+  readonly vinStarts: number[] = [];
+
   constructor(
     readonly text: string,
     private readonly enabled: ReadonlySet<PhiType>,
   ) {
+    // One pass: digit runs, alphanumeric tokens (for VINs) and context words at word starts.
     const n = text.length;
-    for (let i = 0; i < n; i++) {
-      if (isDigit(text.charCodeAt(i))) {
-        const s = i;
-        while (i < n && isDigit(text.charCodeAt(i))) i++;
-        this.runStart.push(s);
+    const kw = new KeywordIndex();
+    let runStart = -1;
+    let tokStart = -1;
+    let tokUpper = true;
+    let kwEnd = 0;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? text.charCodeAt(i) : 0;
+      const digit = c >= 48 && c <= 57;
+      const upper = c >= 65 && c <= 90;
+      const lower = c >= 97 && c <= 122;
+      if (digit) {
+        if (runStart < 0) runStart = i;
+      } else if (runStart >= 0) {
+        this.runStart.push(runStart);
         this.runEnd.push(i);
+        runStart = -1;
+      }
+      if (digit || upper || lower) {
+        if (tokStart < 0) {
+          tokStart = i;
+          tokUpper = true;
+          if (!digit && i >= kwEnd && (i === 0 || text.charCodeAt(i - 1) !== 95)) {
+            const kind = keywordAt(text, i);
+            if (kind !== undefined) {
+              kw.add(i, lastKeywordEnd, kind);
+              kwEnd = lastKeywordEnd;
+            }
+          }
+        }
+        if (lower) tokUpper = false;
+      } else if (tokStart >= 0) {
+        if (i - tokStart === 17 && tokUpper) this.vinStarts.push(tokStart);
+        tokStart = -1;
       }
     }
-    this.kw = new KeywordIndex(text);
+    this.kw = kw;
   }
 
   /** Whether the caller asked for `type`. */

@@ -1,0 +1,373 @@
+/** `createScanner`: validates options once, then scans text for PHI in linear time. */
+import { OptionsError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
+import type { Finding, PhiType } from './index.js';
+import { mapSpan, normalize } from './normalize.js';
+import { assertSafeRegex } from './safe-regex.js';
+import { detectAddresses } from './detectors/address.js';
+import { detectTextDates, detectWordAges } from './detectors/dates.js';
+import { detectHl7 } from './detectors/hl7.js';
+import {
+  detectContextIds,
+  detectInstitution,
+  detectVin,
+  type CompiledInstitutionPattern,
+  type ContextIdType,
+} from './detectors/identifiers.js';
+import { detectNames } from './detectors/names.js';
+import { detectNumeric } from './detectors/numeric.js';
+import { ScanState, type RawFinding } from './detectors/state.js';
+import { detectEmail, detectIpv6, detectUrl } from './detectors/web.js';
+import {
+  mapStrings,
+  redactText,
+  walkStrings,
+  type ObjectFinding,
+  type RedactObjectOptions,
+  type RedactObjectResult,
+  type RedactOptions,
+  type ScanObjectOptions,
+} from './walk.js';
+
+/** Every PhiType, in contract order. */
+export const PHI_TYPES: readonly PhiType[] = Object.freeze([
+  'PERSON_NAME',
+  'STREET_ADDRESS',
+  'ZIP_CODE',
+  'DATE',
+  'AGE_OVER_89',
+  'PHONE',
+  'FAX',
+  'EMAIL',
+  'SSN',
+  'MRN',
+  'HEALTH_PLAN_ID',
+  'ACCOUNT_NUMBER',
+  'LICENSE_NUMBER',
+  'NPI',
+  'DEA_NUMBER',
+  'VEHICLE_ID',
+  'DEVICE_ID',
+  'URL',
+  'IP_ADDRESS',
+  'CREDIT_CARD',
+]);
+
+/** A span a custom detector reports; offsets in the text it was given (end exclusive). */
+export interface DetectedSpan {
+  readonly start: number;
+  readonly end: number;
+  /** 0..1; defaults to 0.9. */
+  readonly confidence?: number;
+}
+
+/**
+ * A user-added detector written as code. `find` receives the normalized text the built-in
+ * detectors see (zero-width characters removed, fullwidth folded; identical to the input when the
+ * input is ASCII) and must run in linear time. Spans outside the text or empty are ignored.
+ */
+export interface FunctionDetector {
+  readonly type: PhiType;
+  find(text: string): Iterable<DetectedSpan>;
+}
+
+/**
+ * A user-added detector written as a regular expression. The pattern must be linear-time safe
+ * (bounded repetition `{m,n}` with n ≤ 100, no backreferences, no quantified groups holding
+ * quantifiers or alternatives); it is checked when the scanner is created.
+ */
+export interface PatternDetector {
+  readonly type: PhiType;
+  readonly pattern: RegExp;
+  /** 0..1; defaults to 0.9. */
+  readonly confidence?: number;
+}
+
+/** A user-added detector: code (`find`) or a safe pattern (`pattern`). */
+export type CustomDetector = FunctionDetector | PatternDetector;
+
+/** An institution-specific identifier format, e.g. `{ type: 'MRN', pattern: /\bMGH\d{7}\b/ }`. */
+export interface InstitutionPattern {
+  readonly type: ContextIdType;
+  readonly pattern: RegExp;
+}
+
+/** Options of `createScanner`. */
+export interface ScannerOptions {
+  /** Report only these types (default: all). */
+  readonly types?: readonly PhiType[];
+  /** Extra detectors run after the built-in ones. */
+  readonly detectors?: readonly CustomDetector[];
+  /** Known person names (first or last, any case): a capitalised occurrence is a PERSON_NAME. */
+  readonly names?: Iterable<string>;
+  /** Identifier formats of your institution (linear-time safe patterns, checked at creation). */
+  readonly institutionPatterns?: readonly InstitutionPattern[];
+  /** Drop findings below this confidence (0..1, default 0). */
+  readonly minConfidence?: number;
+}
+
+/** A scanner created by `createScanner`. */
+export interface Scanner {
+  /**
+   * Findings in `text`, sorted by start then end; offsets in UTF-16 code units of `text`, end
+   * exclusive. Overlaps are resolved: spans of one type merge; between types the higher
+   * confidence wins, then the longer span, then the earlier one.
+   */
+  scan(text: string): Finding[];
+  /**
+   * Findings in every string of a JSON-like value (own enumerable string keys, arrays), each with
+   * the `path` of its string (segments; `formatPath` renders `notes[2].text`). Throws
+   * `LimitExceededError` past `maxDepth` / `maxNodes`.
+   */
+  scanObject(value: unknown, options?: ScanObjectOptions): ObjectFinding[];
+  /** `text` with each finding replaced by `[TYPE]` (default) or a same-length `*` mask. */
+  redact(text: string, options?: RedactOptions): string;
+  /** A deep copy of `value` with every string redacted, and the counts by type. Never mutates `value`. */
+  redactObject<T>(value: T, options?: RedactObjectOptions): RedactObjectResult<T>;
+}
+
+const OPTION_KEYS = ['types', 'detectors', 'names', 'institutionPatterns', 'minConfidence'];
+const CONTEXT_ID_TYPES: readonly ContextIdType[] = ['MRN', 'HEALTH_PLAN_ID', 'ACCOUNT_NUMBER', 'LICENSE_NUMBER', 'DEVICE_ID'];
+
+function checkType(t: unknown, where: string, allowed: readonly string[] = PHI_TYPES): PhiType {
+  if (typeof t !== 'string' || !allowed.includes(t)) {
+    const shown = typeof t === 'string' ? `"${t.slice(0, 40)}"` : typeof t;
+    throw new OptionsError(
+      `${where}: unknown PHI type ${shown}${typeof t === 'string' ? didYouMean(t, allowed) : ''}. ` +
+        `Expected one of: ${allowed.join(', ')}.`,
+    );
+  }
+  return t as PhiType;
+}
+
+interface CompiledDetector {
+  readonly type: PhiType;
+  readonly run: (text: string) => Iterable<DetectedSpan>;
+  readonly confidence: number;
+}
+
+function compileDetector(d: unknown, i: number): CompiledDetector {
+  const where = `createScanner: detectors[${i}]`;
+  if (d === null || typeof d !== 'object') throw new OptionsError(`${where} must be an object { type, find } or { type, pattern }.`);
+  const o = d as Record<string, unknown>;
+  const type = checkType(o['type'], `${where}.type`);
+  const confidence = o['confidence'] === undefined ? 0.9 : o['confidence'];
+  if (typeof confidence !== 'number' || !(confidence >= 0 && confidence <= 1)) {
+    throw new OptionsError(`${where}.confidence must be a number between 0 and 1.`);
+  }
+  if (typeof o['find'] === 'function') {
+    const find = o['find'] as (text: string) => Iterable<DetectedSpan>;
+    return { type, confidence, run: (text) => find.call(d, text) };
+  }
+  if (o['pattern'] instanceof RegExp) {
+    const re = o['pattern'];
+    assertSafeRegex(re, `${where}.pattern`);
+    const g = new RegExp(re.source, re.flags.replace(/[gy]/g, '') + 'g');
+    return { type, confidence, run: (text) => regexSpans(g, text) };
+  }
+  throw new OptionsError(`${where} needs a find(text) function or a pattern RegExp.`);
+}
+
+function* regexSpans(re: RegExp, text: string): Iterable<DetectedSpan> {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (m[0].length === 0) {
+      re.lastIndex++;
+      continue;
+    }
+    yield { start: m.index, end: m.index + m[0].length };
+  }
+}
+
+/**
+ * Resolves overlaps in findings sorted by (start, end) with a stack sweep, O(n). Mutates the
+ * findings it merges (they are this scan's own objects).
+ */
+function resolve(sorted: RawFinding[]): RawFinding[] {
+  const kept: RawFinding[] = [];
+  for (const f of sorted) {
+    let drop = false;
+    while (kept.length > 0) {
+      const last = kept[kept.length - 1]!;
+      if (last.end <= f.start) break;
+      if (last.type === f.type) {
+        // Same type: one finding covering both.
+        last.end = Math.max(last.end, f.end);
+        last.confidence = Math.max(last.confidence, f.confidence);
+        drop = true;
+        break;
+      }
+      const lastWins =
+        last.confidence > f.confidence ||
+        (last.confidence === f.confidence && last.end - last.start >= f.end - f.start);
+      if (lastWins) {
+        drop = true;
+        break;
+      }
+      kept.pop();
+    }
+    if (!drop) kept.push(f);
+  }
+  return kept;
+}
+
+const byPosition = (a: RawFinding, b: RawFinding) => a.start - b.start || a.end - b.end;
+
+/** Creates a scanner. Options are validated here, once; invalid options throw `OptionsError`. */
+export function createScanner(options: ScannerOptions = {}): Scanner {
+  if (options === null || typeof options !== 'object') throw new OptionsError('createScanner: options must be an object.');
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      throw new OptionsError(`createScanner: unknown option "${key.slice(0, 40)}"${didYouMean(key, OPTION_KEYS)}.`);
+    }
+  }
+  let types: ReadonlySet<PhiType> = new Set(PHI_TYPES);
+  if (options.types !== undefined) {
+    if (!Array.isArray(options.types)) throw new OptionsError('createScanner: types must be an array of PHI types.');
+    types = new Set(options.types.map((t: unknown, i) => checkType(t, `createScanner: types[${i}]`)));
+  }
+  const minConfidence = options.minConfidence ?? 0;
+  if (typeof minConfidence !== 'number' || !(minConfidence >= 0 && minConfidence <= 1)) {
+    throw new OptionsError('createScanner: minConfidence must be a number between 0 and 1.');
+  }
+  if (options.detectors !== undefined && !Array.isArray(options.detectors)) {
+    throw new OptionsError('createScanner: detectors must be an array.');
+  }
+  const custom = (options.detectors ?? []).map(compileDetector);
+  let names: Set<string> | undefined;
+  if (options.names !== undefined) {
+    if (options.names === null || typeof (options.names as Iterable<string>)[Symbol.iterator] !== 'function' || typeof options.names === 'string') {
+      throw new OptionsError('createScanner: names must be an iterable of strings (an array or a Set).');
+    }
+    names = new Set();
+    for (const n of options.names) {
+      if (typeof n !== 'string') throw new OptionsError('createScanner: every entry of names must be a string.');
+      const t = n.trim().toLowerCase();
+      if (t.length >= 2) names.add(t);
+    }
+  }
+  if (options.institutionPatterns !== undefined && !Array.isArray(options.institutionPatterns)) {
+    throw new OptionsError('createScanner: institutionPatterns must be an array of { type, pattern }.');
+  }
+  const institution: CompiledInstitutionPattern[] = (options.institutionPatterns ?? []).map((p: unknown, i) => {
+    const where = `createScanner: institutionPatterns[${i}]`;
+    if (p === null || typeof p !== 'object') throw new OptionsError(`${where} must be an object { type, pattern }.`);
+    const o = p as Record<string, unknown>;
+    const type = checkType(o['type'], `${where}.type`, CONTEXT_ID_TYPES) as ContextIdType;
+    const re = o['pattern'];
+    if (!(re instanceof RegExp)) throw new OptionsError(`${where}.pattern must be a RegExp.`);
+    assertSafeRegex(re, `${where}.pattern`);
+    return { type, regex: new RegExp(re.source, re.flags.replace(/[gy]/g, '') + 'g') };
+  });
+
+  const any = (...ts: PhiType[]) => ts.some((t) => types.has(t));
+  const numeric = any('SSN', 'CREDIT_CARD', 'NPI', 'PHONE', 'FAX', 'DATE', 'ZIP_CODE', 'IP_ADDRESS', 'AGE_OVER_89', 'DEA_NUMBER');
+  const hl7 = any('PERSON_NAME', 'DATE', 'STREET_ADDRESS', 'ZIP_CODE', 'PHONE', 'SSN', 'MRN', 'ACCOUNT_NUMBER', 'HEALTH_PLAN_ID', 'LICENSE_NUMBER');
+
+  function scan(text: string): Finding[] {
+    if (typeof text !== 'string') throw new OptionsError('scan(text): text must be a string.');
+    if (text.length === 0 || types.size === 0) return [];
+    const norm = normalize(text);
+    const t = norm.text;
+    const s = new ScanState(t, types);
+    if (numeric) detectNumeric(s);
+    if (types.has('EMAIL')) detectEmail(s);
+    if (types.has('URL')) detectUrl(s);
+    if (types.has('IP_ADDRESS')) detectIpv6(s);
+    if (types.has('VEHICLE_ID')) detectVin(s);
+    if (any('MRN', 'HEALTH_PLAN_ID', 'ACCOUNT_NUMBER', 'LICENSE_NUMBER', 'DEVICE_ID')) detectContextIds(s);
+    if (types.has('DATE')) detectTextDates(s);
+    if (types.has('AGE_OVER_89')) detectWordAges(s);
+    if (types.has('STREET_ADDRESS')) detectAddresses(s);
+    if (types.has('PERSON_NAME')) detectNames(s, names);
+    if (hl7) detectHl7(s);
+    if (institution.length > 0) detectInstitution(s, institution);
+    for (const d of custom) {
+      if (!types.has(d.type)) continue;
+      for (const span of d.run(t)) {
+        const { start, end } = span;
+        if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > t.length || end <= start) continue;
+        const c = span.confidence ?? d.confidence;
+        s.emit(d.type, start, end, typeof c === 'number' && c >= 0 && c <= 1 ? c : d.confidence);
+      }
+    }
+    const raw = minConfidence > 0 ? s.out.filter((f) => f.confidence >= minConfidence) : s.out;
+    // Detectors emit in text order, so the list is often sorted already: check before sorting.
+    let sorted = true;
+    for (let i = 1; i < raw.length && sorted; i++) if (byPosition(raw[i - 1]!, raw[i]!) > 0) sorted = false;
+    if (!sorted) raw.sort(byPosition);
+    const kept = resolve(raw);
+    const out: Finding[] = new Array(kept.length);
+    for (let i = 0; i < kept.length; i++) {
+      const f = kept[i]!;
+      const [start, end] = mapSpan(norm, f.start, f.end);
+      out[i] = { type: f.type, start, end, confidence: Math.round(f.confidence * 100) / 100 };
+    }
+    return out;
+  }
+
+  function scanObject(value: unknown, opts: ScanObjectOptions = {}): ObjectFinding[] {
+    const out: ObjectFinding[] = [];
+    walkStrings(
+      value,
+      opts,
+      (str, path, inKey) => {
+        for (const f of scan(str)) out.push(inKey ? { ...f, path: [...path], inKey: true } : { ...f, path: [...path] });
+      },
+      opts.keys === true,
+    );
+    return out;
+  }
+
+  function redact(text: string, opts: RedactOptions = {}): string {
+    checkStyle(opts);
+    return redactText(text, scan(text), opts);
+  }
+
+  function redactObject<T>(value: T, opts: RedactObjectOptions = {}): RedactObjectResult<T> {
+    checkStyle(opts);
+    const counts: Partial<Record<PhiType, number>> = {};
+    const copy = mapStrings(value, opts, (str) => {
+      const findings = scan(str);
+      if (findings.length === 0) return str;
+      for (const f of findings) counts[f.type] = (counts[f.type] ?? 0) + 1;
+      return redactText(str, findings, opts);
+    });
+    return { value: copy as T, counts };
+  }
+
+  return { scan, scanObject, redact, redactObject };
+}
+
+function checkStyle(opts: RedactOptions): void {
+  if (opts.style !== undefined && opts.style !== 'type' && opts.style !== 'mask') {
+    throw new OptionsError(`redact: unknown style "${String(opts.style).slice(0, 20)}"${didYouMean(String(opts.style), ['type', 'mask'])}; use 'type' or 'mask'.`);
+  }
+}
+
+let defaultScanner: Scanner | undefined;
+/** The scanner with default options, created on first use. */
+export function getDefaultScanner(): Scanner {
+  return (defaultScanner ??= createScanner());
+}
+
+/**
+ * `text` with each finding replaced by `[TYPE]` (style `'type'`, default) or `*` per UTF-16 unit
+ * (style `'mask'`). Without `findings`, scans `text` with the default scanner first.
+ */
+export function redact(text: string, findings?: readonly Finding[], options: RedactOptions = {}): string {
+  checkStyle(options);
+  return redactText(text, findings ?? getDefaultScanner().scan(text), options);
+}
+
+/** `redactObject` of the given scanner (default: a scanner with default options). */
+export function redactObject<T>(value: T, options: RedactObjectOptions & { readonly scanner?: Scanner } = {}): RedactObjectResult<T> {
+  const { scanner, ...rest } = options;
+  return (scanner ?? getDefaultScanner()).redactObject(value, rest);
+}
+
+/** `scanObject` of the given scanner (default: a scanner with default options). */
+export function scanObject(value: unknown, options: ScanObjectOptions & { readonly scanner?: Scanner } = {}): ObjectFinding[] {
+  const { scanner, ...rest } = options;
+  return (scanner ?? getDefaultScanner()).scanObject(value, rest);
+}

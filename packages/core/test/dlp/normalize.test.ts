@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createScanner } from '../../src/dlp/index.js';
+import { hasNonAscii, normalize } from '../../src/dlp/normalize.js';
+
+const scanner = createScanner();
+const ssnIn = (text: string) =>
+  scanner
+    .scan(text)
+    .filter((f) => f.type === 'SSN')
+    .map((f) => [f.start, f.end, text.slice(f.start, f.end)]);
+
+describe('normalized view', () => {
+  it('takes the ASCII fast path without offset maps', () => {
+    const n = normalize('SSN 123-45-6789');
+    expect(n.starts).toBeUndefined();
+    expect(n.text).toBe('SSN 123-45-6789');
+    expect(hasNonAscii('abc')).toBe(false);
+  });
+  it('removes zero-width characters and soft hyphens, folds fullwidth, maps dashes and spaces', () => {
+    expect(normalize('1\u200b2\u00ad3\ufeff4\u2060').text).toBe('1234');
+    expect(normalize('\uff11\uff12\uff13').text).toBe('123');
+    expect(normalize('a\u2013b\u2212c\u00a0d\u2009e').text).toBe('a-b-c d e');
+  });
+});
+
+describe('offsets after normalization', () => {
+  it('maps a finding with zero-width characters inside back to the original span', () => {
+    const text = 'SSN: 123\u200b-45-\u200b6789 ok';
+    expect(ssnIn(text)).toEqual([[5, 18, '123\u200b-45-\u200b6789']]);
+  });
+  it('maps fullwidth digits and en dashes', () => {
+    const text = 'SSN ０７８－０５－１１２０ and 321\u201354\u20139876';
+    expect(ssnIn(text).map((x) => x[2])).toEqual(['０７８－０５－１１２０', '321\u201354\u20139876']);
+  });
+  it('keeps offsets in UTF-16 units after astral-plane emoji before the match', () => {
+    const text = '😀🩺 note: SSN 604-22-8150 👍';
+    const [f] = ssnIn(text);
+    expect(f).toEqual([text.indexOf('604'), text.indexOf('604') + 11, '604-22-8150']);
+  });
+  it('keeps the zero-width characters at the edges outside the span', () => {
+    const text = 'SSN \u200b123-45-6789\u200b.';
+    expect(ssnIn(text)).toEqual([[5, 16, '123-45-6789']]);
+  });
+
+  it('property: a planted valid SSN is found at exactly its offsets', () => {
+    const noise = fc.constantFrom('a', 'b', ' ', '.', ',', '\n', 'é', '😀', '\u200b', '\u00ad', 'Ｘ', '\u00a0', 'x', 'Q');
+    const ssn = fc
+      .tuple(fc.integer({ min: 1, max: 899 }), fc.integer({ min: 1, max: 99 }), fc.integer({ min: 1, max: 9999 }))
+      .filter(([a]) => a !== 666)
+      .map(([a, g, s]) => `${String(a).padStart(3, '0')}-${String(g).padStart(2, '0')}-${String(s).padStart(4, '0')}`);
+    fc.assert(
+      fc.property(fc.array(noise, { maxLength: 40 }), fc.array(noise, { maxLength: 40 }), ssn, (before, after, value) => {
+        const prefix = before.join('') + ' SSN ';
+        const text = prefix + value + ' ' + after.join('');
+        const hits = ssnIn(text);
+        expect(hits).toEqual([[prefix.length, prefix.length + value.length, value]]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
