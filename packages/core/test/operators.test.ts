@@ -300,3 +300,20 @@ describe('custom operators', () => {
     expect(Object.hasOwn(applyOperator({ custom: 'none' }, 'x', { operators: { none: () => undefined } }), 'v')).toBe(false);
   });
 });
+
+describe('scrub', () => {
+  const note = 'Jane called from 617-555-0143 about SSN 123-45-6789; glucose 105 mg/dL.';
+  it('replaces the identifiers the DLP scanner finds, keeping the rest of the text', () => {
+    expect(applyOperator('scrub', note).v).toBe('Jane called from [PHONE] about SSN [SSN]; glucose 105 mg/dL.');
+  });
+  it('takes types and a mask style', () => {
+    expect(applyOperator({ op: 'scrub', types: ['SSN'] }, note).v).toBe('Jane called from 617-555-0143 about SSN [SSN]; glucose 105 mg/dL.');
+    expect(applyOperator({ op: 'scrub', types: ['SSN'], style: 'mask' }, note).v).toBe('Jane called from 617-555-0143 about SSN ***********; glucose 105 mg/dL.');
+  });
+  it('omits non-strings and rejects bad arguments at compile time', () => {
+    expect(applyOperator('scrub', { text: 'x' })).toEqual({});
+    expect(applyOperator('scrub', null).v).toBeNull();
+    expect(() => applyOperator({ op: 'scrub', types: ['SNN'] } as never, note)).toThrow(/"types" must be a list/);
+    expect(() => applyOperator({ op: 'scrub', style: 'blur' } as never, note)).toThrow(/"style"/);
+  });
+});

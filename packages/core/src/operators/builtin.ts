@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { RESTRICTED_ZIP3 } from './restricted-zip3.js';
+import { PHI_TYPES, createScanner, type Scanner } from '../dlp/scanner.js';
+import type { PhiType } from '../dlp/index.js';
 
 /**
  * A compiled operator: maps a field's value to what is sent. Returning `undefined` omits the
@@ -199,6 +201,30 @@ const replace: OperatorFactory = {
   },
 };
 
+const scanners = new Map<string, Scanner>();
+/** Free text with the identifiers the DLP scanner finds replaced by `[SSN]`-style markers (or masked). */
+const scrub: OperatorFactory = {
+  args: ['types', 'style'],
+  rank: 70,
+  discloses: true,
+  create(args) {
+    const types = args.types;
+    if (types !== undefined && (!Array.isArray(types) || types.some((t) => !PHI_TYPES.includes(t as PhiType)))) {
+      return `scrub: "types" must be a list of ${PHI_TYPES.join(', ')}`;
+    }
+    const style = args.style ?? 'type';
+    if (style !== 'type' && style !== 'mask') return 'scrub: "style" must be "type" or "mask"';
+    const key = types === undefined ? '*' : [...(types as string[])].sort().join(',');
+    let scanner = scanners.get(key);
+    if (scanner === undefined) {
+      scanner = createScanner(types === undefined ? {} : { types: types as PhiType[] });
+      scanners.set(key, scanner);
+    }
+    const s = scanner;
+    return (value) => (typeof value === 'string' ? s.redact(value, { style }) : value === null ? null : undefined);
+  },
+};
+
 const nullify: OperatorFactory = { args: [], rank: 20, discloses: true, readsValue: false, create: () => (v) => (v === undefined ? undefined : null) };
 /** Removed from the output; recorded as a transform so audit shows it was withheld on purpose. */
 const redact: OperatorFactory = { args: [], rank: 10, discloses: false, readsValue: false, create: () => omit };
@@ -220,6 +246,7 @@ export const BUILTIN_OPERATORS: Readonly<Record<string, OperatorFactory>> = Obje
     zip3,
     age90,
     token,
+    scrub,
   }),
 );
 

@@ -45,7 +45,8 @@ export type BuiltinOperatorName =
   | 'year'
   | 'zip3'
   | 'age90'
-  | 'token';
+  | 'token'
+  | 'scrub';
 
 /**
  * How a field is disclosed. A bare name uses the operator's defaults; the object forms take
@@ -56,6 +57,7 @@ export type OperatorSpec =
   | { readonly op: 'partial'; readonly keep?: number; readonly mask?: string }
   | { readonly op: 'replace'; readonly with?: string }
   | { readonly op: 'token'; readonly prefix?: string; readonly domain?: string }
+  | { readonly op: 'scrub'; readonly types?: readonly PhiType[]; readonly style?: 'type' | 'mask' }
   | { readonly custom: string; readonly args?: Readonly<Record<string, unknown>> };
 
 /** Rule selectors: a declared field path, a field class (`@clinical`) or every field (`*`). */
