@@ -55,4 +55,5 @@ export { createPhiGuard } from './guard.js';
 export { didYouMean } from './suggest.js';
 export type { Inspection, PhiGuard, PhiGuardOptions, Release } from './guard.js';
 export * from './dlp/index.js';
+export * from './deid/index.js';
 export type { InboundInspection } from './inbound.js';
