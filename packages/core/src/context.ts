@@ -8,9 +8,40 @@ export interface AccessContext {
   readonly roles: readonly string[];
   /** HL7 v3 PurposeOfUse code (`TREAT`, `HPAYMT`…); missing means denied. */
   readonly purposeOfUse?: string | null;
-  /** Relationship to the patient, when known (`care-team`, `self`…). */
-  readonly patientRelationship?: string;
+  /**
+   * Relationships of the principal to the patient the request targets (`care-team`,
+   * `encounter`…), when known. Filled by the guard from the `relationship` resolver for
+   * resources that require one; a resolver of your own may set it too.
+   */
+  readonly patientRelationship?: string | readonly string[];
+  /** How and when the caller authenticated (JWT `amr` and `auth_time`), for step-up checks. */
+  readonly authentication?: Authentication;
+  /**
+   * Break-glass: the grant the caller invokes (`{ grantId }`, from a request header). The guard
+   * replaces it by the validated grant before deciding.
+   */
+  readonly breakGlass?: BreakGlassClaim;
   readonly request?: RequestInfo;
+}
+
+/** Authentication facts from the identity provider. */
+export interface Authentication {
+  /** Authentication methods references (RFC 8176: `pwd`, `otp`, `mfa`, `hwk`…). */
+  readonly methods?: readonly string[];
+  /** When the user last authenticated, in seconds since the epoch (JWT `auth_time`). */
+  readonly time?: number;
+}
+
+/** A break-glass grant as invoked by a request, and, once validated by the guard, its terms. */
+export interface BreakGlassClaim {
+  readonly grantId: string;
+  /** Set by the guard after validation: never trusted from the request. */
+  readonly validated?: {
+    readonly patientId: string;
+    readonly principalId: string;
+    readonly reason: string;
+    readonly expiresAt: number;
+  };
 }
 
 /** The authenticated caller. */

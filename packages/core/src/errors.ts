@@ -16,6 +16,9 @@ export type PhiGuardErrorCode =
   | 'key_unavailable'
   | 'decrypt_failed'
   | 'dlp_blocked'
+  | 'step_up_required'
+  | 'state_unavailable'
+  | 'break_glass_invalid'
   | 'internal_error';
 
 /** Base class of every error phiguard throws. */
@@ -59,13 +62,21 @@ export class OptionsError extends PhiGuardError {
  * - `role_unknown`: none of the caller's roles appears in the policy.
  * - `purpose_not_permitted`: the caller's roles have no rule for this resource and purpose.
  * - `not_own_record`: purpose PATRQT (patient request) used for another patient's record.
+ * - `separation_of_duties`: the caller holds roles the policy declares incompatible.
+ * - `relationship_required`: the rule needs a care-team or encounter relationship the caller lacks.
+ * - `break_glass_invalid`: the invoked grant is unknown, revoked, expired, another user's or another patient's.
+ * - `break_glass_not_permitted`: none of the caller's roles may use break-glass.
  */
 export type DenyReason =
   | 'purpose_required'
   | 'purpose_unknown'
   | 'role_unknown'
   | 'purpose_not_permitted'
-  | 'not_own_record';
+  | 'not_own_record'
+  | 'separation_of_duties'
+  | 'relationship_required'
+  | 'break_glass_invalid'
+  | 'break_glass_not_permitted';
 
 /** Access to a resource is denied (HTTP 403). */
 export class AccessDeniedError extends PhiGuardError {
@@ -144,6 +155,27 @@ export class DecryptError extends PhiGuardError {
 export class DlpBlockedError extends PhiGuardError {
   constructor(readonly counts: Readonly<Record<string, number>>) {
     super('dlp_blocked', 'Request refused: it contains identifiers this endpoint does not accept in free text.', 422);
+  }
+}
+
+/**
+ * The data needs a fresh multi-factor authentication (HTTP 401, reason `step_up_required`):
+ * authenticate again with a second factor and retry.
+ */
+export class StepUpRequiredError extends PhiGuardError {
+  readonly reason = 'step_up_required';
+  constructor(readonly maxAgeSeconds: number) {
+    super('step_up_required', `Step-up authentication required: a second factor within the last ${maxAgeSeconds} s.`, 401);
+  }
+}
+
+/**
+ * The shared state store (break-glass grants, nonces, counters) cannot answer. What depends on it
+ * fails closed (HTTP 503); plain role-based reads do not depend on it.
+ */
+export class StateUnavailableError extends PhiGuardError {
+  constructor(message = 'State store unavailable; the operation failed closed.') {
+    super('state_unavailable', message, 503);
   }
 }
 

@@ -15,7 +15,8 @@ import { ANY_KEY, ELEMENT, formatPath, parsePath } from './path.js';
 import { DEFAULT_LIMITS, Plan, type Branch, type Leaf, type PlanNode, type ProtectLimits, type Protected } from './plan.js';
 import { PHI_TYPES } from '../dlp/scanner.js';
 import type { PhiType } from '../dlp/index.js';
-import type { FieldClass, FieldSpec, OperatorSpec, PolicyDefinition, ResourceDefinition, RuleSet } from './types.js';
+import type { FieldClass, FieldSpec, OperatorSpec, PolicyDefinition, Relationship, ResourceDefinition, RuleSet } from './types.js';
+import { compileAccess, compileRelationships, compileSensitive, hasRecentMfa, relationshipsOf, type CompiledAccess, type CompiledSensitive } from './access.js';
 
 /** Options of {@link compilePolicy}. */
 export interface CompileOptions {
@@ -39,8 +40,16 @@ export interface CompileOptions {
 
 /** Outcome of an access decision. */
 export type Decision =
-  | { readonly effect: 'allow'; readonly plan: Plan }
+  | { readonly effect: 'allow'; readonly plan: Plan; readonly breakGlass?: BreakGlassUse }
   | { readonly effect: 'deny'; readonly reason: DenyReason };
+
+/** The grant an access was allowed under; audited with every disclosure it permits. */
+export interface BreakGlassUse {
+  readonly grantId: string;
+  readonly reason: string;
+  /** Epoch milliseconds. */
+  readonly expiresAt: number;
+}
 
 /** A resource after validation, with its routes and audit paths. */
 export interface CompiledResource {
@@ -58,6 +67,8 @@ export interface CompiledResource {
   readonly encrypted: readonly string[];
   /** DLP on request bodies, when declared. */
   readonly dlp: { readonly request: 'block' | 'redact' | 'report'; readonly types: readonly PhiType[] | null } | null;
+  /** role → purpose → relationship the rule requires. */
+  readonly relationships: ReadonlyMap<string, ReadonlyMap<PurposeOfUse, Relationship>>;
 }
 
 /** A validated policy with its plans precompiled. Build once at start-up with {@link compilePolicy}. */
@@ -65,6 +76,8 @@ export interface CompiledPolicy {
   readonly roles: ReadonlySet<string>;
   readonly resources: ReadonlyMap<string, CompiledResource>;
   readonly limits: ProtectLimits;
+  /** Separation of duties, break-glass terms and what counts as a recent second factor. */
+  readonly access: CompiledAccess;
   /**
    * Decides access for `context` to `resource`; pure, never throws for a known resource. Pass
    * `subjectId` (the patient id the request targets, when known before the handler runs) to
@@ -86,9 +99,9 @@ const FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>([
   'non-phi',
 ]);
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'ALL']);
-const POLICY_KEYS = ['roles', 'resources'];
+const POLICY_KEYS = ['roles', 'resources', 'separationOfDuties', 'breakGlass', 'stepUp'];
 const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
-const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'disclose'];
+const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
 const DLP_ACTIONS = ['block', 'redact', 'report'];
 const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn'];
 
@@ -108,6 +121,7 @@ interface ResolvedRule {
 
 interface ResourceState {
   compiled: CompiledResource;
+  sensitive: readonly CompiledSensitive[];
   tree: ClassNode;
   /** role → purpose → declared path → rule */
   rules: Map<string, Map<PurposeOfUse, (path: string, spec: FieldSpec) => ResolvedRule>>;
@@ -175,6 +189,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     else roles.add(role);
   }
 
+  const access = compileAccess(policy, roles, problems);
   const rolesWithPurpose = new Set<string>();
   const routeOwners = new Map<string, string>();
   const states = new Map<string, ResourceState>();
@@ -280,6 +295,9 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
       problems.push(`${where}: rawBody must be "allow" or "deny"`);
     }
 
+    const relationships = compileRelationships(def, roles, where, problems);
+    const sensitive = compileSensitive(def, fields, roles, where, problems);
+
     // Disclosure matrix → per role and purpose, a resolver from field to operator.
     const rules = new Map<string, Map<PurposeOfUse, (path: string, spec: FieldSpec) => ResolvedRule>>();
     for (const [role, byPurpose] of Object.entries(def.disclose ?? {})) {
@@ -315,7 +333,9 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
         fields,
         encrypted: Object.freeze(encrypted),
         dlp,
+        relationships,
       }),
+      sensitive,
       tree,
       rules,
       plans: new Map(),
@@ -323,6 +343,14 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     });
   }
 
+  if (access.breakGlass !== null) {
+    if (!refKey) problems.push('policy.breakGlass: grants are bound to a keyed patient reference; pass options.secret');
+    for (const role of access.breakGlass.roles) {
+      if (![...states.values()].some((st) => st.rules.get(role)?.has('ETREAT'))) {
+        problems.push(`policy.breakGlass.roles: "${role}" has no ETREAT rules on any resource, so a grant would show it nothing; add ETREAT rules`);
+      }
+    }
+  }
   for (const role of roles) {
     if (!rolesWithPurpose.has(role)) {
       problems.push(`role "${role}" has no purpose of use on any resource; give it a rule in some resource's disclose, or remove it`);
@@ -335,6 +363,8 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
   const warned = new Set<string>();
   const host = {
     limits,
+    recentMfa: (context: Pick<AccessContext, 'authentication'>) => hasRecentMfa(context, access.stepUp),
+    stepUpMaxAge: access.stepUp.maxAgeSeconds,
     onUnclassified:
       mode === 'development'
         ? (resource: string, paths: readonly string[]) => {
@@ -366,30 +396,70 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     const state = states.get(resource);
     if (state === undefined) throw new PolicyError([`unknown resource "${resource}"${didYouMean(resource, states.keys())}`]);
     const purpose = context.purposeOfUse;
-    if (purpose === undefined || purpose === null || purpose === '') return deny('purpose_required');
-    if (!isPurposeOfUse(purpose)) return deny('purpose_unknown');
-    let known: string[] | null = null;
-    let permitted = false;
-    for (const role of Array.isArray(context.roles) ? context.roles : []) {
-      if (!roles.has(role)) continue;
-      (known ??= []).push(role);
-      if (state.rules.get(role)?.has(purpose)) permitted = true;
+    const grant = context.breakGlass !== undefined && context.breakGlass !== null;
+    if (!grant) {
+      if (purpose === undefined || purpose === null || purpose === '') return deny('purpose_required');
+      if (!isPurposeOfUse(purpose)) return deny('purpose_unknown');
     }
+    let known: string[] | null = null;
+    for (const role of Array.isArray(context.roles) ? context.roles : []) if (roles.has(role)) (known ??= []).push(role);
     if (known === null) return deny('role_unknown');
-    if (!permitted) return deny('purpose_not_permitted');
+    for (const set of access.separationOfDuties) {
+      if (set.every((r) => known!.includes(r))) return deny('separation_of_duties');
+    }
+    if (grant) return underGrant(state, context, known, subjectId);
+    if (!isPurposeOfUse(purpose)) return deny('purpose_unknown');
+    let permitted = known.filter((role) => state.rules.get(role)?.has(purpose));
+    if (permitted.length === 0) return deny('purpose_not_permitted');
     // 45 CFR 164.524: a patient's own record only; refused before the handler when the target is known.
     if (purpose === 'PATRQT' && subjectId !== undefined) {
       const own = context.principal?.patientId;
       if ((typeof own !== 'string' && typeof own !== 'number') || String(own) !== String(subjectId)) return deny('not_own_record');
     }
-    const plan = known.length === 1 ? state.single.get(known[0]!)!.get(purpose)! : planFor(state, known, purpose, host);
-    return { effect: 'allow', plan };
+    // A role whose rule needs a relationship the caller lacks contributes nothing.
+    if (state.compiled.relationships.size > 0) {
+      const held = relationshipsOf(context);
+      permitted = permitted.filter((role) => {
+        const needed = state.compiled.relationships.get(role)?.get(purpose);
+        return needed === undefined || held.includes(needed);
+      });
+      if (permitted.length === 0) return deny('relationship_required');
+    }
+    return { effect: 'allow', plan: planOf(state, permitted, purpose) };
+  };
+
+  const planOf = (state: ResourceState, permitted: string[], purpose: PurposeOfUse): Plan =>
+    permitted.length === 1 ? state.single.get(permitted[0]!)!.get(purpose)! : planFor(state, permitted, purpose, host);
+
+  /** Emergency access under a grant the guard validated: ETREAT rules, no relationship needed. */
+  const underGrant = (state: ResourceState, context: AccessContext, known: string[], subjectId?: string | number): Decision => {
+    const claim = context.breakGlass!;
+    const grant = claim.validated;
+    if (access.breakGlass === null) return deny('break_glass_not_permitted');
+    if (
+      grant === undefined ||
+      grant.expiresAt <= Date.now() ||
+      grant.principalId !== context.principal?.id ||
+      (subjectId !== undefined && String(subjectId) !== grant.patientId)
+    ) {
+      return deny('break_glass_invalid');
+    }
+    const eligible = known.filter((r) => access.breakGlass!.roles.has(r));
+    if (eligible.length === 0) return deny('break_glass_not_permitted');
+    const permitted = eligible.filter((r) => state.rules.get(r)?.has('ETREAT'));
+    if (permitted.length === 0) return deny('purpose_not_permitted');
+    return {
+      effect: 'allow',
+      plan: planOf(state, permitted, 'ETREAT'),
+      breakGlass: { grantId: claim.grantId, reason: grant.reason, expiresAt: grant.expiresAt },
+    };
   };
 
   return Object.freeze({
     roles,
     resources: new Map([...states].map(([k, v]) => [k, v.compiled])),
     limits,
+    access,
     decide,
     protect<T>(value: unknown, context: AccessContext, resource: string): Protected<T> {
       const decision = decide(context, resource);
@@ -525,44 +595,76 @@ function planFor(
     return f ? [f] : [];
   });
   const leaves: Leaf[] = [];
-  const build = (node: ClassNode): PlanNode => {
-    if (node.field !== null) {
-      const { path, spec } = node.field;
-      // Several roles: the strongest disclosure of any of them (roles add, never subtract).
-      let best: ResolvedRule | null = null;
-      for (const resolve of resolvers) {
-        const rule = resolve(path, spec);
-        if (best === null || rule.factory.rank > best.factory.rank) best = rule;
-      }
-      const rule = best!;
+  const leafFor = (path: string, spec: FieldSpec, masked: boolean): Leaf => {
+    if (masked) {
+      // Withheld because of the element's sensitive category; recorded so audit shows it.
       const leaf: Leaf = {
-        kind: 'leaf',
-        index: leaves.length,
-        path,
-        opName: rule.name,
-        op: rule.fn,
-        isSend: rule.name === 'send',
-        discloses: rule.factory.discloses,
-        decrypts: spec.encrypt === true && rule.factory.readsValue !== false,
-        recorded: rule.name !== 'deny',
+        kind: 'leaf', index: leaves.length, path, opName: 'masked', op: () => undefined,
+        isSend: false, discloses: false, recorded: true, decrypts: false,
       };
       leaves.push(leaf);
       return leaf;
     }
+    // Several roles: the strongest disclosure of any of them (roles add, never subtract).
+    let best: ResolvedRule | null = null;
+    for (const resolve of resolvers) {
+      const rule = resolve(path, spec);
+      if (best === null || rule.factory.rank > best.factory.rank) best = rule;
+    }
+    const rule = best!;
+    const leaf: Leaf = {
+      kind: 'leaf',
+      index: leaves.length,
+      path,
+      opName: rule.name,
+      op: rule.fn,
+      isSend: rule.name === 'send',
+      discloses: rule.factory.discloses,
+      recorded: rule.name !== 'deny',
+      decrypts: spec.encrypt === true && rule.factory.readsValue !== false,
+    };
+    leaves.push(leaf);
+    return leaf;
+  };
+  let anySensitive = false;
+  const build = (node: ClassNode, mask: ReadonlySet<string> | null): PlanNode => {
+    if (node.field !== null) return leafFor(node.field.path, node.field.spec, mask?.has(node.field.path) ?? false);
     let keys: Record<string, PlanNode> | null = null;
-    for (const [k, child] of node.keys) (keys ??= Object.create(null) as Record<string, PlanNode>)[k] = build(child);
-    const branch: Branch = {
-      kind: 'branch',
+    for (const [k, child] of node.keys) (keys ??= Object.create(null) as Record<string, PlanNode>)[k] = build(child, mask);
+    const branch = {
+      kind: 'branch' as const,
       path: node.path,
       keys,
       names: keys === null ? [] : Object.keys(keys),
       children: keys === null ? [] : Object.values(keys),
-      anyKey: node.anyKey && build(node.anyKey),
-      element: node.element && build(node.element),
+      anyKey: node.anyKey && build(node.anyKey, mask),
+      element: node.element && build(node.element, mask),
     };
-    return branch;
+    const rule = mask === null ? state.sensitive.find((x) => x.elements === node.path) : undefined;
+    if (rule === undefined) return { ...branch, sensitive: null };
+    anySensitive = true;
+    const byCode = new Map<string, number[]>();
+    const byTag = new Map<string, number[]>();
+    rule.categories.forEach((c, i) => {
+      for (const code of c.codes) byCode.set(code, [...(byCode.get(code) ?? []), i]);
+      for (const tag of c.tags) byTag.set(tag, [...(byTag.get(tag) ?? []), i]);
+    });
+    const masked = build(node, rule.mask) as Branch;
+    return {
+      ...branch,
+      sensitive: {
+        codes: rule.codes,
+        tags: rule.tags,
+        byCode,
+        byTag,
+        access: rule.categories.map((c) => (!sorted.some((r) => c.reveal.get(r)?.has(purpose)) ? 'mask' : c.stepUp ? 'step-up' : 'open')),
+        relationship: rule.categories.map((c) => c.relationship),
+        masked,
+      },
+    };
   };
-  const plan = new Plan(state.compiled.name, purpose, Object.freeze([...sorted]), build(state.tree), leaves, state.compiled.subjectPath, host);
+  const root = build(state.tree, null);
+  const plan = new Plan(state.compiled.name, purpose, Object.freeze([...sorted]), root, leaves, state.compiled.subjectPath, host, anySensitive);
   // Role sets come from callers; bound the cache so odd combinations cannot grow it forever.
   if (state.plans.size < 512) state.plans.set(key, plan);
   return plan;

@@ -1,9 +1,10 @@
-import { AccessDeniedError, DecryptError, LimitExceededError } from '../errors.js';
+import { AccessDeniedError, DecryptError, LimitExceededError, StepUpRequiredError } from '../errors.js';
 import { isCiphertext } from '../crypto/format.js';
 import type { OperatorFunction } from '../operators/builtin.js';
 import type { PurposeOfUse } from '../purpose.js';
 import type { AccessContext } from '../context.js';
 import { parsePath, readPath } from './path.js';
+import { relationshipsOf } from './access.js';
 
 /** Bounds on the work `protect` does for one value; exceeding one refuses the whole value. */
 export interface ProtectLimits {
@@ -41,6 +42,23 @@ export interface Branch {
   readonly children: readonly PlanNode[];
   readonly anyKey: PlanNode | null;
   readonly element: PlanNode | null;
+  /** Sensitive categories that can tag this node's values (array elements). */
+  readonly sensitive: SensitiveNode | null;
+}
+
+/** @internal How one plan treats the sensitive categories of an element. */
+export interface SensitiveNode {
+  readonly codes: readonly string[] | null;
+  readonly tags: readonly string[] | null;
+  /** code or tag → indexes of the categories it puts an element in. */
+  readonly byCode: ReadonlyMap<string, readonly number[]>;
+  readonly byTag: ReadonlyMap<string, readonly number[]>;
+  /** Per category: shown, withheld, or shown after a recent second factor. */
+  readonly access: readonly ('open' | 'mask' | 'step-up')[];
+  /** Per category: the relationship a revealed caller also needs. */
+  readonly relationship: readonly (string | null)[];
+  /** The same node with the category's masked fields withheld. */
+  readonly masked: Branch;
 }
 
 /** @internal */
@@ -67,11 +85,61 @@ export interface Protected<T = unknown> {
 /** @internal Hooks a plan needs from the compiled policy. */
 export interface PlanHost {
   readonly limits: ProtectLimits;
+  /** Whether a context shows a recent second factor, and how recent it must be. */
+  readonly recentMfa: (context: Pick<AccessContext, 'authentication'>) => boolean;
+  readonly stepUpMaxAge: number;
   /** Called with unclassified field paths found in a value (development mode only). */
   readonly onUnclassified: ((resource: string, paths: readonly string[]) => void) | null;
 }
 
 const SAFE_KEY = /^[A-Za-z_$][\w$-]{0,63}$/;
+
+/** @internal What a walk knows of the caller. */
+interface WalkContext {
+  readonly relationships: readonly string[];
+  readonly mfa: boolean;
+  readonly stepUpMaxAge: number;
+}
+
+/** Strings found at `segments` below `value` (codes, tags), at most 64. */
+function stringsAt(value: unknown, segments: readonly string[], i: number, out: string[]): void {
+  if (out.length >= 64) return;
+  if (i === segments.length) {
+    if (typeof value === 'string') out.push(value);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  if (segments[i] === '[]') {
+    if (Array.isArray(value)) for (const v of value) stringsAt(v, segments, i + 1, out);
+    return;
+  }
+  if (Array.isArray(value) || !Object.hasOwn(value, segments[i]!)) return;
+  stringsAt((value as Record<string, unknown>)[segments[i]!], segments, i + 1, out);
+}
+
+/**
+ * The node to walk an element with: as is when none of its categories withholds anything from
+ * this caller, else the masked variant. Throws StepUpRequiredError when a category is revealed
+ * to the caller only after a recent second factor that the caller lacks.
+ */
+function sensitiveView(node: Branch, s: SensitiveNode, value: object, w: Walk): Branch {
+  const found: string[] = [];
+  if (s.codes !== null) stringsAt(value, s.codes, 0, found);
+  const tagsFrom = found.length;
+  if (s.tags !== null) stringsAt(value, s.tags, 0, found);
+  let masked = false;
+  for (let i = 0; i < found.length; i++) {
+    const categories = (i < tagsFrom ? s.byCode : s.byTag).get(found[i]!);
+    if (categories === undefined) continue;
+    for (const c of categories) {
+      const access = s.access[c];
+      const needs = s.relationship[c];
+      if (access === 'mask' || (needs !== null && !(w.context?.relationships.includes(needs!) ?? false))) masked = true;
+      else if (access === 'step-up' && !(w.context?.mfa ?? false)) throw new StepUpRequiredError(w.context?.stepUpMaxAge ?? 0);
+    }
+  }
+  return masked ? s.masked : node;
+}
 
 class Walk {
   nodes = 0;
@@ -83,6 +151,8 @@ class Walk {
     collectUnclassified: boolean,
     /** Ciphertext → plaintext of the encrypted fields this walk may read. */
     readonly plain: ReadonlyMap<string, unknown> | null,
+    /** The caller, for sensitive categories (relationships, second factor). */
+    readonly context: WalkContext | null,
   ) {
     this.unclassified = collectUnclassified ? [] : null;
   }
@@ -233,6 +303,7 @@ function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown 
     if (value !== null) w.miss(node.path || '(root)');
     return undefined;
   }
+  if (node.sensitive !== null) node = sensitiveView(node, node.sensitive, value, w);
   const keys = node.keys;
   const anyKey = node.anyKey;
   let out: Record<string, unknown> | undefined;
@@ -288,9 +359,11 @@ export class Plan {
     /** @internal */ readonly leaves: readonly Leaf[],
     /** @internal */ private readonly subject: readonly string[] | null,
     /** @internal */ private readonly host: PlanHost,
+    /** @internal Whether any node carries sensitive categories. */ private readonly sensitive = false,
   ) {
     this.scratch = new Uint8Array(leaves.length);
-    this.decryptPaths = Object.freeze(leaves.filter((l) => l.decrypts).map((l) => Object.freeze(parsePath(l.path) as string[])));
+    const decrypted = [...new Set(leaves.filter((l) => l.decrypts).map((l) => l.path))];
+    this.decryptPaths = Object.freeze(decrypted.map((p) => Object.freeze(parsePath(p) as string[])));
   }
 
   /**
@@ -300,7 +373,7 @@ export class Plan {
    */
   apply<T = unknown>(
     value: unknown,
-    context: Pick<AccessContext, 'principal'>,
+    context: Pick<AccessContext, 'principal' | 'patientRelationship' | 'authentication'>,
     plaintexts: ReadonlyMap<string, unknown> | null = null,
   ): Protected<T> {
     // 45 CFR 164.524: a patient's right of access covers their own record only.
@@ -319,7 +392,10 @@ export class Plan {
       hits.fill(0);
     }
     try {
-      const w = new Walk(this.host.limits, hits, this.host.onUnclassified !== null, plaintexts);
+      const walkContext: WalkContext | null = this.sensitive
+        ? { relationships: relationshipsOf(context), mfa: this.host.recentMfa(context), stepUpMaxAge: this.host.stepUpMaxAge }
+        : null;
+      const w = new Walk(this.host.limits, hits, this.host.onUnclassified !== null, plaintexts, walkContext);
       let out = visit(this.root, value, 0, w);
       if (out === undefined && value !== null && typeof value === 'object') out = Array.isArray(value) ? [] : {};
       if (w.unclassified !== null && w.unclassified.length > 0) this.host.onUnclassified!(this.resource, w.unclassified);
@@ -346,7 +422,10 @@ export class Plan {
     const transforms: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const leaf of this.leaves) {
       if (hits[leaf.index] !== 1) continue;
-      if (leaf.discloses) disclosed.push(leaf.path);
+      // A field under a sensitive element has two leaves (as is, masked): list its path once.
+      if (leaf.discloses && (disclosed.length === 0 || disclosed[disclosed.length - 1] !== leaf.path) && !disclosed.includes(leaf.path)) {
+        disclosed.push(leaf.path);
+      }
       if (!leaf.isSend) transforms[leaf.path] = leaf.opName;
     }
     const disclosure: Disclosure = Object.freeze({

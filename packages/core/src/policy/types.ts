@@ -111,7 +111,51 @@ export interface ResourceDefinition<Role extends string = string, Fields extends
     /** Only these identifier types (default: all). */
     readonly types?: readonly PhiType[];
   };
+  /**
+   * Relationships a rule requires: role → purpose → `care-team` or `encounter`. The guard asks
+   * the `relationship` resolver (for the patient in `subjectParam`, which must be declared) and
+   * denies with `relationship_required` when it answers no. Patient requests (PATRQT) never need
+   * one; a break-glass grant stands in for it.
+   */
+  readonly relationship?: { readonly [R in Role]?: { readonly [P in PurposeOfUse]?: Relationship } };
+  /** Elements tagged sensitive (by code or security tag) and who may see them. */
+  readonly sensitive?: readonly SensitiveDefinition<Role>[];
   readonly disclose: DisclosureMatrix<Role, Extract<keyof Fields, string>>;
+}
+
+/** A relationship between the principal and the patient that a rule can require. */
+export type Relationship = 'care-team' | 'encounter';
+
+/**
+ * Sensitive categories for the elements of one array (`reports[].observations[]`): an element
+ * whose codes or security tags name a category has its `mask` fields withheld from callers the
+ * category does not `reveal` to (and, with `stepUp`, from revealed callers without a recent second
+ * factor: they get 401 `step_up_required`).
+ */
+export interface SensitiveDefinition<Role extends string = string> {
+  /** The elements a category tags: a declared path prefix ending in `[]`. */
+  readonly elements: string;
+  /** Where each element lists its codes (relative path, e.g. `code.coding[].code`). */
+  readonly codes?: string;
+  /** Where each element lists its security tags (relative path, e.g. `meta.security[].code`). */
+  readonly tags?: string;
+  /** Fields of a tagged element withheld from callers the category does not reveal to (relative paths). */
+  readonly mask: readonly string[];
+  readonly categories: Readonly<Record<string, SensitiveCategory<Role>>>;
+}
+
+/** One sensitive category (HIV, genetic, substance-use treatment…). */
+export interface SensitiveCategory<Role extends string = string> {
+  /** Codes that put an element in the category (LOINC codes of the tests). */
+  readonly codes?: readonly string[];
+  /** Security tags that put an element in the category (FHIR meta.security codes). */
+  readonly tags?: readonly string[];
+  /** Who sees the masked fields: role → purposes of use. Everyone else gets them withheld. */
+  readonly reveal?: { readonly [R in Role]?: readonly PurposeOfUse[] };
+  /** Revealed callers also need a second factor within the policy's `stepUp.maxAgeSeconds`. */
+  readonly stepUp?: boolean;
+  /** Revealed callers also need this relationship to the patient. */
+  readonly relationship?: Relationship;
 }
 
 /** A whole policy: the roles it knows and the resources it governs. */
@@ -121,6 +165,27 @@ export interface PolicyDefinition<
 > {
   /** Every role the policy knows. A caller whose roles are all unknown is denied. */
   readonly roles: readonly Role[];
+  /** Sets of roles no caller may hold together (a report designer may not approve its release). */
+  readonly separationOfDuties?: readonly (readonly NoInfer<Role>[])[];
+  /** Who may invoke emergency access (purpose ETREAT), who reviews it, and its terms. */
+  readonly breakGlass?: {
+    readonly roles: readonly NoInfer<Role>[];
+    /** Roles that review grants after the fact and may revoke any grant. */
+    readonly reviewers: readonly NoInfer<Role>[];
+    /** Reason codes a request must choose from. Default DEFAULT_BREAK_GLASS_REASONS. */
+    readonly reasons?: readonly string[];
+    /** Longest grant, in minutes. Default 60. */
+    readonly maxMinutes?: number;
+    /** Shortest free-text justification. Default 20 characters. */
+    readonly minJustification?: number;
+  };
+  /** What counts as a recent second factor for sensitive categories with `stepUp`. */
+  readonly stepUp?: {
+    /** Default 900 (15 minutes). */
+    readonly maxAgeSeconds?: number;
+    /** `amr` values that count as multi-factor. Default: mfa, otp, hwk, swk, sc, fpt, face, sms, pop. */
+    readonly methods?: readonly string[];
+  };
   /** Resource name → definition. Field paths in rules are checked against each resource's fields. */
   readonly resources: {
     readonly [K in keyof Resources]: { readonly fields: Resources[K] } & Omit<

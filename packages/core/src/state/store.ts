@@ -1,0 +1,157 @@
+import { OptionsError, StateUnavailableError } from '../errors.js';
+
+/**
+ * Shared state for what must hold across app instances: break-glass grants and revocations,
+ * single-use nonces, rate and anomaly counters. Every operation is atomic. Implementations
+ * reject with StateUnavailableError when the backing store cannot answer, so that callers fail
+ * closed.
+ */
+export interface StateStore {
+  get(key: string): Promise<string | null>;
+  getMany(keys: readonly string[]): Promise<(string | null)[]>;
+  /** Sets a value, expiring after `ttlMs` when given. */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Sets a value only if the key is absent; true when it was set (single-use nonces). */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  delete(key: string): Promise<boolean>;
+  /** Increments a counter, starting a window of `ttlMs` when the counter is created. */
+  increment(key: string, ttlMs: number): Promise<number>;
+  addToSet(key: string, member: string): Promise<void>;
+  removeFromSet(key: string, member: string): Promise<void>;
+  members(key: string): Promise<string[]>;
+}
+
+/** A {@link StateStore} in process memory: the default, for one instance and for tests. */
+export class MemoryStateStore implements StateStore {
+  readonly #values = new Map<string, { value: string; expiresAt: number }>();
+  readonly #sets = new Map<string, Set<string>>();
+
+  #live(key: string) {
+    const entry = this.#values.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.#values.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+  async get(key: string) {
+    return this.#live(key)?.value ?? null;
+  }
+  async getMany(keys: readonly string[]) {
+    return keys.map((k) => this.#live(k)?.value ?? null);
+  }
+  async set(key: string, value: string, ttlMs?: number) {
+    this.#values.set(key, { value, expiresAt: ttlMs === undefined ? Infinity : Date.now() + ttlMs });
+  }
+  async setIfAbsent(key: string, value: string, ttlMs: number) {
+    if (this.#live(key) !== undefined) return false;
+    this.#values.set(key, { value, expiresAt: Date.now() + ttlMs });
+    return true;
+  }
+  async delete(key: string) {
+    return this.#values.delete(key) || this.#sets.delete(key);
+  }
+  async increment(key: string, ttlMs: number) {
+    const entry = this.#live(key);
+    const next = (entry ? Number(entry.value) : 0) + 1;
+    this.#values.set(key, { value: String(next), expiresAt: entry?.expiresAt ?? Date.now() + ttlMs });
+    return next;
+  }
+  async addToSet(key: string, member: string) {
+    let set = this.#sets.get(key);
+    if (set === undefined) this.#sets.set(key, (set = new Set()));
+    set.add(member);
+  }
+  async removeFromSet(key: string, member: string) {
+    this.#sets.get(key)?.delete(member);
+  }
+  async members(key: string) {
+    return [...(this.#sets.get(key) ?? [])];
+  }
+}
+
+/** The one method of an ioredis client (or anything alike) the Redis store uses. */
+export interface RedisLike {
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+}
+
+/** Options of {@link RedisStateStore}. */
+export interface RedisStateStoreOptions {
+  /**
+   * An ioredis client. Create it with `enableOfflineQueue: false` and `maxRetriesPerRequest: 1`
+   * so that an outage surfaces at once instead of queueing requests.
+   */
+  readonly client: RedisLike;
+  /** Prefix of every key. Default `phiguard:`. */
+  readonly prefix?: string;
+  /** Time limit of one command. Default 500 ms. */
+  readonly timeoutMs?: number;
+}
+
+// Counter and window in one round trip, atomically.
+const INCREMENT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
+
+/**
+ * A {@link StateStore} on Redis, shared by every app instance that uses the same server. Any
+ * failure or slow answer becomes StateUnavailableError (the message never carries keys or values).
+ */
+export class RedisStateStore implements StateStore {
+  readonly #client: RedisLike;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+
+  constructor(options: RedisStateStoreOptions) {
+    if (!options || typeof options.client?.call !== 'function') {
+      throw new OptionsError('RedisStateStore needs { client }: an ioredis client (new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }))');
+    }
+    this.#client = options.client;
+    this.#prefix = options.prefix ?? 'phiguard:';
+    this.#timeoutMs = options.timeoutMs ?? 500;
+    if (!Number.isInteger(this.#timeoutMs) || this.#timeoutMs < 1) throw new OptionsError('RedisStateStore: timeoutMs must be a positive integer');
+  }
+
+  async #call(command: string, ...args: (string | number)[]): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StateUnavailableError('State store did not answer in time.')), this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([this.#client.call(command, ...args), timeout]);
+    } catch (err) {
+      throw err instanceof StateUnavailableError ? err : new StateUnavailableError();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async get(key: string) {
+    return (await this.#call('GET', this.#prefix + key)) as string | null;
+  }
+  async getMany(keys: readonly string[]) {
+    if (keys.length === 0) return [];
+    return (await this.#call('MGET', ...keys.map((k) => this.#prefix + k))) as (string | null)[];
+  }
+  async set(key: string, value: string, ttlMs?: number) {
+    if (ttlMs === undefined) await this.#call('SET', this.#prefix + key, value);
+    else await this.#call('SET', this.#prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+  }
+  async setIfAbsent(key: string, value: string, ttlMs: number) {
+    return (await this.#call('SET', this.#prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
+  }
+  async delete(key: string) {
+    return Number(await this.#call('DEL', this.#prefix + key)) > 0;
+  }
+  async increment(key: string, ttlMs: number) {
+    return Number(await this.#call('EVAL', INCREMENT, 1, this.#prefix + key, Math.max(1, Math.ceil(ttlMs))));
+  }
+  async addToSet(key: string, member: string) {
+    await this.#call('SADD', this.#prefix + key, member);
+  }
+  async removeFromSet(key: string, member: string) {
+    await this.#call('SREM', this.#prefix + key, member);
+  }
+  async members(key: string) {
+    return (await this.#call('SMEMBERS', this.#prefix + key)) as string[];
+  }
+}
