@@ -2,6 +2,7 @@ import {
   AccessDeniedError,
   AuditUnavailableError,
   DlpBlockedError,
+  StepUpRequiredError,
   OptionsError,
   PhiGuardError,
 } from './errors.js';
@@ -24,7 +25,9 @@ import type { FieldCipher } from './crypto/field-cipher.js';
 import { createRecordCipher, type RecordCipher } from './crypto/records.js';
 import { createScanner, type Scanner, type ScannerOptions } from './dlp/scanner.js';
 import { inspectBody } from './inbound.js';
-import { dlpEvent } from './audit/event.js';
+import { breakGlassEvent, dlpEvent } from './audit/event.js';
+import { createBreakGlassService, type BreakGlassService } from './access/break-glass.js';
+import { MemoryStateStore, type StateStore } from './state/store.js';
 import { didYouMean } from './suggest.js';
 
 /** Options of {@link createPhiGuard}. */
@@ -44,7 +47,31 @@ export interface PhiGuardOptions extends CompileOptions {
   readonly indexKey?: Uint8Array;
   /** The DLP scanner for request bodies of resources that declare `dlp`, or its options. Default: `createScanner()`. */
   readonly scanner?: Scanner | ScannerOptions;
+  /**
+   * Answers what ties the principal to a patient, for resources whose rules require a
+   * relationship: care-team membership and encounters. Called only when a rule needs it.
+   */
+  readonly relationship?: RelationshipResolver;
+  /** Days after discharge an encounter still counts (follow-up). Default 30. */
+  readonly encounterFollowUpDays?: number;
+  /**
+   * Shared state (break-glass grants and revocations). Default: in memory, which holds for one
+   * instance only; give a RedisStateStore when several instances serve the same users.
+   */
+  readonly state?: StateStore;
 }
+
+/** What ties a principal to a patient; the engine applies the encounter window. */
+export interface RelationshipFacts {
+  readonly careTeam?: boolean;
+  readonly encounters?: readonly { readonly admittedAt: string | number | Date; readonly dischargedAt?: string | number | Date | null }[];
+}
+
+/** A user-supplied lookup of relationship facts (a care-team table, an ADT feed…). */
+export type RelationshipResolver = (
+  principal: AccessContext['principal'],
+  patientId: string,
+) => RelationshipFacts | Promise<RelationshipFacts>;
 
 /** A request body after DLP: what the handler receives, and the audit write still in flight. */
 export interface Inspection {
@@ -98,13 +125,25 @@ export interface PhiGuard {
   inspect(context: AccessContext | null, resource: string, action: AuditAction, body: unknown): Inspection | null;
   /** The scanner DLP uses (created on first use). */
   readonly scanner: Scanner;
+  /** Emergency access, when the policy declares `breakGlass`. */
+  readonly breakGlass: BreakGlassService | null;
+  /**
+   * Completes a context before {@link PhiGuard.authorize}: validates an invoked break-glass grant
+   * against the state store and asks the relationship resolver when the resource's rules need
+   * it. Synchronous (returns the same context) when neither applies. Rejects with
+   * StateUnavailableError when the store cannot answer (fail closed: 503).
+   */
+  resolve(context: AccessContext, resource: string, subjectId?: string | number): AccessContext | Promise<AccessContext>;
   /** Audits a failure while serving a resource (never throws). */
   recordError(context: AccessContext | null, resource: string, action: AuditAction, code: string): void;
   /** Writes an event, translating any sink failure to AuditUnavailableError. */
   write(event: AuditEvent): Promise<void> | undefined;
 }
 
-const GUARD_KEYS = ['policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner'];
+const GUARD_KEYS = [
+  'policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
+  'relationship', 'encounterFollowUpDays', 'state',
+];
 
 function isCompiled(p: PolicyDefinition | CompiledPolicy): p is CompiledPolicy {
   return typeof (p as CompiledPolicy).decide === 'function';
@@ -128,7 +167,21 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   }
   if (options.policy === undefined) throw new OptionsError('phiguard needs a `policy` (from definePolicy)');
   const sink = toSink(options.audit);
-  const { policy: given, audit: _audit, cipher, tenant, indexKey, scanner: scannerOption, ...compileOptions } = options;
+  const {
+    policy: given,
+    audit: _audit,
+    cipher,
+    tenant,
+    indexKey,
+    scanner: scannerOption,
+    relationship,
+    encounterFollowUpDays = 30,
+    state = new MemoryStateStore(),
+    ...compileOptions
+  } = options;
+  if (relationship !== undefined && typeof relationship !== 'function') throw new OptionsError('`relationship` must be a function (principal, patientId) => facts');
+  if (!Number.isFinite(encounterFollowUpDays) || encounterFollowUpDays < 0) throw new OptionsError('`encounterFollowUpDays` must be a number of days ≥ 0');
+  if (state === null || typeof state.getMany !== 'function') throw new OptionsError('`state` must be a StateStore (MemoryStateStore, RedisStateStore)');
   let scanner: Scanner | null =
     scannerOption !== undefined && typeof (scannerOption as Scanner).scan === 'function' ? (scannerOption as Scanner) : null;
   // Options are validated now; the scanner itself is built when a body first needs it.
@@ -146,6 +199,25 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     throw new OptionsError(`resources ${encrypting.join(', ')} have encrypted fields: pass \`cipher\` (createFieldCipher) so phiguard can decrypt them`);
   }
   const records = cipher === undefined ? null : createRecordCipher({ policy, cipher, tenant, indexKey });
+  const needsRelationship = [...policy.resources.values()].filter((r) => r.relationships.size > 0).map((r) => r.name);
+  if (needsRelationship.length > 0 && relationship === undefined) {
+    throw new OptionsError(`resources ${needsRelationship.join(', ')} require relationships: pass \`relationship\` (principal, patientId) => ({ careTeam, encounters })`);
+  }
+  const followUpMs = encounterFollowUpDays * 86_400_000;
+  const kindsOf = (facts: RelationshipFacts | null | undefined): string[] => {
+    const kinds: string[] = [];
+    if (facts?.careTeam === true) kinds.push('care-team');
+    const now = Date.now();
+    for (const e of facts?.encounters ?? []) {
+      const from = new Date(e.admittedAt).getTime();
+      const to = e.dischargedAt === undefined || e.dischargedAt === null ? now : new Date(e.dischargedAt).getTime() + followUpMs;
+      if (from <= now && now <= to) {
+        kinds.push('encounter');
+        break;
+      }
+    }
+    return kinds;
+  };
 
   const write = (event: AuditEvent): Promise<void> | undefined => {
     let r: void | Promise<void>;
@@ -172,10 +244,48 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     return typeof id === 'string' || typeof id === 'number' ? policy.patientRef(id) : undefined;
   };
 
+  const bg = policy.access.breakGlass;
+  const breakGlass =
+    bg === null
+      ? null
+      : createBreakGlassService({
+          store: state,
+          roles: bg.roles,
+          reviewerRoles: bg.reviewers,
+          reasons: bg.reasons,
+          minJustification: bg.minJustification,
+          maxMinutes: bg.maxMinutes,
+          retentionDays: 90,
+          patientRef: (id) => policy.patientRef(id),
+          write: (event) => write(event),
+          event: breakGlassEvent,
+        });
+
+  const resolve = (context: AccessContext, resource: string, subjectId?: string | number): AccessContext | Promise<AccessContext> => {
+    const compiled = policy.resources.get(resource);
+    const claim = context.breakGlass;
+    const wantsGrant = claim !== undefined && claim !== null && breakGlass !== null && subjectId !== undefined;
+    const wantsRelationship =
+      compiled !== undefined && compiled.relationships.size > 0 && subjectId !== undefined && context.patientRelationship === undefined && !wantsGrant;
+    // Never trust a `validated` that came with the request.
+    const base: AccessContext = claim?.validated !== undefined ? { ...context, breakGlass: { grantId: claim.grantId } } : context;
+    if (!wantsGrant && !wantsRelationship) return base;
+    return (async () => {
+      if (wantsGrant) {
+        const validated = await breakGlass!.validate(base, claim!.grantId, subjectId!);
+        return validated === null ? base : { ...base, breakGlass: { grantId: claim!.grantId, validated } };
+      }
+      const facts = await relationship!(base.principal, String(subjectId));
+      return { ...base, patientRelationship: kindsOf(facts) };
+    })();
+  };
+
   return Object.freeze({
     policy,
     sink,
     records,
+    breakGlass,
+    resolve,
     get scanner() {
       return scannerOf();
     },
@@ -227,12 +337,15 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       plaintexts: ReadonlyMap<string, unknown> | null = null,
     ): Release<T> {
       let result: Protected<T>;
+      const grant = context.breakGlass?.validated;
       try {
+        // A grant that expired while the handler ran covers nothing more.
+        if (grant !== undefined && grant.expiresAt <= Date.now()) throw new AccessDeniedError('break_glass_invalid');
         result = plan.apply<T>(value, context, plaintexts);
       } catch (err) {
         const refs = { patientRef: patientRefOf(plan.resource, value) };
         const event =
-          err instanceof AccessDeniedError
+          err instanceof AccessDeniedError || err instanceof StepUpRequiredError
             ? denialEvent(action, context, plan.resource, err.reason, refs)
             : errorEvent(action, context, plan.resource, err instanceof PhiGuardError ? err.code : 'internal_error');
         try {
@@ -244,10 +357,15 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       }
       const resource = policy.resources.get(plan.resource)!;
       const rawId = resource.idPath ? readPath(value, resource.idPath) : undefined;
-      const event = disclosureEvent(action, context, result.disclosure, {
+      const disclosed = disclosureEvent(action, context, result.disclosure, {
         patientRef: patientRefOf(plan.resource, value),
         resourceId: typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId).slice(0, 128) : undefined,
       });
+      // Heightened audit: every access under a grant names it.
+      const event =
+        grant === undefined
+          ? disclosed
+          : { ...disclosed, breakGlass: { reason: grant.reason, grantId: context.breakGlass!.grantId, expiresAt: new Date(grant.expiresAt).toISOString() } };
       const pending = write(event);
       return pending ? { value: result.value, event, pending } : { value: result.value, event };
     },

@@ -4,7 +4,10 @@
  */
 export { definePolicy } from './policy/define.js';
 export { compilePolicy } from './policy/compile.js';
-export type { CompileOptions, CompiledPolicy, CompiledResource, Decision } from './policy/compile.js';
+export type { BreakGlassUse, CompileOptions, CompiledPolicy, CompiledResource, Decision } from './policy/compile.js';
+export type { CompiledAccess } from './policy/access.js';
+export { ROLE_TEMPLATES, fromTemplate } from './policy/templates.js';
+export type { RoleTemplate } from './policy/templates.js';
 export { Plan, DEFAULT_LIMITS } from './policy/plan.js';
 export type { Disclosure, Protected, ProtectLimits } from './policy/plan.js';
 export type {
@@ -16,20 +19,25 @@ export type {
   OperatorSpec,
   PolicyDefinition,
   ResourceDefinition,
+  Relationship,
   RuleSet,
   Selector,
+  SensitiveCategory,
+  SensitiveDefinition,
 } from './policy/types.js';
 export type { CustomOperator } from './operators/builtin.js';
 export { RESTRICTED_ZIP3 } from './operators/restricted-zip3.js';
 export { PURPOSES_OF_USE, isPurposeOfUse } from './purpose.js';
 export type { PurposeOfUse } from './purpose.js';
-export type { AccessContext, Principal, RequestInfo } from './context.js';
+export type { AccessContext, Authentication, BreakGlassClaim, Principal, RequestInfo } from './context.js';
 export {
   AccessDeniedError,
   AuditUnavailableError,
   AuthenticationRequiredError,
   DecryptError,
   DlpBlockedError,
+  StateUnavailableError,
+  StepUpRequiredError,
   KeyUnavailableError,
   LimitExceededError,
   OptionsError,
@@ -48,12 +56,16 @@ export { createRecordCipher } from './crypto/records.js';
 export type { RecordCipher, RecordCipherOptions } from './crypto/records.js';
 export { reencrypt, rewrapKeys } from './crypto/rotation.js';
 export type { RewrapOptions } from './crypto/rotation.js';
-export { actionForMethod, denialEvent, disclosureEvent, dlpEvent, errorEvent, pinoAuditSink } from './audit/event.js';
+export { actionForMethod, breakGlassEvent, denialEvent, disclosureEvent, dlpEvent, errorEvent, pinoAuditSink } from './audit/event.js';
 export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
 export * from './audit/index.js';
 export { createPhiGuard } from './guard.js';
 export { didYouMean } from './suggest.js';
-export type { Inspection, PhiGuard, PhiGuardOptions, Release } from './guard.js';
+export type { Inspection, PhiGuard, PhiGuardOptions, RelationshipFacts, RelationshipResolver, Release } from './guard.js';
+export { MemoryStateStore, RedisStateStore } from './state/store.js';
+export type { RedisLike, RedisStateStoreOptions, StateStore } from './state/store.js';
+export { DEFAULT_BREAK_GLASS_REASONS } from './access/break-glass.js';
+export type { BreakGlassGrant, BreakGlassRequest, BreakGlassService } from './access/break-glass.js';
 export * from './dlp/index.js';
 export * from './deid/index.js';
 export type { InboundInspection } from './inbound.js';

@@ -5,3 +5,4 @@
 export { getAccessContext, nonPhi, phiResource, phiguard, phiguardErrorHandler } from './middleware.js';
 export type { PhiGuardExpressOptions } from './middleware.js';
 export type { ErrorBody, ErrorLogger } from './errors.js';
+export { breakGlassRoutes } from './break-glass.js';

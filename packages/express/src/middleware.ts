@@ -6,6 +6,7 @@ import {
   AuthenticationRequiredError,
   OptionsError,
   PhiGuardError,
+  StepUpRequiredError,
   actionForMethod,
   createPhiGuard,
   denialEvent,
@@ -255,6 +256,20 @@ export function nonPhi(): RequestHandler {
   };
 }
 
+/** @internal What the break-glass routes need of the request's phiguard state. */
+export function runtimeOf(res: Response) {
+  const state = stateOf(res);
+  if (state === undefined) return undefined;
+  if (state.kind !== 'phi') state.kind = 'non-phi'; // grant bodies carry ids and codes, not PHI
+  return {
+    guard: state.runtime.guard,
+    resolve: state.runtime.resolve,
+    json: state.runtime.parsers.json,
+    requestInfo: (req: Request) => requestInfo(req, state),
+    refuse: (status: number, code: string, reason?: string) => refuse(res, state, status, code, reason),
+  };
+}
+
 /** The access context phiguard resolved for this request, once a PHI route was entered. */
 export function getAccessContext(res: Response): AccessContext | null {
   return stateOf(res)?.context ?? null;
@@ -288,13 +303,46 @@ function admit(req: Request, res: Response, next: NextFunction, state: State, pa
   if (resolved === null || typeof resolved !== 'object') return unauthenticated(req, res, state, undefined);
   const resource = state.resource!;
   const context: AccessContext = { ...resolved, request: { ...requestInfo(req, state), ...resolved.request } };
-  state.context = context;
   const { guard } = state.runtime;
   const param = guard.policy.resources.get(resource)!.subjectParam;
-  const subject = param === null ? undefined : params[param];
+  const raw = param === null ? undefined : params[param];
+  const subject = typeof raw === 'string' ? raw : undefined;
+  let completed: AccessContext | Promise<AccessContext>;
+  try {
+    completed = guard.resolve(withGrantHeader(req, context), resource, subject);
+  } catch (err) {
+    return next(err);
+  }
+  if (completed !== context && typeof (completed as Promise<AccessContext>).then === 'function') {
+    // A break-glass grant or a relationship to look up: the state store or resolver answers first.
+    (completed as Promise<AccessContext>).then(
+      (full) => decide(req, res, next, state, full, subject),
+      (err: unknown) => {
+        state.context = context;
+        const status = statusOf(err);
+        guard.recordError(context, resource, state.action, errorCode(err, status));
+        refuse(res, state, status, errorCode(err, status));
+      },
+    );
+    return;
+  }
+  decide(req, res, next, state, completed as AccessContext, subject);
+}
+
+/** The break-glass grant a request invokes, from its header, unless the resolver set one. */
+function withGrantHeader(req: Request, context: AccessContext): AccessContext {
+  const header = req.headers['x-break-glass-grant'];
+  if (context.breakGlass !== undefined || typeof header !== 'string' || header.length === 0) return context;
+  return { ...context, breakGlass: { grantId: header.slice(0, 64) } };
+}
+
+function decide(req: Request, res: Response, next: NextFunction, state: State, context: AccessContext, subject: string | undefined): void {
+  state.context = context;
+  const { guard } = state.runtime;
+  const resource = state.resource!;
   let decision;
   try {
-    decision = guard.authorize(context, resource, state.action, typeof subject === 'string' ? subject : undefined);
+    decision = guard.authorize(context, resource, state.action, subject);
   } catch (err) {
     return next(err);
   }
@@ -491,7 +539,14 @@ function releaseAndSend(res: Response, state: State, body: unknown, plaintexts: 
     release = state.runtime.guard.release(state.plan!, body, state.context!, state.action, plaintexts);
   } catch (err) {
     if (err instanceof AccessDeniedError) refuse(res, state, 403, 'access_denied', err.reason);
-    else refuse(res, state, statusOf(err), errorCode(err, statusOf(err)));
+    else if (err instanceof StepUpRequiredError) {
+      // RFC 9470: the client re-authenticates with a second factor, no older than max_age.
+      res.setHeader(
+        'WWW-Authenticate',
+        `Bearer error="insufficient_user_authentication", error_description="A recent second factor is required", max_age=${err.maxAgeSeconds}`,
+      );
+      refuse(res, state, 401, err.code, err.reason);
+    } else refuse(res, state, statusOf(err), errorCode(err, statusOf(err)));
     return res;
   }
   if (release.pending) {

@@ -47,8 +47,8 @@ export interface BreakGlassService {
   revoke(context: AccessContext, grantId: string): Promise<void>;
   /** The grant's terms when it is live and belongs to this caller and patient; null otherwise. */
   validate(context: AccessContext, grantId: string, patientId: string | number): Promise<NonNullable<NonNullable<AccessContext['breakGlass']>['validated']> | null>;
-  /** Grants awaiting after-action review, oldest first. */
-  pendingReviews(): Promise<BreakGlassGrant[]>;
+  /** Grants awaiting after-action review, oldest first. Reviewers only. */
+  pendingReviews(context: AccessContext): Promise<BreakGlassGrant[]>;
   /** Records the reviewer's decision and takes the grant off the queue. Audited. */
   review(context: AccessContext, grantId: string, decision: 'appropriate' | 'inappropriate'): Promise<void>;
 }
@@ -149,7 +149,8 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
       return { patientId: String(patientId), principalId: grant.principalId, reason: grant.reason, expiresAt: grant.expiresAt };
     },
 
-    async pendingReviews() {
+    async pendingReviews(context) {
+      if (!hasRole(context, host.reviewerRoles)) throw new AccessDeniedError('break_glass_not_permitted');
       const ids = await host.store.members(REVIEW_QUEUE);
       const raws = await host.store.getMany(ids.map(grantKey));
       return raws

@@ -231,6 +231,19 @@ export function dlpEvent(
   return { ...base, dlp };
 }
 
+/**
+ * Builds the event for a break-glass grant being made, revoked or reviewed (`kind` goes to
+ * `reason`). Carries the reason code, never the free-text justification.
+ */
+export function breakGlassEvent(
+  context: AccessContext,
+  kind: string,
+  grant: { readonly id: string; readonly reason: string; readonly expiresAt: number; readonly patientRef: string },
+): AuditEvent {
+  const base = event(context, 'break-glass', 'success', { type: 'break-glass', id: grant.id }, { reason: kind, patientRef: grant.patientRef, purposeOfUse: 'ETREAT' });
+  return { ...base, breakGlass: { reason: grant.reason, grantId: grant.id, expiresAt: new Date(grant.expiresAt).toISOString() } };
+}
+
 /** Maps an HTTP method to the audit action it performs on a resource. */
 export function actionForMethod(method: string | undefined): AuditAction {
   switch (method) {

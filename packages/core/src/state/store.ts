@@ -80,7 +80,8 @@ export interface RedisLike {
 export interface RedisStateStoreOptions {
   /**
    * An ioredis client. Create it with `enableOfflineQueue: false` and `maxRetriesPerRequest: 1`
-   * so that an outage surfaces at once instead of queueing requests.
+   * so that an outage surfaces at once instead of queueing requests, and wait for its `ready`
+   * event before serving (without the offline queue, commands sent earlier fail).
    */
   readonly client: RedisLike;
   /** Prefix of every key. Default `phiguard:`. */
