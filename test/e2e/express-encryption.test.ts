@@ -54,7 +54,7 @@ afterAll(async () => {
 });
 
 async function results(id: string, roles: string[], purpose: string) {
-  const token = await signToken({ sub: 'e2e-encryption', roles }, JWT_SECRET);
+  const token = await signToken({ sub: 'e2e-encryption', roles, amr: ['pwd', 'otp'] }, JWT_SECRET);
   const res = await fetch(`${base}/patients/${id}/results`, { headers: { authorization: `Bearer ${token}`, 'x-purpose-of-use': purpose } });
   return { status: res.status, body: (await res.json()) as { patient?: { ssn?: string }; error?: { code: string } } };
 }

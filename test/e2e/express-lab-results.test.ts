@@ -40,12 +40,17 @@ interface Caller {
   readonly roles?: readonly string[];
   readonly purpose?: string;
   readonly patient?: string;
+  /** Token `sub`; default: on the care team for nurses (rn.alvarez), a role-derived id otherwise. */
+  readonly sub?: string;
+  /** Token `amr`; default a password and a one-time code (a recent second factor). */
+  readonly amr?: readonly string[];
   /** Overrides the bearer token (`null`: no Authorization header). */
   readonly token?: string | null;
 }
 
-async function tokenFor({ roles = [], patient }: Caller): Promise<string> {
-  return signToken({ sub: `e2e-${roles.join('+') || 'none'}`, roles, ...(patient === undefined ? {} : { patient }) }, JWT_SECRET);
+async function tokenFor({ roles = [], patient, sub, amr = ['pwd', 'otp'] }: Caller): Promise<string> {
+  const subject = sub ?? (roles.includes('care-team-nurse') ? 'rn.alvarez' : `e2e-${roles.join('+') || 'none'}`);
+  return signToken({ sub: subject, roles, amr, ...(patient === undefined ? {} : { patient }) }, JWT_SECRET);
 }
 
 async function call(path: string, caller: Caller = {}, method = 'GET') {
@@ -247,7 +252,10 @@ describe('authentication', () => {
     expect(claims).toMatchObject({ sub: 'u-7', roles: ['patient'], patient: '1003', amr: ['pwd'] });
     expect(claims.exp! - claims.iat!).toBe(3600);
     expect(claims.auth_time).toBe(claims.iat);
-    expect((await results('1003', { token, purpose: 'PATRQT' })).status).toBe(200);
+    // Patient 1003 has an HIV result: a password alone is not enough to see it.
+    expect((await results('1003', { token, purpose: 'PATRQT' })).status).toBe(401);
+    const mfa = await signToken({ sub: 'u-7', roles: ['patient'], patient: '1003', amr: ['pwd', 'otp'] }, JWT_SECRET);
+    expect((await results('1003', { token: mfa, purpose: 'PATRQT' })).status).toBe(200);
   });
 });
 
@@ -383,6 +391,47 @@ describe('the role × purpose matrix', () => {
       expect(valuesAt(bill.body, 'valueQuantity')).toEqual([]);
       expect(valuesAt(bill.body, 'valueCodeableConcept')).toEqual([]);
     }
+  });
+});
+
+// ── sensitive categories, relationships and break-glass ────────────────────────────────────
+describe('sensitive categories and step-up', () => {
+  const hivObservation = (body: unknown) =>
+    (valuesAt(body, 'observations').flat() as { code: { coding: { code: string }[] } }[]).find((o) => o.code.coding[0]!.code === '20447-9')!;
+
+  it('the HIV viral load is masked for the care-team nurse: code and labels stay, value, interpretation and comments go', async () => {
+    const res = await results('1003', { roles: ['care-team-nurse'], purpose: 'TREAT' });
+    expect(res.status).toBe(200);
+    const hiv = hivObservation(res.body) as unknown as Record<string, unknown>;
+    expect(hiv.valueQuantity).toBeUndefined();
+    expect(hiv.interpretation).toBeUndefined();
+    expect(hiv.note).toBeUndefined();
+    expect(hiv.meta).toBeDefined();
+    expect(lastAudit().transforms).toMatchObject({ 'reports[].observations[].valueQuantity': 'masked' });
+    // The other results of the same patient are not masked.
+    const others = (valuesAt(res.body, 'observations').flat() as Record<string, unknown>[]).filter((o) => o !== (hiv as unknown));
+    expect(others.every((o) => o.valueQuantity !== undefined || o.valueCodeableConcept !== undefined)).toBe(true);
+  });
+
+  it('the ordering provider sees it with a recent second factor, and gets 401 step_up_required without one', async () => {
+    const withMfa = await results('1003', { ...ORDERING, amr: ['pwd', 'otp'] });
+    expect(withMfa.status).toBe(200);
+    expect(hivObservation(withMfa.body)).toHaveProperty('valueQuantity');
+    const pwdOnly = await results('1003', { ...ORDERING, amr: ['pwd'] });
+    expect(pwdOnly.status).toBe(401);
+    expect(pwdOnly.body).toMatchObject({ error: { code: 'step_up_required', reason: 'step_up_required' } });
+    expect(pwdOnly.headers.get('www-authenticate')).toMatch(/insufficient_user_authentication.*max_age=900/);
+    expectNoIdentifiers(pwdOnly.text);
+    expect(lastAudit()).toMatchObject({ action: 'deny', outcome: 'denied', reason: 'step_up_required' });
+    // Records without sensitive results need no second factor.
+    expect((await results('1001', { ...ORDERING, amr: ['pwd'] })).status).toBe(200);
+  });
+
+  it('a nurse not on the care team is denied with relationship_required', async () => {
+    const res = await results('1001', { roles: ['care-team-nurse'], purpose: 'TREAT', sub: 'rn.okafor' });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ error: { code: 'access_denied', reason: 'relationship_required' } });
+    expect((await results('1005', { roles: ['care-team-nurse'], purpose: 'TREAT' })).status).toBe(403);
   });
 });
 

@@ -1,12 +1,12 @@
 import express, { type Express } from 'express';
 import { pino, type Logger } from 'pino';
-import { createFieldCipher, createPhiGuard, type KeyCacheOptions, type Keyring } from '@phiguard/core';
-import { getAccessContext, nonPhi, phiguard } from '@phiguard/express';
+import { createFieldCipher, createPhiGuard, type KeyCacheOptions, type Keyring, type StateStore } from '@phiguard/core';
+import { breakGlassRoutes, getAccessContext, nonPhi, phiguard } from '@phiguard/express';
 import { jwtContext } from './auth.js';
 import { keyringFrom } from './keyring.js';
 import { operators, policy } from './policy.js';
 import { createPostStore, createRepository } from './repository.js';
-import { PATIENTS } from './data.js';
+import { CARE_TEAMS, PATIENTS } from './data.js';
 
 export { policy } from './policy.js';
 export { signToken, secretsFrom, jwtContext, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET } from './auth.js';
@@ -26,6 +26,8 @@ export interface AppOptions {
   readonly keyring?: Keyring;
   /** Data-key cache limits (how long a key is used, and for how many values). */
   readonly keyCache?: KeyCacheOptions;
+  /** Shared state for break-glass grants. Default: in memory (one instance). */
+  readonly state?: StateStore;
 }
 
 /**
@@ -38,7 +40,17 @@ export function createApp(options: AppOptions): Express {
 
   // SSNs and clinical comments are stored encrypted; their data keys are wrapped by the keyring.
   const cipher = createFieldCipher({ keyring: options.keyring ?? keyringFrom(process.env), cache: options.keyCache });
-  const guard = createPhiGuard({ policy, operators, secret: options.phiguardSecret, audit: options.logger ?? pino(), cipher });
+  const guard = createPhiGuard({
+    policy,
+    operators,
+    secret: options.phiguardSecret,
+    audit: options.logger ?? pino(),
+    cipher,
+    // Care-team membership from the example's data; a hospital would ask its ADT or care-team service.
+    relationship: (principal, patientId) => ({ careTeam: CARE_TEAMS.get(patientId)?.includes(principal.id) ?? false }),
+    // Break-glass grants are shared by every instance through this store (Redis in production).
+    state: options.state,
+  });
   const repository = createRepository(guard.records!);
 
   // The one line. Mounted first so that it governs every request, including those a body
@@ -46,6 +58,10 @@ export function createApp(options: AppOptions): Express {
   app.use(phiguard({ guard, context: jwtContext(options.jwtSecret) }));
 
   app.use(express.json({ limit: '100kb' }));
+
+  // Emergency access: POST /break-glass { patientId, reason, justification } → { grantId }; then
+  // X-Break-Glass-Grant: <grantId> on the patient's requests. Reviews for the auditor role.
+  app.use('/break-glass', breakGlassRoutes());
 
   app.get('/health', nonPhi(), (_req, res) => {
     res.json({ status: 'ok' });

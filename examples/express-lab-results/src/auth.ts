@@ -86,6 +86,7 @@ export function jwtContext(secret: string | Uint8Array): (req: Request) => Promi
     }
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
     const patient = payload.patient;
+    const amr = Array.isArray(payload.amr) ? payload.amr.filter((m): m is string => typeof m === 'string') : [];
     return {
       principal: {
         id: payload.sub!,
@@ -93,6 +94,8 @@ export function jwtContext(secret: string | Uint8Array): (req: Request) => Promi
       },
       roles,
       purposeOfUse: req.get('x-purpose-of-use') ?? null,
+      // Step-up for sensitive results: RFC 8176 methods and the time of the last sign-in.
+      authentication: { methods: amr, ...(typeof payload.auth_time === 'number' ? { time: payload.auth_time } : {}) },
     };
   };
 }

@@ -549,3 +549,15 @@ export const PATIENTS: ReadonlyMap<string, PatientRecord> = new Map(
 export function findPatient(id: string): PatientRecord | undefined {
   return PATIENTS.get(id);
 }
+
+/**
+ * Who is on each patient's care team (user ids as in the tokens' `sub`). `rn.alvarez` cares for
+ * every patient but 1005; `rn.okafor` for none, so she needs a break-glass grant.
+ */
+export const CARE_TEAMS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['1001', ['rn.alvarez', 'dr.chen']],
+  ['1002', ['rn.alvarez', 'dr.chen']],
+  ['1003', ['rn.alvarez', 'dr.chen']],
+  ['1004', ['rn.alvarez', 'dr.chen']],
+  ['1005', ['dr.chen']],
+]);

@@ -16,7 +16,27 @@ const SSN_LAST4 = { op: 'partial', keep: 4, mask: '***-**-' } as const;
 /** MRN shown as `****7731`. */
 const MRN_LAST4 = { op: 'partial', keep: 4 } as const;
 
+/** Sensitive categories of lab results (LOINC codes and FHIR security labels). */
+const SENSITIVE_CATEGORIES = {
+  HIV: {
+    codes: ['20447-9', '25836-8', '56888-1', '75622-1'],
+    tags: ['HIV'],
+    reveal: { 'ordering-provider': ['TREAT', 'ETREAT'], patient: ['PATRQT'] },
+    stepUp: true,
+  },
+  genetic: {
+    codes: ['21636-6', '51969-4'],
+    tags: ['GDIS'],
+    reveal: { 'ordering-provider': ['TREAT', 'ETREAT'], patient: ['PATRQT'] },
+    stepUp: true,
+  },
+} as const;
+
 export const policy = definePolicy({
+  // Emergency access: a nurse or provider outside the care team may open one patient's results
+  // for up to an hour, with a reason code and a justification; auditors review every grant.
+  breakGlass: { roles: ['care-team-nurse', 'ordering-provider'], reviewers: ['auditor'] },
+  stepUp: { maxAgeSeconds: 900 },
   roles: [
     'ordering-provider',
     'care-team-nurse',
@@ -85,8 +105,30 @@ export const policy = definePolicy({
         'reports[].observations[].interpretation': { class: 'clinical', description: 'H / L / N' },
         'reports[].observations[].note': { class: 'free-text', description: 'technologist comments; may quote identifiers', encrypt: true },
       },
-      // HIV (1003) and genetic (1004) results are labelled in meta.security and governed like
-      // any other clinical value here; sensitive-category rules are a later feature.
+      // The care team's nurses see a patient's results only while on that patient's care team
+      // (data.ts: CARE_TEAMS); anyone else on the team's roles needs a break-glass grant.
+      relationship: { 'care-team-nurse': { TREAT: 'care-team' } },
+
+      // HIV (1003) and genetic (1004) results are labelled in meta.security and coded in LOINC.
+      // Their values, interpretation and comments are withheld from everyone but the ordering
+      // provider (treatment) and the patient (own record), and even they need a second factor
+      // within the last 15 minutes (401 step_up_required otherwise).
+      sensitive: [
+        {
+          elements: 'reports[].observations[]',
+          codes: 'code.coding[].code',
+          tags: 'meta.security[].code',
+          mask: ['valueQuantity', 'valueCodeableConcept', 'interpretation', 'note'],
+          categories: SENSITIVE_CATEGORIES,
+        },
+        {
+          elements: 'reports[]',
+          codes: 'code.coding[].code',
+          tags: 'meta.security[].code',
+          mask: ['conclusion'],
+          categories: SENSITIVE_CATEGORIES,
+        },
+      ],
       disclose: {
         // Treatment, including emergency treatment: the clinician who ordered the tests needs
         // the whole record, identifiers included, to act on it and to reach the patient.
@@ -99,6 +141,8 @@ export const policy = definePolicy({
         // no part in care (identity is established by name, birth date and MRN).
         'care-team-nurse': {
           TREAT: { '*': 'send', 'patient.ssn': 'redact' },
+          // Under a break-glass grant only (policy.breakGlass): the same view, in an emergency.
+          ETREAT: { '*': 'send', 'patient.ssn': 'redact' },
         },
 
         // Health care operations in the lab (specimen handling, verification, call-backs of

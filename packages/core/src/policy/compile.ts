@@ -627,20 +627,22 @@ function planFor(
     return leaf;
   };
   let anySensitive = false;
-  const build = (node: ClassNode, mask: ReadonlySet<string> | null): PlanNode => {
+  // `mask`: fields withheld in this subtree; `inside`: the sensitive elements whose masked
+  // variant is being built (their rule is not attached again, nested ones are).
+  const build = (node: ClassNode, mask: ReadonlySet<string> | null, inside: ReadonlySet<string> = new Set()): PlanNode => {
     if (node.field !== null) return leafFor(node.field.path, node.field.spec, mask?.has(node.field.path) ?? false);
     let keys: Record<string, PlanNode> | null = null;
-    for (const [k, child] of node.keys) (keys ??= Object.create(null) as Record<string, PlanNode>)[k] = build(child, mask);
+    for (const [k, child] of node.keys) (keys ??= Object.create(null) as Record<string, PlanNode>)[k] = build(child, mask, inside);
     const branch = {
       kind: 'branch' as const,
       path: node.path,
       keys,
       names: keys === null ? [] : Object.keys(keys),
       children: keys === null ? [] : Object.values(keys),
-      anyKey: node.anyKey && build(node.anyKey, mask),
-      element: node.element && build(node.element, mask),
+      anyKey: node.anyKey && build(node.anyKey, mask, inside),
+      element: node.element && build(node.element, mask, inside),
     };
-    const rule = mask === null ? state.sensitive.find((x) => x.elements === node.path) : undefined;
+    const rule = inside.has(node.path) ? undefined : state.sensitive.find((x) => x.elements === node.path);
     if (rule === undefined) return { ...branch, sensitive: null };
     anySensitive = true;
     const byCode = new Map<string, number[]>();
@@ -649,7 +651,7 @@ function planFor(
       for (const code of c.codes) byCode.set(code, [...(byCode.get(code) ?? []), i]);
       for (const tag of c.tags) byTag.set(tag, [...(byTag.get(tag) ?? []), i]);
     });
-    const masked = build(node, rule.mask) as Branch;
+    const masked = build(node, new Set([...(mask ?? []), ...rule.mask]), new Set([...inside, node.path])) as Branch;
     return {
       ...branch,
       sensitive: {
