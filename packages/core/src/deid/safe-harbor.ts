@@ -1,0 +1,527 @@
+/**
+ * HIPAA Safe Harbor de-identification (45 CFR 164.514(b)(2)) of records a policy classifies:
+ * direct identifiers removed, quasi-identifiers generalized, free text scrubbed, anything
+ * unclassified removed. Reports what was done per field path, never a value.
+ */
+import { LimitExceededError, OptionsError, needs } from '../errors.js';
+import { didYouMean } from '../suggest.js';
+import { RESTRICTED_ZIP3 } from '../operators/restricted-zip3.js';
+import { ANY_KEY, ELEMENT, parsePath } from '../policy/path.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import type { FieldClass, FieldSpec } from '../policy/types.js';
+import { createScanner, type Scanner } from '../dlp/scanner.js';
+import { redactText } from '../dlp/walk.js';
+import type { PhiType } from '../dlp/index.js';
+
+/**
+ * How a quasi-identifier is generalized.
+ * - `year`: a date (ISO/FHIR date or dateTime, M/D/YYYY, Date) → its year; other values removed.
+ * - `birth-year`: like `year`, but removed when the person may be 90 or older (164.514(b)(2)(i)(C)).
+ * - `zip3`: ZIP or ZIP+4 → first three digits; restricted prefixes → `000`; other values removed.
+ * - `age90`: ages over 89 → `"90+"`; younger ages unchanged; non-ages removed.
+ * - `keep`: sent unchanged (state, sex: Safe Harbor allows them).
+ * - `remove`: removed.
+ */
+export type QuasiIdentifierRule = 'year' | 'birth-year' | 'zip3' | 'age90' | 'keep' | 'remove';
+
+/** What Safe Harbor did to the values at one path. */
+export type SafeHarborAction =
+  | 'removed:direct-identifier'
+  | 'removed:unclassified'
+  | 'removed:quasi-identifier'
+  | 'removed:birth-year-over-89'
+  | 'removed:free-text'
+  | 'removed:sensitive'
+  | 'removed:record-id'
+  | 'removed:by-option'
+  | 'generalized:year'
+  | 'generalized:zip3'
+  | 'generalized:zip3-restricted'
+  | 'generalized:age90'
+  | 'kept:quasi-identifier'
+  | 'scrubbed';
+
+/** Identifier types counted while scrubbing: the DLP types, and `KNOWN_IDENTIFIER` for the record's own identifiers. */
+export type ScrubType = PhiType | 'KNOWN_IDENTIFIER';
+
+/** One line of the report: a field path (policy spelling, `[]` for elements), an action, how many values. */
+export interface SafeHarborEntry {
+  readonly path: string;
+  readonly action: SafeHarborAction;
+  readonly count: number;
+  /** For `scrubbed`: identifiers replaced, by type. */
+  readonly findings?: Readonly<Partial<Record<ScrubType, number>>>;
+}
+
+/** What was done to one record: paths and counts only, never values. */
+export interface SafeHarborReport {
+  readonly resource: string;
+  /** Sorted by path, then action. */
+  readonly entries: readonly SafeHarborEntry[];
+}
+
+/** The de-identified copy and its report. The input is never mutated. */
+export interface SafeHarborResult<T = unknown> {
+  readonly value: T;
+  readonly report: SafeHarborReport;
+}
+
+/** Options of {@link safeHarbor}. */
+export interface SafeHarborOptions {
+  /** The resource (of `policy`) the records are. Its field classes drive every decision. */
+  readonly resource: string;
+  /** A policy from `compilePolicy`. */
+  readonly policy: CompiledPolicy;
+  /** DLP scanner for free text. Default: `createScanner()` with every type. */
+  readonly scanner?: Scanner;
+  /** "Today", for the age-over-89 rule on birth years. Default: the current time. */
+  readonly now?: Date | (() => Date);
+  /** Free-text fields: `scrub` (DLP-redact, default) or `remove`. */
+  readonly freeText?: 'scrub' | 'remove';
+  /** Sensitive-category fields: `keep` (default: health information, not identifiers) or `remove`. */
+  readonly sensitive?: 'keep' | 'remove';
+  /**
+   * Rule per declared quasi-identifier path, overriding the inference from the path name
+   * (`*birth*` → birth-year, `*zip*`/`*postal*` → zip3, `age` → age90, `state`/`gender`/`sex`/
+   * `country` → keep, anything else → year, which removes values that are not dates).
+   */
+  readonly quasiIdentifiers?: Readonly<Record<string, QuasiIdentifierRule>>;
+  /**
+   * Also replace, in free text, the strings found in this record's direct-identifier fields
+   * (names, MRN, phone…) by `[IDENTIFIER]`: the scanner cannot know every name, the record does.
+   * Default true.
+   */
+  readonly scrubKnownIdentifiers?: boolean;
+  /**
+   * Keep the resource's declared `id` field. Default false: a record id is a unique number in
+   * your system (164.514(b)(2)(i)(R)) and would re-link the extract; link records with a
+   * pseudonym or vault token instead (164.514(c)).
+   */
+  readonly keepResourceId?: boolean;
+  /** Declared field paths to remove whatever their class (for example a non-PHI key that still links records). */
+  readonly remove?: readonly string[];
+}
+
+const OPTION_KEYS = [
+  'resource',
+  'policy',
+  'scanner',
+  'now',
+  'freeText',
+  'sensitive',
+  'quasiIdentifiers',
+  'scrubKnownIdentifiers',
+  'keepResourceId',
+  'remove',
+];
+const RULES: readonly QuasiIdentifierRule[] = ['year', 'birth-year', 'zip3', 'age90', 'keep', 'remove'];
+
+interface Field {
+  readonly path: string;
+  readonly cls: FieldClass | 'record-id' | 'by-option';
+  readonly rule: QuasiIdentifierRule | null;
+}
+
+interface Node {
+  readonly keys: Map<string, Node>;
+  anyKey: Node | null;
+  element: Node | null;
+  field: Field | null;
+}
+
+const newNode = (): Node => ({ keys: new Map(), anyKey: null, element: null, field: null });
+
+/** Infers the generalization of a quasi-identifier from the last key of its path. */
+export function inferQuasiIdentifierRule(path: string): QuasiIdentifierRule {
+  const keys = path.split(/[.[\]]+/).filter((k) => k !== '' && k !== '*');
+  const last = keys[keys.length - 1] ?? '';
+  if (/^(state|gender|sex|country|administrativeGender)$/i.test(last)) return 'keep';
+  if (/birth/i.test(last)) return 'birth-year';
+  if (/zip|postal/i.test(last)) return 'zip3';
+  if (/^age(?:[A-Z_]|$)|_age$|[a-z]Age$/.test(last) || /^age$/i.test(last)) return 'age90';
+  return 'year';
+}
+
+let defaultScanner: Scanner | undefined;
+
+/** Sets an own, enumerable property, even for keys such as `__proto__`. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+const ISO_YEAR = /^(\d{4})(?:-\d{2}(?:-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
+const US_DATE_YEAR = /^\d{1,2}\/\d{1,2}\/(\d{4})$/;
+const ZIP = /^(\d{3})\d{2}(?:-?\d{4})?$/;
+
+function yearOf(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : String(value.getUTCFullYear());
+  if (typeof value !== 'string' || value.length > 40) return undefined;
+  const s = value.trim();
+  const m = ISO_YEAR.exec(s) ?? US_DATE_YEAR.exec(s);
+  return m ? m[1] : undefined;
+}
+
+function isPlainContainer(v: object): boolean {
+  return !(v instanceof Date) && !(v instanceof RegExp) && !ArrayBuffer.isView(v) && !(v instanceof Map) && !(v instanceof Set) && !(v instanceof ArrayBuffer);
+}
+
+const KNOWN_MAX = 256;
+const ESCAPE = /[.*+?^${}()|[\]\\]/g;
+
+/** A de-identifier for one resource, built once: see {@link safeHarbor}. */
+export type SafeHarbor = <T = unknown>(record: T) => SafeHarborResult<T>;
+
+/**
+ * Builds a Safe Harbor de-identifier for one resource of a compiled policy. Validates the options
+ * and precompiles the field tree once; call the result per record.
+ */
+export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
+  /* Precondition: options name a resource of a compiled policy, with known keys only. */
+  needs(options !== null && typeof options === 'object', () => new OptionsError('safeHarbor: pass options { resource, policy }.'));
+  for (const k of Object.keys(options)) {
+    needs(OPTION_KEYS.includes(k), () => new OptionsError(`safeHarbor: unknown option \`${k}\`${didYouMean(k, OPTION_KEYS)}`));
+  }
+  const { policy, resource } = options;
+  needs(
+    policy !== null && typeof policy === 'object' && policy.resources instanceof Map,
+    () => new OptionsError('safeHarbor: `policy` must be a compiled policy (compilePolicy(definePolicy({…}))).'),
+  );
+  const compiled = policy.resources.get(resource);
+  needs(
+    compiled !== undefined,
+    () => new OptionsError(`safeHarbor: unknown resource "${String(resource)}"${didYouMean(String(resource), policy.resources.keys())}.`),
+  );
+  const freeText = options.freeText ?? 'scrub';
+  needs(freeText === 'scrub' || freeText === 'remove', () => new OptionsError('safeHarbor: `freeText` must be "scrub" or "remove".'));
+  const sensitive = options.sensitive ?? 'keep';
+  needs(sensitive === 'keep' || sensitive === 'remove', () => new OptionsError('safeHarbor: `sensitive` must be "keep" or "remove".'));
+  const now = options.now;
+  needs(
+    now === undefined || typeof now === 'function' || (now instanceof Date && !Number.isNaN(now.getTime())),
+    () => new OptionsError('safeHarbor: `now` must be a valid Date or a function returning one.'),
+  );
+  const scrubKnown = options.scrubKnownIdentifiers ?? true;
+  const overrides = options.quasiIdentifiers ?? {};
+  for (const [path, rule] of Object.entries(overrides)) {
+    const spec = compiled.fields.get(path);
+    needs(
+      spec?.class === 'quasi-identifier',
+      () => new OptionsError(`safeHarbor: quasiIdentifiers."${path}" is not a quasi-identifier field of ${resource}${didYouMean(path, compiled.fields.keys())}.`),
+    );
+    needs(RULES.includes(rule), () => new OptionsError(`safeHarbor: quasiIdentifiers."${path}" must be one of ${RULES.join(', ')}.`));
+  }
+  const removeList = options.remove ?? [];
+  needs(Array.isArray(removeList), () => new OptionsError('safeHarbor: `remove` must be a list of declared field paths.'));
+  for (const path of removeList) {
+    needs(
+      compiled.fields.has(path),
+      () => new OptionsError(`safeHarbor: remove: "${String(path)}" is not a declared field of ${resource}${didYouMean(String(path), compiled.fields.keys())}.`),
+    );
+  }
+  const keepResourceId = options.keepResourceId ?? false;
+  const idPath = compiled.idPath === null ? null : compiled.idPath.join('.');
+  const scanner = options.scanner ?? (defaultScanner ??= createScanner());
+  const { maxDepth, maxNodes } = policy.limits;
+
+  // The field tree, as the policy compiler builds it (its paths were validated at compile time).
+  const root = newNode();
+  for (const [path, spec] of compiled.fields as ReadonlyMap<string, FieldSpec>) {
+    const segments = parsePath(path);
+    if (typeof segments === 'string') continue;
+    let node = root;
+    for (const s of segments) {
+      if (s === ELEMENT) node = node.element ??= newNode();
+      else if (s === ANY_KEY) node = node.anyKey ??= newNode();
+      else {
+        let next = node.keys.get(s);
+        if (next === undefined) node.keys.set(s, (next = newNode()));
+        node = next;
+      }
+    }
+    const rule = spec.class === 'quasi-identifier' ? (Object.hasOwn(overrides, path) ? overrides[path]! : inferQuasiIdentifierRule(path)) : null;
+    const cls = removeList.includes(path) ? 'by-option' : !keepResourceId && path === idPath ? 'record-id' : spec.class;
+    node.field = { path, cls, rule };
+  }
+
+  return function safeHarborRecord<T>(record: T): SafeHarborResult<T> {
+    const today = typeof now === 'function' ? now() : (now ?? new Date());
+    const thisYear = today.getUTCFullYear();
+    const entries = new Map<string, { path: string; action: SafeHarborAction; count: number; findings?: Partial<Record<ScrubType, number>> }>();
+    const note = (path: string, action: SafeHarborAction, findings?: Partial<Record<ScrubType, number>>): void => {
+      const key = `${path}\0${action}`;
+      let e = entries.get(key);
+      if (e === undefined) entries.set(key, (e = { path, action, count: 0, ...(action === 'scrubbed' ? { findings: {} } : {}) }));
+      e.count++;
+      if (findings && e.findings) for (const [t, n] of Object.entries(findings)) e.findings[t as ScrubType] = (e.findings[t as ScrubType] ?? 0) + n;
+    };
+    let nodes = 0;
+    const visit = (depth: number): void => {
+      if (++nodes > maxNodes) throw new LimitExceededError('maxNodes', maxNodes);
+      if (depth > maxDepth) throw new LimitExceededError('maxDepth', maxDepth);
+    };
+
+    // Pass 1: the record's own identifiers, so free text quoting them can be scrubbed.
+    const known = new Set<string>();
+    const collect = (v: unknown, depth: number): void => {
+      visit(depth);
+      if (typeof v === 'string') {
+        addKnown(known, v);
+        return;
+      }
+      if (typeof v === 'number' && Number.isInteger(v)) addKnown(known, String(v));
+      if (v === null || typeof v !== 'object' || !isPlainContainer(v)) return;
+      for (const child of Array.isArray(v) ? v : Object.values(v)) collect(child, depth + 1);
+    };
+    const findIdentifiers = (v: unknown, node: Node, depth: number): void => {
+      visit(depth);
+      if (node.field !== null) {
+        if (node.field.cls === 'direct-identifier') collect(v, depth);
+        return;
+      }
+      if (v === null || typeof v !== 'object' || !isPlainContainer(v)) return;
+      if (Array.isArray(v)) {
+        if (node.element !== null) for (const el of v) findIdentifiers(el, node.element, depth + 1);
+        return;
+      }
+      for (const k of Object.keys(v)) {
+        const child = node.keys.get(k) ?? node.anyKey;
+        if (child !== null && child !== undefined) findIdentifiers((v as Record<string, unknown>)[k], child, depth + 1);
+      }
+    };
+    if (freeText === 'scrub' && scrubKnown) findIdentifiers(record, root, 0);
+    nodes = 0;
+    const knownPattern = known.size === 0 ? null : knownIdentifierPattern(known);
+
+    const scrubString = (s: string, counts: Partial<Record<ScrubType, number>>): string => {
+      const findings = scanner.scan(s);
+      for (const f of findings) counts[f.type] = (counts[f.type] ?? 0) + 1;
+      let out = findings.length === 0 ? s : redactText(s, findings);
+      if (knownPattern !== null) {
+        out = out.replace(knownPattern, () => {
+          counts.KNOWN_IDENTIFIER = (counts.KNOWN_IDENTIFIER ?? 0) + 1;
+          return '[IDENTIFIER]';
+        });
+      }
+      return out;
+    };
+
+    /** Deep copy of a kept value (plain containers only; other objects dropped). */
+    const copy = (v: unknown, depth: number, leaf: (s: unknown) => unknown = (s) => s): unknown => {
+      visit(depth);
+      if (v === null || typeof v !== 'object') return typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint' ? undefined : leaf(v);
+      if (v instanceof Date) return leaf(new Date(v.getTime())); // a copy: Dates are mutable
+      if (!isPlainContainer(v)) return undefined;
+      if (Array.isArray(v)) {
+        const out: unknown[] = [];
+        for (const el of v) {
+          const c = copy(el, depth + 1, leaf);
+          if (c !== undefined) out.push(c);
+        }
+        return out;
+      }
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) {
+        const c = copy((v as Record<string, unknown>)[k], depth + 1, leaf);
+        if (c !== undefined) setOwn(out, k, c);
+      }
+      return out;
+    };
+
+    const generalize = (field: Field, v: unknown, depth: number): unknown => {
+      const path = field.path;
+      switch (field.rule) {
+        case 'keep':
+          note(path, 'kept:quasi-identifier');
+          return copy(v, depth);
+        case 'zip3': {
+          const s = typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 100_000 ? String(v).padStart(5, '0') : v;
+          const m = typeof s === 'string' ? ZIP.exec(s.trim()) : null;
+          if (m === null) break;
+          const restricted = RESTRICTED_ZIP3.has(m[1]!);
+          // 45 CFR 164.514(b)(2)(i)(B): three-digit areas of 20,000 people or fewer → 000.
+          note(path, restricted ? 'generalized:zip3-restricted' : 'generalized:zip3');
+          return restricted ? '000' : m[1];
+        }
+        case 'age90': {
+          const n = typeof v === 'string' && /^\s*\d{1,3}\s*$/.test(v) ? Number(v) : v;
+          if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) break;
+          // 45 CFR 164.514(b)(2)(i)(C): ages over 89 aggregated into one category.
+          if (n > 89) {
+            note(path, 'generalized:age90');
+            return '90+';
+          }
+          note(path, 'kept:quasi-identifier');
+          return v;
+        }
+        case 'year':
+        case 'birth-year': {
+          if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
+            // A Period or a list of dates: each date → its year, anything else dropped.
+            let any = false;
+            const out = copy(v, depth, (leaf) => {
+              const y = yearOf(leaf);
+              if (y !== undefined && field.rule === 'birth-year' && thisYear - Number(y) >= 90) return undefined;
+              if (y !== undefined) any = true;
+              return y;
+            });
+            if (!any) break;
+            note(path, 'generalized:year');
+            return out;
+          }
+          const y = yearOf(v);
+          if (y === undefined) break;
+          // A birth year "indicative of" an age over 89 is withheld like the age (164.514(b)(2)(i)(C)).
+          if (field.rule === 'birth-year' && thisYear - Number(y) >= 90) {
+            note(path, 'removed:birth-year-over-89');
+            return undefined;
+          }
+          // 45 CFR 164.514(b)(2)(i)(C): all elements of dates except the year.
+          note(path, 'generalized:year');
+          return y;
+        }
+        case 'remove':
+        case null:
+          break;
+      }
+      note(path, 'removed:quasi-identifier');
+      return undefined;
+    };
+
+    const applyField = (field: Field, v: unknown, depth: number): unknown => {
+      if (v === undefined) return undefined;
+      switch (field.cls) {
+        case 'direct-identifier':
+          // 45 CFR 164.514(b)(2)(i)(A)–(R): removed, never transformed.
+          note(field.path, 'removed:direct-identifier');
+          return undefined;
+        case 'quasi-identifier':
+          if (v === null) return null;
+          return generalize(field, v, depth);
+        case 'free-text': {
+          if (freeText === 'remove') {
+            note(field.path, 'removed:free-text');
+            return undefined;
+          }
+          const counts: Partial<Record<ScrubType, number>> = {};
+          const out = copy(v, depth, (leaf) => (typeof leaf === 'string' ? scrubString(leaf, counts) : leaf instanceof Date ? undefined : leaf));
+          note(field.path, 'scrubbed', counts);
+          return out;
+        }
+        case 'sensitive':
+          if (sensitive === 'remove') {
+            note(field.path, 'removed:sensitive');
+            return undefined;
+          }
+          return copy(v, depth);
+        case 'clinical':
+        case 'non-phi':
+          return copy(v, depth);
+        case 'record-id':
+          note(field.path, 'removed:record-id');
+          return undefined;
+        case 'by-option':
+          note(field.path, 'removed:by-option');
+          return undefined;
+      }
+    };
+
+    const walk = (v: unknown, node: Node, path: string, depth: number): unknown => {
+      visit(depth);
+      if (node.field !== null) return applyField(node.field, v, depth);
+      if (v === undefined) return undefined;
+      if (v === null) return null;
+      if (typeof v !== 'object' || !isPlainContainer(v)) {
+        // A value where the policy declares an object or array: not what was classified.
+        note(path || '(root)', 'removed:unclassified');
+        return undefined;
+      }
+      if (Array.isArray(v)) {
+        if (node.element === null) {
+          note(path || '(root)', 'removed:unclassified');
+          return undefined;
+        }
+        const out: unknown[] = [];
+        for (const el of v) {
+          const c = walk(el, node.element, `${path}[]`, depth + 1);
+          if (c !== undefined) out.push(c);
+        }
+        return out;
+      }
+      if (node.keys.size === 0 && node.anyKey === null) {
+        // An object where the policy declares an array.
+        note(path || '(root)', 'removed:unclassified');
+        return undefined;
+      }
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) {
+        const child = node.keys.get(k) ?? node.anyKey;
+        const childPath = path === '' ? k : `${path}.${k}`;
+        if (child === undefined || child === null) {
+          // Undeclared: removed (fail closed). The key is reported as a path; keys are schema, not values.
+          note(childPath, 'removed:unclassified');
+          continue;
+        }
+        const c = walk((v as Record<string, unknown>)[k], child, childPath, depth + 1);
+        if (c !== undefined) setOwn(out, k, c);
+      }
+      return out;
+    };
+
+    const value = walk(record, root, '', 0) as T;
+    const list = [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.action < b.action ? -1 : 1));
+    return { value, report: { resource, entries: list } };
+  };
+}
+
+/** Strings worth looking for in free text: long enough, and not a code word such as `phone`. */
+function addKnown(known: Set<string>, raw: string): void {
+  if (known.size >= KNOWN_MAX) return;
+  const s = raw.trim();
+  if (s.length < 3 || s.length > 200) return;
+  const digits = s.replace(/\D/g, '').length;
+  if (digits > 0) {
+    if (digits >= 4) known.add(s);
+    return;
+  }
+  // Names and places are capitalised; `official`, `mobile`, `home` are codes.
+  for (const word of s.split(/[\s,]+/)) if (word.length >= 3 && /^\p{Lu}/u.test(word)) known.add(word);
+  if (/^\p{Lu}/u.test(s) && s.includes(' ')) known.add(s);
+}
+
+function knownIdentifierPattern(known: Set<string>): RegExp {
+  // Longest first, so "Avery Quinn" wins over "Avery". Literal alternatives: linear time.
+  const alternatives = [...known].sort((a, b) => b.length - a.length).map((s) => s.replace(ESCAPE, '\\$&'));
+  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}])`, 'giu');
+}
+
+/**
+ * De-identifies one record of `options.resource` by the Safe Harbor method
+ * (45 CFR 164.514(b)(2)), driven by the policy's field classes:
+ * - `direct-identifier` fields are removed;
+ * - `quasi-identifier` fields are generalized: dates → year, birth years withheld when the person
+ *   may be 90 or older, ages over 89 → `"90+"`, ZIP codes → ZIP3 with restricted prefixes →
+ *   `"000"`, state and sex kept; a value the rule cannot read is removed;
+ * - `free-text` fields are scrubbed by the DLP scanner (and of the record's own identifiers) or
+ *   removed (`freeText: 'remove'`);
+ * - `clinical`, `non-phi` (and by default `sensitive`) fields are kept;
+ * - anything the policy does not classify is removed.
+ *
+ * For many records, build once with {@link createSafeHarbor} or stream with {@link safeHarborAll}.
+ */
+export function safeHarbor<T = unknown>(record: T, options: SafeHarborOptions): SafeHarborResult<T> {
+  return createSafeHarbor(options)(record);
+}
+
+/**
+ * De-identifies a stream of records (an iterable or async iterable), one result per record, in
+ * order. The options are validated once, before the first record is read.
+ */
+export function safeHarborAll<T = unknown>(
+  records: Iterable<T> | AsyncIterable<T>,
+  options: SafeHarborOptions,
+): AsyncGenerator<SafeHarborResult<T>, void, undefined> {
+  const run = createSafeHarbor(options);
+  return (async function* stream() {
+    for await (const record of records) yield run(record);
+  })();
+}
