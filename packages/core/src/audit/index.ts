@@ -1,2 +1,55 @@
 /** Audit: sinks, tamper evidence, FHIR mapping and accounting of disclosures. */
-export {};
+export { canonicalJson } from './canonical.js';
+export {
+  CHAIN_GENESIS,
+  CHAIN_KEY_MIN_BYTES,
+  chainHash,
+  chainSink,
+  createChainVerifier,
+  parseChainKey,
+  verifyChain,
+} from './chain.js';
+export type {
+  ChainBreak,
+  ChainBreakKind,
+  ChainHead,
+  ChainSinkOptions,
+  ChainVerdict,
+  ChainVerifier,
+  ChainedAuditEvent,
+  ChainedAuditSink,
+  VerifyChainOptions,
+} from './chain.js';
+export type { AuditBatchSink, ChainLink } from './event.js';
+export { ndjsonFileSink, readNdjsonAudit, readNdjsonEvents } from './ndjson.js';
+export type { NdjsonFileSink, NdjsonFileSinkOptions } from './ndjson.js';
+export { OTEL_AUDIT_EVENT, otelAuditAttributes, otelAuditSink } from './otel.js';
+export type { OtelAuditAttributes, OtelTraceApi } from './otel.js';
+export { teeSink } from './tee.js';
+export type { TeeAuditSink } from './tee.js';
+export { auditTableSql, auditWriterRoleSql, postgresAuditSink } from './postgres.js';
+export type { DisclosureQuery, PgQueryable, PostgresAuditSink, PostgresAuditSinkOptions } from './postgres.js';
+export { bufferedSink } from './buffered.js';
+export type { BufferedAuditSink, BufferedSinkOptions, BufferedSinkStats } from './buffered.js';
+export { toFhirAuditEvent } from './fhir.js';
+export type {
+  FhirAuditEventAgent,
+  FhirAuditEventEntity,
+  FhirAuditEventR4,
+  FhirAuditOptions,
+  FhirCodeableConcept,
+  FhirCoding,
+  FhirIdentifier,
+  FhirReference,
+} from './fhir.js';
+export { accountingOfDisclosures } from './accounting.js';
+export type { AccountingQuery, AccountingSource, DisclosureRecord, DisclosureStore } from './accounting.js';
+export {
+  anomalySink,
+  flaggedPatientsRule,
+  massAccessRule,
+  MemoryAnomalyStore,
+  offHoursRule,
+  repeatedDenialsRule,
+} from './anomaly.js';
+export type { AnomalyAlert, AnomalyRule, AnomalySink, AnomalySinkOptions, AnomalyStore } from './anomaly.js';

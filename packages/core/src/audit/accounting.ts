@@ -1,0 +1,107 @@
+/**
+ * Accounting of disclosures (45 CFR 164.528): who received which of a patient's data, when,
+ * and why, from the audit trail.
+ */
+import { OptionsError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
+import type { AuditAction, AuditEvent } from './event.js';
+import type { DisclosureQuery } from './postgres.js';
+
+/** Query of {@link accountingOfDisclosures}. */
+export interface AccountingQuery {
+  /** The patient's reference as recorded (`policy.patientRef(id)`), never the raw id. */
+  readonly patientRef: string;
+  /** Inclusive start (ISO-8601 or Date). 164.528(a)(3): up to six years back. */
+  readonly from?: string | Date;
+  /** Exclusive end. */
+  readonly to?: string | Date;
+  /** Actions that count as disclosures. Default `read`, `disclose`, `export`. */
+  readonly actions?: readonly AuditAction[];
+  /**
+   * Purposes of use to leave out: 164.528(a)(1) exempts disclosures for treatment, payment and
+   * operations, e.g. `['TREAT', 'HPAYMT', 'HOPERAT']`. Default: none (everything is listed).
+   */
+  readonly excludePurposes?: readonly string[];
+}
+
+/** One line of the accounting. */
+export interface DisclosureRecord {
+  readonly eventId: string;
+  /** When (ISO-8601 UTC). */
+  readonly time: string;
+  readonly action: AuditAction;
+  /** Who received it. */
+  readonly who: { readonly id: string | null; readonly roles: readonly string[] };
+  /** What: the resource and the field paths sent. */
+  readonly what: { readonly resourceType: string; readonly resourceId?: string; readonly fields: readonly string[] };
+  /** Why: the HL7 v3 purpose of use. */
+  readonly purposeOfUse: string | null;
+}
+
+/** A store answering the accounting query itself (the PostgreSQL sink does, by index). */
+export interface DisclosureStore {
+  disclosures(query: DisclosureQuery): Promise<readonly AuditEvent[]>;
+}
+
+/** Where the accounting reads events: a store, or events (an array, an NDJSON reader). */
+export type AccountingSource = DisclosureStore | Iterable<AuditEvent> | AsyncIterable<AuditEvent>;
+
+const QUERY_KEYS = ['patientRef', 'from', 'to', 'actions', 'excludePurposes'];
+const DEFAULT_ACTIONS: readonly AuditAction[] = ['read', 'disclose', 'export'];
+
+function bound(v: string | Date | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const t = (v instanceof Date ? v : new Date(v)).getTime();
+  if (Number.isNaN(t)) throw new OptionsError(`accountingOfDisclosures \`${name}\` must be an ISO-8601 date`);
+  return t;
+}
+
+const isStore = (s: unknown): s is DisclosureStore => s !== null && typeof s === 'object' && typeof (s as DisclosureStore).disclosures === 'function';
+
+/**
+ * Lists the successful disclosures of one patient's data in a time range, oldest first:
+ * who (actor id and roles), what (resource type and id, field paths sent), when, and why.
+ * Over a PostgreSQL store it runs one indexed query (patient_ref, time); over events it filters.
+ */
+export async function accountingOfDisclosures(source: AccountingSource, query: AccountingQuery): Promise<DisclosureRecord[]> {
+  if (query === null || typeof query !== 'object') throw new OptionsError('accountingOfDisclosures needs a query { patientRef, from?, to? }');
+  for (const k of Object.keys(query)) {
+    if (!QUERY_KEYS.includes(k)) throw new OptionsError(`unknown accountingOfDisclosures option "${k}"${didYouMean(k, QUERY_KEYS)}`);
+  }
+  /* Precondition: the accounting is for one patient. */
+  if (typeof query.patientRef !== 'string' || query.patientRef === '') throw new OptionsError('accountingOfDisclosures needs `patientRef`');
+  const from = bound(query.from, 'from');
+  const to = bound(query.to, 'to');
+  const actions = new Set(query.actions ?? DEFAULT_ACTIONS);
+  const excluded = new Set(query.excludePurposes ?? []);
+  const matches = (e: AuditEvent): boolean => {
+    if (e === null || typeof e !== 'object' || e.outcome !== 'success' || e.patient?.ref !== query.patientRef || !actions.has(e.action)) return false;
+    const t = Date.parse(e.time);
+    return (from === undefined || t >= from) && (to === undefined || t < to) && !(e.purposeOfUse !== null && excluded.has(e.purposeOfUse));
+  };
+
+  const found: AuditEvent[] = [];
+  if (isStore(source)) {
+    const q: DisclosureQuery = { patientRef: query.patientRef, actions: [...actions], ...(query.from === undefined ? {} : { from: query.from }), ...(query.to === undefined ? {} : { to: query.to }) };
+    for (const e of await source.disclosures(q)) if (matches(e)) found.push(e);
+  } else if (source !== null && typeof source === 'object' && Symbol.asyncIterator in source) {
+    for await (const e of source) if (matches(e)) found.push(e);
+  } else if (source !== null && typeof source === 'object' && Symbol.iterator in source) {
+    for (const e of source) if (matches(e)) found.push(e);
+  } else {
+    throw new OptionsError('accountingOfDisclosures reads a store with disclosures(query), an array of events or an async iterable of events');
+  }
+  found.sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return found.map((e) => ({
+    eventId: e.id,
+    time: e.time,
+    action: e.action,
+    who: { id: e.actor.id, roles: e.actor.roles },
+    what: {
+      resourceType: e.resource.type,
+      ...(e.resource.id === undefined ? {} : { resourceId: e.resource.id }),
+      fields: e.disclosed ?? [],
+    },
+    purposeOfUse: e.purposeOfUse,
+  }));
+}

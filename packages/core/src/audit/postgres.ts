@@ -1,0 +1,236 @@
+/**
+ * PostgreSQL audit store: an append-only table (45 CFR 164.312(b), 164.316(b)(2) retention),
+ * idempotent batched inserts, and the queries the verifier and the accounting of disclosures
+ * need. Takes any pool-like object (`pg.Pool`, a client); core never imports `pg`.
+ */
+import { OptionsError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
+import type { ChainHead } from './chain.js';
+import type { AuditAction, AuditBatchSink, AuditEvent } from './event.js';
+
+/** The subset of `pg.Pool` (or `pg.Client`) the store uses. */
+export interface PgQueryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount?: number | null }>;
+}
+
+/** Options of {@link postgresAuditSink}. */
+export interface PostgresAuditSinkOptions {
+  readonly pool: PgQueryable;
+  /** Table name, optionally schema-qualified (`audit.events`). Default `phiguard_audit`. */
+  readonly table?: string;
+  /** Rows per INSERT statement in a batch (≤ 5000). Default 500. */
+  readonly batchRows?: number;
+}
+
+/** Query of {@link PostgresAuditSink.disclosures}. */
+export interface DisclosureQuery {
+  readonly patientRef: string;
+  /** Inclusive lower bound (ISO-8601 or Date). */
+  readonly from?: string | Date;
+  /** Exclusive upper bound. */
+  readonly to?: string | Date;
+  readonly actions?: readonly AuditAction[];
+}
+
+/** A PostgreSQL audit sink and store. */
+export interface PostgresAuditSink extends AuditBatchSink {
+  /** The quoted table name. */
+  readonly table: string;
+  /** Creates the table, indexes and append-only triggers if missing (idempotent, safe to run concurrently). */
+  migrate(): Promise<void>;
+  /** The last chain link stored for `stream` (to resume it after a restart), or null. */
+  head(stream: string): Promise<ChainHead | null>;
+  /** Every stored event, by stream then seq then insertion: the order `verifyChain` wants. Paged by keyset. */
+  read(options?: { readonly pageSize?: number }): AsyncGenerator<AuditEvent>;
+  /** Successful events about one patient in a time range, by time. */
+  disclosures(query: DisclosureQuery): Promise<AuditEvent[]>;
+}
+
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** A validated table name: its quoted form, schema prefix for helper objects, and base name. */
+function tableName(table: string | undefined): { quoted: string; schema: string | null; base: string } {
+  const name = table ?? 'phiguard_audit';
+  const parts = typeof name === 'string' ? name.split('.') : [];
+  /* Precondition: the table name is one or two lowercase SQL identifiers. */
+  if (parts.length < 1 || parts.length > 2 || !parts.every((p) => IDENT.test(p))) {
+    throw new OptionsError('the audit table must be a lowercase SQL identifier, optionally schema-qualified (`audit.events`)');
+  }
+  const base = parts[parts.length - 1]!;
+  const schema = parts.length === 2 ? parts[0]! : null;
+  return { quoted: parts.map((p) => `"${p}"`).join('.'), schema, base };
+}
+
+const qualify = (schema: string | null, name: string): string => (schema === null ? `"${name}"` : `"${schema}"."${name}"`);
+
+/**
+ * DDL for the audit table: columns for querying (stream, seq, time, action, outcome,
+ * patient_ref, actor) plus the full event as jsonb; the event id as primary key (idempotent
+ * inserts); a trigger refusing UPDATE, DELETE and TRUNCATE, whoever runs them. Idempotent.
+ */
+export function auditTableSql(table?: string): string {
+  const t = tableName(table);
+  const fn = qualify(t.schema, `${t.base}_append_only`);
+  return `
+CREATE TABLE IF NOT EXISTS ${t.quoted} (
+  id text PRIMARY KEY,
+  stream text NOT NULL DEFAULT '',
+  seq bigint NOT NULL DEFAULT 0,
+  time timestamptz NOT NULL,
+  action text NOT NULL,
+  outcome text NOT NULL,
+  patient_ref text,
+  actor text,
+  event jsonb NOT NULL,
+  pos bigint GENERATED ALWAYS AS IDENTITY,
+  inserted_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS "${t.base}_stream_seq" ON ${t.quoted} (stream, seq, pos);
+CREATE INDEX IF NOT EXISTS "${t.base}_patient_time" ON ${t.quoted} (patient_ref, time);
+CREATE INDEX IF NOT EXISTS "${t.base}_actor_time" ON ${t.quoted} (actor, time);
+CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $phiguard$
+BEGIN
+  RAISE EXCEPTION 'audit table %.% is append-only: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
+    USING ERRCODE = 'insufficient_privilege',
+          HINT = 'audit events are never changed or removed by applications; archive whole partitions or tables under a separate administrative procedure';
+END
+$phiguard$;
+DROP TRIGGER IF EXISTS "${t.base}_no_update_delete" ON ${t.quoted};
+CREATE TRIGGER "${t.base}_no_update_delete" BEFORE UPDATE OR DELETE ON ${t.quoted}
+  FOR EACH ROW EXECUTE FUNCTION ${fn}();
+DROP TRIGGER IF EXISTS "${t.base}_no_truncate" ON ${t.quoted};
+CREATE TRIGGER "${t.base}_no_truncate" BEFORE TRUNCATE ON ${t.quoted}
+  FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();
+REVOKE ALL ON ${t.quoted} FROM PUBLIC;
+`;
+}
+
+/**
+ * SQL creating (if missing) a NOLOGIN role that may only INSERT and SELECT on the audit table.
+ * Grant it to the application's login role (`GRANT phiguard_audit_writer TO app;`); keep the
+ * table owned by another role, so the application can neither change rows nor drop the triggers.
+ */
+export function auditWriterRoleSql(options: { readonly table?: string; readonly role?: string } = {}): string {
+  const t = tableName(options.table);
+  const role = options.role ?? 'phiguard_audit_writer';
+  if (!IDENT.test(role)) throw new OptionsError('the writer role must be a lowercase SQL identifier');
+  const schemaGrant = t.schema === null ? '' : `GRANT USAGE ON SCHEMA "${t.schema}" TO "${role}";\n`;
+  return `
+DO $phiguard$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN
+    CREATE ROLE "${role}" NOLOGIN;
+  END IF;
+END $phiguard$;
+${schemaGrant}REVOKE ALL ON ${t.quoted} FROM "${role}";
+GRANT INSERT, SELECT ON ${t.quoted} TO "${role}";
+`;
+}
+
+const PG_KEYS = ['pool', 'table', 'batchRows'];
+const COLUMNS = 9;
+
+function toTime(v: string | Date | undefined, fallback: string): string {
+  if (v === undefined) return fallback;
+  const d = v instanceof Date ? v : new Date(v);
+  if (Number.isNaN(d.getTime())) throw new OptionsError('`from` and `to` must be ISO-8601 dates');
+  return d.toISOString();
+}
+
+/**
+ * An audit sink inserting into PostgreSQL. `write` inserts one row; `writeBatch` inserts many
+ * with multi-row INSERTs in one transaction-free statement each (`batchRows` rows per
+ * statement), in order. `ON CONFLICT (id) DO NOTHING` makes a retried batch harmless, so
+ * delivery is at-least-once without duplicates.
+ */
+export function postgresAuditSink(options: PostgresAuditSinkOptions): PostgresAuditSink {
+  if (options === null || typeof options !== 'object') throw new OptionsError('postgresAuditSink options must be an object');
+  for (const k of Object.keys(options)) {
+    if (!PG_KEYS.includes(k)) throw new OptionsError(`unknown postgresAuditSink option "${k}"${didYouMean(k, PG_KEYS)}`);
+  }
+  const { pool } = options;
+  if (pool === null || typeof pool !== 'object' || typeof pool.query !== 'function') {
+    throw new OptionsError('postgresAuditSink needs `pool`: a pg.Pool (or any object with query(text, values))');
+  }
+  const batchRows = options.batchRows ?? 500;
+  if (!Number.isSafeInteger(batchRows) || batchRows < 1 || batchRows > 5000) throw new OptionsError('`batchRows` must be an integer from 1 to 5000');
+  const t = tableName(options.table);
+  const insertSql = (rows: number): string => {
+    const tuples: string[] = [];
+    for (let r = 0; r < rows; r++) {
+      const b = r * COLUMNS;
+      tuples.push(`($${b + 1},$${b + 2},$${b + 3},$${b + 4},$${b + 5},$${b + 6},$${b + 7},$${b + 8},$${b + 9}::jsonb)`);
+    }
+    return `INSERT INTO ${t.quoted} (id, stream, seq, time, action, outcome, patient_ref, actor, event) VALUES ${tuples.join(',')} ON CONFLICT (id) DO NOTHING`;
+  };
+  const fullSql = insertSql(batchRows);
+  const params = (e: AuditEvent, out: unknown[]): void => {
+    /* Precondition: an event has a string id and a valid time; anything else is not recorded. */
+    if (e === null || typeof e !== 'object' || typeof e.id !== 'string' || e.id === '' || Number.isNaN(Date.parse(e.time))) {
+      throw new TypeError('not an audit event: it needs an id and an ISO-8601 time');
+    }
+    out.push(
+      e.id,
+      e.chain?.stream ?? '',
+      e.chain?.seq ?? 0,
+      e.time,
+      e.action,
+      e.outcome,
+      e.patient?.ref ?? null,
+      e.actor?.id ?? null,
+      JSON.stringify(e),
+    );
+  };
+  const writeBatch = async (events: readonly AuditEvent[]): Promise<void> => {
+    for (let i = 0; i < events.length; i += batchRows) {
+      const chunk = events.slice(i, i + batchRows);
+      const values: unknown[] = [];
+      for (const e of chunk) params(e, values);
+      await pool.query(chunk.length === batchRows ? fullSql : insertSql(chunk.length), values);
+    }
+  };
+  return {
+    table: t.quoted,
+    write: (event) => writeBatch([event]),
+    writeBatch,
+    async migrate() {
+      // One multi-statement query runs as one implicit transaction (all or nothing, and no
+      // half-open transaction left on a pooled connection), serialized across instances by an
+      // advisory lock held until it ends.
+      await pool.query(`SELECT pg_advisory_xact_lock(hashtext('phiguard_audit_migrate'));\n${auditTableSql(options.table)}`);
+    },
+    async head(stream: string) {
+      const { rows } = await pool.query(
+        `SELECT seq, event->'chain'->>'hash' AS hash FROM ${t.quoted} WHERE stream = $1 ORDER BY seq DESC, pos DESC LIMIT 1`,
+        [stream],
+      );
+      const row = rows[0] as { seq: string | number; hash: string | null } | undefined;
+      return row === undefined || row.hash === null ? null : { stream, seq: Number(row.seq), hash: row.hash };
+    },
+    async *read(readOptions = {}) {
+      const pageSize = readOptions.pageSize ?? 5000;
+      let after: [string, string, string] | null = null;
+      for (;;) {
+        const res: { rows: unknown[] } = after === null
+          ? await pool.query(`SELECT stream, seq::text AS seq_key, pos::text AS pos_key, event FROM ${t.quoted} ORDER BY stream, seq, pos LIMIT $1`, [pageSize])
+          : await pool.query(
+              `SELECT stream, seq::text AS seq_key, pos::text AS pos_key, event FROM ${t.quoted} WHERE (stream, seq, pos) > ($1, $2::bigint, $3::bigint) ORDER BY stream, seq, pos LIMIT $4`,
+              [...after, pageSize],
+            );
+        // Keys travel as text: bigint beyond 2^53 must not round.
+        const rows = res.rows as { stream: string; seq_key: string; pos_key: string; event: AuditEvent }[];
+        for (const r of rows) yield r.event;
+        const last = rows[rows.length - 1];
+        if (last === undefined || rows.length < pageSize) return;
+        after = [last.stream, last.seq_key, last.pos_key];
+      }
+    },
+    async disclosures(query: DisclosureQuery) {
+      const actions = query.actions ?? ['read', 'disclose', 'export'];
+      const { rows } = await pool.query(
+        `SELECT event FROM ${t.quoted} WHERE patient_ref = $1 AND time >= $2 AND time < $3 AND outcome = 'success' AND action = ANY($4::text[]) ORDER BY time, id`,
+        [query.patientRef, toTime(query.from, '-infinity'), toTime(query.to, 'infinity'), actions],
+      );
+      return (rows as { event: AuditEvent }[]).map((r) => r.event);
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AuditEvent, AuditSink } from '../../src/audit/event.js';
+
+export const KEY = new Uint8Array(randomBytes(32));
+
+const ACTIONS = ['read', 'create', 'update', 'delete', 'export', 'disclose'] as const;
+
+/** A realistic event: references and paths only, as the engine builds them. */
+export function sampleEvent(i: number, over: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    id: randomUUID(),
+    time: new Date(Date.UTC(2026, 0, 1, 9, 0, 0) + i * 1000).toISOString(),
+    action: ACTIONS[i % ACTIONS.length]!,
+    outcome: 'success',
+    attemptedAction: undefined,
+    reason: undefined,
+    actor: { id: `user-${i % 7}`, roles: ['clinician'], ip: '10.0.0.1', userAgent: 'test/1.0' },
+    purposeOfUse: 'TREAT',
+    patient: { ref: `pt_${(i % 5).toString(16).padStart(8, '0')}` },
+    resource: { type: 'labResults', id: String(5000 + i) },
+    disclosed: ['patient.id', 'results[].code', 'results[].value'],
+    transforms: { 'patient.birthDate': 'year' },
+    request: { method: 'GET', route: '/patients/:id/results', requestId: `req-${i}`, traceId: undefined },
+    ...over,
+  };
+}
+
+/** A sink that keeps what it is given, in order. */
+export function memorySink(): AuditSink & { readonly events: AuditEvent[] } {
+  const events: AuditEvent[] = [];
+  return { events, write: (e) => void events.push(e) };
+}
+
+/** JSON round trip, as a stored event reads back. */
+export const stored = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** The patient of {@link trail}. */
+export const TRAIL_PATIENT = 'pt_patient-a';
+const P = TRAIL_PATIENT;
+const at = (iso: string, over: Partial<AuditEvent>): AuditEvent => sampleEvent(0, { time: iso, patient: { ref: P }, ...over });
+
+/** A patient's trail: disclosures, and things that are not disclosures of this patient. */
+export function trail(): AuditEvent[] {
+  return [
+    at('2026-03-01T10:00:00.000Z', { action: 'read', actor: { id: 'dr-who', roles: ['clinician'] }, purposeOfUse: 'TREAT', resource: { type: 'labResults', id: 'L1' }, disclosed: ['results[].code'] }),
+    at('2026-01-15T08:30:00.000Z', { action: 'disclose', actor: { id: 'insurer-7', roles: ['payer'] }, purposeOfUse: 'HPAYMT', resource: { type: 'claim', id: 'C9' }, disclosed: ['patient.id', 'claim.total'] }),
+    at('2026-02-10T12:00:00.000Z', { action: 'export', actor: { id: 'researcher-2', roles: ['research'] }, purposeOfUse: 'HRESCH', resource: { type: 'cohort' }, disclosed: ['results[].value'] }),
+    at('2026-02-11T12:00:00.000Z', { action: 'deny', outcome: 'denied', attemptedAction: 'read', reason: 'purpose_not_permitted', disclosed: undefined }),
+    at('2026-02-12T12:00:00.000Z', { action: 'read', outcome: 'error', reason: 'limit_exceeded' }),
+    at('2026-02-13T12:00:00.000Z', { action: 'update' }),
+    at('2026-02-14T12:00:00.000Z', { action: 'read', patient: { ref: 'pt_someone-else' } }),
+    at('2025-06-01T00:00:00.000Z', { action: 'read', actor: { id: 'old', roles: ['clinician'] } }),
+  ];
+}
+
