@@ -1,13 +1,19 @@
 import { fileURLToPath } from 'node:url';
+import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
 export default defineConfig({
+  // SWC instead of esbuild: NestJS dependency injection reads the decorator metadata
+  // (`design:paramtypes`) that esbuild does not emit. Options come from each file's tsconfig.
+  plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: {
     // Unit and integration suites exercise the TypeScript sources; the packaging suite
     // exercises the built tarballs.
     alias: {
+      // More specific first: '@phiguard/core' would otherwise also match the subpath.
+      '@phiguard/core/testing': fileURLToPath(new URL('./packages/core/src/testing/index.ts', import.meta.url)),
       '@phiguard/core': src('core'),
       '@phiguard/express': src('express'),
       '@phiguard/kms': src('kms'),

@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import { pino, type Logger } from 'pino';
-import { createFieldCipher, createPhiGuard, type KeyCacheOptions, type Keyring, type StateStore } from '@phiguard/core';
+import { createFieldCipher, createPhiGuard, type KeyCacheOptions, type Keyring, type Scanner, type StateStore } from '@phiguard/core';
 import { breakGlassRoutes, getAccessContext, nonPhi, phiguard } from '@phiguard/express';
 import { jwtContext } from './auth.js';
 import { keyringFrom } from './keyring.js';
@@ -28,6 +28,8 @@ export interface AppOptions {
   readonly keyCache?: KeyCacheOptions;
   /** Shared state for break-glass grants. Default: in memory (one instance). */
   readonly state?: StateStore;
+  /** The DLP scanner for request bodies (tests pass one with the kit's canary detectors). */
+  readonly scanner?: Scanner;
 }
 
 /**
@@ -50,6 +52,7 @@ export function createApp(options: AppOptions): Express {
     relationship: (principal, patientId) => ({ careTeam: CARE_TEAMS.get(patientId)?.includes(principal.id) ?? false }),
     // Break-glass grants are shared by every instance through this store (Redis in production).
     state: options.state,
+    scanner: options.scanner,
   });
   const repository = createRepository(guard.records!);
 

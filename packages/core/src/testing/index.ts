@@ -1,0 +1,11 @@
+/**
+ * @phiguard/core/testing: a leak-testing kit. Canary patients, capture of every outbound channel,
+ * and assertions that prove no PHI escaped. Kept out of the main entry: import it from tests.
+ * @packageDocumentation
+ */
+export { CANARY_MRN_PREFIX, canariesFrom, canaryDetectors, createCanaries } from './canaries.js';
+export type { Canary, CanaryPatient } from './canaries.js';
+export { captureConsole, captureLog, capturedResponse, capturedSpans, recordFetch } from './capture.js';
+export type { Captured, RecordedResponse, SpanLike } from './capture.js';
+export { expectNoPhi, findLeaks, formatLeaks, maskValue, phiMatchers, sweep } from './assert.js';
+export type { Leak, LeakOptions, SweepCase } from './assert.js';
