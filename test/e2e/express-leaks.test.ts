@@ -60,6 +60,8 @@ const ROUTES = [
   'GET /patients/1001/results (no token)',
   'POST /patients/1001/notes',
   'POST /patients/1001/messages',
+  'GET /patients/1001/disclosures',
+  'GET /reports/abnormal-results',
 ];
 
 async function call(c: SweepCase): Promise<readonly Captured[]> {

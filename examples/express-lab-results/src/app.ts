@@ -1,6 +1,20 @@
 import express, { type Express } from 'express';
 import { pino, type Logger } from 'pino';
-import { createFieldCipher, createPhiGuard, type KeyCacheOptions, type Keyring, type Scanner, type StateStore } from '@phiguard/core';
+import {
+  accountingOfDisclosures,
+  chainSink,
+  createFieldCipher,
+  createPhiGuard,
+  pinoAuditSink,
+  teeSink,
+  type AuditEvent,
+  type KeyCacheOptions,
+  type Keyring,
+  type Scanner,
+  type StateStore,
+} from '@phiguard/core';
+import { createHash } from 'node:crypto';
+import { abnormalResultsReport } from './reports.js';
 import { breakGlassRoutes, getAccessContext, nonPhi, phiguard } from '@phiguard/express';
 import { jwtContext } from './auth.js';
 import { keyringFrom } from './keyring.js';
@@ -30,7 +44,12 @@ export interface AppOptions {
   readonly state?: StateStore;
   /** The DLP scanner for request bodies (tests pass one with the kit's canary detectors). */
   readonly scanner?: Scanner;
+  /** Key of the audit hash chain (32+ bytes; PHIGUARD_AUDIT_KEY in server.ts). Default: a development key. */
+  readonly auditKey?: Uint8Array;
 }
+
+/** Public, so development trails verify with it; set PHIGUARD_AUDIT_KEY anywhere else. */
+export const DEV_AUDIT_KEY = createHash('sha256').update('phiguard-example-DEVELOPMENT-ONLY-audit-chain-key').digest();
 
 /**
  * The lab-results API. The handlers below know nothing about roles: they return the whole view,
@@ -42,11 +61,23 @@ export function createApp(options: AppOptions): Express {
 
   // SSNs and clinical comments are stored encrypted; their data keys are wrapped by the keyring.
   const cipher = createFieldCipher({ keyring: options.keyring ?? keyringFrom(process.env), cache: options.keyCache });
+  // Audit: one pino JSON line per event, hash-chained (phiguard audit verify), and the recent
+  // events kept in memory for the accounting of disclosures.
+  const trail: AuditEvent[] = [];
+  const audit = chainSink(
+    teeSink(pinoAuditSink(options.logger ?? pino()), {
+      write(event) {
+        trail.push(event);
+        if (trail.length > 10_000) trail.shift();
+      },
+    }),
+    { key: options.auditKey ?? DEV_AUDIT_KEY },
+  );
   const guard = createPhiGuard({
     policy,
     operators,
     secret: options.phiguardSecret,
-    audit: options.logger ?? pino(),
+    audit,
     cipher,
     // Care-team membership from the example's data; a hospital would ask its ADT or care-team service.
     relationship: (principal, patientId) => ({ careTeam: CARE_TEAMS.get(patientId)?.includes(principal.id) ?? false }),
@@ -89,6 +120,16 @@ export function createApp(options: AppOptions): Express {
       res.status(201).json(posted.add(kind, { patientId: req.params.id, text, ...(kind === 'notes' ? { author } : {}) }));
     });
   }
+
+  app.get('/patients/:id/disclosures', async (req, res) => {
+    const from = typeof req.query.from === 'string' ? req.query.from : undefined;
+    const to = typeof req.query.to === 'string' ? req.query.to : undefined;
+    res.json(await accountingOfDisclosures(trail, { patientRef: guard.policy.patientRef(req.params.id), from, to }));
+  });
+
+  app.get('/reports/abnormal-results', (_req, res) => {
+    res.json(abnormalResultsReport());
+  });
 
   app.get('/patients/:id/results', async (req, res) => {
     const view = await repository.find(req.params.id);

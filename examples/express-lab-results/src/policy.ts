@@ -236,6 +236,46 @@ export const policy = definePolicy({
       },
     },
 
+    // The accounting of disclosures (45 CFR 164.528) of one patient, read from the audit trail:
+    // who received which fields of the record, when and why. For compliance review.
+    DisclosureAccounting: {
+      description: "Disclosures of one patient's data, from the audit trail (references, never values).",
+      routes: ['GET /patients/:id/disclosures'],
+      subjectParam: 'id',
+      fields: {
+        '[].eventId': 'non-phi',
+        '[].time': 'non-phi',
+        '[].action': 'non-phi',
+        '[].who.id': { class: 'non-phi', description: 'the staff user who received the data' },
+        '[].who.roles': 'non-phi',
+        '[].what.resourceType': 'non-phi',
+        '[].what.resourceId': 'non-phi',
+        '[].what.fields': { class: 'non-phi', description: 'field paths disclosed, never values' },
+        '[].purposeOfUse': 'non-phi',
+      },
+      disclose: { auditor: { HOPERAT: { '*': 'send' } } },
+    },
+
+    // Abnormal results by test and ZIP3, small cells suppressed (reports.ts): aggregate data for
+    // research and quality review.
+    AbnormalResultsReport: {
+      description: 'Counts of abnormal results by LOINC test and ZIP3, with small-cell suppression.',
+      routes: ['GET /reports/abnormal-results'],
+      fields: {
+        tests: 'clinical',
+        zip3: { class: 'quasi-identifier', description: 'three-digit ZIP prefixes, restricted ones as 000' },
+        cells: { class: 'clinical', description: 'counts; null where suppressed' },
+        testTotals: 'clinical',
+        zip3Totals: 'clinical',
+        total: 'clinical',
+        threshold: 'non-phi',
+      },
+      disclose: {
+        researcher: { HRESCH: { '*': 'send' } },
+        auditor: { HOPERAT: { '*': 'send' } },
+      },
+    },
+
     // Notes the care team adds to a patient's results. The note text must not quote
     // identifiers (the chart already has them, and notes are copied into reports and exports):
     // a note whose text holds an SSN, phone number, e-mail… is refused with 422.

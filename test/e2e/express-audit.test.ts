@@ -1,0 +1,80 @@
+/**
+ * End-to-end: the Express example's audit trail (hash-chained pino lines), the accounting of
+ * disclosures for the auditor, and the aggregate report with small-cell suppression.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyChain } from '@phiguard/core';
+import { DEV_AUDIT_KEY, createApp, signToken } from '../../examples/express-lab-results/src/app.js';
+import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
+
+const JWT_SECRET = 'e2e-jwt-secret-for-the-audit-suite';
+const log = memoryLog();
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  const app = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: 'e2e-phiguard-secret-with-at-least-32-bytes', logger: log.logger });
+  server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+async function get(path: string, sub: string, roles: string[], purpose: string) {
+  const token = await signToken({ sub, roles, amr: ['pwd', 'otp'] }, JWT_SECRET);
+  const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}`, 'x-purpose-of-use': purpose } });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
+
+describe('audit trail, accounting and aggregates in the Express example', () => {
+  it('the accounting lists who received which fields of a patient, when and why, for the auditor only', async () => {
+    const since = new Date().toISOString();
+    expect((await get('/patients/1002/results', 'dr.chen', ['ordering-provider'], 'TREAT')).status).toBe(200);
+    expect((await get('/patients/1002/results', 'bill-7', ['billing'], 'HPAYMT')).status).toBe(200);
+    expect((await get('/patients/1001/results', 'bill-7', ['billing'], 'HPAYMT')).status).toBe(200);
+    const res = await get(`/patients/1002/disclosures?from=${encodeURIComponent(since)}`, 'aud-1', ['auditor'], 'HOPERAT');
+    expect(res.status).toBe(200);
+    const lines = res.body as { who: { id: string }; purposeOfUse: string; what: { fields: string[] } }[];
+    expect(lines.map((l) => [l.who.id, l.purposeOfUse])).toEqual([
+      ['dr.chen', 'TREAT'],
+      ['bill-7', 'HPAYMT'],
+    ]);
+    expect(lines[1]!.what.fields).toContain('patient.mrn');
+    expect(lines[1]!.what.fields).not.toContain('patient.ssn');
+    expect((await get('/patients/1002/disclosures', 'dr.chen', ['ordering-provider'], 'TREAT')).status).toBe(403);
+  });
+
+  it('the aggregate report suppresses small cells so none can be recovered from the totals', async () => {
+    const res = await get('/reports/abnormal-results', 'res-1', ['researcher'], 'HRESCH');
+    expect(res.status).toBe(200);
+    const report = res.body as { tests: string[]; zip3: string[]; cells: (number | null)[][]; testTotals: number[]; zip3Totals: number[]; threshold: number };
+    expect(report.tests.length).toBeGreaterThan(1);
+    const shown = report.cells.flat().filter((c): c is number => c !== null);
+    expect(shown.every((c) => c === 0 || c >= report.threshold)).toBe(true);
+    // Every row and column holding a suppressed cell holds at least two.
+    report.cells.forEach((row) => {
+      const n = row.filter((c) => c === null).length;
+      expect(n === 0 || n >= 2).toBe(true);
+    });
+    report.zip3.forEach((_, j) => {
+      const n = report.cells.filter((row) => row[j] === null).length;
+      expect(n === 0 || n >= 2).toBe(true);
+    });
+    expect((await get('/reports/abnormal-results', 'bill-7', ['billing'], 'HPAYMT')).status).toBe(403);
+  });
+
+  it('every audit line is hash-chained, and the chain verifies; editing one line breaks it there', () => {
+    const events = log.auditEvents();
+    expect(events.length).toBeGreaterThan(5);
+    expect(verifyChain(events, { key: DEV_AUDIT_KEY })).toMatchObject({ ok: true, breaks: [] });
+    const tampered = events.map((e, i) => (i === 3 ? { ...e, purposeOfUse: 'HLEGAL' } : e));
+    const verdict = verifyChain(tampered, { key: DEV_AUDIT_KEY });
+    expect(verdict.ok).toBe(false);
+    expect(verdict.breaks[0]).toMatchObject({ kind: 'modified', seq: events[3]!.chain!.seq });
+  });
+});
