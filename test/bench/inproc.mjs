@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import express from 'express';
 import { pino } from 'pino';
 import { phiguard } from '../../packages/express/dist/index.js';
+import { createFieldCipher } from '../../packages/core/dist/index.js';
+import { LocalKeyring } from '../../packages/kms/dist/index.js';
 import { createApp, findPatient, jwtContext, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
 import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, signToken } from './fixture.mjs';
 
@@ -63,7 +65,10 @@ const tokens = Object.fromEntries(
   await Promise.all(CALLERS.map(async (c) => [c.role, await signToken({ sub: `bench-${c.role}`, roles: [c.role] }, DEV_JWT_SECRET)])),
 );
 const logger = pino(pino.destination({ dest: join(work, 'audit.log'), sync: false, minLength: 4096 }));
-const exampleApp = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger });
+// NODE_ENV is production for the benchmark; a local key is what a benchmark can have.
+const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
+const cipher = createFieldCipher({ keyring });
+const exampleApp = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger, keyring });
 
 /**
  * The example's routes behind phiguard with a synchronous context resolver (claims already
@@ -79,6 +84,10 @@ function phiguardApp(role, purpose) {
       secret: DEV_PHIGUARD_SECRET,
       audit: logger,
       context: () => ({ principal: { id: `bench-${role}` }, roles: [role], purposeOfUse: purpose }),
+      // The example's policy marks fields `encrypt: true` and scopes nurses to the care team;
+      // the document here is in the clear, so the cipher is never called.
+      cipher,
+      relationship: () => ({ careTeam: true }),
     }),
   );
   app.use(express.json({ limit: '100kb' }));

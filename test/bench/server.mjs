@@ -4,6 +4,7 @@ import express from 'express';
 import { pino } from 'pino';
 import { createApp, findPatient, jwtContext, labResultsView } from '../../examples/express-lab-results/dist/app.js';
 import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET } from './fixture.mjs';
+import { LocalKeyring } from '../../packages/kms/dist/index.js';
 
 const [mode, auditFile] = process.argv.slice(2);
 
@@ -29,7 +30,9 @@ if (mode === 'plain') app = plainApp(false);
 else if (mode === 'plain-auth') app = plainApp(true);
 else if (mode === 'protected') {
   const logger = pino(pino.destination({ dest: auditFile, sync: false, minLength: 4096 }));
-  app = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger });
+  // A local master key, allowed under NODE_ENV=production for the benchmark only.
+  const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
+  app = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger, keyring });
 } else throw new Error(`unknown mode ${mode}`);
 
 const server = app.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));

@@ -78,3 +78,12 @@ describe('response headers on PHI routes', () => {
     expect(res.headers['cache-control']).toBe('no-store');
   });
 });
+
+describe('engine options through the middleware', () => {
+  it('accepts every createPhiGuard option (relationship, state, scanner, cipher…)', async () => {
+    const { MemoryStateStore, createScanner } = await import('@phiguard/core');
+    expect(() =>
+      makeApp(() => undefined, { relationship: () => ({ careTeam: true }), encounterFollowUpDays: 7, state: new MemoryStateStore(), scanner: createScanner() }),
+    ).not.toThrow();
+  });
+});

@@ -1,0 +1,238 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MemoryStateStore, OptionsError } from '@phiguard/core';
+import { signRequest } from '../../core/src/delivery/index.js';
+import { getClientIdentity, getVerifiedSignature, hardenPhiResponses, verifySignature } from '../src/delivery.js';
+
+// Until @phiguard/core's index re-exports the delivery module, add it to the aliased sources.
+vi.mock('@phiguard/core', async (importOriginal) => ({ ...(await importOriginal<object>()), ...(await import('../../core/src/delivery/index.js')) }));
+
+const CURRENT = randomBytes(32);
+const PREVIOUS = randomBytes(32);
+const BODY = JSON.stringify({ resultId: 'r-1', status: 'final' });
+
+function hookApp(options: Partial<Parameters<typeof verifySignature>[0]> = {}, before?: express.RequestHandler) {
+  const calls: unknown[] = [];
+  const app = express();
+  if (before) app.use(before);
+  app.post('/hooks/results', verifySignature({ secrets: [{ id: 'k2', secret: CURRENT }], store: new MemoryStateStore(), ...options }), (req, res) => {
+    calls.push(req.body);
+    res.json({ ok: true, secretId: getVerifiedSignature(req)?.secretId ?? null, isBuffer: Buffer.isBuffer(req.body) });
+  });
+  return { app, calls };
+}
+
+const sign = (secret: Uint8Array, body = BODY, path = '/hooks/results', timestamp?: number) =>
+  signRequest({ secret, method: 'POST', path, body, ...(timestamp === undefined ? {} : { timestamp }) });
+
+describe('verifySignature', () => {
+  it('accepts a valid signed request and gives the handler the raw body', async () => {
+    const { app, calls } = hookApp();
+    const res = await request(app).post('/hooks/results').set('Content-Type', 'application/json').set('X-PhiGuard-Signature', sign(CURRENT)).send(BODY);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ok: true, secretId: 'k2', isBuffer: true });
+    expect((calls[0] as Buffer).toString('utf8')).toBe(BODY);
+  });
+
+  it('parses the verified body as JSON with `json: true`', async () => {
+    const { app, calls } = hookApp({ json: true });
+    const res = await request(app).post('/hooks/results').set('Content-Type', 'application/json').set('X-PhiGuard-Signature', sign(CURRENT)).send(BODY);
+    expect(res.status).toBe(200);
+    expect(calls).toEqual([{ resultId: 'r-1', status: 'final' }]);
+  });
+
+  it('rejects a replay with 409 signature_replayed before the handler', async () => {
+    const { app, calls } = hookApp();
+    const header = sign(CURRENT);
+    await request(app).post('/hooks/results').set('X-PhiGuard-Signature', header).send(BODY).expect(200);
+    const res = await request(app).post('/hooks/results').set('X-PhiGuard-Signature', header).send(BODY);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'signature_replayed', status: 409 });
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('rejects stale, body-tampered, wrong-key, wrong-path, unsigned and rotated-out-after-overlap requests with 401', async () => {
+    const { app, calls } = hookApp({ secrets: [{ secret: CURRENT }, { id: 'old', secret: PREVIOUS, notAfter: Date.now() - 1000 }] });
+    const stale = sign(CURRENT, BODY, '/hooks/results', Math.floor(Date.now() / 1000) - 301);
+    const cases: [string | undefined, string, string][] = [
+      [stale, BODY, 'signature_stale'],
+      [sign(CURRENT), BODY.replace('final', 'amended'), 'signature_invalid'],
+      [sign(randomBytes(32)), BODY, 'signature_invalid'],
+      [sign(CURRENT, BODY, '/hooks/other'), BODY, 'signature_invalid'],
+      [undefined, BODY, 'signature_invalid'],
+      [sign(PREVIOUS), BODY, 'signature_invalid'],
+    ];
+    for (const [header, body, code] of cases) {
+      const req = request(app).post('/hooks/results').set('Content-Type', 'application/json');
+      const res = await (header === undefined ? req : req.set('X-PhiGuard-Signature', header)).send(body);
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ error: { code, status: 401 } });
+    }
+    expect(calls).toHaveLength(0);
+  });
+
+  it('accepts a rotated-out secret during its overlap', async () => {
+    const { app } = hookApp({ secrets: [{ secret: CURRENT }, { id: 'old', secret: PREVIOUS, notAfter: new Date(Date.now() + 60_000) }] });
+    const res = await request(app).post('/hooks/results').set('X-PhiGuard-Signature', sign(PREVIOUS)).send(BODY);
+    expect(res.body).toMatchObject({ ok: true, secretId: 'old' });
+  });
+
+  it('signs the query string too (originalUrl) and works under a mounted router', async () => {
+    const router = express.Router();
+    router.post('/results', verifySignature({ secrets: [{ secret: CURRENT }], store: new MemoryStateStore() }), (_req, res) => void res.json({ ok: true }));
+    const app = express().use('/hooks', router);
+    await request(app).post('/hooks/results?v=2').set('X-PhiGuard-Signature', sign(CURRENT, BODY, '/hooks/results?v=2')).send(BODY).expect(200);
+    await request(app).post('/hooks/results?v=3').set('X-PhiGuard-Signature', sign(CURRENT, BODY, '/hooks/results?v=2')).send(BODY).expect(401);
+  });
+
+  it('uses a raw body read by express.raw() before it, and refuses a body already parsed to an object', async () => {
+    const { app } = hookApp({}, express.raw({ type: '*/*' }));
+    await request(app).post('/hooks/results').set('Content-Type', 'application/json').set('X-PhiGuard-Signature', sign(CURRENT)).send(BODY).expect(200);
+    const parsed = hookApp({}, express.json());
+    const res = await request(parsed.app).post('/hooks/results').set('Content-Type', 'application/json').set('X-PhiGuard-Signature', sign(CURRENT)).send(BODY);
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('signature_body_parsed');
+    expect(parsed.calls).toHaveLength(0);
+  });
+
+  it('refuses bodies over the limit with 413', async () => {
+    const { app, calls } = hookApp({ limit: 10 });
+    const res = await request(app).post('/hooks/results').set('X-PhiGuard-Signature', sign(CURRENT)).send(BODY);
+    expect(res.status).toBe(413);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('validates options at start-up', () => {
+    const store = new MemoryStateStore();
+    expect(() => verifySignature({ secrets: [{ secret: 'short' }], store })).toThrow(/at least 32/);
+    expect(() => verifySignature({ secrets: [{ secret: CURRENT }], store, toleranceSecond: 3 } as never)).toThrow(/did you mean "toleranceSeconds"/);
+    expect(() => verifySignature({ secrets: [{ secret: CURRENT }], store, tolerance: 3, toleranceSeconds: 3 })).toThrow(OptionsError);
+    expect(() => verifySignature({ secrets: [{ secret: CURRENT }] } as never)).toThrow(/store/);
+  });
+});
+
+describe('hardenPhiResponses over plain HTTP', () => {
+  const app = (options: Parameters<typeof hardenPhiResponses>[0]) =>
+    express()
+      .use(hardenPhiResponses(options))
+      .get('/results', (_req, res) => void res.json({ ok: true }));
+
+  it('refuses plain HTTP with 403 https_required, uncached', async () => {
+    const res = await request(app({})).get('/results');
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ error: { code: 'https_required', status: 403 } });
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers.pragma).toBe('no-cache');
+  });
+
+  it('sets no-store and no-cache on allowed responses', async () => {
+    const res = await request(app({ requireHttps: false })).get('/results');
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers.pragma).toBe('no-cache');
+  });
+
+  it('honours X-Forwarded-Proto only from trusted proxy addresses, reading the entry the nearest proxy wrote', async () => {
+    await request(app({})).get('/results').set('X-Forwarded-Proto', 'https').expect(403);
+    await request(app({ trustProxy: ['10.0.0.1'] })).get('/results').set('X-Forwarded-Proto', 'https').expect(403);
+    await request(app({ trustProxy: ['127.0.0.1'] })).get('/results').set('X-Forwarded-Proto', 'https').expect(200);
+    await request(app({ trustProxy: ['127.0.0.0/8', '::1'] })).get('/results').set('X-Forwarded-Proto', 'https').expect(200);
+    await request(app({ trustProxy: ['127.0.0.1'] })).get('/results').set('X-Forwarded-Proto', 'https, http').expect(403);
+    await request(app({ trustProxy: ['127.0.0.1'] })).get('/results').set('X-Forwarded-Proto', 'http').expect(403);
+    await request(app({ trustProxy: ['127.0.0.1'] })).get('/results').expect(403);
+  });
+
+  it('validates options at start-up', () => {
+    expect(() => hardenPhiResponses({ trustProxy: ['loopback'] })).toThrow(/not an IP address/);
+    expect(() => hardenPhiResponses({ trustProxy: ['10.0.0.0/33'] })).toThrow(OptionsError);
+    expect(() => hardenPhiResponses({ requireHttp: true } as never)).toThrow(/did you mean "requireHttps"/);
+    expect(() => hardenPhiResponses({ mtls: {} as never })).toThrow(/principalFromSubject/);
+  });
+
+  it('refuses mTLS routes reached without TLS', async () => {
+    const res = await request(app({ requireHttps: false, mtls: { principalFromSubject: () => 'x' } })).get('/results');
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('client_certificate_required');
+  });
+});
+
+describe('hardenPhiResponses over real TLS with client certificates', () => {
+  let dir: string;
+  let server: https.Server;
+  let port: number;
+  const pem = (name: string) => readFileSync(join(dir, name));
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+
+  function issue(name: string, cn: string, caName: string, ext: string) {
+    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/O=Acme Labs/CN=${cn}`);
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'phiguard-mtls-'));
+    for (const ca of ['ca', 'rogue']) {
+      openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2', '-subj', `/CN=${ca} test CA`);
+    }
+    issue('server', 'localhost', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+    issue('partner', 'lab-partner-1', 'ca', 'extendedKeyUsage=clientAuth\n');
+    issue('stranger', 'unknown-client', 'ca', 'extendedKeyUsage=clientAuth\n');
+    issue('forged', 'lab-partner-1', 'rogue', 'extendedKeyUsage=clientAuth\n');
+
+    const app = express()
+      .use(hardenPhiResponses({ mtls: { principalFromSubject: (subject) => (subject.O === 'Acme Labs' && subject.CN === 'lab-partner-1' ? 'partner:lab-1' : null) } }))
+      .get('/results', (req, res) => void res.json({ principal: getClientIdentity(req)?.principal, cn: req.phiguardClient?.subject.CN }));
+    // The server asks for a certificate but lets the middleware decide (rejectUnauthorized: false).
+    server = https.createServer({ key: pem('server.key'), cert: pem('server.crt'), ca: pem('ca.crt'), requestCert: true, rejectUnauthorized: false }, app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server?.close(r));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function get(client?: string): Promise<{ status: number; headers: Record<string, unknown>; body: Record<string, unknown> }> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        { host: '127.0.0.1', port, path: '/results', ca: pem('ca.crt'), ...(client ? { key: pem(`${client}.key`), cert: pem(`${client}.crt`) } : {}) },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(text) as Record<string, unknown> }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('maps a verified client certificate to req.phiguardClient', async () => {
+    const res = await get('partner');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ principal: 'partner:lab-1', cn: 'lab-partner-1' });
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('refuses a TLS client without a certificate (401) or with one from another CA (401)', async () => {
+    expect((await get()).body).toEqual({ error: { code: 'client_certificate_required', status: 401 } });
+    const forged = await get('forged');
+    expect(forged.status).toBe(401);
+    expect(forged.body).toEqual({ error: { code: 'client_certificate_required', status: 401 } });
+  });
+
+  it('refuses a verified certificate whose subject maps to no principal (403)', async () => {
+    const res = await get('stranger');
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ error: { code: 'client_not_allowed', status: 403 } });
+  });
+});
