@@ -13,10 +13,13 @@
  * would not read back the same.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, new Set());
+  return write(value, 0);
 }
 
-function write(value: unknown, seen: Set<object>): string {
+/** Audit events are shallow; anything this deep is a cycle or not an event. */
+const MAX_DEPTH = 32;
+
+function write(value: unknown, depth: number): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -32,24 +35,26 @@ function write(value: unknown, seen: Set<object>): string {
     default:
       throw new TypeError(`canonical JSON: cannot serialize a ${typeof value}`);
   }
-  const obj = value as object;
-  if (seen.has(obj)) throw new TypeError('canonical JSON: circular reference');
-  seen.add(obj);
-  let out: string;
-  if (Array.isArray(obj)) {
+  if (depth >= MAX_DEPTH) throw new TypeError('canonical JSON: nesting too deep (a circular reference?)');
+  if (Array.isArray(value)) {
     // Array holes and undefined items become null, as JSON.stringify does.
-    out = '[' + obj.map((item) => (item === undefined ? 'null' : write(item, seen))).join(',') + ']';
-  } else {
-    const record = obj as Record<string, unknown>;
-    const keys = Object.keys(record).sort();
-    const parts: string[] = [];
-    for (const key of keys) {
-      const item = record[key];
-      if (item === undefined) continue;
-      parts.push(JSON.stringify(key) + ':' + write(item, seen));
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      out += (i === 0 ? '' : ',') + (item === undefined ? 'null' : write(item, depth + 1));
     }
-    out = '{' + parts.join(',') + '}';
+    return out + ']';
   }
-  seen.delete(obj);
-  return out;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined) continue;
+    out += (first ? '' : ',') + JSON.stringify(key) + ':' + write(item, depth + 1);
+    first = false;
+  }
+  return out + '}';
 }
