@@ -27,7 +27,7 @@ beforeAll(() => {
     cpSync(join(packed, 'package'), join(modules, '@phiguard', pkg), { recursive: true });
   }
   // Third-party dependencies come from the workspace install.
-  for (const dep of ['express', 'path-to-regexp', 'typescript', '@types', '@aws-sdk', 'pkcs11js']) {
+  for (const dep of ['express', 'path-to-regexp', 'typescript', '@types', '@aws-sdk', 'pkcs11js', '@nestjs', 'reflect-metadata', 'rxjs']) {
     symlinkSync(join(root, 'node_modules', dep), join(modules, dep));
   }
 }, 120_000);

@@ -3,6 +3,7 @@
  * "Fax", "MRN", "Dr." or month names start (see `keywordAt`). Detectors then ask "is there a keyword of
  * kind K just before offset p?" by binary search, so context costs O(log n) per candidate.
  */
+import type { PhiType } from './index.js';
 
 /** Kinds of context word. */
 export const Kw = {
@@ -28,6 +29,7 @@ export const Kw = {
   PoBox: 20,
   Date: 21,
   NotId: 22,
+  Credential: 23,
 } as const;
 /** A context-word kind. */
 export type Kw = (typeof Kw)[keyof typeof Kw];
@@ -45,7 +47,7 @@ const WORDS: ReadonlyArray<readonly [Kw, string]> = [
   [Kw.Zip, 'zip code,zipcode,zip,postal code,postalcode,zip+4'],
   [Kw.Phone, 'phone,ph,tel,telephone,cell,mobile,call,t,home phone,work phone,office,contact'],
   [Kw.Fax, 'fax,facsimile,fx,f'],
-  [Kw.Mrn, 'mrn,mr#,mr #,medical record,med rec,med. rec,medrec,chart number,chart no,chart #,empi'],
+  [Kw.Mrn, 'mrn,mr#,mr #,mr no,mr number,medical record,med rec,med. rec,medrec,chart number,chart no,chart #,empi'],
   [
     Kw.Plan,
     'member id,member number,member #,memberid,medicaid,medicare,mbi,beneficiary,subscriber,insurance id,insured id,policy,health plan id,plan id',
@@ -56,9 +58,10 @@ const WORDS: ReadonlyArray<readonly [Kw, string]> = [
   [Kw.Age, 'age,aged'],
   [
     Kw.NameLabel,
-    'patient name,patient,pt,name,client,caller,guarantor,employee,surgeon,dictated by,referring,attending,physician,provider,prescriber,proxy,to,from,re,attn,cc,daughter,son,wife,husband,mother,father,sister,brother,spouse,nurse,rn,this is,i am,my name is,dear,family,given,firstname,lastname,middlename,fullname,patientname',
+    'patient name,patient,pt,name,client,caller,guarantor,employee,surgeon,dictated by,referred by,seen by,signed by,reviewed by,ordered by,pharmacist,therapist,technician,interpreter,coordinator,referring,attending,physician,provider,prescriber,proxy,to,from,re,attn,cc,daughter,son,wife,husband,mother,father,sister,brother,spouse,nurse,rn,this is,i am,my name is,dear,family,given,firstname,lastname,middlename,fullname,patientname,display,text',
   ],
   [Kw.Title, 'mr,mrs,ms,miss,mx,dr'],
+  [Kw.Credential, 'md,do,np,pa,pa-c,lpn,pharmd,phd,dds,dmd,msw,licsw,crnp,aprn,cnm,dnp,rph,facp,facc'],
   [Kw.Signoff, 'sincerely,regards,thank you,thanks,respectfully,cordially'],
   [
     Kw.Month,
@@ -69,35 +72,52 @@ const WORDS: ReadonlyArray<readonly [Kw, string]> = [
   [Kw.Date, 'effectivedatetime,manufacturedate,date'],
   [
     Kw.NotId,
-    'accession,specimen,requisition,order,batch,lot,invoice,claim,encounter,csn,case,ticket,reference,ref,protocol,study,catalog,model,part',
+    'accession,specimen,requisition,order,batch,lot,invoice,claim,encounter,csn,case,ticket,reference,ref,protocol,study,catalog,model,part,version,build,release,firmware,software',
   ],
 ];
 const PREFIX_KINDS = new Set<Kw>([Kw.Ssn, Kw.Mrn, Kw.Plan, Kw.Account, Kw.Device]);
 /** One-letter labels that count only before a colon ("T: 617…", "F: 617…"). */
 const COLON_ONLY = new Set(['t', 'f']);
+/**
+ * Everyday words that are labels only before a colon, or as a JSON key before its closing quote
+ * ("To: Dr. Carter", "Name: Jane Doe", "family": "Smith").
+ */
+const LABEL_ONLY = new Set(['to', 'from', 're', 'cc', 'attn', 'name', 'given', 'family', 'display', 'text']);
+/** Kinds that only count when capitalised: "May 5" is a date and "may" a verb; "Dr." a title. */
+const CAPITALISED_KINDS = new Set<Kw>([Kw.Month, Kw.Title, Kw.Credential]);
 
 const KIND_BY_WORD = new Map<string, Kw>();
 for (const [kind, list] of WORDS) for (const w of list.split(',')) KIND_BY_WORD.set(w, kind);
 
-/** Letters → 1..26 (case-folded), anything else → 0. */
-function slot(c: number): number {
-  if (c >= 65 && c <= 90) return c - 64;
-  if (c >= 97 && c <= 122) return c - 96;
-  return 0;
-}
+/** Letters → 1..26 (case-folded), anything else → 0; a table, for the per-word hot path. */
+const SLOT = new Uint8Array(128);
+for (let c = 65; c <= 90; c++) SLOT[c] = c - 64;
+for (let c = 97; c <= 122; c++) SLOT[c] = c - 96;
+const slot = (c: number): number => (c < 128 ? SLOT[c]! : 0);
 const keyAt = (s: string, p: number) => slot(s.charCodeAt(p)) * 729 + slot(s.charCodeAt(p + 1)) * 27 + slot(s.charCodeAt(p + 2));
+/** First two slots that begin some keyword: most words are rejected before the third lookup. */
+const FIRST_TWO = new Uint8Array(27 * 27);
 
 interface Candidate {
   readonly word: string;
   readonly kind: Kw;
   readonly prefix: boolean;
   readonly colonOnly: boolean;
+  readonly labelOnly: boolean;
+  readonly capitalised: boolean;
 }
 // Candidates by their first three character slots, longest first: a word start costs one table
 // lookup, and the rare hit a few character comparisons. No regex, no allocation.
-const BY_TRIGRAM = new Map<number, Candidate[]>();
+const BY_TRIGRAM: Array<Candidate[] | undefined> = new Array<Candidate[] | undefined>(27 * 27 * 27).fill(undefined);
 for (const [word, kind] of KIND_BY_WORD) {
-  const cand: Candidate = { word, kind, prefix: PREFIX_KINDS.has(kind), colonOnly: COLON_ONLY.has(word) };
+  const cand: Candidate = {
+    word,
+    kind,
+    prefix: PREFIX_KINDS.has(kind),
+    colonOnly: COLON_ONLY.has(word),
+    labelOnly: LABEL_ONLY.has(word),
+    capitalised: CAPITALISED_KINDS.has(kind),
+  };
   const keysFor: number[] = [];
   if (word.length >= 3) keysFor.push(keyAt(word, 0));
   else {
@@ -106,20 +126,56 @@ for (const [word, kind] of KIND_BY_WORD) {
     else for (let c = 0; c < 27 * 27; c++) keysFor.push(base + c);
   }
   for (const k of keysFor) {
-    const list = BY_TRIGRAM.get(k) ?? [];
+    FIRST_TWO[Math.floor(k / 27)] = 1;
+    const list = BY_TRIGRAM[k] ?? [];
     list.push(cand);
     list.sort((x, y) => y.word.length - x.word.length);
-    BY_TRIGRAM.set(k, list);
+    BY_TRIGRAM[k] = list;
   }
 }
 
 const isWordChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
-/** The context word starting at `pos` (a word start), or undefined; its end goes to `lastKeywordEnd`. */
-export function keywordAt(text: string, pos: number): Kw | undefined {
-  const list = BY_TRIGRAM.get(keyAt(text, pos));
+/** Which kinds of context word each PHI type reads. */
+const KINDS_FOR: Partial<Record<PhiType, readonly Kw[]>> = {
+  SSN: [Kw.Ssn],
+  NPI: [Kw.Npi, Kw.NotId],
+  IP_ADDRESS: [Kw.NotId],
+  DEA_NUMBER: [Kw.Dea],
+  VEHICLE_ID: [Kw.Vin],
+  DATE: [Kw.Dob, Kw.Month, Kw.Date],
+  ZIP_CODE: [Kw.Zip],
+  PHONE: [Kw.Phone, Kw.Fax, Kw.NotId],
+  FAX: [Kw.Phone, Kw.Fax, Kw.NotId],
+  CREDIT_CARD: [Kw.NotId],
+  MRN: [Kw.Mrn],
+  HEALTH_PLAN_ID: [Kw.Plan],
+  ACCOUNT_NUMBER: [Kw.Account],
+  LICENSE_NUMBER: [Kw.License],
+  DEVICE_ID: [Kw.Device],
+  AGE_OVER_89: [Kw.Age, Kw.Ninety],
+  PERSON_NAME: [Kw.NameLabel, Kw.Title, Kw.Signoff, Kw.Credential],
+  STREET_ADDRESS: [Kw.PoBox],
+};
+
+/** Bit mask of the context-word kinds the given types need (bit k = kind k). */
+export function kindMask(types: Iterable<PhiType>): number {
+  let mask = 0;
+  for (const t of types) for (const k of KINDS_FOR[t] ?? []) mask |= 1 << k;
+  return mask;
+}
+
+/**
+ * The context word starting at `pos` (a word start) whose kind is in `mask`, or undefined; its
+ * end goes to `lastKeywordEnd`.
+ */
+export function keywordAt(text: string, pos: number, mask: number): Kw | undefined {
+  const two = slot(text.charCodeAt(pos)) * 27 + slot(text.charCodeAt(pos + 1));
+  if (FIRST_TWO[two] === 0) return undefined;
+  const list = BY_TRIGRAM[two * 27 + slot(text.charCodeAt(pos + 2))];
   if (list === undefined) return undefined;
   outer: for (const c of list) {
+    if ((mask & (1 << c.kind)) === 0) continue;
     const w = c.word;
     const end = pos + w.length;
     if (end > text.length) continue;
@@ -130,6 +186,11 @@ export function keywordAt(text: string, pos: number): Kw | undefined {
     }
     const next = end < text.length ? text.charCodeAt(end) : 0;
     if (c.colonOnly ? next !== 58 : !c.prefix && isWordChar(next)) continue;
+    if (c.labelOnly && next !== 58 && next !== 34) continue;
+    if (c.capitalised) {
+      const first = text.charCodeAt(pos);
+      if (first < 65 || first > 90) continue;
+    }
     // "DL" (driver's licence) only in capitals: "mg/dL" is a unit.
     if (w === 'dl' && text.charCodeAt(pos) === 100) continue;
     lastKeywordEnd = end;
@@ -146,6 +207,7 @@ export class KeywordIndex {
   readonly ends: number[] = [];
   readonly kinds: Kw[] = [];
 
+  /** Appends a keyword (called in text order by the scan state). */
   add(start: number, end: number, kind: Kw): void {
     this.starts.push(start);
     this.ends.push(end);

@@ -297,12 +297,16 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     for (let i = 1; i < raw.length && sorted; i++) if (byPosition(raw[i - 1]!, raw[i]!) > 0) sorted = false;
     if (!sorted) raw.sort(byPosition);
     const kept = resolve(raw);
-    const out: Finding[] = new Array(kept.length);
-    for (let i = 0; i < kept.length; i++) {
-      const f = kept[i]!;
-      const [start, end] = mapSpan(norm, f.start, f.end);
-      out[i] = { type: f.type, start, end, confidence: Math.round(f.confidence * 100) / 100 };
+    // The kept findings are this scan's own objects: map offsets in place, no copies.
+    for (const f of kept) {
+      if (norm.starts !== undefined) {
+        const [start, end] = mapSpan(norm, f.start, f.end);
+        f.start = start;
+        f.end = end;
+      }
+      f.confidence = Math.round(f.confidence * 100) / 100;
     }
+    const out: Finding[] = kept;
     return out;
   }
 

@@ -47,7 +47,9 @@ export interface RedactObjectResult<T = unknown> {
   readonly counts: Partial<Record<PhiType, number>>;
 }
 
+/** Default `maxDepth` of a JSON walk. */
 export const DEFAULT_MAX_DEPTH = 64;
+/** Default `maxNodes` of a JSON walk. */
 export const DEFAULT_MAX_NODES = 100_000;
 
 /** Number of findings of each type: what audit events carry instead of values. */

@@ -90,6 +90,9 @@ describe('IP addresses', () => {
     ]);
     expect(textsOf('::1 loopback', 'IP_ADDRESS')).toEqual(['::1']);
   });
+  it('does not read a labelled version number as an address', () => {
+    expect(textsOf('Version 10.2.1.4 deployed; firmware 4.1.0.22', 'IP_ADDRESS')).toEqual([]);
+  });
   it('rejects out-of-range octets, versions and times', () => {
     expect(textsOf('host 256.1.1.1', 'IP_ADDRESS')).toEqual([]);
     expect(textsOf('version 2.5.1', 'IP_ADDRESS')).toEqual([]);
@@ -149,6 +152,9 @@ describe('dates', () => {
       '15-Mar-2024',
     ]);
   });
+  it('reports month and year without a day, but not a year alone', () => {
+    expect(textsOf('Diagnosed in March 2019; surgery in 2021.', 'DATE')).toEqual(['March 2019']);
+  });
   it('checks calendar plausibility', () => {
     expect(textsOf('on 2/30/2024 and 13/01/2024 and 2023-02-29', 'DATE')).toEqual([]);
     expect(textsOf('on 2/29/2024', 'DATE')).toEqual(['2/29/2024']);
@@ -196,6 +202,10 @@ describe('context-bound identifiers', () => {
   ] as const)('%s', (text, type, value) => {
     expect(textsOf(text, type)).toEqual([value]);
   });
+  it('reads a list of same-shaped values after one label', () => {
+    expect(textsOf('Hearing aid serial numbers: 1822093341 (L), 1822093342 (R).', 'DEVICE_ID')).toEqual(['1822093341', '1822093342']);
+    expect(textsOf('MRN 00482913, seen 3 times', 'MRN')).toEqual(['00482913']);
+  });
   it('needs a value with digits after the label', () => {
     expect(typesIn('Take into account the policy on serial dilution 1:2')).toEqual([]);
   });
@@ -219,13 +229,30 @@ describe('person names', () => {
     const text = 'Patient: Jane Doe\nDr. Smith saw Mr. John A. Smith.\nDear Linda,\nSincerely,\nKaren O\'Neil';
     expect(textsOf(text, 'PERSON_NAME')).toEqual(['Jane Doe', 'Smith', 'John A. Smith', 'Linda', "Karen O'Neil"]);
   });
+  it('finds two or three name words before a credential', () => {
+    expect(textsOf('Seen by the team; called to Marcy Fields RN at 14:22. Signed: Gregory A. Lamb, MD', 'PERSON_NAME')).toEqual([
+      'Marcy Fields',
+      'Gregory A. Lamb',
+    ]);
+    expect(textsOf('Follow up with Cardiology, MD office. Do not eat.', 'PERSON_NAME')).toEqual([]);
+  });
   it('ignores lower-case words after titles and labels', () => {
     expect(typesIn('Dr. on call; Mr. and Mrs. were out; Patient name withheld.')).toEqual([]);
+    expect(typesIn('Plan discussed with Attending Physician and Nurse Manager.')).toEqual([]);
   });
   it('uses the optional name list for capitalised words', () => {
     const s = createScanner({ names: ['Alvarez', 'maria'] });
     const text = 'Maria Gonzalez met Alvarez; maria is lower case.';
     expect(s.scan(text).map((f) => text.slice(f.start, f.end))).toEqual(['Maria Gonzalez', 'Alvarez']);
+  });
+});
+
+describe('FHIR JSON', () => {
+  it('reads HumanName parts, HumanName.text and person reference displays', () => {
+    const json =
+      '{"name":[{"family":"Ellison","given":["Margaret","Ann"]}],"contact":[{"name":[{"text":"Kevin O\'Donnell"}]}],' +
+      '"subject":{"reference":"Patient/pt-1","display":"Jane Doe"},"code":{"text":"Glucose Tolerance","display":"Glucose Test"}}';
+    expect(textsOf(json, 'PERSON_NAME')).toEqual(['Ellison', 'Margaret', 'Ann', "Kevin O'Donnell", 'Jane Doe']);
   });
 });
 

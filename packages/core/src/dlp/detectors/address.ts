@@ -48,6 +48,7 @@ function unit(text: string, p: number): number {
   return hasDigit || v - afterLabel <= 2 ? v : p;
 }
 
+/** STREET_ADDRESS findings: street lines from house numbers, and PO boxes from their keyword. */
 export function detectAddresses(s: ScanState): void {
   const { text, runStart: rs, runEnd: re } = s;
   for (let i = 0; i < rs.length; i++) {

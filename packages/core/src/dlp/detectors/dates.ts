@@ -1,6 +1,6 @@
 /**
  * Dates written with month names ("March 15, 2024", "Mar 15 2024", "15 Mar 2024", "15-Mar-2024",
- * "Feb 20") and ages over 89 written in words ("ninety-two year old"). Both start from a context
+ * "Feb 20", "March 2024": a month is a date element under Safe Harbor, only the year is not) and ages over 89 written in words ("ninety-two year old"). Both start from a context
  * word found by the keyword pass and read a bounded number of characters around it.
  */
 import { Kw } from '../context.js';
@@ -26,6 +26,7 @@ function skipOrdinal(text: string, p: number): number {
   return two === 'st' || two === 'nd' || two === 'rd' || two === 'th' ? p + 2 : p;
 }
 
+/** DATE findings around capitalised month names. */
 export function detectTextDates(s: ScanState): void {
   const { text, kw } = s;
   for (let k = 0; k < kw.kinds.length; k++) {
@@ -38,9 +39,16 @@ export function detectTextDates(s: ScanState): void {
     if (text.charCodeAt(me) === 46) me++;
     const ctx = kw.before(ms, Kw.Dob, 30) ? 0.97 : 0.85;
 
-    // Month D[, YYYY] — "March 15, 2024", "Mar 15 2024", "Feb 20"
-    let p = me;
+    // Month D[, YYYY] — "March 15, 2024", "Mar 15 2024", "Feb 20"; Month YYYY — "March 2024"
+    const p = me;
     if (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 45) {
+      const y = digitsAt(text, p + 1, 4, 4);
+      // Unless a day comes first ("15 Mar 2024", read below).
+      const dayBefore = isDigit(text.charCodeAt(ms - 2) || 0) && (text.charCodeAt(ms - 1) === 32 || text.charCodeAt(ms - 1) === 45);
+      if (y !== undefined && !dayBefore && y[0] >= 1900 && y[0] <= 2099 && !isDigit(text.charCodeAt(y[1]) || 0)) {
+        s.emit('DATE', ms, y[1], ctx - 0.15);
+        continue;
+      }
       const d = digitsAt(text, p + 1, 1, 2);
       if (d !== undefined) {
         const day = d[0];

@@ -128,6 +128,7 @@ function components(text: string, a: number, b: number): Array<[number, number]>
   return out;
 }
 
+/** Findings in the known fields of HL7 v2 PID, NK1, PV1, IN1 and GT1 segments. */
 export function detectHl7(s: ScanState): void {
   const { text } = s;
   let from = 0;

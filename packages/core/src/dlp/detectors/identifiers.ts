@@ -98,8 +98,30 @@ export function detectContextIds(s: ScanState): void {
     if (type === undefined || !s.wants(type)) continue;
     const p = valueStart(text, kw.ends[k]!);
     if (p - kw.ends[k]! > 30 || p >= text.length) continue;
-    const e = valueEnd(text, p);
-    if (e > p) s.emit(type, p, e, 0.9);
+    let e = valueEnd(text, p);
+    if (e <= p) continue;
+    s.emit(type, p, e, 0.9);
+    // A list after one label: "serial numbers: 1822093341 (L), 1822093342 (R)". Items must have
+    // the shape of the first (same length ± 2, digits-only or not).
+    const len = e - p;
+    const digitsOnly = /^[0-9]+$/.test(text.slice(p, e));
+    for (let item = 0; item < 8; item++) {
+      let q = e;
+      if (text.charCodeAt(q) === 32 && text.charCodeAt(q + 1) === 40) {
+        // A short note such as "(L)": look at most 8 characters ahead (never an open-ended search).
+        let close = q + 2;
+        while (close < text.length && close - q <= 8 && text.charCodeAt(close) !== 41) close++;
+        if (text.charCodeAt(close) !== 41) break;
+        q = close + 1;
+      }
+      if (text.startsWith(', ', q) || text.startsWith('; ', q) || text.startsWith(' / ', q)) q += text.charCodeAt(q) === 32 ? 3 : 2;
+      else if (text.startsWith(' and ', q)) q += 5;
+      else break;
+      const ne = valueEnd(text, q);
+      if (ne <= q || Math.abs(ne - q - len) > 2 || /^[0-9]+$/.test(text.slice(q, ne)) !== digitsOnly) break;
+      s.emit(type, q, ne, 0.85);
+      e = ne;
+    }
   }
 }
 

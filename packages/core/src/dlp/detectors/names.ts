@@ -21,7 +21,9 @@ const NOT_NAMES = new Set(
     'Male Female Yes No Normal Negative Positive Pending Admission Discharge Consult Referral Request Records ' +
     'Chart Medical Record Account Member Policy Group Subscriber Office Visit Exam Lab Labs Test Tests Today ' +
     'Tomorrow Yesterday Morning Evening Night Room Bed Unit Floor Pain Fever Cough General Internal Surgery ' +
-    'Cardiology Neurology Oncology Radiology Pharmacy Billing Social Work Case Management Hospice Home Health'
+    'Cardiology Neurology Oncology Radiology Pharmacy Billing Social Work Case Management Hospice Home Health ' +
+    'Manager Director Supervisor Coordinator Practitioner Assistant Resident Intern Fellow Attending Charge ' +
+    'Technician Therapist Pharmacist Surgeon Specialist Provider Service Services Medicine Unit'
   ).split(' '),
 );
 
@@ -63,7 +65,7 @@ function readName(text: string, p: number, allCaps: boolean): [number, number] {
       q++;
     } else {
       if (!allCaps && lower === 0) break;
-      if (NOT_NAMES.has(word) || NOT_NAMES.has(word[0] + word.slice(1).toLowerCase())) break;
+      if (NOT_NAMES.has(word) || (lower === 0 && NOT_NAMES.has(word[0] + word.slice(1).toLowerCase()))) break;
     }
     if (isLetter(text.charCodeAt(q) || 0)) break;
     if (q - ws > 1) end = q;
@@ -74,13 +76,19 @@ function readName(text: string, p: number, allCaps: boolean): [number, number] {
   return [end, words];
 }
 
+/** PERSON_NAME findings from context words, signatures, credentials and the optional name list. */
 export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined): void {
   const { text, kw } = s;
   for (let k = 0; k < kw.kinds.length; k++) {
     const kind = kw.kinds[k]!;
-    if (kind !== Kw.Title && kind !== Kw.NameLabel && kind !== Kw.Signoff) continue;
     const ks = kw.starts[k]!;
     const ke = kw.ends[k]!;
+    // "Gregory Lamb, MD", "Marcy Fields RN": a name right before a credential.
+    if (kind === Kw.Credential || (kind === Kw.NameLabel && text.charCodeAt(ks) === 82 && text.charCodeAt(ks + 1) === 78 && ke - ks === 2)) {
+      nameBefore(s, ks);
+      if (kind === Kw.Credential) continue;
+    }
+    if (kind !== Kw.Title && kind !== Kw.NameLabel && kind !== Kw.Signoff) continue;
     let p = ke;
     let conf = 0.85;
     let minWords = 1;
@@ -115,10 +123,15 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
         }
         if (text.charCodeAt(p) !== 34) continue;
         p++;
-        const firstEnd = emitJsonNames(s, text, p, label === 'given');
-        void firstEnd;
+        // FHIR: "text" is a name only inside a HumanName ("name": [{ "text": … }]); "display"
+        // only in a reference to a person ("reference": "Patient/…", "display": …).
+        if (label === 'text' && !/"name"\s{0,2}:\s{0,2}\[?\s{0,2}\{\s{0,2}$/.test(text.slice(Math.max(0, ks - 24), ks - 1))) continue;
+        if (label === 'display' && !/"(?:Patient|Practitioner|RelatedPerson|Person)\/[^"]{0,64}"\s{0,2},\s{0,2}$/.test(text.slice(Math.max(0, ks - 90), ks - 1))) continue;
+        emitJsonNames(s, text, p, label === 'given');
         continue;
       }
+      // "text" and "display" are name keys only in FHIR JSON (above).
+      if (label === 'text' || label === 'display') continue;
       let colon = false;
       let guard = 0;
       while (guard < 3 && (text.charCodeAt(p) === 58 || text.charCodeAt(p) === 44 || text.charCodeAt(p) === 32)) {
@@ -181,18 +194,47 @@ function detectSignatures(s: ScanState): void {
   }
 }
 
+const isNameChar = (c: number) => isLetter(c) || c === 39 || c === 45 || c === 46;
+
+/** Two or three name words ending right before `pos` (after ", " or " "). */
+function nameBefore(s: ScanState, pos: number): void {
+  let e = pos;
+  if (s.code(e - 1) === 32) e--;
+  if (s.code(e - 1) === 44) e--;
+  if (e === pos || !isLetter(s.code(e - 1))) return;
+  // Starts of up to three capitalised words before `e`, nearest first.
+  const starts: number[] = [];
+  let b = e;
+  while (starts.length < 3) {
+    let k = b;
+    while (k > 0 && b - k < 24 && isNameChar(s.code(k - 1))) k--;
+    if (k === b || !isUpper(s.code(k))) break;
+    starts.push(k);
+    if (s.code(k - 1) !== 32) break;
+    b = k - 1;
+  }
+  // The longest run of name words that ends exactly at `e`.
+  for (let i = starts.length - 1; i >= 1; i--) {
+    const [end, words] = readName(s.text, starts[i]!, false);
+    if (end === e && words >= 2) {
+      s.emit('PERSON_NAME', starts[i]!, end, 0.8);
+      return;
+    }
+  }
+}
+
 /** JSON string value(s) of a name key; for "given" arrays, every string of the array. */
-function emitJsonNames(s: ScanState, text: string, p: number, array: boolean): number {
-  let first = -1;
+function emitJsonNames(s: ScanState, text: string, p: number, array: boolean): void {
   for (let n = 0; n < 4; n++) {
     const [end] = readName(text, p, true);
     if (end > p && text.charCodeAt(end) === 34) {
       s.emit('PERSON_NAME', p, end, 0.9);
-      if (first < 0) first = end;
     }
     if (!array) break;
-    const close = text.indexOf('"', p);
-    if (close < 0 || close - p > 60) break;
+    // The closing quote within 60 characters (a bounded look, never an open-ended search).
+    let close = p;
+    while (close < text.length && close - p < 60 && text.charCodeAt(close) !== 34) close++;
+    if (text.charCodeAt(close) !== 34) break;
     // Next element: `", "`
     let q = close + 1;
     if (text.charCodeAt(q) !== 44) break;
@@ -201,7 +243,6 @@ function emitJsonNames(s: ScanState, text: string, p: number, array: boolean): n
     if (text.charCodeAt(q) !== 34) break;
     p = q + 1;
   }
-  return first;
 }
 
 /** Capitalised words found in the configured name list, with a following capitalised surname. */

@@ -27,6 +27,7 @@ const PHONE_KINDS: readonly Kw[] = [Kw.Phone, Kw.Fax, Kw.NotId];
 // "-year-old", " y/o", "yo", " years of age" …: literal alternatives, bounded.
 const AGE_SUFFIX = /[- ]?(?:years?[- ]old|yrs?[- ]old|years? of age|y\/o|y\.o\.?|yo)(?![a-z])/iy;
 
+/** Runs every digit-run detector over the scan state (see the module comment). */
 export function detectNumeric(s: ScanState): void {
   const { text, runStart: rs, runEnd: re } = s;
   const R = rs.length;
@@ -176,7 +177,10 @@ export function detectNumeric(s: ScanState): void {
     if (L <= 3 && i + 3 < R && sep(i) === 46 && sep(i + 1) === 46 && sep(i + 2) === 46) {
       const end = re[i + 3]!;
       const p = s.code(a - 1);
-      if (!isAlnum(p) && p !== 46 && s.rightClean(end) && isIPv4(text.slice(a, end))) s.emit('IP_ADDRESS', a, end, 0.9);
+      // "Version 10.2.1.4" is a version number, not an address.
+      if (!isAlnum(p) && p !== 46 && s.rightClean(end) && !s.kw.before(a, Kw.NotId, 12) && isIPv4(text.slice(a, end))) {
+        s.emit('IP_ADDRESS', a, end, 0.9);
+      }
     }
 
     // --- Ages over 89: "92-year-old", "95 yo", "age 91", "aged 90".

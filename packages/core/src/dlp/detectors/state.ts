@@ -1,6 +1,6 @@
 /** Shared state of one scan: the normalized text, its digit runs and context words, and the output. */
 import type { PhiType } from '../index.js';
-import { KeywordIndex, keywordAt, lastKeywordEnd } from '../context.js';
+import { KeywordIndex, keywordAt, kindMask, lastKeywordEnd } from '../context.js';
 
 /** A finding on the normalized text, before offsets are mapped back. */
 export interface RawFinding {
@@ -10,10 +10,21 @@ export interface RawFinding {
   confidence: number;
 }
 
+/** ASCII character classes: 1 digit, 2 upper-case letter, 3 lower-case letter, 0 other. */
+const CLASS = new Uint8Array(123);
+for (let c = 48; c <= 57; c++) CLASS[c] = 1;
+for (let c = 65; c <= 90; c++) CLASS[c] = 2;
+for (let c = 97; c <= 122; c++) CLASS[c] = 3;
+
+/** ASCII digit. */
 export const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+/** ASCII capital letter. */
 export const isUpper = (c: number): boolean => c >= 65 && c <= 90;
+/** ASCII small letter. */
 export const isLower = (c: number): boolean => c >= 97 && c <= 122;
+/** ASCII letter. */
 export const isLetter = (c: number): boolean => isUpper(c) || isLower(c);
+/** ASCII letter or digit. */
 export const isAlnum = (c: number): boolean => isDigit(c) || isLetter(c);
 
 /** Everything a built-in detector reads and writes during one scan. */
@@ -31,43 +42,8 @@ export class ScanState {
     readonly text: string,
     private readonly enabled: ReadonlySet<PhiType>,
   ) {
-    // One pass: digit runs, alphanumeric tokens (for VINs) and context words at word starts.
-    const n = text.length;
     const kw = new KeywordIndex();
-    let runStart = -1;
-    let tokStart = -1;
-    let tokUpper = true;
-    let kwEnd = 0;
-    for (let i = 0; i <= n; i++) {
-      const c = i < n ? text.charCodeAt(i) : 0;
-      const digit = c >= 48 && c <= 57;
-      const upper = c >= 65 && c <= 90;
-      const lower = c >= 97 && c <= 122;
-      if (digit) {
-        if (runStart < 0) runStart = i;
-      } else if (runStart >= 0) {
-        this.runStart.push(runStart);
-        this.runEnd.push(i);
-        runStart = -1;
-      }
-      if (digit || upper || lower) {
-        if (tokStart < 0) {
-          tokStart = i;
-          tokUpper = true;
-          if (!digit && i >= kwEnd && (i === 0 || text.charCodeAt(i - 1) !== 95)) {
-            const kind = keywordAt(text, i);
-            if (kind !== undefined) {
-              kw.add(i, lastKeywordEnd, kind);
-              kwEnd = lastKeywordEnd;
-            }
-          }
-        }
-        if (lower) tokUpper = false;
-      } else if (tokStart >= 0) {
-        if (i - tokStart === 17 && tokUpper) this.vinStarts.push(tokStart);
-        tokStart = -1;
-      }
-    }
+    tokenize(text, kindMask(enabled), this.runStart, this.runEnd, this.vinStarts, kw);
     this.kw = kw;
   }
 
@@ -76,10 +52,12 @@ export class ScanState {
     return this.enabled.has(type);
   }
 
+  /** Records a finding of `type` on the normalized text when the caller asked for that type. */
   emit(type: PhiType, start: number, end: number, confidence: number): void {
     if (end > start && this.enabled.has(type)) this.out.push({ type, start, end, confidence });
   }
 
+  /** The UTF-16 unit at `i`, or 0 outside the text. */
   code(i: number): number {
     return i >= 0 && i < this.text.length ? this.text.charCodeAt(i) : 0;
   }
@@ -101,5 +79,59 @@ export class ScanState {
     if (isAlnum(c)) return false;
     if ((c === 45 || c === 46 || c === 47) && isDigit(this.code(pos + 1))) return false;
     return true;
+  }
+}
+
+/**
+ * One pass over the tokens of `text`: digit runs, 17-character capital/digit tokens (VIN
+ * candidates) and context words at word starts. A plain function (not the constructor) so the
+ * engine optimizes the hot loop on its own.
+ */
+function tokenize(
+  text: string,
+  mask: number,
+  runStart: number[],
+  runEnd: number[],
+  vinStarts: number[],
+  kw: KeywordIndex,
+): void {
+  // Tight inner loops per character class; no allocation but the pushes.
+  const n = text.length;
+  
+  let kwEnd = 0;
+  let i = 0;
+  while (i < n) {
+    let c = text.charCodeAt(i);
+    if (c > 122 || CLASS[c] === 0) {
+      i++;
+      continue;
+    }
+    const tokStart = i;
+    if (c >= 65 && i >= kwEnd && (i === 0 || text.charCodeAt(i - 1) !== 95)) {
+      const kind = keywordAt(text, i, mask);
+      if (kind !== undefined) {
+        kw.add(i, lastKeywordEnd, kind);
+        kwEnd = lastKeywordEnd;
+      }
+    }
+    // Capitals and digits only so far: still a VIN candidate.
+    let upperOnly = true;
+    while (i < n) {
+      c = text.charCodeAt(i);
+      if (c > 122) break;
+      const k = CLASS[c];
+      if (k === 0) break;
+      if (k === 1) {
+        const rs = i;
+        i++;
+        while (i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57) i++;
+        runStart.push(rs);
+        runEnd.push(i);
+        continue;
+      }
+      if (k === 3 && upperOnly) upperOnly = false;
+      i++;
+    }
+    if (upperOnly && i - tokStart === 17) vinStarts.push(tokStart);
   }
 }

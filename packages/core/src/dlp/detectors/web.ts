@@ -27,7 +27,9 @@ export function detectEmail(s: ScanState): void {
     // Trailing dots and hyphens belong to the sentence.
     while (r > at + 1 && (text.charCodeAt(r - 1) === 46 || text.charCodeAt(r - 1) === 45)) r--;
     if (lastDot >= r) {
-      lastDot = text.lastIndexOf('.', r - 1);
+      // Trimmed past the last dot: find the one before, inside the domain only.
+      lastDot = r - 1;
+      while (lastDot > at && text.charCodeAt(lastDot) !== 46) lastDot--;
     }
     if (lastDot <= at + 1 || r - lastDot - 1 < 2) continue;
     let tldOk = true;
@@ -58,11 +60,14 @@ export function detectUrl(s: ScanState): void {
     const hostStart = start + m[0].length;
     let r = hostStart;
     while (r < text.length && isUrlChar(text.charCodeAt(r))) r++;
-    // Trailing punctuation belongs to the sentence; a closing parenthesis only when unbalanced.
-    for (;;) {
+    // Trailing punctuation belongs to the sentence; a closing parenthesis only when the URL has
+    // no opening one (looked for inside the URL only, so the cost stays within its length).
+    let hasOpen = false;
+    for (let k = hostStart; k < r; k++) if (text.charCodeAt(k) === 40) hasOpen = true;
+    while (r > hostStart) {
       const c = text.charCodeAt(r - 1);
       if (c === 46 || c === 44 || c === 59 || c === 58 || c === 33 || c === 63) r--;
-      else if (c === 41 && text.lastIndexOf('(', r - 1) < start) r--;
+      else if (c === 41 && !hasOpen) r--;
       else break;
     }
     URL_START.lastIndex = Math.max(r, hostStart);

@@ -6,6 +6,8 @@
  * only '---' separates documents; an entity is written inline as {{TYPE|text}}. The loader
  * strips the markup and records each entity's offsets in the plain text. `hard-negatives.txt`
  * holds one negative sample per line: the scanner must report nothing on any of them.
+ * `holdout/` holds documents written after the detectors, reported separately by
+ * test/eval/dlp.mjs and not asserted on.
  *
  * Matching rule: a labeled entity is found (true positive for recall) when a finding of the same
  * type overlaps its span; a finding is correct (for precision) when it overlaps a labeled entity
@@ -167,9 +169,15 @@ export function recoverSpans(text, output, markerRe, typeOf) {
   return spans;
 }
 
-/** Ordinary clinical text of at least `bytes` characters, built from the labeled documents. */
+/**
+ * Ordinary clinical text of at least `bytes` characters, built from the labeled documents (the
+ * evasion samples excepted: ordinary text is what clinicians type, not an attack).
+ */
 export function ordinaryText(docs, bytes = 1 << 20) {
-  const plain = docs.map((d) => d.text).join('\n\n');
+  const plain = docs
+    .filter((d) => d.file !== 'evasions.txt')
+    .map((d) => d.text)
+    .join('\n\n');
   let out = '';
   while (out.length < bytes) out += plain + '\n\n';
   return out;

@@ -1,10 +1,10 @@
 /** 1 MB hostile inputs, one or more per detector family, for the linear-time tests and the eval report. */
 
 /** `unit` repeated to exactly `size` UTF-16 units. */
-export const fill = (unit: string, size: number): string => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+export const fill = (unit, size) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
 
 /** Named hostile inputs of `size` characters. */
-export function hostileInputs(size: number): Record<string, string> {
+export function hostileInputs(size) {
   return {
     'digits': '1'.repeat(size),
     'digit-dash': fill('1-', size),
@@ -41,5 +41,12 @@ export function hostileInputs(size: number): Record<string, string> {
     'serial': fill('serial ', size),
     'dash-names': fill('- Aa ', size),
     'vin-like': fill('1HGT2LMU057A8BGB ', size),
+    'json-text': fill('"name":[{"text":"Aa Bb"', size),
+    'json-display': fill('"reference":"Patient/1","display":"Aa"', size),
+    'json-given': fill('"given":["Aa","Bb",', size),
+    'json-given-open': '"given":["Aa' + 'a'.repeat(size - 12),
+    'id-lists': fill('MRN 12345 (', size),
+    'url-parens': fill('http://a.b) ', size),
+    'email-trim': fill('a@b.c- ', size),
   };
 }
