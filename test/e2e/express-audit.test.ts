@@ -2,27 +2,24 @@
  * End-to-end: the Express example's audit trail (hash-chained pino lines), the accounting of
  * disclosures for the auditor, and the aggregate report with small-cell suppression.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type Served } from './serve.js';
 import { verifyChain } from '@phiguard/core';
 import { DEV_AUDIT_KEY, createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
 
 const JWT_SECRET = 'e2e-jwt-secret-for-the-audit-suite';
 const log = memoryLog();
-let server: Server;
+let served: Served;
 let base: string;
 
 beforeAll(async () => {
   const app = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: 'e2e-phiguard-secret-with-at-least-32-bytes', logger: log.logger });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await serve(app);
+  base = served.base;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await served.close();
 });
 
 async function get(path: string, sub: string, roles: string[], purpose: string) {

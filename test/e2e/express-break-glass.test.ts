@@ -4,10 +4,9 @@
  * PHIGUARD_TEST_REDIS_URL), over real HTTP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type Served } from './serve.js';
 import { RedisStateStore, type AuditEvent } from '@phiguard/core';
 import { createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { memoryLog, type MemoryLog } from '../../examples/express-lab-results/src/memory-log.js';
@@ -20,10 +19,9 @@ const prefix = `bg-e2e-${process.pid}-${Date.now()}:`;
 interface Instance {
   readonly base: string;
   readonly log: MemoryLog;
-  readonly server: Server;
 }
 const clients: Redis[] = [];
-const servers: Server[] = [];
+const servers: Served[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => void unhandled.push(reason);
 
@@ -40,10 +38,9 @@ async function start(url = REDIS): Promise<Instance> {
   const log = memoryLog();
   const state = new RedisStateStore({ client: await redisClient(url), prefix, timeoutMs: 300 });
   const app = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger, state });
-  const server = app.listen(0, '127.0.0.1');
-  servers.push(server);
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log, server };
+  const served = await serve(app);
+  servers.push(served);
+  return { base: served.base, log };
 }
 
 let east: Instance;
@@ -55,10 +52,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
-  for (const s of servers) {
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
+  for (const s of servers) await s.close();
   for (const c of clients) c.disconnect();
 });
 

@@ -3,9 +3,8 @@
  * team must not quote identifiers (`dlp: { request: 'block' }`); portal messages are stored with
  * identifiers redacted (`dlp: { request: 'redact' }`).
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type Served } from './serve.js';
 import { createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
 import type { PostStore } from '../../examples/express-lab-results/src/repository.js';
@@ -16,23 +15,19 @@ const PHONE = '(617) 555-0143';
 const EMAIL = 'jane.doe@example.org';
 
 const log = memoryLog();
-let server: Server;
+let served: Served;
 let base: string;
 let posted: PostStore;
 
 beforeAll(async () => {
   const app = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: 'e2e-phiguard-secret-with-at-least-32-bytes', logger: log.logger });
   posted = app.locals.posted as PostStore;
-  server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await serve(app);
+  base = served.base;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  await served.close();
 });
 
 async function post(path: string, body: string, claims: { roles: string[]; patient?: string }, purpose: string, type = 'application/json') {

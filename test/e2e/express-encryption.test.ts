@@ -4,10 +4,9 @@
  * `@aws-sdk/client-kms` talks to a loopback server that speaks the KMS JSON 1.1 protocol
  * (packages/kms/test/kms-server.ts), which can be taken down.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type Served } from './serve.js';
 import { AwsKmsKeyring } from '@phiguard/kms';
 import { createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { PATIENTS } from '../../examples/express-lab-results/src/data.js';
@@ -21,7 +20,7 @@ const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'e2e-not-a-re
 
 const log = memoryLog();
 let kms: KmsServer;
-let server: Server;
+let served: Served;
 let base: string;
 
 beforeAll(async () => {
@@ -40,16 +39,12 @@ beforeAll(async () => {
     keyring,
     keyCache: { maxAgeMs: KEY_AGE_MS },
   });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await serve(app);
+  base = served.base;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  await served.close();
   await kms.close();
 });
 

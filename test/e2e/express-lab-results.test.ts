@@ -2,10 +2,9 @@
  * End-to-end: the express-lab-results example over real HTTP (app.listen(0) + fetch), with
  * real HS256 tokens and the audit trail read back from the pino JSON lines.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SignJWT, decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { serve, type Served } from './serve.js';
 import { compilePolicy, type AuditEvent } from '@phiguard/core';
 import { createApp, policy } from '../../examples/express-lab-results/src/app.js';
 import { signToken } from '../../examples/express-lab-results/src/auth.js';
@@ -18,21 +17,17 @@ const JWT_SECRET = 'e2e-jwt-secret-for-the-lab-results-example';
 const PHIGUARD_SECRET = 'e2e-phiguard-secret-with-at-least-32-bytes';
 
 const log = memoryLog();
-let server: Server;
+let served: Served;
 let base: string;
 
 beforeAll(async () => {
   const app = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await serve(app);
+  base = served.base;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  await served.close();
 });
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────

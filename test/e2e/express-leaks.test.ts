@@ -4,9 +4,8 @@
  * every log line (application, audit, errors) captured. A role may receive in a response body
  * exactly what the policy discloses to it; nothing identifying may appear anywhere else.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type Served } from './serve.js';
 import { PURPOSES_OF_USE, createScanner } from '@phiguard/core';
 import { canariesFrom, canaryDetectors, capturedResponse, sweep, type Captured, type SweepCase } from '@phiguard/core/testing';
 import { createApp, policy, signToken } from '../../examples/express-lab-results/src/app.js';
@@ -15,7 +14,7 @@ import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js'
 
 const JWT_SECRET = 'e2e-jwt-secret-for-the-leak-sweep';
 const log = memoryLog();
-let server: Server;
+let served: Served;
 let base: string;
 
 beforeAll(async () => {
@@ -23,13 +22,11 @@ beforeAll(async () => {
   // rightly ignores; the kit's canary detectors make DLP treat them as the real thing.
   const scanner = createScanner({ detectors: [...canaryDetectors] });
   const app = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: 'e2e-phiguard-secret-with-at-least-32-bytes', logger: log.logger, scanner });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await serve(app);
+  base = served.base;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await served.close();
 });
 
 // Every identifying value of the fixture patients is a canary.
