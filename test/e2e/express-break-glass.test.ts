@@ -75,6 +75,10 @@ describe('care-team scope and break-glass across two instances', () => {
     const denied = await http(west, 'GET', '/patients/1002/results', OKAFOR, { purpose: 'TREAT' });
     expect(denied.status).toBe(403);
     expect(denied.body).toMatchObject({ error: { reason: 'relationship_required' } });
+    // Claiming emergency treatment without a grant does not get around the care-team scope.
+    const claimed = await http(west, 'GET', '/patients/1002/results', OKAFOR, { purpose: 'ETREAT' });
+    expect(claimed.status).toBe(403);
+    expect(claimed.body).toMatchObject({ error: { reason: 'relationship_required' } });
 
     const granted = await http(east, 'POST', '/break-glass', OKAFOR, { body: emergency });
     expect(granted.status).toBe(201);

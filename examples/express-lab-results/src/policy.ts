@@ -107,7 +107,9 @@ export const policy = definePolicy({
       },
       // The care team's nurses see a patient's results only while on that patient's care team
       // (data.ts: CARE_TEAMS); anyone else on the team's roles needs a break-glass grant.
-      relationship: { 'care-team-nurse': { TREAT: 'care-team' } },
+      // ETREAT too: a nurse outside the team reaches ETREAT only through a break-glass grant,
+      // which stands in for the relationship; claiming the purpose alone is not enough.
+      relationship: { 'care-team-nurse': { TREAT: 'care-team', ETREAT: 'care-team' } },
 
       // HIV (1003) and genetic (1004) results are labelled in meta.security and coded in LOINC.
       // Their values, interpretation and comments are withheld from everyone but the ordering

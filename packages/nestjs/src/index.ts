@@ -1,8 +1,21 @@
 /**
- * @phiguard/nestjs: NestJS integration. This release reserves the package and its injection
- * token; the module, decorators, guard and interceptor follow on the same core engine.
+ * @phiguard/nestjs: `PhiGuardModule.forRoot({ policy, audit, context })` and
+ * `@PhiResource('Name')` on a controller.
  * @packageDocumentation
  */
-
-/** Injection token under which the phiguard engine options are provided. */
-export const PHIGUARD_OPTIONS = 'phiguard:options';
+export { PHIGUARD_ENGINE, PHIGUARD_OPTIONS, PHIGUARD_RUNTIME, METADATA } from './tokens.js';
+export { PhiGuardModule, InjectPhiGuard, InjectPhiGuardOptions, PhiAccessContext } from './module.js';
+export { AllowBreakGlass, AuditAction, MinimumNecessary, NARROWING_OPERATORS, PhiResource, PurposeOfUse, SkipPhiGuard } from './decorators.js';
+export type { MinimumNecessaryRules } from './decorators.js';
+export { Phi, dtoFields, policyFromDtos } from './dto.js';
+export type { PhiFieldOptions } from './dto.js';
+export { PhiGuardGuard } from './guard.js';
+export { PhiGuardInterceptor, isRaw } from './interceptor.js';
+export { PhiGuardExceptionFilter } from './filter.js';
+export { PhiGuardExplorer } from './explorer.js';
+export { breakGlassController } from './break-glass.js';
+export { PhiGuardRefusal } from './errors.js';
+export type { ErrorBody } from './errors.js';
+export { PhiGuardRuntime, getAccessContext, phiRequestState } from './runtime.js';
+export type { Narrowing, PhiRequestState, RouteKind } from './runtime.js';
+export type { ContextResolver, ErrorLogger, PhiGuardModuleAsyncOptions, PhiGuardModuleOptions, PhiGuardOptionsFactory, PhiRouteInfo } from './options.js';

@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { pino, type Logger } from 'pino';
+import { createFieldCipher, createPhiGuard, type KeyCacheOptions, type Keyring, type PhiGuard, type Scanner, type StateStore } from '@phiguard/core';
+import { PHIGUARD_ENGINE, PhiGuardModule, breakGlassController } from '@phiguard/nestjs';
+import { jwtContext } from '../../express-lab-results/src/auth.js';
+import { keyringFrom } from '../../express-lab-results/src/keyring.js';
+import { operators, policy } from '../../express-lab-results/src/policy.js';
+import { createPostStore, createRepository, type ResultsRepository } from '../../express-lab-results/src/repository.js';
+import { CARE_TEAMS } from '../../express-lab-results/src/data.js';
+import { HealthController, POSTS, PostsController, RESULTS, ResultsController } from './results.controller.js';
+import { ROI, RoiController } from './roi/controller.js';
+import { roiPolicy } from './roi/policy.js';
+import { ReleaseOfInformation } from './roi/service.js';
+
+// The same policy, data, view, tokens and storage as the Express example: both serve identical data.
+export { policy, operators } from '../../express-lab-results/src/policy.js';
+export { signToken, secretsFrom, jwtContext, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET } from '../../express-lab-results/src/auth.js';
+export { findPatient } from '../../express-lab-results/src/data.js';
+export { labResultsView } from '../../express-lab-results/src/view.js';
+
+export interface AppOptions {
+  /** Verifies the HS256 bearer tokens (JWT_SECRET). */
+  readonly jwtSecret: string | Uint8Array;
+  /** 32+ bytes keying research tokens and audit patient references (PHIGUARD_SECRET). */
+  readonly phiguardSecret: string | Uint8Array;
+  /** Where audit events (and PHI-free error lines) go. Default: pino to stdout. */
+  readonly logger?: Logger;
+  /** Wraps the data keys of the encrypted fields. Default: from the environment, local in development. */
+  readonly keyring?: Keyring;
+  /** Data-key cache limits. */
+  readonly keyCache?: KeyCacheOptions;
+  /** Shared state for break-glass grants. Default: in memory (one instance). */
+  readonly state?: StateStore;
+  /** The DLP scanner for request bodies (tests pass one with the leak kit's canary detectors). */
+  readonly scanner?: Scanner;
+}
+
+/** The application module: phiguard configured once, the controllers claim their resources. */
+@Module({})
+export class LabResultsModule {
+  static register(options: AppOptions): DynamicModule {
+    const audit = options.logger ?? pino();
+    // SSNs and clinical comments are stored encrypted; their data keys are wrapped by the keyring.
+    const cipher = createFieldCipher({ keyring: options.keyring ?? keyringFrom(process.env), cache: options.keyCache });
+    // Releases of information are decided by their own matrix (roi/policy.ts), audited to the same log.
+    const releases = createPhiGuard({ policy: roiPolicy, secret: options.phiguardSecret, audit, cipher });
+    return {
+      module: LabResultsModule,
+      imports: [
+        // Audit: 45 CFR 164.312(b).
+        PhiGuardModule.forRoot({
+          policy,
+          operators,
+          secret: options.phiguardSecret,
+          audit,
+          cipher,
+          // Care-team membership from the example's data; a hospital would ask its ADT or care-team service.
+          relationship: (principal, patientId) => ({ careTeam: CARE_TEAMS.get(patientId)?.includes(principal.id) ?? false }),
+          // Break-glass grants are shared by every instance through this store (Redis in production).
+          state: options.state,
+          scanner: options.scanner,
+          context: jwtContext(options.jwtSecret),
+        }),
+      ],
+      // Emergency access: POST /break-glass { patientId, reason, justification } → { grantId }; then
+      // X-Break-Glass-Grant: <grantId> on the patient's requests. Reviews for the auditor role.
+      controllers: [HealthController, ResultsController, PostsController, breakGlassController('break-glass'), RoiController],
+      providers: [
+        { provide: RESULTS, useFactory: (engine: PhiGuard) => createRepository(engine.records!), inject: [PHIGUARD_ENGINE] },
+        { provide: POSTS, useFactory: createPostStore },
+        { provide: ROI, useFactory: (results: ResultsRepository) => new ReleaseOfInformation(releases, results), inject: [RESULTS] },
+      ],
+    };
+  }
+}
+
+/** Creates and initializes the Nest application (not listening yet). */
+export async function createApp(options: AppOptions): Promise<INestApplication> {
+  // Nest's own logger prints only warnings and errors; the audit trail goes to `logger`.
+  const app = await NestFactory.create(LabResultsModule.register(options), { logger: ['error', 'warn'] });
+  (app.getHttpAdapter().getInstance() as { disable(name: string): void }).disable('x-powered-by');
+  await app.init();
+  return app;
+}

@@ -1,0 +1,75 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA, PATH_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
+import { DiscoveryService, Reflector } from '@nestjs/core';
+import { OptionsError } from '@phiguard/core';
+import type { MinimumNecessaryRules } from './decorators.js';
+import { PhiGuardRuntime } from './runtime.js';
+import { METADATA, PHIGUARD_RUNTIME } from './tokens.js';
+
+/** RouteParamtypes.RESPONSE and NEXT in @nestjs/common. */
+const RESPONSE = 1;
+const NEXT = 2;
+
+/**
+ * Checks every controller at bootstrap, so a mistake fails the start-up rather than a request:
+ * `@PhiResource` names a resource of the policy, `@MinimumNecessary` rule sets compile, and no
+ * PHI handler writes the response itself (`@Res()` without passthrough, `@Next()`, `@Sse()`),
+ * which would bypass the interceptor.
+ */
+@Injectable()
+export class PhiGuardExplorer implements OnModuleInit {
+  constructor(
+    @Inject(PHIGUARD_RUNTIME) private readonly runtime: PhiGuardRuntime,
+    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(Reflector) private readonly reflector: Reflector,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getControllers()) {
+      const cls = wrapper.metatype as (abstract new (...args: never[]) => unknown) | undefined;
+      if (typeof cls !== 'function') continue;
+      for (const name of methodNames(cls.prototype as object)) {
+        const handler = (cls.prototype as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
+        if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue; // not a route
+        this.check(cls, name, handler);
+      }
+    }
+  }
+
+  private check(cls: abstract new (...args: never[]) => unknown, name: string, handler: (...args: unknown[]) => unknown): void {
+    const targets = [handler, cls];
+    if (this.reflector.getAllAndOverride<boolean>(METADATA.skip, targets)) return;
+    const resource = this.reflector.getAllAndOverride<string>(METADATA.resource, targets);
+    if (resource === undefined) return;
+    const where = `${cls.name}.${name}()`;
+    const compiled = this.runtime.resourceOf(resource, where);
+    const rules = this.reflector.getAllAndOverride<MinimumNecessaryRules>(METADATA.minimumNecessary, targets);
+    if (rules !== undefined) this.runtime.narrowingFor(handler, resource, rules, where);
+    if (compiled.rawBody === 'allow') return;
+    if (Reflect.getMetadata(SSE_METADATA, handler) === true) {
+      throw new OptionsError(`${where} is an @Sse() stream on PHI resource "${resource}": phiguard cannot project a stream; declare rawBody: 'allow' on the resource to send it unprojected (audited as a raw body)`);
+    }
+    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, cls, name) ?? {}) as Record<string, { data?: unknown }>;
+    for (const [key, arg] of Object.entries(args)) {
+      const type = Number(key.split(':')[0]);
+      const passthrough = (arg.data as { passthrough?: boolean } | undefined)?.passthrough === true;
+      if ((type === RESPONSE && !passthrough) || type === NEXT) {
+        throw new OptionsError(
+          `${where} takes ${type === NEXT ? '@Next()' : '@Res()'} on PHI resource "${resource}": it would write the response past phiguard. Return the value instead (or use @Res({ passthrough: true }) for headers only).`,
+        );
+      }
+    }
+  }
+}
+
+function methodNames(proto: object): string[] {
+  const names = new Set<string>();
+  for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    for (const n of Object.getOwnPropertyNames(p)) {
+      if (n === 'constructor') continue;
+      const d = Object.getOwnPropertyDescriptor(p, n);
+      if (d !== undefined && typeof d.value === 'function') names.add(n);
+    }
+  }
+  return [...names];
+}

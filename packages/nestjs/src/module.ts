@@ -1,0 +1,76 @@
+import { Inject, Module, createParamDecorator, type DynamicModule, type ExecutionContext, type Provider } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { OptionsError } from '@phiguard/core';
+import { PhiGuardExplorer } from './explorer.js';
+import { PhiGuardExceptionFilter } from './filter.js';
+import { PhiGuardGuard } from './guard.js';
+import { PhiGuardInterceptor } from './interceptor.js';
+import type { PhiGuardModuleAsyncOptions, PhiGuardModuleOptions, PhiGuardOptionsFactory } from './options.js';
+import { PhiGuardRuntime, getAccessContext } from './runtime.js';
+import { PHIGUARD_ENGINE, PHIGUARD_OPTIONS, PHIGUARD_RUNTIME } from './tokens.js';
+
+const shared: Provider[] = [
+  // Built while the application is created: a bad option fails the bootstrap, naming the field.
+  { provide: PHIGUARD_RUNTIME, useFactory: (options: PhiGuardModuleOptions) => new PhiGuardRuntime(options), inject: [PHIGUARD_OPTIONS] },
+  { provide: PHIGUARD_ENGINE, useFactory: (runtime: PhiGuardRuntime) => runtime.engine, inject: [PHIGUARD_RUNTIME] },
+  PhiGuardExplorer,
+  // App-wide: every route is decided (PHI), skipped (@SkipPhiGuard) or treated as unmapped.
+  { provide: APP_GUARD, useClass: PhiGuardGuard },
+  { provide: APP_INTERCEPTOR, useClass: PhiGuardInterceptor },
+  { provide: APP_FILTER, useClass: PhiGuardExceptionFilter },
+];
+const exported = [PHIGUARD_OPTIONS, PHIGUARD_ENGINE, PHIGUARD_RUNTIME];
+
+/**
+ * phiguard for NestJS. Import once in the root module:
+ * `PhiGuardModule.forRoot({ policy, audit, secret, context })`, then claim controllers with
+ * `@PhiResource('Name')`. Registers the guard, interceptor and exception filter app-wide.
+ */
+@Module({})
+export class PhiGuardModule {
+  /** Configures the module with options known up front. */
+  static forRoot(options: PhiGuardModuleOptions & { readonly global?: boolean }): DynamicModule {
+    if (options === null || typeof options !== 'object') throw new OptionsError('PhiGuardModule.forRoot(options): options must be an object');
+    const { global = false, ...rest } = options;
+    return {
+      module: PhiGuardModule,
+      global,
+      imports: [DiscoveryModule],
+      providers: [{ provide: PHIGUARD_OPTIONS, useValue: rest }, ...shared],
+      exports: exported,
+    };
+  }
+
+  /**
+   * Configures the module from other providers (ConfigService, a secrets manager…):
+   * `forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (config) => ({ … }) })`.
+   */
+  static forRootAsync(options: PhiGuardModuleAsyncOptions): DynamicModule {
+    const ways = options === null || typeof options !== 'object' ? [] : (['useFactory', 'useClass', 'useExisting'] as const).filter((k) => options[k] !== undefined);
+    if (ways.length !== 1) {
+      throw new OptionsError('PhiGuardModule.forRootAsync needs exactly one of useFactory (with inject), useClass or useExisting');
+    }
+    const create = (factory: PhiGuardOptionsFactory) => factory.createPhiGuardOptions();
+    const providers: Provider[] =
+      options.useFactory !== undefined
+        ? [{ provide: PHIGUARD_OPTIONS, useFactory: options.useFactory, inject: [...(options.inject ?? [])] }]
+        : options.useClass !== undefined
+          ? [{ provide: options.useClass, useClass: options.useClass }, { provide: PHIGUARD_OPTIONS, useFactory: create, inject: [options.useClass] }]
+          : [{ provide: PHIGUARD_OPTIONS, useFactory: create, inject: [options.useExisting] }];
+    return {
+      module: PhiGuardModule,
+      global: options.global ?? false,
+      imports: [DiscoveryModule, ...(options.imports ?? [])],
+      providers: [...providers, ...shared],
+      exports: exported,
+    };
+  }
+}
+
+/** Injects the module options: `constructor(@InjectPhiGuardOptions() options: PhiGuardModuleOptions)`. */
+export const InjectPhiGuardOptions = (): ParameterDecorator => Inject(PHIGUARD_OPTIONS);
+/** Injects the engine (`PhiGuard` from @phiguard/core). */
+export const InjectPhiGuard = (): ParameterDecorator => Inject(PHIGUARD_ENGINE);
+
+/** Handler parameter: the access context phiguard resolved (null off PHI routes). */
+export const PhiAccessContext = createParamDecorator((_data: unknown, ctx: ExecutionContext) => getAccessContext(ctx.switchToHttp().getRequest<object>()));

@@ -1,0 +1,72 @@
+import type { AccessContext, AuditAction, PhiGuard, PhiGuardOptions } from '@phiguard/core';
+
+/** What the module knows about the route being served, handed to the context resolver. */
+export interface PhiRouteInfo {
+  /** The resource the route serves (from `@PhiResource`); null on the break-glass endpoints. */
+  readonly resource: string | null;
+  /** The audit action (`@AuditAction`, else from the HTTP method). */
+  readonly action: AuditAction;
+  /** Route pattern (`/patients/:id/results`), never the concrete URL. */
+  readonly route: string | undefined;
+  /**
+   * True when the handler carries `@AllowBreakGlass()`: only then is a break-glass grant
+   * (`X-Break-Glass-Grant`, or `breakGlass` set by the resolver) honoured on the route.
+   */
+  readonly allowBreakGlass: boolean;
+}
+
+/** Resolves who is asking and why. Throw AuthenticationRequiredError (or anything) for 401. */
+export type ContextResolver<Req = any> = (req: Req, route: PhiRouteInfo) => AccessContext | Promise<AccessContext>;
+
+/** PHI-free operational lines (error name, code, status, request id). pino fits. */
+export interface ErrorLogger {
+  error(obj: object, msg?: string): void;
+}
+
+/**
+ * Options of `PhiGuardModule.forRoot` (or returned by the `forRootAsync` factory): everything
+ * `createPhiGuard` takes, or a ready engine in `guard`, plus how to read a request.
+ */
+export interface PhiGuardModuleOptions extends Omit<PhiGuardOptions, 'policy' | 'audit'> {
+  /** The policy (definePolicy, policyFromDtos, or compiled). Omit when passing `guard`. */
+  readonly policy?: PhiGuardOptions['policy'];
+  /** Audit destination: a pino logger or an AuditSink. Omit when passing `guard`. */
+  readonly audit?: PhiGuardOptions['audit'];
+  /** An engine already created with createPhiGuard (shared with other adapters). */
+  readonly guard?: PhiGuard;
+  /** Resolves the access context from the request; called only on PHI routes. Required. */
+  readonly context: ContextResolver;
+  /**
+   * Routes with neither `@PhiResource` nor `@SkipPhiGuard`: `'deny'` (default) answers a body
+   * they return with 500 `unmapped_route`, since nobody classified it; `'pass'` sends it unchanged.
+   */
+  readonly onUnmappedRoute?: 'deny' | 'pass';
+  /** Receives PHI-free error lines. Default: the audit logger when it has `error` (pino). */
+  readonly logger?: ErrorLogger;
+}
+
+/** A provider that builds the module options (for `forRootAsync({ useClass })` or `useExisting`). */
+export interface PhiGuardOptionsFactory {
+  createPhiGuardOptions(): PhiGuardModuleOptions | Promise<PhiGuardModuleOptions>;
+}
+
+/**
+ * `forRootAsync` arguments, in the shape of `@nestjs/throttler` and `ConfigModule`: exactly one
+ * of `useFactory`, `useClass` or `useExisting`.
+ */
+export interface PhiGuardModuleAsyncOptions {
+  /** Modules whose providers the factory injects (ConfigModule…). */
+  readonly imports?: readonly any[];
+  /** Tokens handed to `useFactory`, in order. */
+  readonly inject?: readonly any[];
+  readonly useFactory?: (...args: any[]) => PhiGuardModuleOptions | Promise<PhiGuardModuleOptions>;
+  /** A class implementing {@link PhiGuardOptionsFactory}, instantiated by the module. */
+  readonly useClass?: new (...args: any[]) => PhiGuardOptionsFactory;
+  /** An existing provider (from `imports`) implementing {@link PhiGuardOptionsFactory}. */
+  readonly useExisting?: any;
+  /** Make the module's exports visible everywhere (default false). */
+  readonly global?: boolean;
+}
+
+/** Options the adapter itself reads; every other key goes to `createPhiGuard`, which validates it. */
+export const ADAPTER_OPTION_KEYS = ['guard', 'context', 'onUnmappedRoute', 'logger'];
