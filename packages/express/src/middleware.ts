@@ -8,6 +8,7 @@ import {
   PhiGuardError,
   StepUpRequiredError,
   actionForMethod,
+  scrubHeaders,
   createPhiGuard,
   denialEvent,
   didYouMean,
@@ -470,70 +471,8 @@ function failPrepare(res: Response, state: State, err: unknown): Response {
   return res;
 }
 
-/** Headers whose values the server or phiguard generates; everything else is scanned on PHI routes. */
-const SYSTEM_HEADERS = new Set([
-  'content-type', 'content-length', 'cache-control', 'pragma', 'expires', 'etag', 'last-modified', 'date', 'vary',
-  'x-request-id', 'connection', 'keep-alive', 'transfer-encoding', 'content-encoding', 'set-cookie', 'www-authenticate',
-  'strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy',
-]);
-
-/**
- * Keeps identifiers out of response headers on PHI routes: values of headers the application
- * set are scanned and their identifiers replaced by `[TYPE]`; a Content-Disposition file name is
- * rebuilt from a redacted, ASCII-only version of the name.
- */
-function scrubHeaders(res: Response, state: State): void {
-  const { scanner } = state.runtime.guard;
-  for (const name of res.getHeaderNames()) {
-    if (SYSTEM_HEADERS.has(name) || name.startsWith('access-control-')) continue;
-    const value = res.getHeader(name);
-    if (name === 'content-disposition' && typeof value === 'string') {
-      res.setHeader(name, safeDisposition(value, scanner));
-      continue;
-    }
-    if (typeof value === 'string') {
-      if (scanner.scan(value).length > 0) res.setHeader(name, scanner.redact(value));
-    } else if (Array.isArray(value)) {
-      if (value.some((v) => scanner.scan(v).length > 0)) res.setHeader(name, value.map((v) => scanner.redact(v)));
-    }
-  }
-}
-
-const FILENAME_STAR = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]*)/;
-const FILENAME = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/;
-
-function safeDisposition(value: string, scanner: PhiGuard['scanner']): string {
-  const kind = /^\s*inline\b/i.test(value) ? 'inline' : 'attachment';
-  let name: string | undefined;
-  const star = FILENAME_STAR.exec(value);
-  if (star) {
-    try {
-      name = decodeURIComponent(star[1]!);
-    } catch {
-      name = undefined;
-    }
-  }
-  if (name === undefined) {
-    const plain = FILENAME.exec(value);
-    name = plain ? (plain[1] ?? plain[2] ?? '').replace(/\\(.)/g, '$1') : undefined;
-  }
-  if (name === undefined || name === '') return kind;
-  // The extension is kept apart: an e-mail or URL detector would otherwise take `.pdf` along.
-  const ext = /\.[A-Za-z0-9]{1,8}$/.exec(name)?.[0] ?? '';
-  const stem = name.slice(0, name.length - ext.length);
-  let out = '';
-  let at = 0;
-  for (const f of scanner.scan(stem)) {
-    out += `${stem.slice(at, f.start)}${f.type}`;
-    at = f.end;
-  }
-  out += stem.slice(at);
-  const safe = (out.replace(/[^\w.\- ]/g, '_').slice(0, 120) || 'download') + ext;
-  return `${kind}; filename="${safe}"`;
-}
-
 function releaseAndSend(res: Response, state: State, body: unknown, plaintexts: ReadonlyMap<string, unknown> | null): Response {
-  scrubHeaders(res, state);
+  scrubHeaders(res, state.runtime.guard.scanner);
   let release;
   try {
     release = state.runtime.guard.release(state.plan!, body, state.context!, state.action, plaintexts);

@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
 import { Inject, Injectable, StreamableFile, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { from, mergeMap, takeLast, type Observable } from 'rxjs';
-import { disclosureEvent } from '@phiguard/core';
 import { PhiGuardRefusal } from './errors.js';
-import { scrubHeaders, type HeaderTarget } from './headers.js';
+import { disclosureEvent, scrubHeaders, type HeaderTarget } from '@phiguard/core';
 import { PhiGuardRuntime, narrow, phiRequestState, strip, type PhiRequestState } from './runtime.js';
 import { PHIGUARD_RUNTIME } from './tokens.js';
 

@@ -55,3 +55,5 @@ export type {
 } from './walk.js';
 export { dlpLogFormatter, dlpLogMethod, dlpPinoOptions, dlpStreamWrite } from './pino.js';
 export type { DlpLogOptions } from './pino.js';
+export { safeContentDisposition, scrubHeaders } from './headers.js';
+export type { HeaderTarget } from './headers.js';

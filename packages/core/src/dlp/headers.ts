@@ -1,4 +1,4 @@
-import type { Scanner } from '@phiguard/core';
+import type { Scanner } from './scanner.js';
 
 /** Headers whose values the server or phiguard generates; every other header is scanned on PHI routes. */
 const SYSTEM_HEADERS = new Set([
@@ -16,8 +16,8 @@ export interface HeaderTarget {
 }
 
 /**
- * Keeps identifiers out of response headers on PHI routes (as the Express adapter does): values
- * of headers the application set (`@Header()`, `res.setHeader` with passthrough) are scanned and
+ * Keeps identifiers out of response headers on PHI routes (both adapters call it): values of
+ * headers the application set are scanned and
  * their identifiers replaced by `[TYPE]`; a Content-Disposition file name is rebuilt from a
  * redacted, ASCII-only version of the name.
  */
@@ -27,7 +27,7 @@ export function scrubHeaders(res: HeaderTarget, scanner: Scanner): void {
     if (SYSTEM_HEADERS.has(name) || name.startsWith('access-control-')) continue;
     const value = res.getHeader(name);
     if (name === 'content-disposition' && typeof value === 'string') {
-      res.setHeader(name, safeDisposition(value, scanner));
+      res.setHeader(name, safeContentDisposition(value, scanner));
     } else if (typeof value === 'string') {
       if (scanner.scan(value).length > 0) res.setHeader(name, scanner.redact(value));
     } else if (Array.isArray(value)) {
@@ -40,7 +40,12 @@ export function scrubHeaders(res: HeaderTarget, scanner: Scanner): void {
 const FILENAME_STAR = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]*)/;
 const FILENAME = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/;
 
-function safeDisposition(value: string, scanner: Scanner): string {
+/**
+ * A Content-Disposition value whose file name carries no identifier the scanner finds: each one
+ * replaced by its type name, the rest reduced to ASCII letters, digits, `.`, `-`, `_` and spaces,
+ * the extension kept.
+ */
+export function safeContentDisposition(value: string, scanner: Scanner): string {
   const kind = /^\s*inline\b/i.test(value) ? 'inline' : 'attachment';
   let name: string | undefined;
   const star = FILENAME_STAR.exec(value);
