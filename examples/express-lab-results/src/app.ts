@@ -8,6 +8,8 @@ import {
   pinoAuditSink,
   teeSink,
   type AuditEvent,
+  type AuditSink,
+  type ChainedAuditSink,
   type KeyCacheOptions,
   type Keyring,
   type Scanner,
@@ -46,7 +48,12 @@ export interface AppOptions {
   readonly scanner?: Scanner;
   /** Key of the audit hash chain (32+ bytes; PHIGUARD_AUDIT_KEY in server.ts). Default: a development key. */
   readonly auditKey?: Uint8Array;
+  /** A durable audit store written beside the log (server.ts: PostgreSQL, sync or buffered). */
+  readonly auditStore?: AuditSink;
 }
+
+/** The app and what a graceful shutdown must drain. */
+export type LabResultsApp = Express & { readonly locals: { readonly audit: ChainedAuditSink } };
 
 /** Public, so development trails verify with it; set PHIGUARD_AUDIT_KEY anywhere else. */
 export const DEV_AUDIT_KEY = createHash('sha256').update('phiguard-example-DEVELOPMENT-ONLY-audit-chain-key').digest();
@@ -55,7 +62,7 @@ export const DEV_AUDIT_KEY = createHash('sha256').update('phiguard-example-DEVEL
  * The lab-results API. The handlers below know nothing about roles: they return the whole view,
  * and phiguard decides, per caller and purpose of use, what of it leaves the process.
  */
-export function createApp(options: AppOptions): Express {
+export function createApp(options: AppOptions): LabResultsApp {
   const app = express();
   app.disable('x-powered-by');
 
@@ -64,15 +71,15 @@ export function createApp(options: AppOptions): Express {
   // Audit: one pino JSON line per event, hash-chained (phiguard audit verify), and the recent
   // events kept in memory for the accounting of disclosures.
   const trail: AuditEvent[] = [];
-  const audit = chainSink(
-    teeSink(pinoAuditSink(options.logger ?? pino()), {
-      write(event) {
-        trail.push(event);
-        if (trail.length > 10_000) trail.shift();
-      },
-    }),
-    { key: options.auditKey ?? DEV_AUDIT_KEY },
-  );
+  const remember: AuditSink = {
+    write(event) {
+      trail.push(event);
+      if (trail.length > 10_000) trail.shift();
+    },
+  };
+  const sinks = [pinoAuditSink(options.logger ?? pino()), remember, ...(options.auditStore ? [options.auditStore] : [])];
+  const audit = chainSink(teeSink(...sinks), { key: options.auditKey ?? DEV_AUDIT_KEY });
+  app.locals.audit = audit;
   const guard = createPhiGuard({
     policy,
     operators,
@@ -140,5 +147,5 @@ export function createApp(options: AppOptions): Express {
     res.json(view);
   });
 
-  return app;
+  return app as LabResultsApp;
 }
