@@ -19,7 +19,26 @@ export type PhiGuardErrorCode =
   | 'step_up_required'
   | 'state_unavailable'
   | 'break_glass_invalid'
+  | DeliveryErrorCode
   | 'internal_error';
+
+/**
+ * Stable codes of the delivery errors (pickup links, signed requests, notifications, exports,
+ * response hardening). Clients match on these.
+ */
+export type DeliveryErrorCode =
+  | 'link_invalid'
+  | 'link_expired'
+  | 'link_used'
+  | 'link_revoked'
+  | 'signature_invalid'
+  | 'signature_stale'
+  | 'signature_replayed'
+  | 'notification_phi'
+  | 'export_invalid'
+  | 'https_required'
+  | 'client_certificate_required'
+  | 'client_not_allowed';
 
 /** Base class of every error phiguard throws. */
 export class PhiGuardError extends Error {

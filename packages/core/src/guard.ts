@@ -319,10 +319,12 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
         ? policy.decide(context, resource, subjectId)
         : { effect: 'deny', reason: 'role_unknown' };
       if (decision.effect === 'deny') {
-        // A denial is recorded even if the sink fails; the caller is refused either way.
+        // A denial is recorded even if the sink fails; the caller is refused either way, but not
+        // before an asynchronous sink has the record (so a crash cannot lose it).
         try {
           const refs = subjectId === undefined ? {} : { patientRef: policy.patientRef(subjectId) };
-          void write(denialEvent(action, context, resource, decision.reason, refs))?.catch(() => undefined);
+          const pending = write(denialEvent(action, context, resource, decision.reason, refs));
+          if (pending !== undefined) return { ...decision, pending: pending.catch(() => undefined) };
         } catch {
           /* refused regardless */
         }

@@ -68,4 +68,5 @@ export { DEFAULT_BREAK_GLASS_REASONS } from './access/break-glass.js';
 export type { BreakGlassGrant, BreakGlassRequest, BreakGlassService } from './access/break-glass.js';
 export * from './dlp/index.js';
 export * from './deid/index.js';
+export * from './delivery/index.js';
 export type { InboundInspection } from './inbound.js';

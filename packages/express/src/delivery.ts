@@ -5,8 +5,22 @@
 import { BlockList, isIP } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import * as core from '@phiguard/core';
-import { OptionsError, PhiGuardError, didYouMean, type AccessContext, type AuditEvent, type StateStore } from '@phiguard/core';
+import {
+  AuditUnavailableError,
+  OptionsError,
+  PhiGuardError,
+  createRequestVerifier,
+  didYouMean,
+  exportCsv,
+  exportEvent,
+  exportJson,
+  safeFileName,
+  type AccessContext,
+  type AuditEvent,
+  type ExportResult,
+  type Scanner,
+  type StateStore,
+} from '@phiguard/core';
 import { errorBody, requestIdOf } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -19,13 +33,14 @@ export interface SignatureSecret {
   readonly notAfter?: Date | string | number;
 }
 
-interface VerifiedRequest {
+/** An accepted signature (see `VerifiedSignature` in @phiguard/core). */
+export interface VerifiedSignature {
   readonly ok: true;
   readonly secretId?: string;
   readonly timestamp: number;
 }
 
-/** Watermark of an export (see `ExportMeta` in @phiguard/core). */
+/** Watermark fields of an export (see `ExportMeta` in @phiguard/core). */
 export interface ExportWatermark {
   readonly purpose: string;
   readonly recipient: string;
@@ -38,34 +53,18 @@ export interface ExportWatermark {
 /** A CSV column (see `CsvColumn` in @phiguard/core). */
 export type ExportColumn = string | { readonly key: string; readonly header?: string };
 
-interface Exported {
-  readonly body: string;
+/** The watermark as written (see `Watermark` in @phiguard/core). */
+export interface SentWatermark {
+  readonly purpose: string;
+  readonly recipient: string;
+  readonly user: string;
+  readonly time: string;
+  readonly requestId: string;
   readonly exportId: string;
-  readonly digest: string;
   readonly records: number;
+  readonly digest: string;
 }
 
-interface DeliveryCore {
-  createRequestVerifier(options: {
-    secrets: readonly SignatureSecret[];
-    toleranceSeconds?: number;
-    store: StateStore;
-    prefix?: string;
-  }): { verify(request: { header: string | readonly string[] | undefined; method: string; path: string; body?: Uint8Array }): Promise<VerifiedRequest> };
-  exportCsv(rows: readonly unknown[], columns: readonly ExportColumn[], meta: ExportWatermark): Exported;
-  exportJson(records: readonly unknown[], meta: ExportWatermark): Exported;
-  exportEvent(exported: Exported, meta: ExportWatermark & { readonly format: 'csv' | 'json'; readonly resource?: string; readonly context?: AccessContext | null; readonly patientRef?: string }): AuditEvent;
-  safeFileName(name: string, scanner?: core.Scanner): string;
-}
-
-/** The delivery functions of @phiguard/core, checked when a factory is called (fail at start-up). */
-function deliveryCore(...names: (keyof DeliveryCore)[]): DeliveryCore {
-  const api = core as unknown as Partial<DeliveryCore>;
-  for (const name of names) {
-    if (typeof api[name] !== 'function') throw new OptionsError(`@phiguard/core does not provide \`${name}\`: install the @phiguard/core release that matches @phiguard/express`);
-  }
-  return api as DeliveryCore;
-}
 
 function checkKeys(options: unknown, known: readonly string[], where: string): asserts options is object {
   if (options === null || typeof options !== 'object') throw new OptionsError(`${where}(options): options must be an object`);
@@ -109,10 +108,10 @@ export interface VerifySignatureOptions {
 }
 
 const VERIFY_KEYS = ['secrets', 'store', 'toleranceSeconds', 'tolerance', 'header', 'limit', 'json', 'prefix'];
-const verified = new WeakMap<Request, VerifiedRequest>();
+const verified = new WeakMap<Request, VerifiedSignature>();
 
 /** The accepted signature of a request verified by {@link verifySignature} (`secretId`, `timestamp`). */
-export function getVerifiedSignature(req: Request): VerifiedRequest | undefined {
+export function getVerifiedSignature(req: Request): VerifiedSignature | undefined {
   return verified.get(req);
 }
 
@@ -127,9 +126,11 @@ export function getVerifiedSignature(req: Request): VerifiedRequest | undefined 
  * `signature_stale` / 409 `signature_replayed` without calling the handler.
  */
 export function verifySignature(options: VerifySignatureOptions): RequestHandler {
+  /* Precondition: called, not passed bare to app.use. */
+  if (arguments.length === 3 && typeof arguments[2] === 'function') throw new OptionsError('verifySignature must be called: app.post(path, verifySignature({ secrets, store }), handler)');
   checkKeys(options, VERIFY_KEYS, 'verifySignature');
   if (options.tolerance !== undefined && options.toleranceSeconds !== undefined) throw new OptionsError('verifySignature: give `toleranceSeconds` or `tolerance`, not both');
-  const verifier = deliveryCore('createRequestVerifier').createRequestVerifier({
+  const verifier = createRequestVerifier({
     secrets: options.secrets,
     store: options.store,
     ...(options.toleranceSeconds ?? options.tolerance) !== undefined ? { toleranceSeconds: options.toleranceSeconds ?? options.tolerance } : {},
@@ -144,7 +145,7 @@ export function verifySignature(options: VerifySignatureOptions): RequestHandler
   async function check(req: Request, res: Response, next: NextFunction): Promise<void> {
     const body: unknown = req.body;
     if (body !== undefined && !Buffer.isBuffer(body)) return answer(req, res, 500, 'signature_body_parsed');
-    let result: VerifiedRequest;
+    let result: VerifiedSignature;
     try {
       result = await verifier.verify({ header: req.headers[header], method: req.method, path: req.originalUrl, body: Buffer.isBuffer(body) ? body : undefined });
     } catch (err) {
@@ -175,6 +176,86 @@ export function verifySignature(options: VerifySignatureOptions): RequestHandler
       void check(req, res, next);
     });
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Watermarked exports
+
+/** Options of {@link sendExport}. */
+export interface SendExportOptions {
+  readonly format: 'csv' | 'json';
+  /** Suggested file name; sent through `safeFileName` (identifiers out, ASCII, extension kept). */
+  readonly filename: string;
+  /** The records (JSON) or rows (CSV), already filtered for the recipient (minimum necessary). */
+  readonly rows: readonly unknown[];
+  /** CSV columns; required for `csv`. */
+  readonly columns?: readonly ExportColumn[];
+  /** Watermark: purpose, recipient, user, requestId (time and exportId default). */
+  readonly meta: ExportWatermark;
+  /** Receives the `export` audit event before any byte is sent; a failure answers 503. */
+  readonly audit?: { write(event: AuditEvent): void | Promise<void> };
+  /** Resource type recorded in the audit event. Default `export`. */
+  readonly resource?: string;
+  /** Who exports, for the audit event (default: built from `meta.user`). */
+  readonly context?: AccessContext | null;
+  /** Keyed patient reference, when the export concerns one patient. */
+  readonly patientRef?: string;
+  /** Scanner for the file name (your names list). Default: the default scanner. */
+  readonly scanner?: Scanner;
+}
+
+const EXPORT_KEYS = ['format', 'filename', 'rows', 'columns', 'meta', 'audit', 'resource', 'context', 'patientRef', 'scanner'];
+
+/**
+ * Sends a watermarked CSV or JSON export as an attachment: builds it with `exportCsv` /
+ * `exportJson`, writes the `export` audit event (45 CFR 164.312(b); a failing sink answers 503
+ * `audit_unavailable` and nothing is sent), and sets `Content-Type`, a `Content-Disposition`
+ * whose file name carries no identifier, `Cache-Control: no-store`, `Pragma: no-cache` and
+ * `X-Content-Type-Options: nosniff`. Resolves the watermark, or null when it answered an error.
+ */
+export async function sendExport(res: Response, options: SendExportOptions): Promise<SentWatermark | null> {
+  checkKeys(options, EXPORT_KEYS, 'sendExport');
+  const req = res.req;
+  let result: ExportResult;
+  try {
+    if (options.format === 'csv') {
+      if (!Array.isArray(options.columns)) throw new OptionsError('sendExport: `columns` are required for format csv');
+      result = exportCsv(options.rows, options.columns, options.meta);
+    } else if (options.format === 'json') {
+      result = exportJson(options.rows, options.meta);
+    } else {
+      throw new OptionsError('sendExport: `format` must be "csv" or "json"');
+    }
+    if (options.audit !== undefined) {
+      const event = exportEvent(result, {
+        format: options.format,
+        ...(options.resource === undefined ? {} : { resource: options.resource }),
+        ...(options.context === undefined ? {} : { context: options.context }),
+        ...(options.patientRef === undefined ? {} : { patientRef: options.patientRef }),
+      });
+      try {
+        await options.audit.write(event);
+      } catch {
+        throw new AuditUnavailableError();
+      }
+    }
+  } catch (err) {
+    const { status, code } = statusAndCode(err);
+    if (!res.headersSent) answer(req, res, status, code);
+    return null;
+  }
+  const ext = options.format === 'csv' ? '.csv' : '.json';
+  let name = safeFileName(String(options.filename ?? ''), options.scanner);
+  if (!name.toLowerCase().endsWith(ext)) name = `${name.replace(/\.[A-Za-z0-9]{1,8}$/, '')}${ext}`;
+  res.status(200);
+  res.setHeader('Content-Type', result.contentType);
+  res.setHeader('Content-Disposition', `attachment; filename="${name}"`);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Pragma', 'no-cache');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-PhiGuard-Export-Id', result.watermark.exportId);
+  res.send(Buffer.from(result.body, 'utf8'));
+  return result.watermark;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,6 +319,8 @@ function plainAddress(address: string | undefined): string | undefined {
  * certificate required and mapped to `req.phiguardClient`.
  */
 export function hardenPhiResponses(options: HardenOptions = {}): RequestHandler {
+  /* Precondition: called, not passed bare to app.use. */
+  if (arguments.length === 3 && typeof arguments[2] === 'function') throw new OptionsError('hardenPhiResponses must be called: app.use(hardenPhiResponses({ … }))');
   checkKeys(options, HARDEN_KEYS, 'hardenPhiResponses');
   const requireHttps = options.requireHttps ?? true;
   if (typeof requireHttps !== 'boolean') throw new OptionsError('hardenPhiResponses: requireHttps must be a boolean');
@@ -276,9 +359,22 @@ export function hardenPhiResponses(options: HardenOptions = {}): RequestHandler 
   }
 
   return function phiguardHardenPhiResponses(req, res, next) {
-    // 45 CFR 164.312(e)(1): no copies in shared caches or the browser cache.
+    // 45 CFR 164.312(e)(1): no copies in shared caches or the browser cache. Set now and again
+    // when the head is written, so a handler's own caching header cannot win.
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
+    const writeHead = res.writeHead as (...args: unknown[]) => Response;
+    res.writeHead = function phiguardNoStore(this: Response, ...args: unknown[]) {
+      // Caching headers passed to writeHead are dropped from a copy (the caller's object is left alone).
+      const cleaned = args.map((arg) =>
+        arg !== null && typeof arg === 'object' && !Array.isArray(arg)
+          ? Object.fromEntries(Object.entries(arg).filter(([key]) => !/^(cache-control|pragma|expires)$/i.test(key)))
+          : arg,
+      );
+      this.setHeader('Cache-Control', 'no-store');
+      this.setHeader('Pragma', 'no-cache');
+      return writeHead.apply(this, cleaned);
+    } as Response['writeHead'];
     // 45 CFR 164.312(e)(1): transmission security.
     if (requireHttps && !isHttps(req)) return answer(req, res, 403, 'https_required');
     if (mtls === undefined) return next();

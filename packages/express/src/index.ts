@@ -6,3 +6,15 @@ export { getAccessContext, nonPhi, phiResource, phiguard, phiguardErrorHandler }
 export type { PhiGuardExpressOptions } from './middleware.js';
 export type { ErrorBody, ErrorLogger } from './errors.js';
 export { breakGlassRoutes } from './break-glass.js';
+export { getClientIdentity, getVerifiedSignature, hardenPhiResponses, sendExport, verifySignature } from './delivery.js';
+export type {
+  ClientIdentity,
+  ExportColumn,
+  ExportWatermark,
+  HardenOptions,
+  SendExportOptions,
+  SentWatermark,
+  SignatureSecret,
+  VerifiedSignature,
+  VerifySignatureOptions,
+} from './delivery.js';

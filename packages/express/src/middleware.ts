@@ -347,7 +347,12 @@ function decide(req: Request, res: Response, next: NextFunction, state: State, c
   } catch (err) {
     return next(err);
   }
-  if (decision.effect === 'deny') return refuse(res, state, 403, 'access_denied', decision.reason);
+  if (decision.effect === 'deny') {
+    const { reason, pending } = decision;
+    if (pending === undefined) return refuse(res, state, 403, 'access_denied', reason);
+    void pending.then(() => refuse(res, state, 403, 'access_denied', reason));
+    return;
+  }
   state.plan = decision.plan;
   if (guard.policy.resources.get(resource)!.dlp !== null && hasBody(req)) return scanBody(req, res, next, state);
   next();
@@ -387,13 +392,19 @@ function scanBody(req: Request, res: Response, next: NextFunction, state: State)
 function unauthenticated(req: Request, res: Response, state: State, err: unknown): void {
   const e = err instanceof PhiGuardError ? err : new AuthenticationRequiredError();
   const anonymous = { principal: undefined, roles: [], request: requestInfo(req, state) } as unknown as AccessContext;
+  let pending: Promise<void> | undefined;
   try {
-    void state.runtime.guard.write(denialEvent(state.action, anonymous, state.resource!, e.code))?.catch(() => undefined);
+    pending = state.runtime.guard.write(denialEvent(state.action, anonymous, state.resource!, e.code))?.catch(() => undefined);
   } catch {
     /* refused either way */
   }
-  if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-  refuse(res, state, e.status, e.code);
+  const answer = () => {
+    if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    refuse(res, state, e.status, e.code);
+  };
+  // Refused either way; with an asynchronous sink, once the refusal is on record.
+  if (pending === undefined) answer();
+  else void pending.then(answer);
 }
 
 function requestInfo(req: Request, state: State): RequestInfo {

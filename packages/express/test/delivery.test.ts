@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -7,13 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MemoryStateStore, OptionsError } from '@phiguard/core';
-import { signRequest } from '../../core/src/delivery/index.js';
-import { getClientIdentity, getVerifiedSignature, hardenPhiResponses, verifySignature } from '../src/delivery.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStateStore, OptionsError, createScanner, type AuditEvent } from '@phiguard/core';
+import { getClientIdentity, getVerifiedSignature, hardenPhiResponses, sendExport, verifySignature, type SendExportOptions } from '../src/delivery.js';
 
-// Until @phiguard/core's index re-exports the delivery module, add it to the aliased sources.
-vi.mock('@phiguard/core', async (importOriginal) => ({ ...(await importOriginal<object>()), ...(await import('../../core/src/delivery/index.js')) }));
+
+/** The documented scheme, computed independently: `t=<t>,v1=hex(HMAC-SHA256(secret, "t.METHOD.path.hex(sha256(body))"))`. */
+function signRequest(o: { secret: Uint8Array; method: string; path: string; body: string; timestamp?: number }): string {
+  const t = o.timestamp ?? Math.floor(Date.now() / 1000);
+  const digest = createHash('sha256').update(o.body).digest('hex');
+  return `t=${t},v1=${createHmac('sha256', o.secret).update(`${t}.${o.method.toUpperCase()}.${o.path}.${digest}`).digest('hex')}`;
+}
 
 const CURRENT = randomBytes(32);
 const PREVIOUS = randomBytes(32);
@@ -141,6 +145,19 @@ describe('hardenPhiResponses over plain HTTP', () => {
     expect(res.headers.pragma).toBe('no-cache');
   });
 
+  it('keeps no-store when a handler sets its own caching headers', async () => {
+    const app = express()
+      .use(hardenPhiResponses({ requireHttps: false }))
+      .get('/a', (_req, res) => void res.set('Cache-Control', 'public, max-age=3600').json({ ok: true }))
+      .get('/b', (_req, res) => void res.writeHead(200, { 'Cache-Control': 'max-age=60', 'Content-Type': 'text/plain' }).end('ok'));
+    for (const path of ['/a', '/b']) {
+      const res = await request(app).get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers.pragma).toBe('no-cache');
+    }
+  });
+
   it('honours X-Forwarded-Proto only from trusted proxy addresses, reading the entry the nearest proxy wrote', async () => {
     await request(app({})).get('/results').set('X-Forwarded-Proto', 'https').expect(403);
     await request(app({ trustProxy: ['10.0.0.1'] })).get('/results').set('X-Forwarded-Proto', 'https').expect(403);
@@ -156,6 +173,10 @@ describe('hardenPhiResponses over plain HTTP', () => {
     expect(() => hardenPhiResponses({ trustProxy: ['10.0.0.0/33'] })).toThrow(OptionsError);
     expect(() => hardenPhiResponses({ requireHttp: true } as never)).toThrow(/did you mean "requireHttps"/);
     expect(() => hardenPhiResponses({ mtls: {} as never })).toThrow(/principalFromSubject/);
+    // app.use(hardenPhiResponses) without the call is explained, not run with the request as options.
+    const bare = hardenPhiResponses as unknown as (...a: unknown[]) => unknown;
+    expect(() => bare({}, {}, () => undefined)).toThrow(/must be called/);
+    expect(() => (verifySignature as unknown as (...a: unknown[]) => unknown)({}, {}, () => undefined)).toThrow(/must be called/);
   });
 
   it('refuses mTLS routes reached without TLS', async () => {
@@ -234,5 +255,80 @@ describe('hardenPhiResponses over real TLS with client certificates', () => {
     const res = await get('stranger');
     expect(res.status).toBe(403);
     expect(res.body).toEqual({ error: { code: 'client_not_allowed', status: 403 } });
+  });
+});
+
+describe('sendExport', () => {
+  const rows = [
+    { id: 'r1', code: '2345-7', value: 182 },
+    { id: 'r2', code: '=cmd|calc', value: -1 },
+  ];
+  const meta = { purpose: 'HPAYMT', recipient: 'Acme Billing', user: 'u-clerk-3', requestId: 'req-9' };
+  function exportApp(over: Partial<SendExportOptions> = {}) {
+    const events: AuditEvent[] = [];
+    const app = express().get('/export', async (_req, res) => {
+      await sendExport(res, { format: 'csv', filename: 'Patient Jane Doe DOB 1951-04-12 MRN 7654321.csv', rows, columns: ['id', 'code', 'value'], meta, audit: { write: (e) => void events.push(e) }, resource: 'lab-result', ...over });
+    });
+    return { app, events };
+  }
+
+  it('sends a watermarked CSV as an attachment whose file name carries no identifier', async () => {
+    const { app, events } = exportApp();
+    const res = await request(app).get('/export').buffer(true).parse((r, cb) => {
+      let text = '';
+      r.on('data', (c: Buffer) => (text += c.toString()));
+      r.on('end', () => cb(null, text));
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv; charset=utf-8/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers.pragma).toBe('no-cache');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    const disposition = res.headers['content-disposition'] as string;
+    expect(disposition).toMatch(/^attachment; filename="[A-Za-z0-9._-]+\.csv"$/);
+    for (const leak of ['Jane', 'Doe', '1951', '7654321']) expect(disposition).not.toContain(leak);
+    const text = res.body as string;
+    expect(text.split('\r\n')[0]).toMatch(/^# phiguard-export purpose=HPAYMT recipient="Acme Billing" user=u-clerk-3 time=\S+ requestId=req-9 exportId=[0-9a-f-]{36} records=2 sha256=[0-9a-f]{64}$/);
+    expect(text).toContain("r2,'=cmd|calc,-1");
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ action: 'export', outcome: 'success', resource: { type: 'lab-result', id: res.headers['x-phiguard-export-id'] } });
+  });
+
+  it('sends JSON with the watermark, and fixes the extension to the format', async () => {
+    const { app } = exportApp({ format: 'json', filename: 'labs.csv' });
+    const res = await request(app).get('/export');
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['content-disposition']).toBe('attachment; filename="labs.json"');
+    expect(res.body.data).toEqual(rows);
+    expect(res.body.meta.watermark).toMatchObject({ purpose: 'HPAYMT', recipient: 'Acme Billing', records: 2 });
+  });
+
+  it('sends nothing but 503 when the audit sink fails', async () => {
+    const { app } = exportApp({ audit: { write: () => Promise.reject(new Error('down')) } });
+    const res = await request(app).get('/export');
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: { code: 'audit_unavailable', status: 503 } });
+    expect(res.headers['content-disposition']).toBeUndefined();
+  });
+
+  it('answers 500 export_invalid for a watermark that could forge lines', async () => {
+    const { app } = exportApp({ meta: { ...meta, user: 'u\r\n=x' } });
+    const res = await request(app).get('/export');
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('export_invalid');
+  });
+
+  it('uses the given scanner for the file name, and refuses misspelled options', async () => {
+    const { app } = exportApp({ filename: 'Okonkwo labs.csv', scanner: createScanner({ names: ['Okonkwo'] }) });
+    expect((await request(app).get('/export')).headers['content-disposition']).not.toMatch(/Okonkwo/);
+    const bad = express().get('/x', async (_req, res, next) => {
+      try {
+        await sendExport(res, { format: 'csv', filename: 'a.csv', rows, columns: ['id'], meta, colums: [] } as never);
+      } catch (err) {
+        res.status(500).json({ message: (err as Error).message });
+        return next();
+      }
+    });
+    expect((await request(bad).get('/x')).body.message).toMatch(/did you mean "columns"/);
   });
 });

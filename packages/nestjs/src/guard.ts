@@ -86,6 +86,7 @@ export class PhiGuardGuard implements CanActivate {
     const decision = engine.authorize(context, resource, state.action, subject);
     if (decision.effect === 'deny') {
       state.audited = true; // authorize() recorded the denial
+      await decision.pending; // an asynchronous sink has it before the client hears of it
       throw new AccessDeniedError(decision.reason);
     }
     state.plan = decision.plan;

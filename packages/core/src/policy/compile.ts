@@ -41,7 +41,12 @@ export interface CompileOptions {
 /** Outcome of an access decision. */
 export type Decision =
   | { readonly effect: 'allow'; readonly plan: Plan; readonly breakGlass?: BreakGlassUse }
-  | { readonly effect: 'deny'; readonly reason: DenyReason };
+  | {
+      readonly effect: 'deny';
+      readonly reason: DenyReason;
+      /** From `PhiGuard.authorize` with an asynchronous sink: settles once the denial is recorded. Answer after it. */
+      readonly pending?: Promise<void>;
+    };
 
 /** The grant an access was allowed under; audited with every disclosure it permits. */
 export interface BreakGlassUse {
