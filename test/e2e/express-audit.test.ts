@@ -75,3 +75,27 @@ describe('audit trail, accounting and aggregates in the Express example', () => 
     expect(verdict.breaks[0]).toMatchObject({ kind: 'modified', seq: events[3]!.chain!.seq });
   });
 });
+
+describe('watermarked export', () => {
+  it('serves a CSV to release-of-information with a watermark line, a file name without identifiers, and an export audit event', async () => {
+    const token = await signToken({ sub: 'roi-2', roles: ['release-of-information'], amr: ['pwd', 'otp'] }, JWT_SECRET);
+    const res = await fetch(`${base}/patients/1001/results.csv?recipient=court-clerk`, {
+      headers: { authorization: `Bearer ${token}`, 'x-purpose-of-use': 'HLEGAL' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/csv/);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const disposition = res.headers.get('content-disposition')!;
+    expect(disposition).toBe('attachment; filename="results_MRN_MRN_DOB_DATE.csv"');
+    expect(disposition).not.toMatch(/MRN00|19\d\d-\d\d/);
+    const csv = await res.text();
+    const [watermark, header, first] = csv.split(/\r?\n/);
+    expect(watermark).toMatch(/^# phiguard-export .*purpose=HLEGAL.*recipient=court-clerk.*user=roi-2/);
+    expect(header).toBe('test,name,value,unit,date');
+    expect(first).toMatch(/^\d+-\d,/);
+    expect(log.auditEvents().some((e) => e.action === 'export' && e.actor.id === 'roi-2')).toBe(true);
+    const billing = await signToken({ sub: 'bill-3', roles: ['billing'] }, JWT_SECRET);
+    const refused = await fetch(`${base}/patients/1001/results.csv`, { headers: { authorization: `Bearer ${billing}`, 'x-purpose-of-use': 'HPAYMT' } });
+    expect(refused.status).toBe(403);
+  });
+});

@@ -59,6 +59,7 @@ const ROUTES = [
   'POST /patients/1001/messages',
   'GET /patients/1001/disclosures',
   'GET /reports/abnormal-results',
+  'GET /patients/1001/results.csv',
 ];
 
 async function call(c: SweepCase): Promise<readonly Captured[]> {

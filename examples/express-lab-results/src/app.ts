@@ -17,7 +17,7 @@ import {
 } from '@phiguard/core';
 import { createHash } from 'node:crypto';
 import { abnormalResultsReport } from './reports.js';
-import { breakGlassRoutes, getAccessContext, nonPhi, phiguard } from '@phiguard/express';
+import { breakGlassRoutes, getAccessContext, nonPhi, phiguard, sendExport } from '@phiguard/express';
 import { jwtContext } from './auth.js';
 import { keyringFrom } from './keyring.js';
 import { operators, policy } from './policy.js';
@@ -136,6 +136,44 @@ export function createApp(options: AppOptions): LabResultsApp {
 
   app.get('/reports/abnormal-results', (_req, res) => {
     res.json(abnormalResultsReport());
+  });
+
+  // Watermarked CSV for records requests: rows filtered through the policy for this caller, then
+  // sent with a file name that carries no identifier, and audited as an export.
+  app.get('/patients/:id/results.csv', async (req, res) => {
+    const record = PATIENTS.get(req.params.id);
+    const context = getAccessContext(res);
+    if (record === undefined || context === null) {
+      res.status(404).json({ error: { code: 'not_found' } });
+      return;
+    }
+    const rows = [...record.observations.values()].map((o) => ({
+      patientId: record.patient.id,
+      test: o.code.coding[0]!.code,
+      name: o.code.text ?? o.code.coding[0]!.display ?? '',
+      value: o.valueQuantity ? String(o.valueQuantity.value) : (o.valueCodeableConcept?.text ?? ''),
+      unit: o.valueQuantity?.unit ?? '',
+      date: o.effectiveDateTime.slice(0, 10),
+    }));
+    const { value } = guard.policy.protect<Record<string, unknown>[]>(rows, context, 'ResultsExport');
+    const mrn = record.patient.identifier.find((i) => i.system.endsWith('/mrn'))?.value ?? '';
+    await sendExport(res, {
+      format: 'csv',
+      // What a records clerk would type; sendExport strips the identifiers from it.
+      filename: `results MRN ${mrn} DOB ${record.patient.birthDate}.csv`,
+      rows: value,
+      columns: ['test', 'name', 'value', 'unit', 'date'],
+      meta: {
+        purpose: context.purposeOfUse ?? 'unknown',
+        recipient: String(req.query.recipient ?? 'requester'),
+        user: context.principal.id,
+        requestId: String(res.getHeader('x-request-id') ?? ''),
+      },
+      audit,
+      resource: 'ResultsExport',
+      context,
+      patientRef: guard.policy.patientRef(record.patient.id),
+    });
   });
 
   app.get('/patients/:id/results', async (req, res) => {

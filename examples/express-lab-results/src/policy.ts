@@ -278,6 +278,28 @@ export const policy = definePolicy({
       },
     },
 
+    // A CSV export of a patient's results for a records request (release of information): one
+    // row per result, watermarked with purpose, recipient, user, time and request id.
+    ResultsExport: {
+      description: "A patient's results as CSV rows (GET /patients/:id/results.csv).",
+      routes: ['GET /patients/:id/results.csv'],
+      subjectParam: 'id',
+      // The handler filters the rows through this policy, then sends CSV (not JSON).
+      rawBody: 'allow',
+      fields: {
+        '[].patientId': { class: 'direct-identifier', description: 'patient id in this system' },
+        '[].test': { class: 'clinical', description: 'LOINC code' },
+        '[].name': { class: 'clinical', description: 'test name' },
+        '[].value': { class: 'clinical', description: 'result value' },
+        '[].unit': 'clinical',
+        '[].date': { class: 'quasi-identifier', description: 'date of service' },
+      },
+      disclose: {
+        'release-of-information': { HLEGAL: { '*': 'send' } },
+        'ordering-provider': { TREAT: { '*': 'send' } },
+      },
+    },
+
     // Notes the care team adds to a patient's results. The note text must not quote
     // identifiers (the chart already has them, and notes are copied into reports and exports):
     // a note whose text holds an SSN, phone number, e-mail… is refused with 422.
