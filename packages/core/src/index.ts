@@ -70,3 +70,7 @@ export * from './dlp/index.js';
 export * from './deid/index.js';
 export * from './delivery/index.js';
 export type { InboundInspection } from './inbound.js';
+export { policyReportHtml } from './report/html.js';
+export type { PolicyReportOptions } from './report/html.js';
+export { disclosureMatrix } from './report/matrix.js';
+export type { ResourceMatrix } from './report/matrix.js';

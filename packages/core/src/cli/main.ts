@@ -3,6 +3,8 @@
  * so `phiguard scan …` or `phiguard policy …` are one entry each.
  */
 import { auditVerify } from './audit.js';
+import { policyCheck, policyReport } from './policy.js';
+import { scan } from './scan.js';
 import { EXIT, UsageError, type CliIo, type Command } from './io.js';
 
 export type { CliIo, Command } from './io.js';
@@ -11,6 +13,8 @@ export { EXIT, UsageError } from './io.js';
 /** Command groups and their commands. */
 export const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
   audit: { verify: auditVerify },
+  policy: { check: policyCheck, report: policyReport },
+  scan: { '': scan },
 };
 
 function help(): string {
@@ -29,7 +33,11 @@ const defaultIo: CliIo = {
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
-  const [groupName, commandName, ...rest] = argv;
+  const [groupName, ...tail] = argv;
+  // A group with an unnamed command (`phiguard scan <paths>`) takes everything after the group.
+  const direct = groupName !== undefined && Object.hasOwn(COMMANDS, groupName) && Object.hasOwn(COMMANDS[groupName]!, '');
+  const commandName = direct ? '' : tail[0];
+  const rest = direct ? tail : tail.slice(1);
   if (groupName === undefined || groupName === '--help' || groupName === '-h' || groupName === 'help') {
     (groupName === undefined ? io.err : io.out)(help());
     return groupName === undefined ? EXIT.usage : EXIT.ok;

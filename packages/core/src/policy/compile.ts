@@ -74,6 +74,8 @@ export interface CompiledResource {
   readonly dlp: { readonly request: 'block' | 'redact' | 'report'; readonly types: readonly PhiType[] | null } | null;
   /** role → purpose → relationship the rule requires. */
   readonly relationships: ReadonlyMap<string, ReadonlyMap<PurposeOfUse, Relationship>>;
+  /** Sensitive categories of this resource's elements. */
+  readonly sensitive: readonly CompiledSensitive[];
 }
 
 /** A validated policy with its plans precompiled. Build once at start-up with {@link compilePolicy}. */
@@ -339,6 +341,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
         encrypted: Object.freeze(encrypted),
         dlp,
         relationships,
+        sensitive,
       }),
       sensitive,
       tree,
