@@ -40,17 +40,15 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const cell = (resource: string, field: string, role: string, purpose: string) =>
-  page.evaluate(
-    ([resource, field, role, purpose]) => {
-      const section = [...document.querySelectorAll('section')].find((s) => s.querySelector('h2')?.textContent === resource)!;
-      const headers = [...section.querySelectorAll('thead th')];
-      const col = headers.findIndex((h) => h.getAttribute('data-role') === role && h.getAttribute('data-purpose') === purpose);
-      const row = [...section.querySelectorAll('tbody tr')].find((r) => r.querySelector('th code')?.textContent === field)!;
-      return col < 0 || !row ? null : (row.children[col] as HTMLElement).textContent;
-    },
-    [resource, field, role, purpose] as const,
-  );
+/** The text of one matrix cell: resource section, field row, (role, purpose) column. */
+async function cell(resource: string, field: string, role: string, purpose: string): Promise<string | null> {
+  const section = page.locator('section').filter({ has: page.getByRole('heading', { name: resource, exact: true }) });
+  const columns = await section.locator('thead th').evaluateAll((ths) => ths.map((th) => `${th.getAttribute('data-role')} ${th.getAttribute('data-purpose')}`));
+  const col = columns.indexOf(`${role} ${purpose}`);
+  if (col < 0) return null;
+  const row = section.locator('tbody tr').filter({ has: page.locator('th code', { hasText: new RegExp(`^${field.replace(/[.[\]]/g, '\\$&')}$`) }) });
+  return row.locator(':scope > *').nth(col).textContent();
+}
 
 describe('the policy report page', () => {
   it('shows the disclosure matrix the engine enforces, operator by operator', async () => {
