@@ -2,7 +2,9 @@
  * Linear time: no input makes a scan super-linear. Each hostile 1 MB input must scan within 3×
  * the time of 1 MB of ordinary clinical text (the issue's target is 2×; the test allows 3× so a
  * noisy CI machine does not flake; `node test/eval/dlp.mjs` reports the measured worst ratio).
- * Times are medians of interleaved runs, so both sides see the same machine load.
+ * Times are the fastest of interleaved runs, in CPU time of this process: waiting for a core on a
+ * loaded machine, and bursts of other work, only ever add time, so the minimum is the measure
+ * they disturb least.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createScanner } from '../../src/dlp/index.js';
@@ -13,26 +15,25 @@ const SIZE = 1 << 20;
 const scanner = createScanner();
 let ordinary = '';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
+/** CPU microseconds `fn` takes. */
+function cpu(fn: () => void): number {
+  const start = process.cpuUsage();
+  fn();
+  const used = process.cpuUsage(start);
+  return used.user + used.system;
 }
 
-/** Median times of `a` and `b`, measured alternately after a warm-up. */
-function paired(a: string, b: string, runs = 3): [number, number] {
+/** Fastest CPU times of `a` and `b`, measured alternately after a warm-up. */
+function paired(a: string, b: string, runs = 5): [number, number] {
   scanner.scan(a);
   scanner.scan(b);
-  const ta: number[] = [];
-  const tb: number[] = [];
+  let ta = Infinity;
+  let tb = Infinity;
   for (let i = 0; i < runs; i++) {
-    let t = performance.now();
-    scanner.scan(a);
-    ta.push(performance.now() - t);
-    t = performance.now();
-    scanner.scan(b);
-    tb.push(performance.now() - t);
+    ta = Math.min(ta, cpu(() => scanner.scan(a)));
+    tb = Math.min(tb, cpu(() => scanner.scan(b)));
   }
-  return [median(ta), median(tb)];
+  return [ta, tb];
 }
 
 beforeAll(() => {
@@ -46,7 +47,7 @@ describe('linear time on hostile input (1 MB each)', () => {
     expect(hostile.length).toBe(SIZE);
     let [base, time] = paired(ordinary, hostile);
     // One retry with more runs absorbs a burst of machine noise; a real super-linear path fails both.
-    if (time > 3 * base) [base, time] = paired(ordinary, hostile, 9);
+    if (time > 3 * base) [base, time] = paired(ordinary, hostile, 11);
     expect(time / base).toBeLessThanOrEqual(3);
   });
 
