@@ -59,6 +59,9 @@ describe('the policy report page', () => {
     expect(await cell('PatientResults', 'patient.id', 'researcher', 'HRESCH')).toBe('keyed token');
     expect(await cell('PatientResults', 'patient.address.postalCode', 'researcher', 'HRESCH')).toBe('ZIP3');
     expect(await page.locator('text=encrypted at rest').count()).toBeGreaterThanOrEqual(3);
+    // Every role and every purpose it has rules for has a column.
+    const columns = await page.locator('section').first().locator('thead th[data-role]').evaluateAll((ths) => ths.map((t) => t.getAttribute('data-role')));
+    expect(new Set(columns)).toEqual(new Set(['ordering-provider', 'care-team-nurse', 'lab-technologist', 'billing', 'release-of-information', 'researcher', 'patient', 'auditor']));
   });
 
   it('lists sensitive categories, who may unmask them, break-glass and relationship rules', async () => {

@@ -41,6 +41,16 @@ describe('phiguard scan', () => {
     expect((await run('scan', dir, '--max-findings', '10')).code).toBe(0);
   });
 
+  it('exits 0 on the same tree once the planted identifiers are gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phiguard-scan-clean-'));
+    writeFileSync(join(dir, 'note.txt'), 'Glucose 105 mg/dL (70-99).\nCall back at the clinic desk.\nSSN on file\n');
+    writeFileSync(join(dir, 'rows.ndjson'), '{"id":1,"comment":"fine"}\n{"id":2,"comment":"mail the clinic"}\n');
+    writeFileSync(join(dir, 'labs.csv'), 'code,value\n2345-7,105\n718-7,13.2\n');
+    const r = await run('scan', relative(process.cwd(), dir));
+    expect(r.out).toMatch(/^0 findings in 3 files/);
+    expect(r.code).toBe(0);
+  });
+
   it('honours ignore globs and types', async () => {
     const dir = fixtures();
     const r = await run('scan', dir, '--ignore', 'fixtures/**', '--ignore', '*.ndjson', '--types', 'SSN');
