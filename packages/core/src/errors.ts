@@ -19,6 +19,7 @@ export type PhiGuardErrorCode =
   | 'step_up_required'
   | 'state_unavailable'
   | 'break_glass_invalid'
+  | 'throttled'
   | DeliveryErrorCode
   | 'internal_error';
 
@@ -195,6 +196,13 @@ export class StepUpRequiredError extends PhiGuardError {
 export class StateUnavailableError extends PhiGuardError {
   constructor(message = 'State store unavailable; the operation failed closed.') {
     super('state_unavailable', message, 503);
+  }
+}
+
+/** The caller is throttled after an anomaly (mass access, repeated denials): HTTP 429. */
+export class ThrottledError extends PhiGuardError {
+  constructor() {
+    super('throttled', 'Too many requests: access is paused for this user; contact the privacy office.', 429);
   }
 }
 

@@ -3,6 +3,7 @@ import {
   AuditUnavailableError,
   DlpBlockedError,
   StepUpRequiredError,
+  ThrottledError,
   OptionsError,
   PhiGuardError,
 } from './errors.js';
@@ -59,6 +60,11 @@ export interface PhiGuardOptions extends CompileOptions {
    * instance only; give a RedisStateStore when several instances serve the same users.
    */
   readonly state?: StateStore;
+  /**
+   * Refuse (429 `throttled`) callers that `guard.throttle(actorId, ms)` paused, on every instance
+   * sharing `state`. Costs one state-store read per PHI request. Default false.
+   */
+  readonly throttling?: boolean;
 }
 
 /** What ties a principal to a patient; the engine applies the encounter window. */
@@ -134,6 +140,11 @@ export interface PhiGuard {
    * StateUnavailableError when the store cannot answer (fail closed: 503).
    */
   resolve(context: AccessContext, resource: string, subjectId?: string | number): AccessContext | Promise<AccessContext>;
+  /**
+   * Pauses a user's PHI access for `forMs` on every instance sharing the state store (with
+   * `throttling: true`): the anomaly rules' answer to mass access or repeated denials.
+   */
+  throttle(actorId: string, forMs: number): Promise<void>;
   /** Audits a failure while serving a resource (never throws). */
   recordError(context: AccessContext | null, resource: string, action: AuditAction, code: string): void;
   /** Writes an event, translating any sink failure to AuditUnavailableError. */
@@ -142,7 +153,7 @@ export interface PhiGuard {
 
 const GUARD_KEYS = [
   'policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
-  'relationship', 'encounterFollowUpDays', 'state',
+  'relationship', 'encounterFollowUpDays', 'state', 'throttling',
 ];
 
 function isCompiled(p: PolicyDefinition | CompiledPolicy): p is CompiledPolicy {
@@ -177,6 +188,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     relationship,
     encounterFollowUpDays = 30,
     state = new MemoryStateStore(),
+    throttling = false,
     ...compileOptions
   } = options;
   if (relationship !== undefined && typeof relationship !== 'function') throw new OptionsError('`relationship` must be a function (principal, patientId) => facts');
@@ -269,8 +281,12 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       compiled !== undefined && compiled.relationships.size > 0 && subjectId !== undefined && context.patientRelationship === undefined && !wantsGrant;
     // Never trust a `validated` that came with the request.
     const base: AccessContext = claim?.validated !== undefined ? { ...context, breakGlass: { grantId: claim.grantId } } : context;
-    if (!wantsGrant && !wantsRelationship) return base;
+    if (!wantsGrant && !wantsRelationship && !throttling) return base;
     return (async () => {
+      if (throttling && typeof base.principal?.id === 'string' && (await state.get(`throttle:${base.principal.id}`)) !== null) {
+        throw new ThrottledError();
+      }
+      if (!wantsGrant && !wantsRelationship) return base;
       if (wantsGrant) {
         const validated = await breakGlass!.validate(base, claim!.grantId, subjectId!);
         return validated === null ? base : { ...base, breakGlass: { grantId: claim!.grantId, validated } };
@@ -286,6 +302,10 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     records,
     breakGlass,
     resolve,
+    async throttle(actorId: string, forMs: number): Promise<void> {
+      if (typeof actorId !== 'string' || actorId === '' || !(forMs > 0)) throw new OptionsError('throttle(actorId, forMs) needs a user id and a positive duration');
+      await state.set(`throttle:${actorId}`, String(Date.now() + forMs), forMs);
+    },
     get scanner() {
       return scannerOf();
     },

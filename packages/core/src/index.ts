@@ -38,6 +38,7 @@ export {
   DlpBlockedError,
   StateUnavailableError,
   StepUpRequiredError,
+  ThrottledError,
   KeyUnavailableError,
   LimitExceededError,
   OptionsError,

@@ -113,7 +113,7 @@ const installedOn = new WeakSet<object>();
 const OPTION_KEYS = [
   'policy', 'audit', 'guard', 'context', 'onUnmappedRoute', 'installErrorHandler', 'logger',
   'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
-  'relationship', 'encounterFollowUpDays', 'state', 'errorMessages', 'bodyLimit',
+  'relationship', 'encounterFollowUpDays', 'state', 'throttling', 'errorMessages', 'bodyLimit',
 ];
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;

@@ -87,3 +87,24 @@ describe('engine options through the middleware', () => {
     ).not.toThrow();
   });
 });
+
+describe('throttled users', () => {
+  it('answer 429 throttled on PHI routes while paused, audited as an error', async () => {
+    const { createPhiGuard, MemoryStateStore } = await import('@phiguard/core');
+    const express = (await import('express')).default;
+    const { phiguard } = await import('@phiguard/express');
+    const { policy, SECRET, headerContext, MemorySink, CHART } = await import('./fixtures.js');
+    const sink = new MemorySink();
+    const guard = createPhiGuard({ policy, secret: SECRET, audit: sink, mode: 'production', state: new MemoryStateStore(), throttling: true });
+    const app = express();
+    app.use(phiguard({ guard, context: headerContext }));
+    app.get('/charts/:id', (_req, res) => void res.json(CHART));
+    expect((await request(app).get('/charts/ch-1').set(doctor)).status).toBe(200);
+    await guard.throttle('dr-1', 60_000);
+    const res = await request(app).get('/charts/ch-1').set(doctor);
+    expect(res.status).toBe(429);
+    expect(res.body).toMatchObject({ error: { code: 'throttled', status: 429 } });
+    expect(sink.events.at(-1)).toMatchObject({ outcome: 'error', reason: 'throttled' });
+    expect((await request(app).get('/charts/ch-1').set({ ...doctor, 'x-user': 'dr-2' })).status).toBe(200);
+  });
+});

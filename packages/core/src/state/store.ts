@@ -19,6 +19,8 @@ export interface StateStore {
   addToSet(key: string, member: string): Promise<void>;
   removeFromSet(key: string, member: string): Promise<void>;
   members(key: string): Promise<string[]>;
+  /** Adds `member` to a set that expires `ttlMs` after its creation; returns the set's size (anomaly windows). */
+  addDistinct(key: string, member: string, ttlMs: number): Promise<number>;
 }
 
 /** A {@link StateStore} in process memory: the default, for one instance and for tests. */
@@ -69,6 +71,15 @@ export class MemoryStateStore implements StateStore {
   async members(key: string) {
     return [...(this.#sets.get(key) ?? [])];
   }
+  async addDistinct(key: string, member: string, ttlMs: number) {
+    const windowKey = `${key}\0window`;
+    if (this.#live(windowKey) === undefined) {
+      this.#sets.delete(key);
+      this.#values.set(windowKey, { value: '1', expiresAt: Date.now() + ttlMs });
+    }
+    await this.addToSet(key, member);
+    return this.#sets.get(key)!.size;
+  }
 }
 
 /** The one method of an ioredis client (or anything alike) the Redis store uses. */
@@ -92,6 +103,8 @@ export interface RedisStateStoreOptions {
 
 // Counter and window in one round trip, atomically.
 const INCREMENT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
+const ADD_DISTINCT =
+  "if redis.call('SADD', KEYS[1], ARGV[1]) == 1 and redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return redis.call('SCARD', KEYS[1])";
 
 /**
  * A {@link StateStore} on Redis, shared by every app instance that uses the same server. Any
@@ -154,5 +167,8 @@ export class RedisStateStore implements StateStore {
   }
   async members(key: string) {
     return (await this.#call('SMEMBERS', this.#prefix + key)) as string[];
+  }
+  async addDistinct(key: string, member: string, ttlMs: number) {
+    return Number(await this.#call('EVAL', ADD_DISTINCT, 1, this.#prefix + key, member, Math.max(1, Math.ceil(ttlMs))));
   }
 }

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStateStore, StateUnavailableError, compilePolicy, createPhiGuard } from '@phiguard/core';
+import { RedisStateStore, StateUnavailableError, anomalySink, compilePolicy, createPhiGuard, repeatedDenialsRule } from '@phiguard/core';
 import { SECRET, policy, who } from './fixture.js';
 
 const URL = process.env.PHIGUARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:56379';
@@ -96,5 +96,42 @@ describe('RedisStateStore', () => {
     } finally {
       server.kill('SIGKILL');
     }
+  });
+});
+
+describe('anomaly counters and throttling on the shared store', () => {
+  it('repeated denials on one instance throttle the user on the other (429), until the pause ends', async () => {
+    const compiled = compilePolicy(policy, { secret: SECRET, mode: 'production' });
+    const alerts: string[] = [];
+    const storeA = new RedisStateStore({ client: await ready(client()), prefix });
+    const storeB = new RedisStateStore({ client: await ready(client()), prefix });
+    let east: ReturnType<typeof createPhiGuard>;
+    const detector = anomalySink({
+      rules: [repeatedDenialsRule({ maxDenials: 3, windowMs: 60_000 })],
+      store: storeA, // any StateStore is an AnomalyStore: the counters are shared too
+      onAlert: async (a) => {
+        alerts.push(a.rule);
+        await east.throttle(a.actorId!, 400);
+      },
+    });
+    east = createPhiGuard({ policy: compiled, audit: detector, relationship: () => ({ careTeam: true }), state: storeA, throttling: true });
+    const west = createPhiGuard({ policy: compiled, audit: { write() {} }, relationship: () => ({ careTeam: true }), state: storeB, throttling: true });
+    const prober = who(`probe-${Date.now()}`, ['designer'], 'TREAT'); // no TREAT rule: each attempt is denied
+    for (let i = 0; i < 4; i++) east.authorize(await east.resolve(prober, 'Results', '1001'), 'Results', 'read', '1001');
+    await detector.idle();
+    expect(alerts).toEqual(['repeated-denials']);
+    await expect(west.resolve(prober, 'Results', '1001')).rejects.toMatchObject({ code: 'throttled', status: 429 });
+    // Others are not affected; the pause ends.
+    await expect(west.resolve(who('someone-else', ['doctor'], 'TREAT'), 'Results', '1001')).resolves.toBeDefined();
+    await new Promise((r) => setTimeout(r, 450));
+    await expect(west.resolve(prober, 'Results', '1001')).resolves.toBeDefined();
+  });
+
+  it('distinct-member windows count and expire atomically (mass access)', async () => {
+    const store = new RedisStateStore({ client: await ready(client()), prefix });
+    const sizes = await Promise.all(['a', 'b', 'a', 'c'].map((m) => store.addDistinct('mass:u1', m, 150)));
+    expect(Math.max(...sizes)).toBe(3);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await store.addDistinct('mass:u1', 'd', 150)).toBe(1);
   });
 });
