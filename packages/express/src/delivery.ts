@@ -17,7 +17,10 @@ import {
   safeFileName,
   type AccessContext,
   type AuditEvent,
+  type CsvColumn,
+  type ExportMeta,
   type ExportResult,
+  type Watermark,
   type Scanner,
   type StateStore,
 } from '@phiguard/core';
@@ -40,31 +43,12 @@ export interface VerifiedSignature {
   readonly timestamp: number;
 }
 
-/** Watermark fields of an export (see `ExportMeta` in @phiguard/core). */
-export interface ExportWatermark {
-  readonly purpose: string;
-  readonly recipient: string;
-  readonly user: string;
-  readonly requestId: string;
-  readonly time?: Date | string;
-  readonly exportId?: string;
-}
-
-/** A CSV column (see `CsvColumn` in @phiguard/core). */
-export type ExportColumn = string | { readonly key: string; readonly header?: string };
-
-/** The watermark as written (see `Watermark` in @phiguard/core). */
-export interface SentWatermark {
-  readonly purpose: string;
-  readonly recipient: string;
-  readonly user: string;
-  readonly time: string;
-  readonly requestId: string;
-  readonly exportId: string;
-  readonly records: number;
-  readonly digest: string;
-}
-
+/** Watermark fields of an export: core's `ExportMeta`. */
+export type ExportWatermark = ExportMeta;
+/** A CSV column: core's `CsvColumn`. */
+export type ExportColumn = CsvColumn;
+/** The watermark as written: core's `Watermark`. */
+export type SentWatermark = Watermark;
 
 function checkKeys(options: unknown, known: readonly string[], where: string): asserts options is object {
   if (options === null || typeof options !== 'object') throw new OptionsError(`${where}(options): options must be an object`);
