@@ -5,7 +5,7 @@ import { PhiGuardError } from '@phiguard/core';
 export class PhiGuardRefusal extends Error {
   override name = 'PhiGuardRefusal';
   constructor(
-    readonly code: 'unmapped_route' | 'raw_body_denied' | 'dlp_unscannable' | 'break_glass_disabled',
+    readonly code: 'unmapped_route' | 'raw_body_denied' | 'dlp_unscannable' | 'break_glass_disabled' | 'signature_body_parsed',
     readonly status: number,
   ) {
     super(`phiguard refused the response (${code}).`);

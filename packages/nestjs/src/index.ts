@@ -19,3 +19,5 @@ export type { ErrorBody } from './errors.js';
 export { PhiGuardRuntime, getAccessContext, phiRequestState } from './runtime.js';
 export type { Narrowing, PhiRequestState, RouteKind } from './runtime.js';
 export type { ContextResolver, ErrorLogger, PhiGuardModuleAsyncOptions, PhiGuardModuleOptions, PhiGuardOptionsFactory, PhiRouteInfo } from './options.js';
+export { SignatureGuard } from './signature.js';
+export type { SignatureGuardOptions, VerifiedSignature } from './signature.js';
