@@ -35,11 +35,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const consumer = (style: 'require' | 'import') => `
-${style === 'require' ? "const core = require('@phiguard/core'); const ex = require('@phiguard/express'); const kms = require('@phiguard/kms'); const nest = require('@phiguard/nestjs');" : "import * as core from '@phiguard/core'; import * as ex from '@phiguard/express'; import * as kms from '@phiguard/kms'; import * as nest from '@phiguard/nestjs';"}
+${style === 'require' ? "const core = require('@phiguard/core'); const ex = require('@phiguard/express'); const kms = require('@phiguard/kms'); const nest = require('@phiguard/nestjs'); const testing = require('@phiguard/core/testing');" : "import * as core from '@phiguard/core'; import * as ex from '@phiguard/express'; import * as kms from '@phiguard/kms'; import * as nest from '@phiguard/nestjs'; import * as testing from '@phiguard/core/testing';"}
 const policy = core.definePolicy({ roles: ['r'], resources: { R: { fields: { a: 'clinical', b: 'direct-identifier' }, disclose: { r: { TREAT: { a: 'send' } } } } } });
 const compiled = core.compilePolicy(policy, { mode: 'production' });
 const out = compiled.protect({ a: 1, b: 2 }, { principal: { id: 'u' }, roles: ['r'], purposeOfUse: 'TREAT' }, 'R');
-console.log(JSON.stringify({ out: out.value, phiguard: typeof ex.phiguard, nest: nest.PHIGUARD_OPTIONS, kms: typeof kms, denied: new core.AccessDeniedError('role_unknown').status }));
+console.log(JSON.stringify({ out: out.value, phiguard: typeof ex.phiguard, nest: nest.PHIGUARD_OPTIONS, kms: typeof kms, canaries: testing.createCanaries({ seed: 1 }).length, keyring: typeof kms.LocalKeyring, denied: new core.AccessDeniedError('role_unknown').status }));
 `;
 
 describe('published packages', () => {
@@ -47,7 +47,7 @@ describe('published packages', () => {
     const file = join(dir, style === 'require' ? 'consumer.cjs' : 'consumer.mjs');
     writeFileSync(file, consumer(style));
     const result = JSON.parse(run(process.execPath, [file], dir));
-    expect(result).toEqual({ out: { a: 1 }, phiguard: 'function', nest: 'phiguard:options', kms: 'object', denied: 403 });
+    expect(result).toEqual({ out: { a: 1 }, phiguard: 'function', nest: 'phiguard:options', kms: 'object', canaries: 3, keyring: 'function', denied: 403 });
   });
 
   it.each(['cts', 'mts'] as const)('ship declarations that type-check in a .%s consumer', (ext) => {
@@ -57,11 +57,13 @@ describe('published packages', () => {
       `import { definePolicy, compilePolicy, type AuditEvent } from '@phiguard/core';
 import { phiguard } from '@phiguard/express';
 import type { Keyring } from '@phiguard/kms';
+import { expectNoPhi, type Captured } from '@phiguard/core/testing';
 const policy = definePolicy({ roles: ['r'], resources: { R: { fields: { a: 'clinical' }, disclose: { r: { TREAT: { a: 'send' } } } } } });
 export const c = compilePolicy(policy);
 export const m: typeof phiguard = phiguard;
 export type E = AuditEvent;
 export type K = Keyring;
+export const check: (c: readonly Captured[]) => void = (c) => expectNoPhi(c);
 `,
     );
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
