@@ -1,8 +1,11 @@
 import express, { type Express } from 'express';
 import { pino, type Logger } from 'pino';
 import {
+  MemoryStateStore,
   accountingOfDisclosures,
+  buildNotification,
   chainSink,
+  createPickupLinks,
   createFieldCipher,
   createPhiGuard,
   pinoAuditSink,
@@ -50,6 +53,8 @@ export interface AppOptions {
   readonly auditKey?: Uint8Array;
   /** A durable audit store written beside the log (server.ts: PostgreSQL, sync or buffered). */
   readonly auditStore?: AuditSink;
+  /** Public base URL of pickup links. Default `https://results.example.org`. */
+  readonly publicUrl?: string;
 }
 
 /** The app and what a graceful shutdown must drain. */
@@ -80,6 +85,8 @@ export function createApp(options: AppOptions): LabResultsApp {
   const sinks = [pinoAuditSink(options.logger ?? pino()), remember, ...(options.auditStore ? [options.auditStore] : [])];
   const audit = chainSink(teeSink(...sinks), { key: options.auditKey ?? DEV_AUDIT_KEY });
   app.locals.audit = audit;
+  // Shared by break-glass grants and pickup-link nonces (Redis in production: every instance).
+  const state = options.state ?? new MemoryStateStore();
   const guard = createPhiGuard({
     policy,
     operators,
@@ -89,9 +96,17 @@ export function createApp(options: AppOptions): LabResultsApp {
     // Care-team membership from the example's data; a hospital would ask its ADT or care-team service.
     relationship: (principal, patientId) => ({ careTeam: CARE_TEAMS.get(patientId)?.includes(principal.id) ?? false }),
     // Break-glass grants are shared by every instance through this store (Redis in production).
-    state: options.state,
+    state,
     scanner: options.scanner,
   });
+  // Single-use result links, keyed apart from the other secrets (derived here for the example).
+  const links = createPickupLinks({
+    secret: createHash('sha256').update('phiguard example pickup links\0').update(options.phiguardSecret).digest(),
+    store: state,
+    ttlSeconds: 900,
+    audit,
+  });
+  const publicUrl = options.publicUrl ?? 'https://results.example.org';
   const repository = createRepository(guard.records!);
 
   // The one line. Mounted first so that it governs every request, including those a body
@@ -174,6 +189,34 @@ export function createApp(options: AppOptions): LabResultsApp {
       context,
       patientRef: guard.policy.patientRef(record.patient.id),
     });
+  });
+
+  // Pull, not push: the provider issues a link; the notification carries generic text and the
+  // link; the patient signs in and opens it once.
+  app.post('/patients/:id/result-links', async (req, res) => {
+    const record = PATIENTS.get(req.params.id);
+    if (record === undefined) {
+      res.status(404).json({ error: { code: 'not_found' } });
+      return;
+    }
+    const { token, expiresAt } = await links.issue({
+      resource: 'PatientResults',
+      resourceId: record.patient.id,
+      audience: `patient:${record.patient.id}`,
+      requireAuth: true,
+      patientRef: guard.policy.patientRef(record.patient.id),
+      context: getAccessContext(res) ?? undefined,
+    });
+    const url = `${publicUrl}/pickup/${token}`;
+    const notification = buildNotification({ channel: 'sms', template: 'result-ready', link: url, organization: 'Example Lab', expiresInMinutes: 15 });
+    res.status(201).json({ url, expiresAt: new Date(expiresAt).toISOString(), notification: { text: notification.text } });
+  });
+
+  app.get('/pickup/:token', async (req, res) => {
+    const context = getAccessContext(res);
+    // Redeemed once, by the patient it was issued for, on any instance sharing the state store.
+    const ref = await links.redeem(req.params.token, { audience: `patient:${String(context?.principal.patientId)}`, context });
+    res.json(await repository.find(ref.resourceId));
   });
 
   app.get('/patients/:id/results', async (req, res) => {

@@ -50,7 +50,8 @@ export const policy = definePolicy({
   resources: {
     PatientResults: {
       description: "A patient's demographics and lab results (DiagnosticReports with their Observations).",
-      routes: ['GET /patients/:id/results'],
+      // The pickup route serves the same view to the patient a single-use link was issued for.
+      routes: ['GET /patients/:id/results', 'GET /pickup/:token'],
       // Hashed into audit `patient.ref` and compared with principal.patientId for PATRQT.
       subject: 'patient.id',
       // The route parameter naming the patient: a patient asking for someone else's record is
@@ -298,6 +299,20 @@ export const policy = definePolicy({
         'release-of-information': { HLEGAL: { '*': 'send' } },
         'ordering-provider': { TREAT: { '*': 'send' } },
       },
+    },
+
+    // A single-use link to a patient's results, and the notification that carries it: generic
+    // text and the link only (pull, not push: the patient signs in to read the results).
+    ResultLink: {
+      description: 'A pickup link issued for a patient (POST /patients/:id/result-links).',
+      routes: ['POST /patients/:id/result-links'],
+      subjectParam: 'id',
+      fields: {
+        url: { class: 'non-phi', description: 'https URL with an opaque single-use token' },
+        expiresAt: 'non-phi',
+        'notification.text': { class: 'non-phi', description: 'generic SMS text, checked by DLP' },
+      },
+      disclose: { 'ordering-provider': { TREAT: { '*': 'send' } } },
     },
 
     // Notes the care team adds to a patient's results. The note text must not quote

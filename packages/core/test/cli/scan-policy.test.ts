@@ -97,7 +97,8 @@ describe('phiguard policy', () => {
     const sample = join(dir, 'sample.json');
     writeFileSync(sample, JSON.stringify({ resourceType: 'LabResultsView', id: 'x', patient: { id: '1', mrn: 'M', nickname: 'Bo' }, billingCode: 'Z' }));
     const r = await run('policy', 'check', EXAMPLE, '--sample', `PatientResults=${sample}`);
-    expect(r.out).toMatch(/policy valid: 6 resources, 8 roles/);
+    const { policy } = (await import(EXAMPLE)) as { policy: { roles: string[]; resources: object } };
+    expect(r.out).toContain(`policy valid: ${Object.keys(policy.resources).length} resources, ${policy.roles.length} roles`);
     expect(r.out).toMatch(/PatientResults: unclassified fields[\s\S]*patient\.nickname[\s\S]*billingCode/);
     expect(r.code).toBe(1);
     writeFileSync(sample, JSON.stringify({ resourceType: 'LabResultsView', id: 'x', patient: { id: '1', mrn: 'M' } }));
