@@ -26,7 +26,13 @@ afterAll(async () => {
   await served.close();
 });
 
-const ROUTES = [...COMMON_ROUTES, 'GET /patients/1001/disclosures', 'GET /reports/abnormal-results', 'GET /patients/1001/results.csv'];
+const ROUTES = [
+  ...COMMON_ROUTES,
+  'GET /patients/1001/disclosures',
+  'GET /reports/abnormal-results',
+  'GET /patients/1001/results.csv',
+  'POST /patients/1001/result-links',
+];
 
 describe('leak sweep of the Express example', () => {
   it('no canary leaves through logs, audit, headers or error bodies; bodies carry only what each role may see', async () => {
