@@ -1,24 +1,31 @@
 /**
  * Prints a bearer token for the lab-results API.
  *
- *   node dist/token.js <role> [patientId]
+ *   node dist/token.js <role> [patientId] [--mfa] [--sub <user id>]
  *   npm run -s token -w examples/express-lab-results -- billing
- *   npm run -s token -w examples/express-lab-results -- patient 1003
+ *   npm run -s token -w examples/express-lab-results -- patient 1003 --mfa
  *
  * Signed HS256 with JWT_SECRET (or the embedded development default, as the server uses),
- * with `sub`, `roles: [role]`, `patient` for the patient role (default 1001), `amr: ['pwd']`,
- * `auth_time` now and a one hour expiry. Only the token goes to stdout, so
+ * with `sub` (`demo-<role>`; `rn.alvarez`, who is on the care teams, for the nurse role),
+ * `roles: [role]`, `patient` for the patient role (default 1001), `amr: ['pwd']` (`['pwd','otp']`
+ * with --mfa, which HIV and genetic results need), `auth_time` now and a one hour expiry. Only the token goes to stdout, so
  * `TOKEN=$(npm run -s token -w examples/express-lab-results -- billing)` works.
  */
 import { secretsFrom, signToken } from './auth.js';
 import { DEFAULT_PURPOSE, ROLES } from './policy.js';
 
-const USAGE = `usage: node dist/token.js <role> [patientId]
+const USAGE = `usage: node dist/token.js <role> [patientId] [--mfa] [--sub <user id>]
 roles (usual purpose of use, sent as X-Purpose-Of-Use):
 ${ROLES.map((r) => `  ${r.padEnd(24)}${DEFAULT_PURPOSE[r] ?? ''}`).join('\n')}
-patientId: for the patient role, their own patient id (1001 to 1005; default 1001)`;
+patientId: for the patient role, their own patient id (1001 to 1005; default 1001)
+--mfa: a recent second factor (amr pwd+otp), needed for HIV and genetic results
+--sub: the user id (default demo-<role>; rn.alvarez for care-team-nurse)`;
 
-async function main(argv: readonly string[]): Promise<number> {
+async function main(args: readonly string[]): Promise<number> {
+  const mfa = args.includes('--mfa');
+  const subAt = args.indexOf('--sub');
+  const sub = subAt === -1 ? undefined : args[subAt + 1];
+  const argv = args.filter((a, i) => a !== '--mfa' && (subAt === -1 || (i !== subAt && i !== subAt + 1)));
   const [role, patientArg] = argv;
   if (role === undefined || role === '-h' || role === '--help') {
     process.stderr.write(`${USAGE}\n`);
@@ -35,7 +42,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const { jwtSecret } = secretsFrom(process.env, undefined, ['jwt']);
   const token = await signToken(
     // The subject is a user id, never a patient identifier: it is recorded in audit as is.
-    { sub: `demo-${role}`, roles: [role], ...(patient === undefined ? {} : { patient }), amr: ['pwd'] },
+    {
+      sub: sub ?? (role === 'care-team-nurse' ? 'rn.alvarez' : `demo-${role}`),
+      roles: [role],
+      ...(patient === undefined ? {} : { patient }),
+      amr: mfa ? ['pwd', 'otp'] : ['pwd'],
+    },
     jwtSecret,
   );
   process.stdout.write(`${token}\n`);
