@@ -193,6 +193,13 @@ describe('second review of sensitive releases', () => {
     expect(self.body).toMatchObject({ error: { reason: 'separation_of_duties' } });
     const approved = await http('POST', `/roi/requests/${intake.body!.id}/review`, 'roi.lee', { decision: 'approve' });
     expect(approved.body).toMatchObject({ status: 'approved', reviewedBy: 'roi.lee' });
+    expect(log.auditEvents().at(-1)).toMatchObject({
+      action: 'update',
+      outcome: 'success',
+      reason: 'review:approve',
+      actor: { id: 'roi.lee' },
+      resource: { type: 'ReleaseRequest', id: intake.body!.id },
+    });
     const res = await http('GET', `/roi/requests/${intake.body!.id}/export`, 'roi.kim');
     expect(res.status).toBe(200);
     expect(res.body!.metadata).toMatchObject({ reviewedBy: 'roi.lee' });

@@ -57,7 +57,7 @@ export { createRecordCipher } from './crypto/records.js';
 export type { RecordCipher, RecordCipherOptions } from './crypto/records.js';
 export { reencrypt, rewrapKeys } from './crypto/rotation.js';
 export type { RewrapOptions } from './crypto/rotation.js';
-export { actionForMethod, breakGlassEvent, denialEvent, disclosureEvent, dlpEvent, errorEvent, pinoAuditSink } from './audit/event.js';
+export { actionEvent, actionForMethod, breakGlassEvent, denialEvent, disclosureEvent, dlpEvent, errorEvent, pinoAuditSink } from './audit/event.js';
 export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
 export * from './audit/index.js';
 export { createPhiGuard } from './guard.js';

@@ -70,7 +70,7 @@ export class RoiController {
   @Header('Cache-Control', 'no-store')
   async review(@Req() req: HttpRequest, @Param('id') id: string, @Body() body: unknown) {
     const staff = await this.staff(req);
-    return summary(this.roi.review(staff, id, (body as { decision?: unknown } | undefined)?.decision));
+    return summary(await this.roi.review(staff, id, (body as { decision?: unknown } | undefined)?.decision));
   }
 
   @Post('authorizations/:id/revoke')

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AccessDeniedError, type AccessContext, type PhiGuard } from '@phiguard/core';
+import { AccessDeniedError, actionEvent, type AccessContext, type PhiGuard } from '@phiguard/core';
 import type { ResultsRepository } from '../../../express-lab-results/src/repository.js';
 import type { LabResultsView } from '../../../express-lab-results/src/view.js';
 import { authorizationProblems, validateRequest, type ReleaseRequestInput } from './intake.js';
@@ -108,12 +108,20 @@ export class ReleaseOfInformation {
     return request;
   }
 
-  /** Second review of a sensitive release, by another member of the desk (separation of duties). */
-  review(staff: AccessContext, id: string, decision: unknown): ReleaseRequest {
+  /** Second review of a sensitive release, by another member of the desk (separation of duties); audited. */
+  async review(staff: AccessContext, id: string, decision: unknown): Promise<ReleaseRequest> {
     const request = this.get(id);
     if (request.status !== 'pending-review') throw new RoiError('roi_not_pending', 409);
     if (decision !== 'approve' && decision !== 'reject') throw new RoiError('roi_invalid', 422, ['decision must be "approve" or "reject"']);
     if (staff.principal.id === request.createdBy) throw new AccessDeniedError('separation_of_duties');
+    // On record before it takes effect: a release decision is part of the accounting trail.
+    await this.engine.write(
+      actionEvent('update', staff, {
+        resource: { type: 'ReleaseRequest', id: request.id },
+        reason: `review:${decision}`,
+        patientRef: this.engine.policy.patientRef(request.patientId),
+      }),
+    );
     request.status = decision === 'approve' ? 'approved' : 'rejected';
     request.reviewedBy = staff.principal.id;
     request.reviewedAt = this.now().toISOString();

@@ -244,6 +244,24 @@ export function breakGlassEvent(
   return { ...base, breakGlass: { reason: grant.reason, grantId: grant.id, expiresAt: new Date(grant.expiresAt).toISOString() } };
 }
 
+/**
+ * Builds the event for an application's own action on a record (a release approved, a request
+ * taken in), in the same fixed shape as the engine's events: references and codes only.
+ */
+export function actionEvent(
+  action: AuditAction,
+  context: AccessContext | null,
+  details: {
+    readonly resource: { readonly type: string; readonly id?: string };
+    readonly outcome?: AuditOutcome;
+    /** A short code (`review:approve`), never free text. */
+    readonly reason?: string;
+    readonly patientRef?: string;
+  },
+): AuditEvent {
+  return event(context, action, details.outcome ?? 'success', details.resource, { reason: details.reason, patientRef: details.patientRef });
+}
+
 /** Maps an HTTP method to the audit action it performs on a resource. */
 export function actionForMethod(method: string | undefined): AuditAction {
   switch (method) {
