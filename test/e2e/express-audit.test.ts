@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type Served } from './serve.js';
 import { verifyChain } from '@phiguard/core';
 import { DEV_AUDIT_KEY, createApp, signToken } from '../../examples/express-lab-results/src/app.js';
+import { PATIENTS } from '../../examples/express-lab-results/src/data.js';
 import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
 
 const JWT_SECRET = 'e2e-jwt-secret-for-the-audit-suite';
@@ -97,5 +98,28 @@ describe('watermarked export', () => {
     const billing = await signToken({ sub: 'bill-3', roles: ['billing'] }, JWT_SECRET);
     const refused = await fetch(`${base}/patients/1001/results.csv`, { headers: { authorization: `Bearer ${billing}`, 'x-purpose-of-use': 'HPAYMT' } });
     expect(refused.status).toBe(403);
+  });
+});
+
+describe('Safe Harbor research extract', () => {
+  it('gives researchers one de-identified line per patient: no identifier, no date finer than a year, no age over 89', async () => {
+    const token = await signToken({ sub: 'res-3', roles: ['researcher'] }, JWT_SECRET);
+    const res = await fetch(`${base}/research/extract`, { headers: { authorization: `Bearer ${token}`, 'x-purpose-of-use': 'HRESCH' } });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { patient: Record<string, unknown> });
+    expect(lines).toHaveLength(PATIENTS.size);
+    const text = JSON.stringify(lines);
+    for (const r of PATIENTS.values()) {
+      const p = r.patient;
+      for (const value of [p.name[0]!.family, ...p.identifier.map((i) => i.value), ...p.telecom.map((t) => t.value), p.birthDate, p.address[0]!.line[0]!]) {
+        expect(text).not.toContain(value);
+      }
+    }
+    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    expect(text).toContain('"code":"2345-7"'); // clinical content stays
+    expect(text).not.toMatch(/pg1\./); // encrypted free text is removed, not passed along sealed
+    for (const l of lines) expect(typeof l.patient.age === 'number' ? (l.patient.age as number) <= 89 : true).toBe(true);
+    const billing = await signToken({ sub: 'bill-4', roles: ['billing'] }, JWT_SECRET);
+    expect((await fetch(`${base}/research/extract`, { headers: { authorization: `Bearer ${billing}`, 'x-purpose-of-use': 'HPAYMT' } })).status).toBe(403);
   });
 });

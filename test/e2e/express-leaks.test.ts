@@ -32,6 +32,7 @@ const ROUTES = [
   'GET /reports/abnormal-results',
   'GET /patients/1001/results.csv',
   'POST /patients/1001/result-links',
+  'GET /research/extract',
 ];
 
 describe('leak sweep of the Express example', () => {

@@ -6,6 +6,7 @@ import {
   buildNotification,
   chainSink,
   createPickupLinks,
+  createSafeHarbor,
   createFieldCipher,
   createPhiGuard,
   pinoAuditSink,
@@ -147,6 +148,18 @@ export function createApp(options: AppOptions): LabResultsApp {
     const from = typeof req.query.from === 'string' ? req.query.from : undefined;
     const to = typeof req.query.to === 'string' ? req.query.to : undefined;
     res.json(await accountingOfDisclosures(trail, { patientRef: guard.policy.patientRef(req.params.id), from, to }));
+  });
+
+  // Safe Harbor for research: every identifier kind removed or generalized by core's transform,
+  // free text removed (it quotes names and phones). One JSON line per patient.
+  const deidentify = createSafeHarbor({ resource: 'PatientResults', policy: guard.policy, freeText: 'remove' });
+  app.get('/research/extract', async (_req, res) => {
+    const lines: string[] = [];
+    for (const id of PATIENTS.keys()) {
+      const view = await repository.find(id);
+      if (view !== undefined) lines.push(JSON.stringify(deidentify(view).value));
+    }
+    res.type('application/x-ndjson').send(`${lines.join('\n')}\n`);
   });
 
   app.get('/reports/abnormal-results', (_req, res) => {

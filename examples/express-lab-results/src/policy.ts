@@ -315,6 +315,17 @@ export const policy = definePolicy({
       disclose: { 'ordering-provider': { TREAT: { '*': 'send' } } },
     },
 
+    // A Safe Harbor extract of every patient for research (45 CFR 164.514(b)(2)): NDJSON, one
+    // de-identified record per line, built by core's safeHarbor (reports.ts). The body is sent
+    // as built (rawBody), so only researchers with purpose HRESCH may ask for it.
+    ResearchExtract: {
+      description: 'Safe Harbor de-identified records of all patients (GET /research/extract), NDJSON.',
+      routes: ['GET /research/extract'],
+      rawBody: 'allow',
+      fields: { records: { class: 'clinical', description: 'de-identified records' } },
+      disclose: { researcher: { HRESCH: { '*': 'send' } } },
+    },
+
     // Notes the care team adds to a patient's results. The note text must not quote
     // identifiers (the chart already has them, and notes are copied into reports and exports):
     // a note whose text holds an SSN, phone number, e-mail… is refused with 422.
