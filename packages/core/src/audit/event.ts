@@ -257,9 +257,18 @@ export function actionEvent(
     /** A short code (`review:approve`), never free text. */
     readonly reason?: string;
     readonly patientRef?: string;
+    /** For a refused action (`action: 'deny'`), what was attempted. */
+    readonly attemptedAction?: AuditAction;
+    /** Overrides the purpose the caller claimed. */
+    readonly purposeOfUse?: string;
   },
 ): AuditEvent {
-  return event(context, action, details.outcome ?? 'success', details.resource, { reason: details.reason, patientRef: details.patientRef });
+  return event(context, action, details.outcome ?? 'success', details.resource, {
+    reason: details.reason,
+    patientRef: details.patientRef,
+    attemptedAction: details.attemptedAction,
+    purposeOfUse: details.purposeOfUse,
+  });
 }
 
 /** Maps an HTTP method to the audit action it performs on a resource. */

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { AuditAction, AuditEvent, AuditOutcome } from '../audit/event.js';
+import { actionEvent, type AuditAction, type AuditEvent, type AuditOutcome } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { AuditUnavailableError } from '../errors.js';
 
@@ -26,12 +25,7 @@ export interface DeliveryAuditEvent extends AuditEvent {
   };
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/g;
-const clean = (value: unknown, cap = 256): string | undefined =>
-  typeof value === 'string' ? value.slice(0, cap).replace(CONTROL, '') : undefined;
-
-/** @internal Builds an event in the shape of the engine's events (same keys, same order). */
+/** @internal An engine-shaped event (see `actionEvent`) with the delivery block added. */
 export function deliveryEvent(
   context: AccessContext | null | undefined,
   action: AuditAction,
@@ -40,27 +34,7 @@ export function deliveryEvent(
   delivery: DeliveryAuditEvent['delivery'],
   extra: { readonly reason?: string; readonly attemptedAction?: AuditAction; readonly patientRef?: string; readonly purposeOfUse?: string } = {},
 ): DeliveryAuditEvent {
-  const req = context?.request;
-  const roles = Array.isArray(context?.roles) ? context.roles.filter((r): r is string => typeof r === 'string').slice(0, 16).map((r) => clean(r, 64)!) : [];
-  return {
-    id: randomUUID(),
-    time: new Date().toISOString(),
-    action,
-    outcome,
-    attemptedAction: extra.attemptedAction,
-    reason: extra.reason,
-    actor: { id: clean(context?.principal?.id) ?? null, roles, ip: clean(req?.ip), userAgent: clean(req?.userAgent) },
-    purposeOfUse: extra.purposeOfUse ?? clean(context?.purposeOfUse, 16) ?? null,
-    patient: extra.patientRef === undefined ? undefined : { ref: extra.patientRef },
-    resource,
-    disclosed: undefined,
-    transforms: undefined,
-    request:
-      req === undefined
-        ? undefined
-        : { method: clean(req.method), route: clean(req.route), requestId: clean(req.requestId), traceId: clean(req.traceId) },
-    delivery,
-  };
+  return { ...actionEvent(action, context ?? null, { resource, outcome, ...extra }), delivery };
 }
 
 /** @internal Writes an event; a failing sink becomes AuditUnavailableError (fail closed). */
