@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { createChainVerifier, parseChainKey, type ChainBreak, type ChainVerdict } from '../audit/chain.js';
 import { readNdjsonAudit } from '../audit/ndjson.js';
 import { postgresAuditSink, type PgQueryable } from '../audit/postgres.js';
-import { EXIT, UsageError, type CliIo, type Command } from './io.js';
+import { EXIT, UsageError, parseCommandArgs, type CliIo, type Command } from './io.js';
 
 interface PgClient extends PgQueryable {
   connect(): Promise<unknown>;
@@ -51,22 +50,12 @@ export const auditVerify: Command = {
   usage: 'phiguard audit verify <file.ndjson | postgres://user@host:port/db> [--key <hex|base64>]... [--table <name>] [--heads <checkpoint.json>] [--json]',
   summary: 'verify the hash chain of an audit trail; exit 0 intact, 1 broken, 2 usage error',
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args],
-        allowPositionals: true,
-        options: {
-          key: { type: 'string', multiple: true },
-          table: { type: 'string' },
-          heads: { type: 'string' },
-          json: { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { positionals, values } = parsed;
+    const { positionals, values } = parseCommandArgs(args, {
+      key: { type: 'string', multiple: true },
+      table: { type: 'string' },
+      heads: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    });
     if (positionals.length !== 1) throw new UsageError('give exactly one source: an NDJSON file or a postgres:// URL');
     const source = positionals[0]!;
     // Several --key (or comma-separated keys in the variable) verify across a key rotation.

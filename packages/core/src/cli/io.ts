@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 /** Where a command writes; injectable so commands are testable without a process. */
 export interface CliIo {
   readonly out: (text: string) => void;
@@ -18,4 +19,16 @@ export interface Command {
   readonly usage: string;
   readonly summary: string;
   run(args: readonly string[], io: CliIo): Promise<number>;
+}
+
+/** Parses a command's arguments (positionals allowed); a parse error is a usage error. */
+export function parseCommandArgs<const O extends NonNullable<ParseArgsConfig['options']>>(
+  args: readonly string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O }>> {
+  try {
+    return parseArgs({ args: [...args], allowPositionals: true, options });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

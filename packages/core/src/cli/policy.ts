@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { PolicyError } from '../errors.js';
 import { compilePolicy, type CompileOptions, type CompiledPolicy } from '../policy/compile.js';
 import { PURPOSES_OF_USE } from '../purpose.js';
 import type { PolicyDefinition } from '../policy/types.js';
 import { policyReportHtml } from '../report/html.js';
-import { EXIT, UsageError, type CliIo, type Command } from './io.js';
+import { EXIT, UsageError, parseCommandArgs, type CliIo, type Command } from './io.js';
 
 /**
  * Loads a policy module: its `policy` export (or default), with its `operators` export when it
@@ -34,12 +33,7 @@ export const policyCheck: Command = {
   usage: 'phiguard policy check <policy module> [--sample <Resource>=<payload.json>]...',
   summary: 'validate a policy; with samples, list their fields the policy does not classify (exit 1 when any)',
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...args], allowPositionals: true, options: { sample: { type: 'string', multiple: true } } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseCommandArgs(args, { sample: { type: 'string', multiple: true } });
     if (parsed.positionals.length !== 1) throw new UsageError('give exactly one policy module');
     const warnings: string[] = [];
     let policy: CompiledPolicy;
@@ -98,12 +92,7 @@ export const policyReport: Command = {
   usage: 'phiguard policy report <policy module> --out <report.html> [--title <text>]',
   summary: 'write a self-contained HTML page: disclosure matrix, sensitive categories, access rules, data flow',
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...args], allowPositionals: true, options: { out: { type: 'string' }, title: { type: 'string' } } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseCommandArgs(args, { out: { type: 'string' }, title: { type: 'string' } });
     if (parsed.positionals.length !== 1) throw new UsageError('give exactly one policy module');
     if (parsed.values.out === undefined) throw new UsageError('give the output file with --out');
     const policy = await loadPolicy(parsed.positionals[0]!, []);

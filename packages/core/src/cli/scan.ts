@@ -1,10 +1,9 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Finding, PhiType } from '../dlp/index.js';
 import { PHI_TYPES, createScanner } from '../dlp/scanner.js';
 import { didYouMean } from '../suggest.js';
-import { EXIT, UsageError, type CliIo, type Command } from './io.js';
+import { EXIT, UsageError, parseCommandArgs, type CliIo, type Command } from './io.js';
 
 /** One finding in a file, its value masked. */
 export interface FileFinding {
@@ -113,23 +112,13 @@ export const scan: Command = {
   usage: 'phiguard scan <paths…> [--format text|json|sarif] [--ignore <glob>]... [--types SSN,EMAIL,…] [--min-confidence 0.8] [--max-findings 0]',
   summary: 'find HIPAA identifiers in text, JSON, NDJSON and CSV files; exit 1 when there are more than --max-findings',
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args],
-        allowPositionals: true,
-        options: {
-          format: { type: 'string', default: 'text' },
-          ignore: { type: 'string', multiple: true },
-          types: { type: 'string' },
-          'min-confidence': { type: 'string' },
-          'max-findings': { type: 'string', default: '0' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { positionals, values } = parsed;
+    const { positionals, values } = parseCommandArgs(args, {
+      format: { type: 'string', default: 'text' },
+      ignore: { type: 'string', multiple: true },
+      types: { type: 'string' },
+      'min-confidence': { type: 'string' },
+      'max-findings': { type: 'string', default: '0' },
+    });
     if (positionals.length === 0) throw new UsageError('give at least one file or directory');
     const format = values.format;
     if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new UsageError('--format must be text, json or sarif');
