@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { pino, type Logger } from 'pino';
-import { createFieldCipher, createPhiGuard, type KeyCacheOptions, type Keyring, type PhiGuard, type Scanner, type StateStore } from '@phiguard/core';
+import { pino } from 'pino';
+import { createFieldCipher, createPhiGuard, type PhiGuard } from '@phiguard/core';
 import { PHIGUARD_ENGINE, PhiGuardModule, breakGlassController } from '@phiguard/nestjs';
+import type { AppOptions as ExpressAppOptions } from '../../express-lab-results/src/app.js';
 import { jwtContext } from '../../express-lab-results/src/auth.js';
 import { keyringFrom } from '../../express-lab-results/src/keyring.js';
 import { operators, policy } from '../../express-lab-results/src/policy.js';
@@ -20,22 +21,8 @@ export { signToken, secretsFrom, jwtContext, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET
 export { findPatient } from '../../express-lab-results/src/data.js';
 export { labResultsView } from '../../express-lab-results/src/view.js';
 
-export interface AppOptions {
-  /** Verifies the HS256 bearer tokens (JWT_SECRET). */
-  readonly jwtSecret: string | Uint8Array;
-  /** 32+ bytes keying research tokens and audit patient references (PHIGUARD_SECRET). */
-  readonly phiguardSecret: string | Uint8Array;
-  /** Where audit events (and PHI-free error lines) go. Default: pino to stdout. */
-  readonly logger?: Logger;
-  /** Wraps the data keys of the encrypted fields. Default: from the environment, local in development. */
-  readonly keyring?: Keyring;
-  /** Data-key cache limits. */
-  readonly keyCache?: KeyCacheOptions;
-  /** Shared state for break-glass grants. Default: in memory (one instance). */
-  readonly state?: StateStore;
-  /** The DLP scanner for request bodies (tests pass one with the leak kit's canary detectors). */
-  readonly scanner?: Scanner;
-}
+/** The Express example's options that this app honours, with the same meaning. */
+export type AppOptions = Pick<ExpressAppOptions, 'jwtSecret' | 'phiguardSecret' | 'logger' | 'keyring' | 'keyCache' | 'state' | 'scanner'>;
 
 /** The application module: phiguard configured once, the controllers claim their resources. */
 @Module({})
