@@ -18,6 +18,7 @@ import {
   type PinoLike,
 } from './audit/event.js';
 import type { AccessContext } from './context.js';
+import type { PurposeOfUse } from './purpose.js';
 import { compilePolicy, type CompileOptions, type CompiledPolicy, type Decision } from './policy/compile.js';
 import { readPath } from './policy/path.js';
 import type { Plan, Protected } from './policy/plan.js';
@@ -277,8 +278,14 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     const compiled = policy.resources.get(resource);
     const claim = context.breakGlass;
     const wantsGrant = claim !== undefined && claim !== null && breakGlass !== null && subjectId !== undefined;
+    // Ask the resolver only when one of the caller's roles needs a relationship for this purpose.
     const wantsRelationship =
-      compiled !== undefined && compiled.relationships.size > 0 && subjectId !== undefined && context.patientRelationship === undefined && !wantsGrant;
+      compiled !== undefined &&
+      compiled.relationships.size > 0 &&
+      subjectId !== undefined &&
+      context.patientRelationship === undefined &&
+      !wantsGrant &&
+      (Array.isArray(context.roles) ? context.roles : []).some((r) => compiled.relationships.get(r)?.has(context.purposeOfUse as PurposeOfUse) === true);
     // Never trust a `validated` that came with the request.
     const base: AccessContext = claim?.validated !== undefined ? { ...context, breakGlass: { grantId: claim.grantId } } : context;
     if (!wantsGrant && !wantsRelationship && !throttling) return base;
