@@ -29,10 +29,12 @@ export function scrubHeaders(res: HeaderTarget, scanner: Scanner): void {
     if (name === 'content-disposition' && typeof value === 'string') {
       res.setHeader(name, safeContentDisposition(value, scanner));
     } else if (typeof value === 'string') {
-      if (scanner.scan(value).length > 0) res.setHeader(name, scanner.redact(value));
+      const redacted = scanner.redact(value);
+      if (redacted !== value) res.setHeader(name, redacted);
     } else if (Array.isArray(value)) {
       const values = value.map(String);
-      if (values.some((v) => scanner.scan(v).length > 0)) res.setHeader(name, values.map((v) => scanner.redact(v)));
+      const redacted = values.map((v) => scanner.redact(v));
+      if (redacted.some((v, i) => v !== values[i])) res.setHeader(name, redacted);
     }
   }
 }
