@@ -152,10 +152,11 @@ export interface PhiGuard {
   write(event: AuditEvent): Promise<void> | undefined;
 }
 
-const GUARD_KEYS = [
+/** The option names {@link createPhiGuard} accepts: adapters validate theirs against it. */
+export const ENGINE_OPTION_KEYS: readonly string[] = Object.freeze([
   'policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
   'relationship', 'encounterFollowUpDays', 'state', 'throttling',
-];
+]);
 
 function isCompiled(p: PolicyDefinition | CompiledPolicy): p is CompiledPolicy {
   return typeof (p as CompiledPolicy).decide === 'function';
@@ -175,7 +176,7 @@ function toSink(audit: unknown): AuditSink {
 export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   if (options === null || typeof options !== 'object') throw new OptionsError('phiguard options must be an object');
   for (const key of Object.keys(options)) {
-    if (!GUARD_KEYS.includes(key)) throw new OptionsError(`unknown phiguard option "${key}"${didYouMean(key, GUARD_KEYS)}`);
+    if (!ENGINE_OPTION_KEYS.includes(key)) throw new OptionsError(`unknown phiguard option "${key}"${didYouMean(key, ENGINE_OPTION_KEYS)}`);
   }
   if (options.policy === undefined) throw new OptionsError('phiguard needs a `policy` (from definePolicy)');
   const sink = toSink(options.audit);

@@ -60,7 +60,7 @@ export type { RewrapOptions } from './crypto/rotation.js';
 export { actionEvent, actionForMethod, breakGlassEvent, denialEvent, disclosureEvent, dlpEvent, errorEvent, pinoAuditSink } from './audit/event.js';
 export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
 export * from './audit/index.js';
-export { createPhiGuard } from './guard.js';
+export { ENGINE_OPTION_KEYS, createPhiGuard } from './guard.js';
 export { didYouMean } from './suggest.js';
 export type { Inspection, PhiGuard, PhiGuardOptions, RelationshipFacts, RelationshipResolver, Release } from './guard.js';
 export { MemoryStateStore, RedisStateStore } from './state/store.js';

@@ -4,6 +4,7 @@ import { match, type MatchFunction } from 'path-to-regexp';
 import {
   AccessDeniedError,
   AuthenticationRequiredError,
+  ENGINE_OPTION_KEYS,
   OptionsError,
   PhiGuardError,
   StepUpRequiredError,
@@ -111,9 +112,8 @@ interface Originals {
 const installedOn = new WeakSet<object>();
 
 const OPTION_KEYS = [
-  'policy', 'audit', 'guard', 'context', 'onUnmappedRoute', 'installErrorHandler', 'logger',
-  'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
-  'relationship', 'encounterFollowUpDays', 'state', 'throttling', 'errorMessages', 'bodyLimit',
+  ...ENGINE_OPTION_KEYS,
+  'guard', 'context', 'onUnmappedRoute', 'installErrorHandler', 'logger', 'errorMessages', 'bodyLimit',
 ];
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
