@@ -5,13 +5,14 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoIdentifiers, fullView, valuesAt } from './views.js';
 import { compilePolicy, type AuditEvent } from '@phiguard/core';
 import { createApp, policy } from '../../examples/nestjs-lab-results/src/app.js';
 import { signToken } from '../../examples/express-lab-results/src/auth.js';
-import { PATIENTS, type PatientRecord } from '../../examples/express-lab-results/src/data.js';
+import { PATIENTS } from '../../examples/express-lab-results/src/data.js';
 import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
 import { operators } from '../../examples/express-lab-results/src/policy.js';
-import { labResultsView, type LabResultsView } from '../../examples/express-lab-results/src/view.js';
+import type { LabResultsView } from '../../examples/express-lab-results/src/view.js';
 
 const JWT_SECRET = 'e2e-jwt-secret-for-the-nest-lab-results-example';
 const PHIGUARD_SECRET = 'e2e-phiguard-secret-with-at-least-32-bytes';
@@ -53,34 +54,6 @@ async function call(path: string, caller: Caller = {}, init: { method?: string; 
 }
 
 const results = (id: string, caller: Caller) => call(`/patients/${id}/results`, caller);
-const record = (id: string): PatientRecord => PATIENTS.get(id)!;
-const fullView = (id: string): LabResultsView => JSON.parse(JSON.stringify(labResultsView(record(id)))) as LabResultsView;
-
-function identifiersOf(r: PatientRecord): string[] {
-  const p = r.patient;
-  const [y, m, d] = p.birthDate.split('-');
-  const name = p.name[0]!;
-  return [
-    ...name.given,
-    name.family,
-    ...p.identifier.map((i) => i.value),
-    ...p.identifier.filter((i) => i.system.endsWith('us-ssn')).map((i) => i.value.replace(/-/g, '')),
-    ...p.telecom.map((t) => t.value),
-    p.birthDate,
-    `${m}/${d}/${y}`,
-    ...p.address[0]!.line,
-    p.address[0]!.city,
-  ];
-}
-const ALL_IDENTIFIERS = [...PATIENTS.values()].flatMap(identifiersOf);
-function expectNoIdentifiers(text: string): void {
-  for (const value of ALL_IDENTIFIERS) expect(text, `must not contain "${value}"`).not.toContain(value);
-}
-function valuesAt(value: unknown, key: string): unknown[] {
-  if (value === null || typeof value !== 'object') return [];
-  if (Array.isArray(value)) return value.flatMap((v) => valuesAt(v, key));
-  return Object.entries(value).flatMap(([k, v]) => (k === key ? [v, ...valuesAt(v, key)] : valuesAt(v, key)));
-}
 
 const lastAudit = (): AuditEvent => log.auditEvents().at(-1)!;
 const refs = compilePolicy(policy, { secret: PHIGUARD_SECRET, operators, mode: 'production' });
