@@ -26,7 +26,7 @@ import { jwtContext } from './auth.js';
 import { keyringFrom } from './keyring.js';
 import { operators, policy } from './policy.js';
 import { createPostStore, createRepository } from './repository.js';
-import { CARE_TEAMS, PATIENTS } from './data.js';
+import { PATIENTS, careTeamOf } from './data.js';
 
 export { policy } from './policy.js';
 export { signToken, secretsFrom, jwtContext, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET } from './auth.js';
@@ -94,8 +94,7 @@ export function createApp(options: AppOptions): LabResultsApp {
     secret: options.phiguardSecret,
     audit,
     cipher,
-    // Care-team membership from the example's data; a hospital would ask its ADT or care-team service.
-    relationship: (principal, patientId) => ({ careTeam: CARE_TEAMS.get(patientId)?.includes(principal.id) ?? false }),
+    relationship: careTeamOf,
     // Break-glass grants are shared by every instance through this store (Redis in production).
     state,
     scanner: options.scanner,

@@ -561,3 +561,11 @@ export const CARE_TEAMS: ReadonlyMap<string, readonly string[]> = new Map([
   ['1004', ['rn.alvarez', 'dr.chen']],
   ['1005', ['dr.chen']],
 ]);
+
+/**
+ * The example's relationship resolver: care-team membership from CARE_TEAMS. A hospital would
+ * ask its ADT feed or care-team service, and report encounters too.
+ */
+export function careTeamOf(principal: { readonly id: string }, patientId: string): { readonly careTeam: boolean } {
+  return { careTeam: CARE_TEAMS.get(patientId)?.includes(principal.id) ?? false };
+}

@@ -9,7 +9,7 @@ import { jwtContext } from '../../express-lab-results/src/auth.js';
 import { keyringFrom } from '../../express-lab-results/src/keyring.js';
 import { operators, policy } from '../../express-lab-results/src/policy.js';
 import { createPostStore, createRepository, type ResultsRepository } from '../../express-lab-results/src/repository.js';
-import { CARE_TEAMS } from '../../express-lab-results/src/data.js';
+import { careTeamOf } from '../../express-lab-results/src/data.js';
 import { HealthController, POSTS, PostsController, RESULTS, ResultsController } from './results.controller.js';
 import { ROI, RoiController } from './roi/controller.js';
 import { roiPolicy } from './roi/policy.js';
@@ -43,8 +43,7 @@ export class LabResultsModule {
           secret: options.phiguardSecret,
           audit,
           cipher,
-          // Care-team membership from the example's data; a hospital would ask its ADT or care-team service.
-          relationship: (principal, patientId) => ({ careTeam: CARE_TEAMS.get(patientId)?.includes(principal.id) ?? false }),
+          relationship: careTeamOf,
           // Break-glass grants are shared by every instance through this store (Redis in production).
           state: options.state,
           scanner: options.scanner,
