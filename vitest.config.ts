@@ -22,6 +22,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // Installs (first time) and starts PostgreSQL, Redis, SoftHSM2 and Chromium for the suites.
+    globalSetup: ['test/setup/services.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 20_000,
     hookTimeout: 60_000,

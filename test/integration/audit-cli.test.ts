@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainSink, ndjsonFileSink, postgresAuditSink } from '@phiguard/core';
@@ -110,7 +112,16 @@ describe('phiguard audit verify <file.ndjson>', () => {
     const bin = readFileSync(new URL('../../packages/core/src/cli/bin.ts', import.meta.url), 'utf8');
     expect(bin.startsWith('#!/usr/bin/env node\n')).toBe(true);
     const pkg = JSON.parse(readFileSync(new URL('../../packages/core/package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
-    expect(pkg.bin).toEqual({ phiguard: './dist/cli.js' });
+    expect(pkg.bin).toEqual({ phiguard: './bin/phiguard.js' });
+    // Committed (not built), so npm links it on the first install; it loads the built CLI.
+    expect(readFileSync(new URL('../../packages/core/bin/phiguard.js', import.meta.url), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('npm links the bin on install, and the linked command runs', () => {
+    const linked = fileURLToPath(new URL('../../node_modules/.bin/phiguard', import.meta.url));
+    const help = spawnSync(linked, ['--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('phiguard audit verify');
   });
 });
 
