@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { minimumNecessaryChecks } from './checks.js';
+import { errorHandlerChecks, minimumNecessaryChecks } from './checks.js';
 import { seedPatients } from './data.js';
+import { EXPRESS_APPS, EXPRESS_FILES, expressDependencies } from './apps.js';
 import { installApp, packTarballs, startApp, workDir, type InstalledApp, type RunningApp } from './harness.js';
 
 /**
@@ -8,24 +9,6 @@ import { installApp, packTarballs, startApp, workDir, type InstalledApp, type Ru
  * from the packed tarballs with the app's own helmet, cors, compression, passport-jwt,
  * Sequelize and error handler.
  */
-export const EXPRESS_APPS = [
-  { name: 'express4', express: '^4.22.1' },
-  { name: 'express4-floor', express: '4.18.3' },
-  { name: 'express5', express: '^5.1.0' },
-] as const;
-
-export const expressDependencies = (express: string) => ({
-  express,
-  helmet: '^8.1.0',
-  cors: '^2.8.5',
-  compression: '^1.8.0',
-  passport: '^0.7.0',
-  'passport-jwt': '^4.0.1',
-  sequelize: '^6.37.7',
-  pg: '^8.16.0',
-  'pg-hstore': '^2.3.4',
-});
-
 const work = workDir('express');
 const tarballs = packTarballs(work.dir);
 afterAll(() => work.remove());
@@ -37,7 +20,7 @@ describe.each(EXPRESS_APPS)('$name app', ({ name, express }) => {
   beforeAll(async () => {
     installed = installApp(work.dir, {
       name,
-      files: ['express-app.cjs', 'policy.cjs', 'db.cjs', 'audit.cjs'],
+      files: EXPRESS_FILES,
       main: 'express-app.cjs',
       dependencies: expressDependencies(express),
       phiguard: ['core', 'express'],
@@ -53,4 +36,5 @@ describe.each(EXPRESS_APPS)('$name app', ({ name, express }) => {
   });
 
   minimumNecessaryChecks(() => running, seed);
+  errorHandlerChecks(() => running, seed);
 });
