@@ -231,3 +231,34 @@ export function errorHandlerChecks(app: () => RunningApp, seed: Seeded): void {
     expect(app().output()).toMatch(/app error handler: \w+ \(404\)/);
   });
 }
+
+/** compression(): a projected body over the 1 kB threshold arrives gzip-encoded and whole. */
+export function compressionChecks(app: () => RunningApp, seed: Seeded): void {
+  it('compression: a searchset Bundle well over 1 kB arrives gzip-encoded, whole and projected, and is audited once', async () => {
+    const h = await as('billing');
+    const r = await call(app().base, '/fhir/Patient?_count=200', { ...h, 'accept-encoding': 'gzip' });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-encoding']).toBe('gzip');
+    expect(r.text.length).toBeGreaterThan(1024);
+    const bundle = r.json();
+    expect(bundle.entry).toHaveLength(seed.rows.length);
+    bundle.entry.forEach((e: { resource: { identifier: { value: string }[] } }, i: number) => expect(e.resource.identifier[0]!.value).toBe(`****${seed.rows[i]!.mrn.slice(-4)}`));
+    for (const ssn of seed.ssns) expect(r.text).not.toContain(ssn);
+    const events = app()
+      .audit()
+      .filter((e) => (e.request as { requestId?: string }).requestId === r.headers['x-request-id']);
+    expect(events.map((e) => e.outcome)).toEqual(['success']);
+  });
+}
+
+/** A refusal carries the headers the app's helmet and cors set, so a browser reads the reason. */
+export function refusalHeaderChecks(app: () => RunningApp, seed: Seeded): void {
+  it('refusals keep the CORS and helmet headers, so a browser reads the reason', async () => {
+    const r = await call(app().base, `/fhir/Patient/${seed.rows[0]!.id}`, { ...(await as('billing', 'TREAT')), origin: 'https://portal.example' });
+    expect(r.status).toBe(403);
+    expect(r.headers['access-control-allow-origin']).toBe('https://portal.example');
+    expect(r.headers['access-control-expose-headers']).toMatch(/X-Request-Id/i);
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+    expect(r.json().error).toMatchObject({ code: 'access_denied', reason: 'purpose_not_permitted' });
+  });
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorHandlerChecks, minimumNecessaryChecks } from './checks.js';
+import { compressionChecks, errorHandlerChecks, minimumNecessaryChecks, refusalHeaderChecks } from './checks.js';
 import { seedPatients } from './data.js';
 import { EXPRESS_APPS, EXPRESS_FILES, expressDependencies } from './apps.js';
 import { installApp, packTarballs, startApp, workDir, type InstalledApp, type RunningApp } from './harness.js';
@@ -36,5 +36,7 @@ describe.each(EXPRESS_APPS)('$name app', ({ name, express }) => {
   });
 
   minimumNecessaryChecks(() => running, seed);
+  compressionChecks(() => running, seed);
+  refusalHeaderChecks(() => running, seed);
   errorHandlerChecks(() => running, seed);
 });

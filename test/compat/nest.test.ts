@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { minimumNecessaryChecks } from './checks.js';
+import { compressionChecks, minimumNecessaryChecks, refusalHeaderChecks } from './checks.js';
 import { seedPatients } from './data.js';
 import { NEST_APPS, NEST_FILES, nestDependencies } from './apps.js';
 import { installApp, packTarballs, startApp, workDir, type InstalledApp, type RunningApp } from './harness.js';
@@ -30,4 +30,6 @@ describe.each(NEST_APPS)('$name app', ({ name, nest, passport }) => {
   });
 
   minimumNecessaryChecks(() => running, seed);
+  compressionChecks(() => running, seed);
+  refusalHeaderChecks(() => running, seed);
 });

@@ -55,7 +55,7 @@ async function main() {
 
   const health = (_req, res) => res.json({ status: 'ok' });
   const capability = (_req, res) => res.json({ resourceType: 'CapabilityStatement', status: 'active', fhirVersion: '4.0.1', kind: 'instance' });
-  if (nonPhiStyle === 'route') app.get('/health', nonPhi(), health);
+  if (nonPhiStyle !== 'policy') app.get('/health', nonPhi(), health);
   else app.get('/health', health);
   const metadata = express.Router();
   metadata.get('/metadata', nonPhiStyle === 'route' ? [nonPhi(), capability] : capability);
