@@ -8,7 +8,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -176,7 +177,15 @@ export async function startApp(app: InstalledApp, main: string, seed: Seeded, en
 }
 
 /** A fresh base directory for one suite file's apps. */
-export function workDir(label: string): { dir: string; remove(): void } {
+export function workDir(label: string): { dir: string; remove(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), `phiguard-compat-${label}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/** Deletes an app's directory (its node_modules): the suite leaves nothing behind. */
+export function removeApp(app: InstalledApp | undefined): Promise<void> {
+  return app === undefined ? Promise.resolve() : rm(app.dir, { recursive: true, force: true });
+}
+
+/** Removing an app's node_modules takes long on a loaded machine: hooks that do it get this long. */
+export const REMOVE_TIMEOUT = 180_000;

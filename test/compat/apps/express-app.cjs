@@ -7,7 +7,7 @@
 //   after-auth (default): after the app's authentication, where req.user exists;
 //   first: mounted first, with authentication per router (the README snippet's order).
 // NONPHI picks how the non-PHI routes are marked: route (nonPhi() on each route), mount
-// (nonPhi() on the /fhir mount of the metadata router) or policy (listed in the policy).
+// (nonPhi() on the /fhir mount of the metadata router) or policy (the `nonPhi` option's list).
 const express = require('express');
 const helmet = require('helmet');
 const cors = require('cors');
@@ -38,7 +38,8 @@ async function main() {
   app.set('trust proxy', false);
 
   const guard = phiguard({
-    policy: nonPhiStyle === 'policy' ? { ...policy, nonPhi: ['GET /health', 'GET /fhir/metadata'] } : policy,
+    policy,
+    ...(nonPhiStyle === 'policy' ? { nonPhi: ['GET /health', 'GET /fhir/metadata'] } : {}),
     secret: process.env.PHIGUARD_SECRET,
     audit: auditSink,
     context: (req) => {

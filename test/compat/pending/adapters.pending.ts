@@ -7,8 +7,11 @@
  * - Express, the README's order: phiguard mounted first, authentication per router after it;
  *   the decision must wait for the matched route, where req.user exists.
  * - Nest: authentication as controller guards (AuthGuard('jwt')); phiguard must decide after them.
- * - compression() and refusals keeping helmet's and cors' headers, in those orders (both pass
- *   in the suite where phiguard runs after the app's middleware).
+ * - Express with compression(): a gzip body over 1 kB from the second request on (the first
+ *   request passes: compression captured res.write before phiguard wrapped the prototype),
+ *   wherever phiguard is mounted. Nest passes this in the suite.
+ * - Refusals keeping helmet's and cors' headers with phiguard mounted first (they pass in the
+ *   suite, where phiguard runs after those middleware).
  * - nonPhi() on a mount marks only its own routes, with phiguard mounted first; the policy's
  *   `nonPhi` list is route-exact.
  * - Nest: an app's own exception filter must not send what it echoes of the request.
@@ -16,12 +19,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { as, call, compressionChecks, errorHandlerChecks, minimumNecessaryChecks, refusalHeaderChecks } from '../checks.js';
 import { seedPatients, type Seeded } from '../data.js';
-import { installApp, packTarballs, startApp, workDir, type InstalledApp, type RunningApp } from '../harness.js';
-import { EXPRESS_APPS, EXPRESS_FILES, NEST_APPS, NEST_FILES, expressDependencies, nestDependencies } from '../apps.js';
+import { REMOVE_TIMEOUT, installApp, packTarballs, removeApp, startApp, workDir, type InstalledApp, type RunningApp } from '../harness.js';
+import { EXPRESS4_APPS, EXPRESS_APPS, EXPRESS_FILES, NEST_APPS, NEST_FILES, expressDependencies, nestDependencies } from '../apps.js';
 
 const work = workDir('pending');
 const tarballs = packTarballs(work.dir);
-afterAll(() => work.remove());
+afterAll(() => work.remove(), REMOVE_TIMEOUT);
 
 function nonPhiExactChecks(app: () => RunningApp, seed: Seeded): void {
   it('non-PHI marks are route-exact: /health and /fhir/metadata pass; unclaimed /fhir routes are refused and echo nothing', async () => {
@@ -39,7 +42,7 @@ function nonPhiExactChecks(app: () => RunningApp, seed: Seeded): void {
   });
 }
 
-describe.each(EXPRESS_APPS)('$name app', ({ name, express }) => {
+describe.each([...EXPRESS4_APPS, ...EXPRESS_APPS])('$name app', ({ name, express }) => {
   const seed = seedPatients(30, name.length * 31);
   let installed: InstalledApp;
   beforeAll(() => {
@@ -54,6 +57,13 @@ describe.each(EXPRESS_APPS)('$name app', ({ name, express }) => {
     errorHandlerChecks(() => running, seed);
     compressionChecks(() => running, seed);
     refusalHeaderChecks(() => running, seed);
+  });
+
+  describe('phiguard after authentication: compression', () => {
+    let running: RunningApp;
+    beforeAll(async () => void (running = await startApp(installed, 'express-app.cjs', seed)));
+    afterAll(async () => running?.stop());
+    compressionChecks(() => running, seed);
   });
 
   describe.each(['mount', 'policy'])('non-PHI routes marked by %s', (style) => {
