@@ -173,7 +173,7 @@ export function minimumNecessaryChecks(app: () => RunningApp, seed: Seeded): voi
         expect(r.text).not.toContain(pick(4).family);
         const denial = app()
           .audit()
-          .find((e) => e.outcome === 'denied' && (e.actor as { id?: string }).id === actor && (e.request as { requestId?: string }).requestId === r.headers['x-request-id']);
+          .find((e) => e.outcome === 'denied' && (e.actor as { id?: string }).id === actor && (e.request as { requestId?: string } | undefined)?.requestId === r.headers['x-request-id']);
         expect(denial, `no denial audited for ${actor} ${path}`).toBeDefined();
       }
     }
@@ -190,7 +190,7 @@ export function minimumNecessaryChecks(app: () => RunningApp, seed: Seeded): voi
     const r = await get(`/fhir/Patient/${row.id}`, await as('billing'));
     const event = app()
       .audit()
-      .find((e) => (e.request as { requestId?: string }).requestId === r.headers['x-request-id']);
+      .find((e) => (e.request as { requestId?: string } | undefined)?.requestId === r.headers['x-request-id']);
     expect(event).toMatchObject({ action: 'read', outcome: 'success', purposeOfUse: 'HPAYMT', actor: { id: 'billing-user', roles: ['billing'] }, resource: { type: 'Patient', id: row.id } });
     expect(event!.disclosed).toEqual(expect.arrayContaining(['id', 'identifier[].value', 'name']));
     expect(event!.disclosed).not.toContain('birthDate');
@@ -248,7 +248,7 @@ export function compressionChecks(app: () => RunningApp, seed: Seeded): void {
     for (const ssn of seed.ssns) expect(r.text).not.toContain(ssn);
     const events = app()
       .audit()
-      .filter((e) => (e.request as { requestId?: string }).requestId === r.headers['x-request-id']);
+      .filter((e) => (e.request as { requestId?: string } | undefined)?.requestId === r.headers['x-request-id']);
     expect(events.map((e) => e.outcome)).toEqual(['success']);
   });
 }
@@ -262,5 +262,29 @@ export function refusalHeaderChecks(app: () => RunningApp, seed: Seeded): void {
     expect(r.headers['access-control-expose-headers']).toMatch(/X-Request-Id/i);
     expect(r.headers['x-content-type-options']).toBe('nosniff');
     expect(r.json().error).toMatchObject({ code: 'access_denied', reason: 'purpose_not_permitted' });
+  });
+}
+
+/**
+ * Non-PHI marks are route-exact. `mount`: `app.use('/fhir', nonPhi(), metadataRouter)` marks
+ * `/fhir` itself only, so even the router's own /fhir/metadata stays unmapped (refused) and
+ * nothing under the mount is unguarded. `list`: the `nonPhi` option's routes pass, no others.
+ * Either way an unclaimed route under /fhir is refused and a write there echoes nothing.
+ */
+export function nonPhiExactChecks(app: () => RunningApp, seed: Seeded, style: 'mount' | 'list'): void {
+  it(`non-PHI marks (${style}) are route-exact: unclaimed routes under /fhir are refused and echo nothing`, async () => {
+    expect((await call(app().base, '/health')).json()).toEqual({ status: 'ok' });
+    const metadata = await call(app().base, '/fhir/metadata');
+    if (style === 'list') expect(metadata.json()).toMatchObject({ resourceType: 'CapabilityStatement' });
+    else expect([metadata.status, metadata.json().error?.code]).toEqual([500, 'unmapped_route']);
+    const h = await as('clinician');
+    const encounter = await call(app().base, '/fhir/Encounter/e1', h);
+    expect(encounter.status).toBe(500);
+    expect(encounter.json().error.code).toBe('unmapped_route');
+    expect(encounter.text).not.toContain('Patient/p0001');
+    const ssn = seed.ssns[0]!;
+    const echo = await call(app().base, '/fhir/Encounter', { ...h, 'content-type': 'application/json' }, 'POST', JSON.stringify({ resourceType: 'Encounter', note: `SSN ${ssn}` }));
+    expect(echo.status).toBeGreaterThanOrEqual(400);
+    expect(echo.text).not.toContain(ssn);
   });
 }

@@ -7,4 +7,4 @@
 import { EXPRESS4_APPS } from '../apps.js';
 import { expressSuite } from '../suites.js';
 
-expressSuite(EXPRESS4_APPS, { compression: false });
+expressSuite(EXPRESS4_APPS);
