@@ -151,7 +151,10 @@ function app(order: Order, sink: MemorySink): Express {
 
 /** Everything a client or an intermediary sees: the (decoded) body and every header value. */
 function visible(res: request.Response): string {
-  return `${res.text ?? ''}\n${Object.values(res.headers).flat().join('\n')}`;
+  // The request id is a random UUID phiguard generated: it may contain any digits by chance.
+  const id = String(res.headers['x-request-id'] ?? '');
+  const all = `${res.text ?? ''}\n${Object.values(res.headers).flat().join('\n')}`;
+  return id === '' ? all : all.replaceAll(id, 'REQUEST-ID');
 }
 
 const BILLING_VIEW = { id: 'ch-1', patient: { mrn: '****4821' }, labs: [{ code: '2345-7' }, { code: '4548-4' }] };

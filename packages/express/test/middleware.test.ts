@@ -219,7 +219,7 @@ describe('the error path never carries PHI', () => {
     const { app } = makeApp((a) => a.post('/charts', (_req, res) => void res.json({})));
     const res = await request(app).post('/charts').set(doctor).set('Content-Type', 'application/json').send('{"name": Zebulon Quartermaine}');
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('entity.parse.failed');
+    expect(res.body.error.code).toBe('bad_request');
     expectNoPhi(res.text);
   });
 
@@ -228,7 +228,7 @@ describe('the error path never carries PHI', () => {
     const big = JSON.stringify({ note: `Zebulon ${'x'.repeat(10 * 1024 * 1024)}` });
     const res = await request(app).post('/charts').set(doctor).set('Content-Type', 'application/json').send(big);
     expect(res.status).toBe(413);
-    expect(res.body.error.code).toBe('entity.too.large');
+    expect(res.body.error.code).toBe('payload_too_large');
     expectNoPhi(res.text);
   });
 
