@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compressionChecks, errorHandlerChecks, minimumNecessaryChecks, nonPhiExactChecks, refusalHeaderChecks } from './checks.js';
+import { compressionChecks, errorHandlerChecks, minimumNecessaryChecks, nonPhiExactChecks, ormInstanceChecks, refusalHeaderChecks } from './checks.js';
 import { seedPatients, type Seeded } from './data.js';
 import { EXPRESS_FILES, NEST_APPS, NEST_FILES, expressDependencies, nestDependencies, type ExpressApp } from './apps.js';
 import { REMOVE_TIMEOUT, installApp, packTarballs, removeApp, startApp, workDir, type InstalledApp, type RunningApp } from './harness.js';
@@ -62,6 +62,7 @@ export function expressSuite(apps: readonly ExpressApp[]): void {
     variant('phiguard mounted first, authentication per router after it', app, 'express-app.cjs', seed, { PHIGUARD_ORDER: 'first' }, (running) => everyCheck(running, seed));
     variant('non-PHI marked with nonPhi() on the /fhir mount', app, 'express-app.cjs', seed, { PHIGUARD_ORDER: 'first', NONPHI: 'mount' }, (running) => nonPhiExactChecks(running, seed, 'mount'));
     variant('non-PHI routes listed in the nonPhi option', app, 'express-app.cjs', seed, { PHIGUARD_ORDER: 'first', NONPHI: 'policy' }, (running) => nonPhiExactChecks(running, seed, 'list'));
+    variant('ORM instances returned as they are', app, 'express-app.cjs', seed, { ORM_ROWS: 'instances' }, (running) => ormInstanceChecks(running, seed));
   });
 }
 
@@ -89,5 +90,6 @@ export function nestSuite(apps: typeof NEST_APPS): void {
     const app = () => installed!;
     variant('authentication as passport middleware', app, 'nest-app.cjs', seed, {}, (running) => everyCheck(running, seed));
     variant('authentication as controller guards (AuthGuard("jwt"))', app, 'nest-app.cjs', seed, { NEST_AUTH: 'guard' }, (running) => everyCheck(running, seed));
+    variant('ORM instances returned as they are', app, 'nest-app.cjs', seed, { ORM_ROWS: 'instances' }, (running) => ormInstanceChecks(running, seed));
   });
 }

@@ -22,6 +22,7 @@ const { openDatabase, toFhir, searchset, searchWhere, NotFound } = require('./db
 
 const order = process.env.PHIGUARD_ORDER ?? 'after-auth';
 const nonPhiStyle = process.env.NONPHI ?? 'route';
+const instances = process.env.ORM_ROWS === 'instances'; // the page route returns model instances as they are
 const wrap = (fn) => (req, res, next) => Promise.resolve(fn(req, res, next)).catch(next); // Express 4 does not catch rejections
 
 passport.use(
@@ -90,7 +91,7 @@ async function main() {
     const page = Math.max(1, Number(req.query.page ?? 1));
     const pageSize = Math.min(Math.max(1, Number(req.query.pageSize ?? 10)), 100);
     const { rows, count } = await Patient.findAndCountAll({ order: [['id', 'ASC']], offset: (page - 1) * pageSize, limit: pageSize });
-    res.json({ page, pageSize, total: count, items: rows.map((r) => r.get({ plain: true })) });
+    res.json({ page, pageSize, total: count, items: instances ? rows : rows.map((r) => r.get({ plain: true })) });
   }));
 
   // The app's own error handler, as it was before phiguard: logs the message, answers an OperationOutcome.

@@ -40,6 +40,7 @@ const { openDatabase, toFhir, searchset, searchWhere } = require('./db.cjs');
 
 const DB = 'DB';
 const byGuard = process.env.NEST_AUTH === 'guard';
+const instances = process.env.ORM_ROWS === 'instances'; // the page route returns model instances as they are
 const jwtOptions = { jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: process.env.JWT_SECRET!, algorithms: ['HS256'] };
 const validate = (payload: { sub: string; roles: string[] }) => ({ sub: payload.sub, roles: payload.roles });
 
@@ -93,7 +94,7 @@ export class PageController {
     const page = Math.max(1, Number(pageParam ?? 1));
     const pageSize = Math.min(Math.max(1, Number(sizeParam ?? 10)), 100);
     const { rows, count } = await this.db.Patient.findAndCountAll({ order: [['id', 'ASC']], offset: (page - 1) * pageSize, limit: pageSize });
-    return { page, pageSize, total: count, items: rows.map((r: any) => r.get({ plain: true })) };
+    return { page, pageSize, total: count, items: instances ? rows : rows.map((r: any) => r.get({ plain: true })) };
   }
 }
 
