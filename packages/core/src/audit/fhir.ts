@@ -98,6 +98,8 @@ export interface AuditRecipient {
   readonly type: string;
   readonly id: string;
   readonly name?: string;
+  /** Where the data went (a host name, IP address or URL), when known; else the requesting client's address. */
+  readonly address?: string;
 }
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
@@ -158,7 +160,11 @@ const NOT_AUTHZ = new Set(['dlp_blocked']);
 const FHIR_KEYS = ['observer', 'site', 'serverAddress', 'purposeOfUseSystem', 'patientRefSystem'];
 
 let host: string | undefined;
-const network = (address: string): NonNullable<FhirAuditEventAgent['network']> => ({ address, type: isIP(address) === 0 ? '1' : '2' });
+/** FHIR network-type: 1 machine name, 2 IP address, 5 URI. */
+const network = (address: string): NonNullable<FhirAuditEventAgent['network']> => ({
+  address,
+  type: isIP(address) !== 0 ? '2' : /^[a-z][a-z0-9+.-]*:/i.test(address) ? '5' : '1',
+});
 
 /**
  * Maps an audit event to a FHIR R4 AuditEvent following the IHE Basic Audit Log Patterns
@@ -297,15 +303,24 @@ export function toFhirAuditEvent(event: AuditEvent, options: FhirAuditOptions = 
     // PrivacyDisclosure.Source: this server is the source (and the observer, val-audit-source);
     // the recipient is the external party named, else the requesting client. Data left over the
     // client's connection either way, so that is the recipient's network.
+    // A pickup link names its audience by keyed reference: the recipient, connected only when it redeems.
+    const audience = recipient === undefined ? pickupAudienceOf(event) : undefined;
     const to: FhirAuditEventAgent | undefined =
       recipient !== undefined
         ? {
             type: DESTINATION_ROLE,
             who: { identifier: { system: `urn:phiguard:recipient:${recipient.type}`, value: recipient.id }, ...(recipient.name === undefined ? {} : { display: recipient.name }) },
             requestor: false,
-            ...(ip === undefined ? {} : { network: network(ip) }),
+            ...(recipient.address !== undefined ? { network: network(recipient.address) } : ip === undefined ? {} : { network: network(ip) }),
           }
-        : client(DESTINATION_ROLE);
+        : audience !== undefined
+          ? {
+              type: DESTINATION_ROLE,
+              who: { identifier: { system: 'urn:phiguard:pickup-audience', value: audience.ref } },
+              requestor: false,
+              ...(audience.connected && ip !== undefined ? { network: network(ip) } : {}),
+            }
+          : client(DESTINATION_ROLE);
     out.agent = agents(server(SOURCE_ROLE), to, user(RECIPIENT));
     if (disclosure && success && event.patient !== undefined && to?.network !== undefined) profile = 'PrivacyDisclosure.Source';
   } else if (isRestful(performed)) {
@@ -325,11 +340,23 @@ export function toFhirAuditEvent(event: AuditEvent, options: FhirAuditOptions = 
   return out;
 }
 
-/** The external recipient an application put on the event (`recipient: { type, id, name? }`), if well formed. */
+/** The external recipient an application put on the event (`recipient: { type, id, name?, address? }`), if well formed. */
 function recipientOf(event: AuditEvent): AuditRecipient | undefined {
   const r = (event as AuditEvent & { readonly recipient?: unknown }).recipient;
   if (r === null || typeof r !== 'object') return undefined;
-  const { type, id, name } = r as Partial<AuditRecipient>;
+  const { type, id, name, address } = r as Partial<AuditRecipient>;
   if (typeof type !== 'string' || type === '' || typeof id !== 'string' || id === '') return undefined;
-  return typeof name === 'string' && name !== '' ? { type, id, name } : { type, id };
+  return {
+    type,
+    id,
+    ...(typeof name === 'string' && name !== '' ? { name } : {}),
+    ...(typeof address === 'string' && address !== '' ? { address } : {}),
+  };
+}
+
+/** The keyed audience of a pickup-link event, and whether that audience is the caller (a redemption). */
+function pickupAudienceOf(event: AuditEvent): { ref: string; connected: boolean } | undefined {
+  const d = (event as AuditEvent & { readonly delivery?: { readonly kind?: unknown; readonly audienceRef?: unknown } }).delivery;
+  if (d?.kind !== 'pickup-link' || typeof d.audienceRef !== 'string') return undefined;
+  return { ref: d.audienceRef, connected: event.reason === 'pickup-link-redeemed' };
 }
