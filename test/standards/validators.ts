@@ -5,14 +5,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import Ajv from 'ajv';
-import Ajv04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+
+type Validate = ((v: unknown) => boolean) & { errors?: unknown[] | null };
+type AjvLike = { addMetaSchema(schema: object): unknown; compile(schema: object): Validate };
+type AjvClass = new (options: { strict: boolean; allErrors: boolean }) => AjvLike;
 
 const require = createRequire(import.meta.url);
+// CommonJS packages, loaded through require: their `default` export is the class itself.
+const Ajv = (require('ajv') as { default: AjvClass }).default;
+const Ajv04 = (require('ajv-draft-04') as { default: AjvClass }).default;
+const addFormats = (require('ajv-formats') as { default: (ajv: AjvLike) => unknown }).default;
 
-let fhir: ((v: unknown) => boolean) & { errors?: unknown[] | null } | undefined;
-let sarif: ((v: unknown) => boolean) & { errors?: unknown[] | null } | undefined;
+let fhir: Validate | undefined;
+let sarif: Validate | undefined;
 
 /** FHIR R4 JSON schema errors of one AuditEvent (empty when valid). */
 export function fhirSchemaErrors(resource: unknown): string[] {
@@ -26,7 +31,8 @@ export function fhirSchemaErrors(resource: unknown): string[] {
     fhir = ajv.compile({ ...schema, id: undefined, $id: 'http://hl7.org/fhir/json-schema/4.0', oneOf: [{ $ref: '#/definitions/AuditEvent' }] });
   }
   if ((resource as { resourceType?: unknown } | null)?.resourceType !== 'AuditEvent') return ['resourceType must be AuditEvent'];
-  return fhir(resource) ? [] : (fhir.errors ?? []).map((e) => JSON.stringify(e));
+  const validate: Validate = fhir;
+  return validate(resource) ? [] : (validate.errors ?? []).map((e) => JSON.stringify(e));
 }
 
 /** SARIF 2.1.0 schema errors of one log (empty when valid). */
@@ -37,5 +43,6 @@ export function sarifSchemaErrors(log: unknown): string[] {
     addFormats(ajv);
     sarif = ajv.compile(schema);
   }
-  return sarif(log) ? [] : (sarif.errors ?? []).map((e) => JSON.stringify(e));
+  const validate: Validate = sarif;
+  return validate(log) ? [] : (validate.errors ?? []).map((e) => JSON.stringify(e));
 }
