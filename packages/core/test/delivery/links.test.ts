@@ -61,7 +61,10 @@ describe('pickup links (memory store)', () => {
       ['disclose', 'success', 'pickup-link-redeemed'],
       ['deny', 'denied', 'link_used'],
     ]);
-    expect(audit.events[0]!.resource).toEqual({ type: 'lab-result', id: 'MRN-4455667-result-88' });
+    // The linked record is named by a keyed reference (its id may be the patient's), the same at issue and redemption.
+    expect(audit.events[0]!.resource).toEqual({ type: 'lab-result', id: expect.stringMatching(/^rs_[A-Za-z0-9_-]{22}$/) });
+    expect(audit.events[1]!.resource).toEqual(audit.events[0]!.resource);
+    expect(JSON.stringify(audit.events)).not.toContain('4455667');
     expect(audit.events[0]!.patient).toEqual({ ref: 'pt_abc' });
     expect(audit.events[0]!.actor.id).toBe('u-portal-7');
     expect(audit.events[1]!.delivery.linkId).toBe(ref.linkId);
