@@ -330,7 +330,8 @@ export function toFhirAuditEvent(event: AuditEvent, options: FhirAuditOptions = 
     out.action = p.action;
     const c = client(p.client);
     out.agent = agents(c, server(p.server), user(p.user));
-    if (overHttp && success && c !== undefined) profile = `${event.patient !== undefined ? 'Patient' : ''}${p.profile}`;
+    // A DLP event reports what was found in a request body; the action itself has its own event.
+    if (overHttp && success && c !== undefined && event.dlp === undefined) profile = `${event.patient !== undefined ? 'Patient' : ''}${p.profile}`;
   } else {
     // An action this mapping does not know: a Patient Record event, no profile claimed.
     out.agent = agents(client(APPLICATION), user(RECIPIENT), server(SOURCE_ROLE));

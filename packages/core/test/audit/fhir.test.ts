@@ -67,6 +67,10 @@ describe('toFhirAuditEvent', () => {
     expect(job.meta).toBeUndefined();
     expect(toFhirAuditEvent(sampleEvent(0, { actor: { id: 'u', roles: [] } })).meta).toBeUndefined();
     expect(toFhirAuditEvent(sampleEvent(0, { outcome: 'error', reason: 'limit_exceeded' })).meta).toBeUndefined();
+    // A DLP report on a request body is not the create itself (that has its own event).
+    const dlp = toFhirAuditEvent(sampleEvent(0, { action: 'create', dlp: { action: 'redact', counts: { SSN: 1 } } }));
+    expect(dlp.meta).toBeUndefined();
+    expect(dlp.entity?.find((x) => x.type?.code === '2')?.detail).toContainEqual({ type: 'dlp', valueString: '{"action":"redact","counts":{"SSN":1}}' });
   });
 
   it('maps a disclosure to PrivacyDisclosure.Source: this server as source (= observer), the requesting client as recipient, purposeOfEvent', () => {
