@@ -109,8 +109,6 @@ function deriveKey(secret: Buffer): Key {
 
 const audienceHash = (key: Key, audience: string) => hmac(key.audience, audience).subarray(0, 16).toString('base64url');
 const rand = () => randomBytes(16).toString('base64url');
-// Audit names the linked record by a keyed reference: its id may be the patient's (a patient resource).
-const resourceRef = (key: Key, resource: string, id: string) => `rs_${hmac(key.audience, `resource\0${resource}\0${id}`).subarray(0, 16).toString('base64url')}`;
 
 /**
  * Creates the pickup-link service. Tokens are `v1.<payload>.<mac>` (base64url), the payload
@@ -194,7 +192,7 @@ export function createPickupLinks(options: PickupLinkOptions): PickupLinks {
       try {
         await record(
           audit,
-          deliveryEvent(request.context, 'disclose', 'success', { type: resource, id: resourceRef(current, resource, resourceId) }, { kind: 'pickup-link', linkId, audienceRef, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-issued', patientRef }),
+          deliveryEvent(request.context, 'disclose', 'success', { type: resource }, { kind: 'pickup-link', linkId, audienceRef, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-issued', patientRef }),
         );
       } catch (err) {
         // Without its audit record the link must not exist.
@@ -251,7 +249,7 @@ export function createPickupLinks(options: PickupLinkOptions): PickupLinks {
       await store.delete(linkKey(payload.l)).catch(() => false);
       await record(
         audit,
-        deliveryEvent(context, 'disclose', 'success', { type: stored.resource, id: resourceRef(current, stored.resource, stored.resourceId) }, { kind: 'pickup-link', linkId: payload.l, audienceRef: payload.a, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-redeemed', patientRef: stored.patientRef }),
+        deliveryEvent(context, 'disclose', 'success', { type: stored.resource }, { kind: 'pickup-link', linkId: payload.l, audienceRef: payload.a, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-redeemed', patientRef: stored.patientRef }),
       );
       return { resource: stored.resource, resourceId: stored.resourceId, linkId: payload.l, expiresAt, ...(stored.patientRef === undefined ? {} : { patientRef: stored.patientRef }) };
     },
