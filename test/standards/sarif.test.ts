@@ -39,6 +39,8 @@ function tree(): string {
   writeFileSync(join(dir, `Doe_Jane_DOB_1931-03-14_SSN_${SSN}.txt`), `mail ${EMAIL}\n`);
   mkdirSync(join(dir, `MRN 00482913`));
   writeFileSync(join(dir, 'MRN 00482913', 'scan.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]));
+  mkdirSync(join(dir, 'Jane Doe records'));
+  writeFileSync(join(dir, 'Jane Doe records', 'Lab Results 2.txt'), `SSN ${SSN}\n`);
   return dir;
 }
 
@@ -89,10 +91,14 @@ describe('phiguard scan --format sarif', () => {
       expect(out).not.toContain('1931-03-14');
       expect(out).not.toContain('00482913');
       expect(out).not.toContain(EMAIL);
+      // Names in record-style file names: `Doe_Jane_DOB_…`, `Jane Doe records/`.
+      expect(out).not.toMatch(/Doe_Jane|Jane Doe/);
     }
     const log = JSON.parse((await scan(relative(process.cwd(), dir), '--format', 'sarif')).out) as Log;
     const inNames = log.runs[0]!.results.filter((r) => r.message.text.includes('in the file name'));
-    expect(inNames.map((r) => r.ruleId).sort()).toEqual(['phi/DATE', 'phi/MRN', 'phi/SSN']);
+    expect(inNames.map((r) => r.ruleId).sort()).toEqual(['phi/DATE', 'phi/MRN', 'phi/PERSON_NAME', 'phi/PERSON_NAME', 'phi/SSN']);
+    // `Lab Results 2.txt` is two capitalised words before a number, not a name.
+    expect(JSON.stringify(log)).toContain('%20records/Lab%20Results%202.txt');
     // The directory's identifier is reported once, not once per file under it.
     expect(inNames.filter((r) => r.ruleId === 'phi/MRN')).toHaveLength(1);
   });

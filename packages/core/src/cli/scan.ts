@@ -149,7 +149,24 @@ function sarif(findings: readonly FileFinding[]): object {
  * Scans the names along a path (directories and file) as text, once per directory, and returns
  * the path with every identifier masked; findings in names are pushed to `out`.
  */
-function namesScanner(scanner: { scan(text: string): Finding[] }, out: FileFinding[]) {
+// Records are often saved as `Doe_Jane_DOB_….txt` or `Jane Doe records/`: two or three
+// capitalised words right before an identifier or record word are a person's name.
+const NAME_IN_FILE_NAME =
+  /(?<![\p{L}\p{N}])\p{Lu}[\p{Ll}'’-]{1,30}[ .-]{1,2}\p{Lu}[\p{Ll}'’-]{1,30}(?:[ .-]{1,2}\p{Lu}[\p{Ll}'’-]{1,30})?(?=[ .-]{1,2}(?:DOB|dob|D\.O\.B|SSN|ssn|MRN|mrn|DOS|[Cc]hart|[Rr]ecords?|[Ll]abs?|[Rr]esults?|[Nn]otes?|[Ss]cans?|[Ii]ntake|[Cc]onsent)(?![\p{L}]))/gu;
+
+function nameFindings(text: string, types: ReadonlySet<PhiType> | null, found: readonly Finding[]): Finding[] {
+  if (types !== null && !types.has('PERSON_NAME')) return [...found];
+  const out = [...found];
+  for (const m of text.matchAll(NAME_IN_FILE_NAME)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (found.some((f) => f.start < end && start < f.end)) continue;
+    out.push({ type: 'PERSON_NAME', start, end, confidence: 0.75 });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+function namesScanner(scanner: { scan(text: string): Finding[] }, out: FileFinding[], types: ReadonlySet<PhiType> | null, minConfidence: number) {
   const seen = new Map<string, string>();
   return (path: string): string => {
     const segments = path.split('/');
@@ -161,7 +178,8 @@ function namesScanner(scanner: { scan(text: string): Finding[] }, out: FileFindi
       let m = seen.get(raw);
       if (m === undefined) {
         // Separators in names (`Doe_Jane_SSN_…`) read as spaces, so word boundaries hold; offsets are unchanged.
-        const found = scanner.scan(seg.replace(/[_+]/g, ' '));
+        const text = seg.replace(/[_+]/g, ' ');
+        const found = nameFindings(text, types, scanner.scan(text)).filter((f) => f.confidence >= minConfidence);
         m = seg;
         for (const f of [...found].reverse()) m = m.slice(0, f.start) + mask(seg.slice(f.start, f.end)) + m.slice(f.end);
         // The finding's file is the masked path up to this name; its columns count in the name.
@@ -200,7 +218,7 @@ export const scan: Command = {
     const ignore = (values.ignore ?? []).map(globToRegExp);
 
     const findings: FileFinding[] = [];
-    const maskPath = namesScanner(scanner, findings);
+    const maskPath = namesScanner(scanner, findings, types ? new Set(types as PhiType[]) : null, minConfidence);
     let scanned = 0;
     for (const root of positionals) {
       try {
