@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // peer.ts resolves the optional peers from import.meta.url, which the CommonJS build needs shimmed.
+  shims: true,
 });

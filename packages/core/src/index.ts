@@ -41,6 +41,7 @@ export {
   ThrottledError,
   KeyUnavailableError,
   LimitExceededError,
+  MissingDependencyError,
   OptionsError,
   PhiGuardError,
   PolicyError,
