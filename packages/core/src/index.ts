@@ -66,7 +66,7 @@ export { didYouMean } from './suggest.js';
 export type { Inspection, PhiGuard, PhiGuardOptions, RelationshipFacts, RelationshipResolver, Release } from './guard.js';
 export { MemoryStateStore, RedisStateStore } from './state/store.js';
 export type { RedisLike, RedisStateStoreOptions, StateStore } from './state/store.js';
-export { DEFAULT_BREAK_GLASS_REASONS } from './access/break-glass.js';
+export { DEFAULT_BREAK_GLASS_REASONS } from './base/constants.js';
 export type { BreakGlassGrant, BreakGlassRequest, BreakGlassService } from './access/break-glass.js';
 export * from './dlp/index.js';
 export * from './deid/index.js';

@@ -5,15 +5,6 @@ import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError, PhiGuardError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 
-/** Reason codes a break-glass request may give when the policy lists none. */
-export const DEFAULT_BREAK_GLASS_REASONS: readonly string[] = Object.freeze([
-  'life-threatening-emergency',
-  'patient-unable-to-consent',
-  'care-team-unavailable',
-  'continuity-of-care',
-  'system-downtime',
-]);
-
 /** A break-glass grant as stored. Holds a keyed patient reference, never the patient id. */
 export interface BreakGlassGrant {
   readonly id: string;
