@@ -67,6 +67,8 @@ export type { Inspection, PhiGuard, PhiGuardOptions, RelationshipFacts, Relation
 export { MemoryStateStore, RedisStateStore } from './state/store.js';
 export type { RedisLike, RedisStateStoreOptions, StateStore } from './state/store.js';
 export { DEFAULT_BREAK_GLASS_REASONS } from './base/constants.js';
+export { systemClock } from './base/clock.js';
+export type { Clock } from './base/clock.js';
 export type { BreakGlassGrant, BreakGlassRequest, BreakGlassService } from './access/break-glass.js';
 export * from './dlp/index.js';
 export * from './deid/index.js';

@@ -1,3 +1,4 @@
+import { createManualClock } from '@phiguard/core/testing';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
@@ -77,9 +78,11 @@ describe('pickup links (memory store)', () => {
   });
 
   it('expires through the store TTL too', async () => {
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore(), ttlSeconds: 1 });
+    // The store's clock runs ahead of the links' own (fixed) time: only the TTL can expire it.
+    const storeClock = createManualClock(1_700_000_000_000);
+    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore({ clock: storeClock }), ttlSeconds: 1, now: () => 1_700_000_000_000 });
     const { token } = await links.issue({ resource: 'r', resourceId: 'x1', audience: 'a' });
-    await new Promise((r) => setTimeout(r, 1100));
+    storeClock.advance(1000);
     expect((await codeOf(links.redeem(token, { audience: 'a' }))).status).toBe(410);
   });
 
