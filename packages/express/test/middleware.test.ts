@@ -219,7 +219,7 @@ describe('the error path never carries PHI', () => {
     const { app } = makeApp((a) => a.post('/charts', (_req, res) => void res.json({})));
     const res = await request(app).post('/charts').set(doctor).set('Content-Type', 'application/json').send('{"name": Zebulon Quartermaine}');
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('entity.parse.failed');
+    expect(res.body.error.code).toBe('bad_request');
     expectNoPhi(res.text);
   });
 
@@ -228,16 +228,27 @@ describe('the error path never carries PHI', () => {
     const big = JSON.stringify({ note: `Zebulon ${'x'.repeat(10 * 1024 * 1024)}` });
     const res = await request(app).post('/charts').set(doctor).set('Content-Type', 'application/json').send(big);
     expect(res.status).toBe(413);
-    expect(res.body.error.code).toBe('entity.too.large');
+    expect(res.body.error.code).toBe('payload_too_large');
     expectNoPhi(res.text);
   });
 
-  it("an app's own error body on a PHI route is reduced to its code", async () => {
-    const { app } = makeApp((a) => a.get('/charts/:id', (_req, res) => void res.status(404).json({ error: { code: 'chart_missing', message: 'No chart for Zebulon Quartermaine' } })));
-    const res = await request(app).get('/charts/1').set(doctor);
+  it("an app's own error body on a PHI route is reduced to its code, and only to a code the app listed in errorCodes", async () => {
+    const route = (a: express.Express) => {
+      a.get('/charts/:id', (_req, res) => void res.status(404).json({ error: { code: 'chart_missing', message: 'No chart for Zebulon Quartermaine' } }));
+      a.get('/charts/:id/mrn', (_req, res) => void res.status(404).json({ code: 'no_chart_for_MRN55514821' }));
+    };
+    const { app: listed } = makeApp(route, { errorCodes: ['chart_missing'] });
+    const res = await request(listed).get('/charts/1').set(doctor);
     expect(res.status).toBe(404);
     expect(res.body.error).toMatchObject({ code: 'chart_missing', status: 404 });
     expectNoPhi(res.text);
+    // A code can quote a value: unlisted codes become the generic code of the status.
+    const { app } = makeApp(route);
+    for (const path of ['/charts/1', '/charts/1/mrn']) {
+      const unlisted = await request(app).get(path).set(doctor);
+      expect(unlisted.body.error).toMatchObject({ code: 'not_found', status: 404 });
+      expect(unlisted.text).not.toContain('MRN');
+    }
   });
 
   it('an unknown URL answers 404 without echoing the path', async () => {
