@@ -1,3 +1,4 @@
+import { systemClock } from './base/clock.js';
 import {
   AccessDeniedError,
   AuditUnavailableError,
@@ -239,10 +240,12 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     return kinds;
   };
 
+  // The event builders stamp the wall clock; under an injected clock the engine's events carry its time.
+  const stamp = clock === systemClock ? (e: AuditEvent) => e : (e: AuditEvent): AuditEvent => ({ ...e, time: new Date(clock.now()).toISOString() });
   const write = (event: AuditEvent): Promise<void> | undefined => {
     let r: void | Promise<void>;
     try {
-      r = sink.write(event);
+      r = sink.write(stamp(event));
     } catch {
       throw new AuditUnavailableError();
     }

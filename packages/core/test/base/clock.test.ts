@@ -69,6 +69,18 @@ describe('Clock', () => {
     expect(guard.authorize(again, 'Results', 'read', '1001')).toEqual({ effect: 'deny', reason: 'break_glass_invalid' });
   });
 
+  it('audit events written by the engine (a break-glass grant, a denial) carry its clock', async () => {
+    const clock = createManualClock(T0);
+    const events: { action: string; time: string }[] = [];
+    const guard = createPhiGuard({ policy, secret: SECRET, mode: 'production', audit: { write: (e) => void events.push(e) }, relationship: () => ({ careTeam: false }), clock });
+    const nurse = who('rn-2', ['nurse'], 'TREAT');
+    await guard.breakGlass!.grant(nurse, request);
+    clock.advance(1234);
+    const denied = guard.authorize(who('x', ['unknown-role'], 'TREAT'), 'Results', 'read');
+    expect(denied.effect).toBe('deny');
+    expect(events.map((e) => e.time)).toEqual([new Date(T0).toISOString(), new Date(T0 + 1234).toISOString()]);
+  });
+
   it('step-up age is measured on the policy clock', () => {
     const clock = createManualClock(T0);
     const compiled = compilePolicy(policy, { secret: SECRET, mode: 'production', clock });
