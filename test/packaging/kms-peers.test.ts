@@ -68,6 +68,29 @@ async function typecheckAndRun(cwd: string, source: string, env: NodeJS.ProcessE
   return JSON.parse(stdout);
 }
 
+/** Runs a CommonJS script (the packages' dist/index.cjs, and the peers' CommonJS entries). */
+async function runCommonJs(cwd: string, source: string, env: NodeJS.ProcessEnv): Promise<unknown> {
+  writeFileSync(join(cwd, 'app.cjs'), source);
+  const { stdout } = await promisify(execFile)(process.execPath, ['app.cjs'], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
+  return JSON.parse(stdout);
+}
+
+/** The same round trip from CommonJS: the keyring's commands must work with the application's own client. */
+const commonJsRoundTrip = (make: string, other: string, close: string) => `
+const { createFieldCipher, MissingDependencyError } = require('@phiguard/core');
+const { AwsKmsKeyring, Pkcs11Keyring } = require('@phiguard/kms');
+(async () => {
+  ${make}
+  const cipher = createFieldCipher({ keyring });
+  const context = { tenant: 'clinic-2', resource: 'Patient', field: 'ssn', record: 'p-2' };
+  const opened = await cipher.decrypt(await cipher.encrypt('987-65-4321', context), context);
+  let missing;
+  try { ${other}; } catch (error) { missing = error instanceof MissingDependencyError ? error.dependency : String(error); }
+  ${close}
+  console.log(JSON.stringify({ roundTrip: opened === '987-65-4321', missing }));
+})().catch((error) => { console.log(JSON.stringify({ failed: String(error) })); });
+`;
+
 const installed = (cwd: string, pkg: string) => existsSync(join(cwd, 'node_modules', pkg, 'package.json'));
 
 /** What a consumer prints: its round trip, and the error of the keyring it did not install. */
@@ -122,6 +145,20 @@ client.destroy();`,
       },
     });
     expect(kms.calls.GenerateDataKey).toBeGreaterThanOrEqual(1);
+    const calls = kms.calls.GenerateDataKey;
+    const fromCommonJs = await runCommonJs(
+      cwd,
+      commonJsRoundTrip(
+        `const { KMSClient } = require('@aws-sdk/client-kms');
+  const client = new KMSClient({ region: 'us-east-1', endpoint: process.env.KMS_ENDPOINT, maxAttempts: 1, credentials: { accessKeyId: 'AKIDLOOPBACK', secretAccessKey: 'loopback' } });
+  const keyring = new AwsKmsKeyring({ keyIds: ['${ARN}'], client });`,
+        "new Pkcs11Keyring({ tokenLabel: 'hsm', pin: '0000', keyLabel: 'k' })",
+        'client.destroy();',
+      ),
+      { KMS_ENDPOINT: kms.endpoint },
+    );
+    expect(fromCommonJs).toEqual({ roundTrip: true, missing: 'pkcs11js' });
+    expect(kms.calls.GenerateDataKey).toBe(calls + 1);
   }, 300_000);
 
   it('an HSM consumer installs no AWS SDK, builds pkcs11js once approved (npm 11 allowScripts), round-trips through SoftHSM2, and is told to install the AWS SDK', async () => {
@@ -154,6 +191,16 @@ await keyring.close();`,
         message: expect.stringContaining('run `npm install @aws-sdk/client-kms`'),
       },
     });
+    const fromCommonJs = await runCommonJs(
+      cwd,
+      commonJsRoundTrip(
+        `const keyring = new Pkcs11Keyring({ tokenLabel: '${token.label}', pin: '${token.pin}', keyLabel: 'consumer-master' });`,
+        "new AwsKmsKeyring({ keyIds: ['" + ARN + "'] })",
+        'await keyring.close();',
+      ),
+      { SOFTHSM2_CONF: process.env.SOFTHSM2_CONF },
+    );
+    expect(fromCommonJs).toEqual({ roundTrip: true, missing: '@aws-sdk/client-kms' });
   }, 300_000);
 
   it('a skipped pkcs11js build (install scripts not run): the keyring says how to approve and rebuild, and that remedy works', async () => {

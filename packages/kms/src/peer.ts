@@ -16,6 +16,9 @@ const HINTS: Record<Peer, string> = {
 };
 
 const here = createRequire(import.meta.url);
+/** Defined by the build: true in dist/index.cjs. Undefined when the sources run directly (ESM). */
+declare const __PHIGUARD_KMS_CJS__: boolean | undefined;
+const commonJs = typeof __PHIGUARD_KMS_CJS__ !== 'undefined' && __PHIGUARD_KMS_CJS__;
 
 /**
  * How peers are found and loaded. Resolved from this package's location, as Node resolves its
@@ -24,8 +27,11 @@ const here = createRequire(import.meta.url);
 export const peerLoader = {
   /** Where `specifier` would load from; throws `MODULE_NOT_FOUND` when it is not installed. */
   resolve: (specifier: Peer): string => here.resolve(specifier),
-  /** Loads `specifier`. */
-  import: (specifier: Peer): Promise<unknown> => import(specifier),
+  /**
+   * Loads `specifier` in this build's module format, so that the keyring's SDK commands come
+   * from the same copy of the SDK as a client the application built and passed in.
+   */
+  import: (specifier: Peer): Promise<unknown> => (commonJs ? Promise.resolve().then(() => here(specifier)) : import(specifier)),
 };
 
 /** Whether `error` says that `peer` itself (not something it imports) cannot be found. */
@@ -50,7 +56,7 @@ export function requirePeer(peer: Peer, requiredBy: string): void {
 }
 
 /**
- * Loads `peer` (its ESM entry from ESM, its CommonJS one from CommonJS). A missing package is a
+ * Loads `peer` (its ESM entry from the ESM build, its CommonJS one from the CommonJS build). A missing package is a
  * `MissingDependencyError`; any other failure (a native addon built for another Node version)
  * is passed to `failed`, which returns the error to throw.
  */
