@@ -74,6 +74,8 @@ const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.19.5';
 const initial = (s: string) => `${s[0]!.toUpperCase()}.`;
 /** HHS Safe Harbor guidance 3.5: prefixes of 20,000 people or fewer are reported as 000. */
 const SPARSE_ZIP3 = '036 059 063 102 203 556 692 790 821 823 830 831 878 879 884 890 893'.split(' ');
+/** Safe Harbor: a birth year 90 or more years back implies an age over 89, so it is withheld. */
+const birthYear = (date: string): { birthDate?: string } => (new Date().getUTCFullYear() - Number(date.slice(0, 4)) >= 90 ? {} : { birthDate: date.slice(0, 4) });
 const zip3 = (zip: string) => (SPARSE_ZIP3.includes(zip.slice(0, 3)) ? '000' : zip.slice(0, 3));
 
 /** The FHIR Patient the apps build from a row (what the handler returns, before phiguard). */
@@ -108,7 +110,7 @@ export function expectedPatient(role: Role, r: Row): Record<string, unknown> {
         id: expectTokenLike,
         identifier: [{ system: MRN_SYSTEM }],
         gender: r.gender,
-        birthDate: r.birthDate.slice(0, 4),
+        ...birthYear(r.birthDate),
         address: [{ postalCode: zip3(r.postalCode) }],
       };
   }
@@ -123,7 +125,7 @@ export function expectedItem(role: Role, r: Row): Record<string, unknown> {
     case 'billing':
       return { id: r.id, mrn: `****${r.mrn.slice(-4)}`, given: initial(r.given), family: initial(r.family) };
     case 'researcher':
-      return { id: expectTokenLike, gender: r.gender, birthDate: r.birthDate.slice(0, 4), postalCode: zip3(r.postalCode) };
+      return { id: expectTokenLike, gender: r.gender, ...birthYear(r.birthDate), postalCode: zip3(r.postalCode) };
   }
 }
 
