@@ -4,7 +4,7 @@
  * ("'app.router' is deprecated!"), so every PHI route answers 500 (read `app._router` first).
  * To enable: move this file to `test/compat/express4.test.ts` and change `../` to `./`.
  */
-import { EXPRESS4_APPS } from '../apps.js';
-import { expressSuite } from '../suites.js';
+import { EXPRESS4_APPS } from './apps.js';
+import { expressSuite } from './suites.js';
 
 expressSuite(EXPRESS4_APPS);
