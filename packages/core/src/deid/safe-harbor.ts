@@ -6,9 +6,9 @@
 import { LimitExceededError, OptionsError, needs } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import { RESTRICTED_ZIP3 } from '../operators/restricted-zip3.js';
-import { ANY_KEY, ELEMENT, parsePath } from '../policy/path.js';
+import { childOf, mapTree, type FieldTree } from '../policy/field-index.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import type { FieldClass, FieldSpec } from '../policy/types.js';
+import type { FieldClass } from '../policy/types.js';
 import { createScanner, type Scanner } from '../dlp/scanner.js';
 import { redactText } from '../dlp/walk.js';
 import type { PhiType } from '../dlp/index.js';
@@ -122,14 +122,7 @@ interface Field {
   readonly rule: QuasiIdentifierRule | null;
 }
 
-interface Node {
-  readonly keys: Map<string, Node>;
-  anyKey: Node | null;
-  element: Node | null;
-  field: Field | null;
-}
-
-const newNode = (): Node => ({ keys: new Map(), anyKey: null, element: null, field: null });
+type Node = FieldTree<Field>;
 
 /** Infers the generalization of a quasi-identifier from the last key of its path. */
 export function inferQuasiIdentifierRule(path: string): QuasiIdentifierRule {
@@ -223,25 +216,12 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
   const scanner = options.scanner ?? (defaultScanner ??= createScanner());
   const { maxDepth, maxNodes } = policy.limits;
 
-  // The field tree, as the policy compiler builds it (its paths were validated at compile time).
-  const root = newNode();
-  for (const [path, spec] of compiled.fields as ReadonlyMap<string, FieldSpec>) {
-    const segments = parsePath(path);
-    if (typeof segments === 'string') continue;
-    let node = root;
-    for (const s of segments) {
-      if (s === ELEMENT) node = node.element ??= newNode();
-      else if (s === ANY_KEY) node = node.anyKey ??= newNode();
-      else {
-        let next = node.keys.get(s);
-        if (next === undefined) node.keys.set(s, (next = newNode()));
-        node = next;
-      }
-    }
+  // The resource's field index, each field carrying what Safe Harbor does with it.
+  const root: Node = mapTree(compiled.index.root, ({ path, spec }): Field => {
     const rule = spec.class === 'quasi-identifier' ? (Object.hasOwn(overrides, path) ? overrides[path]! : inferQuasiIdentifierRule(path)) : null;
     const cls = removeList.includes(path) ? 'by-option' : !keepResourceId && path === idPath ? 'record-id' : spec.class;
-    node.field = { path, cls, rule };
-  }
+    return { path, cls, rule };
+  });
 
   return function safeHarborRecord<T>(record: T): SafeHarborResult<T> {
     const today = typeof now === 'function' ? now() : (now ?? new Date());
@@ -284,7 +264,7 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
         return;
       }
       for (const k of Object.keys(v)) {
-        const child = node.keys.get(k) ?? node.anyKey;
+        const child = childOf(node, k);
         if (child !== null && child !== undefined) findIdentifiers((v as Record<string, unknown>)[k], child, depth + 1);
       }
     };
@@ -454,7 +434,7 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
       }
       const out: Record<string, unknown> = {};
       for (const k of Object.keys(v)) {
-        const child = node.keys.get(k) ?? node.anyKey;
+        const child = childOf(node, k);
         const childPath = path === '' ? k : `${path}.${k}`;
         if (child === undefined || child === null) {
           // Undeclared: removed (fail closed). The key is reported as a path; keys are schema, not values.

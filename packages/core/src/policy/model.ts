@@ -1,0 +1,444 @@
+/**
+ * Validation of a policy definition into a frozen model: every check of `compilePolicy` lives
+ * here, and every problem is collected so that a start-up fails with the whole list. The model
+ * carries, per resource, its field index and, per role and purpose, the operator of each field;
+ * plans (plans.ts) and decisions (decide.ts) are built from it and never read the definition.
+ */
+import { hkdfSync } from 'node:crypto';
+import { PolicyError } from '../errors.js';
+import {
+  BUILTIN_OPERATORS,
+  customOperatorFactory,
+  hmacDigest,
+  type CustomOperator,
+  type OperatorFactory,
+  type OperatorFunction,
+} from '../operators/builtin.js';
+import { PURPOSES_OF_USE, isPurposeOfUse, type PurposeOfUse } from '../purpose.js';
+import { didYouMean } from '../suggest.js';
+import { ANY_KEY, ELEMENT, parsePath } from './path.js';
+import { DEFAULT_LIMITS, type ProtectLimits } from './plan.js';
+import { PHI_TYPES } from '../dlp/scanner.js';
+import type { PhiType } from '../dlp/index.js';
+import type { FieldClass, FieldSpec, OperatorSpec, PolicyDefinition, Relationship, ResourceDefinition, RuleSet } from './types.js';
+import { compileAccess, compileRelationships, compileSensitive, type CompiledAccess, type CompiledSensitive } from './access.js';
+import { buildFieldIndex, type FieldIndex } from './field-index.js';
+import { parseRoute, routesOverlap, routeParams, type ParsedRoute } from './routes.js';
+
+/** Options of {@link compilePolicy}. */
+export interface CompileOptions {
+  /**
+   * Secret (32+ bytes, random) from which the token and patient-reference keys are derived
+   * (HKDF-SHA256). Required when a rule uses `token` or a resource declares a `subject`.
+   */
+  readonly secret?: Uint8Array | string;
+  /** Custom operators, by name, usable in rules as `{ custom: name, args }`. */
+  readonly operators?: Readonly<Record<string, CustomOperator>>;
+  /** Limits applied by `protect`; defaults in {@link DEFAULT_LIMITS}. */
+  readonly limits?: Partial<ProtectLimits>;
+  /**
+   * `development` reports unclassified fields (paths only, once each) through `warn`.
+   * Default: `production` when NODE_ENV is `production`, else `development`.
+   */
+  readonly mode?: 'development' | 'production';
+  /** Receives development warnings. Default: `process.emitWarning`. */
+  readonly warn?: (message: string) => void;
+}
+
+/** A resource after validation, with its routes and audit paths. */
+export interface CompiledResource {
+  readonly name: string;
+  readonly routes: readonly { readonly method: string; readonly path: string }[];
+  readonly rawBody: 'allow' | 'deny';
+  /** Reads the patient id (for hashing) from a value of this resource. */
+  readonly subjectPath: readonly string[] | null;
+  /** Route parameter holding the patient id, if declared. */
+  readonly subjectParam: string | null;
+  /** Reads the opaque resource id from a value of this resource. */
+  readonly idPath: readonly string[] | null;
+  readonly fields: ReadonlyMap<string, FieldSpec>;
+  /** Which declared field (and class) each path of a value of this resource is: the one index every reader asks. */
+  readonly index: FieldIndex;
+  /** Fields declared `encrypt: true`, in policy spelling. */
+  readonly encrypted: readonly string[];
+  /** DLP on request bodies, when declared. */
+  readonly dlp: { readonly request: 'block' | 'redact' | 'report'; readonly types: readonly PhiType[] | null } | null;
+  /** role → purpose → relationship the rule requires. */
+  readonly relationships: ReadonlyMap<string, ReadonlyMap<PurposeOfUse, Relationship>>;
+  /** Sensitive categories of this resource's elements. */
+  readonly sensitive: readonly CompiledSensitive[];
+}
+
+/** @internal An operator bound to one field. */
+export interface ResolvedRule {
+  readonly name: string;
+  readonly factory: OperatorFactory;
+  readonly fn: OperatorFunction;
+}
+
+/** @internal The operator of each declared field for one role and purpose. */
+export type RuleResolver = (path: string) => ResolvedRule;
+
+/** @internal One resource of the model. */
+export interface ResourceModel {
+  readonly compiled: CompiledResource;
+  /** role → purpose → resolver. */
+  readonly rules: ReadonlyMap<string, ReadonlyMap<PurposeOfUse, RuleResolver>>;
+}
+
+/** @internal A validated policy: what plans and decisions are built from. Frozen. */
+export interface PolicyModel {
+  readonly roles: ReadonlySet<string>;
+  readonly access: CompiledAccess;
+  readonly limits: ProtectLimits;
+  readonly resources: ReadonlyMap<string, ResourceModel>;
+  /** Key of audit patient references; null without a secret. */
+  readonly refKey: Buffer | null;
+}
+
+const FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>([
+  'direct-identifier',
+  'quasi-identifier',
+  'clinical',
+  'free-text',
+  'sensitive',
+  'non-phi',
+]);
+const POLICY_KEYS = ['roles', 'resources', 'separationOfDuties', 'breakGlass', 'stepUp'];
+const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
+const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
+const DLP_ACTIONS = ['block', 'redact', 'report'];
+const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn'];
+
+function unknownKeys(obj: object, allowed: readonly string[], where: string, problems: string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) problems.push(`${where}: unknown key "${key}"${didYouMean(key, allowed)}`);
+  }
+}
+
+function toKey(secret: Uint8Array | string | undefined, problems: string[]): Buffer | null {
+  if (secret === undefined) return null;
+  const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+  if (bytes.length < 32) {
+    problems.push('options.secret must be at least 32 bytes (use crypto.randomBytes(32))');
+    return null;
+  }
+  return bytes;
+}
+
+/**
+ * Validates a policy into a frozen {@link PolicyModel}. Throws one {@link PolicyError} listing
+ * every problem found.
+ */
+export function validatePolicy(policy: PolicyDefinition, options: CompileOptions = {}): PolicyModel {
+  const problems: string[] = [];
+  if (policy === null || typeof policy !== 'object') throw new PolicyError(['the policy must be an object from definePolicy()']);
+  unknownKeys(policy, POLICY_KEYS, 'policy', problems);
+  unknownKeys(options, OPTION_KEYS, 'options', problems);
+
+  const secret = toKey(options.secret, problems);
+  const tokenKey = secret && Buffer.from(hkdfSync('sha256', secret, 'phiguard', 'phiguard/token/v1', 32));
+  const refKey = secret && Buffer.from(hkdfSync('sha256', secret, 'phiguard', 'phiguard/patient-ref/v1', 32));
+  const tokenDigest = tokenKey ? (domain: string, value: string) => hmacDigest(tokenKey, domain, value) : undefined;
+
+  if (options.limits !== undefined && options.limits !== null && typeof options.limits === 'object') {
+    unknownKeys(options.limits, Object.keys(DEFAULT_LIMITS), 'options.limits', problems);
+  }
+  const limits: ProtectLimits = Object.freeze({ ...DEFAULT_LIMITS, ...(options.limits ?? {}) });
+  for (const [k, v] of Object.entries(limits)) {
+    if (!Number.isInteger(v) || v <= 0) problems.push(`options.limits.${k} must be a positive integer`);
+    else if (k === 'maxDepth' && v > 1000) problems.push('options.limits.maxDepth must be at most 1000 (deeper nesting risks the stack)');
+  }
+
+  const operators: Record<string, OperatorFactory> = Object.create(null) as Record<string, OperatorFactory>;
+  for (const [name, fn] of Object.entries(options.operators ?? {})) {
+    if (typeof fn !== 'function') problems.push(`options.operators.${name} must be a function (value, args) => value`);
+    else if (name in BUILTIN_OPERATORS) problems.push(`options.operators.${name} would shadow the built-in operator "${name}"`);
+    else operators[name] = customOperatorFactory(fn);
+  }
+
+  const roles = new Set<string>();
+  if (!Array.isArray(policy.roles) || policy.roles.length === 0) problems.push('policy.roles must list at least one role');
+  for (const role of policy.roles ?? []) {
+    if (typeof role !== 'string' || role.length === 0) problems.push('policy.roles must contain non-empty strings');
+    else if (roles.has(role)) problems.push(`role "${role}" is listed twice`);
+    else roles.add(role);
+  }
+
+  const access = compileAccess(policy, roles, problems);
+  const rolesWithPurpose = new Set<string>();
+  const claimed: { resource: string; route: ParsedRoute }[] = [];
+  const models = new Map<string, ResourceModel>();
+  const resources = (policy.resources ?? {}) as Record<string, ResourceDefinition>;
+  if (Object.keys(resources).length === 0) problems.push('policy.resources must declare at least one resource');
+
+  for (const [name, def] of Object.entries(resources)) {
+    const where = `resource "${name}"`;
+    if (def === null || typeof def !== 'object') {
+      problems.push(`${where} must be an object`);
+      continue;
+    }
+    unknownKeys(def, RESOURCE_KEYS, where, problems);
+
+    // Fields → the field index.
+    const declared: [string, FieldSpec][] = [];
+    for (const [path, decl] of Object.entries(def.fields ?? {})) {
+      const spec: FieldSpec = typeof decl === 'string' ? { class: decl } : decl;
+      if (spec === null || typeof spec !== 'object' || !FIELD_CLASSES.has(spec.class)) {
+        const given = typeof decl === 'string' ? decl : String(spec?.class);
+        problems.push(`${where}: field "${path}" has unknown class "${given}"${didYouMean(given, FIELD_CLASSES)}`);
+        continue;
+      }
+      // A misspelt `encrypt` would store the field in the clear: every key is checked.
+      if (typeof decl === 'object') unknownKeys(decl, FIELD_SPEC_KEYS, `${where}: field "${path}"`, problems);
+      if (spec.encrypt !== undefined && typeof spec.encrypt !== 'boolean') {
+        problems.push(`${where}: field "${path}": encrypt must be true or false`);
+      }
+      declared.push([path, spec]);
+    }
+    const index = buildFieldIndex(declared, where, problems);
+    const fields = new Map<string, FieldSpec>([...index.fields].map(([path, f]) => [path, f.spec]));
+    if (fields.size === 0) problems.push(`${where}: declare at least one field`);
+
+    // `subject` and `id` are read from every value: a path no declared field covers would read
+    // nothing, silently (no patient reference in audit, no PATRQT check possible).
+    const concretePath = (key: 'subject' | 'id'): string[] | null => {
+      const p = def[key];
+      if (p === undefined) return null;
+      const segments = parsePath(p);
+      if (typeof segments === 'string' || segments.some((s) => s === ELEMENT || s === ANY_KEY)) {
+        problems.push(`${where}: ${key} "${p}" must be a plain dotted path (no [] or *)`);
+        return null;
+      }
+      if (fields.size > 0 && index.fieldAt(segments) === null) {
+        problems.push(`${where}: ${key} "${p}" is not a declared field${didYouMean(p, fields.keys())}; declare it in fields`);
+      }
+      return segments;
+    };
+    const subjectPath = concretePath('subject');
+    const idPath = concretePath('id');
+    const encrypted = [...fields].filter(([, spec]) => spec.encrypt === true).map(([path]) => path);
+    if (encrypted.length > 0 && def.id === undefined) {
+      problems.push(`${where}: encrypts ${encrypted.join(', ')}, so it must declare \`id\` (the record id bound into each ciphertext)`);
+    }
+    if (subjectPath !== null && !refKey) problems.push(`${where}: declares a subject, so audit needs a keyed patient reference; pass options.secret`);
+
+    const routes: { method: string; path: string }[] = [];
+    for (const route of def.routes ?? []) {
+      const parsed = parseRoute(route);
+      if (typeof parsed === 'string') {
+        problems.push(`${where}: ${parsed}`);
+        continue;
+      }
+      // Two resources answering one request: which plan applies would depend on registration
+      // order, and the wrong one can disclose fields its rules never meant for this route.
+      for (const other of claimed) {
+        if (routesOverlap(other.route, parsed)) {
+          problems.push(
+            other.resource === name && other.route.key === parsed.key
+              ? `${where}: route "${parsed.key}" is listed twice`
+              : other.resource === name
+                ? `${where}: routes "${other.route.key}" and "${parsed.key}" overlap; list one pattern`
+                : other.route.key === parsed.key
+                  ? `route "${parsed.key}" is claimed by both "${other.resource}" and "${name}"`
+                  : `routes "${other.route.key}" (${other.resource}) and "${parsed.key}" (${name}) can match the same request; make the patterns distinct (a literal segment or suffix)`,
+          );
+        }
+      }
+      claimed.push({ resource: name, route: parsed });
+      routes.push({ method: parsed.method, path: parsed.path });
+    }
+
+    const subjectParam = typeof def.subjectParam === 'string' && def.subjectParam.length > 0 ? def.subjectParam : null;
+    if (def.subjectParam !== undefined && subjectParam === null) problems.push(`${where}: subjectParam must be a route parameter name`);
+    if (subjectParam !== null && routes.length > 0) {
+      // A parameter no route has is never read: PATRQT and relationship checks would not run early.
+      const params = [...new Set(routes.flatMap((r) => routeParams(r.path)))];
+      if (!params.includes(subjectParam)) {
+        problems.push(`${where}: subjectParam "${subjectParam}" is not a parameter of any of its routes${didYouMean(subjectParam, params)}`);
+      }
+    }
+
+    let dlp: CompiledResource['dlp'] = null;
+    if (def.dlp !== undefined) {
+      const d = def.dlp as { request?: unknown; types?: unknown };
+      if (d === null || typeof d !== 'object' || !DLP_ACTIONS.includes(d.request as string)) {
+        problems.push(`${where}: dlp.request must be one of ${DLP_ACTIONS.join(', ')}`);
+      } else {
+        unknownKeys(d, ['request', 'types'], `${where}: dlp`, problems);
+        const types = d.types === undefined ? null : Array.isArray(d.types) ? (d.types as unknown[]) : undefined;
+        const bad = types === undefined ? ['(not an array)'] : (types ?? []).filter((t) => !PHI_TYPES.includes(t as PhiType));
+        for (const t of bad) problems.push(`${where}: dlp.types has unknown type ${JSON.stringify(t)}${didYouMean(String(t), PHI_TYPES)}`);
+        dlp = Object.freeze({ request: d.request as 'block' | 'redact' | 'report', types: (types ?? null) as readonly PhiType[] | null });
+      }
+    }
+    if (def.rawBody !== undefined && def.rawBody !== 'allow' && def.rawBody !== 'deny') {
+      problems.push(`${where}: rawBody must be "allow" or "deny"`);
+    }
+
+    const relationships = compileRelationships(def, roles, where, problems);
+    const sensitive = compileSensitive(def, fields, roles, where, problems);
+
+    // Disclosure matrix → per role and purpose, a resolver from field to operator.
+    const subjectField = subjectPath === null ? undefined : index.fieldAt(subjectPath)?.path;
+    const rules = new Map<string, Map<PurposeOfUse, RuleResolver>>();
+    for (const [role, byPurpose] of Object.entries(def.disclose ?? {})) {
+      if (!roles.has(role)) {
+        problems.push(`${where}: disclose names unknown role "${role}"${didYouMean(role, roles)}`);
+        continue;
+      }
+      const perPurpose = new Map<PurposeOfUse, RuleResolver>();
+      for (const [purpose, ruleSet] of Object.entries(byPurpose ?? {})) {
+        const at = `${where}, role "${role}", purpose ${purpose}`;
+        if (!isPurposeOfUse(purpose)) {
+          problems.push(`${where}, role "${role}": unknown purpose of use "${purpose}"${didYouMean(purpose, PURPOSES_OF_USE)}`);
+          continue;
+        }
+        if (purpose === 'PATRQT' && subjectPath === null) {
+          problems.push(`${at}: patient requests are limited to the patient's own record, so the resource must declare "subject"`);
+        }
+        const resolver = compileRuleSet(ruleSet as RuleSet, fields, at, problems, operators, tokenDigest, subjectField);
+        if (resolver) perPurpose.set(purpose, resolver);
+        rolesWithPurpose.add(role);
+      }
+      rules.set(role, perPurpose);
+    }
+
+    models.set(
+      name,
+      Object.freeze({
+        compiled: Object.freeze({
+          name,
+          routes: Object.freeze(routes),
+          rawBody: def.rawBody ?? 'deny',
+          subjectPath,
+          subjectParam,
+          idPath,
+          fields,
+          index,
+          encrypted: Object.freeze(encrypted),
+          dlp,
+          relationships,
+          sensitive: Object.freeze(sensitive),
+        }),
+        rules,
+      }),
+    );
+  }
+
+  if (access.breakGlass !== null) {
+    if (!refKey) problems.push('policy.breakGlass: grants are bound to a keyed patient reference; pass options.secret');
+    for (const role of access.breakGlass.roles) {
+      if (![...models.values()].some((m) => m.rules.get(role)?.has('ETREAT'))) {
+        problems.push(`policy.breakGlass.roles: "${role}" has no ETREAT rules on any resource, so a grant would show it nothing; add ETREAT rules`);
+      }
+    }
+  }
+  for (const role of roles) {
+    if (!rolesWithPurpose.has(role)) {
+      problems.push(`role "${role}" has no purpose of use on any resource; give it a rule in some resource's disclose, or remove it`);
+    }
+  }
+  if (problems.length > 0) throw new PolicyError(problems);
+  return Object.freeze({ roles, access, limits, resources: models, refKey });
+}
+
+/**
+ * Compiles one rule set: validates every selector and operator, and binds an operator to each
+ * declared field. The most specific selector wins: field path, then `@class`, then `*`; a field
+ * nothing matches is denied (non-PHI fields default to `send`).
+ */
+function compileRuleSet(
+  ruleSet: RuleSet,
+  fields: ReadonlyMap<string, FieldSpec>,
+  at: string,
+  problems: string[],
+  custom: Readonly<Record<string, OperatorFactory>>,
+  tokenDigest: ((domain: string, value: string) => Buffer) | undefined,
+  subjectField: string | undefined,
+): RuleResolver | null {
+  if (ruleSet === null || typeof ruleSet !== 'object') {
+    problems.push(`${at}: rules must be an object of selector → operator`);
+    return null;
+  }
+  const byPath = new Map<string, OperatorSpec>();
+  const byClass = new Map<string, OperatorSpec>();
+  let all: OperatorSpec | undefined;
+  const selectors = [...fields.keys(), ...[...FIELD_CLASSES].map((c) => `@${c}`), '*'];
+  for (const [selector, spec] of Object.entries(ruleSet)) {
+    if (spec === undefined) continue;
+    if (selector === '*') all = spec;
+    else if (selector.startsWith('@')) {
+      if (!FIELD_CLASSES.has(selector.slice(1) as FieldClass)) {
+        problems.push(`${at}: unknown field class selector "${selector}"${didYouMean(selector, selectors)}`);
+      } else byClass.set(selector.slice(1), spec);
+    } else if (!fields.has(selector)) {
+      problems.push(`${at}: rule names undeclared field "${selector}"${didYouMean(selector, selectors)}; declare it in fields first`);
+    } else byPath.set(selector, spec);
+  }
+  // Validate every operator once, bound to each field it can apply to.
+  const cache = new Map<string, ResolvedRule>();
+  const resolve = (spec: OperatorSpec, path: string): ResolvedRule | null => {
+    const key = `${path}\0${JSON.stringify(spec)}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    let name: string;
+    let args: Readonly<Record<string, unknown>>;
+    let factory: OperatorFactory | undefined;
+    if (typeof spec === 'string') {
+      name = spec;
+      args = {};
+      factory = BUILTIN_OPERATORS[spec];
+    } else if (spec !== null && typeof spec === 'object' && 'custom' in spec) {
+      name = spec.custom;
+      args = spec.args ?? {};
+      factory = custom[spec.custom];
+      if (!factory) {
+        problems.push(`${at}: custom operator "${name}" is not registered${didYouMean(name, Object.keys(custom))}; pass it in compilePolicy(…, { operators })`);
+        return null;
+      }
+    } else if (spec !== null && typeof spec === 'object' && 'op' in spec) {
+      const { op, ...rest } = spec as { op: string };
+      name = op;
+      args = rest;
+      factory = BUILTIN_OPERATORS[op];
+    } else {
+      problems.push(`${at}: operator must be a name, { op, …args } or { custom, args }`);
+      return null;
+    }
+    if (!factory) {
+      problems.push(`${at}: unknown operator "${name}"${didYouMean(name, Object.keys(BUILTIN_OPERATORS))}`);
+      return null;
+    }
+    const known = factory.args;
+    if (known !== undefined) {
+      // A misspelled argument must not silently fall back to a weaker default (`kep: 0` → last 4 shown).
+      const unknownArgs = Object.keys(args).filter((k) => !known.includes(k));
+      for (const k of unknownArgs) problems.push(`${at}: ${name}: unknown argument "${k}"${didYouMean(k, known)}`);
+      if (unknownArgs.length > 0) return null;
+    }
+    // A token of the patient id is keyed by the identity, not by where it sits, so that one
+    // patient gets one token from every resource and envelope that carries the subject.
+    if (name === 'token' && path === subjectField && !('domain' in args)) args = { ...args, domain: 'patient' };
+    const fn = factory.create(args, { path, tokenDigest });
+    if (typeof fn === 'string') {
+      problems.push(`${at}: ${fn}`);
+      return null;
+    }
+    const rule = Object.freeze({ name, factory, fn });
+    cache.set(key, rule);
+    return rule;
+  };
+  const denied = resolve('deny', '')!;
+  const sent = resolve('send', '')!;
+  const ruleFor = (path: string, spec: FieldSpec): OperatorSpec | undefined =>
+    byPath.get(path) ?? byClass.get(spec.class) ?? all ?? (spec.class === 'non-phi' ? 'send' : undefined);
+  // Resolve each field now so operator errors surface at compile time.
+  const resolved = new Map<string, ResolvedRule>();
+  for (const [path, spec] of fields) {
+    const op = ruleFor(path, spec);
+    const rule = op === undefined ? denied : op === 'send' ? sent : resolve(op, path);
+    if (rule) resolved.set(path, rule);
+  }
+  return (path) => resolved.get(path) ?? denied;
+}
