@@ -154,9 +154,12 @@ export function createApp(options: AppOptions): LabResultsApp {
   const deidentify = createSafeHarbor({ resource: 'PatientResults', policy: guard.policy, freeText: 'remove' });
   app.get('/research/extract', async (_req, res) => {
     const lines: string[] = [];
+    // The caller's context: sensitive categories (HIV, genetic) are removed unless the policy
+    // reveals them to this caller, exactly as on GET /patients/:id/results.
+    const context = getAccessContext(res);
     for (const id of PATIENTS.keys()) {
       const view = await repository.find(id);
-      if (view !== undefined) lines.push(JSON.stringify(deidentify(view).value));
+      if (view !== undefined) lines.push(JSON.stringify(deidentify(view, { context }).value));
     }
     res.type('application/x-ndjson').send(`${lines.join('\n')}\n`);
   });

@@ -8,6 +8,8 @@ import { didYouMean } from '../suggest.js';
 import { RESTRICTED_ZIP3 } from '../operators/restricted-zip3.js';
 import { childOf, mapTree, type FieldTree } from '../policy/field-index.js';
 import type { CompiledPolicy } from '../policy/compile.js';
+import type { AccessContext } from '../context.js';
+import { withholdSensitive } from '../policy/withhold.js';
 import type { FieldClass } from '../policy/types.js';
 import { createScanner, type Scanner } from '../dlp/scanner.js';
 import { redactText } from '../dlp/walk.js';
@@ -32,6 +34,7 @@ export type SafeHarborAction =
   | 'removed:birth-year-over-89'
   | 'removed:free-text'
   | 'removed:sensitive'
+  | 'removed:sensitive-category'
   | 'removed:record-id'
   | 'removed:by-option'
   | 'generalized:year'
@@ -100,6 +103,20 @@ export interface SafeHarborOptions {
   readonly keepResourceId?: boolean;
   /** Declared field paths to remove whatever their class (for example a non-PHI key that still links records). */
   readonly remove?: readonly string[];
+  /**
+   * The caller the records are de-identified for. Sensitive categories (HIV, genetic…) apply as
+   * on every other route: the masked fields of a sensitive element are removed
+   * (`removed:sensitive-category`) unless the policy reveals the category to this caller, and a
+   * category revealed only with a second factor throws StepUpRequiredError without one. Absent:
+   * nothing is revealed. A call can pass its own (`run(record, { context })`).
+   */
+  readonly context?: AccessContext | null;
+}
+
+/** Per-record options of a built de-identifier. */
+export interface SafeHarborCall {
+  /** The caller, for sensitive categories; overrides the built-in `context`. */
+  readonly context?: AccessContext | null;
 }
 
 const OPTION_KEYS = [
@@ -113,6 +130,7 @@ const OPTION_KEYS = [
   'scrubKnownIdentifiers',
   'keepResourceId',
   'remove',
+  'context',
 ];
 const RULES: readonly QuasiIdentifierRule[] = ['year', 'birth-year', 'zip3', 'age90', 'keep', 'remove'];
 
@@ -162,7 +180,7 @@ const KNOWN_MAX = 256;
 const ESCAPE = /[.*+?^${}()|[\]\\]/g;
 
 /** A de-identifier for one resource, built once: see {@link safeHarbor}. */
-export type SafeHarbor = <T = unknown>(record: T) => SafeHarborResult<T>;
+export type SafeHarbor = <T = unknown>(record: T, call?: SafeHarborCall) => SafeHarborResult<T>;
 
 /**
  * Builds a Safe Harbor de-identifier for one resource of a compiled policy. Validates the options
@@ -211,6 +229,10 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
       () => new OptionsError(`safeHarbor: remove: "${String(path)}" is not a declared field of ${resource}${didYouMean(String(path), compiled.fields.keys())}.`),
     );
   }
+  needs(
+    options.context === undefined || options.context === null || typeof options.context === 'object',
+    () => new OptionsError('safeHarbor: `context` must be an access context (the caller the records are for) or null.'),
+  );
   const keepResourceId = options.keepResourceId ?? false;
   const idPath = compiled.idPath === null ? null : compiled.idPath.join('.');
   const scanner = options.scanner ?? (defaultScanner ??= createScanner());
@@ -223,7 +245,7 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
     return { path, cls, rule };
   });
 
-  return function safeHarborRecord<T>(record: T): SafeHarborResult<T> {
+  return function safeHarborRecord<T>(original: T, call?: SafeHarborCall): SafeHarborResult<T> {
     const today = typeof now === 'function' ? now() : (now ?? new Date());
     const thisYear = today.getUTCFullYear();
     const entries = new Map<string, { path: string; action: SafeHarborAction; count: number; findings?: Partial<Record<ScrubType, number>> }>();
@@ -234,6 +256,11 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
       e.count++;
       if (findings && e.findings) for (const [t, n] of Object.entries(findings)) e.findings[t as ScrubType] = (e.findings[t as ScrubType] ?? 0) + n;
     };
+    // Sensitive categories first, by the policy's reveal and step-up rules for this caller.
+    const withheld = new Map<string, number>();
+    const context = call?.context !== undefined ? call.context : (options.context ?? null);
+    const record = withholdSensitive(compiled, policy.access, original, context, withheld, { left: maxNodes, limit: maxNodes }) as T;
+    for (const [path, count] of withheld) for (let i = 0; i < count; i++) note(path, 'removed:sensitive-category');
     let nodes = 0;
     const visit = (depth: number): void => {
       if (++nodes > maxNodes) throw new LimitExceededError('maxNodes', maxNodes);

@@ -108,8 +108,8 @@ export class FieldIndex {
   }
 
   /**
-   * Rebuilds `value` with `fn` applied to each value that sits at one of the `wanted` fields,
-   * copying only the objects and arrays on the way to a changed value; the input is never
+   * Rebuilds `value` with `fn` applied to each value that sits at one of the `wanted` fields
+   * (an object key whose new value is `undefined` is removed), copying only the objects and arrays on the way to a changed value; the input is never
    * mutated. `budget` bounds the walk against huge values.
    */
   mapFields(
@@ -141,7 +141,9 @@ export class FieldIndex {
         const r = go(before, child);
         if (r !== before) {
           out ??= { ...(v as Record<string, unknown>) };
-          Object.defineProperty(out, key, { value: r, enumerable: true, writable: true, configurable: true });
+          // `undefined` withholds the field: the key goes, as JSON would drop it.
+          if (r === undefined) delete out[key];
+          else Object.defineProperty(out, key, { value: r, enumerable: true, writable: true, configurable: true });
         }
       }
       return out ?? v;

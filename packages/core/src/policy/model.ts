@@ -104,7 +104,9 @@ const FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>([
   'sensitive',
   'non-phi',
 ]);
-const POLICY_KEYS = ['roles', 'resources', 'separationOfDuties', 'breakGlass', 'stepUp'];
+const POLICY_KEYS = ['roles', 'resources', 'separationOfDuties', 'breakGlass', 'stepUp', 'categories'];
+/** Keys under which data usually lists its codes or security labels (FHIR, LOINC, lab exports). */
+const CODED_KEY = /^(code|codes|coding|loinc|loinccode|test|tests|testcode|security|meta|valuecodeableconcept)$/i;
 const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
 const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
 const DLP_ACTIONS = ['block', 'redact', 'report'];
@@ -166,6 +168,15 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
   }
 
   const access = compileAccess(policy, roles, problems);
+  const shared = policy.categories;
+  if (shared !== undefined && (shared === null || typeof shared !== 'object' || Array.isArray(shared))) {
+    problems.push('policy.categories must be an object: category name → { codes, tags, reveal, stepUp }');
+  }
+  // Sensitive categories are a property of the data: once the policy knows any, every resource
+  // whose fields carry codes must say where its elements list them (or that it carries none).
+  const knowsCategories =
+    (shared !== undefined && shared !== null) ||
+    Object.values((policy.resources ?? {}) as Record<string, ResourceDefinition>).some((d) => Array.isArray(d?.sensitive) && d.sensitive.length > 0);
   const rolesWithPurpose = new Set<string>();
   const claimed: { resource: string; route: ParsedRoute }[] = [];
   const models = new Map<string, ResourceModel>();
@@ -277,7 +288,26 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
     }
 
     const relationships = compileRelationships(def, roles, where, problems);
-    const sensitive = compileSensitive(def, fields, roles, where, problems);
+    const sensitive = compileSensitive(def, fields, roles, where, problems, shared ?? undefined);
+    if (knowsCategories && def.sensitive === undefined) {
+      const coded = [...index.fields.values()]
+        .filter((f) => f.class !== 'non-phi' && f.segments.some((s) => CODED_KEY.test(s)))
+        .map((f) => f.path);
+      if (coded.length > 0) {
+        problems.push(
+          `${where}: carries coded fields (${coded.slice(0, 5).join(', ')}) but declares no sensitive elements, so HIV, genetic and other ` +
+            'sensitive results would pass unmasked; declare `sensitive: [{ elements, codes, mask }]` (categories default to the policy\'s), or `sensitive: []` if it carries none',
+        );
+      }
+    } else if (knowsCategories) {
+      const prefixes = sensitive.map((x) => x.elements).filter((p) => p.length > 0);
+      const uncovered = [...index.fields.values()].filter(
+        (f) => f.class !== 'non-phi' && f.segments.some((s) => CODED_KEY.test(s)) && !prefixes.some((p) => f.path.startsWith(p)),
+      );
+      if (sensitive.length > 0 && uncovered.length > 0) {
+        problems.push(`${where}: coded fields outside every sensitive element: ${uncovered.slice(0, 5).map((f) => f.path).join(', ')}; cover them with a \`sensitive\` entry`);
+      }
+    }
 
     // Disclosure matrix → per role and purpose, a resolver from field to operator.
     const subjectField = subjectPath === null ? undefined : index.fieldAt(subjectPath)?.path;
@@ -339,7 +369,8 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
       problems.push(`role "${role}" has no purpose of use on any resource; give it a rule in some resource's disclose, or remove it`);
     }
   }
-  if (problems.length > 0) throw new PolicyError(problems);
+  // Shared definitions (policy.categories) are checked where each resource uses them: report once.
+  if (problems.length > 0) throw new PolicyError([...new Set(problems)]);
   return Object.freeze({ roles, access, limits, resources: models, refKey });
 }
 

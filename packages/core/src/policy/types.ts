@@ -141,7 +141,8 @@ export interface SensitiveDefinition<Role extends string = string> {
   readonly tags?: string;
   /** Fields of a tagged element withheld from callers the category does not reveal to (relative paths). */
   readonly mask: readonly string[];
-  readonly categories: Readonly<Record<string, SensitiveCategory<Role>>>;
+  /** The categories that apply here. Default: the policy's `categories`, the same for every resource. */
+  readonly categories?: Readonly<Record<string, SensitiveCategory<Role>>>;
 }
 
 /** One sensitive category (HIV, genetic, substance-use treatment…). */
@@ -186,6 +187,14 @@ export interface PolicyDefinition<
     /** `amr` values that count as multi-factor. Default: mfa, otp, hwk, swk, sc, fpt, face, sms, pop. */
     readonly methods?: readonly string[];
   };
+  /**
+   * Sensitive categories (HIV, genetic, substance-use treatment…) by name: a property of the data,
+   * so they apply to every resource whose `sensitive` elements carry their codes or tags. Once a
+   * policy declares categories, a resource with coded fields (`code`, `coding`, `test`, `meta`…)
+   * outside its `sensitive` elements is a policy error: declare where its elements list their
+   * codes, or `sensitive: []` when it carries none.
+   */
+  readonly categories?: Readonly<Record<string, SensitiveCategory<NoInfer<Role>>>>;
   /** Resource name → definition. Field paths in rules are checked against each resource's fields. */
   readonly resources: {
     readonly [K in keyof Resources]: { readonly fields: Resources[K] } & Omit<
