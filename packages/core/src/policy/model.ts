@@ -67,6 +67,8 @@ export interface CompiledResource {
   readonly relationships: ReadonlyMap<string, ReadonlyMap<PurposeOfUse, Relationship>>;
   /** Sensitive categories of this resource's elements. */
   readonly sensitive: readonly CompiledSensitive[];
+  /** Whether some role has emergency (ETREAT) rules here: where a break-glass grant may decide by default. */
+  readonly emergency: boolean;
 }
 
 /** @internal An operator bound to one field. */
@@ -350,6 +352,7 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
           dlp,
           relationships,
           sensitive: Object.freeze(sensitive),
+          emergency: [...rules.values()].some((perPurpose) => perPurpose.has('ETREAT')),
         }),
         rules,
       }),
