@@ -118,6 +118,8 @@ export class FieldIndex {
     fn: (value: unknown, field: DeclaredField) => unknown,
     budget: { left: number; readonly limit: number },
     from: IndexNode = this.root,
+    /** Also remove the objects that removals left empty (as a projection omits them). */
+    prune = false,
   ): unknown {
     const go = (v: unknown, node: IndexNode): unknown => {
       if (--budget.left < 0) throw new LimitExceededError('maxNodes', budget.limit);
@@ -146,6 +148,7 @@ export class FieldIndex {
           else Object.defineProperty(out, key, { value: r, enumerable: true, writable: true, configurable: true });
         }
       }
+      if (prune && out !== null && Object.keys(out).length === 0) return undefined;
       return out ?? v;
     };
     return go(value, from);
