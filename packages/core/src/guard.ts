@@ -251,12 +251,14 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     return undefined;
   };
 
-  const patientRefOf = (resource: string, value: unknown): string | undefined => {
-    const path = policy.resources.get(resource)?.subjectPath;
-    if (!path) return undefined;
-    const id = readPath(value, path);
-    return typeof id === 'string' || typeof id === 'number' ? policy.patientRef(id) : undefined;
+  /** The first patient's reference, and every patient's when the value is a list of several. */
+  const patientRefsOf = (resource: string, value: unknown): { patientRef?: string; patientRefs?: readonly string[] } => {
+    const ids = policy.resources.get(resource)?.subjectsOf(value).ids ?? [];
+    if (ids.length === 0) return {};
+    const refs = [...new Set(ids)].map((id) => policy.patientRef(id));
+    return refs.length === 1 ? { patientRef: refs[0]! } : { patientRef: refs[0]!, patientRefs: refs };
   };
+  const patientRefOf = (resource: string, value: unknown): string | undefined => patientRefsOf(resource, value).patientRef;
 
   const bg = policy.access.breakGlass;
   const breakGlass =
@@ -388,7 +390,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       const resource = policy.resources.get(plan.resource)!;
       const rawId = resource.idPath ? readPath(value, resource.idPath) : undefined;
       const disclosed = disclosureEvent(action, context, result.disclosure, {
-        patientRef: patientRefOf(plan.resource, value),
+        ...patientRefsOf(plan.resource, value),
         resourceId: typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId).slice(0, 128) : undefined,
       });
       // Heightened audit: every access under a grant names it.

@@ -50,8 +50,15 @@ export interface CompiledResource {
   readonly name: string;
   readonly routes: readonly { readonly method: string; readonly path: string }[];
   readonly rawBody: 'allow' | 'deny';
-  /** Reads the patient id (for hashing) from a value of this resource. */
+  /** Reads the patient id (for hashing) from a value of this resource; null when the subject is a list (see `subjectsOf`). */
   readonly subjectPath: readonly string[] | null;
+  /**
+   * The patient ids a value of this resource is about (normalised by `subjectFormat`): one for a
+   * plain subject, every element's for a list. `complete` is false when the resource has no
+   * subject, or a subject is missing, not a plain id, or past the cap: a PATRQT request is then
+   * refused, and audit lists the ids that could be read.
+   */
+  readonly subjectsOf: (value: unknown) => { readonly ids: readonly string[]; readonly complete: boolean };
   /** Route parameter holding the patient id, if declared. */
   readonly subjectParam: string | null;
   /** Reads the opaque resource id from a value of this resource. */
@@ -110,7 +117,7 @@ const POLICY_KEYS = ['roles', 'resources', 'separationOfDuties', 'breakGlass', '
 /** Keys under which data usually lists its codes or security labels (FHIR, LOINC, lab exports). */
 const CODED_KEY = /^(code|codes|coding|loinc|loinccode|test|tests|testcode|security|meta|valuecodeableconcept)$/i;
 const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
-const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
+const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectFormat', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
 const DLP_ACTIONS = ['block', 'redact', 'report'];
 const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn'];
 
@@ -228,13 +235,16 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
       }
       return segments;
     };
-    const subjectPath = concretePath('subject');
+    const subjectSegments = subjectPathOf(def.subject, where, index, fields, problems);
+    const subjectPath = subjectSegments !== null && !subjectSegments.includes(ELEMENT) ? subjectSegments : null;
+    const subjectFormat = subjectFormatOf(def.subjectFormat, where, problems);
+    const subjectsOf = subjectReader(subjectSegments, subjectFormat);
     const idPath = concretePath('id');
     const encrypted = [...fields].filter(([, spec]) => spec.encrypt === true).map(([path]) => path);
     if (encrypted.length > 0 && def.id === undefined) {
       problems.push(`${where}: encrypts ${encrypted.join(', ')}, so it must declare \`id\` (the record id bound into each ciphertext)`);
     }
-    if (subjectPath !== null && !refKey) problems.push(`${where}: declares a subject, so audit needs a keyed patient reference; pass options.secret`);
+    if (subjectSegments !== null && !refKey) problems.push(`${where}: declares a subject, so audit needs a keyed patient reference; pass options.secret`);
 
     const routes: { method: string; path: string }[] = [];
     for (const route of def.routes ?? []) {
@@ -312,7 +322,7 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
     }
 
     // Disclosure matrix → per role and purpose, a resolver from field to operator.
-    const subjectField = subjectPath === null ? undefined : index.fieldAt(subjectPath)?.path;
+    const subjectField = subjectSegments === null ? undefined : index.fieldAt(subjectSegments.map((s) => (s === ELEMENT ? 0 : s)))?.path;
     const rules = new Map<string, Map<PurposeOfUse, RuleResolver>>();
     for (const [role, byPurpose] of Object.entries(def.disclose ?? {})) {
       if (!roles.has(role)) {
@@ -326,10 +336,10 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
           problems.push(`${where}, role "${role}": unknown purpose of use "${purpose}"${didYouMean(purpose, PURPOSES_OF_USE)}`);
           continue;
         }
-        if (purpose === 'PATRQT' && subjectPath === null) {
+        if (purpose === 'PATRQT' && subjectSegments === null) {
           problems.push(`${at}: patient requests are limited to the patient's own record, so the resource must declare "subject"`);
         }
-        const resolver = compileRuleSet(ruleSet as RuleSet, fields, at, problems, operators, tokenDigest, subjectField);
+        const resolver = compileRuleSet(ruleSet as RuleSet, fields, at, problems, operators, tokenDigest, subjectField, subjectFormat);
         if (resolver) perPurpose.set(purpose, resolver);
         rolesWithPurpose.add(role);
       }
@@ -344,6 +354,7 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
           routes: Object.freeze(routes),
           rawBody: def.rawBody ?? 'deny',
           subjectPath,
+          subjectsOf,
           subjectParam,
           idPath,
           fields,
@@ -377,6 +388,72 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
   return Object.freeze({ roles, access, limits, resources: models, refKey });
 }
 
+/** The subject's segments: a declared field, through arrays if it names a list, never `*`. */
+function subjectPathOf(p: string | undefined, where: string, index: FieldIndex, fields: ReadonlyMap<string, FieldSpec>, problems: string[]): string[] | null {
+  if (p === undefined) return null;
+  const segments = parsePath(p);
+  if (typeof segments === 'string' || segments.includes(ANY_KEY) || segments[segments.length - 1] === ELEMENT) {
+    problems.push(`${where}: subject "${p}" must be a dotted path, through arrays with [] for a list (no *, not ending in [])`);
+    return null;
+  }
+  if (fields.size > 0 && index.fieldAt(segments.map((s) => (s === ELEMENT ? 0 : s))) === null) {
+    problems.push(`${where}: subject "${p}" is not a declared field${didYouMean(p, fields.keys())}; declare it in fields`);
+  }
+  return segments;
+}
+
+/** `'Patient/{id}'` → a reader of the id, or null when absent. */
+function subjectFormatOf(format: unknown, where: string, problems: string[]): ((raw: string) => string) | null {
+  if (format === undefined) return null;
+  if (typeof format !== 'string' || format.split('{id}').length !== 2 || format === '{id}') {
+    problems.push(`${where}: subjectFormat must contain "{id}" once with fixed text around it, e.g. "Patient/{id}"`);
+    return null;
+  }
+  const [before, after] = format.split('{id}') as [string, string];
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^${escape(before)}(.+)${escape(after)}$`);
+  return (raw) => re.exec(raw)?.[1] ?? raw;
+}
+
+/** Most patients read from one value (a list response); more refuse PATRQT and audit the first ones. */
+const MAX_SUBJECTS = 1000;
+const NO_SUBJECT = Object.freeze({ ids: Object.freeze([]) as readonly string[], complete: false });
+
+function subjectReader(segments: readonly string[] | null, format: ((raw: string) => string) | null): CompiledResource['subjectsOf'] {
+  if (segments === null) return () => NO_SUBJECT;
+  const list = segments.includes(ELEMENT);
+  return (value) => {
+    const out: string[] = [];
+    let ok = true;
+    const go = (v: unknown, i: number): void => {
+      if (i === segments.length) {
+        if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) {
+          if (out.length >= MAX_SUBJECTS) ok = false;
+          else out.push(format === null ? String(v) : format(String(v)));
+        } else ok = false; // missing, or not a plain id: String() of an object could be crafted
+        return;
+      }
+      if (v === null || typeof v !== 'object') {
+        ok = false;
+        return;
+      }
+      const s = segments[i]!;
+      if (s === ELEMENT) {
+        if (!Array.isArray(v)) ok = false;
+        else for (const el of v) go(el, i + 1);
+        return;
+      }
+      if (Array.isArray(v) || !Object.hasOwn(v, s)) {
+        ok = false;
+        return;
+      }
+      go((v as Record<string, unknown>)[s], i + 1);
+    };
+    go(value, 0);
+    return { ids: out, complete: ok && (list || out.length === 1) };
+  };
+}
+
 /**
  * Compiles one rule set: validates every selector and operator, and binds an operator to each
  * declared field. The most specific selector wins: field path, then `@class`, then `*`; a field
@@ -390,6 +467,7 @@ function compileRuleSet(
   custom: Readonly<Record<string, OperatorFactory>>,
   tokenDigest: ((domain: string, value: string) => Buffer) | undefined,
   subjectField: string | undefined,
+  subjectFormat: ((raw: string) => string) | null,
 ): RuleResolver | null {
   if (ruleSet === null || typeof ruleSet !== 'object') {
     problems.push(`${at}: rules must be an object of selector → operator`);
@@ -453,12 +531,15 @@ function compileRuleSet(
     }
     // A token of the patient id is keyed by the identity, not by where it sits, so that one
     // patient gets one token from every resource and envelope that carries the subject.
-    if (name === 'token' && path === subjectField && !('domain' in args)) args = { ...args, domain: 'patient' };
-    const fn = factory.create(args, { path, tokenDigest });
-    if (typeof fn === 'string') {
-      problems.push(`${at}: ${fn}`);
+    const identity = name === 'token' && path === subjectField && !('domain' in args);
+    if (identity) args = { ...args, domain: 'patient' };
+    const created = factory.create(args, { path, tokenDigest });
+    if (typeof created === 'string') {
+      problems.push(`${at}: ${created}`);
       return null;
     }
+    // `Patient/1001` and `1001` are one patient: tokenized as the id.
+    const fn = identity && subjectFormat !== null ? (v: unknown) => created(typeof v === 'string' ? subjectFormat(v) : v) : created;
     const rule = Object.freeze({ name, factory, fn });
     cache.set(key, rule);
     return rule;

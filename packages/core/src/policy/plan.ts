@@ -3,7 +3,7 @@ import { isCiphertext } from '../crypto/format.js';
 import type { OperatorFunction } from '../operators/builtin.js';
 import type { PurposeOfUse } from '../purpose.js';
 import type { AccessContext } from '../context.js';
-import { parsePath, readPath } from './path.js';
+import { parsePath } from './path.js';
 import { relationshipsOf } from './access.js';
 import { categoriesOf } from './sensitive.js';
 
@@ -337,7 +337,7 @@ export class Plan {
     readonly roles: readonly string[],
     /** @internal */ readonly root: PlanNode,
     /** @internal */ readonly leaves: readonly Leaf[],
-    /** @internal */ private readonly subject: readonly string[] | null,
+    /** @internal The patient ids a value is about (see CompiledResource.subjectsOf). */ private readonly subjects: (value: unknown) => { readonly ids: readonly string[]; readonly complete: boolean },
     /** @internal */ private readonly host: PlanHost,
     /** @internal Whether any node carries sensitive categories. */ private readonly sensitive = false,
   ) {
@@ -359,9 +359,10 @@ export class Plan {
     // 45 CFR 164.524: a patient's right of access covers their own record only.
     if (this.purposeOfUse === 'PATRQT') {
       const own = context.principal?.patientId;
-      const subject = this.subject === null ? undefined : readPath(value, this.subject);
+      // Every patient of a list must be the caller (a list of no one discloses no one's record).
+      const subjects = this.subjects(value);
       // Plain ids only: String() of an object or array could equal a crafted patientId.
-      if (!isId(own) || !isId(subject) || String(subject) !== String(own)) {
+      if (!isId(own) || !subjects.complete || subjects.ids.some((s) => s !== String(own))) {
         throw new AccessDeniedError('not_own_record');
       }
     }

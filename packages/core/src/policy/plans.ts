@@ -118,7 +118,7 @@ function planFor(resource: ResourceModel, roles: readonly string[], purpose: Pur
     };
   };
   const root = build(resource.compiled.index.root, null);
-  const plan = new Plan(resource.compiled.name, purpose, Object.freeze([...sorted]), root, leaves, resource.compiled.subjectPath, host, anySensitive);
+  const plan = new Plan(resource.compiled.name, purpose, Object.freeze([...sorted]), root, leaves, resource.compiled.subjectsOf, host, anySensitive);
   // Role sets come from callers; bound the cache so odd combinations cannot grow it forever.
   if (cache.size < 512) cache.set(key, plan);
   return plan;

@@ -85,8 +85,19 @@ export interface ResourceDefinition<Role extends string = string, Fields extends
   readonly description?: string;
   /** Every PHI-bearing field, classified. Fields not declared here are never sent. */
   readonly fields: Fields;
-  /** Path to the patient's identifier; hashed into audit `patient.ref`, checked for PATRQT. */
+  /**
+   * Path to the patient's identifier; hashed into audit `patient.ref`, checked for PATRQT. A
+   * path through arrays (`[].patientId`, `entry[].resource.subject.reference`) names every
+   * patient of a list: each is audited (`patients`), and a patient request (PATRQT) is answered
+   * only when every element is the caller's.
+   */
   readonly subject?: string;
+  /**
+   * How the subject is written when it is a reference, with `{id}` for the id:
+   * `'Patient/{id}'` reads `Patient/1001` as `1001`, so that one patient has one audit reference
+   * and one PATRQT check across resources. Values not in this form are read as they are.
+   */
+  readonly subjectFormat?: string;
   /**
    * Route parameter holding the patient id (`'id'` for `/patients/:id/results`). Lets adapters
    * refuse a patient request (PATRQT) for another patient before the handler runs, so that
