@@ -53,7 +53,7 @@ export const roiPolicy = definePolicy({
       subject: 'patient.id',
       id: 'id',
       fields: results.fields,
-      sensitive: results.sensitive,
+      sensitive: (results.sensitive ?? []).map(({ elements, codes, tags, mask }) => ({ elements, codes, tags, mask })),
       disclose: {
         // Their own record in full; the SSN to its last 4.
         'requester:patient': { PATRQT: { '*': 'send', 'patient.ssn': SSN_LAST4 } },
