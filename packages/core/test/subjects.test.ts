@@ -108,3 +108,96 @@ describe('the research token of a patient id is keyed by the identity, not the p
     expect(other).not.toBe(a);
   });
 });
+
+describe('a resource declared once is applied inside a FHIR Bundle or a page wrapper', () => {
+  const enveloped = {
+    roles: ['clinician', 'patient', 'billing'],
+    resources: {
+      Observation: {
+        envelope: { bundle: 'Observation' },
+        subject: 'subject.reference',
+        subjectFormat: 'Patient/{id}',
+        fields: {
+          resourceType: 'non-phi',
+          id: 'direct-identifier',
+          'subject.reference': 'direct-identifier',
+          'code.coding[].code': 'clinical',
+          valueQuantity: 'clinical',
+          note: 'free-text',
+        },
+        disclose: {
+          clinician: { TREAT: { '*': 'send', note: 'deny' } },
+          patient: { PATRQT: { '*': 'send' } },
+          billing: { HPAYMT: { 'code.coding[].code': 'send' } },
+        },
+      },
+      Page: {
+        envelope: { items: 'data[]', fields: { total: 'non-phi', next: 'non-phi' } },
+        subject: 'patientId',
+        fields: { patientId: 'direct-identifier', value: 'clinical' },
+        disclose: { clinician: { TREAT: { '*': 'send' } }, patient: { PATRQT: { '*': 'send' } } },
+      },
+    },
+  } as unknown as PolicyDefinition;
+  const p = compileUnchecked(enveloped, { secret: SECRET, mode: 'production' });
+  const observation = (id: string, patientId: string) => ({
+    resourceType: 'Observation',
+    id,
+    subject: { reference: `Patient/${patientId}` },
+    code: { coding: [{ code: '718-7', display: 'Hemoglobin' }] },
+    valueQuantity: { value: 13.2, unit: 'g/dL' },
+    note: 'Avery Quinn called',
+  });
+  const bundle = (...entries: unknown[]) => ({
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: entries.length,
+    link: [{ relation: 'self', url: 'https://fhir.example/Observation?patient.identifier=219-09-9999' }],
+    entry: entries.map((resource) => ({ fullUrl: `https://fhir.example/${(resource as { resourceType: string }).resourceType}/${(resource as { id: string }).id}`, resource, search: { mode: 'match' } })),
+  });
+  const patientEntry = { resourceType: 'Patient', id: '1001', name: [{ family: 'Quinn', given: ['Avery'] }] };
+
+  it('projects every entry with the resource\'s rules, leaves out entries of other types and the search URL', () => {
+    const { value, disclosure } = p.protect(bundle(observation('o1', '1001'), patientEntry, observation('o2', '1002')), clinician, 'Observation');
+    const out = value as { entry: { fullUrl?: string; resource: Record<string, unknown> }[]; link: { relation: string; url?: string }[]; total: number };
+    expect(out.entry.map((e) => e.resource.id)).toEqual(['o1', 'o2']);
+    expect(out.entry.every((e) => !('note' in e.resource) && e.fullUrl !== undefined)).toBe(true);
+    expect(out.link).toEqual([{ relation: 'self' }]);
+    expect(JSON.stringify(value)).not.toMatch(/Quinn|Avery|219-09-9999/);
+    expect(disclosure.disclosed).toContain('entry[].resource.valueQuantity');
+    // The bare resource still works.
+    expect(p.protect(observation('o3', '1001'), clinician, 'Observation').value).not.toHaveProperty('note');
+  });
+
+  it('billing gets the codes of each entry and no id, reference or full URL', () => {
+    const { value } = p.protect(bundle(observation('o1', '1001')), billing(), 'Observation');
+    expect(value).toEqual({ resourceType: 'Bundle', type: 'searchset', total: 1, link: [{ relation: 'self' }], entry: [{ resource: { resourceType: 'Observation', code: { coding: [{ code: '718-7' }] } }, search: { mode: 'match' } }] });
+  });
+
+  it('audits every patient of a Bundle and answers PATRQT only when every entry is the caller\'s', () => {
+    const mixed = bundle(observation('o1', '1001'), observation('o2', '1002'));
+    expect(p.resources.get('Observation')!.subjectsOf(mixed).ids).toEqual(['1001', '1002']);
+    expect(() => p.protect(mixed, patient('1001'), 'Observation')).toThrow(AccessDeniedError);
+    expect(() => p.protect(bundle(observation('o1', '1001'), patientEntry), patient('1001'), 'Observation')).not.toThrow();
+  });
+
+  it('a page wrapper: items projected, wrapper fields declared once, every patient checked', () => {
+    const page = { data: [{ patientId: '1001', value: 1, secret: 'x' }], total: 1, next: '/page/2', debug: 'dropped' };
+    expect(p.protect(page, clinician, 'Page').value).toEqual({ data: [{ patientId: '1001', value: 1 }], total: 1, next: '/page/2' });
+    expect(() => p.protect({ data: [{ patientId: '1002', value: 1 }] }, patient('1001'), 'Page')).toThrow(AccessDeniedError);
+    expect(p.protect({ patientId: '1001', value: 3 }, patient('1001'), 'Page').value).toEqual({ patientId: '1001', value: 3 });
+  });
+
+  it('refuses envelopes it cannot apply safely', () => {
+    const bad = (envelope: unknown, fields: Record<string, unknown> = { x: 'clinical' }) => () =>
+      compileUnchecked({ roles: ['r'], resources: { R: { envelope, id: Object.keys(fields).includes('id') ? 'id' : undefined, fields, disclose: { r: { TREAT: { '*': 'send' } } } } } }, { secret: SECRET });
+    expect(bad({ items: 'data' })).toThrow(/items must be a key path ending in \[\]/);
+    expect(bad({ bundle: 'X', items: 'data[]' })).toThrow(/envelope must be/);
+    expect(bad({ items: 'data[]' }, { 'data.x': 'clinical' })).toThrow(/declares "data" itself/);
+    expect(bad({ bundle: 'X' }, { id: 'non-phi', ssn: { class: 'direct-identifier', encrypt: true } })).toThrow(/encrypted fields/);
+  });
+});
+
+function billing(): AccessContext {
+  return { principal: { id: 'b' }, roles: ['billing'], purposeOfUse: 'HPAYMT' };
+}

@@ -93,6 +93,17 @@ export interface ResourceModel {
   readonly compiled: CompiledResource;
   /** role → purpose → resolver. */
   readonly rules: ReadonlyMap<string, ReadonlyMap<PurposeOfUse, RuleResolver>>;
+  /** The resource inside its envelope, when it declares one. */
+  readonly envelope: EnvelopeModel | null;
+}
+
+/** @internal A resource's envelope: its model, and how a value in it is recognised and prepared. */
+export interface EnvelopeModel {
+  readonly model: ResourceModel;
+  /** Whether a value is the envelope (a Bundle, a page) rather than the resource itself. */
+  readonly matches: (value: unknown) => boolean;
+  /** The envelope with the entries of other resource types left out (fail closed). */
+  readonly prepare: (value: unknown) => unknown;
 }
 
 /** @internal A validated policy: what plans and decisions are built from. Frozen. */
@@ -117,7 +128,7 @@ const POLICY_KEYS = ['roles', 'resources', 'separationOfDuties', 'breakGlass', '
 /** Keys under which data usually lists its codes or security labels (FHIR, LOINC, lab exports). */
 const CODED_KEY = /^(code|codes|coding|loinc|loinccode|test|tests|testcode|security|meta|valuecodeableconcept)$/i;
 const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
-const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectFormat', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
+const RESOURCE_KEYS = ['description', 'fields', 'envelope', 'subject', 'subjectFormat', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
 const DLP_ACTIONS = ['block', 'redact', 'report'];
 const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn'];
 
@@ -192,11 +203,11 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
   const resources = (policy.resources ?? {}) as Record<string, ResourceDefinition>;
   if (Object.keys(resources).length === 0) problems.push('policy.resources must declare at least one resource');
 
-  for (const [name, def] of Object.entries(resources)) {
-    const where = `resource "${name}"`;
+  /** Validates one resource (or the enveloped form of one) into its model. */
+  const validateResource = (name: string, def: ResourceDefinition, where: string): ResourceModel | null => {
     if (def === null || typeof def !== 'object') {
       problems.push(`${where} must be an object`);
-      continue;
+      return null;
     }
     unknownKeys(def, RESOURCE_KEYS, where, problems);
 
@@ -238,7 +249,11 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
     const subjectSegments = subjectPathOf(def.subject, where, index, fields, problems);
     const subjectPath = subjectSegments !== null && !subjectSegments.includes(ELEMENT) ? subjectSegments : null;
     const subjectFormat = subjectFormatOf(def.subjectFormat, where, problems);
-    const subjectsOf = subjectReader(subjectSegments, subjectFormat);
+    // The same resource in its envelope (a FHIR Bundle, a page): its own model, chosen by shape.
+    const envelope = def.envelope === undefined ? null : envelopeOf(name, def, where, problems, validateResource);
+    const bare = subjectReader(subjectSegments, subjectFormat);
+    const subjectsOf: CompiledResource['subjectsOf'] =
+      envelope === null ? bare : (value) => (envelope.matches(value) ? envelope.model.compiled.subjectsOf(value) : bare(value));
     const idPath = concretePath('id');
     const encrypted = [...fields].filter(([, spec]) => spec.encrypt === true).map(([path]) => path);
     if (encrypted.length > 0 && def.id === undefined) {
@@ -346,9 +361,7 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
       rules.set(role, perPurpose);
     }
 
-    models.set(
-      name,
-      Object.freeze({
+    return Object.freeze({
         compiled: Object.freeze({
           name,
           routes: Object.freeze(routes),
@@ -366,8 +379,12 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
           emergency: [...rules.values()].some((perPurpose) => perPurpose.has('ETREAT')),
         }),
         rules,
-      }),
-    );
+        envelope,
+      });
+  };
+  for (const [name, def] of Object.entries(resources)) {
+    const model = validateResource(name, def, `resource "${name}"`);
+    if (model !== null) models.set(name, model);
   }
 
   if (access.breakGlass !== null) {
@@ -386,6 +403,117 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
   // Shared definitions (policy.categories) are checked where each resource uses them: report once.
   if (problems.length > 0) throw new PolicyError([...new Set(problems)]);
   return Object.freeze({ roles, access, limits, resources: models, refKey });
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The enveloped form of a resource: every field, rule, subject and sensitive element of the
+ * resource moved under the envelope's item path, plus the envelope's own fields.
+ * - `{ bundle: 'Observation' }`: a FHIR Bundle; entries whose resource is of another type are
+ *   left out; `entry[].fullUrl` is classed and disclosed as the resource's `id` field, and
+ *   `link[].url` (search URLs carry identifiers) is never sent.
+ * - `{ items: 'data[]', fields }`: a page wrapper, its own fields declared in `fields`.
+ */
+function envelopeOf(
+  name: string,
+  def: ResourceDefinition,
+  where: string,
+  problems: string[],
+  validate: (name: string, def: ResourceDefinition, where: string) => ResourceModel | null,
+): EnvelopeModel | null {
+  const e = def.envelope as { bundle?: unknown; items?: unknown; fields?: unknown };
+  const at = `${where}: envelope`;
+  if (!isObject(e) || (typeof e.bundle === 'string') === (typeof e.items === 'string')) {
+    problems.push(`${at} must be { bundle: '<FHIR resourceType>' } or { items: '<path ending in []>', fields? }`);
+    return null;
+  }
+  unknownKeys(e, typeof e.bundle === 'string' ? ['bundle'] : ['items', 'fields'], at, problems);
+  const own = Object.entries(def.fields ?? {});
+  if (own.some(([p]) => p.startsWith('[]'))) {
+    problems.push(`${at}: a resource whose fields start at a top-level array cannot be enveloped; declare its items`);
+    return null;
+  }
+  if (own.some(([, d]) => typeof d === 'object' && d !== null && d.encrypt === true)) {
+    problems.push(`${at}: encrypted fields are bound to one record id, so a resource with them cannot be enveloped`);
+    return null;
+  }
+  let prefix: string;
+  let wrapper: Record<string, FieldClass | FieldSpec>;
+  let matches: (value: unknown) => boolean;
+  let prepare: (value: unknown) => unknown = (v) => v;
+  if (typeof e.bundle === 'string') {
+    const type = e.bundle;
+    prefix = 'entry[].resource.';
+    const idSpec = def.fields?.id;
+    wrapper = {
+      resourceType: 'non-phi',
+      id: 'non-phi',
+      meta: 'non-phi',
+      type: 'non-phi',
+      timestamp: 'non-phi',
+      total: 'non-phi',
+      'link[].relation': 'non-phi',
+      'link[].url': { class: 'direct-identifier', description: 'search URLs carry the search parameters' },
+      'entry[].fullUrl': idSpec === undefined ? 'direct-identifier' : typeof idSpec === 'string' ? idSpec : { class: idSpec.class },
+      'entry[].search': 'non-phi',
+    };
+    matches = (v) => isObject(v) && v.resourceType === 'Bundle';
+    // The discriminator: an entry of another resource type is not this resource; it is left out.
+    prepare = (v) => {
+      const b = v as Record<string, unknown>;
+      if (!Array.isArray(b.entry)) return v;
+      return { ...b, entry: b.entry.filter((x) => isObject(x) && isObject(x.resource) && x.resource.resourceType === type) };
+    };
+  } else {
+    const items = parsePath(e.items as string);
+    if (typeof items === 'string' || items[items.length - 1] !== ELEMENT || items.includes(ANY_KEY) || items[0] === ELEMENT) {
+      problems.push(`${at}: items must be a key path ending in [] (e.g. "data[]")`);
+      return null;
+    }
+    prefix = `${e.items as string}.`;
+    wrapper = isObject(e.fields) ? (e.fields as Record<string, FieldClass | FieldSpec>) : {};
+    if (e.fields !== undefined && !isObject(e.fields)) problems.push(`${at}: fields must be an object of path → class`);
+    const key = items[0]!;
+    matches = (v) => isObject(v) && Array.isArray(v[key]);
+    if (own.some(([p]) => p === key || p.startsWith(`${key}.`) || p.startsWith(`${key}[]`))) {
+      problems.push(`${at}: the resource declares "${key}" itself, so a page could not be told from a resource`);
+      return null;
+    }
+  }
+  const moved = (path: string) => `${prefix}${path}`;
+  const fields: Record<string, FieldClass | FieldSpec> = { ...wrapper };
+  for (const [path, decl] of own) fields[moved(path)] = decl;
+  const disclose: Record<string, Record<string, RuleSet>> = {};
+  for (const [role, byPurpose] of Object.entries(def.disclose ?? {})) {
+    disclose[role] = {};
+    for (const [purpose, rules] of Object.entries(byPurpose ?? {})) {
+      if (!isObject(rules)) continue;
+      // Search URLs echo the search parameters (names, identifiers): never sent, whatever `*` says.
+      const out: Record<string, OperatorSpec> = typeof e.bundle === 'string' ? { 'link[].url': 'deny' } : {};
+      for (const [selector, op] of Object.entries(rules as Record<string, OperatorSpec>)) {
+        if (selector === '*' || selector.startsWith('@')) out[selector] = op;
+        else {
+          out[moved(selector)] = op;
+          if (selector === 'id' && typeof e.bundle === 'string') out['entry[].fullUrl'] = op;
+        }
+      }
+      disclose[role]![purpose] = out as RuleSet;
+    }
+  }
+  const envelopeDef = {
+    fields,
+    disclose,
+    ...(def.subject === undefined ? {} : { subject: moved(def.subject) }),
+    ...(def.subjectFormat === undefined ? {} : { subjectFormat: def.subjectFormat }),
+    ...(def.rawBody === undefined ? {} : { rawBody: def.rawBody }),
+    ...(def.relationship === undefined ? {} : { relationship: def.relationship, subjectParam: def.subjectParam }),
+    ...(def.sensitive === undefined
+      ? {}
+      : { sensitive: def.sensitive.map((x) => (isObject(x) && typeof x.elements === 'string' ? { ...x, elements: moved(x.elements) } : x)) }),
+  } as unknown as ResourceDefinition;
+  const model = validate(name, envelopeDef, at);
+  return model === null ? null : Object.freeze({ model, matches, prepare });
 }
 
 /** The subject's segments: a declared field, through arrays if it names a list, never `*`. */

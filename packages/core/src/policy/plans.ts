@@ -5,8 +5,8 @@
  */
 import type { PurposeOfUse } from '../purpose.js';
 import type { IndexNode } from './field-index.js';
-import type { PolicyModel, ResolvedRule, ResourceModel } from './model.js';
-import { Plan, type Branch, type Leaf, type PlanHost, type PlanNode } from './plan.js';
+import type { EnvelopeModel, PolicyModel, ResolvedRule, ResourceModel } from './model.js';
+import { Plan, type Branch, type Leaf, type PlanHost, type PlanNode, type Protected } from './plan.js';
 import { categoryIndex } from './sensitive.js';
 
 /** @internal Plans of a model. */
@@ -18,13 +18,14 @@ export interface Planner {
 /** @internal */
 export function createPlanner(model: PolicyModel, host: PlanHost): Planner {
   const caches = new Map<ResourceModel, Map<string, Plan>>();
+  for (const resource of model.resources.values()) if (resource.envelope !== null) caches.set(resource.envelope.model, new Map());
   const single = new Map<ResourceModel, Map<string, Map<PurposeOfUse, Plan>>>();
   for (const resource of model.resources.values()) {
     caches.set(resource, new Map());
     const byRole = new Map<string, Map<PurposeOfUse, Plan>>();
     for (const [role, perPurpose] of resource.rules) {
       const plans = new Map<PurposeOfUse, Plan>();
-      for (const purpose of perPurpose.keys()) plans.set(purpose, planFor(resource, [role], purpose, host, caches.get(resource)!));
+      for (const purpose of perPurpose.keys()) plans.set(purpose, planFor(resource, [role], purpose, host, caches));
       byRole.set(role, plans);
     }
     single.set(resource, byRole);
@@ -35,12 +36,29 @@ export function createPlanner(model: PolicyModel, host: PlanHost): Planner {
         const plan = single.get(resource)?.get(roles[0]!)?.get(purpose);
         if (plan !== undefined) return plan;
       }
-      return planFor(resource, roles, purpose, host, caches.get(resource)!);
+      return planFor(resource, roles, purpose, host, caches);
     },
   };
 }
 
-function planFor(resource: ResourceModel, roles: readonly string[], purpose: PurposeOfUse, host: PlanHost, cache: Map<string, Plan>): Plan {
+/** A plan that walks the resource as is, or inside its envelope when the value is one. */
+class EnvelopedPlan extends Plan {
+  constructor(
+    private readonly inner: Plan,
+    private readonly envelope: EnvelopeModel,
+    ...args: ConstructorParameters<typeof Plan>
+  ) {
+    super(...args);
+  }
+
+  override apply<T = unknown>(...[value, context, plaintexts]: Parameters<Plan['apply']>): Protected<T> {
+    if (this.envelope.matches(value)) return this.inner.apply<T>(this.envelope.prepare(value), context, plaintexts);
+    return super.apply<T>(value, context, plaintexts);
+  }
+}
+
+function planFor(resource: ResourceModel, roles: readonly string[], purpose: PurposeOfUse, host: PlanHost, caches: Map<ResourceModel, Map<string, Plan>>): Plan {
+  const cache = caches.get(resource)!;
   const sorted = roles.length === 1 ? roles : [...new Set(roles)].sort();
   const key = `${purpose}\0${sorted.join('\0')}`;
   const cached = cache.get(key);
@@ -118,7 +136,9 @@ function planFor(resource: ResourceModel, roles: readonly string[], purpose: Pur
     };
   };
   const root = build(resource.compiled.index.root, null);
-  const plan = new Plan(resource.compiled.name, purpose, Object.freeze([...sorted]), root, leaves, resource.compiled.subjectsOf, host, anySensitive);
+  const args: ConstructorParameters<typeof Plan> = [resource.compiled.name, purpose, Object.freeze([...sorted]), root, leaves, resource.compiled.subjectsOf, host, anySensitive];
+  const envelope = resource.envelope;
+  const plan = envelope === null ? new Plan(...args) : new EnvelopedPlan(planFor(envelope.model, sorted, purpose, host, caches), envelope, ...args);
   // Role sets come from callers; bound the cache so odd combinations cannot grow it forever.
   if (cache.size < 512) cache.set(key, plan);
   return plan;

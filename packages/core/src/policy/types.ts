@@ -99,6 +99,14 @@ export interface ResourceDefinition<Role extends string = string, Fields extends
    */
   readonly subjectFormat?: string;
   /**
+   * The envelope the resource is also sent in, declared once instead of repeating every path:
+   * `{ bundle: 'Observation' }` for a FHIR Bundle (`entry[].resource` are Observations; entries
+   * of another type are left out; the subject becomes a list, each patient audited), or
+   * `{ items: 'data[]', fields: { total: 'non-phi', next: 'non-phi' } }` for a page wrapper.
+   * A value is read as the envelope by its shape (`resourceType: 'Bundle'`, an `items` array).
+   */
+  readonly envelope?: { readonly bundle: string } | { readonly items: string; readonly fields?: FieldDeclarations };
+  /**
    * Route parameter holding the patient id (`'id'` for `/patients/:id/results`). Lets adapters
    * refuse a patient request (PATRQT) for another patient before the handler runs, so that
    * 403 versus 404 cannot reveal which patient ids exist.
