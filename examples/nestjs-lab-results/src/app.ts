@@ -14,7 +14,7 @@ import { HealthController, POSTS, PostsController, RESULTS, ResultsController } 
 import { ROI, RoiController } from './roi/controller.js';
 import { ExportsController } from './exports.controller.js';
 import { roiPolicy } from './roi/policy.js';
-import { ReleaseOfInformation } from './roi/service.js';
+import { ROI_ERROR_CODES, ReleaseOfInformation } from './roi/service.js';
 
 // The same policy, data, view, tokens and storage as the Express example: both serve identical data.
 export { policy, operators } from '../../express-lab-results/src/policy.js';
@@ -49,6 +49,8 @@ export class LabResultsModule {
           state: options.state,
           scanner: options.scanner,
           context: jwtContext(options.jwtSecret),
+          // The release desk's own refusal codes: constants, safe to show to the desk's client.
+          errorCodes: ROI_ERROR_CODES,
         }),
       ],
       // Emergency access: POST /break-glass { patientId, reason, justification } → { grantId }; then

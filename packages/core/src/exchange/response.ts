@@ -45,12 +45,14 @@ export interface GateHooks {
 export interface ResponseGate {
   /** Re-wraps the response outermost, if middleware wrapped its methods since. */
   raise(): void;
-  /** The next `res.json(value)` with this exact value was released already: it passes. */
-  vouch(value: unknown): void;
+  /** The next `res.json(value)` with this exact value was released already (with these headers): it passes. */
+  vouch(value: unknown, headers: Readonly<Record<string, string>>): void;
   /** The body was released as raw (audited): the handler's writes pass from now on. */
   openRaw(): void;
   /** Answers in the handler's place (a refusal, an error): drops what was buffered. */
   answer(answer: Answer): void;
+  /** True once a body or an answer went out, or is being released (the handler wrote the response itself). */
+  readonly handled: boolean;
 }
 
 const METHODS = ['writeHead', 'write', 'end', 'flushHeaders', 'json'] as const;
@@ -80,6 +82,7 @@ export function guardResponse(res: GatedResponse, exchange: Exchange, hooks: Gat
   let sealed = false;
   let rawOpen = false;
   let vouched: unknown = NONE;
+  let vouchedHeaders: Readonly<Record<string, string>> = {};
   let chunks: Buffer[] = [];
   let size = 0;
   let endCallback: Fn | undefined;
@@ -100,7 +103,10 @@ export function guardResponse(res: GatedResponse, exchange: Exchange, hooks: Gat
   /** Headers go out once, scrubbed of identifiers; a custom reason phrase is dropped (it may name someone). */
   const commitHeaders = (): void => {
     for (const [k, v] of Object.entries(exchange.headers)) res.setHeader(k, v);
-    scrubHeaders(res, exchange.host.guard.scanner);
+    const { scanner } = exchange.host.guard;
+    scrubHeaders(res, scanner);
+    const cookies = res.getHeader('set-cookie');
+    if (cookies !== undefined) res.setHeader('Set-Cookie', (Array.isArray(cookies) ? cookies : [cookies]).map((c) => scrubCookie(String(c), scanner)));
     res.statusMessage = undefined as unknown as string;
   };
 
@@ -181,9 +187,11 @@ export function guardResponse(res: GatedResponse, exchange: Exchange, hooks: Gat
       const parsed = parseJson(bytes, res);
       return answer(exchange.answerError(status, parsed === NONE ? undefined : parsed));
     }
-    if (bytes.length === 0 || NO_BODY.has(status)) {
-      // No body (204, 304, a redirect, HEAD): only headers leave, scrubbed.
+    if (bytes.length === 0 || NO_BODY.has(status) || (status >= 300 && status < 400)) {
+      // No body (204, 304, HEAD), or a redirect's generated text that repeats its Location: only
+      // the headers leave, scrubbed.
       return decided(() => {
+        for (const h of BODY_HEADERS) res.removeHeader(h);
         commitHeaders();
         sealed = true;
         down(() => top().end!.call(res, undefined, undefined, endCallback));
@@ -269,6 +277,7 @@ export function guardResponse(res: GatedResponse, exchange: Exchange, hooks: Gat
         if (exchange.refused || settling) return res;
         if (body === vouched) {
           vouched = NONE;
+          for (const [k, v] of Object.entries(vouchedHeaders)) res.setHeader(k, v);
           commitHeaders();
           sealed = true;
           return down(() => layer().json!.call(res, body));
@@ -302,19 +311,40 @@ export function guardResponse(res: GatedResponse, exchange: Exchange, hooks: Gat
       const moved = METHODS.some((m) => outer[m] !== undefined && (res as unknown as Record<string, unknown>)[m] !== outer[m]);
       if (moved) install();
     },
-    vouch(value) {
+    vouch(value, headers) {
       vouched = value;
+      vouchedHeaders = headers;
     },
     openRaw() {
       if (rawOpen) return;
       rawOpen = true;
+      if (exchange.kind === 'phi') res.setHeader('Cache-Control', 'no-store');
       commitHeaders();
     },
     answer,
+    get handled() {
+      return sealed || settling || rawOpen || exchange.refused || chunks.length > 0;
+    },
   };
 }
 
 const NONE: unique symbol = Symbol('none');
+
+/** A Set-Cookie value whose (percent-decoded) value carries an identifier gets the redacted value instead. */
+function scrubCookie(cookie: string, scanner: { scan(text: string): readonly unknown[]; redact(text: string): string }): string {
+  const semi = cookie.indexOf(';');
+  const pair = semi === -1 ? cookie : cookie.slice(0, semi);
+  const eq = pair.indexOf('=');
+  if (eq === -1) return cookie;
+  let value = pair.slice(eq + 1);
+  try {
+    value = decodeURIComponent(value);
+  } catch {
+    /* scanned as it is */
+  }
+  if (scanner.scan(value).length === 0) return cookie;
+  return `${pair.slice(0, eq)}=${encodeURIComponent(scanner.redact(value))}${semi === -1 ? '' : cookie.slice(semi)}`;
+}
 
 /** An Answer has a status; a Released value does not. */
 function isAnswer(v: unknown): v is Answer {

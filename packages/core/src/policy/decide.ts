@@ -2,6 +2,7 @@
  * The access decision: a pure function of the model, the caller's context, the resource and
  * (when known before the handler runs) the patient the request targets.
  */
+import { isTrustedGrant } from '../access/trusted-grant.js';
 import type { DenyReason } from '../errors.js';
 import type { AccessContext } from '../context.js';
 import { isPurposeOfUse, type PurposeOfUse } from '../purpose.js';
@@ -95,6 +96,8 @@ function underGrant(
   if (terms === null) return deny('break_glass_not_permitted');
   if (
     grant === undefined ||
+    // Only a grant the engine validated and marked, never one a caller wrote into the context.
+    !isTrustedGrant(grant) ||
     grant.expiresAt <= now ||
     grant.principalId !== context.principal?.id ||
     (subjectId !== undefined && String(subjectId) !== grant.patientId)
