@@ -139,3 +139,28 @@ describe('inbound DLP and the projection read paths through one field index', ()
     expect(inspectBody(policy.resources.get('R')!, coded, createScanner(), policy.limits)?.found).toBe(0);
   });
 });
+
+describe('the record cipher reads paths through the same index', () => {
+  it('encrypts what the index assigns to an encrypted field, never a sibling declared on its own (a.* before a.note)', async () => {
+    const { createFieldCipher, createRecordCipher, isCiphertext } = await import('@phiguard/core');
+    const { TestKeyring } = await import('./crypto/test-keyring.js');
+    const policy = compilePolicy(
+      {
+        roles: ['r'],
+        resources: {
+          R: {
+            id: 'id',
+            fields: { id: 'non-phi', 'a.*': { class: 'direct-identifier', encrypt: true }, 'a.note': 'free-text' },
+            disclose: { r: { TREAT: { '*': 'send' } } },
+          },
+        },
+      } as unknown as PolicyDefinition,
+      { mode: 'production' },
+    );
+    const records = createRecordCipher({ policy, cipher: createFieldCipher({ keyring: new TestKeyring() }) });
+    const sealed = await records.encryptRecord('R', { id: 'r1', a: { note: 'plain note', ssn: '219-09-9999' } });
+    expect(sealed.a.note).toBe('plain note');
+    expect(isCiphertext(sealed.a.ssn)).toBe(true);
+    expect(await records.decryptRecord('R', sealed)).toEqual({ id: 'r1', a: { note: 'plain note', ssn: '219-09-9999' } });
+  });
+});
