@@ -23,7 +23,7 @@ import type { PhiType } from '../dlp/index.js';
 import type { FieldClass, FieldSpec, OperatorSpec, PolicyDefinition, Relationship, ResourceDefinition, RuleSet } from './types.js';
 import { compileAccess, compileRelationships, compileSensitive, type CompiledAccess, type CompiledSensitive } from './access.js';
 import { buildFieldIndex, type FieldIndex } from './field-index.js';
-import { parseRoute, routesOverlap, routeParams, type ParsedRoute } from './routes.js';
+import { parseRoute, routeCovers, routesOverlap, routeParams, type ParsedRoute } from './routes.js';
 
 /** Options of {@link compilePolicy}. */
 export interface CompileOptions {
@@ -271,7 +271,11 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
       // Two resources answering one request: which plan applies would depend on registration
       // order, and the wrong one can disclose fields its rules never meant for this route.
       for (const other of claimed) {
-        if (routesOverlap(other.route, parsed)) {
+        // One strictly more specific than the other (`/items/summary` and `/items/:id`) is an
+        // explicit order: the adapters decide by the route the framework ran, whose handler
+        // produced the body. Equal or crossing patterns have no such order.
+        const ordered = routeCovers(other.route, parsed) !== routeCovers(parsed, other.route);
+        if (routesOverlap(other.route, parsed) && !ordered) {
           problems.push(
             other.resource === name && other.route.key === parsed.key
               ? `${where}: route "${parsed.key}" is listed twice`
@@ -279,7 +283,7 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
                 ? `${where}: routes "${other.route.key}" and "${parsed.key}" overlap; list one pattern`
                 : other.route.key === parsed.key
                   ? `route "${parsed.key}" is claimed by both "${other.resource}" and "${name}"`
-                  : `routes "${other.route.key}" (${other.resource}) and "${parsed.key}" (${name}) can match the same request; make the patterns distinct (a literal segment or suffix)`,
+                  : `routes "${other.route.key}" and "${parsed.key}" can match the same request with neither more specific, so it would be claimed by ${other.resource} and ${name}; make the patterns distinct (a literal segment or suffix)`,
           );
         }
       }

@@ -1,6 +1,7 @@
 /**
- * Route patterns of resources (Express path syntax): parsing, their parameters, and whether two
- * patterns can match one request. Overlap is decided conservatively: when unsure, they overlap.
+ * Route patterns of resources (Express path syntax): parsing, their parameters, whether two
+ * patterns can match one request, and whether one is strictly more specific than the other.
+ * Both are decided conservatively: when unsure, patterns overlap and neither is more specific.
  */
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'ALL']);
 
@@ -43,6 +44,7 @@ function variants(path: string): string[] {
 }
 
 interface Segment {
+  readonly text: string;
   /** Literal text when the segment has no parameter. */
   readonly literal: string | null;
   /** Literal text before the first and after the last parameter. */
@@ -59,11 +61,12 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function segmentOf(text: string): Segment {
   if (/(^|[^\\])\*/.test(text) || text.includes('(')) {
-    return { literal: null, prefix: '', suffix: '', test: /^/, rest: text.includes('*') };
+    return { text, literal: null, prefix: '', suffix: '', test: /^/, rest: text.includes('*') };
   }
   const parts = text.split(PARAM);
-  if (parts.length === 1) return { literal: text, prefix: text, suffix: text, test: new RegExp(`^${escape(text)}$`), rest: false };
+  if (parts.length === 1) return { text, literal: text, prefix: text, suffix: text, test: new RegExp(`^${escape(text)}$`), rest: false };
   return {
+    text,
     literal: null,
     prefix: parts[0]!,
     suffix: parts[parts.length - 1]!,
@@ -97,6 +100,25 @@ function pathsOverlap(a: string, b: string): boolean {
 
 const methodsOverlap = (a: string, b: string) =>
   a === b || a === 'ALL' || b === 'ALL' || (a === 'HEAD' && b === 'GET') || (a === 'GET' && b === 'HEAD');
+
+/** Whether every request `specific` matches, `general` matches too (provably; false when unsure). */
+export function routeCovers(general: ParsedRoute, specific: ParsedRoute): boolean {
+  const methods = general.method === specific.method || general.method === 'ALL' || (general.method === 'GET' && specific.method === 'HEAD');
+  if (!methods) return false;
+  const g = variants(general.path);
+  const s = variants(specific.path);
+  if (g.length !== 1 || s.length !== 1) return false;
+  const gs = g[0]!.split('/').slice(1).map(segmentOf);
+  const ss = s[0]!.split('/').slice(1).map(segmentOf);
+  if (gs.length !== ss.length) return false;
+  return gs.every((x, i) => {
+    const y = ss[i]!;
+    if (x.rest || y.rest) return false;
+    if (x.literal !== null) return y.literal === x.literal;
+    if (x.prefix === '' && x.suffix === '' && /^:[A-Za-z_$][\w$]*$/.test(x.text)) return true; // a bare parameter takes any segment
+    return y.literal !== null && x.test.test(y.literal);
+  });
+}
 
 /** Whether one request could match both routes. */
 export function routesOverlap(a: ParsedRoute, b: ParsedRoute): boolean {
