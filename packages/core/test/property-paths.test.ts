@@ -121,6 +121,24 @@ describe('inbound DLP and the projection read paths through one field index', ()
     );
   });
 
+  it('Safe Harbor keeps exactly the strings the projection sends, for policies of kept classes (random overlapping patterns)', async () => {
+    const { createSafeHarbor } = await import('@phiguard/core');
+    const keptFields = fieldsArb.map((fields) => fields.map(([path, cls]) => [path, cls === 'non-phi' ? 'non-phi' : 'clinical'] as const));
+    fc.assert(
+      fc.property(keptFields, docArb, (fields, raw) => {
+        const policy = compilePolicy(
+          { roles: ['r'], resources: { R: { fields: Object.fromEntries(fields), disclose: { r: { TREAT: { '*': 'send' } } } } } } as unknown as PolicyDefinition,
+          { mode: 'production' },
+        );
+        const body = numberStrings(raw);
+        const projected = policy.protect(body, { principal: { id: 'u' }, roles: ['r'], purposeOfUse: 'TREAT' }, 'R').value;
+        const deidentified = createSafeHarbor({ resource: 'R', policy })(body).value;
+        expect(new Set(strings(deidentified))).toEqual(new Set(strings(projected)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   // The report this property was written from: `a.*` declared first hid `a.note` from DLP.
   it.each([
     ['a.* declared before a.note', { 'a.*': 'clinical', 'a.note': 'free-text' }],
