@@ -114,7 +114,11 @@ export interface ResourceDefinition<Role extends string = string, Fields extends
   readonly subjectParam?: string;
   /** Path to an opaque, non-identifying resource id recorded in audit `resource.id`. */
   readonly id?: string;
-  /** Routes (`'GET /patients/:id/results'`, Express path syntax) that return this resource. */
+  /**
+   * Routes (`'GET /patients/:id/results'`, Express path syntax) that return this resource. A
+   * pattern that can match the same request as another resource's is a policy error unless one
+   * of the two is strictly more specific (`/items/summary` beside `/items/:id`).
+   */
   readonly routes?: readonly string[];
   /** Whether raw bodies (Buffers, strings, streams) may be sent on this resource's routes. Default `'deny'`. */
   readonly rawBody?: 'allow' | 'deny';
