@@ -59,6 +59,13 @@ describe('categories declared once apply to every resource', () => {
     expect(problemsOf(() => compileUnchecked(definition(partly)))).toEqual([expect.stringMatching(/coded fields outside every sensitive element: meta\.security/)]);
   });
 
+  it('a raw-body resource of PHI must say how its sensitive elements are handled', () => {
+    const raw = { Extract: { rawBody: 'allow', fields: { records: 'clinical' }, disclose: { researcher: { HRESCH: { '*': 'send' } } } } };
+    expect(problemsOf(() => compileUnchecked(definition(raw)))).toEqual([expect.stringMatching(/resource "Extract": sends raw bodies of PHI, which no plan can mask/)]);
+    expect(() => compileUnchecked(definition({ Extract: { ...raw.Extract, sensitive: [] } }))).not.toThrow();
+    expect(() => compileUnchecked(definition({ Extract: { ...raw.Extract, fields: { count: 'non-phi' } } }))).not.toThrow();
+  });
+
   it('a sensitive entry without categories of its own needs the policy\'s', () => {
     const d = definition() as unknown as { categories?: unknown };
     delete d.categories;

@@ -320,7 +320,13 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
 
     const relationships = compileRelationships(def, roles, where, problems);
     const sensitive = compileSensitive(def, fields, roles, where, problems, shared ?? undefined);
-    if (knowsCategories && def.sensitive === undefined) {
+    if (knowsCategories && def.sensitive === undefined && def.rawBody === 'allow' && [...index.fields.values()].some((f) => f.class !== 'non-phi')) {
+      // A raw body is sent as the handler built it: no plan can withhold a sensitive element in it.
+      problems.push(
+        `${where}: sends raw bodies of PHI, which no plan can mask, so its sensitive elements must be declared (for rows the handler filters through protect), ` +
+          'or `sensitive: []` once the handler applies the categories itself (safeHarbor with the caller\'s context)',
+      );
+    } else if (knowsCategories && def.sensitive === undefined) {
       const coded = [...index.fields.values()]
         .filter((f) => f.class !== 'non-phi' && f.segments.some((s) => CODED_KEY.test(s)))
         .map((f) => f.path);
