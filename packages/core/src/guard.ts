@@ -256,6 +256,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   const patientRefsOf = (resource: string, value: unknown): { patientRef?: string; patientRefs?: readonly string[] } => {
     const ids = policy.resources.get(resource)?.subjectsOf(value).ids ?? [];
     if (ids.length === 0) return {};
+    if (ids.length === 1) return { patientRef: policy.patientRef(ids[0]!) };
     const refs = [...new Set(ids)].map((id) => policy.patientRef(id));
     return refs.length === 1 ? { patientRef: refs[0]! } : { patientRef: refs[0]!, patientRefs: refs };
   };
