@@ -13,10 +13,10 @@ export interface AbnormalResultsRow {
 export interface AbnormalResultsReport {
   readonly rows: readonly AbnormalResultsRow[];
   readonly zip3: readonly string[];
-  /** Column totals over the tests outside sensitive categories; empty when too small to publish. */
+  /** Column totals over the tests outside sensitive categories (null where small); empty when too small to publish. */
   readonly zip3Totals: readonly (number | null)[];
-  /** Total over the tests outside sensitive categories. */
-  readonly total: number;
+  /** Total over the tests outside sensitive categories; null when it is itself a small count. */
+  readonly total: number | null;
   readonly threshold: number;
 }
 
@@ -51,13 +51,13 @@ export function abnormalResultsReport(threshold = 3): AbnormalResultsReport {
   const section = (tests: readonly string[]) => {
     const table = tests.map((t) => zip3.map((z) => counts.get(t)!.get(z) ?? 0));
     if (tests.length < 2 || zip3.length < 2) {
-      // Too small to publish anything but the total.
-      return { cells: table.map((r) => r.map(() => null)), rowTotals: tests.map(() => null), columnTotals: [] as (number | null)[], total: table.flat().reduce((a, b) => a + b, 0) };
+      // Too small to publish anything but the total, and a small total is a small count too.
+      const sum = table.flat().reduce((a, b) => a + b, 0);
+      return { cells: table.map((r) => r.map(() => null)), rowTotals: tests.map(() => null), columnTotals: [] as (number | null)[], total: sum >= 1 && sum < threshold ? null : sum };
     }
+    // Margins below the threshold come back suppressed as well.
     const s = suppressSmallCells(table, { threshold });
-    // A margin below the threshold is a small cell too.
-    const small = (n: number) => (n > 0 && n < threshold ? null : n);
-    return { cells: s.cells, rowTotals: s.rowTotals.map(small), columnTotals: s.columnTotals.map(small), total: s.total };
+    return { cells: s.cells, rowTotals: s.rowTotals, columnTotals: s.columnTotals, total: s.total };
   };
   const all = [...counts.keys()].sort();
   const open = all.filter((t) => !SENSITIVE_TESTS.has(t));

@@ -5,6 +5,7 @@
 import { AccessDeniedError, PolicyError } from '../errors.js';
 import { hmacDigest } from '../operators/builtin.js';
 import type { AccessContext } from '../context.js';
+import type { Clock } from '../base/clock.js';
 import { didYouMean } from '../suggest.js';
 import { hasRecentMfa, type CompiledAccess } from './access.js';
 import { decideAccess, type Decision } from './decide.js';
@@ -33,6 +34,8 @@ export interface CompiledPolicy {
   protect<T = unknown>(value: unknown, context: AccessContext, resource: string): Protected<T>;
   /** Keyed, non-reversible reference to a patient id (`pt_…`), for audit records. */
   patientRef(patientId: string | number): string;
+  /** The clock its decisions read ({@link CompileOptions.clock}). */
+  readonly clock: Clock;
 }
 
 /**
@@ -41,14 +44,14 @@ export interface CompiledPolicy {
  */
 export function compilePolicy(policy: PolicyDefinition, options: CompileOptions = {}): CompiledPolicy {
   const model = validatePolicy(policy, options);
-  const { access, limits, refKey } = model;
+  const { access, limits, refKey, clock } = model;
 
   const mode = options.mode ?? (process.env.NODE_ENV === 'production' ? 'production' : 'development');
   const warn = options.warn ?? ((message: string) => process.emitWarning(message, { code: 'PHIGUARD_UNCLASSIFIED' }));
   const warned = new Set<string>();
   const host: PlanHost = {
     limits,
-    recentMfa: (context) => hasRecentMfa(context, access.stepUp),
+    recentMfa: (context) => hasRecentMfa(context, access.stepUp, clock.now()),
     stepUpMaxAge: access.stepUp.maxAgeSeconds,
     onUnclassified:
       mode === 'development'
@@ -70,7 +73,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
   const decide = (context: AccessContext, resource: string, subjectId?: string | number): Decision => {
     const r = model.resources.get(resource);
     if (r === undefined) throw new PolicyError([`unknown resource "${resource}"${didYouMean(resource, model.resources.keys())}`]);
-    return decideAccess(model, planner, r, context, subjectId, Date.now());
+    return decideAccess(model, planner, r, context, subjectId, clock.now());
   };
 
   const refCache = new Map<string, string>();
@@ -80,6 +83,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     limits,
     access,
     decide,
+    clock,
     protect<T>(value: unknown, context: AccessContext, resource: string): Protected<T> {
       const decision = decide(context, resource);
       if (decision.effect === 'deny') throw new AccessDeniedError(decision.reason);

@@ -5,6 +5,7 @@
  * plans (plans.ts) and decisions (decide.ts) are built from it and never read the definition.
  */
 import { hkdfSync } from 'node:crypto';
+import { isClock, systemClock, type Clock } from '../base/clock.js';
 import { PolicyError } from '../errors.js';
 import {
   BUILTIN_OPERATORS,
@@ -43,6 +44,11 @@ export interface CompileOptions {
   readonly mode?: 'development' | 'production';
   /** Receives development warnings. Default: `process.emitWarning`. */
   readonly warn?: (message: string) => void;
+  /**
+   * The time decisions read (break-glass grant expiry, step-up age); the engine built on this
+   * policy reads the same one. Default: the wall clock.
+   */
+  readonly clock?: Clock;
 }
 
 /** A resource after validation, with its routes and audit paths. */
@@ -114,6 +120,8 @@ export interface PolicyModel {
   readonly resources: ReadonlyMap<string, ResourceModel>;
   /** Key of audit patient references; null without a secret. */
   readonly refKey: Buffer | null;
+  /** The time decisions read. */
+  readonly clock: Clock;
 }
 
 const FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>([
@@ -130,7 +138,7 @@ const CODED_KEY = /^(code|codes|coding|loinc|loinccode|test|tests|testcode|secur
 const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
 const RESOURCE_KEYS = ['description', 'fields', 'envelope', 'subject', 'subjectFormat', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
 const DLP_ACTIONS = ['block', 'redact', 'report'];
-const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn'];
+const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn', 'clock'];
 
 function unknownKeys(obj: object, allowed: readonly string[], where: string, problems: string[]): void {
   for (const key of Object.keys(obj)) {
@@ -157,6 +165,8 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
   if (policy === null || typeof policy !== 'object') throw new PolicyError(['the policy must be an object from definePolicy()']);
   unknownKeys(policy, POLICY_KEYS, 'policy', problems);
   unknownKeys(options, OPTION_KEYS, 'options', problems);
+  if (options.clock !== undefined && !isClock(options.clock)) problems.push('options.clock must be a Clock: an object with now() returning epoch milliseconds');
+  const clock = options.clock ?? systemClock;
 
   const secret = toKey(options.secret, problems);
   const tokenKey = secret && Buffer.from(hkdfSync('sha256', secret, 'phiguard', 'phiguard/token/v1', 32));
@@ -412,7 +422,7 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
   }
   // Shared definitions (policy.categories) are checked where each resource uses them: report once.
   if (problems.length > 0) throw new PolicyError([...new Set(problems)]);
-  return Object.freeze({ roles, access, limits, resources: models, refKey });
+  return Object.freeze({ roles, access, limits, resources: models, refKey, clock });
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -24,6 +24,8 @@ export type WithheldCounts = Map<string, number>;
 export function withholdSensitive(
   resource: CompiledResource,
   access: Pick<CompiledAccess, 'stepUp'>,
+  /** Epoch milliseconds, for the age of a second factor. */
+  now: number,
   value: unknown,
   context: AccessContext | null,
   withheld: WithheldCounts = new Map(),
@@ -56,7 +58,7 @@ export function withholdSensitive(
         const category = rule.categories[c]!;
         const revealed = isPurposeOfUse(purpose) && roles.some((r) => category.reveal.get(r)?.has(purpose));
         if (!revealed || (category.relationship !== null && !held.includes(category.relationship))) masked = true;
-        else if (category.stepUp && !(mfa ??= context !== null && hasRecentMfa(context, access.stepUp))) {
+        else if (category.stepUp && !(mfa ??= context !== null && hasRecentMfa(context, access.stepUp, now))) {
           throw new StepUpRequiredError(access.stepUp.maxAgeSeconds);
         }
       }
