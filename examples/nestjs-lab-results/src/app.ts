@@ -12,6 +12,7 @@ import { createPostStore, createRepository, type ResultsRepository } from '../..
 import { careTeamOf } from '../../express-lab-results/src/data.js';
 import { HealthController, POSTS, PostsController, RESULTS, ResultsController } from './results.controller.js';
 import { ROI, RoiController } from './roi/controller.js';
+import { ExportsController } from './exports.controller.js';
 import { roiPolicy } from './roi/policy.js';
 import { ROI_ERROR_CODES, ReleaseOfInformation } from './roi/service.js';
 
@@ -54,7 +55,7 @@ export class LabResultsModule {
       ],
       // Emergency access: POST /break-glass { patientId, reason, justification } → { grantId }; then
       // X-Break-Glass-Grant: <grantId> on the patient's requests. Reviews for the auditor role.
-      controllers: [HealthController, ResultsController, PostsController, breakGlassController('break-glass'), RoiController],
+      controllers: [HealthController, ResultsController, PostsController, ExportsController, breakGlassController('break-glass'), RoiController],
       providers: [
         { provide: RESULTS, useFactory: (engine: PhiGuard) => createRepository(engine.records!), inject: [PHIGUARD_ENGINE] },
         { provide: POSTS, useFactory: createPostStore },

@@ -260,12 +260,15 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     return undefined;
   };
 
-  const patientRefOf = (resource: string, value: unknown): string | undefined => {
-    const path = policy.resources.get(resource)?.subjectPath;
-    if (!path) return undefined;
-    const id = readPath(value, path);
-    return typeof id === 'string' || typeof id === 'number' ? policy.patientRef(id) : undefined;
+  /** The first patient's reference, and every patient's when the value is a list of several. */
+  const patientRefsOf = (resource: string, value: unknown): { patientRef?: string; patientRefs?: readonly string[] } => {
+    const ids = policy.resources.get(resource)?.subjectsOf(value).ids ?? [];
+    if (ids.length === 0) return {};
+    if (ids.length === 1) return { patientRef: policy.patientRef(ids[0]!) };
+    const refs = [...new Set(ids)].map((id) => policy.patientRef(id));
+    return refs.length === 1 ? { patientRef: refs[0]! } : { patientRef: refs[0]!, patientRefs: refs };
   };
+  const patientRefOf = (resource: string, value: unknown): string | undefined => patientRefsOf(resource, value).patientRef;
 
   const bg = policy.access.breakGlass;
   const breakGlass =
@@ -402,11 +405,15 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       const resource = policy.resources.get(plan.resource)!;
       const rawId = resource.idPath ? readPath(value, resource.idPath) : undefined;
       const subject = resource.subjectPath ? readPath(value, resource.subjectPath) : undefined;
-      const patientRef = patientRefOf(plan.resource, value);
+      const refs = patientRefsOf(plan.resource, value);
       // A record whose id is the patient's id (a patient resource) is named by the keyed ref: audit never carries a raw patient id.
       const resourceId =
-        typeof rawId !== 'string' && typeof rawId !== 'number' ? undefined : subject !== undefined && String(rawId) === String(subject) ? patientRef : String(rawId).slice(0, 128);
-      const disclosed = disclosureEvent(action, context, result.disclosure, { patientRef, resourceId });
+        typeof rawId !== 'string' && typeof rawId !== 'number'
+          ? undefined
+          : subject !== undefined && String(rawId) === String(subject)
+            ? refs.patientRef
+            : String(rawId).slice(0, 128);
+      const disclosed = disclosureEvent(action, context, result.disclosure, { ...refs, resourceId });
       // Heightened audit: every access under a grant names it.
       const event =
         grant === undefined

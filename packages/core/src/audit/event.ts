@@ -41,6 +41,8 @@ export interface AuditEvent {
   readonly purposeOfUse: string | null;
   /** Keyed hash of the patient id (`pt_…`), never the id itself. */
   readonly patient?: { readonly ref: string };
+  /** Every patient of a list response (keyed hashes; the first is `patient.ref`), when there are several. */
+  readonly patients?: readonly string[];
   readonly resource: { readonly type: string; readonly id?: string };
   /** Field paths sent. */
   readonly disclosed?: readonly string[];
@@ -150,6 +152,7 @@ function event(
     readonly reason?: string;
     readonly purposeOfUse?: string;
     readonly patientRef?: string;
+    readonly patientRefs?: readonly string[];
     readonly disclosed?: readonly string[];
     readonly transforms?: Readonly<Record<string, string>>;
   },
@@ -172,6 +175,7 @@ function event(
     },
     purposeOfUse: extra.purposeOfUse ?? (typeof claimedPurpose === 'string' ? clean(claimedPurpose)!.slice(0, 16) : null),
     patient: extra.patientRef === undefined ? undefined : { ref: extra.patientRef },
+    patients: extra.patientRefs,
     resource,
     disclosed: extra.disclosed,
     transforms: extra.transforms,
@@ -187,12 +191,13 @@ export function disclosureEvent(
   action: AuditAction,
   context: AccessContext,
   disclosure: Disclosure,
-  refs: { readonly patientRef?: string; readonly resourceId?: string },
+  refs: { readonly patientRef?: string; readonly patientRefs?: readonly string[]; readonly resourceId?: string },
 ): AuditEvent {
   const resource = refs.resourceId === undefined ? { type: disclosure.resource } : { type: disclosure.resource, id: refs.resourceId };
   return event(context, action, 'success', resource, {
     purposeOfUse: disclosure.purposeOfUse,
     patientRef: refs.patientRef,
+    patientRefs: refs.patientRefs,
     disclosed: disclosure.disclosed,
     transforms: disclosure.transforms,
   });

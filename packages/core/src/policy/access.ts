@@ -149,6 +149,7 @@ export function compileSensitive(
   roles: ReadonlySet<string>,
   where: string,
   problems: string[],
+  shared?: Readonly<Record<string, SensitiveCategory>>,
 ): CompiledSensitive[] {
   if (def.sensitive === undefined) return [];
   if (!Array.isArray(def.sensitive)) {
@@ -173,8 +174,10 @@ export function compileSensitive(
       if (!fields.has(full)) problems.push(`${at}.mask: "${m}" is not a declared field under "${prefix}" ("${full}")${didYouMean(full, fields.keys())}`);
       else mask.add(full);
     }
-    const categories = Object.entries((s?.categories ?? {}) as Record<string, SensitiveCategory>).map(([name, c]) => {
-      const cat = `${at}.categories.${name}`;
+    const own = s?.categories !== undefined;
+    if (!own && shared === undefined) problems.push(`${at}: give its categories, or declare them once in the policy's \`categories\``);
+    const categories = Object.entries((s?.categories ?? shared ?? {}) as Record<string, SensitiveCategory>).map(([name, c]) => {
+      const cat = own ? `${at}.categories.${name}` : `policy.categories.${name}`;
       const reveal = new Map<string, Set<PurposeOfUse>>();
       for (const [role, purposes] of Object.entries(c?.reveal ?? {})) {
         if (!roles.has(role)) problems.push(`${cat}.reveal names unknown role "${role}"${didYouMean(role, roles)}`);
@@ -191,7 +194,7 @@ export function compileSensitive(
       if (codes.length + tags.length === 0) problems.push(`${cat}: give codes or tags that put an element in the category`);
       return { name, codes: new Set(codes), tags: new Set(tags), reveal, stepUp: c?.stepUp === true, relationship: c?.relationship ?? null };
     });
-    if (categories.length === 0) problems.push(`${at}: declare at least one category`);
+    if (categories.length === 0 && (own || shared !== undefined)) problems.push(`${at}: declare at least one category`);
     const codes = relative(s?.codes, `${at}.codes`, problems);
     const tags = relative(s?.tags, `${at}.tags`, problems);
     if (codes === null && tags === null) problems.push(`${at}: give "codes" or "tags" (where an element lists them)`);

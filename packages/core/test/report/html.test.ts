@@ -55,7 +55,9 @@ describe('policy report: routes', () => {
 
   it('lists in each resource’s section exactly the routes that resource claims (property)', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(route, { minLength: 0, maxLength: 6, selector: (r) => r.replace(/:\w+/g, ':p') }), fc.integer({ min: 0, max: 6 }), (routes, split) => {
+      fc.property(fc.uniqueArray(route, { minLength: 0, maxLength: 6, selector: (r) => r.replace(/:\w+/g, ':p') }), fc.integer({ min: 0, max: 6 }), (generated, split) => {
+        // A literal first segment per route: overlapping patterns do not compile.
+        const routes = generated.map((r, i) => r.replace(' /', ` /r${i}/`));
         const a = routes.slice(0, split);
         const b = routes.slice(split);
         const resource = (claimed: string[]) => ({ routes: claimed, fields: { code: 'clinical' }, disclose: { r: { TREAT: { code: 'send' } } } });
