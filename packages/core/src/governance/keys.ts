@@ -75,7 +75,12 @@ export function governedKeyring(options: GovernedKeyringOptions): GovernedKeyrin
         await audited(audit, { ...keyEvent(service, 'create', ids, 'key:generate-refused-disabled'), outcome: 'denied' });
         throw new KeyUnavailableError('The master key is disabled; the operation failed closed.');
       }
-      await audited(audit, keyEvent(service, 'create', ids, 'key:generate'));
+      try {
+        await audited(audit, keyEvent(service, 'create', ids, 'key:generate'));
+      } catch (err) {
+        key.plaintext.fill(0);
+        throw err;
+      }
       return key;
     },
     async encryptDataKey(plaintext: Uint8Array, context: EncryptionContext): Promise<readonly WrappedKey[]> {
