@@ -25,6 +25,11 @@ export interface Authorization {
   readonly statements: { readonly revocation: boolean; readonly conditioning: boolean; readonly redisclosure: boolean };
   /** Sensitive categories (HIV, genetic…) the patient explicitly agreed to release. */
   readonly sensitiveCategories?: readonly string[];
+  /**
+   * (c)(1)(i) in machine terms: the report types (LOINC panel codes) and the dates covered.
+   * Enforced on the data by core: reports outside it are never released.
+   */
+  readonly scope?: { readonly recordTypes?: readonly string[]; readonly from?: string; readonly to?: string };
 }
 
 /** A subpoena or order (45 CFR 164.512(e)). */
@@ -44,6 +49,10 @@ export interface ReleaseRequestInput {
   readonly requesterType: RequesterType;
   /** Who receives the export (a name or organization: recorded in the watermark, never audited). */
   readonly recipient: string;
+  /** The recipient's id in the governance registry (its agreement is checked before release). */
+  readonly recipientId: string;
+  /** The report types and dates asked for; refused when the authorization does not cover them. */
+  readonly asked?: { readonly recordTypes?: readonly string[]; readonly from?: string; readonly to?: string };
   /** The requester's stated purpose, in words. */
   readonly purpose: string;
   /** patient: ROI staff verified the requester's identity. */
@@ -69,6 +78,7 @@ export function validateRequest(input: unknown, revoked: ReadonlySet<string>, no
   if (!str(r.patientId, 64)) problems.push('patientId is required');
   if (!REQUESTER_TYPES.includes(r.requesterType as RequesterType)) problems.push(`requesterType must be one of ${REQUESTER_TYPES.join(', ')}`);
   if (!str(r.recipient)) problems.push('recipient is required');
+  if (typeof r.recipientId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(r.recipientId)) problems.push('recipientId is required (the registry id of the recipient)');
   if (!str(r.purpose)) problems.push('purpose is required');
   switch (r.requesterType) {
     case 'patient':
