@@ -48,6 +48,8 @@ export interface GovernanceOptions {
 
 /** The governance services one instance runs; `state` shared means they are shared. */
 export interface Governance {
+  /** The shared state the services (and the desk's requests) live in. */
+  readonly store: StateStore;
   readonly recipients: RecipientRegistry;
   readonly authorizations: Authorizations;
   readonly disclosures: Disclosures;
@@ -92,5 +94,5 @@ export function createGovernance(options: {
   const denyList = createDenyList({ store, audit: releases, roles: [ROLES.security], now });
   const durable = options.auditStore;
   const accountingSource = durable !== undefined && typeof durable.disclosures === 'function' ? (durable as DisclosureStore) : options.trail;
-  return { recipients, authorizations, disclosures, holds, purge, denyList, accountingSource, now };
+  return { store, recipients, authorizations, disclosures, holds, purge, denyList, accountingSource, now };
 }

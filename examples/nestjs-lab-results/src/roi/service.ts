@@ -33,9 +33,9 @@ export interface ReleaseRequest {
   readonly createdAt: string;
   /** Sensitive categories found in the record: a second review is required when any. */
   readonly sensitive: readonly string[];
-  status: ReleaseStatus;
-  reviewedBy: string | null;
-  reviewedAt: string | null;
+  readonly status: ReleaseStatus;
+  readonly reviewedBy: string | null;
+  readonly reviewedAt: string | null;
 }
 
 /** The refusals the desk answers with (no values in them). */
@@ -80,8 +80,6 @@ export interface Released {
  * `roiPolicy`), audited as `disclose` (45 CFR 164.528: every disclosure can be accounted for).
  */
 export class ReleaseOfInformation {
-  private readonly requests = new Map<string, ReleaseRequest>();
-
   constructor(
     private readonly engine: PhiGuard,
     private readonly results: ResultsRepository,
@@ -156,13 +154,13 @@ export class ReleaseOfInformation {
     await this.engine.write(
       actionEvent('create', staff, { resource: { type: 'ReleaseRequest', id: request.id }, reason: `intake:${request.requesterType}`, patientRef: this.engine.policy.patientRef(request.patientId) }),
     );
-    this.requests.set(request.id, request);
+    await this.save(request);
     return request;
   }
 
   /** Second review of a sensitive release, by another member of the desk (separation of duties); audited. */
   async review(staff: AccessContext, id: string, decision: unknown): Promise<ReleaseRequest> {
-    const request = this.get(id);
+    const request = await this.get(id);
     if (request.status !== 'pending-review') throw new RoiError('roi_not_pending', 409);
     if (decision !== 'approve' && decision !== 'reject') throw new RoiError('roi_invalid', 422, ['decision must be "approve" or "reject"']);
     if (staff.principal.id === request.createdBy) throw new AccessDeniedError('separation_of_duties');
@@ -174,16 +172,21 @@ export class ReleaseOfInformation {
         patientRef: this.engine.policy.patientRef(request.patientId),
       }),
     );
-    request.status = decision === 'approve' ? 'approved' : 'rejected';
-    request.reviewedBy = staff.principal.id;
-    request.reviewedAt = this.now().toISOString();
-    return request;
+    const reviewed: ReleaseRequest = { ...request, status: decision === 'approve' ? 'approved' : 'rejected', reviewedBy: staff.principal.id, reviewedAt: this.now().toISOString() };
+    await this.save(reviewed);
+    return reviewed;
   }
 
-  get(id: string): ReleaseRequest {
-    const request = this.requests.get(id);
-    if (request === undefined) throw new RoiError('not_found', 404);
-    return request;
+  /** A request by id, from the shared store: any instance can review or fulfil it. */
+  async get(id: string): Promise<ReleaseRequest> {
+    const raw = typeof id === 'string' && /^roi_[0-9a-f-]{36}$/.test(id) ? await this.governance.store.get(`roi:request:${id}`) : null;
+    if (raw === null) throw new RoiError('not_found', 404);
+    return JSON.parse(raw) as ReleaseRequest;
+  }
+
+  private async save(request: ReleaseRequest): Promise<void> {
+    // Kept as long as the documentation of the release (45 CFR 164.530(j)).
+    await this.governance.store.set(`roi:request:${request.id}`, JSON.stringify(request), 6 * 366 * 86_400_000);
   }
 
   /**
@@ -192,7 +195,7 @@ export class ReleaseOfInformation {
    * rule set, and one `disclose` event whose digest is of exactly the bytes returned.
    */
   async fulfil(staff: AccessContext, id: string): Promise<Released> {
-    const request = this.get(id);
+    const request = await this.get(id);
     if (request.status !== 'approved') throw new RoiError(request.status === 'rejected' ? 'roi_rejected' : 'roi_review_required', 409);
     const as = RELEASE_AS[request.requesterType];
     const bindsPatient = request.requesterType === 'patient' || request.requesterType === 'third-party';
