@@ -187,6 +187,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
         throw new AccessDeniedError('break_glass_not_permitted');
       }
       await host.store.set(revokedKey(grant.id), String(Date.now()), retentionMs);
+      await host.store.removeFromSet(APPROVAL_QUEUE, grant.id);
       await audited(host.event(context, 'revoked', grant));
     },
 
