@@ -97,7 +97,7 @@ async function http(at: Instance, method: string, path: string, who: Who, body?:
 const refs = compilePolicy(policy, { secret: PHIGUARD_SECRET, operators, mode: 'production' });
 const sha256 = (text: string) => `sha256:${createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex')}`;
 const auth = (patientId: string, scope: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-  id: `auth-${patientId}-${Math.random().toString(36).slice(2, 10)}`,
+  id: `auth-${Math.random().toString(36).slice(2, 12)}`,
   patientId,
   information: 'Laboratory results',
   discloser: 'Example Hospital laboratory',
@@ -174,7 +174,9 @@ describe('business associates', () => {
     const refused = await http(west, 'GET', `/roi/requests/${intake.body!.id}/export`, DESK);
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ error: { code: 'access_denied', status: 403, reason: 'agreement_missing' } });
-    expect(await pgEvents(`event->>'reason' = 'agreement_missing' AND patient_ref = $1`, [refs.patientRef('1005')])).toHaveLength(1);
+    const missing = await pgEvents(`event->>'reason' = 'agreement_missing' AND patient_ref = $1`, [refs.patientRef('1005')]);
+    expect(missing).toHaveLength(1);
+    expect(missing[0]).toMatchObject({ action: 'deny', attemptedAction: 'disclose', resource: { type: 'PatientResults' }, actor: { id: 'roi.kim' } });
     const signed = { id: 'copy-service', type: 'business-associate', name: 'Records Copy Service LLC', agreement: { status: 'active', signedAt: '2025-03-01T00:00:00Z', expiresAt: '2025-05-01T00:00:00Z' } };
     expect((await http(east, 'POST', '/governance/recipients', DESK, signed)).status).toBe(403);
     expect((await http(east, 'POST', '/governance/recipients', OFFICER, signed)).status).toBe(201);

@@ -91,6 +91,7 @@ export interface Disclosures {
   disclose<T = unknown>(context: AccessContext, request: DisclosureRequest): Promise<DisclosureResult<T>>;
 }
 
+const limits = (s: AuthorizationScope) => s.recordTypes !== undefined || s.from !== undefined || s.to !== undefined;
 const KEYS = ['guard', 'recipients', 'authorizations', 'records', 'copies', 'cipher', 'scanner', 'channelExceptions', 'now'];
 const REQUEST_KEYS = ['resource', 'value', 'patientId', 'recipientId', 'purpose', 'basis', 'authorizationId', 'asked', 'deliveryMethod', 'channelExceptionRef', 'action', 'keepCopy', 'serialize'];
 
@@ -131,7 +132,7 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
       };
 
       // 45 CFR 164.502(e): a recipient needing a business associate agreement must have a current one.
-      const recipient = await recipients.admit(context, recipientId, { patientRef });
+      const recipient = await recipients.admit(context, recipientId, { patientRef, resource, action });
 
       if (request.deliveryMethod.startsWith('unsecured-')) {
         // 45 CFR 164.524(c)(2), (c)(3): unsecured delivery only at the patient's recorded request.
@@ -160,7 +161,8 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
         const list = Array.isArray(all) ? all : [];
         const limit = scope;
         const kept = list.filter((r) => (limit === null || inScope(limit, { type: selector.typeOf(r), date: selector.dateOf(r) })) && (asked === undefined || inScope(asked, { type: selector.typeOf(r), date: selector.dateOf(r) })));
-        if (scope !== null && kept.length === 0) return refuse('out_of_scope');
+        // A limited scope that leaves no record releases nothing (the identity alone is not what was authorized).
+        if (scope !== null && limits(scope) && kept.length === 0) return refuse('out_of_scope');
         // A shallow copy with the out-of-scope records left out; the application's value is not mutated.
         source = { ...(value as Record<string, unknown>), [selector.collection]: kept };
         const dates = kept.map((r) => selector.dateOf(r)).filter((d): d is string => typeof d === 'string' && !Number.isNaN(timeOf(d))).sort((a, b) => timeOf(a) - timeOf(b));
@@ -169,7 +171,7 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
           ...(dates.length > 0 ? { from: new Date(timeOf(dates[0])).toISOString(), to: new Date(timeOf(dates.at(-1))).toISOString() } : {}),
           records: kept.length,
         };
-      } else if (scope !== null && (scope.recordTypes !== undefined || scope.from !== undefined || scope.to !== undefined)) {
+      } else if (scope !== null && limits(scope)) {
         // Nothing to apply a limited scope to: fail closed rather than release it whole.
         return refuse('out_of_scope');
       }

@@ -66,7 +66,7 @@ export interface RecipientRegistry {
    * (AccessDeniedError `recipient_unknown`, `agreement_missing`, `agreement_expired`, audited
    * as a denial) otherwise.
    */
-  admit(context: AccessContext, id: string, refs?: { readonly patientRef?: string }): Promise<Recipient>;
+  admit(context: AccessContext, id: string, refs?: { readonly patientRef?: string; readonly resource?: string; readonly action?: 'disclose' | 'export' }): Promise<Recipient>;
   /** Names of recipients by name reference, for the accounting given to the patient. */
   nameOf(nameRef: string): Promise<{ readonly name: string; readonly address?: string } | null>;
 }
@@ -110,8 +110,8 @@ export function createRecipientRegistry(options: RecipientRegistryOptions): Reci
     const raw = await store.get(entryKey(id));
     return raw === null ? null : (JSON.parse(raw) as RecipientEntry);
   };
-  const refuse = async (context: AccessContext, reason: DenyReason, patientRef?: string): Promise<never> => {
-    await audited(audit, denialEvent('disclose', context, 'Recipient', reason, patientRef === undefined ? {} : { patientRef }));
+  const refuse = async (context: AccessContext, reason: DenyReason, refs: { patientRef?: string; resource?: string; action?: 'disclose' | 'export' }): Promise<never> => {
+    await audited(audit, denialEvent(refs.action ?? 'disclose', context, refs.resource ?? 'Recipient', reason, refs.patientRef === undefined ? {} : { patientRef: refs.patientRef }));
     throw new AccessDeniedError(reason);
   };
 
@@ -144,12 +144,12 @@ export function createRecipientRegistry(options: RecipientRegistryOptions): Reci
 
     async admit(context, id, refs = {}) {
       const entry = await get(id);
-      if (entry === null) return refuse(context, 'recipient_unknown', refs.patientRef);
+      if (entry === null) return refuse(context, 'recipient_unknown', refs);
       if (required.has(entry.type)) {
         // 45 CFR 164.502(e)(1): PHI goes to a business associate only under satisfactory assurance.
         const a = entry.agreement;
-        if (a === undefined || a.status !== 'active' || timeOf(a.signedAt) > now()) return refuse(context, 'agreement_missing', refs.patientRef);
-        if (a.expiresAt !== undefined && timeOf(a.expiresAt) <= now()) return refuse(context, 'agreement_expired', refs.patientRef);
+        if (a === undefined || a.status !== 'active' || timeOf(a.signedAt) > now()) return refuse(context, 'agreement_missing', refs);
+        if (a.expiresAt !== undefined && timeOf(a.expiresAt) <= now()) return refuse(context, 'agreement_expired', refs);
       }
       return { type: entry.type, id: entry.id, nameRef: entry.nameRef };
     },

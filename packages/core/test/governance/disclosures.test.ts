@@ -207,6 +207,16 @@ describe('authorizations (45 CFR 164.508)', () => {
     );
   });
 
+  it('an unlimited scope releases a record without reports; a limited one refuses it', async () => {
+    const s = setup();
+    await withRecipients(s);
+    const all = await s.authorizations.record(desk(), authorization({ scope: {} }));
+    const out = await release(s, all.id, {}, []);
+    expect(out.event.disclosure!.description).toEqual({ recordTypes: [], records: 0 });
+    const limited = await s.authorizations.record(desk(), authorization());
+    await expect(release(s, limited.id, {}, [])).rejects.toMatchObject({ reason: 'out_of_scope' });
+  });
+
   it('a revocation stops the next release, is audited, and only revoker roles may record one', async () => {
     const s = setup();
     await withRecipients(s);
