@@ -125,6 +125,11 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
       // The statement is written to audit: it must not carry an identifier.
       if (scanner.scan(purpose).length > 0) throw new OptionsError('disclose: `purpose` holds what looks like an identifier; state the purpose without names, dates or numbers of the patient');
       if (request.keepCopy === true && copies === undefined) throw new OptionsError('disclose: keepCopy needs `copies` and `cipher` in createDisclosures');
+      /* Precondition: the disclosure is of this patient's record (the authorization and the accounting are the patient's). */
+      if ((typeof patientId !== 'string' && typeof patientId !== 'number') || String(patientId) === '') throw new OptionsError('disclose: `patientId` must be the patient id');
+      const subjectPath = guard.policy.resources.get(resource)!.subjectPath;
+      const subject = subjectPath === null ? undefined : readPath(value, subjectPath);
+      if (subjectPath !== null && String(subject) !== String(patientId)) throw new OptionsError('disclose: `patientId` must be the subject of `value`');
       const patientRef = guard.policy.patientRef(patientId);
       const refuse = async (reason: DenyReason): Promise<never> => {
         await audited(guard, denialEvent(action, context, resource, reason, { patientRef }));

@@ -6,13 +6,16 @@ import {
   MemoryDisclosureCopyStore,
   MemoryStateStore,
   OptionsError,
+  StateUnavailableError,
+  authorizationProblems,
   createChannelExceptions,
+  createPhiGuard,
   createDisclosures,
   createFieldCipher,
   type AuditEvent,
 } from '@phiguard/core';
 import { TestKeyring } from '../crypto/test-keyring.js';
-import { REPORTS, SECRET, asThirdParty, chart, clock, desk, setup, type Report } from './fixture.js';
+import { REPORTS, SECRET, asThirdParty, chart, clock, desk, policy, setup, type Report } from './fixture.js';
 
 const officer = desk('po.ade', ['privacy-officer']);
 const DAY = 86_400_000;
@@ -105,6 +108,8 @@ describe('disclosure records (45 CFR 164.528(b)(2))', () => {
     await expect(s.disclosures.disclose(ctx, { ...base, purpose: 'ok', basis: 'gossip' as never })).rejects.toThrow(/basis must be one of/);
     await expect(s.disclosures.disclose(ctx, { ...base, purpose: 'ok', deliveryMethod: 'pigeon' as never })).rejects.toThrow(/deliveryMethod/);
     await expect(s.disclosures.disclose(ctx, { ...base, purpose: 'ok', recipent: 'x' } as never)).rejects.toThrow(/did you mean "recipientId"/);
+    // The patient named must be the record's: the accounting and the authorization are theirs.
+    await expect(s.disclosures.disclose(ctx, { ...base, purpose: 'ok', patientId: '1003' })).rejects.toThrow(/subject/);
     expect(s.events.filter((e) => e.action === 'disclose')).toHaveLength(0);
   });
 });
@@ -272,5 +277,59 @@ describe('options', () => {
     expect(SECRET.length).toBeGreaterThanOrEqual(32);
     expect(new MemoryStateStore()).toBeDefined();
     expect(clock()()).toBe(Date.parse('2025-04-01T12:00:00Z'));
+  });
+});
+
+describe('faults and bad input', () => {
+  it('any malformed request is refused with a phiguard error, never a crash, and nothing is disclosed', async () => {
+    const s = setup();
+    await withRecipients(s);
+    const junk = fc.oneof(fc.constant(undefined), fc.constant(null), fc.string(), fc.integer(), fc.object(), fc.array(fc.string()), fc.constant('__proto__'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ resource: fc.oneof(junk, fc.constant('Chart')), value: fc.oneof(junk, fc.constant(chart('1002', REPORTS))), patientId: fc.oneof(junk, fc.constant('1002')), recipientId: fc.oneof(junk, fc.constant('state-dph')), purpose: fc.oneof(junk, fc.constant('Notifiable disease report')), basis: fc.oneof(junk, fc.constant('public-health')), deliveryMethod: fc.oneof(junk, fc.constant('sftp')), authorizationId: fc.oneof(fc.constant(undefined), junk), asked: fc.oneof(fc.constant(undefined), junk) }, { requiredKeys: [] }),
+        async (request) => {
+          const before = s.events.filter((e) => e.outcome === 'success' && e.action === 'disclose').length;
+          const ctx = { principal: { id: 'po.ade' }, roles: ['requester:public-health'], purposeOfUse: 'PUBHLTH' };
+          const r = await s.disclosures.disclose(ctx, request as never).then(
+            (out) => out,
+            (err: unknown) => err,
+          );
+          if (r instanceof Error) {
+            expect((r as { code?: string }).code, String(r)).toMatch(/^(options_invalid|access_denied|policy_invalid)$/);
+            expect(s.events.filter((e) => e.outcome === 'success' && e.action === 'disclose').length).toBe(before);
+          } else {
+            expect((r as { event: AuditEvent }).event.disclosure!.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+            expect((r as { event: AuditEvent }).event.patient).toEqual({ ref: s.guard.policy.patientRef('1002') });
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('authorization problems are reported for any input, never thrown', () => {
+    fc.assert(
+      fc.property(fc.anything(), (input) => {
+        expect(Array.isArray(authorizationProblems(input as never, Date.now()))).toBe(true);
+      }),
+    );
+  });
+
+  it('a store that cannot answer fails the disclosure closed; so does an audit sink that fails, and no body is returned', async () => {
+    const store = new MemoryStateStore();
+    const s = setup({ store });
+    await withRecipients(s);
+    const ctx = { principal: { id: 'po.ade' }, roles: ['requester:public-health'], purposeOfUse: 'PUBHLTH' };
+    const req = { resource: 'Chart', value: chart('1002', REPORTS), patientId: '1002', recipientId: 'state-dph', purpose: 'Notifiable disease report', basis: 'public-health', deliveryMethod: 'sftp' } as const;
+    const get = store.get.bind(store);
+    store.get = async () => {
+      throw new StateUnavailableError();
+    };
+    await expect(s.disclosures.disclose(ctx, req)).rejects.toMatchObject({ status: 503, code: 'state_unavailable' });
+    store.get = get;
+    const failing = createPhiGuard({ policy, secret: SECRET, audit: { write: () => Promise.reject(new Error('disk full')) } });
+    const disclosures = createDisclosures({ guard: failing, recipients: s.recipients });
+    await expect(disclosures.disclose(ctx, req)).rejects.toMatchObject({ status: 503, code: 'audit_unavailable' });
   });
 });
