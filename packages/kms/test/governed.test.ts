@@ -47,8 +47,8 @@ describe('governedKeyring over PKCS#11 (SoftHSM2)', () => {
 
     // Rotation: the stored data key rewrapped under the 2026 key; old values still open.
     const next = governedKeyring({ keyring: hsmKeyring('master-2026'), audit, store: state, roles: ['key-custodian'] });
-    expect(await old.rotateNow(custodian, { cipher, keyStore: keys, from: old, to: next })).toEqual({ rewrapped: 1 });
-    expect(events.map((e) => e.reason)).toEqual(['key:generate', 'key:unwrap', 'key:wrap', 'key:rotate:1']);
+    expect(await old.rotateNow(custodian, { cipher, keyStore: keys, from: old, to: next })).toEqual({ rewrapped: 1, reencrypted: 0 });
+    expect(events.map((e) => e.reason)).toEqual(['key:generate', 'key:unwrap', 'key:wrap', 'key:rotate:1:0']);
 
     // Containment: the 2025 key disabled; the other instance refuses to use it; 2026 keeps working.
     await old.disable(custodian, keyId, 'custodian-departed');

@@ -15,6 +15,6 @@ export type { LegalHold, LegalHolds, LegalHoldsOptions, PurgeAuditEvent, PurgeCa
 export { createDenyList } from './containment.js';
 export type { DenyList, DenyListOptions, DenyTarget } from './containment.js';
 export { governedKeyring } from './keys.js';
-export type { GovernedKeyring, GovernedKeyringOptions } from './keys.js';
+export type { GovernedKeyring, GovernedKeyringOptions, RotateNowOptions } from './keys.js';
 export { createChannelExceptions } from './channels.js';
 export type { ChannelException, ChannelExceptions } from './channels.js';

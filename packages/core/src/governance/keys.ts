@@ -9,7 +9,8 @@ import type { AccessContext } from '../context.js';
 import type { FieldCipher } from '../crypto/field-cipher.js';
 import type { KeyStore, StoredDataKey } from '../crypto/key-store.js';
 import type { DataKey, EncryptionContext, Keyring, WrappedKey } from '../crypto/keyring.js';
-import { rewrapKeys } from '../crypto/rotation.js';
+import type { RecordCipher } from '../crypto/records.js';
+import { reencrypt, rewrapKeys } from '../crypto/rotation.js';
 import { AccessDeniedError, KeyUnavailableError, OptionsError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import { audited, checkKeys, hasRole, needStore, roleSet, type GovernanceAudit } from './common.js';
@@ -36,7 +37,26 @@ export interface GovernedKeyring extends Keyring {
    * and every stored data key (or those `filter` picks, such as keys of a departing custodian)
    * is rewrapped from `from` to `to`. Audited with the count.
    */
-  rotateNow(context: AccessContext, options: { readonly cipher?: FieldCipher; readonly keyStore?: KeyStore; readonly from?: Keyring; readonly to?: Keyring; readonly filter?: (key: StoredDataKey) => boolean }): Promise<{ readonly rewrapped: number }>;
+  rotateNow(context: AccessContext, options: RotateNowOptions): Promise<{ readonly rewrapped: number; readonly reencrypted: number }>;
+}
+
+/** What {@link GovernedKeyring.rotateNow} does, all optional. */
+export interface RotateNowOptions {
+  /** Stops using its current data keys: the next value gets a fresh one. */
+  readonly cipher?: FieldCipher;
+  /** Rewraps the stored data keys from `from` to `to` (those `filter` picks). */
+  readonly keyStore?: KeyStore;
+  readonly from?: Keyring;
+  readonly to?: Keyring;
+  readonly filter?: (key: StoredDataKey) => boolean;
+  /** Re-encrypts records to fresh data keys (after `cipher.rotate()`), one at a time, saving each. */
+  readonly reencrypt?: {
+    readonly records: AsyncIterable<unknown> | Iterable<unknown>;
+    readonly resource: string;
+    readonly from: RecordCipher;
+    readonly to: RecordCipher;
+    readonly save: (record: unknown) => void | Promise<void>;
+  };
 }
 
 const disabledKey = (keyId: string) => `key-disabled:${keyId}`;
@@ -126,10 +146,19 @@ export function governedKeyring(options: GovernedKeyringOptions): GovernedKeyrin
       await permit(context);
       if (o === null || typeof o !== 'object') throw new OptionsError('rotateNow needs { cipher?, keyStore?, from?, to? }');
       if (o.keyStore !== undefined && (o.from === undefined || o.to === undefined)) throw new OptionsError('rotateNow: rewrapping a keyStore needs `from` and `to` keyrings');
+      if (o.reencrypt !== undefined && typeof o.reencrypt?.save !== 'function') throw new OptionsError('rotateNow: reencrypt needs { records, resource, from, to, save(record) }');
       o.cipher?.rotate();
       const { rewrapped } = o.keyStore === undefined ? { rewrapped: 0 } : await rewrapKeys({ store: o.keyStore, from: o.from!, to: o.to!, ...(o.filter === undefined ? {} : { filter: o.filter }) });
-      await audited(audit, keyEvent(context, 'update', ['*'], `key:rotate:${rewrapped}`));
-      return { rewrapped };
+      let reencrypted = 0;
+      if (o.reencrypt !== undefined) {
+        const r = o.reencrypt;
+        for await (const record of reencrypt(r.records, { resource: r.resource, from: r.from, to: r.to })) {
+          await r.save(record);
+          reencrypted++;
+        }
+      }
+      await audited(audit, keyEvent(context, 'update', ['*'], `key:rotate:${rewrapped}:${reencrypted}`));
+      return { rewrapped, reencrypted };
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyUnavailableError, MemoryKeyStore, MemoryStateStore, createFieldCipher, governedKeyring, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { KeyUnavailableError, MemoryKeyStore, MemoryStateStore, compilePolicy, createFieldCipher, createRecordCipher, definePolicy, governedKeyring, type AccessContext, type AuditEvent } from '@phiguard/core';
 import { TestKeyring } from '../crypto/test-keyring.js';
 
 const custodian: AccessContext = { principal: { id: 'sec.ops' }, roles: ['key-custodian'] };
@@ -56,7 +56,7 @@ describe('key operations under audit and containment', () => {
     const next = new TestKeyring('test:next');
     const { rewrapped } = await keyring.rotateNow(custodian, { cipher, keyStore: store, from: keyring, to: next });
     expect(rewrapped).toBe(1);
-    expect(events.at(-1)).toMatchObject({ action: 'update', reason: 'key:rotate:1', actor: { id: 'sec.ops' } });
+    expect(events.at(-1)).toMatchObject({ action: 'update', reason: 'key:rotate:1:0', actor: { id: 'sec.ops' } });
     // The old ciphertext now opens with the new master key alone.
     const after = createFieldCipher({ keyring: next, store });
     expect(await after.decrypt(before, ctx)).toBe('value one');
@@ -65,6 +65,27 @@ describe('key operations under audit and containment', () => {
     expect(fresh.slice(0, 40)).not.toBe(before.slice(0, 40));
     await expect(keyring.rotateNow(custodian, { keyStore: store })).rejects.toThrow(/from.*to/);
     await expect(keyring.rotateNow({ principal: { id: 'x' }, roles: [] }, { cipher })).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('rotateNow re-encrypts records to fresh data keys in the same call', async () => {
+    const { events, keyring } = world();
+    const policy = definePolicy({
+      roles: ['clinician'],
+      resources: { Patient: { id: 'id', fields: { id: 'non-phi', ssn: { class: 'direct-identifier', encrypt: true } }, disclose: { clinician: { TREAT: { '*': 'send' } } } } },
+    });
+    const compiled = compilePolicy(policy, { secret: 'governance-test-secret-0123456789abcdef' });
+    const cipher = createFieldCipher({ keyring });
+    const records = createRecordCipher({ policy: compiled, cipher });
+    const rows = await Promise.all(['1', '2', '3'].map((id) => records.encryptRecord('Patient', { id, ssn: `512-44-908${id}` })));
+    const saved: { id: string; ssn: string }[] = [];
+    const out = await keyring.rotateNow(custodian, { cipher, reencrypt: { records: rows, resource: 'Patient', from: records, to: records, save: (r) => void saved.push(r as { id: string; ssn: string }) } });
+    expect(out).toEqual({ rewrapped: 0, reencrypted: 3 });
+    expect(events.at(-1)).toMatchObject({ reason: 'key:rotate:0:3' });
+    // New ciphertexts, under a data key other than the old one, decrypting to the same values.
+    expect(saved.map((r) => r.ssn)).not.toEqual(rows.map((r) => r.ssn));
+    expect((await Promise.all(saved.map((r) => records.decryptRecord('Patient', r)))).map((r) => (r as { ssn: string }).ssn)).toEqual(['512-44-9081', '512-44-9082', '512-44-9083']);
+    // One data key before the rotation, a fresh one for the re-encrypted records.
+    expect(events.filter((e) => e.reason === 'key:generate')).toHaveLength(2);
   });
 
   it('a failing audit sink fails the key operation closed', async () => {
