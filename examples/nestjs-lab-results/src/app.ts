@@ -13,7 +13,7 @@ import { careTeamOf } from '../../express-lab-results/src/data.js';
 import { HealthController, POSTS, PostsController, RESULTS, ResultsController } from './results.controller.js';
 import { ROI, RoiController } from './roi/controller.js';
 import { roiPolicy } from './roi/policy.js';
-import { ReleaseOfInformation } from './roi/service.js';
+import { ROI_ERROR_CODES, ReleaseOfInformation } from './roi/service.js';
 import { createGovernance, type GovernanceOptions } from './roi/governance.js';
 import { GOVERNANCE, GovernanceController } from './roi/governance.controller.js';
 
@@ -61,6 +61,8 @@ export class LabResultsModule {
           // Incident containment: users and clients disabled on any instance are refused on every one.
           ...(options.governance?.containment === false ? {} : { denyList: governance.denyList }),
           context: jwtContext(options.jwtSecret),
+          // The release desk's own refusal codes: constants, safe to show to the desk's client.
+          errorCodes: ROI_ERROR_CODES,
         }),
       ],
       // Emergency access: POST /break-glass { patientId, reason, justification } → { grantId }; then

@@ -76,6 +76,8 @@ export interface CompiledResource {
   readonly relationships: ReadonlyMap<string, ReadonlyMap<PurposeOfUse, Relationship>>;
   /** Sensitive categories of this resource's elements. */
   readonly sensitive: readonly CompiledSensitive[];
+  /** Whether some role has emergency (ETREAT) rules here: where a break-glass grant may decide by default. */
+  readonly emergency: boolean;
 }
 
 /** A validated policy with its plans precompiled. Build once at start-up with {@link compilePolicy}. */
@@ -342,6 +344,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
         dlp,
         relationships,
         sensitive,
+        emergency: [...rules.values()].some((perPurpose) => perPurpose.has('ETREAT')),
       }),
       sensitive,
       tree,
