@@ -123,7 +123,7 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
     installErrorHandler,
     // Bodies of DLP routes are parsed here, before the handler, so they are scanned whatever the app mounts later.
     parsers: {
-      json: express.json({ limit: bodyLimit, type: ['application/json', 'application/*+json', 'application/json-*'] }),
+      json: express.json({ limit: bodyLimit, type: ['application/json', 'application/*+json'] }),
       text: express.text({ limit: bodyLimit, type: 'text/*' }),
     },
   };

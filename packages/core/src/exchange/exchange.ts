@@ -18,6 +18,9 @@ import type { CompiledResource } from '../policy/compile.js';
 import type { Plan } from '../policy/plan.js';
 import type { PhiGuard } from '../guard.js';
 import { didYouMean } from '../suggest.js';
+import { canonicalId } from '../ids.js';
+
+export { canonicalId };
 import { type Answer, codeOf, errorBody, errorHeaders, reasonOf, statusOf } from './http.js';
 
 /** PHI-free operational lines (error name, code, status, request id). pino fits. */
@@ -255,24 +258,6 @@ function safeDecode(value: string): string {
   } catch {
     return value;
   }
-}
-
-/**
- * The one form of a record id: percent-decoded, Unicode NFC, trimmed. Route parameters, grant
- * requests and record subjects are compared in this form, so `1%30%30%31` and `1001` are one
- * patient everywhere (grant, decision, audit, review).
- */
-export function canonicalId(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') return undefined;
-  let v = value;
-  for (let i = 0; i < 3 && /%[\da-f]{2}/i.test(v); i++) {
-    const decoded = safeDecode(v);
-    if (decoded === v) break;
-    v = decoded;
-  }
-  v = v.normalize('NFC').trim();
-  return v.length === 0 ? undefined : v;
 }
 
 const hasBody = (headers: RequestFacts['headers']): boolean => {

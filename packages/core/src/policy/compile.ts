@@ -1,3 +1,4 @@
+import { isTrustedGrant } from '../access/trusted-grant.js';
 import { hkdfSync } from 'node:crypto';
 import { AccessDeniedError, PolicyError, type DenyReason } from '../errors.js';
 import {
@@ -449,6 +450,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     if (access.breakGlass === null) return deny('break_glass_not_permitted');
     if (
       grant === undefined ||
+      !isTrustedGrant(grant) ||
       grant.expiresAt <= Date.now() ||
       grant.principalId !== context.principal?.id ||
       (subjectId !== undefined && String(subjectId) !== grant.patientId)
