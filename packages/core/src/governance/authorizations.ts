@@ -97,16 +97,22 @@ export function authorizationProblems(input: AuthorizationInput, now: number): s
   if (input.expiresAt === undefined && !text(input.expirationEvent, 200)) p.push('expiresAt or expirationEvent is required (164.508(c)(1)(v))');
   if (input.expiresAt !== undefined && Number.isNaN(timeOf(input.expiresAt))) p.push('expiresAt must be a date');
   if (input.signer !== undefined && input.signer !== 'patient' && input.signer !== 'personal-representative') p.push('signer must be "patient" or "personal-representative"');
-  const s = input.scope;
-  if (s === null || typeof s !== 'object') p.push('scope is required (164.508(c)(1)(i)): { recordTypes?, from?, to? }');
-  else {
-    if (s.recordTypes !== undefined && (!Array.isArray(s.recordTypes) || s.recordTypes.length === 0 || s.recordTypes.some((t) => !text(t, 128)))) p.push('scope.recordTypes must list record types');
-    if (s.from !== undefined && Number.isNaN(timeOf(s.from))) p.push('scope.from must be a date');
-    if (s.to !== undefined && Number.isNaN(timeOf(s.to))) p.push('scope.to must be a date');
-    if (s.from !== undefined && s.to !== undefined && !(timeOf(s.from) < timeOf(s.to))) p.push('scope.from must be before scope.to');
-    for (const k of Object.keys(s)) if (!['recordTypes', 'from', 'to'].includes(k)) p.push(`scope: unknown key "${k}"`);
-  }
+  p.push(...scopeProblems(input.scope, 'scope'));
   if (input.sensitiveCategories !== undefined && (!Array.isArray(input.sensitiveCategories) || input.sensitiveCategories.some((c) => !text(c, 64)))) p.push('sensitiveCategories must list category names');
+  return p;
+}
+
+/** The problems of a scope `{ recordTypes?, from?, to? }` (names and rules, never values). */
+export function scopeProblems(s: unknown, where: string): string[] {
+  const p: string[] = [];
+  if (s === null || typeof s !== 'object' || Array.isArray(s)) return [`${where} is required (164.508(c)(1)(i)): { recordTypes?, from?, to? }`];
+  const scope = s as Record<string, unknown>;
+  const types = scope.recordTypes;
+  if (types !== undefined && (!Array.isArray(types) || types.length === 0 || types.some((t) => !text(t, 128)))) p.push(`${where}.recordTypes must list record types`);
+  if (scope.from !== undefined && Number.isNaN(timeOf(scope.from))) p.push(`${where}.from must be a date`);
+  if (scope.to !== undefined && Number.isNaN(timeOf(scope.to))) p.push(`${where}.to must be a date`);
+  if (scope.from !== undefined && scope.to !== undefined && !(timeOf(scope.from) < timeOf(scope.to))) p.push(`${where}.from must be before ${where}.to`);
+  for (const k of Object.keys(scope)) if (!['recordTypes', 'from', 'to'].includes(k)) p.push(`${where}: unknown key "${k.slice(0, 64)}"`);
   return p;
 }
 

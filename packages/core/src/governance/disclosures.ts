@@ -12,7 +12,9 @@ import { getDefaultScanner, type Scanner } from '../dlp/scanner.js';
 import { AccessDeniedError, OptionsError, type DenyReason } from '../errors.js';
 import type { PhiGuard } from '../guard.js';
 import { readPath } from '../policy/path.js';
-import { inScope, scopeCovers, type AuthorizationScope, type Authorizations } from './authorizations.js';
+import { canonicalId } from '../ids.js';
+import { didYouMean } from '../suggest.js';
+import { inScope, scopeCovers, scopeProblems, type AuthorizationScope, type Authorizations } from './authorizations.js';
 import { audited, checkKeys, needClock, timeOf, type Clock } from './common.js';
 import type { DisclosureCopyStore } from './copies.js';
 import { DELIVERY_METHODS, DISCLOSURE_BASES, disclosureDigest, type DeliveryMethod, type DisclosureBasis, type DisclosureDetails } from './disclosure.js';
@@ -117,19 +119,27 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
       const { resource, value, patientId, recipientId, purpose, basis, authorizationId, asked, deliveryMethod } = request;
       const action = request.action ?? 'disclose';
       /* Precondition: every disclosure says to whom, why, on what basis and how (164.528(b)(2)). */
-      if (!guard.policy.resources.has(resource)) throw new OptionsError(`disclose: unknown resource "${resource}"`);
+      if (typeof resource !== 'string' || !guard.policy.resources.has(resource)) throw new OptionsError(`disclose: \`resource\` must be a resource of the policy${typeof resource === 'string' ? didYouMean(resource, [...guard.policy.resources.keys()]) : ''}`);
       if (!DISCLOSURE_BASES.includes(basis)) throw new OptionsError(`disclose: basis must be one of ${DISCLOSURE_BASES.join(', ')}`);
       if (!DELIVERY_METHODS.includes(deliveryMethod)) throw new OptionsError(`disclose: deliveryMethod must be one of ${DELIVERY_METHODS.join(', ')}`);
       if (action !== 'disclose' && action !== 'export') throw new OptionsError('disclose: action must be "disclose" or "export"');
       if (typeof purpose !== 'string' || purpose.trim() === '' || purpose.length > 200) throw new OptionsError('disclose: `purpose` must be a brief statement (at most 200 characters)');
       // The statement is written to audit: it must not carry an identifier.
       if (scanner.scan(purpose).length > 0) throw new OptionsError('disclose: `purpose` holds what looks like an identifier; state the purpose without names, dates or numbers of the patient');
+      if (request.serialize !== undefined && typeof request.serialize !== 'function') throw new OptionsError('disclose: `serialize` must be a function (value) => string');
+      if (request.keepCopy !== undefined && typeof request.keepCopy !== 'boolean') throw new OptionsError('disclose: `keepCopy` must be a boolean');
+      if (request.channelExceptionRef !== undefined && typeof request.channelExceptionRef !== 'string') throw new OptionsError('disclose: `channelExceptionRef` must be a string');
+      if (authorizationId !== undefined && typeof authorizationId !== 'string') throw new OptionsError('disclose: `authorizationId` must be a string');
+      if (asked !== undefined) {
+        const problems = scopeProblems(asked, 'asked');
+        if (problems.length > 0) throw new OptionsError(`disclose: ${problems.join('; ')}`);
+      }
       if (request.keepCopy === true && copies === undefined) throw new OptionsError('disclose: keepCopy needs `copies` and `cipher` in createDisclosures');
       /* Precondition: the disclosure is of this patient's record (the authorization and the accounting are the patient's). */
       if ((typeof patientId !== 'string' && typeof patientId !== 'number') || String(patientId) === '') throw new OptionsError('disclose: `patientId` must be the patient id');
       const subjectPath = guard.policy.resources.get(resource)!.subjectPath;
       const subject = subjectPath === null ? undefined : readPath(value, subjectPath);
-      if (subjectPath !== null && String(subject) !== String(patientId)) throw new OptionsError('disclose: `patientId` must be the subject of `value`');
+      if (subjectPath !== null && (canonicalId(subject) === undefined || canonicalId(subject) !== canonicalId(patientId))) throw new OptionsError('disclose: `patientId` must be the subject of `value`');
       const patientRef = guard.policy.patientRef(patientId);
       const refuse = async (reason: DenyReason): Promise<never> => {
         await audited(guard, denialEvent(action, context, resource, reason, { patientRef }));

@@ -4,7 +4,7 @@ export type { DeliveryMethod, DisclosureBasis, DisclosureDetails, Recipient, Rec
 export type { Clock, GovernanceAudit } from './common.js';
 export { createRecipientRegistry } from './recipients.js';
 export type { Agreement, RecipientEntry, RecipientInput, RecipientRegistry, RecipientRegistryOptions } from './recipients.js';
-export { authorizationProblems, createAuthorizations, inScope, scopeCovers } from './authorizations.js';
+export { authorizationProblems, createAuthorizations, inScope, scopeCovers, scopeProblems } from './authorizations.js';
 export type { AuthorizationInput, AuthorizationScope, AuthorizationVerdict, Authorizations, AuthorizationsOptions, StoredAuthorization } from './authorizations.js';
 export { createDisclosures } from './disclosures.js';
 export type { DisclosureRequest, DisclosureResult, Disclosures, DisclosuresOptions, RecordSelector } from './disclosures.js';

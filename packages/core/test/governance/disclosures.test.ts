@@ -272,7 +272,7 @@ describe('options', () => {
     const s = setup();
     expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, recipiets: 1 } as never)).toThrow(/did you mean/);
     expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, copies: new MemoryDisclosureCopyStore() })).toThrow(/go together/);
-    expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, records: { Nope: { collection: 'x', typeOf: String, dateOf: String } } })).toThrow(/unknown resource/);
+    expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, records: { Nope: { collection: 'x', typeOf: String, dateOf: String } } })).toThrow(/unknown resource|must be a resource/);
     expect(() => setup({ store: {} as never })).toThrow(/StateStore/);
     expect(SECRET.length).toBeGreaterThanOrEqual(32);
     expect(new MemoryStateStore()).toBeDefined();
@@ -287,7 +287,7 @@ describe('faults and bad input', () => {
     const junk = fc.oneof(fc.constant(undefined), fc.constant(null), fc.string(), fc.integer(), fc.object(), fc.array(fc.string()), fc.constant('__proto__'));
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ resource: fc.oneof(junk, fc.constant('Chart')), value: fc.oneof(junk, fc.constant(chart('1002', REPORTS))), patientId: fc.oneof(junk, fc.constant('1002')), recipientId: fc.oneof(junk, fc.constant('state-dph')), purpose: fc.oneof(junk, fc.constant('Notifiable disease report')), basis: fc.oneof(junk, fc.constant('public-health')), deliveryMethod: fc.oneof(junk, fc.constant('sftp')), authorizationId: fc.oneof(fc.constant(undefined), junk), asked: fc.oneof(fc.constant(undefined), junk) }, { requiredKeys: [] }),
+        fc.record({ resource: fc.oneof(junk, fc.constant('Chart')), value: fc.oneof(junk, fc.constant(chart('1002', REPORTS))), patientId: fc.oneof(junk, fc.constant('1002')), recipientId: fc.oneof(junk, fc.constant('state-dph')), purpose: fc.oneof(junk, fc.constant('Notifiable disease report')), basis: fc.oneof(junk, fc.constant('public-health')), deliveryMethod: fc.oneof(junk, fc.constant('sftp')), authorizationId: fc.oneof(fc.constant(undefined), junk), asked: fc.oneof(fc.constant(undefined), junk), keepCopy: junk, serialize: junk, channelExceptionRef: junk, action: junk }, { requiredKeys: ['resource', 'value', 'patientId', 'recipientId', 'purpose', 'basis', 'deliveryMethod'] }),
         async (request) => {
           const before = s.events.filter((e) => e.outcome === 'success' && e.action === 'disclose').length;
           const ctx = { principal: { id: 'po.ade' }, roles: ['requester:public-health'], purposeOfUse: 'PUBHLTH' };
