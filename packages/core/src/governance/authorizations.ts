@@ -34,8 +34,13 @@ export interface AuthorizationInput {
   readonly expirationEvent?: string;
   /** (c)(1)(vi) The signature date. */
   readonly signedAt: string;
-  /** Who signed: the patient or a personal representative (with their authority recorded elsewhere). */
+  /** Who signed: the patient (default) or a personal representative (164.502(g)). */
   readonly signer?: 'patient' | 'personal-representative';
+  /**
+   * For a personal representative: the reference of the document giving their authority (power
+   * of attorney, guardianship order, 164.508(c)(1)(vi)), kept in document management.
+   */
+  readonly authorityRef?: string;
   /** Sensitive categories (HIV, genetic…) the patient named explicitly. */
   readonly sensitiveCategories?: readonly string[];
 }
@@ -97,6 +102,8 @@ export function authorizationProblems(input: AuthorizationInput, now: number): s
   if (input.expiresAt === undefined && !text(input.expirationEvent, 200)) p.push('expiresAt or expirationEvent is required (164.508(c)(1)(v))');
   if (input.expiresAt !== undefined && Number.isNaN(timeOf(input.expiresAt))) p.push('expiresAt must be a date');
   if (input.signer !== undefined && input.signer !== 'patient' && input.signer !== 'personal-representative') p.push('signer must be "patient" or "personal-representative"');
+  if (input.signer === 'personal-representative' && (typeof input.authorityRef !== 'string' || !ID.test(input.authorityRef))) p.push('authorityRef is required for a personal representative (164.502(g), 164.508(c)(1)(vi))');
+  if (input.authorityRef !== undefined && (typeof input.authorityRef !== 'string' || !ID.test(input.authorityRef))) p.push('authorityRef must be a short document reference');
   p.push(...scopeProblems(input.scope, 'scope'));
   if (input.sensitiveCategories !== undefined && (!Array.isArray(input.sensitiveCategories) || input.sensitiveCategories.some((c) => !text(c, 64)))) p.push('sensitiveCategories must list category names');
   return p;
@@ -154,7 +161,7 @@ export function createAuthorizations(options: AuthorizationsOptions): Authorizat
     return revoked === null || revoked === undefined ? a : { ...a, revocation: JSON.parse(revoked) as { at: number; by: string } };
   };
   const refuse = async (context: AccessContext, attempted: 'create' | 'update', id: string | undefined): Promise<never> => {
-    await audited(audit, { ...denialEvent(attempted, context, 'Authorization', 'purpose_not_permitted'), resource: id === undefined ? { type: 'Authorization' } : { type: 'Authorization', id: String(id).slice(0, 128) } });
+    await audited(audit, { ...denialEvent(attempted, context, 'Authorization', 'purpose_not_permitted'), resource: id === undefined ? { type: 'Authorization' } : { type: 'Authorization', id: String(id).slice(0, 128) } }, now);
     throw new AccessDeniedError('purpose_not_permitted');
   };
 
@@ -173,7 +180,7 @@ export function createAuthorizations(options: AuthorizationsOptions): Authorizat
         recordedBy: context.principal.id,
       };
       // 45 CFR 164.508(b)(6), 164.530(j): the signed authorization is documentation to retain.
-      await audited(audit, actionEvent('create', context, { resource: { type: 'Authorization', id: stored.id }, reason: 'authorization:intake', patientRef: stored.patientRef }));
+      await audited(audit, actionEvent('create', context, { resource: { type: 'Authorization', id: stored.id }, reason: 'authorization:intake', patientRef: stored.patientRef }), now);
       if (!(await store.setIfAbsent(authKey(stored.id), JSON.stringify(stored), 6 * 366 * 86_400_000))) {
         throw new OptionsError('authorization: an authorization with this id is already on file');
       }
@@ -185,7 +192,7 @@ export function createAuthorizations(options: AuthorizationsOptions): Authorizat
       const found = await get(id);
       if (found === null) throw new OptionsError('revoke: no authorization with this id is on file');
       // 45 CFR 164.508(b)(5): effective from receipt; audited before it takes effect.
-      await audited(audit, actionEvent('update', context, { resource: { type: 'Authorization', id: found.id }, reason: 'authorization:revoke', patientRef: found.patientRef }));
+      await audited(audit, actionEvent('update', context, { resource: { type: 'Authorization', id: found.id }, reason: 'authorization:revoke', patientRef: found.patientRef }), now);
       await store.set(revokedKey(found.id), JSON.stringify({ at: now(), by: context.principal.id }), 6 * 366 * 86_400_000);
     },
 

@@ -56,7 +56,7 @@ export function createChannelExceptions(options: { readonly store: StateStore; r
         confirmedAt: now(),
         recordedBy: context.principal.id,
       };
-      await audited(audit, actionEvent('create', context, { resource: { type: 'ChannelException', id: exception.id }, reason: `channel-exception:${exception.method}`, patientRef: exception.patientRef }));
+      await audited(audit, actionEvent('create', context, { resource: { type: 'ChannelException', id: exception.id }, reason: `channel-exception:${exception.method}`, patientRef: exception.patientRef }), now);
       if (!(await store.setIfAbsent(key(exception.id), JSON.stringify(exception), 6 * 366 * 86_400_000))) throw new OptionsError('channel exception: this id is already on file');
       return exception;
     },
@@ -64,7 +64,7 @@ export function createChannelExceptions(options: { readonly store: StateStore; r
       const raw = typeof id === 'string' && ID.test(id) ? await store.get(key(id)) : null;
       if (raw === null) throw new OptionsError('channel exception: no exception with this id');
       const e = JSON.parse(raw) as ChannelException;
-      await audited(audit, actionEvent('delete', context, { resource: { type: 'ChannelException', id }, reason: 'channel-exception:withdraw', patientRef: e.patientRef }));
+      await audited(audit, actionEvent('delete', context, { resource: { type: 'ChannelException', id }, reason: 'channel-exception:withdraw', patientRef: e.patientRef }), now);
       await store.delete(key(id));
     },
     async verify(ref, patientId, method) {

@@ -13,10 +13,10 @@ export interface GovernanceAudit {
   write(event: AuditEvent): void | Promise<void> | undefined;
 }
 
-/** @internal Writes an event; a failing sink means the operation did not happen (fail closed). */
-export async function audited(audit: GovernanceAudit, event: AuditEvent): Promise<void> {
+/** @internal Writes an event (timed by `now` when given); a failing sink means the operation did not happen (fail closed). */
+export async function audited(audit: GovernanceAudit, event: AuditEvent, now?: Clock): Promise<void> {
   try {
-    await audit.write(event);
+    await audit.write(now === undefined ? event : { ...event, time: new Date(now()).toISOString() });
   } catch {
     // 45 CFR 164.312(b): no governance change without its record.
     throw new AuditUnavailableError();

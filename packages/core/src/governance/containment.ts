@@ -52,7 +52,7 @@ export function createDenyList(options: DenyListOptions): DenyList {
   if (audit === null || typeof audit?.write !== 'function') throw new OptionsError('createDenyList needs `audit` (an AuditSink, or the guard)');
   const permit = async (context: AccessContext, attempted: 'update') => {
     if (hasRole(context, roles)) return;
-    await audited(audit, denialEvent(attempted, context, 'DenyList', 'purpose_not_permitted'));
+    await audited(audit, denialEvent(attempted, context, 'DenyList', 'purpose_not_permitted'), now);
     throw new AccessDeniedError('purpose_not_permitted');
   };
   const resourceOf = (t: DenyTarget) => ({ type: 'principal' in t ? 'Principal' : 'Client', id: 'principal' in t ? t.principal : t.client });
@@ -61,13 +61,13 @@ export function createDenyList(options: DenyListOptions): DenyList {
       await permit(context, 'update');
       target(t);
       if (typeof reason !== 'string' || !CODE.test(reason)) throw new OptionsError('deny list: reason must be a short code ([a-z0-9:._-], at most 64)');
-      await audited(audit, actionEvent('update', context, { resource: resourceOf(t), reason: `containment:disable:${reason}` }));
+      await audited(audit, actionEvent('update', context, { resource: resourceOf(t), reason: `containment:disable:${reason}` }), now);
       await store.set(keyOf(t), JSON.stringify({ reason, by: context.principal.id, at: now() }));
     },
     async enable(context, t) {
       await permit(context, 'update');
       target(t);
-      await audited(audit, actionEvent('update', context, { resource: resourceOf(t), reason: 'containment:enable' }));
+      await audited(audit, actionEvent('update', context, { resource: resourceOf(t), reason: 'containment:enable' }), now);
       await store.delete(keyOf(t));
     },
     async check(context) {

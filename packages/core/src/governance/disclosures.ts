@@ -142,7 +142,7 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
       if (subjectPath !== null && (canonicalId(subject) === undefined || canonicalId(subject) !== canonicalId(patientId))) throw new OptionsError('disclose: `patientId` must be the subject of `value`');
       const patientRef = guard.policy.patientRef(patientId);
       const refuse = async (reason: DenyReason): Promise<never> => {
-        await audited(guard, denialEvent(action, context, resource, reason, { patientRef }));
+        await audited(guard, denialEvent(action, context, resource, reason, { patientRef }), now);
         throw new AccessDeniedError(reason);
       };
 
@@ -202,7 +202,7 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
       try {
         projected = decision.plan.apply<T>(source, context, plaintexts);
       } catch (err) {
-        if (err instanceof AccessDeniedError) await audited(guard, denialEvent(action, context, resource, err.reason, { patientRef }));
+        if (err instanceof AccessDeniedError) await audited(guard, denialEvent(action, context, resource, err.reason, { patientRef }), now);
         throw err;
       }
       const body = (request.serialize ?? JSON.stringify)(projected.value);

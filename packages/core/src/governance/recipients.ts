@@ -111,14 +111,14 @@ export function createRecipientRegistry(options: RecipientRegistryOptions): Reci
     return raw === null ? null : (JSON.parse(raw) as RecipientEntry);
   };
   const refuse = async (context: AccessContext, reason: DenyReason, refs: { patientRef?: string; resource?: string; action?: 'disclose' | 'export' }): Promise<never> => {
-    await audited(audit, denialEvent(refs.action ?? 'disclose', context, refs.resource ?? 'Recipient', reason, refs.patientRef === undefined ? {} : { patientRef: refs.patientRef }));
+    await audited(audit, denialEvent(refs.action ?? 'disclose', context, refs.resource ?? 'Recipient', reason, refs.patientRef === undefined ? {} : { patientRef: refs.patientRef }), now);
     throw new AccessDeniedError(reason);
   };
 
   return {
     async register(context, input) {
       if (!hasRole(context, managers)) {
-        await audited(audit, denialEvent('update', context, 'Recipient', 'purpose_not_permitted'));
+        await audited(audit, denialEvent('update', context, 'Recipient', 'purpose_not_permitted'), now);
         throw new AccessDeniedError('purpose_not_permitted');
       }
       const problems = problemsOf(input);
@@ -134,7 +134,7 @@ export function createRecipientRegistry(options: RecipientRegistryOptions): Reci
       };
       // 45 CFR 164.504(e): the agreement's status is part of the record of the disclosure's basis.
       const code = input.agreement === undefined ? 'recipient:register' : `recipient:agreement-${input.agreement.status}`;
-      await audited(audit, actionEvent('update', context, { resource: { type: 'Recipient', id: entry.id }, reason: code }));
+      await audited(audit, actionEvent('update', context, { resource: { type: 'Recipient', id: entry.id }, reason: code }), now);
       await store.set(entryKey(entry.id), JSON.stringify(entry));
       await store.set(nameKey(entry.nameRef), JSON.stringify({ name: entry.name, ...(entry.address === undefined ? {} : { address: entry.address }) }));
       return entry;

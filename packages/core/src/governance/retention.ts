@@ -67,7 +67,7 @@ export function createLegalHolds(options: LegalHoldsOptions): LegalHolds {
   if (typeof patientRef !== 'function') throw new OptionsError('createLegalHolds needs `patientRef` (guard.policy.patientRef)');
   const guardRole = async (context: AccessContext, attempted: 'create' | 'delete') => {
     if (hasRole(context, roles)) return;
-    await audited(audit, denialEvent(attempted, context, 'LegalHold', 'purpose_not_permitted'));
+    await audited(audit, denialEvent(attempted, context, 'LegalHold', 'purpose_not_permitted'), now);
     throw new AccessDeniedError('purpose_not_permitted');
   };
   return {
@@ -83,7 +83,7 @@ export function createLegalHolds(options: LegalHoldsOptions): LegalHolds {
         placedBy: context.principal.id,
         placedAt: now(),
       };
-      await audited(audit, actionEvent('create', context, { resource: { type: 'LegalHold', id: hold.id }, reason: 'legal-hold:place', ...(hold.patientRef === undefined ? {} : { patientRef: hold.patientRef }) }));
+      await audited(audit, actionEvent('create', context, { resource: { type: 'LegalHold', id: hold.id }, reason: 'legal-hold:place', ...(hold.patientRef === undefined ? {} : { patientRef: hold.patientRef }) }), now);
       await store.set(holdKey(hold.id), JSON.stringify(hold));
       await store.addToSet(HOLDS, hold.id);
       return hold;
@@ -93,7 +93,7 @@ export function createLegalHolds(options: LegalHoldsOptions): LegalHolds {
       const raw = typeof id === 'string' && ID.test(id) ? await store.get(holdKey(id)) : null;
       if (raw === null) throw new OptionsError('legal hold: no hold with this id');
       const hold = JSON.parse(raw) as LegalHold;
-      await audited(audit, actionEvent('delete', context, { resource: { type: 'LegalHold', id }, reason: 'legal-hold:release', ...(hold.patientRef === undefined ? {} : { patientRef: hold.patientRef }) }));
+      await audited(audit, actionEvent('delete', context, { resource: { type: 'LegalHold', id }, reason: 'legal-hold:release', ...(hold.patientRef === undefined ? {} : { patientRef: hold.patientRef }) }), now);
       await store.removeFromSet(HOLDS, id);
       await store.delete(holdKey(id));
     },
@@ -182,8 +182,8 @@ export function createPurgeJob(options: PurgeJobOptions): PurgeJob {
         }
         const report: PurgeReport = { target: rule.target.name, cutoff: new Date(cutoff).toISOString(), purged, held };
         // 45 CFR 164.530(j), 164.316(b)(2): what was destroyed, when and by whom is itself documented.
-        const event: PurgeAuditEvent = { ...actionEvent('delete', context, { resource: { type: 'retention', id: rule.target.name }, reason: 'retention:purge' }), time: new Date(now()).toISOString(), retention: report };
-        await audited(audit, event);
+        const event: PurgeAuditEvent = { ...actionEvent('delete', context, { resource: { type: 'retention', id: rule.target.name }, reason: 'retention:purge' }), retention: report };
+        await audited(audit, event, now);
         reports.push(report);
       }
       return reports;

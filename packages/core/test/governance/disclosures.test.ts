@@ -168,6 +168,12 @@ describe('authorizations (45 CFR 164.508)', () => {
     expect(a.patientRef).toBe(s.guard.policy.patientRef('1004'));
     expect(JSON.stringify(a)).not.toContain('"1004"');
     expect(s.events.at(-1)).toMatchObject({ action: 'create', resource: { type: 'Authorization', id: 'auth-1' }, reason: 'authorization:intake', actor: { id: 'roi.kim' } });
+    // Governance events are timed by the injected clock, like the disclosures they govern.
+    expect(s.events.at(-1)!.time).toBe(new Date(s.now()).toISOString());
+    // A personal representative signs with their authority on file (164.502(g)).
+    await expect(s.authorizations.record(desk(), authorization({ signer: 'personal-representative' }))).rejects.toThrow(/authorityRef/);
+    const pr = await s.authorizations.record(desk(), authorization({ signer: 'personal-representative', authorityRef: 'poa-doc-88' }));
+    expect(pr).toMatchObject({ signer: 'personal-representative', authorityRef: 'poa-doc-88' });
     await expect(s.authorizations.record(desk(), authorization({ id: 'auth-1' }))).rejects.toThrow(/already on file/);
     await expect(s.authorizations.record(desk('b', ['billing']), authorization())).rejects.toMatchObject({ status: 403 });
     const missing = authorization({ purpose: '', expiresAt: undefined, scope: { from: '2025-02-01', to: '2025-01-01' }, signedAt: '2099-01-01' });
