@@ -83,6 +83,15 @@ describe('deny list across instances', () => {
       expect(at.log.auditEvents().filter((e) => e.reason === 'principal_disabled').at(-1)).toMatchObject({ action: 'deny', outcome: 'denied', actor: { id: 'dr.chen' } });
     }
     expect(east.log.auditEvents().find((e) => e.reason === 'containment:disable:offboarding')).toMatchObject({ actor: { id: 'sec.ops' }, resource: { type: 'Principal', id: 'dr.chen' } });
+    // The desk and governance routes skip the PHI pipeline; they check the list themselves.
+    const clerk: Who = { sub: 'roi.kim', roles: ['release-of-information'] };
+    expect((await http(east, 'POST', '/governance/deny-list/disable', SECURITY, { body: { principal: 'roi.kim', reason: 'incident:12' } })).status).toBe(204);
+    for (const at of [east, west]) {
+      const res = await http(at, 'POST', '/roi/requests', clerk, { body: { patientId: '1001', requesterType: 'patient', recipient: 'the patient', recipientId: 'patient-self', purpose: 'records', identityVerified: true } });
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ error: { reason: 'principal_disabled' } });
+    }
+    expect(west.log.auditEvents().at(-1)).toMatchObject({ action: 'deny', reason: 'principal_disabled', actor: { id: 'roi.kim' } });
     // Other users are untouched.
     expect((await http(west, 'GET', '/patients/1001/results', { sub: 'dr.ng', roles: ['ordering-provider'] }, { purpose: 'TREAT' })).status).toBe(200);
     expect((await http(west, 'POST', '/governance/deny-list/enable', SECURITY, { body: { principal: 'dr.chen' } })).status).toBe(204);

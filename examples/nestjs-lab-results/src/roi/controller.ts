@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { AccessDeniedError, AuthenticationRequiredError, type AccessContext } from '@phiguard/core';
+import { AccessDeniedError, AuthenticationRequiredError, denialEvent, type AccessContext, type DenyList } from '@phiguard/core';
 import { PHIGUARD_RUNTIME, SkipPhiGuard, phiRequestState, type PhiGuardRuntime } from '@phiguard/nestjs';
 import { RoiError, type ReleaseOfInformation, type ReleaseRequest } from './service.js';
 import { ROLES } from './governance.js';
@@ -85,12 +85,16 @@ export class RoiController {
 
   /** The caller, who must work the desk (role `release-of-information`). */
   private async staff(req: HttpRequest): Promise<AccessContext> {
-    return callerWith(this.runtime, req, ROLES.desk);
+    return callerWith(this.runtime, req, ROLES.desk, this.roi.denyList);
   }
 }
 
-/** The caller resolved from the bearer token, who must hold `role` when given (401 without a token, 403 without the role). */
-export async function callerWith(runtime: PhiGuardRuntime, req: HttpRequest, role: string | null): Promise<AccessContext> {
+/**
+ * The caller resolved from the bearer token, who must hold `role` when given (401 without a
+ * token, 403 without the role) and not be on the deny list (403 `principal_disabled`): these
+ * routes skip phiguard's pipeline, so they check containment themselves.
+ */
+export async function callerWith(runtime: PhiGuardRuntime, req: HttpRequest, role: string | null, denyList?: DenyList): Promise<AccessContext> {
   let resolved: AccessContext;
   try {
     resolved = await runtime.resolve(req, { resource: null, action: 'disclose', route: req.route?.path, allowBreakGlass: false });
@@ -98,6 +102,12 @@ export async function callerWith(runtime: PhiGuardRuntime, req: HttpRequest, rol
     throw new AuthenticationRequiredError();
   }
   if (role !== null && !resolved.roles.includes(role)) throw new AccessDeniedError('purpose_not_permitted');
+  const disabled = denyList === undefined ? null : await denyList.check(resolved);
+  if (disabled !== null) {
+    // Recorded like the PHI pipeline records it, before the refusal answers.
+    await runtime.engine.write(denialEvent('update', { ...resolved, request: { method: req.method, route: req.route?.path } }, 'governance', disabled));
+    throw new AccessDeniedError(disabled);
+  }
   const ua = req.headers['user-agent'];
   return {
     ...resolved,

@@ -35,7 +35,7 @@ export class GovernanceController {
   @Post('recipients')
   @Header('Cache-Control', 'no-store')
   async register(@Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpResponse, @Body() body: unknown) {
-    const officer = await callerWith(this.runtime, req, ROLES.privacy);
+    const officer = await callerWith(this.runtime, req, ROLES.privacy, this.governance.denyList);
     return this.answer(res, 201, async () => {
       const e = await this.governance.recipients.register(officer, fields(body) as unknown as RecipientInput);
       return { id: e.id, type: e.type, agreement: e.agreement?.status ?? null };
@@ -45,7 +45,7 @@ export class GovernanceController {
   @Post('authorizations/:id/revoke')
   @HttpCode(204)
   async revoke(@Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpResponse, @Param('id') id: string) {
-    const officer = await callerWith(this.runtime, req, ROLES.privacy);
+    const officer = await callerWith(this.runtime, req, ROLES.privacy, this.governance.denyList);
     return this.answer(res, 204, async () => {
       await this.governance.authorizations.revoke(officer, id);
       return undefined;
@@ -55,7 +55,7 @@ export class GovernanceController {
   @Get('patients/:id/disclosures')
   @Header('Cache-Control', 'no-store')
   async accounting(@Req() req: HttpRequest, @Param('id') id: string, @Query('from') from?: string, @Query('to') to?: string) {
-    await callerWith(this.runtime, req, ROLES.privacy);
+    await callerWith(this.runtime, req, ROLES.privacy, this.governance.denyList);
     return accountingOfDisclosures(this.governance.accountingSource, {
       patientRef: this.runtime.engine.policy.patientRef(id),
       rule: '164.528',
@@ -68,7 +68,7 @@ export class GovernanceController {
   @Post('legal-holds')
   @Header('Cache-Control', 'no-store')
   async hold(@Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpResponse, @Body() body: unknown) {
-    const officer = await callerWith(this.runtime, req, ROLES.privacy);
+    const officer = await callerWith(this.runtime, req, ROLES.privacy, this.governance.denyList);
     const b = fields(body);
     return this.answer(res, 201, async () => {
       const h = await this.governance.holds.place(officer, {
@@ -83,7 +83,7 @@ export class GovernanceController {
   @Delete('legal-holds/:id')
   @HttpCode(204)
   async release(@Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpResponse, @Param('id') id: string) {
-    const officer = await callerWith(this.runtime, req, ROLES.privacy);
+    const officer = await callerWith(this.runtime, req, ROLES.privacy, this.governance.denyList);
     return this.answer(res, 204, async () => {
       await this.governance.holds.release(officer, id);
       return undefined;
@@ -93,7 +93,7 @@ export class GovernanceController {
   @Post('retention/purge')
   @HttpCode(200)
   async purge(@Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpResponse) {
-    const officer = await callerWith(this.runtime, req, ROLES.privacy);
+    const officer = await callerWith(this.runtime, req, ROLES.privacy, this.governance.denyList);
     if (this.governance.purge === null) {
       res.status(404);
       return { error: { code: 'retention_not_configured', status: 404 } };
@@ -104,7 +104,7 @@ export class GovernanceController {
   @Post('deny-list/:op')
   @HttpCode(204)
   async contain(@Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpResponse, @Param('op') op: string, @Body() body: unknown) {
-    const officer = await callerWith(this.runtime, req, ROLES.security);
+    const officer = await callerWith(this.runtime, req, ROLES.security, this.governance.denyList);
     const b = fields(body);
     const target = (typeof b.principal === 'string' ? { principal: b.principal } : { client: b.client }) as DenyTarget;
     return this.answer(res, 204, async () => {
@@ -121,7 +121,7 @@ export class GovernanceController {
   async approve(@Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpResponse, @Param('grantId') grantId: string) {
     const service = this.runtime.engine.breakGlass;
     // Reviewer roles are the policy's (core checks them and audits a refusal); any authenticated caller may ask.
-    const reviewer = await callerWith(this.runtime, req, null);
+    const reviewer = await callerWith(this.runtime, req, null, this.governance.denyList);
     if (service === null) {
       res.status(404);
       return { error: { code: 'break_glass_disabled', status: 404 } };

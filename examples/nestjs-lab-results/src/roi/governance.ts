@@ -81,8 +81,10 @@ export function createGovernance(options: {
   const patientRef = (id: string | number) => releases.policy.patientRef(id);
   const recipients = createRecipientRegistry({ store, secret: options.secret, audit: releases, managerRoles: [ROLES.privacy], now });
   const authorizations = createAuthorizations({ store, audit: releases, patientRef, intakeRoles: [ROLES.desk], revokerRoles: [ROLES.privacy], now });
+  const denyList = createDenyList({ store, audit: releases, roles: [ROLES.security], now });
   const disclosures = createDisclosures({
     guard: releases,
+    denyList,
     recipients,
     authorizations,
     records: { PatientResults: { collection: 'reports', typeOf: reportType, dateOf: (r) => (r as ReportView).effectiveDateTime } },
@@ -91,7 +93,6 @@ export function createGovernance(options: {
   });
   const holds = createLegalHolds({ store, audit: releases, patientRef, roles: [ROLES.privacy], now });
   const purge = g.copies === undefined ? null : createPurgeJob({ rules: [{ target: g.copies, retentionDays: g.copyRetentionDays ?? 2190 }], holds, audit: releases, now });
-  const denyList = createDenyList({ store, audit: releases, roles: [ROLES.security], now });
   const durable = options.auditStore;
   const accountingSource = durable !== undefined && typeof durable.disclosures === 'function' ? (durable as DisclosureStore) : options.trail;
   return { store, recipients, authorizations, disclosures, holds, purge, denyList, accountingSource, now };

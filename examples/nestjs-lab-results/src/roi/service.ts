@@ -93,6 +93,11 @@ export class ReleaseOfInformation {
     return new Date(this.governance.now());
   }
 
+  /** The shared deny list the desk's routes check (incident containment). */
+  get denyList() {
+    return this.governance.denyList;
+  }
+
   /**
    * Intake: validates the request's elements, records a third party's authorization in core
    * (audited, shared by every instance) and flags a sensitive record for second review.

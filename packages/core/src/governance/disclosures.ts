@@ -16,6 +16,7 @@ import { canonicalId } from '../ids.js';
 import { didYouMean } from '../suggest.js';
 import { inScope, scopeCovers, scopeProblems, type AuthorizationScope, type Authorizations } from './authorizations.js';
 import { audited, checkKeys, needClock, timeOf, type Clock } from './common.js';
+import type { DenyList } from './containment.js';
 import type { DisclosureCopyStore } from './copies.js';
 import { DELIVERY_METHODS, DISCLOSURE_BASES, disclosureDigest, type DeliveryMethod, type DisclosureBasis, type DisclosureDetails } from './disclosure.js';
 import type { RecipientRegistry } from './recipients.js';
@@ -46,6 +47,8 @@ export interface DisclosuresOptions {
   readonly scanner?: Scanner;
   /** Verifies channel exceptions for unsecured delivery methods (see createChannelExceptions). */
   readonly channelExceptions?: { verify(ref: string, patientId: string | number, method: DeliveryMethod): Promise<boolean> };
+  /** Refuses disclosures by a disabled user or client (desk routes do not pass through `guard.resolve`). */
+  readonly denyList?: DenyList;
   readonly now?: Clock;
 }
 
@@ -94,13 +97,14 @@ export interface Disclosures {
 }
 
 const limits = (s: AuthorizationScope) => s.recordTypes !== undefined || s.from !== undefined || s.to !== undefined;
-const KEYS = ['guard', 'recipients', 'authorizations', 'records', 'copies', 'cipher', 'scanner', 'channelExceptions', 'now'];
+const KEYS = ['guard', 'recipients', 'authorizations', 'records', 'copies', 'cipher', 'scanner', 'channelExceptions', 'denyList', 'now'];
 const REQUEST_KEYS = ['resource', 'value', 'patientId', 'recipientId', 'purpose', 'basis', 'authorizationId', 'asked', 'deliveryMethod', 'channelExceptionRef', 'action', 'keepCopy', 'serialize'];
 
 /** Creates the disclosure service. */
 export function createDisclosures(options: DisclosuresOptions): Disclosures {
   checkKeys('createDisclosures', options, KEYS);
-  const { guard, recipients, authorizations, records = {}, copies, cipher, channelExceptions } = options;
+  const { guard, recipients, authorizations, records = {}, copies, cipher, channelExceptions, denyList } = options;
+  if (denyList !== undefined && typeof denyList?.check !== 'function') throw new OptionsError('createDisclosures: `denyList` must come from createDenyList');
   if (guard === null || typeof guard?.authorize !== 'function') throw new OptionsError('createDisclosures needs `guard` (createPhiGuard)');
   if (recipients === null || typeof recipients?.admit !== 'function') throw new OptionsError('createDisclosures needs `recipients` (createRecipientRegistry)');
   if ((copies === undefined) !== (cipher === undefined)) throw new OptionsError('createDisclosures: `copies` and `cipher` go together (copies are kept encrypted)');
@@ -145,6 +149,10 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
         await audited(guard, denialEvent(action, context, resource, reason, { patientRef }), now);
         throw new AccessDeniedError(reason);
       };
+
+      // 45 CFR 164.308(a)(6)(ii): a contained user or client discloses nothing.
+      const disabled = denyList === undefined ? null : await denyList.check(context);
+      if (disabled !== null) return refuse(disabled);
 
       // 45 CFR 164.502(e): a recipient needing a business associate agreement must have a current one.
       const recipient = await recipients.admit(context, recipientId, { patientRef, resource, action });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AccessDeniedError, MemoryStateStore, createDenyList, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
-import { SECRET, policy } from './fixture.js';
+import { AccessDeniedError, MemoryStateStore, createDenyList, createDisclosures, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { REPORTS, SECRET, chart, policy, setup } from './fixture.js';
 
 const security: AccessContext = { principal: { id: 'sec.ops' }, roles: ['security-officer'] };
 function world() {
@@ -27,6 +27,19 @@ describe('deny list (45 CFR 164.308(a)(6)(ii))', () => {
     }
     await denyList.enable(security, { principal: 'dr.chen' });
     await expect(other.resolve(dr(), 'Chart', '1001')).resolves.toBeDefined();
+  });
+
+  it('a disabled user discloses nothing through the governed disclosure service either', async () => {
+    const s = setup();
+    const denyList = createDenyList({ store: s.store, audit: s.guard, roles: ['security-officer'] });
+    await s.recipients.register({ principal: { id: 'po' }, roles: ['privacy-officer'] }, { id: 'state-dph', type: 'public-health-authority', name: 'DPH' });
+    const disclosures = createDisclosures({ guard: s.guard, recipients: s.recipients, denyList, now: s.now });
+    const ctx: AccessContext = { principal: { id: 'po.ade' }, roles: ['requester:public-health'], purposeOfUse: 'PUBHLTH' };
+    const req = { resource: 'Chart', value: chart('1002', REPORTS), patientId: '1002', recipientId: 'state-dph', purpose: 'Notifiable disease report', basis: 'public-health', deliveryMethod: 'sftp' } as const;
+    await expect(disclosures.disclose(ctx, req)).resolves.toBeDefined();
+    await denyList.disable(security, { principal: 'po.ade' }, 'incident:9');
+    await expect(disclosures.disclose(ctx, req)).rejects.toMatchObject({ status: 403, reason: 'principal_disabled' });
+    expect(s.events.at(-1)).toMatchObject({ action: 'deny', attemptedAction: 'disclose', reason: 'principal_disabled', patient: { ref: s.guard.policy.patientRef('1002') } });
   });
 
   it('a disabled client application is refused whoever uses it; other clients are not', async () => {
