@@ -527,8 +527,9 @@ class RequestExchange implements Exchange {
     const code = codeOf(err, status, this.allowedCodes);
     // Decisions (401/403/422…) are audited, not logged; anything else is an operational error.
     if (!(err instanceof PhiGuardError) || status >= 500) this.host.logError(err, this, this.route);
-    // 45 CFR 164.312(b): a failure while serving PHI is on record, once.
-    if (this.kind === 'phi' && !this.audited) {
+    // 45 CFR 164.312(b): a failure while serving PHI is on record, once. A request that failed
+    // before its decision (a body the app's parser rejected) never reached PHI: logged, not audited.
+    if (this.kind === 'phi' && this.decided && !this.audited) {
       this.audited = true;
       this.host.guard.recordError(this.context, this.resource!, this.action, code);
     }
@@ -537,7 +538,7 @@ class RequestExchange implements Exchange {
 
   answerError(status: number, body?: unknown): Answer {
     const code = codeOf(body, status, this.allowedCodes);
-    if (this.kind === 'phi' && !this.audited) {
+    if (this.kind === 'phi' && this.decided && !this.audited) {
       this.audited = true;
       this.host.guard.recordError(this.context, this.resource!, this.action, code);
     }
