@@ -95,6 +95,7 @@ export class OptionsError extends PhiGuardError {
  * - `authorization_invalid`: the authorization is unknown, another patient's or another recipient's.
  * - `authorization_expired` / `authorization_revoked`: it was valid once (164.508(b)(2)(i), (b)(5)).
  * - `out_of_scope`: the records asked for lie outside the authorization's types or dates.
+ * - `channel_exception_required`: an unsecured delivery without the patient's recorded request (164.524(c)(2)).
  */
 export type DenyReason =
   | 'purpose_required'
@@ -116,7 +117,8 @@ export type DenyReason =
   | 'authorization_invalid'
   | 'authorization_expired'
   | 'authorization_revoked'
-  | 'out_of_scope';
+  | 'out_of_scope'
+  | 'channel_exception_required';
 
 /** Access to a resource is denied (HTTP 403). */
 export class AccessDeniedError extends PhiGuardError {

@@ -5,11 +5,11 @@
  * and one audit event with the 164.528(b)(2) elements and a digest of the exact bytes released.
  */
 import { randomUUID } from 'node:crypto';
-import { denialEvent, disclosureEvent, type AuditEvent } from '../audit/event.js';
+import { denialEvent, disclosureEvent, errorEvent, type AuditEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import type { FieldCipher } from '../crypto/field-cipher.js';
 import { getDefaultScanner, type Scanner } from '../dlp/scanner.js';
-import { AccessDeniedError, OptionsError, type DenyReason } from '../errors.js';
+import { AccessDeniedError, OptionsError, PhiGuardError, StepUpRequiredError, type DenyReason } from '../errors.js';
 import type { PhiGuard } from '../guard.js';
 import { readPath } from '../policy/path.js';
 import { canonicalId } from '../ids.js';
@@ -161,7 +161,7 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
         // 45 CFR 164.524(c)(2), (c)(3): unsecured delivery only at the patient's recorded request.
         const ref = request.channelExceptionRef;
         if (typeof ref !== 'string' || channelExceptions === undefined || !(await channelExceptions.verify(ref, patientId, deliveryMethod))) {
-          return refuse('purpose_not_permitted');
+          return refuse('channel_exception_required');
         }
       }
 
@@ -210,7 +210,12 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
       try {
         projected = decision.plan.apply<T>(source, context, plaintexts);
       } catch (err) {
-        if (err instanceof AccessDeniedError) await audited(guard, denialEvent(action, context, resource, err.reason, { patientRef }), now);
+        // Refused or failed while projecting: on record either way, then the original error.
+        const event =
+          err instanceof AccessDeniedError || err instanceof StepUpRequiredError
+            ? denialEvent(action, context, resource, err.reason, { patientRef })
+            : errorEvent(action, context, resource, err instanceof PhiGuardError ? err.code : 'internal_error');
+        await audited(guard, event, now).catch(() => undefined);
         throw err;
       }
       const body = (request.serialize ?? JSON.stringify)(projected.value);

@@ -262,12 +262,13 @@ describe('channel exceptions (45 CFR 164.524(c)(2))', () => {
     const disclosures = createDisclosures({ guard: s.guard, recipients: s.recipients, channelExceptions: channels, now: s.now });
     const ctx = { principal: { id: 'po.ade' }, roles: ['requester:provider'], purposeOfUse: 'TREAT' };
     const req = { resource: 'Chart', value: chart('1002', REPORTS), patientId: '1002', recipientId: 'patient-1002', purpose: 'Copy requested by the patient', basis: 'individual', deliveryMethod: 'unsecured-email' } as const;
-    await expect(disclosures.disclose(ctx, req)).rejects.toMatchObject({ status: 403 });
+    await expect(disclosures.disclose(ctx, req)).rejects.toMatchObject({ status: 403, reason: 'channel_exception_required' });
     const notice = 'Unencrypted e-mail can be read or changed by others on its way to you.';
     await expect(channels.record(desk(), { id: 'ce-1', patientId: '1002', method: 'unsecured-email', notice, confirmed: false })).rejects.toThrow(/confirm/);
     await channels.record(desk(), { id: 'ce-1', patientId: '1002', method: 'unsecured-email', notice, confirmed: true });
     expect(s.events.at(-1)).toMatchObject({ action: 'create', reason: 'channel-exception:unsecured-email', resource: { id: 'ce-1' } });
-    await expect(disclosures.disclose(ctx, { ...req, channelExceptionRef: 'ce-1', patientId: '1001', value: chart('1001', REPORTS) })).rejects.toMatchObject({ status: 403 });
+    await expect(disclosures.disclose(ctx, { ...req, channelExceptionRef: 'ce-1', patientId: '1001', value: chart('1001', REPORTS) })).rejects.toMatchObject({ status: 403, reason: 'channel_exception_required' });
+    await expect(disclosures.disclose(ctx, { ...req, channelExceptionRef: 'ce-1', deliveryMethod: 'unsecured-sms' })).rejects.toMatchObject({ reason: 'channel_exception_required' });
     const out = await disclosures.disclose(ctx, { ...req, channelExceptionRef: 'ce-1' });
     expect(out.event.disclosure).toMatchObject({ deliveryMethod: 'unsecured-email', channelExceptionRef: 'ce-1', basis: 'individual' });
   });
