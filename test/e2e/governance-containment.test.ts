@@ -87,7 +87,7 @@ describe('deny list across instances', () => {
     const clerk: Who = { sub: 'roi.kim', roles: ['release-of-information'] };
     expect((await http(east, 'POST', '/governance/deny-list/disable', SECURITY, { body: { principal: 'roi.kim', reason: 'incident:12' } })).status).toBe(204);
     for (const at of [east, west]) {
-      const res = await http(at, 'POST', '/roi/requests', clerk, { body: { patientId: '1001', requesterType: 'patient', recipient: 'the patient', recipientId: 'patient-self', purpose: 'records', identityVerified: true } });
+      const res = await http(at, 'POST', '/roi/requests', clerk, { body: { patientId: '1001', requesterType: 'patient', recipient: 'the patient', recipientId: 'patient-self', purpose: 'records', identityVerification: { method: 'photo-id' } } });
       expect(res.status).toBe(403);
       expect(res.body).toMatchObject({ error: { reason: 'principal_disabled' } });
     }

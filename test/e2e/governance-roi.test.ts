@@ -206,7 +206,7 @@ describe('disclosure records and the accounting of disclosures', () => {
     };
     const a = auth('1001', {});
     await release(east, 'third-party', thirdParty('1001', a));
-    await release(west, 'patient', { requesterType: 'patient', recipient: 'the patient', recipientId: 'patient-self', purpose: 'personal records', identityVerified: true });
+    await release(west, 'patient', { requesterType: 'patient', recipient: 'the patient', recipientId: 'patient-self', purpose: 'personal records', identityVerification: { method: 'photo-id' } });
     await release(east, 'provider', { requesterType: 'provider', recipient: 'Dr. Rivera', recipientId: 'dr-rivera', purpose: 'continuity of care', npi: '1234567893' });
     await release(west, 'subpoena', {
       requesterType: 'subpoena', recipient: 'Suffolk Superior Court', recipientId: 'suffolk-court', purpose: 'civil proceeding',

@@ -83,7 +83,8 @@ describe('intake', () => {
       'authorization.statements.redisclosure is required (45 CFR 164.508(c)(2))',
     ]);
     const cases: [Record<string, unknown>, string][] = [
-      [{ requesterType: 'patient' }, 'identityVerified'],
+      [{ requesterType: 'patient' }, 'identityVerification.method must be one of'],
+      [{ requesterType: 'patient', identityVerification: { method: 'looked trustworthy' } }, 'identityVerification.method must be one of'],
       [{ requesterType: 'provider', npi: '12' }, 'npi must be'],
       [{ requesterType: 'subpoena', legalProcess: { court: 'Suffolk Superior Court', docket: '25-0042', issuedAt: '2025-04-01' } }, 'court order or satisfactory assurance'],
       [{ requesterType: 'third-party', authorization: authorization('1002') }, 'authorization.patientId must be the patient'],
@@ -172,7 +173,8 @@ describe('fulfilment through the release matrix, audited as disclose', () => {
 
   it('per request type: the patient gets their record with SSN last 4, a provider no SSN, a subpoena no contact details', async () => {
     const view = fullView('1002');
-    const patient = await http('POST', '/roi/requests', 'roi.kim', { patientId: '1002', requesterType: 'patient', recipient: 'the patient', purpose: 'personal records', identityVerified: true });
+    const patient = await http('POST', '/roi/requests', 'roi.kim', { patientId: '1002', requesterType: 'patient', recipient: 'the patient', purpose: 'personal records', identityVerification: { method: 'photo-id' } });
+    expect(log.auditEvents().find((e) => e.resource.id === patient.body!.id)).toMatchObject({ action: 'create', reason: 'intake:patient:photo-id', actor: { id: 'roi.kim' } });
     const p = await http('GET', `/roi/requests/${patient.body!.id}/export`, 'roi.kim');
     expect((p.body!.record as LabResultsView).patient.ssn).toMatch(/^\*\*\*-\*\*-\d{4}$/);
     expect((p.body!.record as LabResultsView).patient.telecom).toEqual(view.patient.telecom);

@@ -55,8 +55,11 @@ export interface ReleaseRequestInput {
   readonly asked?: { readonly recordTypes?: readonly string[]; readonly from?: string; readonly to?: string };
   /** The requester's stated purpose, in words. */
   readonly purpose: string;
-  /** patient: ROI staff verified the requester's identity. */
-  readonly identityVerified?: boolean;
+  /**
+   * patient: how the desk verified the requester's identity (45 CFR 164.514(h)): the method,
+   * recorded in the intake's audit event, never the document's number.
+   */
+  readonly identityVerification?: { readonly method: IdentityMethod };
   /** provider: the requesting provider's NPI (10 digits). */
   readonly npi?: string;
   /** third-party: the signed authorization. */
@@ -64,6 +67,10 @@ export interface ReleaseRequestInput {
   /** subpoena: the legal process. */
   readonly legalProcess?: LegalProcess;
 }
+
+/** Ways the desk verifies a requester's identity (164.514(h)(1)). */
+export const IDENTITY_METHODS = ['photo-id', 'portal-login', 'knowledge-based', 'notarized-request', 'known-to-staff'] as const;
+export type IdentityMethod = (typeof IDENTITY_METHODS)[number];
 
 const str = (v: unknown, max = 500): v is string => typeof v === 'string' && v.trim().length > 0 && v.length <= max;
 const date = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v));
@@ -82,7 +89,9 @@ export function validateRequest(input: unknown, revoked: ReadonlySet<string>, no
   if (!str(r.purpose)) problems.push('purpose is required');
   switch (r.requesterType) {
     case 'patient':
-      if (r.identityVerified !== true) problems.push('identityVerified: the patient must be identified before a release (45 CFR 164.514(h))');
+      if (!IDENTITY_METHODS.includes((r.identityVerification as { method?: IdentityMethod } | undefined)?.method as IdentityMethod)) {
+        problems.push(`identityVerification.method must be one of ${IDENTITY_METHODS.join(', ')}: the patient must be identified before a release (45 CFR 164.514(h))`);
+      }
       break;
     case 'provider':
       if (typeof r.npi !== 'string' || !/^\d{10}$/.test(r.npi)) problems.push('npi must be the 10-digit NPI of the requesting provider');

@@ -160,7 +160,12 @@ export class ReleaseOfInformation {
     };
     // 45 CFR 164.530(j): the request itself is documentation; recorded before it is acted on.
     await this.engine.write(
-      actionEvent('create', staff, { resource: { type: 'ReleaseRequest', id: request.id }, reason: `intake:${request.requesterType}`, patientRef: this.engine.policy.patientRef(request.patientId) }),
+      actionEvent('create', staff, {
+        resource: { type: 'ReleaseRequest', id: request.id },
+        // How the requester was verified is part of the record (164.514(h)); the method, not the document.
+        reason: r.identityVerification === undefined ? `intake:${request.requesterType}` : `intake:${request.requesterType}:${r.identityVerification.method}`,
+        patientRef: this.engine.policy.patientRef(request.patientId),
+      }),
     );
     await this.save(request);
     return request;
