@@ -53,7 +53,7 @@ async function start(): Promise<Instance> {
   const state = new RedisStateStore({ client: await redisClient(), prefix, timeoutMs: 500 });
   const auditStore = postgresAuditSink({ pool, table: auditTable });
   const copies = postgresDisclosureCopyStore({ pool, table: copiesTable });
-  const app = await createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger, state, auditStore, governance: { now: clock, copies, copyRetentionDays: 30 } });
+  const app = await createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger, state, auditStore, governance: { clock: { now: clock }, copies, copyRetentionDays: 30 } });
   await app.listen(0, '127.0.0.1');
   return { app, base: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`, log };
 }

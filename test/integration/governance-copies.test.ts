@@ -32,9 +32,9 @@ describe('postgresDisclosureCopyStore', () => {
     const events: AuditEvent[] = [];
     const audit = { write: (e: AuditEvent) => void events.push(e) };
     const now = () => t0 + 40 * DAY;
-    const holds = createLegalHolds({ store: new MemoryStateStore(), audit, patientRef: (id) => `pt_${id}`, roles: ['po'], now });
+    const holds = createLegalHolds({ store: new MemoryStateStore(), audit, patientRef: (id) => `pt_${id}`, roles: ['po'], clock: { now } });
     await holds.place({ principal: { id: 'po-1' }, roles: ['po'] }, { id: 'h', patientId: 1 });
-    const job = createPurgeJob({ rules: [{ target: store, retentionDays: 20 }], holds, audit, now, batch: 3 });
+    const job = createPurgeJob({ rules: [{ target: store, retentionDays: 20 }], holds, audit, clock: { now }, batch: 3 });
     const [report] = await job.run({ principal: { id: 'po-1' }, roles: ['po'] });
     // Created before day 20: i = 6…24 (19 copies); those of pt_1 are held.
     const expired = Array.from({ length: 25 }, (_, i) => i).filter((i) => t0 + (25 - i) * DAY < t0 + 20 * DAY);

@@ -1,5 +1,7 @@
 import {
   MemoryStateStore,
+  systemClock,
+  type Clock,
   createAuthorizations,
   createDenyList,
   createDisclosures,
@@ -34,8 +36,8 @@ export const ROLES = {
 
 /** Governance options of the NestJS example (all optional; in memory for one instance by default). */
 export interface GovernanceOptions {
-  /** Epoch-ms clock of authorizations, agreements, holds and purges (tests move it). */
-  readonly now?: () => number;
+  /** The clock of authorizations, agreements, holds and purges (tests move it). Default: the wall clock. */
+  readonly clock?: Clock;
   /** Keeps an encrypted copy of each release (PostgreSQL in production: postgresDisclosureCopyStore). */
   readonly copies?: DisclosureCopyStore;
   /** Days a release copy is kept. Default 2190 (six years, 45 CFR 164.530(j)). */
@@ -76,12 +78,13 @@ export function createGovernance(options: {
 }): Governance {
   const g = options.governance ?? {};
   const store = options.state ?? new MemoryStateStore();
-  const now = g.now ?? Date.now;
+  const clock: Clock = g.clock ?? systemClock;
+  const now = () => clock.now();
   const { releases } = options;
   const patientRef = (id: string | number) => releases.policy.patientRef(id);
-  const recipients = createRecipientRegistry({ store, secret: options.secret, audit: releases, managerRoles: [ROLES.privacy], now });
-  const authorizations = createAuthorizations({ store, audit: releases, patientRef, intakeRoles: [ROLES.desk], revokerRoles: [ROLES.privacy], now });
-  const denyList = createDenyList({ store, audit: releases, roles: [ROLES.security], now });
+  const recipients = createRecipientRegistry({ store, secret: options.secret, audit: releases, managerRoles: [ROLES.privacy], clock });
+  const authorizations = createAuthorizations({ store, audit: releases, patientRef, intakeRoles: [ROLES.desk], revokerRoles: [ROLES.privacy], clock });
+  const denyList = createDenyList({ store, audit: releases, roles: [ROLES.security], clock });
   const disclosures = createDisclosures({
     guard: releases,
     denyList,
@@ -89,10 +92,10 @@ export function createGovernance(options: {
     authorizations,
     records: { PatientResults: { collection: 'reports', typeOf: reportType, dateOf: (r) => (r as ReportView).effectiveDateTime } },
     ...(g.copies === undefined ? {} : { copies: g.copies, cipher: options.cipher }),
-    now,
+    clock,
   });
-  const holds = createLegalHolds({ store, audit: releases, patientRef, roles: [ROLES.privacy], now });
-  const purge = g.copies === undefined ? null : createPurgeJob({ rules: [{ target: g.copies, retentionDays: g.copyRetentionDays ?? 2190 }], holds, audit: releases, now });
+  const holds = createLegalHolds({ store, audit: releases, patientRef, roles: [ROLES.privacy], clock });
+  const purge = g.copies === undefined ? null : createPurgeJob({ rules: [{ target: g.copies, retentionDays: g.copyRetentionDays ?? 2190 }], holds, audit: releases, clock });
   const durable = options.auditStore;
   const accountingSource = durable !== undefined && typeof durable.disclosures === 'function' ? (durable as DisclosureStore) : options.trail;
   return { store, recipients, authorizations, disclosures, holds, purge, denyList, accountingSource, now };

@@ -2,18 +2,10 @@ import { canonicalId } from '../ids.js';
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '../audit/event.js';
 import { denialEvent } from '../audit/event.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError, PhiGuardError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-
-/** Reason codes a break-glass request may give when the policy lists none. */
-export const DEFAULT_BREAK_GLASS_REASONS: readonly string[] = Object.freeze([
-  'life-threatening-emergency',
-  'patient-unable-to-consent',
-  'care-team-unavailable',
-  'continuity-of-care',
-  'system-downtime',
-]);
 
 /** A break-glass grant as stored. Holds a keyed patient reference, never the patient id. */
 export interface BreakGlassGrant {
@@ -73,6 +65,8 @@ export interface BreakGlassHost {
   readonly maxMinutes: number;
   readonly retentionDays: number;
   readonly approval?: 'none' | 'before' | 'after';
+  /** The engine's clock (grant issue, expiry, revocation and review times). Default: the wall clock. */
+  readonly clock?: Clock;
   readonly patientRef: (id: string | number) => string;
   readonly write: (event: AuditEvent) => Promise<void> | undefined;
   readonly event: (context: AccessContext, kind: string, grant: Pick<BreakGlassGrant, 'id' | 'reason' | 'expiresAt' | 'patientRef'>) => AuditEvent;
@@ -92,6 +86,7 @@ class BreakGlassRefused extends PhiGuardError {
 
 /** @internal Builds the service over a state store. */
 export function createBreakGlassService(host: BreakGlassHost): BreakGlassService {
+  const clock = host.clock ?? systemClock;
   const retentionMs = host.retentionDays * 86_400_000;
   const hasRole = (context: AccessContext, roles: ReadonlySet<string>) => (context.roles ?? []).some((r) => roles.has(r));
   const load = async (id: string): Promise<{ grant: BreakGlassGrant; revoked: boolean } | null> => {
@@ -122,7 +117,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
       if (!Number.isFinite(minutes) || minutes <= 0 || minutes > host.maxMinutes) {
         throw new BreakGlassRefused(`Break-glass lasts at most ${host.maxMinutes} minutes.`);
       }
-      const now = Date.now();
+      const now = clock.now();
       const before = host.approval === 'before';
       const grant: BreakGlassGrant = {
         id: randomUUID(),
@@ -158,7 +153,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
         await audited(denialEvent('break-glass', context, 'break-glass', 'separation_of_duties', { patientRef: grant.patientRef }));
         throw new AccessDeniedError('separation_of_duties');
       }
-      const now = Date.now();
+      const now = clock.now();
       const approved: BreakGlassGrant = {
         ...grant,
         expiresAt: now + Math.round(grant.approval!.minutes * 60_000),
@@ -188,7 +183,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
       if (grant.principalId !== context.principal.id && !hasRole(context, host.reviewerRoles)) {
         throw new AccessDeniedError('break_glass_not_permitted');
       }
-      await host.store.set(revokedKey(grant.id), String(Date.now()), retentionMs);
+      await host.store.set(revokedKey(grant.id), String(clock.now()), retentionMs);
       await host.store.removeFromSet(APPROVAL_QUEUE, grant.id);
       await audited(host.event(context, 'revoked', grant));
     },
@@ -199,7 +194,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
       const { grant } = found;
       // Held until a reviewer approves it (approval: 'before').
       if (grant.approval !== undefined && grant.approval.status !== 'approved') return null;
-      if (grant.expiresAt <= Date.now()) return null;
+      if (grant.expiresAt <= clock.now()) return null;
       if (grant.principalId !== context.principal?.id) return null;
       const patient = canonicalId(patientId);
       if (patient === undefined || grant.patientRef !== host.patientRef(patient)) return null;
@@ -221,7 +216,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
       if (decision !== 'appropriate' && decision !== 'inappropriate') throw new OptionsError('review decision must be "appropriate" or "inappropriate"');
       const found = await load(grantId);
       if (found === null) throw new BreakGlassRefused('No such break-glass grant.');
-      const reviewed: BreakGlassGrant = { ...found.grant, review: { reviewer: context.principal.id, decision, at: Date.now() } };
+      const reviewed: BreakGlassGrant = { ...found.grant, review: { reviewer: context.principal.id, decision, at: clock.now() } };
       await host.store.set(grantKey(grantId), JSON.stringify(reviewed), retentionMs);
       await host.store.removeFromSet(REVIEW_QUEUE, grantId);
       await audited(host.event(context, `reviewed:${decision}`, found.grant));

@@ -7,7 +7,8 @@ import { actionEvent, denialEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError, type DenyReason } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import { ID, audited, checkKeys, hasRole, needClock, needStore, roleSet, timeOf, type Clock, type GovernanceAudit } from './common.js';
+import { ID, audited, checkKeys, hasRole, needClock, needStore, roleSet, timeOf, type GovernanceAudit } from './common.js';
+import type { Clock } from '../base/clock.js';
 
 /** Which records an authorization covers (164.508(c)(1)(i): "a specific and meaningful description"). */
 export interface AuthorizationScope {
@@ -65,7 +66,8 @@ export interface AuthorizationsOptions {
   readonly intakeRoles: readonly string[];
   /** Roles that may record a revocation (164.508(b)(5)). */
   readonly revokerRoles: readonly string[];
-  readonly now?: Clock;
+  /** The clock of expiries and event times. Default: the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** The verdict of {@link Authorizations.verify}. */
@@ -84,7 +86,7 @@ export interface Authorizations {
   verify(id: string, to: { readonly patientId: string | number; readonly recipientId: string }): Promise<AuthorizationVerdict>;
 }
 
-const KEYS = ['store', 'audit', 'patientRef', 'intakeRoles', 'revokerRoles', 'now'];
+const KEYS = ['store', 'audit', 'patientRef', 'intakeRoles', 'revokerRoles', 'clock'];
 const authKey = (id: string) => `gov:authorization:${id}`;
 const revokedKey = (id: string) => `gov:authorization-revoked:${id}`;
 const text = (v: unknown, max: number) => typeof v === 'string' && v.trim() !== '' && v.length <= max;
@@ -148,7 +150,7 @@ export function createAuthorizations(options: AuthorizationsOptions): Authorizat
   const store = needStore('createAuthorizations', options.store);
   const intake = roleSet('createAuthorizations intakeRoles', options.intakeRoles);
   const revokers = roleSet('createAuthorizations revokerRoles', options.revokerRoles);
-  const now = needClock('createAuthorizations', options.now);
+  const now = needClock('createAuthorizations', options.clock);
   const { audit, patientRef } = options;
   if (typeof patientRef !== 'function') throw new OptionsError('createAuthorizations needs `patientRef` (guard.policy.patientRef)');
   if (audit === null || typeof audit?.write !== 'function') throw new OptionsError('createAuthorizations needs `audit` (an AuditSink, or the guard)');

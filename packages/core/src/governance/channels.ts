@@ -8,7 +8,8 @@ import { actionEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { OptionsError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import { ID, audited, checkKeys, needClock, needStore, type Clock, type GovernanceAudit } from './common.js';
+import { ID, audited, checkKeys, needClock, needStore, type GovernanceAudit } from './common.js';
+import type { Clock } from '../base/clock.js';
 import { disclosureDigest, type DeliveryMethod } from './disclosure.js';
 
 /** A recorded channel exception. */
@@ -34,10 +35,10 @@ export interface ChannelExceptions {
 }
 
 /** Creates the channel-exception register. */
-export function createChannelExceptions(options: { readonly store: StateStore; readonly audit: GovernanceAudit; readonly patientRef: (patientId: string | number) => string; readonly now?: Clock }): ChannelExceptions {
-  checkKeys('createChannelExceptions', options, ['store', 'audit', 'patientRef', 'now']);
+export function createChannelExceptions(options: { readonly store: StateStore; readonly audit: GovernanceAudit; readonly patientRef: (patientId: string | number) => string; readonly clock?: Clock }): ChannelExceptions {
+  checkKeys('createChannelExceptions', options, ['store', 'audit', 'patientRef', 'clock']);
   const store = needStore('createChannelExceptions', options.store);
-  const now = needClock('createChannelExceptions', options.now);
+  const now = needClock('createChannelExceptions', options.clock);
   const { audit, patientRef } = options;
   if (typeof patientRef !== 'function') throw new OptionsError('createChannelExceptions needs `patientRef`');
   const key = (id: string) => `gov:channel-exception:${id}`;

@@ -4,9 +4,7 @@ import type { AccessContext } from '../context.js';
 import { AuditUnavailableError, OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { StateStore } from '../state/store.js';
-
-/** Milliseconds since the epoch; injectable so that tests move time instead of waiting. */
-export type Clock = () => number;
+import { isClock, systemClock } from '../base/clock.js';
 
 /** Where governance services write their audit events: an AuditSink, or `guard` itself (its `write`). */
 export interface GovernanceAudit {
@@ -14,7 +12,7 @@ export interface GovernanceAudit {
 }
 
 /** @internal Writes an event (timed by `now` when given); a failing sink means the operation did not happen (fail closed). */
-export async function audited(audit: GovernanceAudit, event: AuditEvent, now?: Clock): Promise<void> {
+export async function audited(audit: GovernanceAudit, event: AuditEvent, now?: () => number): Promise<void> {
   try {
     await audit.write(now === undefined ? event : { ...event, time: new Date(now()).toISOString() });
   } catch {
@@ -52,11 +50,11 @@ export function needStore(where: string, store: unknown): StateStore {
   return store as StateStore;
 }
 
-/** @internal A clock, checked. */
-export function needClock(where: string, now: unknown): Clock {
-  if (now === undefined) return Date.now;
-  if (typeof now !== 'function') throw new OptionsError(`${where}: \`now\` must be a function returning epoch milliseconds`);
-  return now as Clock;
+/** @internal The `clock` option, checked, as a function of epoch milliseconds. */
+export function needClock(where: string, clock: unknown): () => number {
+  if (clock === undefined) return () => systemClock.now();
+  if (!isClock(clock)) throw new OptionsError(`${where}: \`clock\` must be a Clock ({ now(): epoch milliseconds })`);
+  return () => clock.now();
 }
 
 /** @internal A keyed reference function (`<prefix>_<hex>`) under a key derived from `secret` for `label`. */

@@ -8,7 +8,8 @@ import { actionEvent, denialEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import { ID, audited, checkKeys, hasRole, needClock, needStore, roleSet, type Clock, type GovernanceAudit } from './common.js';
+import { ID, audited, checkKeys, hasRole, needClock, needStore, roleSet, type GovernanceAudit } from './common.js';
+import type { Clock } from '../base/clock.js';
 
 /** Who a deny-list entry stops. */
 export type DenyTarget = { readonly principal: string } | { readonly client: string };
@@ -20,7 +21,8 @@ export interface DenyListOptions {
   readonly audit: GovernanceAudit;
   /** Roles that may disable and re-enable (security officer, identity administrators). */
   readonly roles: readonly string[];
-  readonly now?: Clock;
+  /** The clock of expiries and event times. Default: the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** The shared deny list. Give it to `createPhiGuard({ denyList })` so every PHI request checks it. */
@@ -44,10 +46,10 @@ function target(t: DenyTarget): DenyTarget {
 
 /** Creates the deny list over a shared state store. */
 export function createDenyList(options: DenyListOptions): DenyList {
-  checkKeys('createDenyList', options, ['store', 'audit', 'roles', 'now']);
+  checkKeys('createDenyList', options, ['store', 'audit', 'roles', 'clock']);
   const store = needStore('createDenyList', options.store);
   const roles = roleSet('createDenyList roles', options.roles);
-  const now = needClock('createDenyList', options.now);
+  const now = needClock('createDenyList', options.clock);
   const { audit } = options;
   if (audit === null || typeof audit?.write !== 'function') throw new OptionsError('createDenyList needs `audit` (an AuditSink, or the guard)');
   const permit = async (context: AccessContext, attempted: 'update') => {

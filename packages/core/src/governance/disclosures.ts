@@ -15,7 +15,8 @@ import { readPath } from '../policy/path.js';
 import { canonicalId } from '../ids.js';
 import { didYouMean } from '../suggest.js';
 import { inScope, scopeCovers, scopeProblems, type AuthorizationScope, type Authorizations } from './authorizations.js';
-import { audited, checkKeys, needClock, timeOf, type Clock } from './common.js';
+import { audited, checkKeys, needClock, timeOf } from './common.js';
+import type { Clock } from '../base/clock.js';
 import type { DenyList } from './containment.js';
 import type { DisclosureCopyStore } from './copies.js';
 import { DELIVERY_METHODS, DISCLOSURE_BASES, disclosureDigest, type DeliveryMethod, type DisclosureBasis, type DisclosureDetails } from './disclosure.js';
@@ -49,7 +50,8 @@ export interface DisclosuresOptions {
   readonly channelExceptions?: { verify(ref: string, patientId: string | number, method: DeliveryMethod): Promise<boolean> };
   /** Refuses disclosures by a disabled user or client (desk routes do not pass through `guard.resolve`). */
   readonly denyList?: DenyList;
-  readonly now?: Clock;
+  /** The clock of expiries and event times. Default: the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** One disclosure asked of {@link Disclosures.disclose}. */
@@ -97,7 +99,7 @@ export interface Disclosures {
 }
 
 const limits = (s: AuthorizationScope) => s.recordTypes !== undefined || s.from !== undefined || s.to !== undefined;
-const KEYS = ['guard', 'recipients', 'authorizations', 'records', 'copies', 'cipher', 'scanner', 'channelExceptions', 'denyList', 'now'];
+const KEYS = ['guard', 'recipients', 'authorizations', 'records', 'copies', 'cipher', 'scanner', 'channelExceptions', 'denyList', 'clock'];
 const REQUEST_KEYS = ['resource', 'value', 'patientId', 'recipientId', 'purpose', 'basis', 'authorizationId', 'asked', 'deliveryMethod', 'channelExceptionRef', 'action', 'keepCopy', 'serialize'];
 
 /** Creates the disclosure service. */
@@ -115,7 +117,7 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
     }
   }
   const scanner = options.scanner ?? getDefaultScanner();
-  const now = needClock('createDisclosures', options.now);
+  const now = needClock('createDisclosures', options.clock);
 
   return {
     async disclose<T>(context: AccessContext, request: DisclosureRequest): Promise<DisclosureResult<T>> {

@@ -1,7 +1,7 @@
 /** Disclosure governance: recipients and agreements, authorizations, disclosures, containment, retention, key operations. */
 export { ACCOUNTING_EXEMPT, DELIVERY_METHODS, DISCLOSURE_BASES, RECIPIENT_TYPES, disclosureDigest } from './disclosure.js';
 export type { DeliveryMethod, DisclosureBasis, DisclosureDetails, Recipient, RecipientType } from './disclosure.js';
-export type { Clock, GovernanceAudit } from './common.js';
+export type { GovernanceAudit } from './common.js';
 export { createRecipientRegistry } from './recipients.js';
 export type { Agreement, RecipientEntry, RecipientInput, RecipientRegistry, RecipientRegistryOptions } from './recipients.js';
 export { authorizationProblems, createAuthorizations, inScope, scopeCovers, scopeProblems } from './authorizations.js';

@@ -7,7 +7,8 @@ import { actionEvent, denialEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError, type DenyReason } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import { ID, audited, checkKeys, hasRole, keyedRef, needClock, needStore, roleSet, timeOf, type Clock, type GovernanceAudit } from './common.js';
+import { ID, audited, checkKeys, hasRole, keyedRef, needClock, needStore, roleSet, timeOf, type GovernanceAudit } from './common.js';
+import type { Clock } from '../base/clock.js';
 import { RECIPIENT_TYPES, type Recipient, type RecipientType } from './disclosure.js';
 
 /** A business associate agreement as recorded. */
@@ -53,7 +54,8 @@ export interface RecipientRegistryOptions {
   readonly managerRoles: readonly string[];
   /** Recipient types that need a business associate agreement. Default `['business-associate']`. */
   readonly agreementRequiredFor?: readonly RecipientType[];
-  readonly now?: Clock;
+  /** The clock of expiries and event times. Default: the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** Recipients and their agreements. */
@@ -71,7 +73,7 @@ export interface RecipientRegistry {
   nameOf(nameRef: string): Promise<{ readonly name: string; readonly address?: string } | null>;
 }
 
-const KEYS = ['store', 'secret', 'audit', 'managerRoles', 'agreementRequiredFor', 'now'];
+const KEYS = ['store', 'secret', 'audit', 'managerRoles', 'agreementRequiredFor', 'clock'];
 const entryKey = (id: string) => `gov:recipient:${id}`;
 const nameKey = (ref: string) => `gov:recipient-name:${ref}`;
 
@@ -98,7 +100,7 @@ export function createRecipientRegistry(options: RecipientRegistryOptions): Reci
   checkKeys('createRecipientRegistry', options, KEYS);
   const store = needStore('createRecipientRegistry', options.store);
   const managers = roleSet('createRecipientRegistry managerRoles', options.managerRoles);
-  const now = needClock('createRecipientRegistry', options.now);
+  const now = needClock('createRecipientRegistry', options.clock);
   const nameRefOf = keyedRef('createRecipientRegistry', options.secret, 'phiguard/recipient-name/v1', 'rn');
   const required = new Set<RecipientType>(options.agreementRequiredFor ?? ['business-associate']);
   for (const t of required) if (!RECIPIENT_TYPES.includes(t)) throw new OptionsError(`createRecipientRegistry agreementRequiredFor: unknown recipient type "${t}"`);

@@ -7,7 +7,8 @@ import { actionEvent, denialEvent, type AuditEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import { ID, audited, checkKeys, hasRole, needClock, needStore, roleSet, type Clock, type GovernanceAudit } from './common.js';
+import { ID, audited, checkKeys, hasRole, needClock, needStore, roleSet, type GovernanceAudit } from './common.js';
+import type { Clock } from '../base/clock.js';
 
 /** A record a purge may remove. */
 export interface PurgeCandidate {
@@ -44,7 +45,8 @@ export interface LegalHoldsOptions {
   readonly patientRef: (patientId: string | number) => string;
   /** Roles that place and release holds (privacy office, legal counsel). */
   readonly roles: readonly string[];
-  readonly now?: Clock;
+  /** The clock of expiries and event times. Default: the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** Legal holds, shared by every instance. */
@@ -59,10 +61,10 @@ const holdKey = (id: string) => `gov:legal-hold:${id}`;
 
 /** Creates the legal-hold register. */
 export function createLegalHolds(options: LegalHoldsOptions): LegalHolds {
-  checkKeys('createLegalHolds', options, ['store', 'audit', 'patientRef', 'roles', 'now']);
+  checkKeys('createLegalHolds', options, ['store', 'audit', 'patientRef', 'roles', 'clock']);
   const store = needStore('createLegalHolds', options.store);
   const roles = roleSet('createLegalHolds roles', options.roles);
-  const now = needClock('createLegalHolds', options.now);
+  const now = needClock('createLegalHolds', options.clock);
   const { audit, patientRef } = options;
   if (typeof patientRef !== 'function') throw new OptionsError('createLegalHolds needs `patientRef` (guard.policy.patientRef)');
   const guardRole = async (context: AccessContext, attempted: 'create' | 'delete') => {
@@ -117,7 +119,8 @@ export interface PurgeJobOptions {
   readonly rules: readonly RetentionRule[];
   readonly holds?: LegalHolds;
   readonly audit: GovernanceAudit;
-  readonly now?: Clock;
+  /** The clock of expiries and event times. Default: the wall clock. */
+  readonly clock?: Clock;
   /** Records handled per round trip. Default 500. */
   readonly batch?: number;
 }
@@ -142,7 +145,7 @@ export interface PurgeAuditEvent extends AuditEvent {
 
 /** Creates the purge job. */
 export function createPurgeJob(options: PurgeJobOptions): PurgeJob {
-  checkKeys('createPurgeJob', options, ['rules', 'holds', 'audit', 'now', 'batch']);
+  checkKeys('createPurgeJob', options, ['rules', 'holds', 'audit', 'clock', 'batch']);
   if (!Array.isArray(options.rules) || options.rules.length === 0) throw new OptionsError('createPurgeJob needs `rules`: [{ target, retentionDays }]');
   const names = new Set<string>();
   for (const r of options.rules) {
@@ -153,7 +156,7 @@ export function createPurgeJob(options: PurgeJobOptions): PurgeJob {
   }
   const batch = options.batch ?? 500;
   if (!Number.isInteger(batch) || batch < 1) throw new OptionsError('createPurgeJob: batch must be a positive integer');
-  const now = needClock('createPurgeJob', options.now);
+  const now = needClock('createPurgeJob', options.clock);
   const { audit, holds } = options;
   return {
     async run(context) {

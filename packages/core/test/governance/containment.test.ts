@@ -33,7 +33,7 @@ describe('deny list (45 CFR 164.308(a)(6)(ii))', () => {
     const s = setup();
     const denyList = createDenyList({ store: s.store, audit: s.guard, roles: ['security-officer'] });
     await s.recipients.register({ principal: { id: 'po' }, roles: ['privacy-officer'] }, { id: 'state-dph', type: 'public-health-authority', name: 'DPH' });
-    const disclosures = createDisclosures({ guard: s.guard, recipients: s.recipients, denyList, now: s.now });
+    const disclosures = createDisclosures({ guard: s.guard, recipients: s.recipients, denyList, clock: { now: s.now } });
     const ctx: AccessContext = { principal: { id: 'po.ade' }, roles: ['requester:public-health'], purposeOfUse: 'PUBHLTH' };
     const req = { resource: 'Chart', value: chart('1002', REPORTS), patientId: '1002', recipientId: 'state-dph', purpose: 'Notifiable disease report', basis: 'public-health', deliveryMethod: 'sftp' } as const;
     await expect(disclosures.disclose(ctx, req)).resolves.toBeDefined();

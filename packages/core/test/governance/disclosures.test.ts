@@ -87,7 +87,7 @@ describe('disclosure records (45 CFR 164.528(b)(2))', () => {
     const copies = new MemoryDisclosureCopyStore();
     const s = setup();
     await withRecipients(s);
-    const disclosures = createDisclosures({ guard: s.guard, recipients: s.recipients, copies, cipher, now: s.now });
+    const disclosures = createDisclosures({ guard: s.guard, recipients: s.recipients, copies, cipher, clock: { now: s.now } });
     const out = await disclosures.disclose({ principal: { id: 'po.ade' }, roles: ['requester:public-health'], purposeOfUse: 'PUBHLTH' }, {
       resource: 'Chart', value: chart('1002', REPORTS), patientId: '1002', recipientId: 'state-dph', purpose: 'Notifiable disease report', basis: 'public-health', deliveryMethod: 'sftp', keepCopy: true,
     });
@@ -258,8 +258,8 @@ describe('channel exceptions (45 CFR 164.524(c)(2))', () => {
     const s = setup();
     await withRecipients(s);
     await s.recipients.register(officer, { id: 'patient-1002', type: 'individual', name: 'the patient' });
-    const channels = createChannelExceptions({ store: s.store, audit: s.guard, patientRef: (id) => s.guard.policy.patientRef(id), now: s.now });
-    const disclosures = createDisclosures({ guard: s.guard, recipients: s.recipients, channelExceptions: channels, now: s.now });
+    const channels = createChannelExceptions({ store: s.store, audit: s.guard, patientRef: (id) => s.guard.policy.patientRef(id), clock: { now: s.now } });
+    const disclosures = createDisclosures({ guard: s.guard, recipients: s.recipients, channelExceptions: channels, clock: { now: s.now } });
     const ctx = { principal: { id: 'po.ade' }, roles: ['requester:provider'], purposeOfUse: 'TREAT' };
     const req = { resource: 'Chart', value: chart('1002', REPORTS), patientId: '1002', recipientId: 'patient-1002', purpose: 'Copy requested by the patient', basis: 'individual', deliveryMethod: 'unsecured-email' } as const;
     await expect(disclosures.disclose(ctx, req)).rejects.toMatchObject({ status: 403, reason: 'channel_exception_required' });

@@ -78,14 +78,14 @@ export function setup(options: { store?: StateStore; now?: ReturnType<typeof clo
   const store = options.store ?? new MemoryStateStore();
   const now = options.now ?? clock();
   const guard = createPhiGuard({ policy, secret: SECRET, audit: { write: (e) => void events.push(e) } });
-  const recipients = createRecipientRegistry({ store, secret: SECRET, audit: guard, managerRoles: ['privacy-officer'], now });
-  const authorizations = createAuthorizations({ store, audit: guard, patientRef: (id) => guard.policy.patientRef(id), intakeRoles: ['roi-desk'], revokerRoles: ['privacy-officer'], now });
+  const recipients = createRecipientRegistry({ store, secret: SECRET, audit: guard, managerRoles: ['privacy-officer'], clock: { now } });
+  const authorizations = createAuthorizations({ store, audit: guard, patientRef: (id) => guard.policy.patientRef(id), intakeRoles: ['roi-desk'], revokerRoles: ['privacy-officer'], clock: { now } });
   const disclosures = createDisclosures({
     guard,
     recipients,
     authorizations,
     records: { Chart: { collection: 'reports', typeOf: (r) => (r as Report).type, dateOf: (r) => (r as Report).date } },
-    now,
+    clock: { now },
   });
   return { events, store, now, guard, recipients, authorizations, disclosures };
 }

@@ -30,10 +30,10 @@ describe('retention, legal holds and purge (45 CFR 164.530(j))', () => {
               return ids.filter((id) => records.delete(id)).length;
             },
           };
-          const holds = createLegalHolds({ store: new MemoryStateStore(), audit, patientRef: ref, roles: ['privacy-officer'], now });
+          const holds = createLegalHolds({ store: new MemoryStateStore(), audit, patientRef: ref, roles: ['privacy-officer'], clock: { now } });
           for (const p of heldPatients) await holds.place(officer, { id: `hold-p${p}`, patientId: p });
           for (const c of heldCases) await holds.place(officer, { id: `hold-${c}`, caseRef: c });
-          const job = createPurgeJob({ rules: [{ target, retentionDays }], holds, audit, now, batch });
+          const job = createPurgeJob({ rules: [{ target, retentionDays }], holds, audit, clock: { now }, batch });
           const [report] = await job.run(officer);
           const expired = (r: (typeof rows)[number]) => r.age * DAY + 1 > retentionDays * DAY;
           const held = (r: (typeof rows)[number]) => heldPatients.includes(r.patient) || (r.case !== null && heldCases.includes(r.case));
@@ -51,14 +51,14 @@ describe('retention, legal holds and purge (45 CFR 164.530(j))', () => {
     const now = clock();
     const events: AuditEvent[] = [];
     const audit = { write: (e: AuditEvent) => void events.push(e) };
-    const holds = createLegalHolds({ store: new MemoryStateStore(), audit, patientRef: ref, roles: ['privacy-officer'], now });
+    const holds = createLegalHolds({ store: new MemoryStateStore(), audit, patientRef: ref, roles: ['privacy-officer'], clock: { now } });
     await expect(holds.place({ principal: { id: 'x' }, roles: ['billing'] }, { id: 'h1', patientId: '1' })).rejects.toMatchObject({ status: 403 });
     await expect(holds.place(officer, { id: 'h1' })).rejects.toThrow(/patientId or a caseRef/);
     await holds.place(officer, { id: 'h1', patientId: '1' });
     expect(events.at(-1)).toMatchObject({ action: 'create', reason: 'legal-hold:place', patient: { ref: 'pt_1' } });
     const copies = new MemoryDisclosureCopyStore();
     await copies.put({ id: 'd1', patientRef: 'pt_1', createdAt: now() - 400 * DAY, ciphertext: 'x' });
-    const job = createPurgeJob({ rules: [{ target: copies, retentionDays: 365 }], holds, audit, now });
+    const job = createPurgeJob({ rules: [{ target: copies, retentionDays: 365 }], holds, audit, clock: { now } });
     expect((await job.run(officer))[0]).toMatchObject({ purged: 0, held: 1 });
     await holds.release(officer, 'h1');
     expect(events.at(-1)).toMatchObject({ action: 'delete', reason: 'legal-hold:release' });
