@@ -281,6 +281,8 @@ describe('options', () => {
     expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, copies: new MemoryDisclosureCopyStore() })).toThrow(/go together/);
     expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, records: { Nope: { collection: 'x', typeOf: String, dateOf: String } } })).toThrow(/unknown resource|must be a resource/);
     expect(() => setup({ store: {} as never })).toThrow(/StateStore/);
+    expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, clock: (() => 1) as never })).toThrow(/clock.*must be a Clock/);
+    expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, now: () => 1 } as never)).toThrow(/unknown createDisclosures option "now"/);
     expect(SECRET.length).toBeGreaterThanOrEqual(32);
     expect(new MemoryStateStore()).toBeDefined();
     expect(clock()()).toBe(Date.parse('2025-04-01T12:00:00Z'));
