@@ -83,6 +83,7 @@ export type { BreakGlassGrant, BreakGlassRequest, BreakGlassService } from './ac
 export * from './dlp/index.js';
 export * from './deid/index.js';
 export * from './delivery/index.js';
+export * from './governance/index.js';
 export type { InboundInspection } from './inbound.js';
 export { policyReportHtml } from './report/html.js';
 export type { PolicyReportOptions } from './report/html.js';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AccessContext } from '../context.js';
 import { AuditUnavailableError, OptionsError, type DenyReason } from '../errors.js';
 import type { Disclosure } from '../policy/plan.js';
+import type { DisclosureDetails } from '../governance/disclosure.js';
 
 /** What was done. `deny` records a refused attempt. */
 export type AuditAction =
@@ -56,6 +57,8 @@ export interface AuditEvent {
   };
   /** When DLP acted: what it did and how many identifiers of each type it found (never the values). */
   readonly dlp?: { readonly action: 'block' | 'redact' | 'report'; readonly counts: Readonly<Record<string, number>> };
+  /** For `disclose` and `export`: recipient, purpose, basis, authorization, delivery and digest (45 CFR 164.528(b)). */
+  readonly disclosure?: DisclosureDetails;
   /** Break-glass grant used for this access, when one was. */
   readonly breakGlass?: { readonly reason: string; readonly grantId: string; readonly expiresAt: string };
   /** Tamper-evidence link, added by `chainSink` (never by the engine). */

@@ -21,6 +21,8 @@ export interface CompiledAccess {
     readonly reasons: readonly string[];
     readonly maxMinutes: number;
     readonly minJustification: number;
+    readonly approval: 'none' | 'before' | 'after';
+    readonly retentionDays: number;
   } | null;
   readonly stepUp: { readonly maxAgeSeconds: number; readonly methods: ReadonlySet<string> };
 }
@@ -84,7 +86,7 @@ export function compileAccess(policy: PolicyDefinition, roles: ReadonlySet<strin
     if (bg === null || typeof bg !== 'object') problems.push(`${where} must be an object`);
     else {
       for (const k of Object.keys(bg)) {
-        const known = ['roles', 'reviewers', 'reasons', 'maxMinutes', 'minJustification'];
+        const known = ['roles', 'reviewers', 'reasons', 'maxMinutes', 'minJustification', 'approval', 'retentionDays'];
         if (!known.includes(k)) problems.push(`${where}: unknown key "${k}"${didYouMean(k, known)}`);
       }
       breakGlass = {
@@ -93,7 +95,11 @@ export function compileAccess(policy: PolicyDefinition, roles: ReadonlySet<strin
         reasons: bg.reasons === undefined ? DEFAULT_BREAK_GLASS_REASONS : stringList(bg.reasons, `${where}.reasons`, problems),
         maxMinutes: intIn(bg.maxMinutes, 60, 1, 24 * 60, `${where}.maxMinutes`, problems),
         minJustification: intIn(bg.minJustification, 20, 0, 1000, `${where}.minJustification`, problems),
+        approval: bg.approval ?? 'after',
+        // 45 CFR 164.530(j): six years is the longest documentation period the rule asks for.
+        retentionDays: intIn(bg.retentionDays, 90, 1, 6 * 366, `${where}.retentionDays`, problems),
       };
+      if (!['none', 'before', 'after'].includes(breakGlass.approval)) problems.push(`${where}.approval must be "none", "before" or "after"`);
     }
   }
   const su = policy.stepUp ?? {};

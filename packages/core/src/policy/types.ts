@@ -202,6 +202,13 @@ export interface PolicyDefinition<
     readonly maxMinutes?: number;
     /** Shortest free-text justification. Default 20 characters. */
     readonly minJustification?: number;
+    /**
+     * Secondary approval: `after` (default) queues every grant for after-action review; `before`
+     * holds a grant unusable until a reviewer other than the requester approves it; `none` neither.
+     */
+    readonly approval?: 'none' | 'before' | 'after';
+    /** Days grant records (with their justifications) are kept for review. Default 90. */
+    readonly retentionDays?: number;
   };
   /** What counts as a recent second factor for sensitive categories with `stepUp`. */
   readonly stepUp?: {
