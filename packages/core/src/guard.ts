@@ -21,7 +21,7 @@ import type { AccessContext } from './context.js';
 import type { PurposeOfUse } from './purpose.js';
 import { compilePolicy, type CompileOptions, type CompiledPolicy, type Decision } from './policy/compile.js';
 import { readPath } from './policy/path.js';
-import type { Plan, Protected } from './policy/plan.js';
+import { jsonOf, type Plan, type Protected, type Serialized } from './policy/plan.js';
 import type { PolicyDefinition } from './policy/types.js';
 import type { FieldCipher } from './crypto/field-cipher.js';
 import { createRecordCipher, type RecordCipher } from './crypto/records.js';
@@ -95,6 +95,14 @@ export interface Release<T = unknown> {
   readonly pending?: Promise<void>;
 }
 
+/** A value released under a plan as JSON text (see {@link PhiGuard.releaseJson}). */
+export interface JsonRelease {
+  readonly json: string;
+  readonly event: AuditEvent;
+  /** As in {@link Release}: send only after it resolves. */
+  readonly pending?: Promise<void>;
+}
+
 /**
  * The engine the framework adapters drive: decisions, projection and audit, with fail-closed
  * behaviour. Framework-free; one per application.
@@ -124,6 +132,11 @@ export interface PhiGuard {
     action: AuditAction,
     plaintexts?: ReadonlyMap<string, unknown> | null,
   ): Release<T>;
+  /**
+   * {@link PhiGuard.release} that projects and serializes in one pass (the plan's compiled
+   * serializer): the JSON text of the released value, with the same audit and errors.
+   */
+  releaseJson(plan: Plan, value: unknown, context: AccessContext, action: AuditAction, plaintexts?: ReadonlyMap<string, unknown> | null): JsonRelease;
   /**
    * Applies the resource's DLP rule to a request body (null when it declares none). Under
    * `block`, throws DlpBlockedError (audited with counts by type) when identifiers are found;
@@ -258,6 +271,49 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     return typeof id === 'string' || typeof id === 'number' ? policy.patientRef(id) : undefined;
   };
 
+  /** Projects through `project` and audits the disclosure (or the refusal): release and releaseJson. */
+  const released = <R extends Pick<Protected, 'disclosure'> | Serialized>(
+    plan: Plan,
+    value: unknown,
+    context: AccessContext,
+    action: AuditAction,
+    project: () => R,
+  ): { out: R; event: AuditEvent; pending: Promise<void> | undefined } => {
+    let result: R;
+    const grant = context.breakGlass?.validated;
+    try {
+      // A grant that expired while the handler ran covers nothing more.
+      if (grant !== undefined && grant.expiresAt <= Date.now()) throw new AccessDeniedError('break_glass_invalid');
+      result = project();
+    } catch (err) {
+      const refs = { patientRef: patientRefOf(plan.resource, jsonOf(value, '')) };
+      const event =
+        err instanceof AccessDeniedError || err instanceof StepUpRequiredError
+          ? denialEvent(action, context, plan.resource, err.reason, refs)
+          : errorEvent(action, context, plan.resource, err instanceof PhiGuardError ? err.code : 'internal_error');
+      try {
+        void write(event)?.catch(() => undefined);
+      } catch {
+        /* the original error wins */
+      }
+      throw err;
+    }
+    const resource = policy.resources.get(plan.resource)!;
+    // Refs are read from what is serialized: an ORM instance's columns sit behind its toJSON.
+    const root = jsonOf(value, '');
+    const rawId = resource.idPath ? readPath(root, resource.idPath) : undefined;
+    const disclosed = disclosureEvent(action, context, result.disclosure, {
+      patientRef: patientRefOf(plan.resource, root),
+      resourceId: typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId).slice(0, 128) : undefined,
+    });
+    // Heightened audit: every access under a grant names it.
+    const event =
+      grant === undefined
+        ? disclosed
+        : { ...disclosed, breakGlass: { reason: grant.reason, grantId: context.breakGlass!.grantId, expiresAt: new Date(grant.expiresAt).toISOString() } };
+    return { out: result, event, pending: write(event) };
+  };
+
   const bg = policy.access.breakGlass;
   const breakGlass =
     bg === null
@@ -340,7 +396,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     },
     write,
     prepare(plan: Plan, value: unknown): Promise<ReadonlyMap<string, unknown>> | null {
-      return records === null ? null : records.plaintextsFor(plan, value);
+      return records === null ? null : records.plaintextsFor(plan, jsonOf(value, ''));
     },
     authorize(context: AccessContext | null, resource: string, action: AuditAction, subjectId?: string | number): Decision {
       const decision: Decision = context
@@ -366,38 +422,18 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       action: AuditAction,
       plaintexts: ReadonlyMap<string, unknown> | null = null,
     ): Release<T> {
-      let result: Protected<T>;
-      const grant = context.breakGlass?.validated;
-      try {
-        // A grant that expired while the handler ran covers nothing more.
-        if (grant !== undefined && grant.expiresAt <= Date.now()) throw new AccessDeniedError('break_glass_invalid');
-        result = plan.apply<T>(value, context, plaintexts);
-      } catch (err) {
-        const refs = { patientRef: patientRefOf(plan.resource, value) };
-        const event =
-          err instanceof AccessDeniedError || err instanceof StepUpRequiredError
-            ? denialEvent(action, context, plan.resource, err.reason, refs)
-            : errorEvent(action, context, plan.resource, err instanceof PhiGuardError ? err.code : 'internal_error');
-        try {
-          void write(event)?.catch(() => undefined);
-        } catch {
-          /* the original error wins */
-        }
-        throw err;
-      }
-      const resource = policy.resources.get(plan.resource)!;
-      const rawId = resource.idPath ? readPath(value, resource.idPath) : undefined;
-      const disclosed = disclosureEvent(action, context, result.disclosure, {
-        patientRef: patientRefOf(plan.resource, value),
-        resourceId: typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId).slice(0, 128) : undefined,
-      });
-      // Heightened audit: every access under a grant names it.
-      const event =
-        grant === undefined
-          ? disclosed
-          : { ...disclosed, breakGlass: { reason: grant.reason, grantId: context.breakGlass!.grantId, expiresAt: new Date(grant.expiresAt).toISOString() } };
-      const pending = write(event);
-      return pending ? { value: result.value, event, pending } : { value: result.value, event };
+      const { out, event, pending } = released(plan, value, context, action, () => plan.apply<T>(value, context, plaintexts));
+      return pending ? { value: out.value, event, pending } : { value: out.value, event };
+    },
+    releaseJson(
+      plan: Plan,
+      value: unknown,
+      context: AccessContext,
+      action: AuditAction,
+      plaintexts: ReadonlyMap<string, unknown> | null = null,
+    ): JsonRelease {
+      const { out, event, pending } = released(plan, value, context, action, () => plan.serialize(value, context, plaintexts));
+      return pending ? { json: out.json, event, pending } : { json: out.json, event };
     },
     recordError(context: AccessContext | null, resource: string, action: AuditAction, code: string): void {
       try {

@@ -9,7 +9,7 @@ export type { CompiledAccess } from './policy/access.js';
 export { ROLE_TEMPLATES, fromTemplate } from './policy/templates.js';
 export type { RoleTemplate } from './policy/templates.js';
 export { Plan, DEFAULT_LIMITS } from './policy/plan.js';
-export type { Disclosure, Protected, ProtectLimits } from './policy/plan.js';
+export type { Disclosure, Protected, ProtectLimits, Serialized } from './policy/plan.js';
 export type {
   BuiltinOperatorName,
   DisclosureMatrix,
@@ -62,7 +62,7 @@ export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from 
 export * from './audit/index.js';
 export { ENGINE_OPTION_KEYS, createPhiGuard } from './guard.js';
 export { didYouMean } from './suggest.js';
-export type { Inspection, PhiGuard, PhiGuardOptions, RelationshipFacts, RelationshipResolver, Release } from './guard.js';
+export type { Inspection, PhiGuard, PhiGuardOptions, RelationshipFacts, RelationshipResolver, Release, JsonRelease } from './guard.js';
 export { MemoryStateStore, RedisStateStore } from './state/store.js';
 export type { RedisLike, RedisStateStoreOptions, StateStore } from './state/store.js';
 export { DEFAULT_BREAK_GLASS_REASONS } from './access/break-glass.js';
