@@ -20,8 +20,7 @@ import {
 import type { AccessContext } from './context.js';
 import type { PurposeOfUse } from './purpose.js';
 import { compilePolicy, type CompileOptions, type CompiledPolicy, type Decision } from './policy/compile.js';
-import { readPath } from './policy/path.js';
-import { jsonOf, type Plan, type Protected, type Serialized } from './policy/plan.js';
+import { jsonOf, readJsonPath, type Plan, type Protected, type Serialized } from './policy/plan.js';
 import type { PolicyDefinition } from './policy/types.js';
 import type { FieldCipher } from './crypto/field-cipher.js';
 import { createRecordCipher, type RecordCipher } from './crypto/records.js';
@@ -267,7 +266,8 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   const patientRefOf = (resource: string, value: unknown): string | undefined => {
     const path = policy.resources.get(resource)?.subjectPath;
     if (!path) return undefined;
-    const id = readPath(value, path);
+    // Read as serialized: a subject inside a model instance sits behind its toJSON.
+    const id = readJsonPath(value, path);
     return typeof id === 'string' || typeof id === 'number' ? policy.patientRef(id) : undefined;
   };
 
@@ -301,7 +301,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     const resource = policy.resources.get(plan.resource)!;
     // Refs are read from what is serialized: an ORM instance's columns sit behind its toJSON.
     const root = jsonOf(value, '');
-    const rawId = resource.idPath ? readPath(root, resource.idPath) : undefined;
+    const rawId = resource.idPath ? readJsonPath(root, resource.idPath) : undefined;
     const disclosed = disclosureEvent(action, context, result.disclosure, {
       patientRef: patientRefOf(plan.resource, root),
       resourceId: typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId).slice(0, 128) : undefined,

@@ -485,8 +485,14 @@ function failPrepare(res: Response, state: State, err: unknown): Response {
 function releaseAndSend(res: Response, state: State, body: unknown, plaintexts: ReadonlyMap<string, unknown> | null): Response {
   scrubHeaders(res, state.runtime.guard.scanner);
   let release;
+  // The one-pass serializer writes what res.json would; an app that customises res.json's
+  // serialization (replacer, spaces, escape) keeps the object path.
+  const app = res.app;
+  const asText = app === undefined || (app.get('json replacer') === undefined && app.get('json spaces') === undefined && !app.get('json escape'));
   try {
-    release = state.runtime.guard.release(state.plan!, body, state.context!, state.action, plaintexts);
+    release = asText
+      ? state.runtime.guard.releaseJson(state.plan!, body, state.context!, state.action, plaintexts)
+      : state.runtime.guard.release(state.plan!, body, state.context!, state.action, plaintexts);
   } catch (err) {
     if (err instanceof AccessDeniedError) refuse(res, state, 403, 'access_denied', err.reason);
     else if (err instanceof StepUpRequiredError) {
@@ -502,13 +508,25 @@ function releaseAndSend(res: Response, state: State, body: unknown, plaintexts: 
   if (release.pending) {
     release.pending.then(
       () => {
-        if (!res.headersSent) sendThrough(res, state, release.value);
+        if (!res.headersSent) sendReleased(res, state, release);
       },
       (err: unknown) => refuse(res, state, statusOf(err), errorCode(err, statusOf(err))),
     );
     return res;
   }
-  return sendThrough(res, state, release.value);
+  return sendReleased(res, state, release);
+}
+
+function sendReleased(res: Response, state: State, release: { json: string } | { value: unknown }): Response {
+  if (!('json' in release)) return sendThrough(res, state, release.value);
+  // As res.json does: a Content-Type the handler set is kept.
+  if (!res.get('Content-Type')) res.set('Content-Type', 'application/json');
+  state.inPipeline = true;
+  try {
+    return state.send.call(res, release.json);
+  } finally {
+    state.inPipeline = false;
+  }
 }
 
 function guardedSend(this: Response, state: State, body?: unknown): Response {

@@ -3,7 +3,7 @@ import { isCiphertext } from '../crypto/format.js';
 import type { Branch, Leaf, PlanNode, ProtectLimits, SensitiveNode, WalkState } from './plan-nodes.js';
 import type { PurposeOfUse } from '../purpose.js';
 import type { AccessContext } from '../context.js';
-import { parsePath, readPath } from './path.js';
+import { parsePath } from './path.js';
 import { relationshipsOf } from './access.js';
 import { compileSerializer, type CompiledSerializer } from './compiled.js';
 
@@ -138,6 +138,19 @@ export function jsonOf(value: unknown, key: string | number): unknown {
     return (value as { toJSON(key: string): unknown }).toJSON(typeof key === 'string' ? key : String(key));
   }
   return value;
+}
+
+/**
+ * Reads a concrete path as JSON.stringify would see it: `toJSON` applied at each step, so a
+ * subject or id inside a model instance is found. Undefined when absent.
+ */
+export function readJsonPath(value: unknown, segments: readonly string[]): unknown {
+  let cur = value;
+  for (const s of segments) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, s)) return undefined;
+    cur = jsonOf((cur as Record<string, unknown>)[s], s);
+  }
+  return cur;
 }
 
 function isId(value: unknown): value is string | number {
@@ -415,7 +428,7 @@ export class Plan {
     // 45 CFR 164.524: a patient's right of access covers their own record only.
     if (this.purposeOfUse === 'PATRQT') {
       const own = context.principal?.patientId;
-      const subject = this.subject === null ? undefined : readPath(root, this.subject);
+      const subject = this.subject === null ? undefined : readJsonPath(root, this.subject);
       // Plain ids only: String() of an object or array could equal a crafted patientId.
       if (!isId(own) || !isId(subject) || String(subject) !== String(own)) {
         throw new AccessDeniedError('not_own_record');
