@@ -166,7 +166,7 @@ export interface PhiGuard {
 
 /** The option names {@link createPhiGuard} accepts: adapters validate theirs against it. */
 export const ENGINE_OPTION_KEYS: readonly string[] = Object.freeze([
-  'policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
+  'policy', 'audit', 'secret', 'operators', 'limits', 'tokenCache', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
   'relationship', 'encounterFollowUpDays', 'state', 'throttling',
 ]);
 

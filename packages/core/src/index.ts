@@ -10,6 +10,7 @@ export { ROLE_TEMPLATES, fromTemplate } from './policy/templates.js';
 export type { RoleTemplate } from './policy/templates.js';
 export { Plan, DEFAULT_LIMITS } from './policy/plan.js';
 export type { Disclosure, Protected, ProtectLimits, Serialized } from './policy/plan.js';
+export type { TokenCacheOptions } from './operators/token-cache.js';
 export type {
   BuiltinOperatorName,
   DisclosureMatrix,

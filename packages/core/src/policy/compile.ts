@@ -14,6 +14,7 @@ import { didYouMean } from '../suggest.js';
 import { ANY_KEY, ELEMENT, formatPath, parsePath } from './path.js';
 import { DEFAULT_LIMITS, Plan, type Branch, type Leaf, type PlanNode, type ProtectLimits, type Protected } from './plan.js';
 import { PHI_TYPES } from '../dlp/scanner.js';
+import { cachedTokenText, tokenCacheBounds, type TokenCacheOptions } from '../operators/token-cache.js';
 import type { PhiType } from '../dlp/index.js';
 import type { FieldClass, FieldSpec, OperatorSpec, PolicyDefinition, Relationship, ResourceDefinition, RuleSet } from './types.js';
 import { compileAccess, compileRelationships, compileSensitive, hasRecentMfa, relationshipsOf, type CompiledAccess, type CompiledSensitive } from './access.js';
@@ -29,6 +30,8 @@ export interface CompileOptions {
   readonly operators?: Readonly<Record<string, CustomOperator>>;
   /** Limits applied by `protect`; defaults in {@link DEFAULT_LIMITS}. */
   readonly limits?: Partial<ProtectLimits>;
+  /** Bounds of the cache of `token` digests (default 16 MiB, 250,000 ids); `false` turns it off. */
+  readonly tokenCache?: TokenCacheOptions | false;
   /**
    * `development` reports unclassified fields (paths only, once each) through `warn`.
    * Default: `production` when NODE_ENV is `production`, else `development`.
@@ -110,7 +113,7 @@ const POLICY_KEYS = ['roles', 'resources', 'separationOfDuties', 'breakGlass', '
 const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
 const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
 const DLP_ACTIONS = ['block', 'redact', 'report'];
-const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn'];
+const OPTION_KEYS = ['secret', 'operators', 'limits', 'tokenCache', 'mode', 'warn'];
 
 interface ClassNode {
   path: string;
@@ -171,6 +174,8 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
   const tokenKey = secret && Buffer.from(hkdfSync('sha256', secret, 'phiguard', 'phiguard/token/v1', 32));
   const refKey = secret && Buffer.from(hkdfSync('sha256', secret, 'phiguard', 'phiguard/patient-ref/v1', 32));
   const tokenDigest = tokenKey ? (domain: string, value: string) => hmacDigest(tokenKey, domain, value) : undefined;
+  const tokenBounds = tokenCacheBounds(options.tokenCache, problems);
+  const tokenText = tokenDigest && cachedTokenText(tokenDigest, tokenBounds);
 
   if (options.limits !== undefined && options.limits !== null && typeof options.limits === 'object') {
     unknownKeys(options.limits, Object.keys(DEFAULT_LIMITS), 'options.limits', problems);
@@ -322,7 +327,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
         if (purpose === 'PATRQT' && subjectPath === null) {
           problems.push(`${at}: patient requests are limited to the patient's own record, so the resource must declare "subject"`);
         }
-        const resolver = compileRuleSet(ruleSet as RuleSet, fields, at, problems, operators, tokenDigest);
+        const resolver = compileRuleSet(ruleSet as RuleSet, fields, at, problems, operators, tokenDigest, tokenText);
         if (resolver) perPurpose.set(purpose, resolver);
         rolesWithPurpose.add(role);
       }
@@ -503,6 +508,7 @@ function compileRuleSet(
   problems: string[],
   custom: Readonly<Record<string, OperatorFactory>>,
   tokenDigest: ((domain: string, value: string) => Buffer) | undefined,
+  tokenText?: (domain: string, value: string) => string,
 ): ((path: string, spec: FieldSpec) => ResolvedRule) | null {
   if (ruleSet === null || typeof ruleSet !== 'object') {
     problems.push(`${at}: rules must be an object of selector → operator`);
@@ -564,7 +570,7 @@ function compileRuleSet(
       for (const k of unknownArgs) problems.push(`${at}: ${name}: unknown argument "${k}"${didYouMean(k, known)}`);
       if (unknownArgs.length > 0) return null;
     }
-    const fn = factory.create(args, { path, tokenDigest });
+    const fn = factory.create(args, { path, tokenDigest, tokenText });
     if (typeof fn === 'string') {
       problems.push(`${at}: ${fn}`);
       return null;
