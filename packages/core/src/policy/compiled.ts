@@ -41,6 +41,14 @@ function emissionOrder(names: readonly string[]): number[] {
 
 const lit = (s: string): string => JSON.stringify(s);
 
+/** Characters JSON.stringify escapes (controls, quote, backslash) and surrogates (lone ones are escaped). */
+const UNSAFE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+/** JSON text of a string: most need no escaping; the rest go through JSON.stringify. */
+function jsonString(s: string): string {
+  return UNSAFE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
 /**
  * Generates the serializer of the plan rooted at `root`. Every function generated takes the
  * value found at a position, the walk, and the key of the position (for `toJSON(key)`), and
@@ -74,17 +82,25 @@ export function compileSerializer(root: PlanNode, limits: ProtectLimits, rt: Ser
   const leaf = (node: Leaf, depth: number, converts: boolean): string => {
     const name = `f${next++}`;
     const hit = !node.recorded ? '' : node.discloses ? `if (r !== undefined) w.hits[${node.index}] = 1;` : `w.hits[${node.index}] = 1;`;
+    const hitAlways = node.recorded ? `w.hits[${node.index}] = 1;` : '';
     const lines = [
       `function ${name}(v, w, k) {`,
       converts ? convert : '',
       'if (v === undefined) return undefined;',
       // Never hand a ciphertext to an operator as if it were the value: decrypted, or refused.
       node.decrypts ? 'if (isCiphertext(v)) { if (w.plain === null || !w.plain.has(v)) decryptError(); v = w.plain.get(v); }' : '',
+      // Sent as is: scalars written directly (what sendWhole and JSON.stringify do with them).
       node.isSend
-        ? `const r = sendWhole(v, ${depth}, w);`
+        ? [
+            `if (typeof v === 'string') { ${count(depth)} ${text('v')} ${hitAlways} return str(v); }`,
+            `if (typeof v === 'number') { ${count(depth)} ${hitAlways} return Number.isFinite(v) ? '' + v : 'null'; }`,
+            `if (typeof v === 'boolean' || v === null) { ${count(depth)} ${hitAlways} return v === null ? 'null' : v ? 'true' : 'false'; }`,
+            `const r = sendWhole(v, ${depth}, w);`,
+          ].join('\n')
         : `${count(depth)} const r = ${constant(node.op)}(v); if (typeof r === 'string') { ${text('r')} }`,
       hit,
       'if (r === undefined) return undefined;',
+      node.isSend ? '' : "if (typeof r === 'string') return str(r);",
       "const t = JSON.stringify(r); return t === undefined ? '' : t;",
       '}',
     ];
@@ -191,6 +207,6 @@ export function compileSerializer(root: PlanNode, limits: ProtectLimits, rt: Ser
     ...tail,
     `return function serialize(v, w) { return ${entry}(v, w, ''); };`,
   ].join('\n');
-  const fn = new Function('rt', 'c', 'L', source)(rt, constants, limits) as (root: unknown, w: WalkState) => string | undefined;
+  const fn = new Function('rt', 'c', 'L', 'str', source)(rt, constants, limits, jsonString) as (root: unknown, w: WalkState) => string | undefined;
   return Object.defineProperty(fn, 'source', { value: source }) as CompiledSerializer;
 }
