@@ -5,7 +5,7 @@ import type { PurposeOfUse } from '../purpose.js';
 import type { AccessContext } from '../context.js';
 import { parsePath } from './path.js';
 import { relationshipsOf } from './access.js';
-import { compileSerializer, type CompiledSerializer } from './compiled.js';
+import { compileProjector, type CompiledProjector, type ProjectorRuntime } from './compiled.js';
 
 export type { Branch, Leaf, PlanNode, ProtectLimits, SensitiveNode } from './plan-nodes.js';
 
@@ -328,10 +328,11 @@ export function visitJson(node: PlanNode, value: unknown, depth: number, w: Walk
 }
 
 /** The interpreter's helpers that compiled plans call, so both share one definition of each. */
-const RUNTIME = Object.freeze({
+const RUNTIME: ProjectorRuntime = Object.freeze({
   sendWhole: sendWhole as (value: unknown, depth: number, w: WalkState) => unknown,
   sensitiveView: sensitiveView as (node: Branch, s: SensitiveNode, value: object, w: WalkState) => Branch,
   isCiphertext,
+  put,
   limit(name: 'maxDepth' | 'maxNodes' | 'maxChars', limits: ProtectLimits): never {
     throw new LimitExceededError(name, limits[name]);
   },
@@ -350,7 +351,7 @@ export class Plan {
   /** @internal */ private scratchBusy = false;
   /** @internal */ private lastHits: Uint8Array | null = null;
   /** @internal */ private lastDisclosure: Disclosure | null = null;
-  /** @internal The generated serializer, built on first use. */ private compiled: CompiledSerializer | null = null;
+  /** @internal The generated projector, built on first use. */ private compiled: CompiledProjector | null = null;
   /**
    * Encrypted fields this plan reads (their operator depends on the value), as path segments;
    * empty when nothing needs decrypting. Fields it denies or redacts are never listed.
@@ -392,11 +393,12 @@ export class Plan {
   }
 
   /**
-   * Projects and serializes `value` in one pass: the JSON text of what {@link Plan.apply}
-   * returns (`null` when nothing projects), with the same disclosure record, limits and errors.
-   * Runs code generated once per plan from its tree; the fields the plan sends are written as
-   * JSON text directly and operators are called only where they transform. In development mode
-   * (unclassified fields reported) it runs the interpreter instead.
+   * Projects and serializes `value`: the JSON text of what {@link Plan.apply} returns (`null`
+   * when nothing projects), with the same disclosure record, limits and errors. Runs code
+   * generated once per plan from its tree (compiled.ts): declared keys read by name, operators
+   * called only where they transform, fields sent as plain JSON kept by reference, then one
+   * native JSON.stringify. In development mode (unclassified fields reported) it runs the
+   * interpreter instead.
    */
   serialize(
     value: unknown,
@@ -404,14 +406,12 @@ export class Plan {
     plaintexts: ReadonlyMap<string, unknown> | null = null,
   ): Serialized {
     return this.walk(value, context, plaintexts, (root, w) => {
-      if (w.unclassified !== null) {
-        let out = visitJson(this.root, root, 0, w);
-        if (out === undefined && root !== null && typeof root === 'object') out = Array.isArray(root) ? [] : {};
-        return JSON.stringify(out) ?? 'null';
-      }
-      let text = (this.compiled ??= compileSerializer(this.root, this.host.limits, RUNTIME))(root, w);
-      if (text === undefined && root !== null && typeof root === 'object') text = Array.isArray(root) ? '[]' : '{}';
-      return text === undefined || text === '' ? 'null' : text;
+      let out =
+        w.unclassified !== null
+          ? visitJson(this.root, root, 0, w)
+          : (this.compiled ??= compileProjector(this.root, this.host.limits, RUNTIME))(root, w);
+      if (out === undefined && root !== null && typeof root === 'object') out = Array.isArray(root) ? [] : {};
+      return JSON.stringify(out) ?? 'null';
     }, (json, disclosure) => ({ json, disclosure }));
   }
 
