@@ -1,7 +1,7 @@
 /**
  * Objects applications really hand to res.json: Sequelize model instances (columns in
- * dataValues, exposed through toJSON), class instances with getters, Dates. Served over real
- * HTTP through the one-pass serializer and through res.json's own settings.
+ * dataValues, exposed through toJSON), class instances with getters, Dates, served over real
+ * HTTP, with res.json's own settings honoured.
  */
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
