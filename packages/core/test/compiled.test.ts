@@ -451,6 +451,18 @@ describe('toJSON', () => {
     expect(both([{ id: 1, visits: [{ at }] }], billing)).toEqual([{ id: 1, visits: [{ at: '2021' }] }]);
   });
 
+  it('development warnings name the columns a model serializes, never its internals', () => {
+    const warnings: string[] = [];
+    const dev = compilePolicy(
+      { roles: ['r'], resources: { R: { fields: { '[].id': 'non-phi' }, disclose: { r: { TREAT: { '*': 'send' } } } } } },
+      { mode: 'development', warn: (m) => warnings.push(m) },
+    );
+    const context = { principal: { id: 'u' }, roles: ['r'], purposeOfUse: 'TREAT' };
+    expect(dev.protect([new Row({ id: 1, ssn: '123-45-6789' })], context, 'R').value).toEqual([{ id: 1 }]);
+    expect(warnings.join('\n')).toContain('[].ssn');
+    expect(warnings.join('\n')).not.toMatch(/dataValues|_previous|isNewRecord|123-45/);
+  });
+
   it('toJSON gets the key JSON.stringify would pass, and a throwing toJSON refuses the value', () => {
     const keys: string[] = [];
     const spy = { toJSON: (key: string) => (keys.push(key), 'x') };
