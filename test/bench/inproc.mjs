@@ -161,7 +161,8 @@ const out = join(new URL('.', import.meta.url).pathname, 'results');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'inproc.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, requests, rounds, rows }, null, 2));
 if (buffered) {
-  await buffered.close();
+  // The events of the run drain to PostgreSQL in the background; the figures do not wait on it.
+  await buffered.close({ timeoutMs: 120_000 }).catch(() => process.stderr.write('the buffered sink had not drained when closed\n'));
   await pool.query(`DROP TABLE IF EXISTS ${pgTable} CASCADE`).catch(() => undefined);
 }
 await pool.end();
