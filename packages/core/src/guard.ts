@@ -308,10 +308,12 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     // Refs are read from what is serialized: an ORM instance's columns sit behind its toJSON.
     const root = jsonOf(value, '');
     const rawId = resource.idPath ? readJsonPath(root, resource.idPath) : undefined;
-    const disclosed = disclosureEvent(action, context, result.disclosure, {
-      patientRef: patientRefOf(plan.resource, root),
-      resourceId: typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId).slice(0, 128) : undefined,
-    });
+    const subject = resource.subjectPath ? readJsonPath(root, resource.subjectPath) : undefined;
+    const patientRef = patientRefOf(plan.resource, root);
+    // A record whose id is the patient's id (a patient resource) is named by the keyed ref: audit never carries a raw patient id.
+    const resourceId =
+      typeof rawId !== 'string' && typeof rawId !== 'number' ? undefined : subject !== undefined && String(rawId) === String(subject) ? patientRef : String(rawId).slice(0, 128);
+    const disclosed = disclosureEvent(action, context, result.disclosure, { patientRef, resourceId });
     // Heightened audit: every access under a grant names it.
     const event =
       grant === undefined

@@ -207,13 +207,19 @@ export function createExchangeHost(guard: PhiGuard, options: ExchangeOptions = {
     seen.set(key, e.resource);
   }
   const warned = new Set<string>();
+  const shapes = new Map<string, string>();
 
   const host: ExchangeHost = {
     guard,
     options: { ...options, onUnmappedRoute, errorMessages },
     begin: (facts) => new RequestExchange(host, facts, allowedCodes, warned),
     match(method, path) {
-      const shape = shapeOf(path);
+      let shape = shapes.get(path);
+      if (shape === undefined) {
+        shape = shapeOf(path);
+        // Route patterns are few; concrete paths are not cached past a bound.
+        if (shapes.size < 10_000) shapes.set(path, shape);
+      }
       // The pattern the framework ran, when it matches one listed, decides; a concrete path otherwise.
       for (const e of entries) {
         if (!methodMatches(e.method, method)) continue;
