@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compilePolicy, type AccessContext, type FieldClass, type OperatorSpec, type Plan, type PolicyDefinition } from '@phiguard/core';
+import { AccessDeniedError, compilePolicy, type AccessContext, type FieldClass, type OperatorSpec, type Plan, type PolicyDefinition } from '@phiguard/core';
 import { SECRET } from './helpers.js';
 
 const CLASSES: readonly FieldClass[] = ['direct-identifier', 'quasi-identifier', 'clinical', 'free-text', 'sensitive', 'non-phi'];
@@ -449,6 +449,20 @@ describe('toJSON', () => {
     const at = new Date('2021-07-08T09:10:11Z');
     expect(both([{ id: 1, visits: [{ at }], meta: { at } }], clerk)).toEqual([{ id: 1, visits: [{ at: at.toISOString() }], meta: { at: at.toISOString() } }]);
     expect(both([{ id: 1, visits: [{ at }] }], billing)).toEqual([{ id: 1, visits: [{ at: '2021' }] }]);
+  });
+
+  it("a patient's own record is recognised through toJSON, another patient's refused (PATRQT)", () => {
+    const own = compilePolicy(
+      { roles: ['patient'], resources: { R: { subject: 'patient.id', fields: { 'patient.id': 'direct-identifier', 'patient.name': 'direct-identifier' }, disclose: { patient: { PATRQT: { '*': 'send' } } } } } },
+      { secret: SECRET, mode: 'production' },
+    );
+    const me = { principal: { id: 'p', patientId: '1001' }, roles: ['patient'], purposeOfUse: 'PATRQT' };
+    const plan = (own.decide(me, 'R') as { plan: Plan }).plan;
+    const record = (id: string) => ({ patient: new Row({ id, name: 'Ana' }) });
+    expect(JSON.parse(plan.serialize(record('1001'), me).json)).toEqual({ patient: { id: '1001', name: 'Ana' } });
+    expect(plan.apply(record('1001'), me).value).toEqual({ patient: { id: '1001', name: 'Ana' } });
+    expect(() => plan.serialize(record('1002'), me)).toThrow(/not_own_record|own record/);
+    expect(() => plan.apply(record('1002'), me)).toThrow(AccessDeniedError);
   });
 
   it('development warnings name the columns a model serializes, never its internals', () => {
