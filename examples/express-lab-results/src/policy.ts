@@ -196,7 +196,7 @@ export const policy = definePolicy({
         // Research on a Safe Harbor style extract (45 CFR 164.514(b)(2)): no direct identifiers
         // except a keyed, non-reversible token of the patient id that links a patient's rows;
         // dates reduced to the year; ZIP to its first three digits (restricted prefixes → 000);
-        // ages over 89 as "90+" and, for those patients, no birth year either (a year of birth
+        // ages over 89 as the top code 90 and, for those patients, no birth year either (a year of birth
         // is "indicative of such age"); state and sex kept. Clinical values are sent; free text
         // is not, because it quotes names, phones and dates of birth. The view id is withheld:
         // it is a stable per-patient key in this system and would re-link the extract.

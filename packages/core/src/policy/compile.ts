@@ -14,6 +14,7 @@ import { PURPOSES_OF_USE, isPurposeOfUse, type PurposeOfUse } from '../purpose.j
 import type { AccessContext } from '../context.js';
 import { didYouMean } from '../suggest.js';
 import { ANY_KEY, ELEMENT, formatPath, parsePath } from './path.js';
+import { unclassifiedWarning } from './unclassified.js';
 import { DEFAULT_LIMITS, Plan, type Branch, type Leaf, type PlanNode, type ProtectLimits, type Protected } from './plan.js';
 import { PHI_TYPES } from '../dlp/scanner.js';
 import { cachedTokenText, tokenCacheBounds, type TokenCacheOptions } from '../operators/token-cache.js';
@@ -402,7 +403,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
               return true;
             });
             if (fresh.length > 0) {
-              warn(`phiguard: ${resource} has unclassified fields, not sent (deny by default): ${fresh.join(', ')}. Classify them in the policy.`);
+              warn(unclassifiedWarning(resource, fresh));
             }
           }
         : null,
