@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import express from 'express';
 import { pino } from 'pino';
 import { phiguard } from '../../packages/express/dist/index.js';
-import { createFieldCipher } from '../../packages/core/dist/index.js';
+import pg from 'pg';
+import { bufferedSink, chainSink, createFieldCipher, postgresAuditSink } from '../../packages/core/dist/index.js';
 import { LocalKeyring } from '../../packages/kms/dist/index.js';
 import { createApp, findPatient, jwtContext, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
 import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, signToken } from './fixture.mjs';
@@ -55,7 +56,7 @@ function plainApp(withAuth) {
   const app = express();
   app.disable('x-powered-by');
   const resolve = jwtContext(DEV_JWT_SECRET);
-  if (withAuth) app.use((req, res, next) => resolve(req).then(() => next(), () => res.status(401).end()));
+  if (withAuth) app.use((req, res, next) => { try { resolve(req); } catch { return void res.status(401).end(); } next(); });
   app.use(express.json({ limit: '100kb' }));
   app.get('/patients/:id/results', (req, res) => void res.json(labResultsView(findPatient(req.params.id))));
   return app;
@@ -74,7 +75,7 @@ const exampleApp = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PH
  * The example's routes behind phiguard with a synchronous context resolver (claims already
  * verified upstream, as behind an authenticating gateway): phiguard's own cost, without jose.
  */
-function phiguardApp(role, purpose) {
+function phiguardApp(role, purpose, audit = logger) {
   const app = express();
   app.disable('x-powered-by');
   app.use(
@@ -82,7 +83,7 @@ function phiguardApp(role, purpose) {
       policy,
       operators,
       secret: DEV_PHIGUARD_SECRET,
-      audit: logger,
+      audit,
       context: () => ({ principal: { id: `bench-${role}` }, roles: [role], purposeOfUse: purpose }),
       // The example's policy marks fields `encrypt: true` and scopes nurses to the care team;
       // the document here is in the clear, so the cipher is never called.
@@ -95,9 +96,25 @@ function phiguardApp(role, purpose) {
   return app;
 }
 
+// The hash chain into the buffered PostgreSQL sink (batched inserts off the request), when the
+// project's PostgreSQL is up; a table of its own, dropped at the end.
+const pgUrl = process.env.PHIGUARD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:55432/postgres';
+const pool = new pg.Pool({ connectionString: pgUrl, max: 4 });
+const pgTable = `bench_inproc_${process.pid}_${Date.now()}`;
+let buffered = null;
+try {
+  const store = postgresAuditSink({ pool, table: pgTable });
+  await store.migrate();
+  buffered = bufferedSink(store, { maxBuffer: 100_000, maxBatch: 500, flushIntervalMs: 20 });
+} catch (err) {
+  process.stderr.write(`PostgreSQL unavailable (${err.code ?? err.message}); the chain + PostgreSQL row is left out\n`);
+}
+const chained = buffered && chainSink(buffered, { key: new Uint8Array(32).fill(2) });
+
 const targets = [
   { name: 'plain Express', app: plainApp(false), headers: {}, base: 'plain Express' },
   ...CALLERS.map((c) => ({ name: `phiguard ${c.role} (${c.purpose})`, app: phiguardApp(c.role, c.purpose), headers: {}, base: 'plain Express' })),
+  ...(chained ? CALLERS.map((c) => ({ name: `phiguard ${c.role} (${c.purpose}), chain + buffered PostgreSQL`, app: phiguardApp(c.role, c.purpose, chained), headers: {}, base: 'plain Express' })) : []),
   { name: 'plain Express + JWT check', app: plainApp(true), headers: { authorization: `Bearer ${tokens.billing}` }, base: 'plain Express + JWT check' },
   ...CALLERS.map((c) => ({
     name: `example app (JWT + phiguard) ${c.role} (${c.purpose})`,
@@ -143,4 +160,10 @@ for (const r of rows) {
 const out = join(new URL('.', import.meta.url).pathname, 'results');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'inproc.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, requests, rounds, rows }, null, 2));
+if (buffered) {
+  // The events of the run drain to PostgreSQL in the background; the figures do not wait on it.
+  await buffered.close({ timeoutMs: 120_000 }).catch(() => process.stderr.write('the buffered sink had not drained when closed\n'));
+  await pool.query(`DROP TABLE IF EXISTS ${pgTable} CASCADE`).catch(() => undefined);
+}
+await pool.end();
 rmSync(work, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import fastRedact from 'fast-redact';
 import { Bench } from 'tinybench';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { compilePolicy } from '../../packages/core/dist/index.js';
 import { CALLERS, DEV_PHIGUARD_SECRET, document, operators, policy } from './fixture.mjs';
 
@@ -136,6 +137,7 @@ for (const { role, purpose } of CALLERS) {
     .add(`phiguard plan.apply`, () => plan.apply(doc, context))
     .add(`class-transformer instanceToPlain (groups)`, () => instanceToPlain(instance, { groups: [group], strategy: 'excludeAll' }))
     .add(`phiguard plan.apply + JSON.stringify`, () => JSON.stringify(plan.apply(doc, context).value))
+    .add(`phiguard plan.serialize (compiled)`, () => plan.serialize(doc, context))
     .add(`fast-redact (remove + censor + serialize)`, () => redact(doc));
   await bench.run();
   for (const t of bench.tasks) {
@@ -143,10 +145,25 @@ for (const { role, purpose } of CALLERS) {
   }
 }
 
+// The token digest: HMAC-SHA256 under the key as a Buffer (what `token` does) or as a KeyObject
+// imported once.
+const hmacKey = randomBytes(32);
+const keyObject = createSecretKey(hmacKey);
+const ids = Array.from({ length: 1000 }, (_, i) => `MRN${String(i).padStart(8, '0')}`);
+let at = 0;
+const hmacBench = new Bench({ time, warmupTime: 200 });
+hmacBench
+  .add('HMAC-SHA256, Buffer key', () => createHmac('sha256', hmacKey).update('patient.mrn').update('\0').update(ids[at++ % 1000]).digest())
+  .add('HMAC-SHA256, KeyObject imported once', () => createHmac('sha256', keyObject).update('patient.mrn').update('\0').update(ids[at++ % 1000]).digest());
+await hmacBench.run();
+const hmac = hmacBench.tasks.map((t) => ({ task: t.name, medianUs: t.result.latency.p50 * 1000 }));
+
 console.log(`\nProjection of the ${JSON.stringify(doc).length}-byte lab-results document; Node ${process.version}; tinybench, ${time} ms per task\n`);
 console.log('| caller | task | median µs/call | calls/s | same output as phiguard |');
 console.log('|---|---|---:|---:|:---:|');
 for (const r of rows) console.log(`| ${r.caller} | ${r.task} | ${r.medianUs.toFixed(2)} | ${Math.round(r.hz)} | ${r.sameOutput ? 'yes' : 'no'} |`);
+console.log('\n| token digest | median µs/call |\n|---|---:|');
+for (const h of hmac) console.log(`| ${h.task} | ${h.medianUs.toFixed(2)} |`);
 const out = join(new URL('.', import.meta.url).pathname, 'results');
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'micro.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2));
+writeFileSync(join(out, 'micro.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, hmac }, null, 2));

@@ -1,5 +1,6 @@
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Request } from 'express';
-import { SignJWT, jwtVerify } from 'jose';
+import { SignJWT } from 'jose';
 import { AuthenticationRequiredError, type AccessContext } from '@phiguard/core';
 
 /**
@@ -66,30 +67,57 @@ export async function signToken(
 
 const BEARER = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)\s*$/i;
 
+/** Parses base64url JSON into an object, or null. */
+function jsonPart(part: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Verifies an HS256 compact JWT (RFC 7519) under `key`: header `alg` HS256 and no `crit`, a
+ * constant-time signature check, `exp` and `nbf` when present (numbers, checked against `now`),
+ * `iat` a number when present, and a string `sub`. Returns the claims, or null.
+ */
+export function verifyHs256(token: string, key: KeyObject, now = Date.now() / 1000): Record<string, unknown> | null {
+  const [header64, payload64, signature64, extra] = token.split('.');
+  if (header64 === undefined || payload64 === undefined || signature64 === undefined || extra !== undefined) return null;
+  const header = jsonPart(header64);
+  if (header === null || header.alg !== ALGORITHM || header.crit !== undefined) return null;
+  const expected = createHmac('sha256', key).update(`${header64}.${payload64}`).digest();
+  const given = Buffer.from(signature64, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const claims = jsonPart(payload64);
+  if (claims === null || typeof claims.sub !== 'string') return null;
+  for (const name of ['exp', 'nbf', 'iat']) if (claims[name] !== undefined && (typeof claims[name] !== 'number' || !Number.isFinite(claims[name]))) return null;
+  if (typeof claims.exp === 'number' && claims.exp <= now) return null;
+  if (typeof claims.nbf === 'number' && claims.nbf > now) return null;
+  return claims;
+}
+
 /**
  * The phiguard context resolver: verifies the bearer JWT (HS256 only, `exp`/`nbf` checked when
  * present) and maps its claims; the purpose of use is the `X-Purpose-Of-Use` header. A missing,
  * malformed, expired or forged token answers 401 through AuthenticationRequiredError.
+ * Synchronous: one HMAC under a key imported once, no per-request key import or promise.
  */
-export function jwtContext(secret: string | Uint8Array): (req: Request) => Promise<AccessContext> {
-  // Imported once: handing jose raw bytes would import the key again on every request.
-  const key = crypto.subtle.importKey('raw', keyOf(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-  return async function resolveContext(req) {
+export function jwtContext(secret: string | Uint8Array): (req: Request) => AccessContext {
+  const key = createSecretKey(keyOf(secret));
+  return function resolveContext(req) {
     const match = BEARER.exec(req.get('authorization') ?? '');
     if (!match) throw new AuthenticationRequiredError('Send Authorization: Bearer <token> (npm run -s token -- <role>).');
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(match[1]!, await key, { algorithms: [ALGORITHM], requiredClaims: ['sub'] }));
-    } catch {
-      // The reason (expired, bad signature…) stays server-side: it would help an attacker.
-      throw new AuthenticationRequiredError('The bearer token is invalid or expired.');
-    }
+    const payload = verifyHs256(match[1]!, key);
+    // The reason (expired, bad signature…) stays server-side: it would help an attacker.
+    if (payload === null) throw new AuthenticationRequiredError('The bearer token is invalid or expired.');
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
     const patient = payload.patient;
     const amr = Array.isArray(payload.amr) ? payload.amr.filter((m): m is string => typeof m === 'string') : [];
     return {
       principal: {
-        id: payload.sub!,
+        id: payload.sub as string,
         patientId: typeof patient === 'string' || typeof patient === 'number' ? patient : null,
       },
       roles,

@@ -160,17 +160,24 @@ export class AuthenticationRequiredError extends PhiGuardError {
   }
 }
 
+const LIMIT_MEANING = { maxDepth: 'nesting depth', maxNodes: 'values visited', maxChars: 'characters sent' } as const;
+
 /**
  * A value is too large or too deep to protect within the configured limits. The response is
  * refused as a whole (fail closed) rather than sent partly or unfiltered.
  */
 export class LimitExceededError extends PhiGuardError {
-  constructor(readonly limit: 'maxDepth' | 'maxNodes' | 'maxChars', value: number) {
+  constructor(
+    readonly limit: 'maxDepth' | 'maxNodes' | 'maxChars',
+    /** The configured bound that was exceeded. */
+    readonly max: number,
+  ) {
+    // Names the option to raise; carries no value of the document.
     super(
       'limit_exceeded',
-      `Response refused: ${limit} (${value}) exceeded while protecting it ` +
-        `(a circular reference, or a document larger than the limits). Raise the limit in the ` +
-        `phiguard options if the document is legitimate.`,
+      `Response refused: the document exceeds limits.${limit} (${LIMIT_MEANING[limit]}): a circular ` +
+        `reference, or a document larger than the limits. If documents this large are legitimate, ` +
+        `raise \`limits.${limit}\` in the phiguard options (or compilePolicy's).`,
     );
   }
 }

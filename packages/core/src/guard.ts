@@ -22,8 +22,7 @@ import {
 import type { AccessContext } from './context.js';
 import type { PurposeOfUse } from './purpose.js';
 import { compilePolicy, type CompileOptions, type CompiledPolicy, type Decision } from './policy/compile.js';
-import { readPath } from './policy/path.js';
-import type { Plan, Protected } from './policy/plan.js';
+import { jsonOf, readJsonPath, type Plan, type Protected, type Serialized } from './policy/plan.js';
 import type { PolicyDefinition } from './policy/types.js';
 import type { FieldCipher } from './crypto/field-cipher.js';
 import { createRecordCipher, type RecordCipher } from './crypto/records.js';
@@ -104,6 +103,14 @@ export interface Release<T = unknown> {
   readonly pending?: Promise<void>;
 }
 
+/** A value released under a plan as JSON text (see {@link PhiGuard.releaseJson}). */
+export interface JsonRelease {
+  readonly json: string;
+  readonly event: AuditEvent;
+  /** As in {@link Release}: send only after it resolves. */
+  readonly pending?: Promise<void>;
+}
+
 /**
  * The engine the framework adapters drive: decisions, projection and audit, with fail-closed
  * behaviour. Framework-free; one per application.
@@ -134,6 +141,11 @@ export interface PhiGuard {
     plaintexts?: ReadonlyMap<string, unknown> | null,
   ): Release<T>;
   /**
+   * {@link PhiGuard.release} that projects and serializes in one pass (the plan's compiled
+   * serializer): the JSON text of the released value, with the same audit and errors.
+   */
+  releaseJson(plan: Plan, value: unknown, context: AccessContext, action: AuditAction, plaintexts?: ReadonlyMap<string, unknown> | null): JsonRelease;
+  /**
    * Applies the resource's DLP rule to a request body (null when it declares none). Under
    * `block`, throws DlpBlockedError (audited with counts by type) when identifiers are found;
    * under `redact` the returned value is the redacted copy; findings are audited either way.
@@ -163,7 +175,7 @@ export interface PhiGuard {
 
 /** The option names {@link createPhiGuard} accepts: adapters validate theirs against it. */
 export const ENGINE_OPTION_KEYS: readonly string[] = Object.freeze([
-  'policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
+  'policy', 'audit', 'secret', 'operators', 'limits', 'tokenCache', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
   'relationship', 'encounterFollowUpDays', 'state', 'throttling', 'clock', 'denyList',
 ]);
 
@@ -273,13 +285,64 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
 
   /** The first patient's reference, and every patient's when the value is a list of several. */
   const patientRefsOf = (resource: string, value: unknown): { patientRef?: string; patientRefs?: readonly string[] } => {
-    const ids = policy.resources.get(resource)?.subjectsOf(value).ids ?? [];
+    // Read as serialized: a subject inside a model instance sits behind its toJSON.
+    const ids = policy.resources.get(resource)?.subjectsOf(jsonOf(value, '')).ids ?? [];
     if (ids.length === 0) return {};
     if (ids.length === 1) return { patientRef: policy.patientRef(ids[0]!) };
     const refs = [...new Set(ids)].map((id) => policy.patientRef(id));
     return refs.length === 1 ? { patientRef: refs[0]! } : { patientRef: refs[0]!, patientRefs: refs };
   };
   const patientRefOf = (resource: string, value: unknown): string | undefined => patientRefsOf(resource, value).patientRef;
+
+  /** Projects through `project` and audits the disclosure (or the refusal): release and releaseJson. */
+  const released = <R extends Pick<Protected, 'disclosure'> | Serialized>(
+    plan: Plan,
+    value: unknown,
+    context: AccessContext,
+    action: AuditAction,
+    project: () => R,
+  ): { out: R; event: AuditEvent; pending: Promise<void> | undefined } => {
+    let result: R;
+    const grant = context.breakGlass?.validated;
+    try {
+      // A grant that expired while the handler ran covers nothing more.
+      if (grant !== undefined && grant.expiresAt <= clock.now()) throw new AccessDeniedError('break_glass_invalid');
+      // A grant opens one patient's chart: the record released must be that patient's.
+      if (grant !== undefined) {
+        const ref = patientRefOf(plan.resource, jsonOf(value, ''));
+        if (ref !== undefined && ref !== policy.patientRef(grant.patientId)) throw new AccessDeniedError('break_glass_invalid');
+      }
+      result = project();
+    } catch (err) {
+      const refs = { patientRef: patientRefOf(plan.resource, jsonOf(value, '')) };
+      const event =
+        err instanceof AccessDeniedError || err instanceof StepUpRequiredError
+          ? denialEvent(action, context, plan.resource, err.reason, refs)
+          : errorEvent(action, context, plan.resource, err instanceof PhiGuardError ? err.code : 'internal_error');
+      try {
+        void write(event)?.catch(() => undefined);
+      } catch {
+        /* the original error wins */
+      }
+      throw err;
+    }
+    const resource = policy.resources.get(plan.resource)!;
+    // Refs are read from what is serialized: an ORM instance's columns sit behind its toJSON.
+    const root = jsonOf(value, '');
+    const rawId = resource.idPath ? readJsonPath(root, resource.idPath) : undefined;
+    const subject = resource.subjectPath ? readJsonPath(root, resource.subjectPath) : undefined;
+    const refs = patientRefsOf(plan.resource, root);
+    // A record whose id is the patient's id (a patient resource) is named by the keyed ref: audit never carries a raw patient id.
+    const resourceId =
+      typeof rawId !== 'string' && typeof rawId !== 'number' ? undefined : subject !== undefined && String(rawId) === String(subject) ? refs.patientRef : String(rawId).slice(0, 128);
+    const disclosed = disclosureEvent(action, context, result.disclosure, { ...refs, resourceId });
+    // Heightened audit: every access under a grant names it.
+    const event =
+      grant === undefined
+        ? disclosed
+        : { ...disclosed, breakGlass: { reason: grant.reason, grantId: context.breakGlass!.grantId, expiresAt: new Date(grant.expiresAt).toISOString() } };
+    return { out: result, event, pending: write(event) };
+  };
 
   const bg = policy.access.breakGlass;
   const breakGlass =
@@ -375,7 +438,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     },
     write,
     prepare(plan: Plan, value: unknown): Promise<ReadonlyMap<string, unknown>> | null {
-      return records === null ? null : records.plaintextsFor(plan, value);
+      return records === null ? null : records.plaintextsFor(plan, jsonOf(value, ''));
     },
     authorize(context: AccessContext | null, resource: string, action: AuditAction, subjectId?: string | number): Decision {
       const decision: Decision = context
@@ -401,48 +464,18 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       action: AuditAction,
       plaintexts: ReadonlyMap<string, unknown> | null = null,
     ): Release<T> {
-      let result: Protected<T>;
-      const grant = context.breakGlass?.validated;
-      try {
-        // A grant that expired while the handler ran covers nothing more.
-        if (grant !== undefined && grant.expiresAt <= clock.now()) throw new AccessDeniedError('break_glass_invalid');
-        // A grant opens one patient's chart: the record released must be that patient's.
-        if (grant !== undefined && patientRefOf(plan.resource, value) !== undefined && patientRefOf(plan.resource, value) !== policy.patientRef(grant.patientId)) {
-          throw new AccessDeniedError('break_glass_invalid');
-        }
-        result = plan.apply<T>(value, context, plaintexts);
-      } catch (err) {
-        const refs = { patientRef: patientRefOf(plan.resource, value) };
-        const event =
-          err instanceof AccessDeniedError || err instanceof StepUpRequiredError
-            ? denialEvent(action, context, plan.resource, err.reason, refs)
-            : errorEvent(action, context, plan.resource, err instanceof PhiGuardError ? err.code : 'internal_error');
-        try {
-          void write(event)?.catch(() => undefined);
-        } catch {
-          /* the original error wins */
-        }
-        throw err;
-      }
-      const resource = policy.resources.get(plan.resource)!;
-      const rawId = resource.idPath ? readPath(value, resource.idPath) : undefined;
-      const subject = resource.subjectPath ? readPath(value, resource.subjectPath) : undefined;
-      const refs = patientRefsOf(plan.resource, value);
-      // A record whose id is the patient's id (a patient resource) is named by the keyed ref: audit never carries a raw patient id.
-      const resourceId =
-        typeof rawId !== 'string' && typeof rawId !== 'number'
-          ? undefined
-          : subject !== undefined && String(rawId) === String(subject)
-            ? refs.patientRef
-            : String(rawId).slice(0, 128);
-      const disclosed = disclosureEvent(action, context, result.disclosure, { ...refs, resourceId });
-      // Heightened audit: every access under a grant names it.
-      const event =
-        grant === undefined
-          ? disclosed
-          : { ...disclosed, breakGlass: { reason: grant.reason, grantId: context.breakGlass!.grantId, expiresAt: new Date(grant.expiresAt).toISOString() } };
-      const pending = write(event);
-      return pending ? { value: result.value, event, pending } : { value: result.value, event };
+      const { out, event, pending } = released(plan, value, context, action, () => plan.apply<T>(value, context, plaintexts));
+      return pending ? { value: out.value, event, pending } : { value: out.value, event };
+    },
+    releaseJson(
+      plan: Plan,
+      value: unknown,
+      context: AccessContext,
+      action: AuditAction,
+      plaintexts: ReadonlyMap<string, unknown> | null = null,
+    ): JsonRelease {
+      const { out, event, pending } = released(plan, value, context, action, () => plan.serialize(value, context, plaintexts));
+      return pending ? { json: out.json, event, pending } : { json: out.json, event };
     },
     recordError(context: AccessContext | null, resource: string, action: AuditAction, code: string): void {
       try {

@@ -13,7 +13,8 @@ export type { HandlerNarrowing, NarrowingRules } from './policy/narrow.js';
 export { ROLE_TEMPLATES, fromTemplate } from './policy/templates.js';
 export type { RoleTemplate } from './policy/templates.js';
 export { Plan, DEFAULT_LIMITS } from './policy/plan.js';
-export type { Disclosure, Protected, ProtectLimits } from './policy/plan.js';
+export type { Disclosure, Protected, ProtectLimits, Serialized } from './policy/plan.js';
+export type { TokenCacheOptions } from './operators/token-cache.js';
 export type {
   BuiltinOperatorName,
   DisclosureMatrix,
@@ -73,7 +74,7 @@ export type { Answer, ErrorBody } from './exchange/http.js';
 export { guardResponse } from './exchange/response.js';
 export type { GateHooks, GatedResponse, ResponseGate } from './exchange/response.js';
 export { didYouMean } from './suggest.js';
-export type { Inspection, PhiGuard, PhiGuardOptions, RelationshipFacts, RelationshipResolver, Release } from './guard.js';
+export type { Inspection, PhiGuard, PhiGuardOptions, RelationshipFacts, RelationshipResolver, Release, JsonRelease } from './guard.js';
 export { MemoryStateStore, RedisStateStore } from './state/store.js';
 export type { RedisLike, RedisStateStoreOptions, StateStore } from './state/store.js';
 export { DEFAULT_BREAK_GLASS_REASONS } from './base/constants.js';

@@ -145,9 +145,9 @@ describe('deep, circular and oversized values are refused as a whole', () => {
     expectLimit(() => project({ extension: 'non-phi' }, {}, { extension: nested(10) }, { limits: { maxDepth: 5 } }), 'maxDepth');
   });
 
-  it('a ~10 MB document of many small values exceeds the default node limit', () => {
-    const results = Array.from({ length: 200_000 }, (_, i) => ({ code: `LOINC-${i}`, value: i * 1.5, unit: 'mg/dL' }));
-    expect(JSON.stringify(results).length).toBeGreaterThan(9_000_000);
+  it('a ~14 MB document of many small values exceeds the default node limit', () => {
+    const results = Array.from({ length: 300_000 }, (_, i) => ({ code: `LOINC-${i}`, value: i * 1.5, unit: 'mg/dL' }));
+    expect(JSON.stringify(results).length).toBeGreaterThan(13_000_000);
     const err = expectLimit(
       () => project({ 'results[].code': 'clinical', 'results[].value': 'clinical', 'results[].unit': 'non-phi' }, { '*': 'send' }, { results }),
       'maxNodes',
@@ -160,8 +160,8 @@ describe('deep, circular and oversized values are refused as a whole', () => {
   });
 
   it('operator output counts toward the character limit', () => {
-    // 80,000 markers of 64 characters: 5 MB sent, over the 4 MB default.
-    const notes = Array<string>(80_000).fill('Maria Lopez');
+    // 160,000 markers of 64 characters: 10 MB sent, over the 8 MB default.
+    const notes = Array<string>(160_000).fill('Maria Lopez');
     expectLimit(() => project({ 'notes[]': 'free-text' }, { 'notes[]': { op: 'replace', with: 'z'.repeat(64) } }, { notes }), 'maxChars');
   });
 
@@ -178,7 +178,7 @@ describe('deep, circular and oversized values are refused as a whole', () => {
   });
 
   it('the error names the limit and carries no value', () => {
-    const err = expectLimit(() => project({ note: 'free-text' }, { note: 'send' }, { note: 'Maria Lopez '.repeat(500_000) }));
+    const err = expectLimit(() => project({ note: 'free-text' }, { note: 'send' }, { note: 'Maria Lopez '.repeat(800_000) }));
     expect(err.message).toContain('maxChars');
     expect(err.message).not.toContain('Maria');
   });

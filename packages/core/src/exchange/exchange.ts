@@ -85,7 +85,10 @@ export interface Claim {
 
 /** A value released under the caller's plan, ready to serialize. */
 export interface Released {
+  /** The projected value (`release(value)`), or null when released as text. */
   readonly body: unknown;
+  /** The projected value's JSON text (`release(value, 'json')`): serialized in the same pass as the projection. */
+  readonly json?: string;
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -125,8 +128,8 @@ export interface Exchange {
   needsInspection(): boolean;
   /** Applies request DLP: the body the handler receives, or an answer (422, 415). */
   inspect(contentType: string, body: unknown): Maybe<{ readonly body: unknown } | Answer>;
-  /** Projects, decrypts and audits a value for the caller. */
-  release(value: unknown): Maybe<Released | Answer>;
+  /** Projects, decrypts and audits a value for the caller: as a value, or (`'json'`) as its JSON text. */
+  release(value: unknown, as?: 'value' | 'json'): Maybe<Released | Answer>;
   /** A raw body (bytes, text, a stream): passes (audited) where the resource allows it, else an answer. */
   releaseRaw(): Maybe<Step>;
   /** The answer for an error thrown while serving the request; audited once on PHI routes. */
@@ -465,40 +468,53 @@ class RequestExchange implements Exchange {
     );
   }
 
-  release(value: unknown): Maybe<Released | Answer> {
+  release(value: unknown, as: 'value' | 'json' = 'value'): Maybe<Released | Answer> {
     if (this.kind === 'non-phi') return { body: value, headers: {} };
     if (this.kind === 'unmapped') return this.refuseUnmapped();
     if (this.plan === null) return this.fail(new OptionsError('release before admit'));
     const { guard } = this.host;
     const context = this.context!;
     const claim = this.claimed!;
-    const serialized = toJsonValue(value, guard.policy.limits.maxDepth);
-    if (serialized instanceof Error) return this.fail(serialized);
-    const body = claim.narrow === undefined ? serialized : claim.narrow(serialized, context);
+    // Plans read values as JSON.stringify would (toJSON); a handler's narrowing reads plain values too.
+    let body = value;
+    if (claim.narrow !== undefined) {
+      const plain = toJsonValue(value, guard.policy.limits.maxDepth);
+      if (plain instanceof Error) return this.fail(plain);
+      body = claim.narrow(plain, context);
+    }
     let prepared;
     try {
       prepared = guard.prepare(this.plan, body);
     } catch (err) {
       return this.fail(err);
     }
-    if (prepared === null) return this.finishRelease(body, null);
+    if (prepared === null) return this.finishRelease(body, null, as);
     return prepared.then(
-      (plaintexts) => this.finishRelease(body, plaintexts),
+      (plaintexts) => this.finishRelease(body, plaintexts, as),
       (err: unknown) => this.fail(err),
     );
   }
 
-  private finishRelease(body: unknown, plaintexts: ReadonlyMap<string, unknown> | null): Maybe<Released | Answer> {
-    let release;
+  private finishRelease(body: unknown, plaintexts: ReadonlyMap<string, unknown> | null, as: 'value' | 'json'): Maybe<Released | Answer> {
+    let out: Released;
+    let pending: Promise<void> | undefined;
     try {
-      release = this.host.guard.release(this.plan!, body, this.context!, this.action, plaintexts);
+      const { guard } = this.host;
+      if (as === 'json') {
+        const r = guard.releaseJson(this.plan!, body, this.context!, this.action, plaintexts);
+        out = { body: null, json: r.json, headers: NO_STORE };
+        pending = r.pending;
+      } else {
+        const r = guard.release(this.plan!, body, this.context!, this.action, plaintexts);
+        out = { body: r.value === undefined ? null : r.value, headers: NO_STORE };
+        pending = r.pending;
+      }
     } catch (err) {
       this.audited = true; // release() audits its own failures (denial, step-up, limits)
       return this.answerFor(err);
     }
-    const out: Released = { body: release.value === undefined ? null : release.value, headers: NO_STORE };
-    if (release.pending === undefined) return out;
-    return release.pending.then(
+    if (pending === undefined) return out;
+    return pending.then(
       () => out,
       (err: unknown) => {
         this.audited = true;

@@ -312,20 +312,44 @@ class Gate implements ResponseGate {
   private releaseValue(value: unknown, viaJson: boolean): void {
     const status = this.res.statusCode;
     if (status >= 400) return this.answer(this.exchange.answerError(status, value));
-    this.decided(() => this.settle(this.exchange.release(value), (released) => this.sendReleased(released.body, released.headers, viaJson)));
+    // Projected and serialized in one pass (the plan's compiled serializer), unless the app set
+    // Express's `json spaces` / `json replacer`: then Express's res.json serializes the projection.
+    const app = (this.res as unknown as { app?: { get?(name: string): unknown } }).app;
+    const styled = viaJson && typeof app?.get === 'function' && (app.get('json spaces') !== undefined || app.get('json replacer') !== undefined);
+    if (styled) {
+      this.decided(() => this.settle(this.exchange.release(value), (released) => this.sendStyled(released.body, released.headers)));
+      return;
+    }
+    this.decided(() => this.settle(this.exchange.release(value, 'json'), (released) => this.sendReleased(released.json ?? 'null', released.headers, viaJson)));
   }
 
-  private sendReleased(body: unknown, headers: Readonly<Record<string, string>>, viaJson: boolean): void {
+  private sendStyled(body: unknown, headers: Readonly<Record<string, string>>): void {
     const { res } = this;
     for (const k in headers) res.setHeader(k, headers[k]!);
     dropHeaders(res, BODY_HEADERS);
     this.commitHeaders();
     this.sealed = true;
-    if (viaJson && this.layers[this.active]!.json !== undefined) {
-      this.down('json', [body]);
+    this.down('json', [body]);
+  }
+
+  private sendReleased(text: string, headers: Readonly<Record<string, string>>, viaJson: boolean): void {
+    const { res } = this;
+    for (const k in headers) res.setHeader(k, headers[k]!);
+    dropHeaders(res, BODY_HEADERS);
+    if (res.getHeader('content-type') === undefined || !viaJson) res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    this.commitHeaders();
+    this.sealed = true;
+    const send = (res as unknown as { send?: Fn }).send;
+    if (viaJson && typeof send === 'function') {
+      // Express's send: ETag, freshness (304) and HEAD as res.json would have them.
+      this.passing++;
+      try {
+        send.call(res, text);
+      } finally {
+        this.passing--;
+      }
     } else {
-      res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      this.down('end', [JSON.stringify(body === undefined ? null : body), 'utf8', this.endCallback]);
+      this.down('end', [text, 'utf8', this.endCallback]);
     }
   }
 

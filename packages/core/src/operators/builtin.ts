@@ -19,6 +19,8 @@ export type CustomOperator = (value: unknown, args: Readonly<Record<string, unkn
 export interface OperatorEnvironment {
   /** Keyed deterministic digest (HMAC-SHA256 under the policy's token key). */
   readonly tokenDigest?: (domain: string, value: string) => Buffer;
+  /** `tokenDigest`'s first 128 bits as base64url, from the policy's bounded cache. */
+  readonly tokenText?: (domain: string, value: string) => string;
   /** Canonical path of the field the operator is bound to, e.g. `patient.mrn`. */
   readonly path: string;
 }
@@ -209,19 +211,12 @@ const token: OperatorFactory = {
     if (domain === undefined) return 'token: "domain" must be a string of at most 128 characters';
     const digest = env.tokenDigest;
     if (!digest) return 'token: needs a secret; pass `secret` (32+ random bytes) to compilePolicy';
-    // The same identifiers come back request after request; an HMAC costs far more than a lookup.
-    const recent = new Map<string, string>();
+    // Cached per policy, bounded by `tokenCache` (see token-cache.ts).
+    const text = env.tokenText ?? ((d: string, v: string) => digest(d, v).subarray(0, 16).toString('base64url'));
     return (value) => {
       if (value === null) return null;
       if (!isScalar(value)) return undefined;
-      const input = String(value).normalize('NFC');
-      let token = recent.get(input);
-      if (token === undefined) {
-        token = prefix + digest(domain, input).subarray(0, 16).toString('base64url');
-        if (recent.size >= 4096) recent.delete(recent.keys().next().value!);
-        recent.set(input, token);
-      }
-      return token;
+      return prefix + text(domain, String(value).normalize('NFC'));
     };
   },
 };

@@ -18,8 +18,9 @@ import {
 import { PURPOSES_OF_USE, isPurposeOfUse, type PurposeOfUse } from '../purpose.js';
 import { didYouMean } from '../suggest.js';
 import { ANY_KEY, ELEMENT, parsePath } from './path.js';
-import { DEFAULT_LIMITS, type ProtectLimits } from './plan.js';
+import { DEFAULT_LIMITS, jsonOf, type ProtectLimits } from './plan.js';
 import { PHI_TYPES } from '../dlp/scanner.js';
+import { cachedTokenText, tokenCacheBounds, type TokenCacheOptions } from '../operators/token-cache.js';
 import type { PhiType } from '../dlp/index.js';
 import type { FieldClass, FieldSpec, OperatorSpec, PolicyDefinition, Relationship, ResourceDefinition, RuleSet } from './types.js';
 import { compileAccess, compileRelationships, compileSensitive, type CompiledAccess, type CompiledSensitive } from './access.js';
@@ -37,6 +38,8 @@ export interface CompileOptions {
   readonly operators?: Readonly<Record<string, CustomOperator>>;
   /** Limits applied by `protect`; defaults in {@link DEFAULT_LIMITS}. */
   readonly limits?: Partial<ProtectLimits>;
+  /** Bounds of the cache of `token` digests (default 16 MiB, 250,000 ids); `false` turns it off. */
+  readonly tokenCache?: TokenCacheOptions | false;
   /**
    * `development` reports unclassified fields (paths only, once each) through `warn`.
    * Default: `production` when NODE_ENV is `production`, else `development`.
@@ -138,7 +141,7 @@ const CODED_KEY = /^(code|codes|coding|loinc|loinccode|test|tests|testcode|secur
 const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
 const RESOURCE_KEYS = ['description', 'fields', 'envelope', 'subject', 'subjectFormat', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
 const DLP_ACTIONS = ['block', 'redact', 'report'];
-const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn', 'clock'];
+const OPTION_KEYS = ['secret', 'operators', 'limits', 'tokenCache', 'mode', 'warn', 'clock'];
 
 function unknownKeys(obj: object, allowed: readonly string[], where: string, problems: string[]): void {
   for (const key of Object.keys(obj)) {
@@ -172,6 +175,8 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
   const tokenKey = secret && Buffer.from(hkdfSync('sha256', secret, 'phiguard', 'phiguard/token/v1', 32));
   const refKey = secret && Buffer.from(hkdfSync('sha256', secret, 'phiguard', 'phiguard/patient-ref/v1', 32));
   const tokenDigest = tokenKey ? (domain: string, value: string) => hmacDigest(tokenKey, domain, value) : undefined;
+  const tokenBounds = tokenCacheBounds(options.tokenCache, problems);
+  const tokenText = tokenDigest && cachedTokenText(tokenDigest, tokenBounds);
 
   if (options.limits !== undefined && options.limits !== null && typeof options.limits === 'object') {
     unknownKeys(options.limits, Object.keys(DEFAULT_LIMITS), 'options.limits', problems);
@@ -374,7 +379,7 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
         if (purpose === 'PATRQT' && subjectSegments === null) {
           problems.push(`${at}: patient requests are limited to the patient's own record, so the resource must declare "subject"`);
         }
-        const resolver = compileRuleSet(ruleSet as RuleSet, fields, at, problems, operators, tokenDigest, subjectField, subjectFormat);
+        const resolver = compileRuleSet(ruleSet as RuleSet, fields, at, problems, operators, tokenDigest, subjectField, subjectFormat, tokenText);
         if (resolver) perPurpose.set(purpose, resolver);
         rolesWithPurpose.add(role);
       }
@@ -573,7 +578,9 @@ function subjectReader(segments: readonly string[] | null, format: ((raw: string
   return (value) => {
     const out: string[] = [];
     let ok = true;
-    const go = (v: unknown, i: number): void => {
+    // Read as JSON.stringify would: a subject inside a model instance sits behind its toJSON.
+    const go = (raw: unknown, i: number, key: string): void => {
+      const v = jsonOf(raw, key);
       if (i === segments.length) {
         if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) {
           if (out.length >= MAX_SUBJECTS) ok = false;
@@ -588,16 +595,16 @@ function subjectReader(segments: readonly string[] | null, format: ((raw: string
       const s = segments[i]!;
       if (s === ELEMENT) {
         if (!Array.isArray(v)) ok = false;
-        else for (const el of v) go(el, i + 1);
+        else v.forEach((el, k) => go(el, i + 1, String(k)));
         return;
       }
       if (Array.isArray(v) || !Object.hasOwn(v, s)) {
         ok = false;
         return;
       }
-      go((v as Record<string, unknown>)[s], i + 1);
+      go((v as Record<string, unknown>)[s], i + 1, s);
     };
-    go(value, 0);
+    go(value, 0, '');
     return { ids: out, complete: ok && (list || out.length === 1) };
   };
 }
@@ -616,6 +623,7 @@ function compileRuleSet(
   tokenDigest: ((domain: string, value: string) => Buffer) | undefined,
   subjectField: string | undefined,
   subjectFormat: ((raw: string) => string) | null,
+  tokenText?: (domain: string, value: string) => string,
 ): RuleResolver | null {
   if (ruleSet === null || typeof ruleSet !== 'object') {
     problems.push(`${at}: rules must be an object of selector → operator`);
@@ -681,7 +689,7 @@ function compileRuleSet(
     // patient gets one token from every resource and envelope that carries the subject.
     const identity = name === 'token' && path === subjectField && !('domain' in args);
     if (identity) args = { ...args, domain: 'patient' };
-    const created = factory.create(args, { path, tokenDigest });
+    const created = factory.create(args, { path, tokenDigest, tokenText });
     if (typeof created === 'string') {
       problems.push(`${at}: ${created}`);
       return null;

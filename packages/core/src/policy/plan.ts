@@ -1,69 +1,20 @@
 import { AccessDeniedError, DecryptError, LimitExceededError, StepUpRequiredError } from '../errors.js';
 import { isCiphertext } from '../crypto/format.js';
-import type { OperatorFunction } from '../operators/builtin.js';
+import type { Branch, Leaf, PlanNode, ProtectLimits, SensitiveNode, WalkState } from './plan-nodes.js';
 import type { PurposeOfUse } from '../purpose.js';
 import type { AccessContext } from '../context.js';
 import { parsePath } from './path.js';
 import { relationshipsOf } from './access.js';
 import { categoriesOf } from './sensitive.js';
+import { compileProjector, type CompiledProjector, type ProjectorRuntime } from './compiled.js';
 
-/** Bounds on the work `protect` does for one value; exceeding one refuses the whole value. */
-export interface ProtectLimits {
-  /** Deepest nesting followed, counting from the resource root. Default 64. */
-  readonly maxDepth: number;
-  /** Most values (objects, arrays, scalars) visited. Default 100,000. */
-  readonly maxNodes: number;
-  /** Most string characters sent. Default 4,000,000. */
-  readonly maxChars: number;
-}
+export type { Branch, Leaf, PlanNode, ProtectLimits, SensitiveNode } from './plan-nodes.js';
 
-export const DEFAULT_LIMITS: ProtectLimits = Object.freeze({ maxDepth: 64, maxNodes: 100_000, maxChars: 4_000_000 });
-
-/** @internal A field the plan handles as a whole. */
-export interface Leaf {
-  readonly kind: 'leaf';
-  readonly index: number;
-  readonly path: string;
-  readonly opName: string;
-  readonly op: OperatorFunction;
-  readonly isSend: boolean;
-  readonly discloses: boolean;
-  readonly recorded: boolean;
-  /** An encrypted field whose operator needs its value: decrypted before the walk. */
-  readonly decrypts: boolean;
-}
-
-/** @internal An object or array the plan descends into. */
-export interface Branch {
-  readonly kind: 'branch';
-  readonly path: string;
-  readonly keys: Readonly<Record<string, PlanNode>> | null;
-  /** The declared keys and their nodes, in declaration order, for walking the plan instead of the value. */
-  readonly names: readonly string[];
-  readonly children: readonly PlanNode[];
-  readonly anyKey: PlanNode | null;
-  readonly element: PlanNode | null;
-  /** Sensitive categories that can tag this node's values (array elements). */
-  readonly sensitive: SensitiveNode | null;
-}
-
-/** @internal How one plan treats the sensitive categories of an element. */
-export interface SensitiveNode {
-  readonly codes: readonly string[] | null;
-  readonly tags: readonly string[] | null;
-  /** code or tag (normalised, see sensitive.ts) → indexes of the categories it puts an element in. */
-  readonly byCode: ReadonlyMap<string, readonly number[]>;
-  readonly byTag: ReadonlyMap<string, readonly number[]>;
-  /** Per category: shown, withheld, or shown after a recent second factor. */
-  readonly access: readonly ('open' | 'mask' | 'step-up')[];
-  /** Per category: the relationship a revealed caller also needs. */
-  readonly relationship: readonly (string | null)[];
-  /** The same node with the category's masked fields withheld. */
-  readonly masked: Branch;
-}
-
-/** @internal */
-export type PlanNode = Leaf | Branch;
+/**
+ * Defaults that admit a 10,000-row page of about 4 MB (some 400,000 values, under 4 million
+ * characters) with room to spare, and refuse what is an order of magnitude past it.
+ */
+export const DEFAULT_LIMITS: ProtectLimits = Object.freeze({ maxDepth: 64, maxNodes: 1_000_000, maxChars: 8_000_000 });
 
 /**
  * What one response disclosed: the field paths sent (policy spelling, `results[].value`) and
@@ -75,6 +26,12 @@ export interface Disclosure {
   readonly roles: readonly string[];
   readonly disclosed: readonly string[];
   readonly transforms: Readonly<Record<string, string>>;
+}
+
+/** The projected value, serialized as JSON text, and its disclosure record. */
+export interface Serialized {
+  readonly json: string;
+  readonly disclosure: Disclosure;
 }
 
 /** The projected value and its disclosure record. */
@@ -121,7 +78,7 @@ function sensitiveView(node: Branch, s: SensitiveNode, value: object, w: Walk): 
   return masked ? s.masked : node;
 }
 
-class Walk {
+class Walk implements WalkState {
   nodes = 0;
   chars = 0;
   unclassified: string[] | null;
@@ -147,6 +104,33 @@ class Walk {
   miss(path: string): void {
     if (this.unclassified !== null && this.unclassified.length < 100) this.unclassified.push(path);
   }
+}
+
+/**
+ * The value JSON.stringify would serialize at this position: an object's `toJSON(key)` result
+ * (Date, ORM instances such as Sequelize models or Mongoose documents), else the value itself.
+ * Projecting what would be serialized means fields a model hides through `toJSON` stay hidden,
+ * and an instance whose columns live behind getters is not projected as `{}`.
+ */
+export function jsonOf(value: unknown, key: string | number): unknown {
+  // Binary data stays binary (and is never sent): Buffer's toJSON would spell out its bytes.
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function' && !ArrayBuffer.isView(value)) {
+    return (value as { toJSON(key: string): unknown }).toJSON(typeof key === 'string' ? key : String(key));
+  }
+  return value;
+}
+
+/**
+ * Reads a concrete path as JSON.stringify would see it: `toJSON` applied at each step, so a
+ * subject or id inside a model instance is found. Undefined when absent.
+ */
+export function readJsonPath(value: unknown, segments: readonly string[]): unknown {
+  let cur = value;
+  for (const s of segments) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, s)) return undefined;
+    cur = jsonOf((cur as Record<string, unknown>)[s], s);
+  }
+  return cur;
 }
 
 function isId(value: unknown): value is string | number {
@@ -187,6 +171,7 @@ function isPlainJson(value: unknown, depth: number, w: Walk): boolean {
       return Number.isFinite(value);
     case 'object': {
       if (value === null) return true;
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
           if (!(i in value) || !isPlainJson(value[i], depth + 1, w)) return false;
@@ -195,7 +180,6 @@ function isPlainJson(value: unknown, depth: number, w: Walk): boolean {
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
-      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
       for (const key in value) {
         if (!Object.hasOwn(value, key)) return false;
         w.text(key);
@@ -208,7 +192,10 @@ function isPlainJson(value: unknown, depth: number, w: Walk): boolean {
   }
 }
 
-/** Copies a value sent as a whole, within the limits; drops functions and symbols. */
+/**
+ * Copies a value sent as a whole, within the limits; drops functions and symbols. `value` has
+ * had its own `toJSON` applied; its members' are applied here, as JSON.stringify would.
+ */
 function copy(value: unknown, depth: number, w: Walk): unknown {
   w.count(depth);
   switch (typeof value) {
@@ -227,7 +214,7 @@ function copy(value: unknown, depth: number, w: Walk): unknown {
       if (Array.isArray(value)) {
         const out: unknown[] = [];
         for (let i = 0; i < value.length; i++) {
-          const r = copy(value[i], depth + 1, w);
+          const r = copy(jsonOf(value[i], i), depth + 1, w);
           out.push(r === undefined ? null : r);
         }
         return out;
@@ -235,7 +222,7 @@ function copy(value: unknown, depth: number, w: Walk): unknown {
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(value)) {
         w.text(key); // keys are sent too
-        const r = copy((value as Record<string, unknown>)[key], depth + 1, w);
+        const r = copy(jsonOf((value as Record<string, unknown>)[key], key), depth + 1, w);
         if (r !== undefined) put(out, key, r);
       }
       return out;
@@ -245,7 +232,13 @@ function copy(value: unknown, depth: number, w: Walk): unknown {
   }
 }
 
-function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown {
+/** Visits the value found at `key` of its parent: what JSON.stringify would serialize there. */
+function visit(node: PlanNode, value: unknown, depth: number, w: Walk, key: string | number): unknown {
+  return visitJson(node, jsonOf(value, key), depth, w);
+}
+
+/** @internal Exported for the compiled plans, which share the interpreter's semantics. */
+export function visitJson(node: PlanNode, value: unknown, depth: number, w: Walk): unknown {
   if (value === undefined) return undefined;
   if (node.kind === 'leaf') {
     let r: unknown;
@@ -273,7 +266,7 @@ function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown 
     }
     const out: unknown[] = [];
     for (let i = 0; i < value.length; i++) {
-      const r = visit(element, value[i], depth + 1, w);
+      const r = visit(element, value[i], depth + 1, w, i);
       if (r !== undefined) out.push(r);
       else if (element.kind === 'branch' && value[i] !== null && typeof value[i] === 'object') out.push({});
     }
@@ -293,7 +286,7 @@ function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown 
     for (let i = 0; i < names.length; i++) {
       const key = names[i]!;
       if (!Object.hasOwn(value, key)) continue;
-      const r = visit(children[i]!, (value as Record<string, unknown>)[key], depth + 1, w);
+      const r = visit(children[i]!, (value as Record<string, unknown>)[key], depth + 1, w, key);
       if (r !== undefined) put((out ??= {}), key, r);
     }
     return out;
@@ -305,7 +298,7 @@ function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown 
       if (w.unclassified !== null) w.miss(`${node.path ? `${node.path}.` : ''}${SAFE_KEY.test(key) ? key : '[?]'}`);
       continue;
     }
-    const r = visit(child, (value as Record<string, unknown>)[key], depth + 1, w);
+    const r = visit(child, (value as Record<string, unknown>)[key], depth + 1, w, key);
     if (r !== undefined) {
       if (child === anyKey) w.text(key); // a key matched by `*` comes from the value; declared keys are bounded
       put((out ??= {}), key, r);
@@ -313,6 +306,20 @@ function visit(node: PlanNode, value: unknown, depth: number, w: Walk): unknown 
   }
   return out;
 }
+
+/** The interpreter's helpers that compiled plans call, so both share one definition of each. */
+const RUNTIME: ProjectorRuntime = Object.freeze({
+  sendWhole: sendWhole as (value: unknown, depth: number, w: WalkState) => unknown,
+  sensitiveView: sensitiveView as (node: Branch, s: SensitiveNode, value: object, w: WalkState) => Branch,
+  isCiphertext,
+  put,
+  limit(name: 'maxDepth' | 'maxNodes' | 'maxChars', limits: ProtectLimits): never {
+    throw new LimitExceededError(name, limits[name]);
+  },
+  decryptError(): never {
+    throw new DecryptError('unknown_key');
+  },
+});
 
 /**
  * A precompiled disclosure plan for one (resource, role set, purpose of use). Built once by
@@ -324,6 +331,7 @@ export class Plan {
   /** @internal */ private scratchBusy = false;
   /** @internal */ private lastHits: Uint8Array | null = null;
   /** @internal */ private lastDisclosure: Disclosure | null = null;
+  /** @internal The generated projector, built on first use. */ private compiled: CompiledProjector | null = null;
   /**
    * Encrypted fields this plan reads (their operator depends on the value), as path segments;
    * empty when nothing needs decrypting. Fields it denies or redacts are never listed.
@@ -349,20 +357,61 @@ export class Plan {
   /**
    * Projects `value` for this plan. Throws {@link AccessDeniedError} (`not_own_record`) when a
    * patient request (PATRQT) targets another patient's record, and {@link LimitExceededError}
-   * when the value is too large or deep.
+   * when the value is too large or deep. Values are projected as JSON.stringify would see them
+   * (`toJSON` applied first).
    */
   apply<T = unknown>(
     value: unknown,
     context: Pick<AccessContext, 'principal' | 'patientRelationship' | 'authentication'>,
     plaintexts: ReadonlyMap<string, unknown> | null = null,
   ): Protected<T> {
+    return this.walk(value, context, plaintexts, (root, w) => {
+      let out = visitJson(this.root, root, 0, w);
+      if (out === undefined && root !== null && typeof root === 'object') out = Array.isArray(root) ? [] : {};
+      return out as T;
+    }, (value, disclosure) => ({ value, disclosure }));
+  }
+
+  /**
+   * Projects and serializes `value`: the JSON text of what {@link Plan.apply} returns (`null`
+   * when nothing projects), with the same disclosure record, limits and errors. Runs code
+   * generated once per plan from its tree (compiled.ts): declared keys read by name, operators
+   * called only where they transform, fields sent as plain JSON kept by reference, then one
+   * native JSON.stringify. In development mode (unclassified fields reported) it runs the
+   * interpreter instead.
+   */
+  serialize(
+    value: unknown,
+    context: Pick<AccessContext, 'principal' | 'patientRelationship' | 'authentication'>,
+    plaintexts: ReadonlyMap<string, unknown> | null = null,
+  ): Serialized {
+    return this.walk(value, context, plaintexts, (root, w) => {
+      let out =
+        w.unclassified !== null
+          ? visitJson(this.root, root, 0, w)
+          : (this.compiled ??= compileProjector(this.root, this.host.limits, RUNTIME))(root, w);
+      if (out === undefined && root !== null && typeof root === 'object') out = Array.isArray(root) ? [] : {};
+      return JSON.stringify(out) ?? 'null';
+    }, (json, disclosure) => ({ json, disclosure }));
+  }
+
+  /** The checks and bookkeeping `apply` and `serialize` share around one walk of the value. */
+  private walk<R, O>(
+    value: unknown,
+    context: Pick<AccessContext, 'principal' | 'patientRelationship' | 'authentication'>,
+    plaintexts: ReadonlyMap<string, unknown> | null,
+    body: (root: unknown, w: Walk) => R,
+    result: (out: R, disclosure: Disclosure) => O,
+  ): O {
+    // What would be serialized: an ORM instance is read through its toJSON, the subject too.
+    const root = jsonOf(value, '');
     // 45 CFR 164.524: a patient's right of access covers their own record only.
     if (this.purposeOfUse === 'PATRQT') {
       const own = context.principal?.patientId;
       // Every patient of a list must be the caller (a list of no one discloses no one's record).
-      const subjects = this.subjects(value);
+      const subjects = this.subjects(root);
       // Plain ids only: String() of an object or array could equal a crafted patientId.
-      if (!isId(own) || !subjects.complete || subjects.ids.some((s) => s !== String(own))) {
+      if (!isId(own) || !subjects.complete || subjects.ids.some((id) => id !== String(own))) {
         throw new AccessDeniedError('not_own_record');
       }
     }
@@ -377,10 +426,9 @@ export class Plan {
         ? { relationships: relationshipsOf(context), mfa: this.host.recentMfa(context), stepUpMaxAge: this.host.stepUpMaxAge }
         : null;
       const w = new Walk(this.host.limits, hits, this.host.onUnclassified !== null, plaintexts, walkContext);
-      let out = visit(this.root, value, 0, w);
-      if (out === undefined && value !== null && typeof value === 'object') out = Array.isArray(value) ? [] : {};
+      const out = body(root, w);
       if (w.unclassified !== null && w.unclassified.length > 0) this.host.onUnclassified!(this.resource, w.unclassified);
-      return { value: out as T, disclosure: this.disclosureFor(hits) };
+      return result(out, this.disclosureFor(hits));
     } finally {
       if (owned) this.scratchBusy = false;
     }
