@@ -40,14 +40,10 @@ export interface AuditTimer {
   clear(handle: unknown): void;
 }
 
-/** Real time; timers do not keep the process alive (close() drains on shutdown). */
+/** Real time. */
 export const systemTimer: AuditTimer = Object.freeze({
   now: () => performance.now(),
-  set(callback: () => void, ms: number) {
-    const t = setTimeout(callback, ms);
-    t.unref?.();
-    return t;
-  },
+  set: (callback: () => void, ms: number): unknown => setTimeout(callback, ms),
   clear: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 });
 
@@ -75,6 +71,11 @@ export interface DurableSinkOptions {
   readonly maxBacklogBytes?: number;
   /** Bytes of lines per shipment (one statement). Default 1 MiB. */
   readonly shipBytes?: number;
+  /**
+   * Longest wait before committed lines smaller than `shipBytes` are shipped. Default 50 ms:
+   * shipping is not on the request path, and fewer, larger statements cost the store less.
+   */
+  readonly shipIntervalMs?: number;
   /** Keep write-ahead files once shipped (default false: deleted). */
   readonly keepShipped?: boolean;
   /** First retry delay after a failed shipment; doubles per failure (with jitter). Default 100 ms. */
@@ -144,7 +145,7 @@ export interface DurableAuditSink extends AuditSink {
 
 const DURABLE_KEYS = [
   'dir', 'key', 'stream', 'ship', 'intervalMs', 'maxBatch', 'maxPending', 'fsync', 'segmentBytes', 'maxBacklogBytes',
-  'shipBytes', 'keepShipped', 'retryMinMs', 'retryMaxMs', 'onError', 'timer',
+  'shipBytes', 'shipIntervalMs', 'keepShipped', 'retryMinMs', 'retryMaxMs', 'onError', 'timer',
 ];
 const STREAM_ID = /^[A-Za-z0-9._:@/-]{1,128}$/;
 const SEGMENT = /^wal-(\d{16})\.ndjson$/;
@@ -308,6 +309,7 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
   const segmentBytes = int('segmentBytes', options.segmentBytes, 64 * 1024 * 1024, 1024);
   const maxBacklogBytes = int('maxBacklogBytes', options.maxBacklogBytes, 1024 * 1024 * 1024, 1);
   const shipBytes = int('shipBytes', options.shipBytes, 1024 * 1024, 1024);
+  const shipIntervalMs = int('shipIntervalMs', options.shipIntervalMs, 50, 0);
   const retryMinMs = int('retryMinMs', options.retryMinMs, 100, 1);
   const retryMaxMs = int('retryMaxMs', options.retryMaxMs, 5_000, retryMinMs);
   const sync = options.fsync ?? true;
@@ -596,28 +598,40 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
           shipTimer = null;
           void shipLoop();
         }, Math.round(base / 2 + (Math.random() * base) / 2));
+        // A retry alone must not keep the process alive (a pending write's batch timer does; close() drains).
+        (shipTimer as { unref?: () => void }).unref?.();
       }
     } finally {
       shipping = false;
     }
   };
 
-  function kick(): void {
-    if (ship === undefined || shipping || shipTimer !== null || stopped) return;
-    void shipLoop();
+  /** Ships now (a full shipment is waiting, or `now`), or within `shipIntervalMs`. */
+  function kick(now = false): void {
+    if (ship === undefined || shipping || stopped) return;
+    if (now || backlog >= shipBytes || shipIntervalMs === 0) {
+      if (shipTimer !== null) {
+        if (shipAttempt > 0 && !now) return; // backing off
+        timer.clear(shipTimer);
+        shipTimer = null;
+      }
+      void shipLoop();
+    } else if (shipTimer === null) {
+      shipTimer = timer.set(() => {
+        shipTimer = null;
+        void shipLoop();
+      }, shipIntervalMs);
+      (shipTimer as { unref?: () => void }).unref?.();
+    }
   }
-  if (backlog > 0) kick();
+  if (backlog > 0) kick(true);
 
   const drain = (drainOptions: { readonly timeoutMs?: number } = {}): Promise<void> => {
     const target = shippedBytes + backlog;
     if (ship === undefined || shippedBytes >= target) return Promise.resolve();
     const done = new Promise<void>((resolve) => drainWaiters.push({ target, resolve }));
     // A drain is a request to ship now, also during back-off.
-    if (shipTimer !== null) {
-      timer.clear(shipTimer);
-      shipTimer = null;
-    }
-    kick();
+    kick(true);
     const { timeoutMs } = drainOptions;
     if (timeoutMs === undefined) return done;
     return new Promise<void>((resolve, reject) => {

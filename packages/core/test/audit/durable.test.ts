@@ -8,6 +8,9 @@ import { chainSink, verifyChain } from '../../src/audit/chain.js';
 import { durableSink, type AuditTimer, type DurableSinkOptions } from '../../src/audit/durable.js';
 import type { AuditEvent, AuditLineSink, AuditSink } from '../../src/audit/event.js';
 import { AuditUnavailableError, OptionsError } from '../../src/errors.js';
+import { createPhiGuard } from '../../src/guard.js';
+import { definePolicy } from '../../src/index.js';
+import { ctx, SECRET } from '../helpers.js';
 import { KEY, memorySink, sampleEvent } from './fixtures.js';
 
 /** Time that moves only when the test says so. */
@@ -307,6 +310,22 @@ describe('durableSink: shipping', () => {
     expect(verifyChain([...db.byId.values()], { key: KEY }).ok).toBe(true);
   });
 
+  it('gathers small commits into one shipment per shipIntervalMs (fewer, larger statements)', async () => {
+    const dir = tempDir();
+    const timer = manualTimer();
+    const db = idempotentStore('lines');
+    const s = sink({ dir, timer, intervalMs: 0, shipIntervalMs: 50, ship: db.store });
+    for (let i = 0; i < 6; i++) await s.write(sampleEvent(i)); // six commits
+    expect(s.stats().commits).toBe(6);
+    timer.advance(49);
+    await new Promise((r) => setImmediate(r));
+    expect(db.state.calls).toBe(0);
+    timer.advance(1);
+    await s.drain();
+    expect(db.state.calls).toBe(1);
+    expect(db.order).toHaveLength(6);
+  });
+
   it('ships to a plain sink (write per event) when the store takes no lines', async () => {
     const dir = tempDir();
     const db = idempotentStore('events');
@@ -322,7 +341,7 @@ describe('durableSink: shipping', () => {
     const db = idempotentStore('lines');
     db.state.down = true;
     const failures: number[] = [];
-    const s = sink({ dir, timer, intervalMs: 0, ship: db.store, retryMinMs: 100, onError: (_e, i) => void (i.phase === 'ship' && failures.push(i.attempt)) });
+    const s = sink({ dir, timer, intervalMs: 0, shipIntervalMs: 0, ship: db.store, retryMinMs: 100, onError: (_e, i) => void (i.phase === 'ship' && failures.push(i.attempt)) });
     for (let i = 0; i < 20; i++) await s.write(sampleEvent(i)); // each resolves: committed locally
     await new Promise((r) => setImmediate(r));
     expect(s.stats().backlogBytes).toBeGreaterThan(0);
@@ -389,6 +408,53 @@ describe('durableSink: shipping', () => {
     await again.drain();
     expect(db.order).toHaveLength(20);
     expect(verifyChain([...db.byId.values()], { key: KEY })).toMatchObject({ ok: true, heads: [{ seq: 20 }] });
+  });
+});
+
+describe('durableSink under the engine', () => {
+  const policy = definePolicy({
+    roles: ['billing'],
+    resources: {
+      LabReport: {
+        subject: 'patient.id',
+        id: 'reportId',
+        fields: { reportId: 'non-phi', 'patient.id': 'direct-identifier', 'patient.mrn': 'direct-identifier', 'results[].code': 'clinical' },
+        disclose: { billing: { HPAYMT: { 'patient.mrn': { op: 'partial' }, 'results[].code': 'send' } } },
+      },
+    },
+  });
+  const record = { reportId: 'r-1', patient: { id: 'PT-77', mrn: 'MRN-0042' }, results: [{ code: 'A1C' }] };
+
+  it('a PHI release waits for its batch: pending resolves after the commit, and the stored line names no PHI value', async () => {
+    const dir = tempDir();
+    const timer = manualTimer();
+    const audit = sink({ dir, timer, intervalMs: 1 });
+    const guard = createPhiGuard({ policy, secret: SECRET, audit });
+    const c = ctx(['billing'], 'HPAYMT');
+    const decision = guard.authorize(c, 'LabReport', 'read');
+    if (decision.effect !== 'allow') return expect.fail('expected allow');
+    const released = guard.release(decision.plan, record, c, 'read');
+    let sent = false;
+    void released.pending!.then(() => void (sent = true));
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toBe(false);
+    timer.advance(1);
+    await released.pending;
+    const [line] = lines(dir);
+    expect(JSON.parse(line!)).toMatchObject({ id: released.event.id, disclosed: ['reportId', 'patient.mrn', 'results[].code'], transforms: { 'patient.mrn': 'partial' }, chain: { seq: 1 } });
+    for (const phi of ['PT-77', 'MRN-0042']) expect(line).not.toContain(phi);
+  });
+
+  it('a failed commit makes the release fail closed with AuditUnavailableError', async () => {
+    const dir = tempDir();
+    const audit = sink({ dir, intervalMs: 0, segmentBytes: 1024 });
+    const guard = createPhiGuard({ policy, secret: SECRET, audit });
+    const c = ctx(['billing'], 'HPAYMT');
+    const decision = guard.authorize(c, 'LabReport', 'read');
+    if (decision.effect !== 'allow') return expect.fail('expected allow');
+    for (let i = 0; i < 3; i++) await guard.release(decision.plan, record, c, 'read').pending;
+    mkdirSync(join(dir, `wal-${String(4).padStart(16, '0')}.ndjson`)); // the next file cannot be created
+    await expect(guard.release(decision.plan, record, c, 'read').pending).rejects.toBeInstanceOf(AuditUnavailableError);
   });
 });
 
