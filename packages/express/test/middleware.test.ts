@@ -232,12 +232,23 @@ describe('the error path never carries PHI', () => {
     expectNoPhi(res.text);
   });
 
-  it("an app's own error body on a PHI route is reduced to its code", async () => {
-    const { app } = makeApp((a) => a.get('/charts/:id', (_req, res) => void res.status(404).json({ error: { code: 'chart_missing', message: 'No chart for Zebulon Quartermaine' } })));
-    const res = await request(app).get('/charts/1').set(doctor);
+  it("an app's own error body on a PHI route is reduced to its code, and only to a code the app listed in errorCodes", async () => {
+    const route = (a: express.Express) => {
+      a.get('/charts/:id', (_req, res) => void res.status(404).json({ error: { code: 'chart_missing', message: 'No chart for Zebulon Quartermaine' } }));
+      a.get('/charts/:id/mrn', (_req, res) => void res.status(404).json({ code: 'no_chart_for_MRN55514821' }));
+    };
+    const { app: listed } = makeApp(route, { errorCodes: ['chart_missing'] });
+    const res = await request(listed).get('/charts/1').set(doctor);
     expect(res.status).toBe(404);
     expect(res.body.error).toMatchObject({ code: 'chart_missing', status: 404 });
     expectNoPhi(res.text);
+    // A code can quote a value: unlisted codes become the generic code of the status.
+    const { app } = makeApp(route);
+    for (const path of ['/charts/1', '/charts/1/mrn']) {
+      const unlisted = await request(app).get(path).set(doctor);
+      expect(unlisted.body.error).toMatchObject({ code: 'not_found', status: 404 });
+      expect(unlisted.text).not.toContain('MRN');
+    }
   });
 
   it('an unknown URL answers 404 without echoing the path', async () => {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Readable } from 'node:stream';
-import { Body, Controller, Get, Header, Injectable, Module, NotFoundException, Param, Post, Res, StreamableFile, type INestApplication } from '@nestjs/common';
+import { Body, Controller, Get, Header, Injectable, Module, NotFoundException, Param, Post, Req, Res, StreamableFile, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { of } from 'rxjs';
 import request from 'supertest';
@@ -317,7 +317,7 @@ describe('routes phiguard does not govern', () => {
     expect(res.text).not.toContain('Zebulon');
     await request(server()).get('/unmapped');
     const lines = h.errors.filter((e) => JSON.stringify(e).includes('unmapped_route') && 'route' in (e as object) && !('err' in (e as object)));
-    expect(lines).toEqual([{ route: '/unmapped', code: 'unmapped_route' }]);
+    expect(lines).toEqual([{ route: 'GET /unmapped', code: 'unmapped_route' }]);
   });
 
   it("onUnmappedRoute: 'pass' sends it unchanged", async () => {
@@ -338,13 +338,14 @@ describe('errors (PhiGuardExceptionFilter)', () => {
     expect(last()).toMatchObject({ outcome: 'error', reason: 'internal_error', resource: { type: 'Chart' } });
   });
 
-  it("an HttpException's message never reaches the client; a deliberate 404 is not audited as an error", async () => {
+  it("an HttpException's message never reaches the client; a 404 on a PHI route is audited as an error, as in Express", async () => {
     h = await makeApp(ALL);
     const res = await request(server()).get('/charts/p-7/missing').set(doctor);
     expect(res.status).toBe(404);
     expect(res.body.error).toMatchObject({ code: 'not_found', status: 404 });
     expect(res.text).not.toContain('Zebulon');
-    expect(h.events).toEqual([]);
+    expect(h.events).toHaveLength(1);
+    expect(last()).toMatchObject({ outcome: 'error', reason: 'not_found', resource: { type: 'Chart' } });
   });
 
   it("Nest's own errors (unknown route, malformed JSON) get the same body, without echoing the input", async () => {
@@ -455,16 +456,38 @@ describe('bootstrap fails on misconfiguration, naming the field', () => {
     expect(() => MinimumNecessary({ mrn: 'token' as never })).toThrow(/can only narrow/);
   });
 
-  it('a PHI handler that writes the response itself with @Res()', async () => {
-    @Controller('x')
+  it('a PHI handler that writes the response itself (@Res(), req.res.json, res.end after writeHead) is projected', async () => {
+    @Controller('self')
     @PhiResource('Chart')
     class Writer {
-      @Get()
-      get(@Res() res: { json(v: unknown): void }) {
+      @Get('res/:id')
+      viaRes(@Res() res: { json(v: unknown): void }) {
         res.json(CHART);
       }
+      @Get('passthrough/:id')
+      viaPassthrough(@Res({ passthrough: true }) res: { setHeader(n: string, v: string): void }) {
+        res.setHeader('X-Custom', 'ok');
+        return CHART;
+      }
+      @Get('req/:id')
+      viaReq(@Req() req: { res: { json(v: unknown): void } }) {
+        req.res.json(CHART);
+      }
+      @Get('end/:id')
+      viaEnd(@Req() req: { res: { writeHead(s: number, h: object): void; end(b: string): void } }) {
+        req.res.writeHead(200, { 'Content-Type': 'application/json' });
+        req.res.end(JSON.stringify(CHART));
+      }
     }
-    await expect(boot({}, [Writer])).rejects.toThrow(/Writer.get\(\) takes @Res\(\)/);
+    h = await makeApp([Writer]);
+    for (const path of ['/self/res/p-7', '/self/passthrough/p-7', '/self/req/p-7', '/self/end/p-7']) {
+      const res = await request(server()).get(path).set(billing);
+      expect(res.status, path).toBe(200);
+      expect(res.body, path).toEqual({ id: 'ch-1', mrn: '****2345' });
+      expect(res.text, path).not.toContain(SSN);
+      expect(res.headers['cache-control'], path).toBe('no-store');
+    }
+    expect(h.events.filter((e) => e.outcome === 'success')).toHaveLength(4);
   });
 
   it('an unknown @PurposeOfUse code, when the class is defined', () => {
