@@ -387,18 +387,21 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
 
   /** After a failed commit: cut the file back to its committed size, on a fresh descriptor if need be. */
   const repair = (cause: unknown): void => {
-    try {
-      ftruncateSync(fd, size);
-      fsyncSync(fd);
-      return;
-    } catch {
-      /* the descriptor itself may be bad: reopen the file */
-    }
-    try {
-      // A closed descriptor's number may already belong to someone else: never close it again.
-      if ((cause as NodeJS.ErrnoException | null)?.code !== 'EBADF') closeSync(fd);
-    } catch {
-      /* already closed */
+    // A closed descriptor's number may already belong to another file: never touch it again.
+    const badFd = (cause as NodeJS.ErrnoException | null)?.code === 'EBADF';
+    if (!badFd) {
+      try {
+        ftruncateSync(fd, size);
+        fsyncSync(fd);
+        return;
+      } catch {
+        /* the descriptor itself may be bad: reopen the file */
+      }
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
     }
     try {
       const path = join(dir, segments[segments.length - 1]!);

@@ -190,10 +190,12 @@ export function postgresAuditSink(options: PostgresAuditSinkOptions): PostgresAu
   };
   // NDJSON text goes to the server as one text parameter, as written: PostgreSQL splits and
   // parses it (no re-serialization here, one statement per chunk). Lines keep their order.
+  // OFFSET 0 keeps the subquery from being flattened, which would parse each line once per
+  // column read from it (nine times) instead of once: 4× the cost, measured.
   const linesSql = `INSERT INTO ${t.quoted} (id, stream, seq, time, action, outcome, patient_ref, actor, event)
 SELECT e->>'id', coalesce(e->'chain'->>'stream', ''), coalesce((e->'chain'->>'seq')::bigint, 0), (e->>'time')::timestamptz,
   e->>'action', e->>'outcome', e->'patient'->>'ref', e->'actor'->>'id', e
-FROM (SELECT l::jsonb AS e, n FROM string_to_table($1, E'\\n') WITH ORDINALITY AS s(l, n) WHERE l <> '') AS x
+FROM (SELECT l::jsonb AS e, n FROM string_to_table($1, E'\\n') WITH ORDINALITY AS s(l, n) WHERE l <> '' OFFSET 0) AS x
 ORDER BY n
 ON CONFLICT (id) DO NOTHING`;
   return {
