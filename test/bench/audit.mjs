@@ -88,28 +88,32 @@ async function insertRate(writers, chained) {
   return (per * writers) / seconds;
 }
 
-/** Events/s of writeLines: each writer chains its events, serializes them once, sends NDJSON chunks of 2,000 lines. */
+/**
+ * Events/s of writeLines into the store with `writers` concurrent connections: each writer's
+ * events are chained (its own stream) and serialized once beforehand, as an instance's shipper
+ * holds them, and sent as NDJSON chunks of 1,000 lines (about what one shipment of 1 MiB holds).
+ */
 async function linesRate(writers) {
   const name = `bench_audit_lines_${writers}_${Date.now()}`;
   const store = await table(name);
   const per = Math.ceil(EVENTS / writers);
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: writers }, async (_, w) => {
-      let text = '';
-      let n = 0;
-      const chain = chainSink({ write: (e) => void (text += canonicalJson(e) + '\n') }, { key, stream: `lines-${w}` });
-      for (let i = 0; i < per; i++) {
-        chain.write(makeEvent(w * per + i));
-        if (++n === 2000 || i === per - 1) {
-          const chunk = text;
-          text = '';
-          n = 0;
-          await store.writeLines(chunk);
-        }
+  const chunks = Array.from({ length: writers }, (_, w) => {
+    const out = [];
+    let text = '';
+    const chain = chainSink({ write: (e) => void (text += canonicalJson(e) + '\n') }, { key, stream: `lines-${w}` });
+    for (let i = 0; i < per; i++) {
+      chain.write(makeEvent(w * per + i));
+      if ((i + 1) % 1000 === 0 || i === per - 1) {
+        out.push(text);
+        text = '';
       }
-    }),
-  );
+    }
+    return out;
+  });
+  const started = process.hrtime.bigint();
+  await Promise.all(chunks.map(async (list) => {
+    for (const c of list) await store.writeLines(c);
+  }));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${name}`);
   await pool.query(`DROP TABLE ${name} CASCADE`).catch(() => undefined);
@@ -204,13 +208,14 @@ async function cpuPerRequest(app, n) {
 const rates = [];
 if (only('rates')) {
   for (const [writers, chained] of [[1, false], [4, false], [4, true]]) rates.push({ how: 'writeBatch (multi-row INSERT)', writers, chained, eventsPerSecond: await insertRate(writers, chained) });
-  rates.push({ how: 'writeLines (NDJSON text, one parameter)', writers: 4, chained: true, eventsPerSecond: await linesRate(4) });
-  rates.push({ how: 'durableSink end to end (group commit + fdatasync + shipping)', writers: 4, chained: true, eventsPerSecond: await durableRate(4) });
+  rates.push({ how: 'writeLines (NDJSON text, one parameter), chained beforehand', writers: 4, chained: true, eventsPerSecond: await linesRate(4) });
+  rates.push({ how: 'durableSink end to end in one process (serialize, chain, group commit + fdatasync, ship)', writers: 4, chained: true, eventsPerSecond: await durableRate(4) });
 }
 
 const buffered = bufferedSink(await table(`bench_async_${Date.now()}`), { maxBuffer: 100_000, maxBatch: 500, flushIntervalMs: 20 });
 const bufferedChained = bufferedSink(await table(`bench_async_bg_${Date.now()}`), { maxBuffer: 100_000, maxBatch: 500, flushIntervalMs: 20, chain: { key } });
 const durable = durableSink({ dir: join(work, 'inproc-wal'), key, ship: await table(`bench_durable_${Date.now()}`), maxPending: 100_000, intervalMs: INTERVAL });
+const durableLocal = durableSink({ dir: join(work, 'inproc-wal-local'), key, maxPending: 100_000, intervalMs: INTERVAL });
 const targets = [
   { name: 'plain Express', app: appWith(null) },
   { name: 'audit: none (a no-op sink)', app: appWith({ write() {} }) },
@@ -218,6 +223,7 @@ const targets = [
   { name: 'audit: chain + buffered PostgreSQL (async)', app: appWith(chainSink(buffered, { key })) },
   { name: 'audit: buffered PostgreSQL, chain in the flush (async, `chain` option)', app: appWith(bufferedChained) },
   { name: 'audit: durable (write-ahead file + fdatasync, shipped to PostgreSQL)', app: appWith(durable) },
+  { name: 'audit: durable, write-ahead file only (no store)', app: appWith(durableLocal) },
   { name: 'audit: chain + PostgreSQL per event (sync)', app: appWith(chainSink(await table(`bench_sync_${Date.now()}`), { key })) },
 ];
 const samples = new Map(targets.map((t) => [t.name, []]));
@@ -227,8 +233,9 @@ if (only('inproc')) {
 }
 await buffered.close();
 await bufferedChained.close();
-console.log("durable stats", JSON.stringify(durable.stats()));
+const commitStats = durable.stats();
 await durable.close();
+await durableLocal.close();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ── 3. over HTTP: the example server per audit mode ─────────────────────────────────────────
@@ -288,6 +295,7 @@ for (const t of only('inproc') ? targets : []) {
   const rps = median(samples.get(t.name).map((x) => x.rps));
   console.log(`| ${t.name} | ${us.toFixed(0)} | ${t.name === 'plain Express' ? '' : (base / us).toFixed(2)} | ${Math.round(rps)} |`);
 }
+if (only('inproc')) console.log(`\ndurable: ${commitStats.committed} events in ${commitStats.commits} commits (${(commitStats.committed / commitStats.commits).toFixed(1)} per fsync)`);
 console.log(`\nOver HTTP: the example server (JWT + phiguard, billing), PostgreSQL store, autocannon ${CONNECTIONS} connections, ${HTTP_ROUNDS} × ${HTTP_DURATION} s interleaved, medians\n`);
 console.log(`| PHIGUARD_AUDIT_MODE | requests/s (saturated) | p50 ms | p99 ms | p99 − async p99 | at ${RATE} req/s: p50 ms | p99 ms | p99 − async p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|`);
 const p99Async = median(http_.get('async').map((x) => x.p99));
