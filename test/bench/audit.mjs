@@ -53,9 +53,11 @@ const context = { principal: { id: 'bench-billing' }, roles: ['billing'], purpos
 const disclosure = { resource: 'PatientResults', purposeOfUse: 'HPAYMT', roles: ['billing'], disclosed: ['patient.mrn', 'reports[].code', 'reports[].effectiveDateTime'], transforms: { 'patient.mrn': 'partial' } };
 const makeEvent = (i) => disclosureEvent('read', context, disclosure, { patientRef: `pt_${i % 997}`, resourceId: `lrv-${i % 997}` });
 
+const created = [];
 async function table(name) {
   const sink = postgresAuditSink({ pool, table: name });
   await sink.migrate();
+  created.push(name);
   return sink;
 }
 
@@ -313,5 +315,6 @@ writeFileSync(
   join(out, 'audit.json'),
   JSON.stringify({ date: new Date().toISOString(), rates, targets: targets.map((t) => ({ name: t.name, us: median(samples.get(t.name).map((x) => x.us)) })), http: Object.fromEntries(http_) }, null, 2),
 );
+for (const name of created) await pool.query(`DROP TABLE IF EXISTS ${name} CASCADE; DROP FUNCTION IF EXISTS ${name}_append_only()`).catch(() => undefined);
 await pool.end();
 rmSync(work, { recursive: true, force: true });
