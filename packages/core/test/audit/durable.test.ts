@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/audit/canonical.js';
+import { canonicalJson, canonicalSplit } from '../../src/audit/canonical.js';
+import { main as cli } from '../../src/cli/main.js';
 import { chainSink, verifyChain } from '../../src/audit/chain.js';
 import { durableSink, type AuditTimer, type DurableSinkOptions } from '../../src/audit/durable.js';
 import type { AuditEvent, AuditLineSink, AuditSink } from '../../src/audit/event.js';
@@ -268,6 +269,25 @@ describe('durableSink: recovery after a crash', () => {
     expect(verifyChain(stored, { key: KEY })).toMatchObject({ ok: true, streams: 1, duplicates: 0 });
   });
 
+  it('the write-ahead files, concatenated, verify with `phiguard audit verify`; an edited line is reported', async () => {
+    const dir = tempDir();
+    const s = sink({ dir, intervalMs: 0, segmentBytes: 2048 });
+    for (let i = 0; i < 9; i++) await s.write(sampleEvent(i));
+    expect(readdirSync(dir).filter((n) => n.startsWith('wal-')).length).toBeGreaterThan(1);
+    const trail = join(dir, 'trail.ndjson');
+    writeFileSync(trail, lines(dir).join('\n') + '\n');
+    const run = async () => {
+      const out: string[] = [];
+      const code = await cli(['audit', 'verify', trail, '--key', Buffer.from(KEY).toString('hex')], { out: (t: string) => void out.push(t), err: (t: string) => void out.push(t), env: {} });
+      return { code, out: out.join('') };
+    };
+    expect(await run()).toMatchObject({ code: 0 });
+    writeFileSync(trail, readFileSync(trail, 'utf8').replace('"action":"create"', '"action":"delete"'));
+    const broken = await run();
+    expect(broken.code).toBe(1);
+    expect(broken.out).toMatch(/modified at seq 2/);
+  });
+
   it('a clean restart keeps the stream and discards nothing', async () => {
     const dir = tempDir();
     const first = durableSink({ key: KEY, dir, intervalMs: 0, stream: 'api-7' });
@@ -467,5 +487,33 @@ describe('durableSink options', () => {
     expect(() => durableSink({ key: KEY, dir, maxBatch: 0 })).toThrow(OptionsError);
     expect(() => durableSink({ key: KEY, dir, stream: 'bad stream' })).toThrow(OptionsError);
     expect(() => durableSink({ key: KEY, dir, ship: {} as never })).toThrow(OptionsError);
+  });
+});
+
+describe('canonicalSplit and the per-plan text cache', () => {
+  it('head + "chain":link + tail is the canonical JSON of the object with that link (property)', () => {
+    const value = fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 8 });
+    fc.assert(
+      fc.property(value, fc.jsonValue({ maxDepth: 2 }), (obj, link) => {
+        const { head, tail } = canonicalSplit(obj as Record<string, unknown>, 'chain');
+        expect(head + '"chain":' + canonicalJson(link) + tail).toBe(canonicalJson({ ...obj, chain: link }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reuses the text of frozen parts, but never of one whose content can still change', () => {
+    const disclosed = Object.freeze(['a', 'b']);
+    expect(canonicalJson({ disclosed })).toBe('{"disclosed":["a","b"]}');
+    expect(canonicalJson({ disclosed })).toBe('{"disclosed":["a","b"]}');
+    const inner = { n: 1 };
+    const shallow = Object.freeze({ inner });
+    expect(canonicalJson(shallow)).toBe('{"inner":{"n":1}}');
+    inner.n = 2; // frozen outside, mutable inside: not cached
+    expect(canonicalJson(shallow)).toBe('{"inner":{"n":2}}');
+    let calls = 0;
+    const getter = Object.freeze(Object.defineProperty({}, 'v', { enumerable: true, get: () => ++calls }));
+    expect(canonicalJson(getter)).toBe('{"v":1}');
+    expect(canonicalJson(getter)).toBe('{"v":2}');
   });
 });
