@@ -151,7 +151,10 @@ function app(order: Order, sink: MemorySink): Express {
 
 /** Everything a client or an intermediary sees: the (decoded) body and every header value. */
 function visible(res: request.Response): string {
-  return `${res.text ?? ''}\n${Object.values(res.headers).flat().join('\n')}`;
+  // The request id is a random UUID phiguard generated: it may contain any digits by chance.
+  const id = String(res.headers['x-request-id'] ?? '');
+  const all = `${res.text ?? ''}\n${Object.values(res.headers).flat().join('\n')}`;
+  return id === '' ? all : all.replaceAll(id, 'REQUEST-ID');
 }
 
 const BILLING_VIEW = { id: 'ch-1', patient: { mrn: '****4821' }, labs: [{ code: '2345-7' }, { code: '4548-4' }] };
@@ -234,5 +237,23 @@ describe('authentication after phiguard', () => {
     expect((await request(a).get('/charts/ch-1')).status).toBe(401);
     expect(ran).toBe(1);
     expect(sink.events.map((e) => e.outcome)).toEqual(['success', 'denied', 'denied']);
+  });
+});
+
+describe('refusals keep what CORS and helmet set', () => {
+  it('a denied browser request still carries the CORS and helmet headers, so the client reads the reason', async () => {
+    const { default: cors } = await import('cors');
+    const { default: helmet } = await import('helmet');
+    const a = express();
+    a.use(cors({ origin: 'https://portal.example' }));
+    a.use(helmet());
+    a.use(phiguard({ policy, secret: SECRET, audit: new MemorySink(), mode: 'production', context: (req) => ({ principal: { id: 'x' }, roles: [String(req.headers['x-roles'])], purposeOfUse: 'HPAYMT' }) }));
+    a.get('/charts/:id', (_req, res) => void res.json(CHART));
+    const res = await request(a).get('/charts/ch-1').set({ Origin: 'https://portal.example', 'x-roles': 'janitor' });
+    expect(res.status).toBe(403);
+    expect(res.body.error.reason).toBe('role_unknown');
+    expect(res.headers['access-control-allow-origin']).toBe('https://portal.example');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toBeDefined();
   });
 });

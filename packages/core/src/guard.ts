@@ -392,10 +392,12 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       }
       const resource = policy.resources.get(plan.resource)!;
       const rawId = resource.idPath ? readPath(value, resource.idPath) : undefined;
-      const disclosed = disclosureEvent(action, context, result.disclosure, {
-        patientRef: patientRefOf(plan.resource, value),
-        resourceId: typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId).slice(0, 128) : undefined,
-      });
+      const subject = resource.subjectPath ? readPath(value, resource.subjectPath) : undefined;
+      const patientRef = patientRefOf(plan.resource, value);
+      // A record whose id is the patient's id (a patient resource) is named by the keyed ref: audit never carries a raw patient id.
+      const resourceId =
+        typeof rawId !== 'string' && typeof rawId !== 'number' ? undefined : subject !== undefined && String(rawId) === String(subject) ? patientRef : String(rawId).slice(0, 128);
+      const disclosed = disclosureEvent(action, context, result.disclosure, { patientRef, resourceId });
       // Heightened audit: every access under a grant names it.
       const event =
         grant === undefined

@@ -141,7 +141,7 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
     }
     hookRouter(req.app);
     const exchange = runtime.host.begin({ method: req.method, path: req.originalUrl.split('?')[0] ?? '/', headers: req.headers, ip: req.ip });
-    for (const [k, v] of Object.entries(exchange.headers)) res.setHeader(k, v);
+    for (const k in exchange.headers) res.setHeader(k, exchange.headers[k]!);
     const state: State = { runtime, exchange, dispatched: false, gate: undefined as unknown as ResponseGate };
     (state as { gate: ResponseGate }).gate = guardResponse(res, exchange, { decide: () => decideLate(req, state) });
     states.set(res, state);

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { Readable } from 'node:stream';
-import { Body, Controller, Get, Header, Injectable, Module, NotFoundException, Param, Post, Req, Res, StreamableFile, type INestApplication } from '@nestjs/common';
+import { Body, Controller, Get, Header, Injectable, Module, NotFoundException, Param, Post, Req, Res, StreamableFile, UseGuards, type INestApplication } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { of } from 'rxjs';
+import { of, tap } from 'rxjs';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccessDeniedError, OptionsError, PolicyError, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { AccessDeniedError, AuthenticationRequiredError, OptionsError, PolicyError, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
 import {
   AllowBreakGlass,
   AuditAction,
@@ -586,4 +587,70 @@ it('core errors thrown from a resolver keep their status (a PhiGuardError other 
   const res = await request(server()).get('/charts/p-7').set(doctor);
   expect(res.status).toBe(403);
   expect(res.body.error).toMatchObject({ code: 'access_denied', reason: 'role_unknown' });
+});
+
+describe('composition with the application (auth guards, app-wide interceptors)', () => {
+  it('the decision runs after a controller guard that authenticates (req.user is there)', async () => {
+    @Injectable()
+    class BearerGuard {
+      canActivate(ctx: { switchToHttp(): { getRequest(): { headers: Record<string, string | undefined>; user?: object } } }): boolean {
+        const req = ctx.switchToHttp().getRequest();
+        if (req.headers.authorization === 'Bearer bill') req.user = { id: 'u-bill', roles: ['billing'] };
+        return true;
+      }
+    }
+    @Controller('authed')
+    @PhiResource('Chart')
+    @UseGuards(BearerGuard)
+    class Authed {
+      @Get(':id')
+      get() {
+        return { ...CHART };
+      }
+    }
+    h = await makeApp([Authed], {
+      context: (req: { user?: { id: string; roles: string[] } }) => {
+        if (req.user === undefined) throw new AuthenticationRequiredError();
+        return { principal: { id: req.user.id }, roles: req.user.roles, purposeOfUse: 'HPAYMT' };
+      },
+    });
+    const ok = await request(server()).get('/authed/p-7').set('Authorization', 'Bearer bill');
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ id: 'ch-1', mrn: '****2345' });
+    expect((await request(server()).get('/authed/p-7')).status).toBe(401);
+  });
+
+  it("an app-wide response cache keyed by URL never replays one caller's view to another", async () => {
+    const cache = new Map<string, unknown>();
+    @Injectable()
+    class UrlCache {
+      intercept(ctx: { switchToHttp(): { getRequest(): { url: string } } }, next: { handle(): import('rxjs').Observable<unknown> }) {
+        const key = ctx.switchToHttp().getRequest().url;
+        if (cache.has(key)) return of(cache.get(key));
+        return next.handle().pipe(tap((v) => cache.set(key, v)));
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        PhiGuardModule.forRoot({ policy, secret: SECRET, mode: 'production', audit: { write: () => undefined }, context: headerContext() }),
+      ],
+      controllers: [ChartController],
+      providers: [{ provide: APP_INTERCEPTOR, useClass: UrlCache }],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const asDoctor = await request(app.getHttpServer()).get('/charts/p-7').set(doctor);
+      expect(asDoctor.body.ssn).toBe(CHART.ssn);
+      const asBilling = await request(app.getHttpServer()).get('/charts/p-7').set(billing);
+      expect(asBilling.status).toBe(200);
+      expect(asBilling.body).toEqual({ id: 'ch-1', mrn: '****2345' });
+      expect(asBilling.text).not.toContain(SSN);
+      const anonymous = await request(app.getHttpServer()).get('/charts/p-7');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.text).not.toContain(SSN);
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -207,13 +207,19 @@ export function createExchangeHost(guard: PhiGuard, options: ExchangeOptions = {
     seen.set(key, e.resource);
   }
   const warned = new Set<string>();
+  const shapes = new Map<string, string>();
 
   const host: ExchangeHost = {
     guard,
     options: { ...options, onUnmappedRoute, errorMessages },
     begin: (facts) => new RequestExchange(host, facts, allowedCodes, warned),
     match(method, path) {
-      const shape = shapeOf(path);
+      let shape = shapes.get(path);
+      if (shape === undefined) {
+        shape = shapeOf(path);
+        // Route patterns are few; concrete paths are not cached past a bound.
+        if (shapes.size < 10_000) shapes.set(path, shape);
+      }
       // The pattern the framework ran, when it matches one listed, decides; a concrete path otherwise.
       for (const e of entries) {
         if (!methodMatches(e.method, method)) continue;
@@ -527,8 +533,9 @@ class RequestExchange implements Exchange {
     const code = codeOf(err, status, this.allowedCodes);
     // Decisions (401/403/422…) are audited, not logged; anything else is an operational error.
     if (!(err instanceof PhiGuardError) || status >= 500) this.host.logError(err, this, this.route);
-    // 45 CFR 164.312(b): a failure while serving PHI is on record, once.
-    if (this.kind === 'phi' && !this.audited) {
+    // 45 CFR 164.312(b): a failure while serving PHI is on record, once. A request that failed
+    // before its decision (a body the app's parser rejected) never reached PHI: logged, not audited.
+    if (this.kind === 'phi' && this.decided && !this.audited) {
       this.audited = true;
       this.host.guard.recordError(this.context, this.resource!, this.action, code);
     }
@@ -537,7 +544,7 @@ class RequestExchange implements Exchange {
 
   answerError(status: number, body?: unknown): Answer {
     const code = codeOf(body, status, this.allowedCodes);
-    if (this.kind === 'phi' && !this.audited) {
+    if (this.kind === 'phi' && this.decided && !this.audited) {
       this.audited = true;
       this.host.guard.recordError(this.context, this.resource!, this.action, code);
     }

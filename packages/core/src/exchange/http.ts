@@ -39,15 +39,6 @@ const GENERIC: Readonly<Record<number, string>> = Object.freeze({
   503: 'service_unavailable',
 });
 
-/**
- * Codes of the body parsers Express apps use (body-parser, raw-body, http-errors `type`): library
- * constants that never carry a value, so they pass.
- */
-const LIBRARY_CODES: ReadonlySet<string> = new Set([
-  'entity.parse.failed', 'entity.too.large', 'entity.verify.failed', 'encoding.unsupported', 'charset.unsupported',
-  'request.aborted', 'request.size.invalid', 'stream.encoding.set', 'stream.not.readable', 'parameters.too.many',
-]);
-
 /** Token-shaped codes an application lists in `errorCodes` may pass to clients. */
 export const APP_CODE = /^[a-z][a-z0-9_.-]{0,63}$/i;
 
@@ -74,7 +65,7 @@ export function genericCode(status: number): string {
  */
 export function codeOf(err: unknown, status: number, allowed: ReadonlySet<string>): string {
   if (err instanceof PhiGuardError) return err.code;
-  for (const c of candidateCodes(err)) if (allowed.has(c) || LIBRARY_CODES.has(c)) return c;
+  if (allowed.size > 0) for (const c of candidateCodes(err)) if (allowed.has(c)) return c;
   return genericCode(status);
 }
 

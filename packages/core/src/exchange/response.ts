@@ -7,9 +7,11 @@
  * with headers scrubbed of identifiers; what phiguard cannot read (non-JSON bytes) leaves only
  * where the resource allows raw bodies.
  *
- * The gate wraps the methods on the response instance. `raise()` re-wraps it outermost when
- * middleware installed after it wrapped the same methods (compression does): the older layer
- * then only passes through.
+ * The gate wraps the methods once on the response prototype (the one that defines Express's
+ * `json`, else the response's own prototype) and keeps per-response state in a WeakMap: adding
+ * properties to a response Express re-parented costs microseconds each. When middleware wraps
+ * the methods on the response itself (compression, on-headers), `raise()` wraps them again on the
+ * instance, outermost, and the prototype layer then only passes through for that response.
  */
 import { scrubHeaders } from '../dlp/headers.js';
 import type { Answer } from './http.js';
@@ -58,6 +60,7 @@ export interface ResponseGate {
 const METHODS = ['writeHead', 'write', 'end', 'flushHeaders', 'json'] as const;
 type Method = (typeof METHODS)[number];
 type Fn = (...args: any[]) => any;
+type Methods = Partial<Record<Method, Fn>>;
 
 /** Headers that describe a body phiguard replaces: dropped when it answers or re-serializes. */
 const BODY_HEADERS = ['content-length', 'etag', 'content-range', 'content-md5', 'last-modified'];
@@ -65,270 +68,323 @@ const ANSWER_DROPS = [...BODY_HEADERS, 'content-disposition', 'location', 'conte
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json(?:\s*;|\s*$)/i;
 const NO_BODY = new Set([204, 304]);
 
-interface Layer {
-  readonly inner: Partial<Record<Method, Fn>>;
-  readonly outer: Partial<Record<Method, Fn>>;
-}
+const gates = new WeakMap<object, Gate>();
+/** Prototype → the methods it had before phiguard wrapped it. */
+const wrappedProtos = new WeakMap<object, Methods>();
 
 /** Installs the gate on a response for one exchange. */
 export function guardResponse(res: GatedResponse, exchange: Exchange, hooks: GateHooks): ResponseGate {
-  // A body is buffered only up to what the plan could project (maxChars of UTF-8).
-  const maxBytes = exchange.host.guard.policy.limits.maxChars * 4 + 65_536;
-  const layers: Layer[] = [];
-  let active = -1;
-  /** >0 while phiguard itself calls down the chain: those calls pass. */
-  let passing = 0;
-  /** Set once the body (or an answer) went down the chain: later calls come from inner layers. */
-  let sealed = false;
-  let rawOpen = false;
-  let vouched: unknown = NONE;
-  let vouchedHeaders: Readonly<Record<string, string>> = {};
-  let chunks: Buffer[] = [];
-  let size = 0;
-  let endCallback: Fn | undefined;
-  let settling = false;
+  const gate = new Gate(res, exchange, hooks, protoLayer(res));
+  gates.set(res, gate);
+  return gate;
+}
 
-  const isPhi = () => exchange.kind !== 'non-phi';
-  const top = () => layers[active]!.inner;
-
-  const down = <T>(fn: () => T): T => {
-    passing++;
-    try {
-      return fn();
-    } finally {
-      passing--;
+/** Wraps the response's prototype once; returns the methods below the wrappers. */
+function protoLayer(res: GatedResponse): Methods {
+  let target: object | null = Object.getPrototypeOf(res) as object | null;
+  for (let p = target; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+    if (Object.hasOwn(p, 'json')) {
+      target = p;
+      break;
     }
-  };
+  }
+  if (target === null) target = Object.getPrototypeOf(res) as object;
+  const known = wrappedProtos.get(target);
+  if (known !== undefined) return known;
+  const originals: Methods = {};
+  for (const m of METHODS) {
+    const f = (target as Record<string, unknown>)[m];
+    if (typeof f === 'function') originals[m] = f as Fn;
+  }
+  wrappedProtos.set(target, originals);
+  const define = (m: Method, value: Fn) => Object.defineProperty(target, m, { value, writable: true, configurable: true, enumerable: false });
+  const original = (m: Method) => originals[m]!;
+  // Named functions: stack traces and `res.end.name` read as Node's.
+  if (originals.writeHead) define('writeHead', function writeHead(this: object, ...a: unknown[]) { const g = gates.get(this); return g === undefined ? original('writeHead').apply(this, a) : g.writeHead(0, a); });
+  if (originals.write) define('write', function write(this: object, ...a: unknown[]) { const g = gates.get(this); return g === undefined ? original('write').apply(this, a) : g.write(0, a); });
+  if (originals.end) define('end', function end(this: object, ...a: unknown[]) { const g = gates.get(this); return g === undefined ? original('end').apply(this, a) : g.end(0, a); });
+  if (originals.flushHeaders) define('flushHeaders', function flushHeaders(this: object, ...a: unknown[]) { const g = gates.get(this); return g === undefined ? original('flushHeaders').apply(this, a) : g.flushHeaders(0, a); });
+  if (originals.json) define('json', function json(this: object, body: unknown) { const g = gates.get(this); return g === undefined ? original('json').call(this, body) : g.json(0, body); });
+  return originals;
+}
+
+/** One response's gate: layer 0 is the prototype's; layer 1, when present, the instance's. */
+class Gate implements ResponseGate {
+  private readonly layers: Methods[];
+  private active = 0;
+  /** >0 while phiguard itself calls down the chain: those calls pass. */
+  private passing = 0;
+  /** Set once the body (or an answer) went down the chain: later calls come from inner layers. */
+  private sealed = false;
+  private rawOpen = false;
+  private settling = false;
+  private vouched: unknown = NONE;
+  private vouchedHeaders: Readonly<Record<string, string>> = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private endCallback: Fn | undefined = undefined;
+  private readonly maxBytes: number;
+
+  constructor(
+    private readonly res: GatedResponse,
+    private readonly exchange: Exchange,
+    private readonly hooks: GateHooks,
+    base: Methods,
+  ) {
+    this.layers = [base];
+    // A body is buffered only up to what the plan could project (maxChars of UTF-8).
+    this.maxBytes = exchange.host.guard.policy.limits.maxChars * 4 + 65_536;
+  }
+
+  get handled(): boolean {
+    return this.sealed || this.settling || this.rawOpen || this.exchange.refused || this.chunks.length > 0;
+  }
+
+  raise(): void {
+    if (this.sealed || this.layers.length > 1) return;
+    const res = this.res as unknown as Record<string, unknown>;
+    if (!METHODS.some((m) => Object.hasOwn(res, m))) return;
+    // Middleware wrapped the response itself: phiguard goes on top of it, for this response.
+    const inner: Methods = {};
+    for (const m of METHODS) {
+      const f = res[m];
+      if (typeof f === 'function') inner[m] = f as Fn;
+    }
+    this.layers.push(inner);
+    this.active = 1;
+    const self = this;
+    if (inner.writeHead) res.writeHead = function writeHead(...a: unknown[]) { return self.writeHead(1, a); };
+    if (inner.write) res.write = function write(...a: unknown[]) { return self.write(1, a); };
+    if (inner.end) res.end = function end(...a: unknown[]) { return self.end(1, a); };
+    if (inner.flushHeaders) res.flushHeaders = function flushHeaders(...a: unknown[]) { return self.flushHeaders(1, a); };
+    if (inner.json) res.json = function json(body: unknown) { return self.json(1, body); };
+  }
+
+  vouch(value: unknown, headers: Readonly<Record<string, string>>): void {
+    this.vouched = value;
+    this.vouchedHeaders = headers;
+  }
+
+  openRaw(): void {
+    if (this.rawOpen) return;
+    this.rawOpen = true;
+    if (this.exchange.kind === 'phi') this.res.setHeader('Cache-Control', 'no-store');
+    this.commitHeaders();
+  }
+
+  // ---- the wrapped methods -----------------------------------------------------------------
+
+  /** Whether a call on layer `i` goes straight down: not the active layer, phiguard's own call, after the body, or no PHI. */
+  private through(i: number): boolean {
+    return i !== this.active || this.passing > 0 || this.sealed || this.rawOpen || this.exchange.kind === 'non-phi';
+  }
+
+  private call(i: number, m: Method, args: readonly unknown[]): any {
+    return this.layers[i]![m]!.apply(this.res, args as unknown[]);
+  }
+
+  writeHead(i: number, args: unknown[]): unknown {
+    if (this.through(i)) return this.call(i, 'writeHead', args);
+    if (this.exchange.refused) return this.res;
+    // Deferred: headers leave with the released body. Status and headers are kept on the response.
+    const [status, ...rest] = args;
+    if (typeof status === 'number') this.res.statusCode = status;
+    const headers = typeof rest[0] === 'string' ? rest[1] : rest[0];
+    if (Array.isArray(headers)) {
+      for (let k = 0; k + 1 < headers.length; k += 2) this.res.setHeader(String(headers[k]), headers[k + 1] as string);
+    } else if (headers !== null && typeof headers === 'object') {
+      for (const [k, v] of Object.entries(headers)) if (v !== undefined) this.res.setHeader(k, v as string);
+    }
+    return this.res;
+  }
+
+  flushHeaders(i: number, args: unknown[]): unknown {
+    if (this.through(i)) return this.call(i, 'flushHeaders', args);
+    return undefined; // headers leave with the released body
+  }
+
+  write(i: number, args: unknown[]): boolean {
+    if (this.through(i)) return this.call(i, 'write', args) as boolean;
+    if (this.exchange.refused) return false;
+    const [chunk, encoding, cb] = args;
+    const callback = typeof encoding === 'function' ? encoding : cb;
+    const ok = this.buffer(chunk, typeof encoding === 'function' ? undefined : encoding);
+    if (typeof callback === 'function') process.nextTick(callback as Fn);
+    return ok;
+  }
+
+  end(i: number, args: unknown[]): unknown {
+    if (this.through(i)) return this.call(i, 'end', args);
+    if (this.exchange.refused || this.settling) return this.res;
+    const [chunk, encoding, cb] = args;
+    if (typeof chunk === 'function') this.endCallback = chunk as Fn;
+    else {
+      if (typeof encoding === 'function') this.endCallback = encoding as Fn;
+      else if (typeof cb === 'function') this.endCallback = cb as Fn;
+      if (!this.buffer(chunk, typeof encoding === 'function' ? undefined : encoding)) return this.res;
+    }
+    this.finishBody();
+    return this.res;
+  }
+
+  json(i: number, body: unknown): unknown {
+    if (this.through(i)) return this.call(i, 'json', [body]);
+    if (this.exchange.refused || this.settling) return this.res;
+    if (body === this.vouched) {
+      this.vouched = NONE;
+      for (const [k, v] of Object.entries(this.vouchedHeaders)) this.res.setHeader(k, v);
+      this.commitHeaders();
+      this.sealed = true;
+      return this.down('json', [body]);
+    }
+    this.releaseValue(body, true);
+    return this.res;
+  }
+
+  // ---- releasing ---------------------------------------------------------------------------
+
+  /** Calls the active layer's inner method as phiguard itself. */
+  private down(m: Method, args: unknown[]): unknown {
+    this.passing++;
+    try {
+      return this.call(this.active, m, args);
+    } finally {
+      this.passing--;
+    }
+  }
 
   /** Headers go out once, scrubbed of identifiers; a custom reason phrase is dropped (it may name someone). */
-  const commitHeaders = (): void => {
-    for (const [k, v] of Object.entries(exchange.headers)) res.setHeader(k, v);
+  private commitHeaders(): void {
+    const { res, exchange } = this;
     const { scanner } = exchange.host.guard;
     scrubHeaders(res, scanner);
     const cookies = res.getHeader('set-cookie');
     if (cookies !== undefined) res.setHeader('Set-Cookie', (Array.isArray(cookies) ? cookies : [cookies]).map((c) => scrubCookie(String(c), scanner)));
-    res.statusMessage = undefined as unknown as string;
-  };
+    if (res.statusMessage !== undefined) res.statusMessage = undefined as unknown as string;
+  }
 
-  const answer = (a: Answer): void => {
-    exchange.markRefused();
-    chunks = [];
-    size = 0;
+  answer(a: Answer): void {
+    const { res } = this;
+    this.exchange.markRefused();
+    this.chunks = [];
+    this.size = 0;
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    for (const h of ANSWER_DROPS) res.removeHeader(h);
-    for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
+    dropHeaders(res, ANSWER_DROPS);
+    for (const k in a.headers) res.setHeader(k, a.headers[k]!);
     res.statusCode = a.status;
-    commitHeaders();
-    sealed = true;
-    const text = JSON.stringify(a.body);
-    down(() => top().end!.call(res, text, 'utf8', endCallback));
-  };
+    this.commitHeaders();
+    this.sealed = true;
+    this.down('end', [JSON.stringify(a.body), 'utf8', this.endCallback]);
+  }
 
-  /** The exchange's answer, sync or async, applied; `then` runs when it let the body through. */
-  const settle = <T>(step: Maybe<T | Answer>, then: (value: T) => void): void => {
-    const apply = (v: T | Answer) => {
-      if (isAnswer(v)) answer(v);
-      else then(v);
-    };
+  /** Applies the exchange's answer, sync or async; `then` runs when it let the body through. */
+  private settle<T>(step: Maybe<T | Answer>, then: (value: T) => void): void {
     if (isPromise<T | Answer>(step)) {
-      settling = true;
+      this.settling = true;
       step.then(
         (v) => {
-          settling = false;
-          apply(v);
+          this.settling = false;
+          if (isAnswer(v)) this.answer(v);
+          else then(v);
         },
         (err: unknown) => {
-          settling = false;
-          answer(exchange.fail(err));
+          this.settling = false;
+          this.answer(this.exchange.fail(err));
         },
       );
-    } else apply(step);
-  };
+    } else if (isAnswer(step)) this.answer(step);
+    else then(step);
+  }
 
   /** Runs `then` once the request is decided (late decision when no route dispatch was seen). */
-  const decided = (then: () => void): void => {
-    if (exchange.kind !== 'phi' || exchange.decided) return then();
-    settle<null>(hooks.decide() as Maybe<null | Answer>, () => {
+  private decided(then: () => void): void {
+    if (this.exchange.kind !== 'phi' || this.exchange.decided) return then();
+    this.settle<null>(this.hooks.decide() as Maybe<null | Answer>, () => {
       // The handler already read the body: DLP that should have run before it cannot run now.
-      if (exchange.needsInspection()) return answer(exchange.fail(Object.assign(new Error('request body not inspected'), { status: 415 })));
+      if (this.exchange.needsInspection()) return this.answer(this.exchange.fail(Object.assign(new Error('request body not inspected'), { status: 415 })));
       then();
     });
-  };
+  }
 
-  const releaseValue = (value: unknown, viaJson: boolean): void => {
-    const status = res.statusCode;
-    if (status >= 400) return answer(exchange.answerError(status, value));
-    decided(() =>
-      settle(exchange.release(value), (released) => {
-        for (const [k, v] of Object.entries(released.headers)) res.setHeader(k, v);
-        for (const h of BODY_HEADERS) res.removeHeader(h);
-        commitHeaders();
-        sealed = true;
-        const inner = top();
-        if (viaJson && inner.json !== undefined) {
-          down(() => inner.json!.call(res, released.body));
-        } else {
-          res.setHeader('Content-Type', 'application/json; charset=utf-8');
-          const text = JSON.stringify(released.body === undefined ? null : released.body);
-          down(() => inner.end!.call(res, text, 'utf8', endCallback));
-        }
-      }),
-    );
-  };
+  private releaseValue(value: unknown, viaJson: boolean): void {
+    const status = this.res.statusCode;
+    if (status >= 400) return this.answer(this.exchange.answerError(status, value));
+    this.decided(() => this.settle(this.exchange.release(value), (released) => this.sendReleased(released.body, released.headers, viaJson)));
+  }
 
-  const finishBody = (): void => {
-    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    chunks = [];
+  private sendReleased(body: unknown, headers: Readonly<Record<string, string>>, viaJson: boolean): void {
+    const { res } = this;
+    for (const k in headers) res.setHeader(k, headers[k]!);
+    dropHeaders(res, BODY_HEADERS);
+    this.commitHeaders();
+    this.sealed = true;
+    if (viaJson && this.layers[this.active]!.json !== undefined) {
+      this.down('json', [body]);
+    } else {
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      this.down('end', [JSON.stringify(body === undefined ? null : body), 'utf8', this.endCallback]);
+    }
+  }
+
+  private finishBody(): void {
+    const { res, exchange } = this;
+    const bytes = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [];
     const status = res.statusCode;
     if (status >= 400) {
       const parsed = parseJson(bytes, res);
-      return answer(exchange.answerError(status, parsed === NONE ? undefined : parsed));
+      return this.answer(exchange.answerError(status, parsed === NONE ? undefined : parsed));
     }
     if (bytes.length === 0 || NO_BODY.has(status) || (status >= 300 && status < 400)) {
       // No body (204, 304, HEAD), or a redirect's generated text that repeats its Location: only
       // the headers leave, scrubbed.
-      return decided(() => {
-        for (const h of BODY_HEADERS) res.removeHeader(h);
-        commitHeaders();
-        sealed = true;
-        down(() => top().end!.call(res, undefined, undefined, endCallback));
+      return this.decided(() => {
+        dropHeaders(res, BODY_HEADERS);
+        this.commitHeaders();
+        this.sealed = true;
+        this.down('end', [undefined, undefined, this.endCallback]);
       });
     }
-    if (exchange.kind === 'unmapped') return answer(exchange.refuseUnmapped());
+    if (exchange.kind === 'unmapped') return this.answer(exchange.refuseUnmapped());
     const parsed = parseJson(bytes, res);
-    if (parsed !== NONE) return releaseValue(parsed, false);
-    decided(() =>
-      settle<null>(exchange.releaseRaw(), () => {
+    if (parsed !== NONE) return this.releaseValue(parsed, false);
+    this.decided(() =>
+      this.settle<null>(exchange.releaseRaw(), () => {
         if (exchange.kind === 'phi') res.setHeader('Cache-Control', 'no-store');
-        commitHeaders();
-        sealed = true;
-        down(() => top().end!.call(res, bytes, undefined, endCallback));
+        this.commitHeaders();
+        this.sealed = true;
+        this.down('end', [bytes, undefined, this.endCallback]);
       }),
     );
-  };
+  }
 
-  const buffer = (chunk: unknown, encoding: unknown): boolean => {
+  private buffer(chunk: unknown, encoding: unknown): boolean {
     if (chunk === undefined || chunk === null) return true;
     const b = Buffer.isBuffer(chunk)
       ? chunk
       : chunk instanceof Uint8Array
         ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
         : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-    size += b.length;
-    if (size > maxBytes) {
+    this.size += b.length;
+    if (this.size > this.maxBytes) {
       // Fail closed: a body too large to project is refused whole, never sent in part.
-      answer(exchange.fail(Object.assign(new Error('response body over maxBytes'), { status: 500 })));
+      this.answer(this.exchange.fail(Object.assign(new Error('response body over maxBytes'), { status: 500 })));
       return false;
     }
-    chunks.push(Buffer.from(b));
+    this.chunks.push(Buffer.from(b));
     return true;
-  };
-
-  /** Whether a call on layer `i` goes straight down: not the active layer, phiguard's own call, or after the body. */
-  const through = (i: number): boolean => i !== active || passing > 0 || sealed || !isPhi();
-
-  const wrappers = (i: number): Partial<Record<Method, Fn>> => {
-    const layer = () => layers[i]!.inner;
-    const w: Partial<Record<Method, Fn>> = {
-      writeHead(this: GatedResponse, status: number, ...rest: unknown[]) {
-        if (through(i) || rawOpen) return layer().writeHead!.call(res, status, ...rest);
-        if (exchange.refused) return res;
-        // Deferred: headers leave with the released body. Status and headers are kept on the response.
-        if (typeof status === 'number') res.statusCode = status;
-        const headers = typeof rest[0] === 'string' ? rest[1] : rest[0];
-        if (Array.isArray(headers)) {
-          for (let k = 0; k + 1 < headers.length; k += 2) res.setHeader(String(headers[k]), headers[k + 1] as string);
-        } else if (headers !== null && typeof headers === 'object') {
-          for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v as string);
-        }
-        return res;
-      },
-      flushHeaders(this: GatedResponse, ...args: unknown[]) {
-        if (through(i) || rawOpen) return layer().flushHeaders?.call(res, ...args);
-        return undefined; // headers leave with the released body
-      },
-      write(this: GatedResponse, chunk: unknown, encoding?: unknown, cb?: unknown) {
-        if (through(i) || rawOpen) return layer().write!.call(res, chunk, encoding, cb);
-        if (exchange.refused) return false;
-        const callback = typeof encoding === 'function' ? encoding : cb;
-        const ok = buffer(chunk, typeof encoding === 'function' ? undefined : encoding);
-        if (typeof callback === 'function') process.nextTick(callback as Fn);
-        return ok;
-      },
-      end(this: GatedResponse, chunk?: unknown, encoding?: unknown, cb?: unknown) {
-        if (through(i) || rawOpen) return layer().end!.call(res, chunk, encoding, cb);
-        if (exchange.refused || settling) return res;
-        if (typeof chunk === 'function') endCallback = chunk as Fn;
-        else {
-          if (typeof encoding === 'function') endCallback = encoding as Fn;
-          else if (typeof cb === 'function') endCallback = cb as Fn;
-          if (!buffer(chunk, typeof encoding === 'function' ? undefined : encoding)) return res;
-        }
-        finishBody();
-        return res;
-      },
-    };
-    if (typeof layers[i]!.inner.json === 'function') {
-      w.json = function json(this: GatedResponse, body: unknown) {
-        if (through(i) || rawOpen) return layer().json!.call(res, body);
-        if (exchange.refused || settling) return res;
-        if (body === vouched) {
-          vouched = NONE;
-          for (const [k, v] of Object.entries(vouchedHeaders)) res.setHeader(k, v);
-          commitHeaders();
-          sealed = true;
-          return down(() => layer().json!.call(res, body));
-        }
-        releaseValue(body, true);
-        return res;
-      };
-    }
-    return w;
-  };
-
-  const install = (): void => {
-    const inner: Partial<Record<Method, Fn>> = {};
-    for (const m of METHODS) {
-      const f = (res as unknown as Record<string, unknown>)[m];
-      if (typeof f === 'function') inner[m] = f as Fn;
-    }
-    const index = layers.length;
-    layers.push({ inner, outer: {} });
-    const outer = wrappers(index);
-    (layers[index] as { outer: Partial<Record<Method, Fn>> }).outer = outer;
-    for (const m of METHODS) if (outer[m] !== undefined) (res as unknown as Record<string, unknown>)[m] = outer[m];
-    active = index;
-  };
-
-  install();
-  return {
-    raise() {
-      if (sealed) return;
-      const outer = layers[active]!.outer;
-      const moved = METHODS.some((m) => outer[m] !== undefined && (res as unknown as Record<string, unknown>)[m] !== outer[m]);
-      if (moved) install();
-    },
-    vouch(value, headers) {
-      vouched = value;
-      vouchedHeaders = headers;
-    },
-    openRaw() {
-      if (rawOpen) return;
-      rawOpen = true;
-      if (exchange.kind === 'phi') res.setHeader('Cache-Control', 'no-store');
-      commitHeaders();
-    },
-    answer,
-    get handled() {
-      return sealed || settling || rawOpen || exchange.refused || chunks.length > 0;
-    },
-  };
+  }
 }
 
 const NONE: unique symbol = Symbol('none');
+
+/** Removes the headers that are set (most responses have none of them: no removal cost). */
+function dropHeaders(res: GatedResponse, names: readonly string[]): void {
+  for (const name of res.getHeaderNames()) if (names.includes(name)) res.removeHeader(name);
+}
 
 /** A Set-Cookie value whose (percent-decoded) value carries an identifier gets the redacted value instead. */
 function scrubCookie(cookie: string, scanner: { scan(text: string): readonly unknown[]; redact(text: string): string }): string {
