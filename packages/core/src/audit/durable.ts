@@ -422,7 +422,12 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
   const rotate = (): void => {
     const name = segmentName(seq + 1);
     const next = openSync(join(dir, name), 'a', 0o600);
-    fsyncDir(dir);
+    try {
+      fsyncDir(dir); // the new file's name must survive a power cut before any line in it counts
+    } catch (err) {
+      closeSync(next);
+      throw err;
+    }
     try {
       closeSync(fd);
     } catch {
