@@ -131,6 +131,8 @@ describe('(B) geographic subdivisions smaller than a state', () => {
       { numRuns: 60 },
     );
     expect(scrub('Lives at 12 Oak Street, Apt 4.')).not.toContain('Oak Street');
+    // Listed names with periods are read as the scan reads words.
+    expect(scrub('Patient lives in Clayton (St. Louis County).')).not.toContain('Louis');
   });
 });
 

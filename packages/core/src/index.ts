@@ -41,6 +41,7 @@ export {
   ThrottledError,
   KeyUnavailableError,
   LimitExceededError,
+  MissingDependencyError,
   OptionsError,
   PhiGuardError,
   PolicyError,
@@ -71,7 +72,9 @@ export { didYouMean } from './suggest.js';
 export type { Inspection, PhiGuard, PhiGuardOptions, RelationshipFacts, RelationshipResolver, Release } from './guard.js';
 export { MemoryStateStore, RedisStateStore } from './state/store.js';
 export type { RedisLike, RedisStateStoreOptions, StateStore } from './state/store.js';
-export { DEFAULT_BREAK_GLASS_REASONS } from './access/break-glass.js';
+export { DEFAULT_BREAK_GLASS_REASONS } from './base/constants.js';
+export { systemClock } from './base/clock.js';
+export type { Clock } from './base/clock.js';
 export type { BreakGlassGrant, BreakGlassRequest, BreakGlassService } from './access/break-glass.js';
 export * from './dlp/index.js';
 export * from './deid/index.js';

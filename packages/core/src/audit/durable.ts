@@ -27,15 +27,18 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Clock } from '../base/clock.js';
 import { AuditUnavailableError, OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import { canonicalSplit } from './canonical.js';
 import { CHAIN_GENESIS, CHAIN_KEY_MIN_BYTES, chainHash, type ChainHead } from './chain.js';
 import type { AuditBatchSink, AuditEvent, AuditLineSink, AuditSink, ChainLink } from './event.js';
 
-/** Time and timers of the batch writer and the shipper; injectable so tests advance time by hand. */
-export interface AuditTimer {
-  now(): number;
+/**
+ * Time and timers of the batch writer and the shipper: a {@link Clock} (only intervals are read
+ * from `now()`) that can also schedule; injectable so tests advance time by hand.
+ */
+export interface AuditTimer extends Clock {
   set(callback: () => void, ms: number): unknown;
   clear(handle: unknown): void;
 }

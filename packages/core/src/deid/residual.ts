@@ -138,7 +138,8 @@ const spelledEmails = pattern(
 function index(names: Iterable<string> | string): Map<string, string[][]> {
   const byFirst = new Map<string, string[][]>();
   for (const raw of typeof names === 'string' ? names.split('|') : names) {
-    const words = raw.toLowerCase().split(/\s+/).filter(Boolean);
+    // Words in the form the scan reads them: trailing periods and apostrophes dropped ("St. Louis").
+    const words = raw.toLowerCase().split(/\s+/).map((w) => w.replace(/[.’']+$/, '')).filter(Boolean);
     if (words.length === 0 || words.length > 6) continue;
     const list = byFirst.get(words[0]!) ?? [];
     list.push(words);

@@ -3,7 +3,7 @@
  * "Fax", "MRN", "Dr." or month names start (see `keywordAt`). Detectors then ask "is there a keyword of
  * kind K just before offset p?" by binary search, so context costs O(log n) per candidate.
  */
-import type { PhiType } from './index.js';
+import type { PhiType } from './types.js';
 
 /** Kinds of context word. */
 export const Kw = {

@@ -1,7 +1,7 @@
 /** `createScanner`: validates options once, then scans text for PHI in linear time. */
 import { OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
-import type { Finding, PhiType } from './index.js';
+import type { Finding, PhiType } from './types.js';
 import { mapSpan, normalize } from './normalize.js';
 import { assertSafeRegex } from './safe-regex.js';
 import { detectAddresses } from './detectors/address.js';

@@ -2,7 +2,7 @@
  * Identifiers recognised by their context word ("MRN: 00482913", "Member ID XKJ882910344",
  * "serial # PJN402913H"), VINs by their check digit, and the configured institution patterns.
  */
-import type { PhiType } from '../index.js';
+import type { PhiType } from '../types.js';
 import { Kw } from '../context.js';
 import { validVin } from '../validate.js';
 import { isAlnum, isDigit, isLetter, isUpper, type ScanState } from './state.js';
