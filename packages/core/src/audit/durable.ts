@@ -560,6 +560,7 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
   const shipLoop = async (): Promise<void> => {
     if (ship === undefined || shipping || stopped) return;
     shipping = true;
+    let more = false;
     try {
       for (;;) {
         const index = segments.indexOf(ack.segment);
@@ -597,6 +598,12 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
         backlog -= cut + 1;
         acknowledge({ segment: ack.segment, offset: ack.offset + cut + 1 }, last.chain ? { stream, seq: last.chain.seq, hash: last.chain.hash } : null);
         if (drainWaiters.length > 0) drainWaiters = drainWaiters.filter((w) => (shippedBytes >= w.target ? (w.resolve(), false) : true));
+        // What was committed meanwhile waits for the next interval (unless someone waits for it),
+        // so that shipments stay large instead of following every commit.
+        if (drainWaiters.length === 0 && active && size - ack.offset < shipBytes) {
+          more = size > ack.offset;
+          break;
+        }
       }
       shipAttempt = 0;
     } catch (err) {
@@ -615,6 +622,7 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
     } finally {
       shipping = false;
     }
+    if (more) kick();
   };
 
   /** Ships now (a full shipment is waiting, or `now`), or within `shipIntervalMs`. */
