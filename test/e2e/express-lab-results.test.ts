@@ -138,9 +138,9 @@ describe('GET /patients/1001/results: what each caller receives', () => {
     expect(a.patient.id).not.toContain('1001');
   });
 
-  it('researcher: over 89 the age reads "90+" and the birth year is withheld; restricted ZIP3 becomes 000; ZIP+4 is cut', async () => {
+  it('researcher: over 89 the age reads 90 (the top code, a number like every other age) and the birth year is withheld; restricted ZIP3 becomes 000; ZIP+4 is cut', async () => {
     const old = (await results('1005', RESEARCHER)).body as LabResultsView;
-    expect(old.patient).toEqual({ id: expect.stringMatching(/^tok_/), gender: 'female', age: '90+', address: { state: 'VT', postalCode: '000' } });
+    expect(old.patient).toEqual({ id: expect.stringMatching(/^tok_/), gender: 'female', age: 90, address: { state: 'VT', postalCode: '000' } });
     const zip4 = (await results('1002', RESEARCHER)).body as LabResultsView;
     expect(zip4.patient.address).toEqual({ state: 'MA', postalCode: '021' });
     expect(zip4.patient.birthDate).toBe('1988');
@@ -310,7 +310,7 @@ describe('the role × purpose matrix', () => {
     const view = fullView('1001');
     expect(res.body).toEqual({
       ...view,
-      patient: { mrn: 'MRN00037731', name: 'A.Q.S.', birthDate: '1967-04-12', gender: 'female', age: view.patient.age },
+      patient: { mrn: 'MRN00037731', name: { use: 'official', family: 'S.', given: ['A.', 'Q.'] }, birthDate: '1967-04-12', gender: 'female', age: view.patient.age },
     });
   });
 

@@ -24,13 +24,22 @@ beforeAll(async () => {
   app = await createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger });
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  for (const [id, type, name] of [['acme-life', 'insurer', 'Acme Life Insurance'], ['patient-self', 'individual', 'The patient'], ['dr-rivera', 'provider', 'Riverside Clinic'], ['suffolk-court', 'court', 'Suffolk Superior Court']]) {
+    const res = await http('POST', '/governance/recipients', 'po.ade', { id, type, name }, ['privacy-officer']);
+    if (res.status !== 201) throw new Error(`recipient registration failed: ${res.status} ${res.text}`);
+  }
 });
 afterAll(async () => {
   await app.close();
 });
 
 const desk = (sub: string) => signToken({ sub, roles: ['release-of-information'] }, JWT_SECRET);
+// The registry id of each request type's recipient (registered in beforeAll).
+const RECIPIENT_OF: Record<string, string> = { patient: 'patient-self', provider: 'dr-rivera', 'third-party': 'acme-life', subpoena: 'suffolk-court' };
 async function http(method: string, path: string, sub: string | null, body?: unknown, roles = ['release-of-information']) {
+  if (path === '/roi/requests' && body !== null && typeof body === 'object' && !('recipientId' in body)) {
+    body = { recipientId: RECIPIENT_OF[(body as { requesterType?: string }).requesterType ?? ''] ?? 'acme-life', ...body };
+  }
   const headers: Record<string, string> = { 'user-agent': 'e2e' };
   if (sub !== null) headers.authorization = `Bearer ${roles[0] === 'release-of-information' ? await desk(sub) : await signToken({ sub, roles }, JWT_SECRET)}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -74,7 +83,8 @@ describe('intake', () => {
       'authorization.statements.redisclosure is required (45 CFR 164.508(c)(2))',
     ]);
     const cases: [Record<string, unknown>, string][] = [
-      [{ requesterType: 'patient' }, 'identityVerified'],
+      [{ requesterType: 'patient' }, 'identityVerification.method must be one of'],
+      [{ requesterType: 'patient', identityVerification: { method: 'looked trustworthy' } }, 'identityVerification.method must be one of'],
       [{ requesterType: 'provider', npi: '12' }, 'npi must be'],
       [{ requesterType: 'subpoena', legalProcess: { court: 'Suffolk Superior Court', docket: '25-0042', issuedAt: '2025-04-01' } }, 'court order or satisfactory assurance'],
       [{ requesterType: 'third-party', authorization: authorization('1002') }, 'authorization.patientId must be the patient'],
@@ -87,9 +97,12 @@ describe('intake', () => {
     }
   });
 
-  it('a revoked authorization is refused at intake', async () => {
+  it('a revoked authorization is refused at intake; only the privacy office may revoke', async () => {
     const auth = authorization('1001');
-    expect((await http('POST', `/roi/authorizations/${auth.id}/revoke`, 'roi.kim')).status).toBe(204);
+    expect((await http('POST', '/roi/requests', 'roi.kim', { patientId: '1001', requesterType: 'third-party', recipient: 'Acme', purpose: 'insurance', authorization: auth })).status).toBe(201);
+    // A desk clerk cannot revoke (the complaint this closes: any desk user could revoke any authorization).
+    expect((await http('POST', `/governance/authorizations/${auth.id}/revoke`, 'roi.kim')).status).toBe(403);
+    expect((await http('POST', `/governance/authorizations/${auth.id}/revoke`, 'po.ade', undefined, ['privacy-officer'])).status).toBe(204);
     const res = await http('POST', '/roi/requests', 'roi.kim', { patientId: '1001', requesterType: 'third-party', recipient: 'Acme', purpose: 'insurance', authorization: auth });
     expect(res.status).toBe(422);
     expect(res.body!.error.problems).toEqual(['authorization has been revoked']);
@@ -146,21 +159,22 @@ describe('fulfilment through the release matrix, audited as disclose', () => {
     expect(log.lines.join('\n')).not.toContain('Acme Life Insurance'); // the recipient is in the watermark, not in audit
   });
 
-  it('a revocation after intake stops the release (403 authorization_invalid)', async () => {
+  it('a revocation after intake stops the release (403 authorization_revoked)', async () => {
     const auth = authorization('1002');
     const intake = await http('POST', '/roi/requests', 'roi.kim', { patientId: '1002', requesterType: 'third-party', recipient: 'Acme', purpose: 'insurance', authorization: auth });
     expect(intake.status).toBe(201);
-    await http('POST', `/roi/authorizations/${auth.id}/revoke`, 'roi.kim');
+    expect((await http('POST', `/governance/authorizations/${auth.id}/revoke`, 'po.ade', undefined, ['privacy-officer'])).status).toBe(204);
     const before = log.auditEvents().filter((e) => e.action === 'disclose').length;
     const res = await http('GET', `/roi/requests/${intake.body!.id}/export`, 'roi.kim');
     expect(res.status).toBe(403);
-    expect(res.body).toMatchObject({ error: { code: 'authorization_invalid', status: 403 } });
+    expect(res.body).toMatchObject({ error: { code: 'access_denied', status: 403, reason: 'authorization_revoked' } });
     expect(log.auditEvents().filter((e) => e.action === 'disclose').length).toBe(before);
   });
 
   it('per request type: the patient gets their record with SSN last 4, a provider no SSN, a subpoena no contact details', async () => {
     const view = fullView('1002');
-    const patient = await http('POST', '/roi/requests', 'roi.kim', { patientId: '1002', requesterType: 'patient', recipient: 'the patient', purpose: 'personal records', identityVerified: true });
+    const patient = await http('POST', '/roi/requests', 'roi.kim', { patientId: '1002', requesterType: 'patient', recipient: 'the patient', purpose: 'personal records', identityVerification: { method: 'photo-id' } });
+    expect(log.auditEvents().find((e) => e.resource.id === patient.body!.id)).toMatchObject({ action: 'create', reason: 'intake:patient:photo-id', actor: { id: 'roi.kim' } });
     const p = await http('GET', `/roi/requests/${patient.body!.id}/export`, 'roi.kim');
     expect((p.body!.record as LabResultsView).patient.ssn).toMatch(/^\*\*\*-\*\*-\d{4}$/);
     expect((p.body!.record as LabResultsView).patient.telecom).toEqual(view.patient.telecom);

@@ -100,10 +100,15 @@ beforeAll(async () => {
   const nestBase = `http://127.0.0.1:${(nest.getHttpServer().address() as AddressInfo).port}`;
   const ne = client(() => nestBase);
   await commonFlows(ne);
-  const intake = await ne('POST', '/roi/requests', DESK, { body: { patientId: '1002', requesterType: 'patient', recipient: 'the patient', purpose: 'personal records', identityVerified: true } });
+  // The desk releases to recipients in the governance registry (the privacy office registers them).
+  const OFFICER = { sub: 'po.ade', roles: ['privacy-officer'] };
+  for (const [id, type, name] of [['patient-self', 'individual', 'The patient'], ['dr-rivera', 'provider', 'Riverside Clinic']]) {
+    expect((await ne('POST', '/governance/recipients', OFFICER, { body: { id, type, name } })).status).toBe(201);
+  }
+  const intake = await ne('POST', '/roi/requests', DESK, { body: { patientId: '1002', requesterType: 'patient', recipient: 'the patient', recipientId: 'patient-self', purpose: 'personal records', identityVerification: { method: 'photo-id' } } });
   expect(intake.status).toBe(201);
   expect((await ne('GET', `/roi/requests/${intake.body!.id}/export`, DESK)).status).toBe(200);
-  const provider = await ne('POST', '/roi/requests', DESK, { body: { patientId: '1003', requesterType: 'provider', recipient: 'Dr. Rivera', purpose: 'continuity of care', npi: '1234567893' } });
+  const provider = await ne('POST', '/roi/requests', DESK, { body: { patientId: '1003', requesterType: 'provider', recipient: 'Dr. Rivera', recipientId: 'dr-rivera', purpose: 'continuity of care', npi: '1234567893' } });
   expect(provider.status).toBe(201);
   expect((await ne('POST', `/roi/requests/${provider.body!.id}/review`, { sub: 'roi.lee', roles: ['release-of-information'] }, { body: { decision: 'approve' } })).status).toBeLessThan(300);
   await ne('GET', `/roi/requests/${provider.body!.id}/export`, DESK);

@@ -24,6 +24,7 @@ import {
 } from '@phiguard/core';
 import { createHash } from 'node:crypto';
 import { abnormalResultsReport } from './reports.js';
+import { RESULT_COLUMNS, resultRows } from './exports.js';
 import { breakGlassRoutes, getAccessContext, nonPhi, phiguard, sendExport } from '@phiguard/express';
 import { jwtContext } from './auth.js';
 import { keyringFrom } from './keyring.js';
@@ -171,9 +172,12 @@ export function createApp(options: AppOptions): LabResultsApp {
   const deidentify = createSafeHarbor({ resource: 'PatientResults', policy: guard.policy, freeText: 'remove' });
   app.get('/research/extract', async (_req, res) => {
     const lines: string[] = [];
+    // The caller's context: sensitive categories (HIV, genetic) are removed unless the policy
+    // reveals them to this caller, exactly as on GET /patients/:id/results.
+    const context = getAccessContext(res);
     for (const id of PATIENTS.keys()) {
       const view = await repository.find(id);
-      if (view !== undefined) lines.push(JSON.stringify(deidentify(view).value));
+      if (view !== undefined) lines.push(JSON.stringify(deidentify(view, { context }).value));
     }
     res.type('application/x-ndjson').send(`${lines.join('\n')}\n`);
   });
@@ -191,22 +195,15 @@ export function createApp(options: AppOptions): LabResultsApp {
       res.status(404).json({ error: { code: 'not_found' } });
       return;
     }
-    const rows = [...record.observations.values()].map((o) => ({
-      patientId: record.patient.id,
-      test: o.code.coding[0]!.code,
-      name: o.code.text ?? o.code.coding[0]!.display ?? '',
-      value: o.valueQuantity ? String(o.valueQuantity.value) : (o.valueCodeableConcept?.text ?? ''),
-      unit: o.valueQuantity?.unit ?? '',
-      date: o.effectiveDateTime.slice(0, 10),
-    }));
-    const { value } = guard.policy.protect<Record<string, unknown>[]>(rows, context, 'ResultsExport');
+    // HIV and genetic rows are filtered by the policy's sensitive categories, as in the JSON view.
+    const { value } = guard.policy.protect<Record<string, unknown>[]>(resultRows(record), context, 'ResultsExport');
     const mrn = record.patient.identifier.find((i) => i.system.endsWith('/mrn'))?.value ?? '';
     await sendExport(res, {
       format: 'csv',
       // What a records clerk would type; sendExport strips the identifiers from it.
       filename: `results MRN ${mrn} DOB ${record.patient.birthDate}.csv`,
       rows: value,
-      columns: ['test', 'name', 'value', 'unit', 'date'],
+      columns: RESULT_COLUMNS,
       meta: {
         purpose: context.purposeOfUse ?? 'unknown',
         recipient: String(req.query.recipient ?? 'requester'),

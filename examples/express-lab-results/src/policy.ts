@@ -16,8 +16,12 @@ const SSN_LAST4 = { op: 'partial', keep: 4, mask: '***-**-' } as const;
 /** MRN shown as `****7731`. */
 const MRN_LAST4 = { op: 'partial', keep: 4 } as const;
 
-/** Sensitive categories of lab results (LOINC codes and FHIR security labels). */
-const SENSITIVE_CATEGORIES = {
+/**
+ * Sensitive categories of lab results (LOINC codes and FHIR security labels). A property of the
+ * data: declared once for the policy, they apply on every resource whose elements carry these
+ * codes (the JSON view, the CSV export, the abnormal-results report, the research extract).
+ */
+export const SENSITIVE_CATEGORIES = {
   HIV: {
     codes: ['20447-9', '25836-8', '56888-1', '75622-1'],
     tags: ['HIV'],
@@ -33,6 +37,7 @@ const SENSITIVE_CATEGORIES = {
 } as const;
 
 export const policy = definePolicy({
+  categories: SENSITIVE_CATEGORIES,
   // Emergency access: a nurse or provider outside the care team may open one patient's results
   // for up to an hour, with a reason code and a justification; auditors review every grant.
   breakGlass: { roles: ['care-team-nurse', 'ordering-provider'], reviewers: ['auditor'] },
@@ -122,14 +127,12 @@ export const policy = definePolicy({
           codes: 'code.coding[].code',
           tags: 'meta.security[].code',
           mask: ['valueQuantity', 'valueCodeableConcept', 'interpretation', 'note'],
-          categories: SENSITIVE_CATEGORIES,
         },
         {
           elements: 'reports[]',
           codes: 'code.coding[].code',
           tags: 'meta.security[].code',
           mask: ['conclusion'],
-          categories: SENSITIVE_CATEGORIES,
         },
       ],
       disclose: {
@@ -196,7 +199,7 @@ export const policy = definePolicy({
         // Research on a Safe Harbor style extract (45 CFR 164.514(b)(2)): no direct identifiers
         // except a keyed, non-reversible token of the patient id that links a patient's rows;
         // dates reduced to the year; ZIP to its first three digits (restricted prefixes → 000);
-        // ages over 89 as "90+" and, for those patients, no birth year either (a year of birth
+        // ages over 89 as the top code 90 and, for those patients, no birth year either (a year of birth
         // is "indicative of such age"); state and sex kept. Clinical values are sent; free text
         // is not, because it quotes names, phones and dates of birth. The view id is withheld:
         // it is a stable per-patient key in this system and would re-link the extract.
@@ -265,14 +268,16 @@ export const policy = definePolicy({
       description: 'Counts of abnormal results by LOINC test and ZIP3, with small-cell suppression.',
       routes: ['GET /reports/abnormal-results'],
       fields: {
-        tests: 'clinical',
+        'rows[].test': { class: 'clinical', description: 'LOINC code of the test' },
+        'rows[].cells': { class: 'clinical', description: 'counts per ZIP3; null where suppressed' },
+        'rows[].total': 'clinical',
         zip3: { class: 'quasi-identifier', description: 'three-digit ZIP prefixes, restricted ones as 000' },
-        cells: { class: 'clinical', description: 'counts; null where suppressed' },
-        testTotals: 'clinical',
-        zip3Totals: 'clinical',
+        zip3Totals: { class: 'clinical', description: 'column totals over the tests outside sensitive categories' },
         total: 'clinical',
         threshold: 'non-phi',
       },
+      // A row counts results of one test: HIV and genetic rows are withheld as in the JSON view.
+      sensitive: [{ elements: 'rows[]', codes: 'test', mask: ['cells', 'total'] }],
       disclose: {
         researcher: { HRESCH: { '*': 'send' } },
         auditor: { HOPERAT: { '*': 'send' } },
@@ -295,6 +300,9 @@ export const policy = definePolicy({
         '[].unit': 'clinical',
         '[].date': { class: 'quasi-identifier', description: 'date of service' },
       },
+      // Each row is one result: an HIV or genetic row has its value withheld, or needs the
+      // second factor, exactly as the same result does in the JSON view.
+      sensitive: [{ elements: '[]', codes: 'test', mask: ['value', 'unit'] }],
       disclose: {
         'release-of-information': { HLEGAL: { '*': 'send' } },
         'ordering-provider': { TREAT: { '*': 'send' } },
@@ -323,6 +331,9 @@ export const policy = definePolicy({
       routes: ['GET /research/extract'],
       rawBody: 'allow',
       fields: { records: { class: 'clinical', description: 'de-identified records' } },
+      // The records are PatientResults views: safeHarbor applies their sensitive categories for the
+      // caller (app.ts passes the access context), so HIV and genetic values are removed here too.
+      sensitive: [],
       disclose: { researcher: { HRESCH: { '*': 'send' } } },
     },
 

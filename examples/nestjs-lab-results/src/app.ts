@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { pino } from 'pino';
-import { createFieldCipher, createPhiGuard, type PhiGuard } from '@phiguard/core';
+import { createFieldCipher, createPhiGuard, pinoAuditSink, teeSink, type AuditEvent, type PhiGuard } from '@phiguard/core';
 import { PHIGUARD_ENGINE, PhiGuardModule, breakGlassController } from '@phiguard/nestjs';
 import type { AppOptions as ExpressAppOptions } from '../../express-lab-results/src/app.js';
 import { jwtContext } from '../../express-lab-results/src/auth.js';
@@ -12,8 +12,11 @@ import { createPostStore, createRepository, type ResultsRepository } from '../..
 import { careTeamOf } from '../../express-lab-results/src/data.js';
 import { HealthController, POSTS, PostsController, RESULTS, ResultsController } from './results.controller.js';
 import { ROI, RoiController } from './roi/controller.js';
+import { ExportsController } from './exports.controller.js';
 import { roiPolicy } from './roi/policy.js';
 import { ROI_ERROR_CODES, ReleaseOfInformation } from './roi/service.js';
+import { createGovernance, type GovernanceOptions } from './roi/governance.js';
+import { GOVERNANCE, GovernanceController } from './roi/governance.controller.js';
 
 // The same policy, data, view, tokens and storage as the Express example: both serve identical data.
 export { policy, operators } from '../../express-lab-results/src/policy.js';
@@ -22,7 +25,10 @@ export { findPatient } from '../../express-lab-results/src/data.js';
 export { labResultsView } from '../../express-lab-results/src/view.js';
 
 /** The Express example's options that this app honours, with the same meaning. */
-export type AppOptions = Pick<ExpressAppOptions, 'jwtSecret' | 'phiguardSecret' | 'logger' | 'keyring' | 'keyCache' | 'state' | 'scanner'>;
+export type AppOptions = Pick<ExpressAppOptions, 'jwtSecret' | 'phiguardSecret' | 'logger' | 'keyring' | 'keyCache' | 'state' | 'scanner' | 'auditStore'> & {
+  /** Disclosure governance: clock, release copies, break-glass approval, containment (roi/governance.ts). */
+  readonly governance?: GovernanceOptions;
+};
 
 /** The application module: phiguard configured once, the controllers claim their resources. */
 @Module({})
@@ -31,14 +37,20 @@ export class LabResultsModule {
     const audit = options.logger ?? pino();
     // SSNs and clinical comments are stored encrypted; their data keys are wrapped by the keyring.
     const cipher = createFieldCipher({ keyring: options.keyring ?? keyringFrom(process.env), cache: options.keyCache });
-    // Releases of information are decided by their own matrix (roi/policy.ts), audited to the same log.
-    const releases = createPhiGuard({ policy: roiPolicy, secret: options.phiguardSecret, audit, cipher });
+    // Releases of information are decided by their own matrix (roi/policy.ts), audited to the same
+    // log, to the durable store when there is one, and to a trail the accounting reads otherwise.
+    const trail: AuditEvent[] = [];
+    const releaseAudit = teeSink(pinoAuditSink(audit), { write: (e: AuditEvent) => void (trail.push(e), trail.length > 10_000 && trail.shift()) }, ...(options.auditStore ? [options.auditStore] : []));
+    const releases = createPhiGuard({ policy: roiPolicy, secret: options.phiguardSecret, audit: releaseAudit, cipher });
+    // Recipients, authorizations, holds and the deny list live in the shared state (Redis in production).
+    const governance = createGovernance({ releases, state: options.state, secret: options.phiguardSecret, cipher, auditStore: options.auditStore, trail, governance: options.governance });
+    const approval = options.governance?.breakGlassApproval;
     return {
       module: LabResultsModule,
       imports: [
         // Audit: 45 CFR 164.312(b).
         PhiGuardModule.forRoot({
-          policy,
+          policy: approval === undefined ? policy : { ...policy, breakGlass: { ...policy.breakGlass!, approval } },
           operators,
           secret: options.phiguardSecret,
           audit,
@@ -47,6 +59,8 @@ export class LabResultsModule {
           // Break-glass grants are shared by every instance through this store (Redis in production).
           state: options.state,
           scanner: options.scanner,
+          // Incident containment: users and clients disabled on any instance are refused on every one.
+          ...(options.governance?.containment === false ? {} : { denyList: governance.denyList }),
           context: jwtContext(options.jwtSecret),
           // The release desk's own refusal codes: constants, safe to show to the desk's client.
           errorCodes: ROI_ERROR_CODES,
@@ -54,11 +68,12 @@ export class LabResultsModule {
       ],
       // Emergency access: POST /break-glass { patientId, reason, justification } → { grantId }; then
       // X-Break-Glass-Grant: <grantId> on the patient's requests. Reviews for the auditor role.
-      controllers: [HealthController, ResultsController, PostsController, breakGlassController('break-glass'), RoiController],
+      controllers: [HealthController, ResultsController, PostsController, ExportsController, breakGlassController('break-glass'), RoiController, GovernanceController],
       providers: [
         { provide: RESULTS, useFactory: (engine: PhiGuard) => createRepository(engine.records!), inject: [PHIGUARD_ENGINE] },
         { provide: POSTS, useFactory: createPostStore },
-        { provide: ROI, useFactory: (results: ResultsRepository) => new ReleaseOfInformation(releases, results), inject: [RESULTS] },
+        { provide: ROI, useFactory: (results: ResultsRepository) => new ReleaseOfInformation(releases, results, governance), inject: [RESULTS] },
+        { provide: GOVERNANCE, useValue: governance },
       ],
     };
   }

@@ -50,6 +50,8 @@ export interface Principal {
   readonly id: string;
   /** For patients: their own patient id, which PATRQT access is limited to. Never audited raw. */
   readonly patientId?: string | number | null;
+  /** The client application the request came through (OAuth `azp` / `client_id`), for the deny list. */
+  readonly clientId?: string;
 }
 
 /** Request facts recorded in audit. */

@@ -112,6 +112,16 @@ export class OptionsError extends PhiGuardError {
  * - `relationship_required`: the rule needs a care-team or encounter relationship the caller lacks.
  * - `break_glass_invalid`: the invoked grant is unknown, revoked, expired, another user's or another patient's.
  * - `break_glass_not_permitted`: none of the caller's roles may use break-glass.
+ * - `principal_disabled`: the user is on the shared deny list (incident containment).
+ * - `client_disabled`: the calling client application is on the shared deny list.
+ * - `break_glass_pending`: the grant waits for a reviewer's approval.
+ * - `recipient_unknown`: a disclosure names a recipient the registry does not hold.
+ * - `agreement_missing` / `agreement_expired`: the recipient needs a current business associate agreement (164.502(e)).
+ * - `authorization_required`: the disclosure needs a valid authorization (164.508) and names none.
+ * - `authorization_invalid`: the authorization is unknown, another patient's or another recipient's.
+ * - `authorization_expired` / `authorization_revoked`: it was valid once (164.508(b)(2)(i), (b)(5)).
+ * - `out_of_scope`: the records asked for lie outside the authorization's types or dates.
+ * - `channel_exception_required`: an unsecured delivery without the patient's recorded request (164.524(c)(2)).
  */
 export type DenyReason =
   | 'purpose_required'
@@ -122,7 +132,19 @@ export type DenyReason =
   | 'separation_of_duties'
   | 'relationship_required'
   | 'break_glass_invalid'
-  | 'break_glass_not_permitted';
+  | 'break_glass_not_permitted'
+  | 'principal_disabled'
+  | 'client_disabled'
+  | 'break_glass_pending'
+  | 'recipient_unknown'
+  | 'agreement_missing'
+  | 'agreement_expired'
+  | 'authorization_required'
+  | 'authorization_invalid'
+  | 'authorization_expired'
+  | 'authorization_revoked'
+  | 'out_of_scope'
+  | 'channel_exception_required';
 
 /** Access to a resource is denied (HTTP 403). */
 export class AccessDeniedError extends PhiGuardError {

@@ -9,6 +9,7 @@ import {
   PhiGuardError,
 } from './errors.js';
 import {
+  actionForMethod,
   denialEvent,
   disclosureEvent,
   errorEvent,
@@ -32,6 +33,7 @@ import { breakGlassEvent, dlpEvent } from './audit/event.js';
 import { createBreakGlassService, type BreakGlassService } from './access/break-glass.js';
 import { trustGrant } from './access/trusted-grant.js';
 import { MemoryStateStore, type StateStore } from './state/store.js';
+import type { DenyList } from './governance/containment.js';
 import { didYouMean } from './suggest.js';
 
 /** Options of {@link createPhiGuard}. */
@@ -68,6 +70,11 @@ export interface PhiGuardOptions extends CompileOptions {
    * sharing `state`. Costs one state-store read per PHI request. Default false.
    */
   readonly throttling?: boolean;
+  /**
+   * Incident containment: refuse (403 `principal_disabled` / `client_disabled`, audited) users and
+   * clients on this shared deny list (`createDenyList`), on every instance. One state read per PHI request.
+   */
+  readonly denyList?: DenyList;
 }
 
 /** What ties a principal to a patient; the engine applies the encounter window. */
@@ -157,8 +164,10 @@ export interface PhiGuard {
 /** The option names {@link createPhiGuard} accepts: adapters validate theirs against it. */
 export const ENGINE_OPTION_KEYS: readonly string[] = Object.freeze([
   'policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
-  'relationship', 'encounterFollowUpDays', 'state', 'throttling', 'clock',
+  'relationship', 'encounterFollowUpDays', 'state', 'throttling', 'clock', 'denyList',
 ]);
+
+const actionForResolve = (context: AccessContext): AuditAction => actionForMethod(context.request?.method);
 
 function isCompiled(p: PolicyDefinition | CompiledPolicy): p is CompiledPolicy {
   return typeof (p as CompiledPolicy).decide === 'function';
@@ -193,6 +202,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     encounterFollowUpDays = 30,
     state: stateOption,
     throttling = false,
+    denyList,
     ...compileOptions
   } = options;
   if (relationship !== undefined && typeof relationship !== 'function') throw new OptionsError('`relationship` must be a function (principal, patientId) => facts');
@@ -200,6 +210,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   if (stateOption !== undefined && (stateOption === null || typeof stateOption.getMany !== 'function')) {
     throw new OptionsError('`state` must be a StateStore (MemoryStateStore, RedisStateStore)');
   }
+  if (denyList !== undefined && typeof denyList?.check !== 'function') throw new OptionsError('`denyList` must come from createDenyList({ store, audit, roles })');
   let scanner: Scanner | null =
     scannerOption !== undefined && typeof (scannerOption as Scanner).scan === 'function' ? (scannerOption as Scanner) : null;
   // Options are validated now; the scanner itself is built when a body first needs it.
@@ -260,12 +271,15 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     return undefined;
   };
 
-  const patientRefOf = (resource: string, value: unknown): string | undefined => {
-    const path = policy.resources.get(resource)?.subjectPath;
-    if (!path) return undefined;
-    const id = readPath(value, path);
-    return typeof id === 'string' || typeof id === 'number' ? policy.patientRef(id) : undefined;
+  /** The first patient's reference, and every patient's when the value is a list of several. */
+  const patientRefsOf = (resource: string, value: unknown): { patientRef?: string; patientRefs?: readonly string[] } => {
+    const ids = policy.resources.get(resource)?.subjectsOf(value).ids ?? [];
+    if (ids.length === 0) return {};
+    if (ids.length === 1) return { patientRef: policy.patientRef(ids[0]!) };
+    const refs = [...new Set(ids)].map((id) => policy.patientRef(id));
+    return refs.length === 1 ? { patientRef: refs[0]! } : { patientRef: refs[0]!, patientRefs: refs };
   };
+  const patientRefOf = (resource: string, value: unknown): string | undefined => patientRefsOf(resource, value).patientRef;
 
   const bg = policy.access.breakGlass;
   const breakGlass =
@@ -278,7 +292,8 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
           reasons: bg.reasons,
           minJustification: bg.minJustification,
           maxMinutes: bg.maxMinutes,
-          retentionDays: 90,
+          retentionDays: bg.retentionDays,
+          approval: bg.approval,
           clock,
           patientRef: (id) => policy.patientRef(id),
           write: (event) => write(event),
@@ -299,8 +314,18 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       (Array.isArray(context.roles) ? context.roles : []).some((r) => compiled.relationships.get(r)?.has(context.purposeOfUse as PurposeOfUse) === true);
     // Never trust a `validated` that came with the request.
     const base: AccessContext = claim?.validated !== undefined ? { ...context, breakGlass: { grantId: claim.grantId } } : context;
-    if (!wantsGrant && !wantsRelationship && !throttling) return base;
+    if (!wantsGrant && !wantsRelationship && !throttling && denyList === undefined) return base;
     return (async () => {
+      // 45 CFR 164.308(a)(6)(ii): a contained account or client gets nothing, on any instance.
+      const denied = denyList === undefined ? null : await denyList.check(base);
+      if (denied !== null) {
+        try {
+          await write(denialEvent(actionForResolve(base), base, resource, denied, subjectId === undefined ? {} : { patientRef: policy.patientRef(subjectId) }));
+        } catch {
+          /* refused regardless */
+        }
+        throw new AccessDeniedError(denied);
+      }
       if (throttling && typeof base.principal?.id === 'string' && (await state.get(`throttle:${base.principal.id}`)) !== null) {
         throw new ThrottledError();
       }
@@ -402,11 +427,15 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       const resource = policy.resources.get(plan.resource)!;
       const rawId = resource.idPath ? readPath(value, resource.idPath) : undefined;
       const subject = resource.subjectPath ? readPath(value, resource.subjectPath) : undefined;
-      const patientRef = patientRefOf(plan.resource, value);
+      const refs = patientRefsOf(plan.resource, value);
       // A record whose id is the patient's id (a patient resource) is named by the keyed ref: audit never carries a raw patient id.
       const resourceId =
-        typeof rawId !== 'string' && typeof rawId !== 'number' ? undefined : subject !== undefined && String(rawId) === String(subject) ? patientRef : String(rawId).slice(0, 128);
-      const disclosed = disclosureEvent(action, context, result.disclosure, { patientRef, resourceId });
+        typeof rawId !== 'string' && typeof rawId !== 'number'
+          ? undefined
+          : subject !== undefined && String(rawId) === String(subject)
+            ? refs.patientRef
+            : String(rawId).slice(0, 128);
+      const disclosed = disclosureEvent(action, context, result.disclosure, { ...refs, resourceId });
       // Heightened audit: every access under a grant names it.
       const event =
         grant === undefined

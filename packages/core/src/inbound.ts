@@ -3,9 +3,7 @@ import { countByType, redactText } from './dlp/walk.js';
 import type { Finding, PhiType } from './dlp/index.js';
 import type { Scanner } from './dlp/scanner.js';
 import type { CompiledResource } from './policy/compile.js';
-import { ANY_KEY, ELEMENT, parsePath } from './policy/path.js';
 import type { ProtectLimits } from './policy/plan.js';
-import type { FieldClass } from './policy/types.js';
 
 /** What DLP did to a request body. Counts by type only: never the values found. */
 export interface InboundInspection {
@@ -15,37 +13,6 @@ export interface InboundInspection {
   readonly found: number;
   /** The body the handler receives: the original, or a redacted copy under `redact`. */
   readonly value: unknown;
-}
-
-/** Declared fields as segment lists, for classifying the strings of a body. */
-type Declared = readonly { readonly segments: readonly string[]; readonly cls: FieldClass }[];
-
-const declaredCache = new WeakMap<CompiledResource, Declared>();
-
-function declaredOf(resource: CompiledResource): Declared {
-  let d = declaredCache.get(resource);
-  if (d === undefined) {
-    d = [...resource.fields].map(([path, spec]) => ({ segments: parsePath(path) as string[], cls: spec.class }));
-    declaredCache.set(resource, d);
-  }
-  return d;
-}
-
-/**
- * The class of the declared field holding the value at `path` (a declared leaf may hold an
- * object: every string inside it is that field), or null when no declared field covers it.
- */
-function classAt(declared: Declared, path: readonly (string | number)[]): FieldClass | null {
-  outer: for (const { segments, cls } of declared) {
-    if (segments.length > path.length) continue;
-    for (let i = 0; i < segments.length; i++) {
-      const s = segments[i]!;
-      const p = path[i]!;
-      if (s === ELEMENT ? typeof p !== 'number' : typeof p === 'number' || (s !== ANY_KEY && s !== p)) continue outer;
-    }
-    return cls;
-  }
-  return null;
 }
 
 /**
@@ -59,7 +26,8 @@ export function inspectBody(resource: CompiledResource, body: unknown, scanner: 
   if (rule === null || body === null || typeof body !== 'object') {
     if (rule === null || typeof body !== 'string') return null;
   }
-  const declared = declaredOf(resource);
+  // Which field a string is in comes from the resource's field index, as for the projection.
+  const index = resource.index;
   const types = rule.types === null ? null : new Set<PhiType>(rule.types);
   const all: Finding[] = [];
   let nodes = 0;
@@ -69,7 +37,7 @@ export function inspectBody(resource: CompiledResource, body: unknown, scanner: 
     if (++nodes > limits.maxNodes) throw new LimitExceededError('maxNodes', limits.maxNodes);
     if (depth > limits.maxDepth) throw new LimitExceededError('maxDepth', limits.maxDepth);
     if (typeof value === 'string') {
-      const cls = classAt(declared, path);
+      const cls = index.fieldAt(path)?.class ?? null;
       if (cls !== null && cls !== 'free-text') return value;
       const findings = keep(scanner.scan(value));
       if (findings.length === 0) return value;

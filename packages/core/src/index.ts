@@ -6,6 +6,10 @@ export { definePolicy } from './policy/define.js';
 export { compilePolicy } from './policy/compile.js';
 export type { BreakGlassUse, CompileOptions, CompiledPolicy, CompiledResource, Decision } from './policy/compile.js';
 export type { CompiledAccess } from './policy/access.js';
+export { FieldIndex } from './policy/field-index.js';
+export type { DeclaredField, IndexNode } from './policy/field-index.js';
+export { compileNarrowing } from './policy/narrow.js';
+export type { HandlerNarrowing, NarrowingRules } from './policy/narrow.js';
 export { ROLE_TEMPLATES, fromTemplate } from './policy/templates.js';
 export type { RoleTemplate } from './policy/templates.js';
 export { Plan, DEFAULT_LIMITS } from './policy/plan.js';
@@ -79,6 +83,7 @@ export type { BreakGlassGrant, BreakGlassRequest, BreakGlassService } from './ac
 export * from './dlp/index.js';
 export * from './deid/index.js';
 export * from './delivery/index.js';
+export * from './governance/index.js';
 export type { InboundInspection } from './inbound.js';
 export { policyReportHtml } from './report/html.js';
 export type { PolicyReportOptions } from './report/html.js';

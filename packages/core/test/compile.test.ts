@@ -223,11 +223,11 @@ describe('compilePolicy validates rules', () => {
     expectProblem(base(), /declares a subject, so audit needs a keyed patient reference; pass options\.secret/, {});
   });
 
-  it('a subject or id path with [] or * is reported', () => {
+  it('a subject with * (or ending in []) or an id with [] or * is reported', () => {
     const p = base();
-    resourceOf(p).subject = 'patients[].id';
+    resourceOf(p).subject = 'patient.*';
     resourceOf(p).id = 'meta.*';
-    const problems = expectProblem(p, /subject "patients\[\]\.id" must be a plain dotted path/);
+    const problems = expectProblem(p, /subject "patient\.\*" must be a dotted path, through arrays with \[\] for a list/);
     expect(problems.some((m) => /id "meta\.\*" must be a plain dotted path/.test(m))).toBe(true);
   });
 });

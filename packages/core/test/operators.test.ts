@@ -104,13 +104,54 @@ describe('initials', () => {
     expect(op('initials', 'Élodie Ñúñez')).toBe('É.Ñ.');
   });
 
-  it('understands a FHIR HumanName (given + family)', () => {
-    expect(op('initials', { given: ['Maria', 'Guadalupe'], family: 'Lopez', use: 'official' })).toBe('M.G.L.');
-    expect(op('initials', { text: 'Maria Lopez' })).toBe('M.L.');
+  it('returns a FHIR HumanName as a HumanName of initials, keeping its use and dropping titles and periods', () => {
+    expect(op('initials', { given: ['Maria', 'Guadalupe'], family: 'Lopez', use: 'official' })).toEqual({ use: 'official', family: 'L.', given: ['M.', 'G.'] });
+    expect(op('initials', { text: 'Maria Lopez' })).toEqual({ text: 'M.L.' });
+    expect(op('initials', { prefix: ['Dr.'], given: ['Ann'], family: 'de la Cruz', suffix: ['III'], period: { start: '1990-01-01' } })).toEqual({ family: 'D.L.C.', given: ['A.'] });
+    // A `use` that is not a HumanName use code could be anything the app put there.
+    expect(op('initials', { use: 'Maria', family: 'Lopez' })).toEqual({ family: 'L.' });
   });
 
-  it('uses the first name of a FHIR HumanName array', () => {
-    expect(op('initials', [{ given: ['Maria'], family: 'Lopez' }, { given: ['Mary'], family: 'Lopes' }])).toBe('M.L.');
+  it('returns a HumanName array as an array of the same names, each as initials', () => {
+    expect(op('initials', [{ given: ['Maria'], family: 'Lopez' }, { use: 'maiden', family: 'Garcia' }])).toEqual([
+      { family: 'L.', given: ['M.'] },
+      { use: 'maiden', family: 'G.' },
+    ]);
+    expect(op('initials', ['Maria Lopez', 'M. Garcia'])).toEqual(['M.L.', 'M.G.']);
+    // Elements holding no name are left out; nothing left omits the field.
+    expect(op('initials', [{ use: 'official' }, 7, [{ family: 'Lopez' }], { family: 'Lopez' }])).toEqual([{ family: 'L.' }]);
+    expect(omits('initials', [{ use: 'official' }, 7, []])).toBe(true);
+  });
+
+  it('keeps the shape of any HumanName and sends no more than one letter of any name part (property)', () => {
+    const part = fc.string({ minLength: 1, maxLength: 12 });
+    const humanName = fc.record(
+      {
+        use: fc.constantFrom('usual', 'official', 'maiden', 'nickname'),
+        text: part,
+        family: part,
+        given: fc.array(part, { maxLength: 4 }),
+        prefix: fc.array(part, { maxLength: 2 }),
+        suffix: fc.array(part, { maxLength: 2 }),
+      },
+      { requiredKeys: [] },
+    );
+    const initialsOnly = /^(?:\p{L}\.)+$/u;
+    fc.assert(
+      fc.property(fc.oneof(humanName, fc.array(humanName, { maxLength: 4 })), (input) => {
+        const out = op('initials', input);
+        const names = Array.isArray(input) ? input : [input];
+        const outs = out === undefined ? [] : Array.isArray(out) ? out : [out];
+        expect(Array.isArray(out)).toBe(Array.isArray(input) && out !== undefined);
+        expect(outs.length).toBeLessThanOrEqual(names.length);
+        for (const o of outs as Record<string, unknown>[]) {
+          expect(Object.keys(o).every((k) => ['use', 'text', 'family', 'given'].includes(k))).toBe(true);
+          for (const s of [o.text, o.family, ...((o.given as unknown[] | undefined) ?? [])]) if (s !== undefined) expect(s).toMatch(initialsOnly);
+          if (o.given !== undefined) expect(Array.isArray(o.given)).toBe(true);
+        }
+      }),
+      { seed: 2101, numRuns: 300 },
+    );
   });
 
   it('omits what holds no name, and never sends the name itself', () => {
@@ -189,8 +230,23 @@ describe('age90', () => {
     expect(op('age90', '89')).toBe('89');
   });
 
-  it('aggregates ages of 90 and over as "90+"', () => {
-    for (const v of [90, 104, '90', '117', 89.5]) expect(op('age90', v)).toBe('90+');
+  it('aggregates ages over 89 into the top code of the input’s own type: 90 for numbers, "90+" for strings', () => {
+    for (const v of [90, 104, 89.5, 150]) expect(op('age90', v)).toBe(90);
+    for (const v of ['90', '117', ' 95 ']) expect(op('age90', v)).toBe('90+');
+  });
+
+  it('never mixes types in a column: numbers stay numbers, strings stay strings (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 130 }), { minLength: 1, maxLength: 50 }), (ages) => {
+        const asNumbers = ages.map((a) => op('age90', a));
+        const asStrings = ages.map((a) => op('age90', String(a)));
+        expect(asNumbers.every((v) => typeof v === 'number')).toBe(true);
+        expect(asStrings.every((v) => typeof v === 'string')).toBe(true);
+        expect(asNumbers).toEqual(ages.map((a) => Math.min(a, 90)));
+        expect(asStrings).toEqual(ages.map((a) => (a >= 90 ? '90+' : String(a))));
+      }),
+      { seed: 90, numRuns: 200 },
+    );
   });
 
   it('omits what is not an age', () => {

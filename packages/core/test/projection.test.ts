@@ -247,7 +247,7 @@ describe('protect never mutates its input', () => {
       { mode: 'development', warn: () => undefined, secret: 'k'.repeat(32) },
     );
     expect(input).toEqual(before);
-    expect(value.patient.name).toBe('M.L.');
+    expect(value.patient.name).toEqual([{ family: 'L.', given: ['M.'] }]); // a HumanName[] stays one, as initials
     // The output is a new, mutable structure: changing it cannot reach the input.
     value.results[0].tags.push('c');
     value.meta.version = 4;

@@ -163,7 +163,9 @@ function claimBy(exchange: Exchange, matched: ReturnType<ExchangeHost['match']>,
  * application middleware before them (its authentication).
  */
 function hookRouter(app: Request['app']): void {
-  const router = (app as unknown as { router?: { stack?: unknown[] }; _router?: { stack?: unknown[] } }).router ?? (app as unknown as { _router?: { stack?: unknown[] } })._router;
+  // Express 4 keeps its router in `_router` (its `app.router` getter throws); Express 5 in `router`.
+  const a = app as unknown as { router?: { stack?: unknown[] }; _router?: { stack?: unknown[] } };
+  const router = a._router ?? a.router;
   const layer = router?.stack?.[0];
   if (layer === undefined || layer === null) return;
   const proto = Object.getPrototypeOf(layer) as Record<string, unknown>;

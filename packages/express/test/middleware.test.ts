@@ -405,6 +405,11 @@ describe('routing and mounting that must not leak', () => {
     expect(() => phiguard({ policy, secret: SECRET, audit: new MemorySink(), context: headerContext, nonPhi: ['GET /charts/:x'] })).toThrow(/claimed by Chart and nonPhi/);
   });
 
+  it('a route the matcher cannot read fails at start-up naming it, with the syntax to use', () => {
+    expect(() => phiguard({ policy, secret: SECRET, audit: new MemorySink(), context: headerContext, nonPhi: ['GET /status/:id?'] })).toThrow(OptionsError);
+    expect(() => phiguard({ policy, secret: SECRET, audit: new MemorySink(), context: headerContext, nonPhi: ['GET /status/:id?'] })).toThrow(/GET \/status\/:id\? .*\{\/:id\}/);
+  });
+
   it('the route Express actually ran decides the resource, not the first pattern that matches the URL', async () => {
     const overlapping = definePolicy({
       roles: ['billing'],

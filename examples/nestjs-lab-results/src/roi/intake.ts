@@ -25,6 +25,11 @@ export interface Authorization {
   readonly statements: { readonly revocation: boolean; readonly conditioning: boolean; readonly redisclosure: boolean };
   /** Sensitive categories (HIV, genetic…) the patient explicitly agreed to release. */
   readonly sensitiveCategories?: readonly string[];
+  /**
+   * (c)(1)(i) in machine terms: the report types (LOINC panel codes) and the dates covered.
+   * Enforced on the data by core: reports outside it are never released.
+   */
+  readonly scope?: { readonly recordTypes?: readonly string[]; readonly from?: string; readonly to?: string };
 }
 
 /** A subpoena or order (45 CFR 164.512(e)). */
@@ -44,10 +49,17 @@ export interface ReleaseRequestInput {
   readonly requesterType: RequesterType;
   /** Who receives the export (a name or organization: recorded in the watermark, never audited). */
   readonly recipient: string;
+  /** The recipient's id in the governance registry (its agreement is checked before release). */
+  readonly recipientId: string;
+  /** The report types and dates asked for; refused when the authorization does not cover them. */
+  readonly asked?: { readonly recordTypes?: readonly string[]; readonly from?: string; readonly to?: string };
   /** The requester's stated purpose, in words. */
   readonly purpose: string;
-  /** patient: ROI staff verified the requester's identity. */
-  readonly identityVerified?: boolean;
+  /**
+   * patient: how the desk verified the requester's identity (45 CFR 164.514(h)): the method,
+   * recorded in the intake's audit event, never the document's number.
+   */
+  readonly identityVerification?: { readonly method: IdentityMethod };
   /** provider: the requesting provider's NPI (10 digits). */
   readonly npi?: string;
   /** third-party: the signed authorization. */
@@ -55,6 +67,10 @@ export interface ReleaseRequestInput {
   /** subpoena: the legal process. */
   readonly legalProcess?: LegalProcess;
 }
+
+/** Ways the desk verifies a requester's identity (164.514(h)(1)). */
+export const IDENTITY_METHODS = ['photo-id', 'portal-login', 'knowledge-based', 'notarized-request', 'known-to-staff'] as const;
+export type IdentityMethod = (typeof IDENTITY_METHODS)[number];
 
 const str = (v: unknown, max = 500): v is string => typeof v === 'string' && v.trim().length > 0 && v.length <= max;
 const date = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v));
@@ -69,10 +85,13 @@ export function validateRequest(input: unknown, revoked: ReadonlySet<string>, no
   if (!str(r.patientId, 64)) problems.push('patientId is required');
   if (!REQUESTER_TYPES.includes(r.requesterType as RequesterType)) problems.push(`requesterType must be one of ${REQUESTER_TYPES.join(', ')}`);
   if (!str(r.recipient)) problems.push('recipient is required');
+  if (typeof r.recipientId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(r.recipientId)) problems.push('recipientId is required (the registry id of the recipient)');
   if (!str(r.purpose)) problems.push('purpose is required');
   switch (r.requesterType) {
     case 'patient':
-      if (r.identityVerified !== true) problems.push('identityVerified: the patient must be identified before a release (45 CFR 164.514(h))');
+      if (!IDENTITY_METHODS.includes((r.identityVerification as { method?: IdentityMethod } | undefined)?.method as IdentityMethod)) {
+        problems.push(`identityVerification.method must be one of ${IDENTITY_METHODS.join(', ')}: the patient must be identified before a release (45 CFR 164.514(h))`);
+      }
       break;
     case 'provider':
       if (typeof r.npi !== 'string' || !/^\d{10}$/.test(r.npi)) problems.push('npi must be the 10-digit NPI of the requesting provider');

@@ -1,5 +1,5 @@
 import { definePolicy } from '@phiguard/core';
-import { policy } from '../../../express-lab-results/src/policy.js';
+import { SENSITIVE_CATEGORIES, policy } from '../../../express-lab-results/src/policy.js';
 
 const results = policy.resources.PatientResults;
 const SSN_LAST4 = { op: 'partial', keep: 4, mask: '***-**-' } as const;
@@ -29,12 +29,31 @@ export const RELEASE_AS: Readonly<Record<RequesterType, { readonly role: string;
  */
 export const roiPolicy = definePolicy({
   roles: ['requester:patient', 'requester:provider', 'requester:third-party', 'requester:subpoena'],
+  // The same sensitive categories (codes and labels) as the API's. A release carries them only
+  // after intake checked that the authorization names them and another desk member approved
+  // (service.ts), so each request type's release reveals them; a new request type does not.
+  categories: Object.fromEntries(
+    Object.entries(SENSITIVE_CATEGORIES).map(([name, c]) => [
+      name,
+      {
+        codes: c.codes,
+        tags: c.tags,
+        reveal: {
+          'requester:patient': ['PATRQT'],
+          'requester:third-party': ['PATRQT'],
+          'requester:provider': ['TREAT'],
+          'requester:subpoena': ['HLEGAL'],
+        },
+      },
+    ]),
+  ),
   resources: {
     PatientResults: {
       description: 'A lab-results view released outside the organization (release of information).',
       subject: 'patient.id',
       id: 'id',
       fields: results.fields,
+      sensitive: (results.sensitive ?? []).map(({ elements, codes, tags, mask }) => ({ elements, codes, tags, mask })),
       disclose: {
         // Their own record in full; the SSN to its last 4.
         'requester:patient': { PATRQT: { '*': 'send', 'patient.ssn': SSN_LAST4 } },

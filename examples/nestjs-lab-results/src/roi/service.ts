@@ -1,9 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { AccessDeniedError, actionEvent, type AccessContext, type PhiGuard } from '@phiguard/core';
+import { AccessDeniedError, OptionsError, actionEvent, type AccessContext, type DisclosureBasis, type PhiGuard } from '@phiguard/core';
 import type { ResultsRepository } from '../../../express-lab-results/src/repository.js';
 import type { LabResultsView } from '../../../express-lab-results/src/view.js';
-import { authorizationProblems, validateRequest, type ReleaseRequestInput } from './intake.js';
+import { validateRequest, type ReleaseRequestInput } from './intake.js';
 import { RELEASE_AS, type RequesterType } from './policy.js';
+import type { Governance } from './governance.js';
+
+/** The legal basis of each request type's disclosure: what the accounting of disclosures lists (164.528(a)(1)). */
+const BASIS: Readonly<Record<RequesterType, DisclosureBasis>> = {
+  patient: 'individual',
+  provider: 'treatment',
+  'third-party': 'authorization',
+  subpoena: 'judicial',
+};
 
 /** FHIR security labels that make a release sensitive (HIV, genetic): a second reviewer must approve it. */
 const SENSITIVE_LABELS: Readonly<Record<string, string>> = { HIV: 'HIV', GDIS: 'genetic' };
@@ -16,15 +25,17 @@ export interface ReleaseRequest {
   readonly patientId: string;
   readonly requesterType: RequesterType;
   readonly recipient: string;
+  readonly recipientId: string;
   readonly purpose: string;
+  readonly asked?: ReleaseRequestInput['asked'];
   readonly authorizationId: string | null;
   readonly createdBy: string;
   readonly createdAt: string;
   /** Sensitive categories found in the record: a second review is required when any. */
   readonly sensitive: readonly string[];
-  status: ReleaseStatus;
-  reviewedBy: string | null;
-  reviewedAt: string | null;
+  readonly status: ReleaseStatus;
+  readonly reviewedBy: string | null;
+  readonly reviewedAt: string | null;
 }
 
 /** The refusals the desk answers with (no values in them). */
@@ -60,45 +71,85 @@ export interface ReleaseExport {
   readonly record: unknown;
 }
 
+/** A fulfilled release: the exact bytes sent (whose digest the disclosure event carries). */
+export interface Released {
+  readonly body: string;
+  readonly releaseId: string;
+}
+
 /**
  * Release of information: intake with validation, a second review for sensitive records, and
  * fulfilment through the request type's minimum-necessary rule set (its own phiguard engine,
  * `roiPolicy`), audited as `disclose` (45 CFR 164.528: every disclosure can be accounted for).
  */
 export class ReleaseOfInformation {
-  private readonly requests = new Map<string, ReleaseRequest>();
-  private readonly revoked = new Set<string>();
-  /** Authorizations by id, as captured at intake, for re-validation at fulfilment. */
-  private readonly authorizations = new Map<string, ReleaseRequestInput['authorization']>();
-
   constructor(
     private readonly engine: PhiGuard,
     private readonly results: ResultsRepository,
-    private readonly now: () => Date = () => new Date(),
+    private readonly governance: Governance,
   ) {}
 
-  /** Intake: validates the request's elements and flags a sensitive record for second review. */
+  private now(): Date {
+    return new Date(this.governance.now());
+  }
+
+  /** The shared deny list the desk's routes check (incident containment). */
+  get denyList() {
+    return this.governance.denyList;
+  }
+
+  /**
+   * Intake: validates the request's elements, records a third party's authorization in core
+   * (audited, shared by every instance) and flags a sensitive record for second review.
+   */
   async intake(staff: AccessContext, input: unknown): Promise<ReleaseRequest> {
-    const problems = validateRequest(input, this.revoked, this.now());
+    const given = (input ?? {}) as Partial<ReleaseRequestInput>;
+    const authId = typeof given.authorization?.id === 'string' ? given.authorization.id : undefined;
+    const onFile = authId === undefined ? null : await this.governance.authorizations.get(authId);
+    const revoked = new Set(onFile?.revocation !== undefined && authId !== undefined ? [authId] : []);
+    const problems = validateRequest(input, revoked, this.now());
     if (problems.length > 0) throw new RoiError('roi_invalid', 422, problems);
     const r = input as ReleaseRequestInput;
     const view = await this.results.find(r.patientId);
     if (view === undefined) throw new RoiError('not_found', 404);
     const sensitive = sensitiveCategories(view);
     if (r.requesterType === 'third-party') {
+      const a = r.authorization!;
       // 45 CFR 164.508 and state law: sensitive results leave only if the patient named them.
-      const covered = new Set(r.authorization!.sensitiveCategories ?? []);
+      const covered = new Set(a.sensitiveCategories ?? []);
       if (sensitive.some((c) => !covered.has(c))) {
         throw new RoiError('roi_invalid', 422, ['authorization.sensitiveCategories does not cover the sensitive results in this record']);
       }
-      this.authorizations.set(r.authorization!.id, r.authorization);
+      if (onFile === null) {
+        try {
+          await this.governance.authorizations.record(staff, {
+            id: a.id,
+            patientId: r.patientId,
+            recipientId: r.recipientId,
+            purpose: a.purpose,
+            scope: a.scope ?? {},
+            ...(a.expiresAt === undefined ? {} : { expiresAt: a.expiresAt }),
+            ...(a.expirationEvent === undefined ? {} : { expirationEvent: a.expirationEvent }),
+            signedAt: a.signedAt,
+            ...(a.sensitiveCategories === undefined ? {} : { sensitiveCategories: a.sensitiveCategories }),
+          });
+        } catch (err) {
+          // Core names the missing elements; they carry no values.
+          if (err instanceof OptionsError) throw new RoiError('roi_invalid', 422, [err.message]);
+          throw err;
+        }
+      } else if (onFile.patientRef !== this.engine.policy.patientRef(r.patientId) || onFile.recipientId !== r.recipientId) {
+        throw new RoiError('roi_invalid', 422, ['authorization.id is on file for another patient or recipient']);
+      }
     }
     const request: ReleaseRequest = {
       id: `roi_${randomUUID()}`,
       patientId: r.patientId,
       requesterType: r.requesterType,
       recipient: r.recipient,
+      recipientId: r.recipientId,
       purpose: r.purpose,
+      ...(r.asked === undefined ? {} : { asked: r.asked }),
       authorizationId: r.authorization?.id ?? null,
       createdBy: staff.principal.id,
       createdAt: this.now().toISOString(),
@@ -107,13 +158,22 @@ export class ReleaseOfInformation {
       reviewedBy: null,
       reviewedAt: null,
     };
-    this.requests.set(request.id, request);
+    // 45 CFR 164.530(j): the request itself is documentation; recorded before it is acted on.
+    await this.engine.write(
+      actionEvent('create', staff, {
+        resource: { type: 'ReleaseRequest', id: request.id },
+        // How the requester was verified is part of the record (164.514(h)); the method, not the document.
+        reason: r.identityVerification === undefined ? `intake:${request.requesterType}` : `intake:${request.requesterType}:${r.identityVerification.method}`,
+        patientRef: this.engine.policy.patientRef(request.patientId),
+      }),
+    );
+    await this.save(request);
     return request;
   }
 
   /** Second review of a sensitive release, by another member of the desk (separation of duties); audited. */
   async review(staff: AccessContext, id: string, decision: unknown): Promise<ReleaseRequest> {
-    const request = this.get(id);
+    const request = await this.get(id);
     if (request.status !== 'pending-review') throw new RoiError('roi_not_pending', 409);
     if (decision !== 'approve' && decision !== 'reject') throw new RoiError('roi_invalid', 422, ['decision must be "approve" or "reject"']);
     if (staff.principal.id === request.createdBy) throw new AccessDeniedError('separation_of_duties');
@@ -125,34 +185,31 @@ export class ReleaseOfInformation {
         patientRef: this.engine.policy.patientRef(request.patientId),
       }),
     );
-    request.status = decision === 'approve' ? 'approved' : 'rejected';
-    request.reviewedBy = staff.principal.id;
-    request.reviewedAt = this.now().toISOString();
-    return request;
+    const reviewed: ReleaseRequest = { ...request, status: decision === 'approve' ? 'approved' : 'rejected', reviewedBy: staff.principal.id, reviewedAt: this.now().toISOString() };
+    await this.save(reviewed);
+    return reviewed;
   }
 
-  /** Records a revocation (45 CFR 164.508(b)(5)): later intakes and fulfilments under it are refused. */
-  revoke(id: string): void {
-    this.revoked.add(id);
+  /** A request by id, from the shared store: any instance can review or fulfil it. */
+  async get(id: string): Promise<ReleaseRequest> {
+    const raw = typeof id === 'string' && /^roi_[0-9a-f-]{36}$/.test(id) ? await this.governance.store.get(`roi:request:${id}`) : null;
+    if (raw === null) throw new RoiError('not_found', 404);
+    return JSON.parse(raw) as ReleaseRequest;
   }
 
-  get(id: string): ReleaseRequest {
-    const request = this.requests.get(id);
-    if (request === undefined) throw new RoiError('not_found', 404);
-    return request;
+  private async save(request: ReleaseRequest): Promise<void> {
+    // Kept as long as the documentation of the release (45 CFR 164.530(j)).
+    await this.governance.store.set(`roi:request:${request.id}`, JSON.stringify(request), 6 * 366 * 86_400_000);
   }
 
   /**
-   * Fulfilment: re-validates the authorization, decides and projects the record under the
-   * request type's rule set, audits the disclosure (`disclose`), and wraps it in the watermark.
+   * Fulfilment through core's governed disclosure: the recipient's agreement, the authorization
+   * (re-verified now, on whichever instance) and its scope, the request type's minimum-necessary
+   * rule set, and one `disclose` event whose digest is of exactly the bytes returned.
    */
-  async fulfil(staff: AccessContext, id: string): Promise<ReleaseExport> {
-    const request = this.get(id);
+  async fulfil(staff: AccessContext, id: string): Promise<Released> {
+    const request = await this.get(id);
     if (request.status !== 'approved') throw new RoiError(request.status === 'rejected' ? 'roi_rejected' : 'roi_review_required', 409);
-    if (request.authorizationId !== null) {
-      const problems = authorizationProblems(this.authorizations.get(request.authorizationId), request.patientId, this.revoked, this.now());
-      if (problems.length > 0) throw new RoiError('authorization_invalid', 403, problems);
-    }
     const as = RELEASE_AS[request.requesterType];
     const bindsPatient = request.requesterType === 'patient' || request.requesterType === 'third-party';
     const context: AccessContext = {
@@ -162,32 +219,46 @@ export class ReleaseOfInformation {
       roles: [...staff.roles, as.role],
       purposeOfUse: as.purpose,
     };
-    const decision = this.engine.authorize(context, 'PatientResults', 'disclose', request.patientId);
-    if (decision.effect === 'deny') throw new AccessDeniedError(decision.reason);
     const view = await this.results.find(request.patientId);
     if (view === undefined) throw new RoiError('not_found', 404);
-    const plaintexts = await this.engine.prepare(decision.plan, view);
-    const release = this.engine.release(decision.plan, view, context, 'disclose', plaintexts);
-    if (release.pending !== undefined) await release.pending;
-    const releasedAt = this.now().toISOString();
-    return {
-      metadata: {
-        watermark: `RELEASE OF INFORMATION ${request.id}: confidential health information disclosed under 45 CFR 164; redisclosure may be prohibited.`,
-        releaseId: request.id,
-        requestId: staff.request?.requestId,
-        requesterType: request.requesterType,
-        purposeOfUse: as.purpose,
-        purpose: request.purpose,
-        recipient: request.recipient,
-        releasedBy: staff.principal.id,
-        releasedAt,
-        authorizationId: request.authorizationId,
-        reviewedBy: request.reviewedBy,
-      },
-      record: release.value,
+    const metadata: ReleaseExport['metadata'] = {
+      watermark: `RELEASE OF INFORMATION ${request.id}: confidential health information disclosed under 45 CFR 164; redisclosure may be prohibited.`,
+      releaseId: request.id,
+      requestId: staff.request?.requestId,
+      requesterType: request.requesterType,
+      purposeOfUse: as.purpose,
+      purpose: request.purpose,
+      recipient: request.recipient,
+      releasedBy: staff.principal.id,
+      releasedAt: this.now().toISOString(),
+      authorizationId: request.authorizationId,
+      reviewedBy: request.reviewedBy,
     };
+    const out = await this.governance.disclosures.disclose(context, {
+      resource: 'PatientResults',
+      value: view,
+      patientId: request.patientId,
+      recipientId: request.recipientId,
+      // The accounting's purpose statement is the request type's, not the requester's own words.
+      purpose: PURPOSE_STATEMENT[request.requesterType],
+      basis: BASIS[request.requesterType],
+      ...(request.authorizationId === null ? {} : { authorizationId: request.authorizationId }),
+      ...(request.asked === undefined ? {} : { asked: request.asked }),
+      deliveryMethod: 'download',
+      keepCopy: this.governance.purge !== null,
+      serialize: (record) => JSON.stringify({ metadata, record } satisfies ReleaseExport),
+    });
+    return { body: out.body, releaseId: request.id };
   }
 }
+
+/** The brief statements of purpose the accounting gives the patient (164.528(b)(2)(iv)). */
+const PURPOSE_STATEMENT: Readonly<Record<RequesterType, string>> = {
+  patient: 'Copy of your records at your request',
+  provider: 'Continuity of care with another provider',
+  'third-party': 'Disclosure under your signed authorization',
+  subpoena: 'Response to a court order or subpoena',
+};
 
 /** Sensitive categories present in a view, from its FHIR security labels. */
 export function sensitiveCategories(view: LabResultsView): string[] {

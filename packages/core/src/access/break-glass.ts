@@ -19,6 +19,8 @@ export interface BreakGlassGrant {
   readonly issuedAt: number;
   readonly expiresAt: number;
   readonly review?: { readonly reviewer: string; readonly decision: 'appropriate' | 'inappropriate'; readonly at: number };
+  /** Under `approval: 'before'`: pending until a reviewer approves; the lifetime runs from approval. */
+  readonly approval?: { readonly status: 'pending' | 'approved'; readonly minutes: number; readonly approver?: string; readonly at?: number };
 }
 
 /** What a request for emergency access gives. */
@@ -35,7 +37,14 @@ export interface BreakGlassRequest {
 /** Emergency access: grant, validate, revoke, and review after the fact. */
 export interface BreakGlassService {
   /** Grants the caller emergency access to one patient (purpose ETREAT), audited as `break-glass`. */
-  grant(context: AccessContext, request: BreakGlassRequest): Promise<{ readonly grantId: string; readonly expiresAt: number }>;
+  grant(context: AccessContext, request: BreakGlassRequest): Promise<{ readonly grantId: string; readonly expiresAt: number; readonly status: 'active' | 'pending-approval' }>;
+  /**
+   * Under `approval: 'before'`: a reviewer, not the requester, makes a pending grant usable; its
+   * lifetime starts now. Audited.
+   */
+  approve(context: AccessContext, grantId: string): Promise<{ readonly expiresAt: number }>;
+  /** Grants waiting for approval (`approval: 'before'`), oldest first. Reviewers only. */
+  pendingApprovals(context: AccessContext): Promise<BreakGlassGrant[]>;
   /** Ends a grant at once on every instance sharing the store. Audited. */
   revoke(context: AccessContext, grantId: string): Promise<void>;
   /** The grant's terms when it is live and belongs to this caller and patient; null otherwise. */
@@ -55,6 +64,7 @@ export interface BreakGlassHost {
   readonly minJustification: number;
   readonly maxMinutes: number;
   readonly retentionDays: number;
+  readonly approval?: 'none' | 'before' | 'after';
   /** The engine's clock (grant issue, expiry, revocation and review times). Default: the wall clock. */
   readonly clock?: Clock;
   readonly patientRef: (id: string | number) => string;
@@ -66,6 +76,7 @@ const GRANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 const grantKey = (id: string) => `bg:grant:${id}`;
 const revokedKey = (id: string) => `bg:revoked:${id}`;
 const REVIEW_QUEUE = 'bg:review';
+const APPROVAL_QUEUE = 'bg:approval';
 
 class BreakGlassRefused extends PhiGuardError {
   constructor(message: string) {
@@ -107,6 +118,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
         throw new BreakGlassRefused(`Break-glass lasts at most ${host.maxMinutes} minutes.`);
       }
       const now = clock.now();
+      const before = host.approval === 'before';
       const grant: BreakGlassGrant = {
         id: randomUUID(),
         principalId: context.principal.id,
@@ -117,12 +129,51 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
         justification: justification.slice(0, 2000),
         issuedAt: now,
         expiresAt: now + Math.round(minutes * 60_000),
+        ...(before ? { approval: { status: 'pending' as const, minutes } } : {}),
       };
       // Kept past expiry for the after-action review.
       await host.store.set(grantKey(grant.id), JSON.stringify(grant), retentionMs);
-      await host.store.addToSet(REVIEW_QUEUE, grant.id);
-      await audited(host.event(context, 'granted', grant));
-      return { grantId: grant.id, expiresAt: grant.expiresAt };
+      // 45 CFR 164.312(a)(2)(ii): every emergency access is reviewed, before or after, unless the policy says none.
+      if (before) await host.store.addToSet(APPROVAL_QUEUE, grant.id);
+      if (host.approval !== 'none') await host.store.addToSet(REVIEW_QUEUE, grant.id);
+      await audited(host.event(context, before ? 'requested' : 'granted', grant));
+      return { grantId: grant.id, expiresAt: grant.expiresAt, status: before ? 'pending-approval' : 'active' };
+    },
+
+    async approve(context, grantId) {
+      if (!hasRole(context, host.reviewerRoles)) {
+        await audited(denialEvent('break-glass', context, 'break-glass', 'break_glass_not_permitted'));
+        throw new AccessDeniedError('break_glass_not_permitted');
+      }
+      const found = await load(grantId);
+      if (found === null || found.revoked || found.grant.approval?.status !== 'pending') throw new BreakGlassRefused('No break-glass grant awaits approval under this id.');
+      const { grant } = found;
+      // Secondary approval is another person's: the requester cannot approve their own grant.
+      if (grant.principalId === context.principal.id) {
+        await audited(denialEvent('break-glass', context, 'break-glass', 'separation_of_duties', { patientRef: grant.patientRef }));
+        throw new AccessDeniedError('separation_of_duties');
+      }
+      const now = clock.now();
+      const approved: BreakGlassGrant = {
+        ...grant,
+        expiresAt: now + Math.round(grant.approval!.minutes * 60_000),
+        approval: { ...grant.approval!, status: 'approved', approver: context.principal.id, at: now },
+      };
+      await audited(host.event(context, 'approved', approved));
+      await host.store.set(grantKey(grant.id), JSON.stringify(approved), retentionMs);
+      await host.store.removeFromSet(APPROVAL_QUEUE, grant.id);
+      return { expiresAt: approved.expiresAt };
+    },
+
+    async pendingApprovals(context) {
+      if (!hasRole(context, host.reviewerRoles)) throw new AccessDeniedError('break_glass_not_permitted');
+      const ids = await host.store.members(APPROVAL_QUEUE);
+      const raws = await host.store.getMany(ids.map(grantKey));
+      return raws
+        .filter((r): r is string => typeof r === 'string')
+        .map((r) => JSON.parse(r) as BreakGlassGrant)
+        .filter((g) => g.approval?.status === 'pending')
+        .sort((a, b) => a.issuedAt - b.issuedAt);
     },
 
     async revoke(context, grantId) {
@@ -133,6 +184,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
         throw new AccessDeniedError('break_glass_not_permitted');
       }
       await host.store.set(revokedKey(grant.id), String(clock.now()), retentionMs);
+      await host.store.removeFromSet(APPROVAL_QUEUE, grant.id);
       await audited(host.event(context, 'revoked', grant));
     },
 
@@ -140,6 +192,8 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
       const found = await load(grantId);
       if (found === null || found.revoked) return null;
       const { grant } = found;
+      // Held until a reviewer approves it (approval: 'before').
+      if (grant.approval !== undefined && grant.approval.status !== 'approved') return null;
       if (grant.expiresAt <= clock.now()) return null;
       if (grant.principalId !== context.principal?.id) return null;
       const patient = canonicalId(patientId);

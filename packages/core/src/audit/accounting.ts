@@ -6,6 +6,7 @@ import { OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { AuditAction, AuditEvent } from './event.js';
 import type { DisclosureQuery } from './postgres.js';
+import { ACCOUNTING_EXEMPT, type DisclosureBasis, type DisclosureDetails } from '../governance/disclosure.js';
 
 /** Query of {@link accountingOfDisclosures}. */
 export interface AccountingQuery {
@@ -22,6 +23,16 @@ export interface AccountingQuery {
    * operations, e.g. `['TREAT', 'HPAYMT', 'HOPERAT']`. Default: none (everything is listed).
    */
   readonly excludePurposes?: readonly string[];
+  /**
+   * `'164.528'`: the accounting the rule requires. Only `disclose` and `export` events count
+   * (uses inside the organization are not disclosures), and the exempt ones are left out by their
+   * recorded basis (treatment, payment, operations, to the patient, under an authorization… see
+   * ACCOUNTING_EXEMPT); an event without a basis is judged by its purpose of use (TREAT, ETREAT,
+   * HPAYMT, HOPERAT, PATRQT exempt). Default: every matching event (an access report).
+   */
+  readonly rule?: '164.528';
+  /** Resolves a recipient's name reference to the name and address given to the patient (164.528(b)(2)(ii)). */
+  readonly recipientName?: (nameRef: string) => Promise<{ readonly name: string; readonly address?: string } | null> | { readonly name: string; readonly address?: string } | null;
 }
 
 /** One line of the accounting. */
@@ -36,6 +47,16 @@ export interface DisclosureRecord {
   readonly what: { readonly resourceType: string; readonly resourceId?: string; readonly fields: readonly string[] };
   /** Why: the HL7 v3 purpose of use. */
   readonly purposeOfUse: string | null;
+  /** For governed disclosures (events with a `disclosure` block): the 164.528(b)(2) elements. */
+  readonly recipient?: DisclosureDetails['recipient'] & { readonly name?: string; readonly address?: string };
+  /** Brief statement of purpose (164.528(b)(2)(iv)). */
+  readonly purpose?: string;
+  readonly basis?: DisclosureBasis;
+  /** Description of what was disclosed (164.528(b)(2)(iii)). */
+  readonly description?: DisclosureDetails['description'];
+  readonly authorizationRef?: string;
+  readonly deliveryMethod?: DisclosureDetails['deliveryMethod'];
+  readonly digest?: string;
 }
 
 /** A store answering the accounting query itself (the PostgreSQL sink does, by index). */
@@ -46,8 +67,18 @@ export interface DisclosureStore {
 /** Where the accounting reads events: a store, or events (an array, an NDJSON reader). */
 export type AccountingSource = DisclosureStore | Iterable<AuditEvent> | AsyncIterable<AuditEvent>;
 
-const QUERY_KEYS = ['patientRef', 'from', 'to', 'actions', 'excludePurposes'];
+const QUERY_KEYS = ['patientRef', 'from', 'to', 'actions', 'excludePurposes', 'rule', 'recipientName'];
+// Purposes of use whose disclosures 164.528(a)(1)(i)-(ii) exempts, for events without a recorded basis.
+const EXEMPT_PURPOSES = new Set(['TREAT', 'ETREAT', 'HPAYMT', 'HOPERAT', 'PATRQT']);
+
+/** 45 CFR 164.528(a)(1): whether the rule leaves this disclosure out of the accounting. */
+function exempt(e: AuditEvent): boolean {
+  const basis = e.disclosure?.basis;
+  if (basis !== undefined) return ACCOUNTING_EXEMPT[basis] !== undefined;
+  return e.purposeOfUse !== null && EXEMPT_PURPOSES.has(e.purposeOfUse);
+}
 const DEFAULT_ACTIONS: readonly AuditAction[] = ['read', 'disclose', 'export'];
+const RULE_ACTIONS: readonly AuditAction[] = ['disclose', 'export'];
 
 function bound(v: string | Date | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -72,12 +103,15 @@ export async function accountingOfDisclosures(source: AccountingSource, query: A
   if (typeof query.patientRef !== 'string' || query.patientRef === '') throw new OptionsError('accountingOfDisclosures needs `patientRef`');
   const from = bound(query.from, 'from');
   const to = bound(query.to, 'to');
-  const actions = new Set(query.actions ?? DEFAULT_ACTIONS);
+  if (query.rule !== undefined && query.rule !== '164.528') throw new OptionsError('accountingOfDisclosures `rule` must be "164.528"');
+  if (query.recipientName !== undefined && typeof query.recipientName !== 'function') throw new OptionsError('accountingOfDisclosures `recipientName` must be a function');
+  const strict = query.rule === '164.528';
+  const actions = new Set(query.actions ?? (strict ? RULE_ACTIONS : DEFAULT_ACTIONS));
   const excluded = new Set(query.excludePurposes ?? []);
   const matches = (e: AuditEvent): boolean => {
     if (e === null || typeof e !== 'object' || e.outcome !== 'success' || e.patient?.ref !== query.patientRef || !actions.has(e.action)) return false;
     const t = Date.parse(e.time);
-    return (from === undefined || t >= from) && (to === undefined || t < to) && !(e.purposeOfUse !== null && excluded.has(e.purposeOfUse));
+    return (from === undefined || t >= from) && (to === undefined || t < to) && !(e.purposeOfUse !== null && excluded.has(e.purposeOfUse)) && !(strict && exempt(e));
   };
 
   const found: AuditEvent[] = [];
@@ -92,16 +126,40 @@ export async function accountingOfDisclosures(source: AccountingSource, query: A
     throw new OptionsError('accountingOfDisclosures reads a store with disclosures(query), an array of events or an async iterable of events');
   }
   found.sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return found.map((e) => ({
-    eventId: e.id,
-    time: e.time,
-    action: e.action,
-    who: { id: e.actor.id, roles: e.actor.roles },
-    what: {
-      resourceType: e.resource.type,
-      ...(e.resource.id === undefined ? {} : { resourceId: e.resource.id }),
-      fields: e.disclosed ?? [],
-    },
-    purposeOfUse: e.purposeOfUse,
-  }));
+  const names = new Map<string, { name: string; address?: string } | null>();
+  const out: DisclosureRecord[] = [];
+  for (const e of found) {
+    const d = e.disclosure;
+    let recipient: DisclosureRecord['recipient'];
+    if (d !== undefined) {
+      const ref = d.recipient.nameRef;
+      if (query.recipientName !== undefined && !names.has(ref)) names.set(ref, (await query.recipientName(ref)) ?? null);
+      const named = names.get(ref);
+      recipient = { ...d.recipient, ...(named ? { name: named.name, ...(named.address === undefined ? {} : { address: named.address }) } : {}) };
+    }
+    out.push({
+      eventId: e.id,
+      time: e.time,
+      action: e.action,
+      who: { id: e.actor.id, roles: e.actor.roles },
+      what: {
+        resourceType: e.resource.type,
+        ...(e.resource.id === undefined ? {} : { resourceId: e.resource.id }),
+        fields: e.disclosed ?? [],
+      },
+      purposeOfUse: e.purposeOfUse,
+      ...(d === undefined
+        ? {}
+        : {
+            recipient,
+            purpose: d.purpose,
+            basis: d.basis,
+            description: d.description,
+            ...(d.authorizationRef === undefined ? {} : { authorizationRef: d.authorizationRef }),
+            deliveryMethod: d.deliveryMethod,
+            digest: d.digest,
+          }),
+    });
+  }
+  return out;
 }

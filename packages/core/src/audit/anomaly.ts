@@ -148,6 +148,104 @@ export function flaggedPatientsRule(flagged: Iterable<string> | ((patientRef: st
   };
 }
 
+/**
+ * Every use of emergency access: a grant made or requested (45 CFR 164.312(a)(2)(ii) emergency
+ * access procedure, reviewed under 164.308(a)(1)(ii)(D)). On by default in {@link anomalySink}.
+ */
+export function breakGlassRule(): AnomalyRule {
+  return {
+    name: 'break-glass',
+    check(e) {
+      if (e.action !== 'break-glass' || e.outcome !== 'success' || (e.reason !== 'granted' && e.reason !== 'requested')) return null;
+      return alertOf('break-glass', e, `break-glass ${e.reason} (${e.breakGlass?.reason ?? 'no reason code'})`, e.patient === undefined ? {} : { patientRef: e.patient.ref });
+    },
+  };
+}
+
+/**
+ * More than `maxEvents` population-level accesses (a success with no patient reference: an
+ * extract, a cohort, a report over everyone) by one actor within `windowMs`. Alerts once per window.
+ */
+export function populationAccessRule(options: { readonly maxEvents: number; readonly windowMs: number; readonly actions?: readonly string[] }): AnomalyRule {
+  const max = needPositive('populationAccessRule maxEvents', options.maxEvents);
+  const windowMs = needPositive('populationAccessRule windowMs', options.windowMs);
+  const actions = new Set(options.actions ?? ['read', 'export', 'disclose']);
+  return {
+    name: 'population-access',
+    async check(e, store) {
+      if (e.outcome !== 'success' || !actions.has(e.action) || e.patient !== undefined) return null;
+      const n = await store.increment(`pop:${actorKey(e)}:${windowOf(e, windowMs)}`, windowMs * 2);
+      return n === max + 1 ? alertOf('population-access', e, `${n} population-level ${[...actions].join('/')} events within ${windowMs} ms (limit ${max})`, { count: n }) : null;
+    },
+  };
+}
+
+/** The network of an address: IPv4 to `/v4Bits`, IPv6 to `/v6Bits` (hex groups), as a string. */
+function networkOf(ip: string, v4Bits: number, v6Bits: number): string | null {
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/i.exec(ip);
+  if (v4 !== null) {
+    const n = v4.slice(1).reduce((acc, o) => acc * 256 + Number(o), 0);
+    const masked = v4Bits === 0 ? 0 : Math.floor(n / 2 ** (32 - v4Bits)) * 2 ** (32 - v4Bits);
+    return `${[24, 16, 8, 0].map((s) => Math.floor(masked / 2 ** s) % 256).join('.')}/${v4Bits}`;
+  }
+  if (!ip.includes(':')) return null;
+  const [head = '', tail = ''] = ip.split('::');
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === '' ? [] : tail.split(':');
+  const groups = ip.includes('::') ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
+  return `${groups.slice(0, Math.ceil(v6Bits / 16)).map((g) => parseInt(g, 16).toString(16)).join(':')}::/${v6Bits}`;
+}
+
+/**
+ * A user's first access from a network not seen for them within `learnMs` (default 90 days):
+ * IPv4 by /24, IPv6 by /48. The first network a user is ever seen on is their baseline, not an alert.
+ */
+export function newNetworkRule(options: { readonly learnMs?: number; readonly v4Bits?: number; readonly v6Bits?: number } = {}): AnomalyRule {
+  const learnMs = options.learnMs === undefined ? 90 * 86_400_000 : needPositive('newNetworkRule learnMs', options.learnMs);
+  const v4Bits = options.v4Bits ?? 24;
+  const v6Bits = options.v6Bits ?? 48;
+  if (!Number.isInteger(v4Bits) || v4Bits < 8 || v4Bits > 32 || !Number.isInteger(v6Bits) || v6Bits < 16 || v6Bits > 128 || v6Bits % 16 !== 0) {
+    throw new OptionsError('newNetworkRule: v4Bits is 8–32, v6Bits a multiple of 16 from 16 to 128');
+  }
+  return {
+    name: 'new-network',
+    async check(e, store) {
+      if (!isAccess(e) || e.actor.id === null || typeof e.actor.ip !== 'string') return null;
+      const net = networkOf(e.actor.ip, v4Bits, v6Bits);
+      if (net === null) return null;
+      if ((await store.increment(`net:${e.actor.id}:${net}`, learnMs)) !== 1) return null;
+      const networks = await store.addDistinct(`nets:${e.actor.id}`, net, learnMs);
+      return networks > 1 ? alertOf('new-network', e, `first access from network ${net} for this user`, e.patient === undefined ? {} : { patientRef: e.patient.ref }) : null;
+    },
+  };
+}
+
+/** FHIR `value[x]` fields: the result itself. */
+const RESULT_VALUE = /(?:^|\.)value(?:[A-Z][A-Za-z]*)?$/;
+
+/**
+ * A role outside `clinicalRoles` reading result values (FHIR `value[x]` fields, or the paths
+ * `isResultField` accepts) of the `resources` named (45 CFR 164.502(b), 164.514(d) minimum
+ * necessary: billing or front-desk staff have no need for the values).
+ */
+export function nonClinicalResultsRule(options: { readonly clinicalRoles: readonly string[]; readonly resources?: readonly string[]; readonly isResultField?: (path: string) => boolean }): AnomalyRule {
+  if (!Array.isArray(options?.clinicalRoles) || options.clinicalRoles.length === 0) throw new OptionsError('nonClinicalResultsRule needs clinicalRoles: the roles whose job is reading results');
+  const clinical = new Set(options.clinicalRoles);
+  const resources = options.resources === undefined ? null : new Set(options.resources);
+  const isResult = options.isResultField ?? ((p: string) => RESULT_VALUE.test(p));
+  return {
+    name: 'non-clinical-results',
+    check(e) {
+      if (e.outcome !== 'success' || e.action !== 'read' || (resources !== null && !resources.has(e.resource.type))) return null;
+      if (e.actor.roles.some((r) => clinical.has(r))) return null;
+      const values = (e.disclosed ?? []).filter(isResult);
+      if (values.length === 0) return null;
+      return alertOf('non-clinical-results', e, `roles ${e.actor.roles.join(', ') || '(none)'} read ${values.length} result value field(s)`, e.patient === undefined ? {} : { patientRef: e.patient.ref });
+    },
+  };
+}
+
 /** Options of {@link anomalySink}. */
 export interface AnomalySinkOptions {
   readonly rules: readonly AnomalyRule[];
@@ -157,6 +255,8 @@ export interface AnomalySinkOptions {
   readonly store?: AnomalyStore;
   /** Called when a rule, the store or `onAlert` fails. */
   readonly onError?: (error: unknown) => void;
+  /** Adds {@link breakGlassRule} to `rules` unless it is there already. Default true. */
+  readonly breakGlassAlerts?: boolean;
 }
 
 /** An anomaly-detecting sink; `idle()` resolves when every event written so far was checked. */
@@ -177,7 +277,9 @@ export function anomalySink(options: AnomalySinkOptions): AnomalySink {
     throw new OptionsError('anomalySink needs { rules: [...], onAlert(alert) }');
   }
   const store = options.store ?? new MemoryAnomalyStore();
-  const { rules, onAlert, onError } = options;
+  const { onAlert, onError } = options;
+  // Emergency access is always worth a look: on unless turned off by name.
+  const rules = options.breakGlassAlerts === false || options.rules.some((r) => r.name === 'break-glass') ? options.rules : [...options.rules, breakGlassRule()];
   let tail: Promise<void> = Promise.resolve();
   const report = (err: unknown): void => {
     try {

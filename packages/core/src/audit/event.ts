@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AccessContext } from '../context.js';
 import { AuditUnavailableError, OptionsError, type DenyReason } from '../errors.js';
 import type { Disclosure } from '../policy/plan.js';
+import type { DisclosureDetails } from '../governance/disclosure.js';
 
 /** What was done. `deny` records a refused attempt. */
 export type AuditAction =
@@ -41,6 +42,8 @@ export interface AuditEvent {
   readonly purposeOfUse: string | null;
   /** Keyed hash of the patient id (`pt_…`), never the id itself. */
   readonly patient?: { readonly ref: string };
+  /** Every patient of a list response (keyed hashes; the first is `patient.ref`), when there are several. */
+  readonly patients?: readonly string[];
   readonly resource: { readonly type: string; readonly id?: string };
   /** Field paths sent. */
   readonly disclosed?: readonly string[];
@@ -54,6 +57,8 @@ export interface AuditEvent {
   };
   /** When DLP acted: what it did and how many identifiers of each type it found (never the values). */
   readonly dlp?: { readonly action: 'block' | 'redact' | 'report'; readonly counts: Readonly<Record<string, number>> };
+  /** For `disclose` and `export`: recipient, purpose, basis, authorization, delivery and digest (45 CFR 164.528(b)). */
+  readonly disclosure?: DisclosureDetails;
   /** Break-glass grant used for this access, when one was. */
   readonly breakGlass?: { readonly reason: string; readonly grantId: string; readonly expiresAt: string };
   /** Tamper-evidence link, added by `chainSink` (never by the engine). */
@@ -158,6 +163,7 @@ function event(
     readonly reason?: string;
     readonly purposeOfUse?: string;
     readonly patientRef?: string;
+    readonly patientRefs?: readonly string[];
     readonly disclosed?: readonly string[];
     readonly transforms?: Readonly<Record<string, string>>;
   },
@@ -180,6 +186,7 @@ function event(
     },
     purposeOfUse: extra.purposeOfUse ?? (typeof claimedPurpose === 'string' ? clean(claimedPurpose)!.slice(0, 16) : null),
     patient: extra.patientRef === undefined ? undefined : { ref: extra.patientRef },
+    patients: extra.patientRefs,
     resource,
     disclosed: extra.disclosed,
     transforms: extra.transforms,
@@ -195,12 +202,13 @@ export function disclosureEvent(
   action: AuditAction,
   context: AccessContext,
   disclosure: Disclosure,
-  refs: { readonly patientRef?: string; readonly resourceId?: string },
+  refs: { readonly patientRef?: string; readonly patientRefs?: readonly string[]; readonly resourceId?: string },
 ): AuditEvent {
   const resource = refs.resourceId === undefined ? { type: disclosure.resource } : { type: disclosure.resource, id: refs.resourceId };
   return event(context, action, 'success', resource, {
     purposeOfUse: disclosure.purposeOfUse,
     patientRef: refs.patientRef,
+    patientRefs: refs.patientRefs,
     disclosed: disclosure.disclosed,
     transforms: disclosure.transforms,
   });

@@ -49,10 +49,14 @@ export { accountingOfDisclosures } from './accounting.js';
 export type { AccountingQuery, AccountingSource, DisclosureRecord, DisclosureStore } from './accounting.js';
 export {
   anomalySink,
+  breakGlassRule,
   flaggedPatientsRule,
   massAccessRule,
   MemoryAnomalyStore,
+  newNetworkRule,
+  nonClinicalResultsRule,
   offHoursRule,
+  populationAccessRule,
   repeatedDenialsRule,
 } from './anomaly.js';
 export type { AnomalyAlert, AnomalyRule, AnomalySink, AnomalySinkOptions, AnomalyStore } from './anomaly.js';

@@ -3,7 +3,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PolicyError } from '../errors.js';
-import { compilePolicy, type CompileOptions, type CompiledPolicy } from '../policy/compile.js';
+import { createScanner } from '../dlp/scanner.js';
+import type { JsonPath } from '../dlp/walk.js';
+import { compilePolicy, type CompileOptions, type CompiledPolicy, type CompiledResource } from '../policy/compile.js';
+import { ANY_KEY, ELEMENT, parsePath } from '../policy/path.js';
+import { isOrmWrapperPath, unclassifiedPaths } from '../policy/unclassified.js';
 import { PURPOSES_OF_USE } from '../purpose.js';
 import type { PolicyDefinition } from '../policy/types.js';
 import { policyReportHtml } from '../report/html.js';
@@ -28,10 +32,81 @@ async function loadPolicy(path: string, warnings: string[]): Promise<CompiledPol
   return compilePolicy(policy, { secret: randomBytes(32), operators, mode: 'development', warn: (m) => void warnings.push(m) });
 }
 
+/**
+ * The values a sample holds at a declared path (`[]` each element, `*` each key), with where
+ * they are; the keys a `*` matched are values too (a map keyed by MRN is a list of MRNs).
+ */
+function valuesAt(value: unknown, segments: readonly string[], at: JsonPath, out: { path: JsonPath; value: unknown }[]): void {
+  if (segments.length === 0) {
+    out.push({ path: at, value });
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const [head, ...rest] = segments as [string, ...string[]];
+  if (head === ELEMENT) {
+    if (Array.isArray(value)) value.forEach((v, i) => valuesAt(v, rest, [...at, i], out));
+  } else if (head === ANY_KEY) {
+    if (Array.isArray(value)) return;
+    for (const k of Object.keys(value)) {
+      out.push({ path: [...at, k], value: k });
+      valuesAt((value as Record<string, unknown>)[k], rest, [...at, k], out);
+    }
+  } else if (!Array.isArray(value) && Object.hasOwn(value, head)) {
+    valuesAt((value as Record<string, unknown>)[head], rest, [...at, head], out);
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$-]{0,63}$/;
+
+/** A sample path for output: indexes and identifier-like keys as they are, any other key as `[?]` (it may be the identifier). */
+function displayPath(path: JsonPath): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (IDENTIFIER.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += '[?]';
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/** Findings below this confidence are not reported: a check that cries wolf gets switched off. */
+const MIN_CONFIDENCE = 0.5;
+
+/**
+ * Identifiers the DLP scanner finds in the sample's values under `non-phi` fields: those are
+ * sent to every role as they are, so an identifier there is a leak waiting for its request.
+ * Numbers are read as text (an SSN stored as a number is still an SSN); property names too.
+ */
+function nonPhiFindings(resource: CompiledResource, payload: unknown): { path: string; type: string }[] {
+  const scanner = createScanner({ minConfidence: MIN_CONFIDENCE });
+  const out: { path: string; type: string }[] = [];
+  const seen = new Set<string>();
+  for (const [field, spec] of resource.fields) {
+    if (spec.class !== 'non-phi') continue;
+    const segments = parsePath(field);
+    if (typeof segments === 'string') continue;
+    const found: { path: JsonPath; value: unknown }[] = [];
+    valuesAt(payload, segments, [], found);
+    for (const { path, value } of found) {
+      const asText: unknown =
+        typeof value === 'number' ? String(value) : JSON.parse(JSON.stringify(value ?? null, (_k, v: unknown) => (typeof v === 'number' ? String(v) : v)));
+      const findings = typeof asText === 'string' ? scanner.scan(asText).map((f) => ({ ...f, path: [] as JsonPath })) : scanner.scanObject(asText, { keys: true });
+      for (const f of findings) {
+        const where = displayPath([...path, ...f.path]);
+        const key = `${where}\0${f.type}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ path: where, type: f.type });
+      }
+    }
+  }
+  return out;
+}
+
 /** `phiguard policy check <module> [--sample <resource>=<file.json>]...` */
 export const policyCheck: Command = {
   usage: 'phiguard policy check <policy module> [--sample <Resource>=<payload.json>]...',
-  summary: 'validate a policy; with samples, list their fields the policy does not classify (exit 1 when any)',
+  summary: 'validate a policy; with samples, list their unclassified fields and the identifiers DLP finds under non-phi fields (exit 1 when any)',
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const parsed = parseCommandArgs(args, { sample: { type: 'string', multiple: true } });
     if (parsed.positionals.length !== 1) throw new UsageError('give exactly one policy module');
@@ -47,12 +122,23 @@ export const policyCheck: Command = {
       throw err;
     }
     io.out(`policy valid: ${policy.resources.size} resources, ${policy.roles.size} roles\n`);
-    let unclassified = 0;
+    let problems = 0;
+    // A declared ORM wrapper path sends whatever the wrapper holds (every column) under one class.
+    for (const resource of policy.resources.values()) {
+      const wrappers = [...resource.fields.keys()].filter(isOrmWrapperPath);
+      if (wrappers.length === 0) continue;
+      problems += wrappers.length;
+      io.out(
+        `${resource.name}: fields that are an ORM instance's wrapper, not columns (they hold every column): ${wrappers.join(', ')}\n` +
+          '  return plain rows (Sequelize `raw: true` or `get({ plain: true })`, Mongoose `.lean()`) and classify their columns instead\n',
+      );
+    }
     for (const sample of parsed.values.sample ?? []) {
       const eq = sample.indexOf('=');
       if (eq < 1) throw new UsageError(`--sample takes <Resource>=<file.json> (got "${sample}")`);
       const resource = sample.slice(0, eq);
-      if (!policy.resources.has(resource)) throw new UsageError(`the policy has no resource "${resource}"`);
+      const compiled = policy.resources.get(resource);
+      if (compiled === undefined) throw new UsageError(`the policy has no resource "${resource}"`);
       let payload: unknown;
       try {
         payload = JSON.parse(await readFile(sample.slice(eq + 1), 'utf8'));
@@ -75,15 +161,30 @@ export const policyCheck: Command = {
         }
         return false;
       });
+      const findings = nonPhiFindings(compiled, payload);
+      problems += findings.length;
+      if (findings.length > 0) {
+        // Paths and types only: the sample's values are PHI as far as this command knows.
+        io.out(`${resource}: identifiers found under non-phi fields (sent unchanged to every role):\n${findings.map((f) => `  ${f.path}  ${f.type}\n`).join('')}`);
+      }
       if (role === undefined) {
         io.out(`${resource}: no role has rules to walk the sample with\n`);
         continue;
       }
-      const paths = warnings.flatMap((w) => (/fields, not sent \(deny by default\): (.*)\. Classify/.exec(w)?.[1] ?? '').split(', ').filter(Boolean));
-      unclassified += paths.length;
-      io.out(paths.length === 0 ? `${resource}: every field of the sample is classified\n` : `${resource}: unclassified fields (not sent until classified):\n${paths.map((p) => `  ${p}\n`).join('')}`);
+      const paths = warnings.flatMap(unclassifiedPaths);
+      problems += paths.length;
+      const wrappers = paths.filter(isOrmWrapperPath);
+      const plain = paths.filter((p) => !isOrmWrapperPath(p));
+      if (paths.length === 0) io.out(`${resource}: every field of the sample is classified\n`);
+      if (plain.length > 0) io.out(`${resource}: unclassified fields (not sent until classified):\n${plain.map((p) => `  ${p}\n`).join('')}`);
+      if (wrappers.length > 0) {
+        io.out(
+          `${resource}: the sample holds ORM instances, not plain rows (do not classify these paths; they hold every column):\n${wrappers.map((p) => `  ${p}\n`).join('')}` +
+            '  return plain rows (Sequelize `raw: true` or `get({ plain: true })`, Mongoose `.lean()`) and classify their columns\n',
+        );
+      }
     }
-    return unclassified === 0 ? EXIT.ok : EXIT.failed;
+    return problems === 0 ? EXIT.ok : EXIT.failed;
   },
 };
 

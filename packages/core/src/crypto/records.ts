@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
-import { DecryptError, LimitExceededError, OptionsError } from '../errors.js';
+import { DecryptError, OptionsError } from '../errors.js';
 import type { CompiledPolicy, CompiledResource } from '../policy/compile.js';
-import { ANY_KEY, ELEMENT, formatPath, parsePath, readPath } from '../policy/path.js';
+import { formatPath, readPath } from '../policy/path.js';
 import type { Plan } from '../policy/plan.js';
 import { didYouMean } from '../suggest.js';
 import { encodeContext } from './context.js';
@@ -49,40 +49,6 @@ export interface RecordCipher {
 const OPTION_KEYS = ['policy', 'cipher', 'tenant', 'context', 'indexKey', 'indexBytes'];
 const RESERVED = new Set(['tenant', 'resource', 'field', 'record']);
 
-type Visit = (value: unknown) => unknown;
-
-/**
- * Rebuilds `value` with `fn` applied to what sits at `segments`, copying only the objects and
- * arrays on the way to a changed leaf. `budget` bounds the walk against huge values.
- */
-function mapAt(value: unknown, segments: readonly string[], i: number, fn: Visit, budget: { left: number }): unknown {
-  if (--budget.left < 0) throw new LimitExceededError('maxNodes', 0);
-  if (i === segments.length) return fn(value);
-  if (value === null || typeof value !== 'object') return value;
-  const seg = segments[i]!;
-  if (seg === ELEMENT) {
-    if (!Array.isArray(value)) return value;
-    let out: unknown[] | null = null;
-    for (let j = 0; j < value.length; j++) {
-      const r = mapAt(value[j], segments, i + 1, fn, budget);
-      if (r !== value[j]) (out ??= value.slice())[j] = r;
-    }
-    return out ?? value;
-  }
-  if (Array.isArray(value)) return value;
-  const keys = seg === ANY_KEY ? Object.keys(value) : Object.hasOwn(value, seg) ? [seg] : [];
-  let out: Record<string, unknown> | null = null;
-  for (const key of keys) {
-    const before = (value as Record<string, unknown>)[key];
-    const r = mapAt(before, segments, i + 1, fn, budget);
-    if (r !== before) {
-      out ??= { ...(value as Record<string, unknown>) };
-      Object.defineProperty(out, key, { value: r, enumerable: true, writable: true, configurable: true });
-    }
-  }
-  return out ?? value;
-}
-
 /**
  * Binds a field cipher to a policy: which fields are encrypted, and the context each value is
  * bound to (`tenant`, `resource`, `field` path, `record` id, plus `context`). A value moved to
@@ -107,7 +73,7 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
   if (!Number.isInteger(indexBytes) || indexBytes < 4 || indexBytes > 32) throw new OptionsError('record cipher: `indexBytes` must be an integer from 4 to 32');
   const indexKey = options.indexKey === undefined ? null : Buffer.from(options.indexKey);
   if (indexKey !== null && indexKey.length < 32) throw new OptionsError('record cipher: `indexKey` must be at least 32 bytes');
-  const budgetOf = () => ({ left: policy.limits.maxNodes });
+  const budgetOf = () => ({ left: policy.limits.maxNodes, limit: policy.limits.maxNodes });
 
   const resourceOf = (name: string): CompiledResource => {
     const r = policy.resources.get(name);
@@ -123,27 +89,27 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
     return (field: string): EncryptionContext => ({ ...extra, tenant, resource: resource.name, field, record: recordId });
   };
 
-  /** Applies an async transform to the values at `paths`, in parallel, then rebuilds the record. */
+  /**
+   * Applies an async transform to the values of `fields` (which values are a field's comes from
+   * the resource's field index: a declared key wins over `*`), in parallel, then rebuilds the record.
+   */
   const transform = async <T>(
+    resource: CompiledResource,
     record: T,
-    paths: readonly (readonly string[])[],
+    fields: readonly string[],
     wants: (v: unknown) => boolean,
     op: (v: unknown, field: string) => Promise<unknown>,
   ): Promise<T> => {
-    let out: unknown = record;
-    for (const segments of paths) {
-      const field = formatPath(segments);
-      const pending: Promise<unknown>[] = [];
-      mapAt(out, segments, 0, (v) => {
-        if (wants(v)) pending.push(op(v, field));
-        return v;
-      }, budgetOf());
-      if (pending.length === 0) continue;
-      const results = await Promise.all(pending);
-      let next = 0;
-      out = mapAt(out, segments, 0, (v) => (wants(v) ? results[next++] : v), budgetOf());
-    }
-    return out as T;
+    const wanted = new Set(fields);
+    const pending: Promise<unknown>[] = [];
+    resource.index.mapFields(record, wanted, (v, field) => {
+      if (wants(v)) pending.push(op(v, field.path));
+      return v;
+    }, budgetOf());
+    if (pending.length === 0) return record;
+    const results = await Promise.all(pending);
+    let next = 0;
+    return resource.index.mapFields(record, wanted, (v) => (wants(v) ? results[next++] : v), budgetOf()) as T;
   };
 
   const fieldKeys = new Map<string, Buffer>();
@@ -174,48 +140,49 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
     }
   };
 
-  const segmentsOf = (resource: CompiledResource, fields: readonly string[]) =>
-    fields.map((f) => {
+  const checked = (resource: CompiledResource, fields: readonly string[]) => {
+    for (const f of fields) {
       if (!resource.encrypted.includes(f)) {
         throw new OptionsError(`record cipher: ${resource.name}.${f} is not an encrypted field${didYouMean(f, resource.encrypted)}`);
       }
-      return parsePath(f) as string[];
-    });
+    }
+    return fields;
+  };
 
   return Object.freeze({
     async encryptRecord<T>(name: string, record: T): Promise<T> {
       const resource = resourceOf(name);
       if (resource.encrypted.length === 0) return record;
       const ctx = contextFor(resource, record);
-      return transform(record, segmentsOf(resource, resource.encrypted), needsSealing, (v, f) => seal(v, ctx(f)));
+      return transform(resource, record, resource.encrypted, needsSealing, (v, f) => seal(v, ctx(f)));
     },
     async decryptRecord<T>(name: string, record: T, fields?: readonly string[]): Promise<T> {
       const resource = resourceOf(name);
       if (resource.encrypted.length === 0) return record;
       const ctx = contextFor(resource, record);
-      return transform(record, segmentsOf(resource, fields ?? resource.encrypted), isCiphertext, (s, f) => open(s as string, ctx(f)));
+      return transform(resource, record, checked(resource, fields ?? resource.encrypted), isCiphertext, (s, f) => open(s as string, ctx(f)));
     },
     plaintextsFor(plan: Plan, value: unknown): Promise<ReadonlyMap<string, unknown>> | null {
       if (plan.decryptPaths.length === 0) return null;
       const work: Promise<void>[] = [];
       const plain = new Map<string, unknown>();
       // Several records at once (a top-level array) each bind their own id.
-      const records = Array.isArray(value) ? value : [value];
       const resource = resourceOf(plan.resource);
+      const wanted = new Set(plan.decryptPaths.map((segments) => formatPath(segments)));
+      // Several records at once (a top-level array) each bind their own id.
+      const root = resource.index.root;
+      const many = Array.isArray(value) && root.element !== null;
+      const records = many ? (value as unknown[]) : [value];
       for (const record of records) {
         let ctx: ((field: string) => EncryptionContext) | null = null;
-        for (const segments of plan.decryptPaths) {
-          const field = formatPath(segments);
-          const inRecord = segments[0] === ELEMENT && Array.isArray(value) ? segments.slice(1) : segments;
-          mapAt(record, inRecord, 0, (v) => {
-            if (isCiphertext(v) && !plain.has(v)) {
-              plain.set(v, undefined);
-              ctx ??= contextFor(resource, record);
-              work.push(open(v, ctx(field)).then((p) => void plain.set(v, p)));
-            }
-            return v;
-          }, budgetOf());
-        }
+        resource.index.mapFields(record, wanted, (v, field) => {
+          if (isCiphertext(v) && !plain.has(v)) {
+            plain.set(v, undefined);
+            ctx ??= contextFor(resource, record);
+            work.push(open(v, ctx(field.path)).then((p) => void plain.set(v, p)));
+          }
+          return v;
+        }, budgetOf(), many ? root.element! : root);
       }
       return work.length === 0 ? Promise.resolve(plain) : Promise.all(work).then(() => plain);
     },

@@ -5,6 +5,7 @@ export { createSafeHarbor, inferQuasiIdentifierRule, safeHarbor, safeHarborAll }
 export type {
   QuasiIdentifierRule,
   SafeHarbor,
+  SafeHarborCall,
   SafeHarborAction,
   SafeHarborEntry,
   SafeHarborOptions,

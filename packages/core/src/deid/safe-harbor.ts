@@ -7,9 +7,11 @@ import { LimitExceededError, OptionsError, needs } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import { RESTRICTED_ZIP3 } from '../operators/restricted-zip3.js';
 import { safeHarborDetectors } from './residual.js';
-import { ANY_KEY, ELEMENT, parsePath } from '../policy/path.js';
+import { childOf, mapTree, type FieldTree } from '../policy/field-index.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import type { FieldClass, FieldSpec } from '../policy/types.js';
+import type { AccessContext } from '../context.js';
+import { withholdSensitive } from '../policy/withhold.js';
+import type { FieldClass } from '../policy/types.js';
 import { createScanner, type Scanner } from '../dlp/scanner.js';
 import { redactText } from '../dlp/walk.js';
 import type { PhiType } from '../dlp/index.js';
@@ -36,6 +38,7 @@ export type SafeHarborAction =
   | 'removed:year-over-89'
   | 'removed:free-text'
   | 'removed:sensitive'
+  | 'removed:sensitive-category'
   | 'removed:record-id'
   | 'removed:by-option'
   | 'generalized:year'
@@ -114,6 +117,20 @@ export interface SafeHarborOptions {
   readonly keepResourceId?: boolean;
   /** Declared field paths to remove whatever their class (for example a non-PHI key that still links records). */
   readonly remove?: readonly string[];
+  /**
+   * The caller the records are de-identified for. Sensitive categories (HIV, genetic…) apply as
+   * on every other route: the masked fields of a sensitive element are removed
+   * (`removed:sensitive-category`) unless the policy reveals the category to this caller, and a
+   * category revealed only with a second factor throws StepUpRequiredError without one. Absent:
+   * nothing is revealed. A call can pass its own (`run(record, { context })`).
+   */
+  readonly context?: AccessContext | null;
+}
+
+/** Per-record options of a built de-identifier. */
+export interface SafeHarborCall {
+  /** The caller, for sensitive categories; overrides the built-in `context`. */
+  readonly context?: AccessContext | null;
 }
 
 const OPTION_KEYS = [
@@ -128,6 +145,7 @@ const OPTION_KEYS = [
   'keepResourceId',
   'remove',
   'restrictedZip3',
+  'context',
 ];
 const RULES: readonly QuasiIdentifierRule[] = ['year', 'birth-year', 'zip3', 'age90', 'keep', 'remove'];
 
@@ -137,14 +155,7 @@ interface Field {
   readonly rule: QuasiIdentifierRule | null;
 }
 
-interface Node {
-  readonly keys: Map<string, Node>;
-  anyKey: Node | null;
-  element: Node | null;
-  field: Field | null;
-}
-
-const newNode = (): Node => ({ keys: new Map(), anyKey: null, element: null, field: null });
+type Node = FieldTree<Field>;
 
 /** Infers the generalization of a quasi-identifier from the last key of its path. */
 export function inferQuasiIdentifierRule(path: string): QuasiIdentifierRule {
@@ -190,7 +201,7 @@ const KNOWN_MAX = 256;
 const ESCAPE = /[.*+?^${}()|[\]\\]/g;
 
 /** A de-identifier for one resource, built once: see {@link safeHarbor}. */
-export type SafeHarbor = <T = unknown>(record: T) => SafeHarborResult<T>;
+export type SafeHarbor = <T = unknown>(record: T, call?: SafeHarborCall) => SafeHarborResult<T>;
 
 /**
  * Builds a Safe Harbor de-identifier for one resource of a compiled policy. Validates the options
@@ -239,6 +250,10 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
       () => new OptionsError(`safeHarbor: remove: "${String(path)}" is not a declared field of ${resource}${didYouMean(String(path), compiled.fields.keys())}.`),
     );
   }
+  needs(
+    options.context === undefined || options.context === null || typeof options.context === 'object',
+    () => new OptionsError('safeHarbor: `context` must be an access context (the caller the records are for) or null.'),
+  );
   const keepResourceId = options.keepResourceId ?? false;
   const idPath = compiled.idPath === null ? null : compiled.idPath.join('.');
   const restricted: ReadonlySet<string> = options.restrictedZip3 === undefined ? RESTRICTED_ZIP3 : new Set(options.restrictedZip3);
@@ -250,27 +265,14 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
   const scanner = options.scanner ?? createScanner({ detectors: safeHarborDetectors({ now: today }) });
   const { maxDepth, maxNodes } = policy.limits;
 
-  // The field tree, as the policy compiler builds it (its paths were validated at compile time).
-  const root = newNode();
-  for (const [path, spec] of compiled.fields as ReadonlyMap<string, FieldSpec>) {
-    const segments = parsePath(path);
-    if (typeof segments === 'string') continue;
-    let node = root;
-    for (const s of segments) {
-      if (s === ELEMENT) node = node.element ??= newNode();
-      else if (s === ANY_KEY) node = node.anyKey ??= newNode();
-      else {
-        let next = node.keys.get(s);
-        if (next === undefined) node.keys.set(s, (next = newNode()));
-        node = next;
-      }
-    }
+  // The resource's field index, each field carrying what Safe Harbor does with it.
+  const root: Node = mapTree(compiled.index.root, ({ path, spec }): Field => {
     const rule = spec.class === 'quasi-identifier' ? (Object.hasOwn(overrides, path) ? overrides[path]! : inferQuasiIdentifierRule(path)) : null;
     const cls = removeList.includes(path) ? 'by-option' : !keepResourceId && path === idPath ? 'record-id' : spec.class;
-    node.field = { path, cls, rule };
-  }
+    return { path, cls, rule };
+  });
 
-  return function safeHarborRecord<T>(record: T): SafeHarborResult<T> {
+  return function safeHarborRecord<T>(original: T, call?: SafeHarborCall): SafeHarborResult<T> {
     const thisYear = today().getUTCFullYear();
     const entries = new Map<string, { path: string; action: SafeHarborAction; count: number; findings?: Partial<Record<ScrubType, number>> }>();
     const note = (path: string, action: SafeHarborAction, findings?: Partial<Record<ScrubType, number>>): void => {
@@ -280,6 +282,11 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
       e.count++;
       if (findings && e.findings) for (const [t, n] of Object.entries(findings)) e.findings[t as ScrubType] = (e.findings[t as ScrubType] ?? 0) + n;
     };
+    // Sensitive categories first, by the policy's reveal and step-up rules for this caller.
+    const withheld = new Map<string, number>();
+    const context = call?.context !== undefined ? call.context : (options.context ?? null);
+    const record = withholdSensitive(compiled, policy.access, policy.clock.now(), original, context, withheld, { left: maxNodes, limit: maxNodes }) as T;
+    for (const [path, count] of withheld) for (let i = 0; i < count; i++) note(path, 'removed:sensitive-category');
     let nodes = 0;
     const visit = (depth: number): void => {
       if (++nodes > maxNodes) throw new LimitExceededError('maxNodes', maxNodes);
@@ -310,7 +317,7 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
         return;
       }
       for (const k of Object.keys(v)) {
-        const child = node.keys.get(k) ?? node.anyKey;
+        const child = childOf(node, k);
         if (child !== null && child !== undefined) findIdentifiers((v as Record<string, unknown>)[k], child, depth + 1);
       }
     };
@@ -481,7 +488,7 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
       }
       const out: Record<string, unknown> = {};
       for (const k of Object.keys(v)) {
-        const child = node.keys.get(k) ?? node.anyKey;
+        const child = childOf(node, k);
         const childPath = path === '' ? k : `${path}.${k}`;
         if (child === undefined || child === null) {
           // Undeclared: removed (fail closed). The key is reported as a path; keys are schema, not values.

@@ -251,7 +251,14 @@ export function createExchangeHost(guard: PhiGuard, options: ExchangeOptions = {
 }
 
 function entry(method: string, route: string, resource: string | null): RouteEntry {
-  return { method, route, resource, match: match(route, { decode: safeDecode }), shape: shapeOf(route) };
+  let matcher: MatchFunction<ParamData>;
+  try {
+    matcher = match(route, { decode: safeDecode });
+  } catch {
+    // path-to-regexp 8 syntax (Express 5): `/a{/:id}` rather than Express 4's `/a/:id?`.
+    throw new OptionsError(`route ${method} ${route} (${resource ?? 'nonPhi'}) is not a path phiguard can read: write optional parts as {/:id} and wildcards as /*name`);
+  }
+  return { method, route, resource, match: matcher, shape: shapeOf(route) };
 }
 
 function methodMatches(declared: string, actual: string): boolean {

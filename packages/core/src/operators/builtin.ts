@@ -83,26 +83,55 @@ function initialsOf(text: string): string {
   return out;
 }
 
-/** "Maria G. Lopez" → "M.G.L."; FHIR HumanName objects (given + family) are understood. */
+/** HumanName `use` codes: they say which name it is, not whose, so initials keep them. */
+const NAME_USES = new Set(['usual', 'official', 'temp', 'nickname', 'anonymous', 'old', 'maiden']);
+
+/**
+ * A FHIR HumanName reduced to initials in the same shape: `{ use, family: "L.", given: ["M.", "G."] }`
+ * (and `text` as its initials). `prefix`, `suffix` and `period` are dropped: titles and dates
+ * narrow down who it is. Nothing left of the name → undefined.
+ */
+function humanNameInitials(value: object): Record<string, unknown> | undefined {
+  const name = value as { use?: unknown; text?: unknown; family?: unknown; given?: unknown };
+  const out: Record<string, unknown> = {};
+  if (typeof name.use === 'string' && NAME_USES.has(name.use)) out.use = name.use;
+  const text = typeof name.text === 'string' ? initialsOf(name.text) : '';
+  if (text) out.text = text;
+  const family = typeof name.family === 'string' ? initialsOf(name.family) : '';
+  if (family) out.family = family;
+  if (Array.isArray(name.given)) {
+    const given = name.given.flatMap((g) => (typeof g === 'string' ? [initialsOf(g)].filter(Boolean) : []));
+    if (given.length > 0) out.given = given;
+  }
+  return text || family || out.given !== undefined ? out : undefined;
+}
+
+/**
+ * Initials in the input's own shape, so typed clients keep working: a string → `"M.G.L."`; a
+ * FHIR HumanName → a HumanName of initials; an array (HumanName[] or strings) → an array of
+ * the same elements' initials, elements holding no name left out.
+ */
 const initials: OperatorFactory = {
   args: [],
   rank: 60,
   discloses: true,
   create() {
-    const of = (value: unknown): string | undefined => {
+    const one = (value: unknown): unknown => {
       if (typeof value === 'string') return initialsOf(value) || undefined;
-      // A HumanName[]: the first name. One level only, so nested or circular arrays cannot recurse.
-      if (Array.isArray(value)) return value.length > 0 && !Array.isArray(value[0]) ? of(value[0]) : undefined;
-      if (value !== null && typeof value === 'object') {
-        const name = value as { given?: unknown; family?: unknown; text?: unknown };
-        const given = Array.isArray(name.given) ? name.given.filter((g) => typeof g === 'string').join(' ') : '';
-        const family = typeof name.family === 'string' ? name.family : '';
-        if (given || family) return initialsOf(`${given} ${family}`) || undefined;
-        return typeof name.text === 'string' ? initialsOf(name.text) || undefined : undefined;
-      }
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) return humanNameInitials(value);
       return undefined;
     };
-    return (value) => (value === null ? null : of(value));
+    return (value) => {
+      if (value === null) return null;
+      if (!Array.isArray(value)) return one(value);
+      // One level only: an array inside the array is left out, so nested or circular arrays cannot recurse.
+      const out = [];
+      for (const element of value) {
+        const v = one(element);
+        if (v !== undefined) out.push(v);
+      }
+      return out.length > 0 ? out : undefined;
+    };
   },
 };
 
@@ -149,7 +178,11 @@ const zip3: OperatorFactory = {
   },
 };
 
-/** Ages over 89 → `"90+"` (45 CFR 164.514(b)(2)(i)(C)); younger ages unchanged. */
+/**
+ * Ages over 89 aggregated into one "90 or older" category (45 CFR 164.514(b)(2)(i)(C)), in the
+ * input's type so a column never mixes numbers and strings: a number over 89 → `90` (the top
+ * code, read as "90 or older"), a numeric string over 89 → `"90+"`. Younger ages unchanged.
+ */
 const age90: OperatorFactory = {
   args: [],
   rank: 60,
@@ -157,9 +190,9 @@ const age90: OperatorFactory = {
   create() {
     return (value) => {
       if (value === null) return null;
-      const n = typeof value === 'string' && /^\d{1,3}$/.test(value.trim()) ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return undefined;
-      return n > 89 ? '90+' : value;
+      if (typeof value === 'number') return !Number.isFinite(value) || value < 0 ? undefined : value > 89 ? 90 : value;
+      if (typeof value !== 'string' || !/^\d{1,3}$/.test(value.trim())) return undefined;
+      return Number(value) > 89 ? '90+' : value;
     };
   },
 };

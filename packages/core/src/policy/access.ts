@@ -21,6 +21,8 @@ export interface CompiledAccess {
     readonly reasons: readonly string[];
     readonly maxMinutes: number;
     readonly minJustification: number;
+    readonly approval: 'none' | 'before' | 'after';
+    readonly retentionDays: number;
   } | null;
   readonly stepUp: { readonly maxAgeSeconds: number; readonly methods: ReadonlySet<string> };
 }
@@ -84,7 +86,7 @@ export function compileAccess(policy: PolicyDefinition, roles: ReadonlySet<strin
     if (bg === null || typeof bg !== 'object') problems.push(`${where} must be an object`);
     else {
       for (const k of Object.keys(bg)) {
-        const known = ['roles', 'reviewers', 'reasons', 'maxMinutes', 'minJustification'];
+        const known = ['roles', 'reviewers', 'reasons', 'maxMinutes', 'minJustification', 'approval', 'retentionDays'];
         if (!known.includes(k)) problems.push(`${where}: unknown key "${k}"${didYouMean(k, known)}`);
       }
       breakGlass = {
@@ -93,7 +95,11 @@ export function compileAccess(policy: PolicyDefinition, roles: ReadonlySet<strin
         reasons: bg.reasons === undefined ? DEFAULT_BREAK_GLASS_REASONS : stringList(bg.reasons, `${where}.reasons`, problems),
         maxMinutes: intIn(bg.maxMinutes, 60, 1, 24 * 60, `${where}.maxMinutes`, problems),
         minJustification: intIn(bg.minJustification, 20, 0, 1000, `${where}.minJustification`, problems),
+        approval: bg.approval ?? 'after',
+        // 45 CFR 164.530(j): six years is the longest documentation period the rule asks for.
+        retentionDays: intIn(bg.retentionDays, 90, 1, 6 * 366, `${where}.retentionDays`, problems),
       };
+      if (!['none', 'before', 'after'].includes(breakGlass.approval)) problems.push(`${where}.approval must be "none", "before" or "after"`);
     }
   }
   const su = policy.stepUp ?? {};
@@ -149,6 +155,7 @@ export function compileSensitive(
   roles: ReadonlySet<string>,
   where: string,
   problems: string[],
+  shared?: Readonly<Record<string, SensitiveCategory>>,
 ): CompiledSensitive[] {
   if (def.sensitive === undefined) return [];
   if (!Array.isArray(def.sensitive)) {
@@ -173,8 +180,10 @@ export function compileSensitive(
       if (!fields.has(full)) problems.push(`${at}.mask: "${m}" is not a declared field under "${prefix}" ("${full}")${didYouMean(full, fields.keys())}`);
       else mask.add(full);
     }
-    const categories = Object.entries((s?.categories ?? {}) as Record<string, SensitiveCategory>).map(([name, c]) => {
-      const cat = `${at}.categories.${name}`;
+    const own = s?.categories !== undefined;
+    if (!own && shared === undefined) problems.push(`${at}: give its categories, or declare them once in the policy's \`categories\``);
+    const categories = Object.entries((s?.categories ?? shared ?? {}) as Record<string, SensitiveCategory>).map(([name, c]) => {
+      const cat = own ? `${at}.categories.${name}` : `policy.categories.${name}`;
       const reveal = new Map<string, Set<PurposeOfUse>>();
       for (const [role, purposes] of Object.entries(c?.reveal ?? {})) {
         if (!roles.has(role)) problems.push(`${cat}.reveal names unknown role "${role}"${didYouMean(role, roles)}`);
@@ -191,7 +200,7 @@ export function compileSensitive(
       if (codes.length + tags.length === 0) problems.push(`${cat}: give codes or tags that put an element in the category`);
       return { name, codes: new Set(codes), tags: new Set(tags), reveal, stepUp: c?.stepUp === true, relationship: c?.relationship ?? null };
     });
-    if (categories.length === 0) problems.push(`${at}: declare at least one category`);
+    if (categories.length === 0 && (own || shared !== undefined)) problems.push(`${at}: declare at least one category`);
     const codes = relative(s?.codes, `${at}.codes`, problems);
     const tags = relative(s?.tags, `${at}.tags`, problems);
     if (codes === null && tags === null) problems.push(`${at}: give "codes" or "tags" (where an element lists them)`);

@@ -3,8 +3,9 @@ import { isCiphertext } from '../crypto/format.js';
 import type { OperatorFunction } from '../operators/builtin.js';
 import type { PurposeOfUse } from '../purpose.js';
 import type { AccessContext } from '../context.js';
-import { parsePath, readPath } from './path.js';
+import { parsePath } from './path.js';
 import { relationshipsOf } from './access.js';
+import { categoriesOf } from './sensitive.js';
 
 /** Bounds on the work `protect` does for one value; exceeding one refuses the whole value. */
 export interface ProtectLimits {
@@ -50,7 +51,7 @@ export interface Branch {
 export interface SensitiveNode {
   readonly codes: readonly string[] | null;
   readonly tags: readonly string[] | null;
-  /** code or tag → indexes of the categories it puts an element in. */
+  /** code or tag (normalised, see sensitive.ts) → indexes of the categories it puts an element in. */
   readonly byCode: ReadonlyMap<string, readonly number[]>;
   readonly byTag: ReadonlyMap<string, readonly number[]>;
   /** Per category: shown, withheld, or shown after a recent second factor. */
@@ -101,42 +102,21 @@ interface WalkContext {
   readonly stepUpMaxAge: number;
 }
 
-/** Strings found at `segments` below `value` (codes, tags), at most 64. */
-function stringsAt(value: unknown, segments: readonly string[], i: number, out: string[]): void {
-  if (out.length >= 64) return;
-  if (i === segments.length) {
-    if (typeof value === 'string') out.push(value);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  if (segments[i] === '[]') {
-    if (Array.isArray(value)) for (const v of value) stringsAt(v, segments, i + 1, out);
-    return;
-  }
-  if (Array.isArray(value) || !Object.hasOwn(value, segments[i]!)) return;
-  stringsAt((value as Record<string, unknown>)[segments[i]!], segments, i + 1, out);
-}
-
 /**
  * The node to walk an element with: as is when none of its categories withholds anything from
  * this caller, else the masked variant. Throws StepUpRequiredError when a category is revealed
- * to the caller only after a recent second factor that the caller lacks.
+ * to the caller only after a recent second factor that the caller lacks. An element whose codes
+ * cannot all be read (past the caps) is masked: a limit fails closed.
  */
 function sensitiveView(node: Branch, s: SensitiveNode, value: object, w: Walk): Branch {
-  const found: string[] = [];
-  if (s.codes !== null) stringsAt(value, s.codes, 0, found);
-  const tagsFrom = found.length;
-  if (s.tags !== null) stringsAt(value, s.tags, 0, found);
+  const found = categoriesOf(value, s, s);
+  if (found === null) return s.masked;
   let masked = false;
-  for (let i = 0; i < found.length; i++) {
-    const categories = (i < tagsFrom ? s.byCode : s.byTag).get(found[i]!);
-    if (categories === undefined) continue;
-    for (const c of categories) {
-      const access = s.access[c];
-      const needs = s.relationship[c];
-      if (access === 'mask' || (needs !== null && !(w.context?.relationships.includes(needs!) ?? false))) masked = true;
-      else if (access === 'step-up' && !(w.context?.mfa ?? false)) throw new StepUpRequiredError(w.context?.stepUpMaxAge ?? 0);
-    }
+  for (const c of found) {
+    const access = s.access[c];
+    const needs = s.relationship[c];
+    if (access === 'mask' || (needs !== null && !(w.context?.relationships.includes(needs!) ?? false))) masked = true;
+    else if (access === 'step-up' && !(w.context?.mfa ?? false)) throw new StepUpRequiredError(w.context?.stepUpMaxAge ?? 0);
   }
   return masked ? s.masked : node;
 }
@@ -357,7 +337,7 @@ export class Plan {
     readonly roles: readonly string[],
     /** @internal */ readonly root: PlanNode,
     /** @internal */ readonly leaves: readonly Leaf[],
-    /** @internal */ private readonly subject: readonly string[] | null,
+    /** @internal The patient ids a value is about (see CompiledResource.subjectsOf). */ private readonly subjects: (value: unknown) => { readonly ids: readonly string[]; readonly complete: boolean },
     /** @internal */ private readonly host: PlanHost,
     /** @internal Whether any node carries sensitive categories. */ private readonly sensitive = false,
   ) {
@@ -379,9 +359,10 @@ export class Plan {
     // 45 CFR 164.524: a patient's right of access covers their own record only.
     if (this.purposeOfUse === 'PATRQT') {
       const own = context.principal?.patientId;
-      const subject = this.subject === null ? undefined : readPath(value, this.subject);
+      // Every patient of a list must be the caller (a list of no one discloses no one's record).
+      const subjects = this.subjects(value);
       // Plain ids only: String() of an object or array could equal a crafted patientId.
-      if (!isId(own) || !isId(subject) || String(subject) !== String(own)) {
+      if (!isId(own) || !subjects.complete || subjects.ids.some((s) => s !== String(own))) {
         throw new AccessDeniedError('not_own_record');
       }
     }

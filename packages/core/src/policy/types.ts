@@ -85,8 +85,27 @@ export interface ResourceDefinition<Role extends string = string, Fields extends
   readonly description?: string;
   /** Every PHI-bearing field, classified. Fields not declared here are never sent. */
   readonly fields: Fields;
-  /** Path to the patient's identifier; hashed into audit `patient.ref`, checked for PATRQT. */
+  /**
+   * Path to the patient's identifier; hashed into audit `patient.ref`, checked for PATRQT. A
+   * path through arrays (`[].patientId`, `entry[].resource.subject.reference`) names every
+   * patient of a list: each is audited (`patients`), and a patient request (PATRQT) is answered
+   * only when every element is the caller's.
+   */
   readonly subject?: string;
+  /**
+   * How the subject is written when it is a reference, with `{id}` for the id:
+   * `'Patient/{id}'` reads `Patient/1001` as `1001`, so that one patient has one audit reference
+   * and one PATRQT check across resources. Values not in this form are read as they are.
+   */
+  readonly subjectFormat?: string;
+  /**
+   * The envelope the resource is also sent in, declared once instead of repeating every path:
+   * `{ bundle: 'Observation' }` for a FHIR Bundle (`entry[].resource` are Observations; entries
+   * of another type are left out; the subject becomes a list, each patient audited), or
+   * `{ items: 'data[]', fields: { total: 'non-phi', next: 'non-phi' } }` for a page wrapper.
+   * A value is read as the envelope by its shape (`resourceType: 'Bundle'`, an `items` array).
+   */
+  readonly envelope?: { readonly bundle: string } | { readonly items: string; readonly fields?: FieldDeclarations };
   /**
    * Route parameter holding the patient id (`'id'` for `/patients/:id/results`). Lets adapters
    * refuse a patient request (PATRQT) for another patient before the handler runs, so that
@@ -95,7 +114,11 @@ export interface ResourceDefinition<Role extends string = string, Fields extends
   readonly subjectParam?: string;
   /** Path to an opaque, non-identifying resource id recorded in audit `resource.id`. */
   readonly id?: string;
-  /** Routes (`'GET /patients/:id/results'`, Express path syntax) that return this resource. */
+  /**
+   * Routes (`'GET /patients/:id/results'`, Express path syntax) that return this resource. A
+   * pattern that can match the same request as another resource's is a policy error unless one
+   * of the two is strictly more specific (`/items/summary` beside `/items/:id`).
+   */
   readonly routes?: readonly string[];
   /** Whether raw bodies (Buffers, strings, streams) may be sent on this resource's routes. Default `'deny'`. */
   readonly rawBody?: 'allow' | 'deny';
@@ -141,7 +164,8 @@ export interface SensitiveDefinition<Role extends string = string> {
   readonly tags?: string;
   /** Fields of a tagged element withheld from callers the category does not reveal to (relative paths). */
   readonly mask: readonly string[];
-  readonly categories: Readonly<Record<string, SensitiveCategory<Role>>>;
+  /** The categories that apply here. Default: the policy's `categories`, the same for every resource. */
+  readonly categories?: Readonly<Record<string, SensitiveCategory<Role>>>;
 }
 
 /** One sensitive category (HIV, genetic, substance-use treatment…). */
@@ -178,6 +202,13 @@ export interface PolicyDefinition<
     readonly maxMinutes?: number;
     /** Shortest free-text justification. Default 20 characters. */
     readonly minJustification?: number;
+    /**
+     * Secondary approval: `after` (default) queues every grant for after-action review; `before`
+     * holds a grant unusable until a reviewer other than the requester approves it; `none` neither.
+     */
+    readonly approval?: 'none' | 'before' | 'after';
+    /** Days grant records (with their justifications) are kept for review. Default 90. */
+    readonly retentionDays?: number;
   };
   /** What counts as a recent second factor for sensitive categories with `stepUp`. */
   readonly stepUp?: {
@@ -186,6 +217,14 @@ export interface PolicyDefinition<
     /** `amr` values that count as multi-factor. Default: mfa, otp, hwk, swk, sc, fpt, face, sms, pop. */
     readonly methods?: readonly string[];
   };
+  /**
+   * Sensitive categories (HIV, genetic, substance-use treatment…) by name: a property of the data,
+   * so they apply to every resource whose `sensitive` elements carry their codes or tags. Once a
+   * policy declares categories, a resource with coded fields (`code`, `coding`, `test`, `meta`…)
+   * outside its `sensitive` elements is a policy error: declare where its elements list their
+   * codes, or `sensitive: []` when it carries none.
+   */
+  readonly categories?: Readonly<Record<string, SensitiveCategory<NoInfer<Role>>>>;
   /** Resource name → definition. Field paths in rules are checked against each resource's fields. */
   readonly resources: {
     readonly [K in keyof Resources]: { readonly fields: Resources[K] } & Omit<

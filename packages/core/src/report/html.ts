@@ -1,4 +1,4 @@
-import type { CompiledPolicy } from '../policy/compile.js';
+import type { CompiledPolicy, CompiledResource } from '../policy/compile.js';
 import { disclosureMatrix, type ResourceMatrix } from './matrix.js';
 
 /** Options of {@link policyReportHtml}. */
@@ -30,7 +30,15 @@ const OPERATORS: Readonly<Record<string, { readonly label: string; readonly kind
 
 const describe = (op: string) => OPERATORS[op] ?? { label: `custom: ${op}`, kind: 'masked' as const };
 
-function matrixTable(m: ResourceMatrix, index: number): string {
+/** The routes a resource claims in the policy: where its data leaves, for a reviewer to check against the API. */
+function routesOf(routes: CompiledResource['routes']): string {
+  if (routes.length === 0) {
+    return '<p class="routes">Routes: none listed in the policy (claimed in code with <code>phiResource()</code> or <code>@PhiResource()</code>, or not served over HTTP).</p>';
+  }
+  return `<p class="routes">Routes: ${routes.map((r) => `<code>${esc(`${r.method} ${r.path}`)}</code>`).join(', ')}</p>`;
+}
+
+function matrixTable(m: ResourceMatrix, index: number, routes: CompiledResource['routes']): string {
   const head = m.columns
     .map(
       (c) =>
@@ -52,6 +60,7 @@ function matrixTable(m: ResourceMatrix, index: number): string {
     .join('\n');
   return `<section aria-labelledby="r${index}">
 <h2 id="r${index}">${esc(m.resource)}</h2>
+${routesOf(routes)}
 <div class="scroll"><table>
 <caption>What each role receives of ${esc(m.resource)}, per purpose of use. Fields a rule does not name are not sent.</caption>
 <thead><tr><th scope="col">Field (class)</th>${head}</tr></thead>
@@ -83,6 +92,19 @@ function sensitiveSection(policy: CompiledPolicy): string {
 <tbody>${rows.join('\n')}</tbody></table></section>`;
 }
 
+/** The step-up rules the policy declares (sensitive categories with `stepUp`), and nothing it does not. */
+function stepUpSection(policy: CompiledPolicy): string {
+  const rules: string[] = [];
+  for (const r of policy.resources.values()) {
+    for (const s of r.sensitive) {
+      for (const c of s.categories) if (c.stepUp) rules.push(`<li>${esc(r.name)}: <strong>${esc(c.name)}</strong> (<code>${esc(s.elements)}</code>)</li>`);
+    }
+  }
+  if (rules.length === 0) return '<p>No rule requires a second factor.</p>';
+  const { methods, maxAgeSeconds } = policy.access.stepUp;
+  return `<p>Revealed callers need a second factor (${[...methods].map(esc).join(', ')}) within ${maxAgeSeconds} seconds for:</p><ul>${rules.join('')}</ul>`;
+}
+
 function accessSection(policy: CompiledPolicy): string {
   const bg = policy.access.breakGlass;
   const relationships: string[] = [];
@@ -103,7 +125,7 @@ ${
 }
 <h3>Relationships</h3>${relationships.length === 0 ? '<p>None required.</p>' : `<ul>${relationships.join('')}</ul>`}
 <h3>Separation of duties</h3>${sod === '' ? '<p>None declared.</p>' : `<p>No one may hold together:</p><ul>${sod}</ul>`}
-<h3>Step-up</h3><p>A second factor (${[...policy.access.stepUp.methods].map(esc).join(', ')}) within ${policy.access.stepUp.maxAgeSeconds} seconds.</p>
+<h3>Step-up</h3>${stepUpSection(policy)}
 </section>`;
 }
 
@@ -181,7 +203,7 @@ export function policyReportHtml(policy: CompiledPolicy, options: PolicyReportOp
 <output id="shown" aria-live="polite"></output>
 </form>
 <p class="legend"><span>✓ sent as is</span><span>◐ sent transformed</span><span>✕ not sent</span></p>
-${matrices.map(matrixTable).join('\n')}
+${matrices.map((m, i) => matrixTable(m, i, policy.resources.get(m.resource)!.routes)).join('\n')}
 ${sensitiveSection(policy)}
 ${accessSection(policy)}
 <section aria-labelledby="flow"><h2 id="flow">How a request flows</h2><ol class="flow">${FLOW.map(([a, b]) => `<li><strong>${a}</strong>: ${b}</li>`).join('')}</ol></section>

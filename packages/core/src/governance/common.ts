@@ -1,0 +1,72 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+import type { AuditEvent } from '../audit/event.js';
+import type { AccessContext } from '../context.js';
+import { AuditUnavailableError, OptionsError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
+import type { StateStore } from '../state/store.js';
+import { isClock, systemClock } from '../base/clock.js';
+
+/** Where governance services write their audit events: an AuditSink, or `guard` itself (its `write`). */
+export interface GovernanceAudit {
+  write(event: AuditEvent): void | Promise<void> | undefined;
+}
+
+/** @internal Writes an event (timed by `now` when given); a failing sink means the operation did not happen (fail closed). */
+export async function audited(audit: GovernanceAudit, event: AuditEvent, now?: () => number): Promise<void> {
+  try {
+    await audit.write(now === undefined ? event : { ...event, time: new Date(now()).toISOString() });
+  } catch {
+    // 45 CFR 164.312(b): no governance change without its record.
+    throw new AuditUnavailableError();
+  }
+}
+
+/** @internal True when the caller holds one of `roles`. */
+export function hasRole(context: AccessContext | null | undefined, roles: ReadonlySet<string>): boolean {
+  return Array.isArray(context?.roles) && context.roles.some((r) => roles.has(r));
+}
+
+/** @internal Validates an options object's keys with "did you mean". */
+export function checkKeys(where: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object') throw new OptionsError(`${where} needs an options object`);
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) throw new OptionsError(`unknown ${where} option "${k}"${didYouMean(k, known)}`);
+  }
+}
+
+/** @internal A non-empty role list, as a set. */
+export function roleSet(where: string, roles: unknown): ReadonlySet<string> {
+  if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => typeof r !== 'string' || r === '')) {
+    throw new OptionsError(`${where} must list at least one role`);
+  }
+  return new Set(roles as string[]);
+}
+
+/** @internal A StateStore, checked. */
+export function needStore(where: string, store: unknown): StateStore {
+  if (store === null || typeof store !== 'object' || typeof (store as StateStore).getMany !== 'function') {
+    throw new OptionsError(`${where} needs \`store\`: a StateStore (MemoryStateStore, or RedisStateStore shared by every instance)`);
+  }
+  return store as StateStore;
+}
+
+/** @internal The `clock` option, checked, as a function of epoch milliseconds. */
+export function needClock(where: string, clock: unknown): () => number {
+  if (clock === undefined) return () => systemClock.now();
+  if (!isClock(clock)) throw new OptionsError(`${where}: \`clock\` must be a Clock ({ now(): epoch milliseconds })`);
+  return () => clock.now();
+}
+
+/** @internal A keyed reference function (`<prefix>_<hex>`) under a key derived from `secret` for `label`. */
+export function keyedRef(where: string, secret: unknown, label: string, prefix: string): (value: string) => string {
+  const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret instanceof Uint8Array ? Buffer.from(secret) : null;
+  if (bytes === null || bytes.length < 32) throw new OptionsError(`${where} needs \`secret\` of at least 32 bytes (keys the references written to audit)`);
+  const key = Buffer.from(hkdfSync('sha256', bytes, 'phiguard', label, 32));
+  return (value) => `${prefix}_${createHmac('sha256', key).update(value.normalize('NFC').trim().toLowerCase()).digest('hex').slice(0, 32)}`;
+}
+
+/** @internal Epoch ms of an ISO date or Date, or NaN. */
+export const timeOf = (v: unknown): number => (v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : Number.NaN);
+
+/** @internal A bounded identifier (registry ids, authorization ids). */
+export const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

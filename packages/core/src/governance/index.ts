@@ -1,0 +1,20 @@
+/** Disclosure governance: recipients and agreements, authorizations, disclosures, containment, retention, key operations. */
+export { ACCOUNTING_EXEMPT, DELIVERY_METHODS, DISCLOSURE_BASES, RECIPIENT_TYPES, disclosureDigest } from './disclosure.js';
+export type { DeliveryMethod, DisclosureBasis, DisclosureDetails, Recipient, RecipientType } from './disclosure.js';
+export type { GovernanceAudit } from './common.js';
+export { createRecipientRegistry } from './recipients.js';
+export type { Agreement, RecipientEntry, RecipientInput, RecipientRegistry, RecipientRegistryOptions } from './recipients.js';
+export { authorizationProblems, createAuthorizations, inScope, scopeCovers, scopeProblems } from './authorizations.js';
+export type { AuthorizationInput, AuthorizationScope, AuthorizationVerdict, Authorizations, AuthorizationsOptions, StoredAuthorization } from './authorizations.js';
+export { createDisclosures } from './disclosures.js';
+export type { DisclosureRequest, DisclosureResult, Disclosures, DisclosuresOptions, RecordSelector } from './disclosures.js';
+export { MemoryDisclosureCopyStore, postgresDisclosureCopyStore } from './copies.js';
+export type { DisclosureCopy, DisclosureCopyStore, PostgresCopyStoreOptions } from './copies.js';
+export { createLegalHolds, createPurgeJob } from './retention.js';
+export type { LegalHold, LegalHolds, LegalHoldsOptions, PurgeAuditEvent, PurgeCandidate, PurgeJob, PurgeJobOptions, PurgeReport, PurgeTarget, RetentionRule } from './retention.js';
+export { createDenyList } from './containment.js';
+export type { DenyList, DenyListOptions, DenyTarget } from './containment.js';
+export { governedKeyring } from './keys.js';
+export type { GovernedKeyring, GovernedKeyringOptions, RotateNowOptions } from './keys.js';
+export { createChannelExceptions } from './channels.js';
+export type { ChannelException, ChannelExceptions } from './channels.js';

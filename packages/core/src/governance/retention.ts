@@ -1,0 +1,195 @@
+/**
+ * Retention of the records phiguard owns, legal holds and the purge job (45 CFR 164.530(j)
+ * keeps documentation six years; state law and litigation holds may keep records longer).
+ * A purge removes what is past its retention unless a hold covers it, and is audited.
+ */
+import { actionEvent, denialEvent, type AuditEvent } from '../audit/event.js';
+import type { AccessContext } from '../context.js';
+import { AccessDeniedError, OptionsError } from '../errors.js';
+import type { StateStore } from '../state/store.js';
+import { ID, audited, checkKeys, hasRole, needClock, needStore, roleSet, type GovernanceAudit } from './common.js';
+import type { Clock } from '../base/clock.js';
+
+/** A record a purge may remove. */
+export interface PurgeCandidate {
+  readonly id: string;
+  readonly patientRef?: string;
+  /** Cases (matters, investigations) the record belongs to. */
+  readonly caseRefs?: readonly string[];
+  /** Epoch ms. */
+  readonly createdAt: number;
+}
+
+/** A store phiguard owns that the purge job can clean (disclosure copies, vault tokens, …). */
+export interface PurgeTarget {
+  readonly name: string;
+  /** Records created before `before`, oldest first, at most `limit`. */
+  candidates(before: number, limit: number): Promise<readonly PurgeCandidate[]>;
+  /** Removes these records; returns how many were removed. */
+  remove(ids: readonly string[]): Promise<number>;
+}
+
+/** A legal hold: suspends purge for a patient or a case. */
+export interface LegalHold {
+  readonly id: string;
+  readonly patientRef?: string;
+  readonly caseRef?: string;
+  readonly placedBy: string;
+  readonly placedAt: number;
+}
+
+/** Options of {@link createLegalHolds}. */
+export interface LegalHoldsOptions {
+  readonly store: StateStore;
+  readonly audit: GovernanceAudit;
+  readonly patientRef: (patientId: string | number) => string;
+  /** Roles that place and release holds (privacy office, legal counsel). */
+  readonly roles: readonly string[];
+  /** The clock of expiries and event times. Default: the wall clock. */
+  readonly clock?: Clock;
+}
+
+/** Legal holds, shared by every instance. */
+export interface LegalHolds {
+  place(context: AccessContext, hold: { readonly id: string; readonly patientId?: string | number; readonly caseRef?: string }): Promise<LegalHold>;
+  release(context: AccessContext, id: string): Promise<void>;
+  list(): Promise<LegalHold[]>;
+}
+
+const HOLDS = 'gov:legal-holds';
+const holdKey = (id: string) => `gov:legal-hold:${id}`;
+
+/** Creates the legal-hold register. */
+export function createLegalHolds(options: LegalHoldsOptions): LegalHolds {
+  checkKeys('createLegalHolds', options, ['store', 'audit', 'patientRef', 'roles', 'clock']);
+  const store = needStore('createLegalHolds', options.store);
+  const roles = roleSet('createLegalHolds roles', options.roles);
+  const now = needClock('createLegalHolds', options.clock);
+  const { audit, patientRef } = options;
+  if (typeof patientRef !== 'function') throw new OptionsError('createLegalHolds needs `patientRef` (guard.policy.patientRef)');
+  const guardRole = async (context: AccessContext, attempted: 'create' | 'delete') => {
+    if (hasRole(context, roles)) return;
+    await audited(audit, denialEvent(attempted, context, 'LegalHold', 'purpose_not_permitted'), now);
+    throw new AccessDeniedError('purpose_not_permitted');
+  };
+  return {
+    async place(context, input) {
+      await guardRole(context, 'create');
+      if (typeof input?.id !== 'string' || !ID.test(input.id)) throw new OptionsError('legal hold: id must be a short identifier');
+      if (input.patientId === undefined && input.caseRef === undefined) throw new OptionsError('legal hold: name a patientId or a caseRef');
+      if (input.caseRef !== undefined && (typeof input.caseRef !== 'string' || !ID.test(input.caseRef))) throw new OptionsError('legal hold: caseRef must be a short identifier');
+      const hold: LegalHold = {
+        id: input.id,
+        ...(input.patientId === undefined ? {} : { patientRef: patientRef(input.patientId) }),
+        ...(input.caseRef === undefined ? {} : { caseRef: input.caseRef }),
+        placedBy: context.principal.id,
+        placedAt: now(),
+      };
+      await audited(audit, actionEvent('create', context, { resource: { type: 'LegalHold', id: hold.id }, reason: 'legal-hold:place', ...(hold.patientRef === undefined ? {} : { patientRef: hold.patientRef }) }), now);
+      await store.set(holdKey(hold.id), JSON.stringify(hold));
+      await store.addToSet(HOLDS, hold.id);
+      return hold;
+    },
+    async release(context, id) {
+      await guardRole(context, 'delete');
+      const raw = typeof id === 'string' && ID.test(id) ? await store.get(holdKey(id)) : null;
+      if (raw === null) throw new OptionsError('legal hold: no hold with this id');
+      const hold = JSON.parse(raw) as LegalHold;
+      await audited(audit, actionEvent('delete', context, { resource: { type: 'LegalHold', id }, reason: 'legal-hold:release', ...(hold.patientRef === undefined ? {} : { patientRef: hold.patientRef }) }), now);
+      await store.removeFromSet(HOLDS, id);
+      await store.delete(holdKey(id));
+    },
+    async list() {
+      const ids = await store.members(HOLDS);
+      const raws = await store.getMany(ids.map(holdKey));
+      return raws.filter((r): r is string => typeof r === 'string').map((r) => JSON.parse(r) as LegalHold);
+    },
+  };
+}
+
+/** One store and how long its records are kept. */
+export interface RetentionRule {
+  readonly target: PurgeTarget;
+  /** Days a record is kept after its creation. */
+  readonly retentionDays: number;
+}
+
+/** Options of {@link createPurgeJob}. */
+export interface PurgeJobOptions {
+  readonly rules: readonly RetentionRule[];
+  readonly holds?: LegalHolds;
+  readonly audit: GovernanceAudit;
+  /** The clock of expiries and event times. Default: the wall clock. */
+  readonly clock?: Clock;
+  /** Records handled per round trip. Default 500. */
+  readonly batch?: number;
+}
+
+/** What one purge run did, per store. */
+export interface PurgeReport {
+  readonly target: string;
+  readonly cutoff: string;
+  readonly purged: number;
+  readonly held: number;
+}
+
+/** The retention job: run it on a schedule (one instance at a time is enough; runs are idempotent). */
+export interface PurgeJob {
+  run(context: AccessContext): Promise<PurgeReport[]>;
+}
+
+/** An audit event of a purge: the store, the cut-off and the counts, never a record id of a patient. */
+export interface PurgeAuditEvent extends AuditEvent {
+  readonly retention: PurgeReport;
+}
+
+/** Creates the purge job. */
+export function createPurgeJob(options: PurgeJobOptions): PurgeJob {
+  checkKeys('createPurgeJob', options, ['rules', 'holds', 'audit', 'clock', 'batch']);
+  if (!Array.isArray(options.rules) || options.rules.length === 0) throw new OptionsError('createPurgeJob needs `rules`: [{ target, retentionDays }]');
+  const names = new Set<string>();
+  for (const r of options.rules) {
+    if (r === null || typeof r?.target?.candidates !== 'function' || typeof r.target.remove !== 'function') throw new OptionsError('createPurgeJob rules: each needs a `target` with candidates() and remove()');
+    if (!(Number.isFinite(r.retentionDays) && r.retentionDays > 0)) throw new OptionsError(`createPurgeJob rules: ${r.target.name} needs retentionDays > 0`);
+    if (names.has(r.target.name)) throw new OptionsError(`createPurgeJob rules: ${r.target.name} is listed twice`);
+    names.add(r.target.name);
+  }
+  const batch = options.batch ?? 500;
+  if (!Number.isInteger(batch) || batch < 1) throw new OptionsError('createPurgeJob: batch must be a positive integer');
+  const now = needClock('createPurgeJob', options.clock);
+  const { audit, holds } = options;
+  return {
+    async run(context) {
+      const active = holds === undefined ? [] : await holds.list();
+      const heldPatients = new Set(active.flatMap((h) => (h.patientRef === undefined ? [] : [h.patientRef])));
+      const heldCases = new Set(active.flatMap((h) => (h.caseRef === undefined ? [] : [h.caseRef])));
+      const isHeld = (c: PurgeCandidate) => (c.patientRef !== undefined && heldPatients.has(c.patientRef)) || (c.caseRefs ?? []).some((r) => heldCases.has(r));
+      const reports: PurgeReport[] = [];
+      for (const rule of options.rules) {
+        const cutoff = now() - rule.retentionDays * 86_400_000;
+        let purged = 0;
+        let held = 0;
+        const skipped = new Set<string>();
+        for (;;) {
+          const page = (await rule.target.candidates(cutoff, batch + skipped.size)).filter((c) => !skipped.has(c.id));
+          if (page.length === 0) break;
+          const removable: string[] = [];
+          for (const c of page) {
+            if (isHeld(c)) {
+              skipped.add(c.id);
+              held++;
+            } else removable.push(c.id);
+          }
+          if (removable.length > 0) purged += await rule.target.remove(removable);
+          if (page.length < batch) break;
+        }
+        const report: PurgeReport = { target: rule.target.name, cutoff: new Date(cutoff).toISOString(), purged, held };
+        // 45 CFR 164.530(j), 164.316(b)(2): what was destroyed, when and by whom is itself documented.
+        const event: PurgeAuditEvent = { ...actionEvent('delete', context, { resource: { type: 'retention', id: rule.target.name }, reason: 'retention:purge' }), retention: report };
+        await audited(audit, event, now);
+        reports.push(report);
+      }
+      return reports;
+    },
+  };
+}
