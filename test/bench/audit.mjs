@@ -1,11 +1,21 @@
 // Audit delivery cost.
-// 1. Events per second into PostgreSQL through postgresAuditSink (multi-row INSERT, idempotent
-//    ids), in batches of 500, with 1 and 4 concurrent writers, chained and not.
+// 1. Events per second into PostgreSQL: postgresAuditSink.writeBatch (multi-row INSERT,
+//    idempotent ids) in batches of 500 with 1 and 4 writers, chained and not; writeLines (NDJSON
+//    text as one parameter); and end to end through four durable sinks (chain + group commit with
+//    fdatasync to a write-ahead file, shipped to PostgreSQL), until every event is stored.
 // 2. CPU per request of a phiguard-protected route (the example's billing plan) per audit mode,
-//    against plain Express in the same run: no audit, pino to a file, chain + buffered PostgreSQL
-//    (async), chain + PostgreSQL per event (sync).
-//   scripts/services postgres && npm run build && node test/bench/audit.mjs [--events 50000] [--requests 10000]
+//    against plain Express in the same run (interleaved rounds, medians), with `--inflight`
+//    requests in flight so that group commit forms batches as under load: no audit, pino to a
+//    file, chain + buffered PostgreSQL (async), durable (write-ahead file shipped to PostgreSQL),
+//    chain + PostgreSQL per event (sync).
+// 3. Over HTTP: the example server (its own process, PostgreSQL store) in async, durable and sync
+//    mode, autocannon with `--connections`, interleaved rounds: requests/s and p99 latency.
+//   scripts/services postgres && npm run build && node test/bench/audit.mjs [--events 50000] [--requests 10000] [--inflight 32] [--http-duration 5] [--http-rounds 3] [--connections 16]
 import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { cpus } from 'node:os';
+import autocannon from 'autocannon';
 import { Duplex } from 'node:stream';
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,11 +24,11 @@ import { randomBytes } from 'node:crypto';
 import express from 'express';
 import pg from 'pg';
 import { pino } from 'pino';
-import { bufferedSink, chainSink, createFieldCipher, disclosureEvent, postgresAuditSink } from '../../packages/core/dist/index.js';
+import { bufferedSink, canonicalJson, chainSink, createFieldCipher, disclosureEvent, durableSink, postgresAuditSink } from '../../packages/core/dist/index.js';
 import { phiguard } from '../../packages/express/dist/index.js';
 import { LocalKeyring } from '../../packages/kms/dist/index.js';
 import { findPatient, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
-import { DEV_PHIGUARD_SECRET } from './fixture.mjs';
+import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, signToken } from './fixture.mjs';
 
 process.env.NODE_ENV = 'production';
 const arg = (name, fallback) => {
@@ -27,6 +37,13 @@ const arg = (name, fallback) => {
 };
 const EVENTS = arg('events', 50_000);
 const REQUESTS = arg('requests', 10_000);
+const INFLIGHT = arg('inflight', 32);
+const HTTP_DURATION = arg('http-duration', 5);
+const HTTP_ROUNDS = arg('http-rounds', 3);
+const CONNECTIONS = arg('connections', 16);
+const INTERVAL = arg('interval', 1);
+const RATE = arg('rate', 200);
+const only = (part) => !process.argv.includes('--only') || process.argv.includes(part);
 const url = process.env.PHIGUARD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:55432/postgres';
 const pool = new pg.Pool({ connectionString: url, max: 8 });
 const key = randomBytes(32);
@@ -36,9 +53,11 @@ const context = { principal: { id: 'bench-billing' }, roles: ['billing'], purpos
 const disclosure = { resource: 'PatientResults', purposeOfUse: 'HPAYMT', roles: ['billing'], disclosed: ['patient.mrn', 'reports[].code', 'reports[].effectiveDateTime'], transforms: { 'patient.mrn': 'partial' } };
 const makeEvent = (i) => disclosureEvent('read', context, disclosure, { patientRef: `pt_${i % 997}`, resourceId: `lrv-${i % 997}` });
 
+const created = [];
 async function table(name) {
   const sink = postgresAuditSink({ pool, table: name });
   await sink.migrate();
+  created.push(name);
   return sink;
 }
 
@@ -65,6 +84,66 @@ async function insertRate(writers, chained) {
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${name}`);
+  await pool.query(`DROP TABLE ${name} CASCADE`).catch(() => undefined);
+  if (rows[0].n !== per * writers) throw new Error(`stored ${rows[0].n}, expected ${per * writers}`);
+  return (per * writers) / seconds;
+}
+
+/**
+ * Events/s of writeLines into the store with `writers` concurrent connections: each writer's
+ * events are chained (its own stream) and serialized once beforehand, as an instance's shipper
+ * holds them, and sent as NDJSON chunks of 1,000 lines (about what one shipment of 1 MiB holds).
+ */
+async function linesRate(writers) {
+  const name = `bench_audit_lines_${writers}_${Date.now()}`;
+  const store = await table(name);
+  const per = Math.ceil(EVENTS / writers);
+  const chunks = Array.from({ length: writers }, (_, w) => {
+    const out = [];
+    let text = '';
+    const chain = chainSink({ write: (e) => void (text += canonicalJson(e) + '\n') }, { key, stream: `lines-${w}` });
+    for (let i = 0; i < per; i++) {
+      chain.write(makeEvent(w * per + i));
+      if ((i + 1) % 1000 === 0 || i === per - 1) {
+        out.push(text);
+        text = '';
+      }
+    }
+    return out;
+  });
+  const started = process.hrtime.bigint();
+  await Promise.all(chunks.map(async (list) => {
+    for (const c of list) await store.writeLines(c);
+  }));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${name}`);
+  await pool.query(`DROP TABLE ${name} CASCADE`).catch(() => undefined);
+  if (rows[0].n !== per * writers) throw new Error(`stored ${rows[0].n}, expected ${per * writers}`);
+  return (per * writers) / seconds;
+}
+
+/** Events/s end to end through `writers` durable sinks: every write committed (fdatasync) and every event stored in PostgreSQL. */
+async function durableRate(writers) {
+  const name = `bench_audit_durable_${writers}_${Date.now()}`;
+  const store = await table(name);
+  const per = Math.ceil(EVENTS / writers);
+  const sinks = Array.from({ length: writers }, (_, w) => durableSink({ dir: join(work, `rate-${name}-${w}`), key, ship: store, maxPending: per }));
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    sinks.map(async (sink, w) => {
+      const writes = [];
+      for (let i = 0; i < per; i++) {
+        writes.push(sink.write(makeEvent(w * per + i)));
+        // Yield now and then, as a server between requests, so commits run meanwhile.
+        if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(writes);
+      await sink.drain();
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await Promise.all(sinks.map((s) => s.close()));
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${name}`);
   await pool.query(`DROP TABLE ${name} CASCADE`).catch(() => undefined);
   if (rows[0].n !== per * writers) throw new Error(`stored ${rows[0].n}, expected ${per * writers}`);
@@ -110,43 +189,132 @@ function appWith(audit) {
   app.get('/patients/:id/results', (req, res) => void res.json(labResultsView(findPatient(req.params.id))));
   return app;
 }
+/** CPU µs per request and wall-clock requests/s, with INFLIGHT requests in flight. */
 async function cpuPerRequest(app, n) {
   const start = process.cpuUsage();
-  for (let i = 0; i < n; i++) await inject(app);
+  const t0 = process.hrtime.bigint();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: INFLIGHT }, async () => {
+      while (next < n) {
+        next++;
+        await inject(app);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const used = process.cpuUsage(start);
-  return (used.user + used.system) / n;
+  return { us: (used.user + used.system) / n, rps: n / seconds };
 }
 
 const rates = [];
-for (const [writers, chained] of [[1, false], [4, false], [4, true]]) rates.push({ writers, chained, eventsPerSecond: await insertRate(writers, chained) });
+if (only('rates')) {
+  for (const [writers, chained] of [[1, false], [4, false], [4, true]]) rates.push({ how: 'writeBatch (multi-row INSERT)', writers, chained, eventsPerSecond: await insertRate(writers, chained) });
+  rates.push({ how: 'writeLines (NDJSON text, one parameter), chained beforehand', writers: 4, chained: true, eventsPerSecond: await linesRate(4) });
+  rates.push({ how: 'durableSink end to end in one process (serialize, chain, group commit + fdatasync, ship)', writers: 4, chained: true, eventsPerSecond: await durableRate(4) });
+}
 
 const buffered = bufferedSink(await table(`bench_async_${Date.now()}`), { maxBuffer: 100_000, maxBatch: 500, flushIntervalMs: 20 });
+const bufferedChained = bufferedSink(await table(`bench_async_bg_${Date.now()}`), { maxBuffer: 100_000, maxBatch: 500, flushIntervalMs: 20, chain: { key } });
+const durable = durableSink({ dir: join(work, 'inproc-wal'), key, ship: await table(`bench_durable_${Date.now()}`), maxPending: 100_000, intervalMs: INTERVAL });
+const durableLocal = durableSink({ dir: join(work, 'inproc-wal-local'), key, maxPending: 100_000, intervalMs: INTERVAL });
 const targets = [
   { name: 'plain Express', app: appWith(null) },
   { name: 'audit: none (a no-op sink)', app: appWith({ write() {} }) },
   { name: 'audit: pino to a file', app: appWith(pino(pino.destination({ dest: join(work, 'a.log'), sync: false, minLength: 4096 }))) },
   { name: 'audit: chain + buffered PostgreSQL (async)', app: appWith(chainSink(buffered, { key })) },
+  { name: 'audit: buffered PostgreSQL, chain in the flush (async, `chain` option)', app: appWith(bufferedChained) },
+  { name: 'audit: durable (write-ahead file + fdatasync, shipped to PostgreSQL)', app: appWith(durable) },
+  { name: 'audit: durable, write-ahead file only (no store)', app: appWith(durableLocal) },
   { name: 'audit: chain + PostgreSQL per event (sync)', app: appWith(chainSink(await table(`bench_sync_${Date.now()}`), { key })) },
 ];
-for (const t of targets) await cpuPerRequest(t.app, 1000);
 const samples = new Map(targets.map((t) => [t.name, []]));
-for (let r = 0; r < 5; r++) for (const t of targets) samples.get(t.name).push(await cpuPerRequest(t.app, REQUESTS / 5));
+if (only('inproc')) {
+  for (const t of targets) await cpuPerRequest(t.app, 1000);
+  for (let r = 0; r < 5; r++) for (const t of targets) samples.get(t.name).push(await cpuPerRequest(t.app, REQUESTS / 5));
+}
 await buffered.close();
+await bufferedChained.close();
+const commitStats = durable.stats();
+await durable.close();
+await durableLocal.close();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-console.log(`\nPostgreSQL inserts, ${EVENTS} events, batches of 500; Node ${process.version}\n`);
-console.log('| writers | chained | events/s |\n|---:|:---:|---:|');
-for (const r of rates) console.log(`| ${r.writers} | ${r.chained ? 'yes' : 'no'} | ${Math.round(r.eventsPerSecond)} |`);
-console.log(`\nCPU per request (in process, ${REQUESTS} requests per target, 5 interleaved rounds, medians)\n`);
-console.log('| target | CPU µs/request | throughput vs plain Express |\n|---|---:|---:|');
-const base = median(samples.get('plain Express'));
-for (const t of targets) {
-  const us = median(samples.get(t.name));
-  console.log(`| ${t.name} | ${us.toFixed(0)} | ${t.name === 'plain Express' ? '' : (base / us).toFixed(2)} |`);
+// ── 3. over HTTP: the example server per audit mode ─────────────────────────────────────────
+const SERVER = new URL('../../examples/express-lab-results/dist/server.js', import.meta.url).pathname;
+async function startExample(mode) {
+  const name = `bench_http_${mode}_${Date.now()}`;
+  const child = spawn(process.execPath, [SERVER], {
+    env: {
+      ...process.env, PORT: '0', NODE_ENV: 'development', JWT_SECRET: DEV_JWT_SECRET, PHIGUARD_SECRET: DEV_PHIGUARD_SECRET,
+      PHIGUARD_AUDIT_PG_URL: url, PHIGUARD_AUDIT_PG_TABLE: name, PHIGUARD_AUDIT_MODE: mode, PHIGUARD_AUDIT_DIR: join(work, `http-${name}`),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = /listening on http:\/\/localhost:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`example (${mode}) exited ${code}`)));
+  });
+  child.stdout.resume();
+  return { mode, child, port, table: name };
 }
-console.log('\nCPU only: the sync mode also waits one PostgreSQL round trip per request (≈0.5–3.5 ms on loopback), which CPU time does not show.');
+const httpModes = ['async', 'durable', 'sync'];
+const token = await signToken({ sub: 'bench-billing', roles: ['billing'] }, DEV_JWT_SECRET);
+const headers = { authorization: `Bearer ${token}`, 'x-purpose-of-use': 'HPAYMT' };
+const servers = [];
+if (only('http')) for (const m of httpModes) servers.push(await startExample(m));
+const http_ = new Map(httpModes.map((m) => [m, []]));
+for (const s of servers) await autocannon({ url: `http://127.0.0.1:${s.port}/patients/1001/results`, headers, connections: CONNECTIONS, duration: 1 });
+for (let r = 0; r < HTTP_ROUNDS && servers.length > 0; r++) {
+  for (const s of servers) {
+    const res = await autocannon({ url: `http://127.0.0.1:${s.port}/patients/1001/results`, headers, connections: CONNECTIONS, duration: HTTP_DURATION });
+    if (res.non2xx > 0 || res.errors > 0) throw new Error(`${s.mode}: ${res.non2xx} non-2xx, ${res.errors} errors`);
+    // The same at a fixed request rate, below saturation: latency then shows the mode, not the queue.
+    const paced = await autocannon({ url: `http://127.0.0.1:${s.port}/patients/1001/results`, headers, connections: CONNECTIONS, duration: HTTP_DURATION, overallRate: RATE });
+    if (paced.non2xx > 0 || paced.errors > 0) throw new Error(`${s.mode}: ${paced.non2xx} non-2xx, ${paced.errors} errors`);
+    http_.get(s.mode).push({ rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, pacedP50: paced.latency.p50, pacedP99: paced.latency.p99 });
+  }
+}
+for (const s of servers) {
+  s.child.kill('SIGTERM');
+  await once(s.child, 'exit');
+  await pool.query(`DROP TABLE IF EXISTS ${s.table} CASCADE`).catch(() => undefined);
+}
+
+console.log(`\nPostgreSQL inserts, ${EVENTS} events; Node ${process.version}; ${cpus().length} × ${cpus()[0]?.model}; ${new Date().toISOString()}\n`);
+console.log('| path | writers | chained | events/s |\n|---|---:|:---:|---:|');
+for (const r of rates) console.log(`| ${r.how} | ${r.writers} | ${r.chained ? 'yes' : 'no'} | ${Math.round(r.eventsPerSecond)} |`);
+console.log(`\nCPU per request (in process, ${REQUESTS} requests per target, ${INFLIGHT} in flight, 5 interleaved rounds, medians)\n`);
+console.log('| target | CPU µs/request | throughput vs plain Express | wall requests/s |\n|---|---:|---:|---:|');
+const base = median(samples.get('plain Express').map((x) => x.us));
+for (const t of only('inproc') ? targets : []) {
+  const us = median(samples.get(t.name).map((x) => x.us));
+  const rps = median(samples.get(t.name).map((x) => x.rps));
+  console.log(`| ${t.name} | ${us.toFixed(0)} | ${t.name === 'plain Express' ? '' : (base / us).toFixed(2)} | ${Math.round(rps)} |`);
+}
+if (only('inproc')) console.log(`\ndurable: ${commitStats.committed} events in ${commitStats.commits} commits (${(commitStats.committed / commitStats.commits).toFixed(1)} per fsync)`);
+console.log(`\nOver HTTP: the example server (JWT + phiguard, billing), PostgreSQL store, autocannon ${CONNECTIONS} connections, ${HTTP_ROUNDS} × ${HTTP_DURATION} s interleaved, medians\n`);
+console.log(`| PHIGUARD_AUDIT_MODE | requests/s (saturated) | p50 ms | p99 ms | p99 − async p99 | at ${RATE} req/s: p50 ms | p99 ms | p99 − async p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|`);
+const p99Async = median(http_.get('async').map((x) => x.p99));
+const pacedAsync = median(http_.get('async').map((x) => x.pacedP99));
+for (const m of servers.length > 0 ? httpModes : []) {
+  const xs = http_.get(m);
+  const p99 = median(xs.map((x) => x.p99));
+  const pp99 = median(xs.map((x) => x.pacedP99));
+  const d = (x) => (m === 'async' ? '' : (x >= 0 ? '+' : '') + x.toFixed(0));
+  console.log(`| ${m} | ${Math.round(median(xs.map((x) => x.rps)))} | ${median(xs.map((x) => x.p50))} | ${p99} | ${d(p99 - p99Async)} | ${median(xs.map((x) => x.pacedP50))} | ${pp99} | ${d(pp99 - pacedAsync)} |`);
+}
 const out = join(new URL('.', import.meta.url).pathname, 'results');
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'audit.json'), JSON.stringify({ date: new Date().toISOString(), rates, targets: targets.map((t) => ({ name: t.name, us: median(samples.get(t.name)) })) }, null, 2));
+writeFileSync(
+  join(out, 'audit.json'),
+  JSON.stringify({ date: new Date().toISOString(), rates, targets: targets.map((t) => ({ name: t.name, us: median(samples.get(t.name).map((x) => x.us)) })), http: Object.fromEntries(http_) }, null, 2),
+);
+for (const name of created) await pool.query(`DROP TABLE IF EXISTS ${name} CASCADE; DROP FUNCTION IF EXISTS ${name}_append_only()`).catch(() => undefined);
 await pool.end();
 rmSync(work, { recursive: true, force: true });

@@ -15,6 +15,8 @@ import {
   type AuditSink,
   type ChainedAuditSink,
   type Clock,
+  type DurableAuditSink,
+  type TeeAuditSink,
   type KeyCacheOptions,
   type Keyring,
   type Scanner,
@@ -56,6 +58,12 @@ export interface AppOptions {
   readonly auditKey?: Uint8Array;
   /** A durable audit store written beside the log (server.ts: PostgreSQL, sync or buffered). */
   readonly auditStore?: AuditSink;
+  /**
+   * A sink that chains and commits events itself (server.ts: `durableSink`, the default mode).
+   * It replaces the example's own chain; the log lines then carry no chain link (the
+   * write-ahead files and the store do).
+   */
+  readonly durableAudit?: DurableAuditSink;
   /** Public base URL of pickup links. Default `https://results.example.org`. */
   readonly publicUrl?: string;
   /** The time every phiguard component reads (tests advance one instead of sleeping). Default: the wall clock. */
@@ -63,7 +71,7 @@ export interface AppOptions {
 }
 
 /** The app and what a graceful shutdown must drain. */
-export type LabResultsApp = Express & { readonly locals: { readonly audit: ChainedAuditSink } };
+export type LabResultsApp = Express & { readonly locals: { readonly audit: ChainedAuditSink | TeeAuditSink } };
 
 /** Public, so development trails verify with it; set PHIGUARD_AUDIT_KEY anywhere else. */
 export const DEV_AUDIT_KEY = createHash('sha256').update('phiguard-example-DEVELOPMENT-ONLY-audit-chain-key').digest();
@@ -88,8 +96,11 @@ export function createApp(options: AppOptions): LabResultsApp {
       if (trail.length > 10_000) trail.shift();
     },
   };
-  const sinks = [pinoAuditSink(options.logger ?? pino()), remember, ...(options.auditStore ? [options.auditStore] : [])];
-  const audit = chainSink(teeSink(...sinks), { key: options.auditKey ?? DEV_AUDIT_KEY });
+  const log = pinoAuditSink(options.logger ?? pino());
+  // Durable first: when it refuses an event (503), nothing else records a disclosure that did not happen.
+  const audit = options.durableAudit
+    ? teeSink(options.durableAudit, log, remember)
+    : chainSink(teeSink(log, remember, ...(options.auditStore ? [options.auditStore] : [])), { key: options.auditKey ?? DEV_AUDIT_KEY });
   app.locals.audit = audit;
   // Shared by break-glass grants and pickup-link nonces (Redis in production: every instance).
   const state = options.state ?? new MemoryStateStore({ clock });

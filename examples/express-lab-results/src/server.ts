@@ -6,13 +6,21 @@
  *   PHIGUARD_AUDIT_KEY     hex or base64 key (32+ bytes) of the audit hash chain (default: a development key)
  *   PHIGUARD_AUDIT_PG_URL  also store audit events in PostgreSQL (append-only table, created if missing)
  *   PHIGUARD_AUDIT_PG_TABLE  its table (default phiguard_audit)
- *   PHIGUARD_AUDIT_MODE    sync: each PHI response waits for its event to be stored;
- *                          async (default): buffered and batched, drained on SIGTERM/SIGINT
- * Audit events are written to stdout as pino JSON lines, hash-chained.
+ *   PHIGUARD_AUDIT_MODE    durable (default): each PHI response waits for its event's batch to be
+ *                            fsync'd to a local write-ahead file (group commit, ~1 ms); a shipper
+ *                            then stores the events in PostgreSQL, resuming after a crash;
+ *                          sync: each PHI response waits for its event to be stored in PostgreSQL;
+ *                          async: buffered in memory and batched (a crash loses what is buffered)
+ *   PHIGUARD_AUDIT_DIR     durable mode: the write-ahead directory, on persistent local storage, one
+ *                          per instance (default .phiguard-audit/<table> with a store; without a
+ *                          store and without this variable there are no write-ahead files)
+ * Audit events are also written to stdout as pino JSON lines (hash-chained, except in durable
+ * mode, where the write-ahead files and the store carry the chain).
  */
+import { join } from 'node:path';
 import pg from 'pg';
-import { bufferedSink, parseChainKey, postgresAuditSink, type AuditSink } from '@phiguard/core';
-import { createApp } from './app.js';
+import { bufferedSink, durableSink, parseChainKey, postgresAuditSink, type AuditSink, type DurableAuditSink } from '@phiguard/core';
+import { createApp, DEV_AUDIT_KEY } from './app.js';
 import { secretsFrom } from './auth.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -23,20 +31,33 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 const { jwtSecret, phiguardSecret } = secretsFrom(process.env);
 const auditKey = process.env.PHIGUARD_AUDIT_KEY ? parseChainKey(process.env.PHIGUARD_AUDIT_KEY) : undefined;
-const mode = process.env.PHIGUARD_AUDIT_MODE ?? 'async';
-if (mode !== 'sync' && mode !== 'async') {
-  process.stderr.write(`PHIGUARD_AUDIT_MODE must be sync or async (got "${mode}")\n`);
+const mode = process.env.PHIGUARD_AUDIT_MODE ?? 'durable';
+if (mode !== 'durable' && mode !== 'sync' && mode !== 'async') {
+  process.stderr.write(`PHIGUARD_AUDIT_MODE must be durable, sync or async (got "${mode}")\n`);
   process.exit(1);
 }
 let auditStore: AuditSink | undefined;
+let durableAudit: DurableAuditSink | undefined;
 let pool: pg.Pool | undefined;
+// Failed commits and shipments, for the operator (codes and messages only: events hold no PHI).
+const onError = (err: unknown, info: { phase: string; attempt: number }): void =>
+  void process.stderr.write(`audit ${info.phase} failed (attempt ${info.attempt}): ${(err as Error)?.message ?? String(err)}\n`);
+const table = process.env.PHIGUARD_AUDIT_PG_TABLE;
+const walDir = process.env.PHIGUARD_AUDIT_DIR;
 if (process.env.PHIGUARD_AUDIT_PG_URL) {
   pool = new pg.Pool({ connectionString: process.env.PHIGUARD_AUDIT_PG_URL, max: 4 });
-  const store = postgresAuditSink({ pool, table: process.env.PHIGUARD_AUDIT_PG_TABLE });
+  pool.on('error', () => undefined); // a connection lost while idle: the next query reconnects
+  const store = postgresAuditSink({ pool, table });
   await store.migrate();
-  auditStore = mode === 'sync' ? store : bufferedSink(store, { maxBuffer: 50_000, maxBatch: 500, flushIntervalMs: 50 });
+  if (mode === 'durable') {
+    durableAudit = durableSink({ dir: walDir ?? join('.phiguard-audit', table ?? 'phiguard_audit'), key: auditKey ?? DEV_AUDIT_KEY, ship: store, onError });
+  } else {
+    auditStore = mode === 'sync' ? store : bufferedSink(store, { maxBuffer: 50_000, maxBatch: 500, flushIntervalMs: 50 });
+  }
+} else if (mode === 'durable' && walDir) {
+  durableAudit = durableSink({ dir: walDir, key: auditKey ?? DEV_AUDIT_KEY, onError }); // the files are the record
 }
-const app = createApp({ jwtSecret, phiguardSecret, auditKey, auditStore });
+const app = createApp({ jwtSecret, phiguardSecret, auditKey, auditStore, durableAudit });
 
 const server = app.listen(port, (error?: Error) => {
   if (error) {

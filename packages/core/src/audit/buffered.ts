@@ -2,9 +2,12 @@
  * `async` delivery: a bounded in-memory buffer in front of a store, so a request does not wait
  * for the store, yet PHI still fails closed when events can no longer be held.
  */
+import { createHmac, randomUUID } from 'node:crypto';
 import { AuditUnavailableError, OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
-import type { AuditBatchSink, AuditEvent, AuditSink } from './event.js';
+import { canonicalSplit } from './canonical.js';
+import { CHAIN_GENESIS, CHAIN_KEY_MIN_BYTES, type ChainHead } from './chain.js';
+import type { AuditBatchSink, AuditEvent, AuditLineSink, AuditSink } from './event.js';
 
 /** Options of {@link bufferedSink}. */
 export interface BufferedSinkOptions {
@@ -20,6 +23,13 @@ export interface BufferedSinkOptions {
   readonly retryMaxMs?: number;
   /** Told about each failed delivery (log it, alert on it). Must not throw. */
   readonly onError?: (error: unknown, state: { readonly attempt: number; readonly buffered: number }) => void;
+  /**
+   * Chain the events here, in the background flush, instead of wrapping the sink in `chainSink`
+   * (same links, same MAC, same verification): a write then only serializes the event once, and
+   * the link and HMAC are computed when its batch is delivered. With a store that takes
+   * `writeLines` (PostgreSQL), the serialized lines are sent as they are.
+   */
+  readonly chain?: { readonly key: Uint8Array; readonly stream?: string; readonly resume?: { readonly seq: number; readonly hash: string } };
 }
 
 /** Delivery counters of a {@link BufferedAuditSink}. */
@@ -48,9 +58,19 @@ export interface BufferedAuditSink extends AuditSink {
   /** Refuses further writes and flushes (default timeout 10 s); rejects if events remain undelivered. */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
   stats(): BufferedSinkStats;
+  /** With `chain`: the stream id and the head of the events chained so far (null without `chain`). */
+  chainHead(): ChainHead | null;
 }
 
-const BUFFERED_KEYS = ['maxBuffer', 'maxBatch', 'flushIntervalMs', 'retryMinMs', 'retryMaxMs', 'onError'];
+const BUFFERED_KEYS = ['maxBuffer', 'maxBatch', 'flushIntervalMs', 'retryMinMs', 'retryMaxMs', 'onError', 'chain'];
+const STREAM_ID = /^[A-Za-z0-9._:@/-]{1,128}$/;
+const HASH = /^[0-9a-f]{64}$/;
+
+/** An event serialized once, waiting for its link: canonical JSON before and after `chain`. */
+interface Split {
+  readonly head: string;
+  readonly tail: string;
+}
 
 function positiveInt(name: string, value: unknown, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -86,8 +106,30 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
   if (options.onError !== undefined && typeof options.onError !== 'function') throw new OptionsError('bufferedSink `onError` must be a function');
   const onError = options.onError;
   const batchWriter = typeof (inner as Partial<AuditBatchSink>).writeBatch === 'function' ? (inner as AuditBatchSink) : null;
+  const chain = chainState(options.chain);
+  const lineWriter =
+    chain !== null && typeof (inner as Partial<AuditLineSink>).writeLines === 'function' ? (inner as AuditSink & AuditLineSink) : null;
 
   const buffer: AuditEvent[] = [];
+  // With `chain`, aligned with `buffer`: the split text, then (once chained) the stored line.
+  const texts: (Split | string)[] = [];
+  let chained = 0; // how many events at the head of the buffer carry their link
+
+  /** Links the first `n` buffered events (in order, once: a retried batch resends the same bytes). */
+  const link = (n: number): void => {
+    if (chain === null) return;
+    for (; chained < n; chained++) {
+      const split = texts[chained] as Split;
+      const seq = chain.seq + 1;
+      const linkText = `"prev":"${chain.prev}","seq":${seq},"stream":${chain.streamJson}}`;
+      // The MAC covers the canonical JSON of the event with chain = { prev, seq, stream }, as chainSink's does.
+      const hash = createHmac('sha256', chain.key).update(split.head).update(`"chain":{${linkText}`).update(split.tail).digest('hex');
+      buffer[chained] = { ...buffer[chained]!, chain: { stream: chain.stream, seq, prev: chain.prev, hash } };
+      texts[chained] = `${split.head}"chain":{"hash":"${hash}",${linkText}${split.tail}\n`;
+      chain.seq = seq;
+      chain.prev = hash;
+    }
+  };
   let accepted = 0;
   let delivered = 0;
   let refused = 0;
@@ -107,6 +149,10 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
 
   /** Delivers `batch`. One by one (no writeBatch), what succeeded before a failure is acknowledged. */
   const deliver = async (batch: AuditEvent[]): Promise<void> => {
+    if (lineWriter !== null) {
+      await lineWriter.writeLines(texts.slice(0, batch.length).join(''));
+      return;
+    }
     if (batchWriter !== null) {
       await batchWriter.writeBatch(batch);
       return;
@@ -124,6 +170,10 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
 
   const ack = (n: number): void => {
     buffer.splice(0, n);
+    if (chain !== null) {
+      texts.splice(0, n);
+      chained -= n;
+    }
     delivered += n;
     settleWaiters();
   };
@@ -144,6 +194,7 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
     pumping = true;
     try {
       while (buffer.length > 0) {
+        link(Math.min(maxBatch, buffer.length));
         const batch = buffer.slice(0, maxBatch);
         const before = delivered;
         try {
@@ -200,6 +251,7 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
         refused++;
         throw new AuditUnavailableError();
       }
+      if (chain !== null) texts.push(canonicalSplit(event as unknown as Record<string, unknown>, 'chain'));
       buffer.push(event);
       accepted++;
       schedule();
@@ -214,5 +266,29 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
       if (typeof maybe.close === 'function') await maybe.close();
     },
     stats: () => ({ buffered: buffer.length, delivered, refused, failures, attempt }),
+    chainHead: () => (chain === null ? null : { stream: chain.stream, seq: chain.seq, hash: chain.prev }),
   };
+}
+
+/** Validates the `chain` option: key, stream id and resume point, as chainSink does. */
+function chainState(option: BufferedSinkOptions['chain']) {
+  if (option === undefined) return null;
+  if (option === null || typeof option !== 'object') throw new OptionsError('bufferedSink `chain` must be { key, stream?, resume? }');
+  /* Precondition: the chain key is at least 32 bytes. */
+  if (!(option.key instanceof Uint8Array) || option.key.length < CHAIN_KEY_MIN_BYTES) {
+    throw new OptionsError(`bufferedSink \`chain\` needs \`key\`: at least ${CHAIN_KEY_MIN_BYTES} random bytes (Uint8Array), kept apart from the policy secret`);
+  }
+  const stream = option.stream ?? `s-${randomUUID()}`;
+  if (typeof stream !== 'string' || !STREAM_ID.test(stream)) throw new OptionsError('bufferedSink `chain.stream` must be 1-128 characters of A-Z a-z 0-9 . _ : @ / -');
+  let seq = 0;
+  let prev = CHAIN_GENESIS;
+  if (option.resume !== undefined) {
+    const { seq: s, hash } = option.resume;
+    if (!Number.isSafeInteger(s) || s < 0 || typeof hash !== 'string' || !(HASH.test(hash) || (s === 0 && hash === CHAIN_GENESIS))) {
+      throw new OptionsError("bufferedSink `chain.resume` must be { seq: integer ≥ 0, hash: 64 lowercase hex digits } from the stream's last event");
+    }
+    seq = s;
+    prev = s === 0 ? CHAIN_GENESIS : hash;
+  }
+  return { key: Buffer.from(option.key), stream, streamJson: JSON.stringify(stream), seq, prev };
 }

@@ -16,6 +16,32 @@ export function canonicalJson(value: unknown): string {
   return write(value, 0);
 }
 
+/**
+ * The canonical JSON of an object split around one member it does not carry: `head` and `tail`
+ * such that `head + '"key":' + canonicalJson(v) + tail` is the canonical JSON of the object with
+ * `key` set to `v` (any existing `key` member is left out). Lets the audit writer serialize an
+ * event once and add its chain link later, without serializing it again.
+ */
+export function canonicalSplit(value: Readonly<Record<string, unknown>>, key: string): { readonly head: string; readonly tail: string } {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError('canonical JSON: not an object');
+  const keys = Object.keys(value);
+  if (keys.length > 1) keys.sort();
+  let head = '{';
+  let tail = '';
+  for (const k of keys) {
+    const item = value[k];
+    if (k === key || item === undefined) continue;
+    const member = JSON.stringify(k) + ':' + write(item, 1);
+    if (k < key) head += member + ',';
+    else tail += ',' + member;
+  }
+  return { head, tail: tail + '}' };
+}
+
+// Frozen objects whose members are all primitives or themselves cached cannot change: their
+// text is kept (a plan's memoised `disclosed` and `transforms` are serialized once per plan).
+const frozenText = new WeakMap<object, string>();
+
 /** Audit events are shallow; anything this deep is a cycle or not an event. */
 const MAX_DEPTH = 32;
 
@@ -36,6 +62,24 @@ function write(value: unknown, depth: number): string {
       throw new TypeError(`canonical JSON: cannot serialize a ${typeof value}`);
   }
   if (depth >= MAX_DEPTH) throw new TypeError('canonical JSON: nesting too deep (a circular reference?)');
+  const cached = frozenText.get(value as object);
+  if (cached !== undefined) return cached;
+  const text = serialize(value as object, depth);
+  if (Object.isFrozen(value) && immutableMembers(value as Record<string, unknown>)) frozenText.set(value as object, text);
+  return text;
+}
+
+function immutableMembers(value: object): boolean {
+  if (Object.getPrototypeOf(value) !== null && Object.getPrototypeOf(value) !== Object.prototype && !Array.isArray(value)) return false;
+  for (const d of Object.values(Object.getOwnPropertyDescriptors(value))) {
+    if (!('value' in d)) return false; // a getter may answer differently next time
+    const item: unknown = d.value;
+    if (item !== null && typeof item === 'object' && !frozenText.has(item)) return false;
+  }
+  return true;
+}
+
+function serialize(value: object, depth: number): string {
   if (Array.isArray(value)) {
     // Array holes and undefined items become null, as JSON.stringify does.
     let out = '[';

@@ -92,6 +92,14 @@ export interface AuditBatchSink extends AuditSink {
   writeBatch(events: readonly AuditEvent[]): Promise<void>;
 }
 
+/**
+ * A store that takes events as NDJSON text, one canonical JSON event per line, exactly as the
+ * durable writer stored them (no parsing or re-serialization on the way). Idempotent on `id`.
+ */
+export interface AuditLineSink {
+  writeLines(ndjson: string): Promise<void>;
+}
+
 /** The subset of a pino logger the pino sink uses. */
 export interface PinoLike {
   info(obj: object, msg?: string): void;

@@ -1,5 +1,5 @@
 /** Audit: sinks, tamper evidence, FHIR mapping and accounting of disclosures. */
-export { canonicalJson } from './canonical.js';
+export { canonicalJson, canonicalSplit } from './canonical.js';
 export {
   CHAIN_GENESIS,
   CHAIN_KEY_MIN_BYTES,
@@ -20,7 +20,9 @@ export type {
   ChainedAuditSink,
   VerifyChainOptions,
 } from './chain.js';
-export type { AuditBatchSink, ChainLink } from './event.js';
+export type { AuditBatchSink, AuditLineSink, ChainLink } from './event.js';
+export { durableSink, systemTimer } from './durable.js';
+export type { AuditTimer, DurableAuditSink, DurableErrorInfo, DurableRecovery, DurableSinkOptions, DurableSinkStats } from './durable.js';
 export { ndjsonFileSink, readNdjsonAudit, readNdjsonEvents } from './ndjson.js';
 export type { NdjsonFileSink, NdjsonFileSinkOptions } from './ndjson.js';
 export { OTEL_AUDIT_EVENT, otelAuditAttributes, otelAuditSink } from './otel.js';

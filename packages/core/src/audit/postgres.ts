@@ -6,7 +6,7 @@
 import { OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { ChainHead } from './chain.js';
-import type { AuditAction, AuditBatchSink, AuditEvent } from './event.js';
+import type { AuditAction, AuditBatchSink, AuditEvent, AuditLineSink } from './event.js';
 
 /** The subset of `pg.Pool` (or `pg.Client`) the store uses. */
 export interface PgQueryable {
@@ -33,7 +33,7 @@ export interface DisclosureQuery {
 }
 
 /** A PostgreSQL audit sink and store. */
-export interface PostgresAuditSink extends AuditBatchSink {
+export interface PostgresAuditSink extends AuditBatchSink, AuditLineSink {
   /** The quoted table name. */
   readonly table: string;
   /** Creates the table, indexes and append-only triggers if missing (idempotent, safe to run concurrently). */
@@ -188,10 +188,24 @@ export function postgresAuditSink(options: PostgresAuditSinkOptions): PostgresAu
       await pool.query(chunk.length === batchRows ? fullSql : insertSql(chunk.length), values);
     }
   };
+  // NDJSON text goes to the server as one text parameter, as written: PostgreSQL splits and
+  // parses it (no re-serialization here, one statement per chunk). Lines keep their order.
+  // OFFSET 0 keeps the subquery from being flattened, which would parse each line once per
+  // column read from it (nine times) instead of once: 4× the cost, measured.
+  const linesSql = `INSERT INTO ${t.quoted} (id, stream, seq, time, action, outcome, patient_ref, actor, event)
+SELECT e->>'id', coalesce(e->'chain'->>'stream', ''), coalesce((e->'chain'->>'seq')::bigint, 0), (e->>'time')::timestamptz,
+  e->>'action', e->>'outcome', e->'patient'->>'ref', e->'actor'->>'id', e
+FROM (SELECT l::jsonb AS e, n FROM string_to_table($1, E'\\n') WITH ORDINALITY AS s(l, n) WHERE l <> '' OFFSET 0) AS x
+ORDER BY n
+ON CONFLICT (id) DO NOTHING`;
   return {
     table: t.quoted,
     write: (event) => writeBatch([event]),
     writeBatch,
+    async writeLines(ndjson: string) {
+      if (typeof ndjson !== 'string') throw new TypeError('writeLines takes NDJSON text');
+      if (ndjson.length > 0) await pool.query(linesSql, [ndjson]);
+    },
     async migrate() {
       // One multi-statement query runs as one implicit transaction (all or nothing, and no
       // half-open transaction left on a pooled connection), serialized across instances by an

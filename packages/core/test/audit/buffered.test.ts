@@ -1,8 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { bufferedSink } from '../../src/audit/buffered.js';
-import type { AuditEvent, AuditBatchSink } from '../../src/audit/event.js';
+import { canonicalJson } from '../../src/audit/canonical.js';
+import { chainSink, verifyChain } from '../../src/audit/chain.js';
+import type { AuditEvent, AuditBatchSink, AuditLineSink, AuditSink } from '../../src/audit/event.js';
 import { AuditUnavailableError, OptionsError } from '../../src/errors.js';
-import { sampleEvent } from './fixtures.js';
+import { KEY, sampleEvent, stored } from './fixtures.js';
 
 /** A batch store that can be switched down, keeping what it acknowledged. */
 function fakeStore() {
@@ -129,5 +132,72 @@ describe('bufferedSink', () => {
     expect(() => bufferedSink(store.sink, { maxBufer: 1 } as never)).toThrow(/did you mean "maxBuffer"/);
     expect(() => bufferedSink(store.sink, { maxBatch: 0 })).toThrow(OptionsError);
     expect(() => bufferedSink(null as never)).toThrow(/inner audit sink/);
+  });
+});
+
+describe('bufferedSink with `chain`: links computed in the background flush', () => {
+  it('delivers the same links and MACs as chainSink in front of the buffer (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.string({ unit: 'binary', maxLength: 30 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 7 }), async (actors, maxBatch) => {
+        const events = actors.map((a, i) => sampleEvent(i, { actor: { id: a, roles: ['r'] } }));
+        const viaChainSink = fakeStore();
+        const front = chainSink(bufferedSink(viaChainSink.sink, { maxBatch, flushIntervalMs: 0 }), { key: KEY, stream: 'p-1' });
+        for (const e of events) front.write(e);
+        await front.flush();
+        const background = fakeStore();
+        const sink = bufferedSink(background.sink, { maxBatch, flushIntervalMs: 0, chain: { key: KEY, stream: 'p-1' } });
+        for (const e of events) sink.write(e);
+        await sink.flush();
+        expect(background.stored.map((e) => e.chain)).toEqual(viaChainSink.stored.map((e) => e.chain));
+        expect(sink.chainHead()).toEqual(front.head());
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('a retried batch is resent with the same links: no gap, no event linked twice, the trail verifies', async () => {
+    const store = fakeStore();
+    const sink = bufferedSink(store.sink, { maxBatch: 4, flushIntervalMs: 1, retryMinMs: 2, retryMaxMs: 5, chain: { key: KEY, stream: 'retry-1' } });
+    store.state.down = true;
+    for (let i = 0; i < 10; i++) sink.write(sampleEvent(i));
+    await vi.waitFor(() => expect(store.state.calls).toBeGreaterThanOrEqual(2), { timeout: 2000 });
+    store.state.down = false;
+    await sink.flush();
+    expect(store.stored.map((e) => e.chain!.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(verifyChain(store.stored.map(stored), { key: KEY })).toMatchObject({ ok: true, duplicates: 0 });
+  });
+
+  it('a full buffer refuses synchronously and uses no link', async () => {
+    const store = fakeStore();
+    const sink = bufferedSink(store.sink, { maxBuffer: 3, flushIntervalMs: 1, chain: { key: KEY } });
+    for (let i = 0; i < 3; i++) sink.write(sampleEvent(i));
+    expect(() => sink.write(sampleEvent(3))).toThrow(AuditUnavailableError);
+    await sink.flush();
+    sink.write(sampleEvent(4));
+    await sink.flush();
+    expect(store.stored.map((e) => e.request?.requestId)).toEqual(['req-0', 'req-1', 'req-2', 'req-4']);
+    expect(verifyChain(store.stored.map(stored), { key: KEY }).ok).toBe(true);
+  });
+
+  it('hands a line store the serialized lines as they are: canonical JSON that verifies', async () => {
+    const texts: string[] = [];
+    const lineStore: AuditSink & AuditLineSink = {
+      write: () => expect.fail('writeLines is preferred'),
+      writeLines: async (t) => void texts.push(t),
+    };
+    const sink = bufferedSink(lineStore, { maxBatch: 5, flushIntervalMs: 0, chain: { key: KEY, resume: { seq: 0, hash: '0'.repeat(64) } } });
+    for (let i = 0; i < 12; i++) sink.write(sampleEvent(i));
+    await sink.flush();
+    const lines = texts.join('').split('\n').filter((l) => l !== '');
+    expect(texts.length).toBe(3);
+    for (const l of lines) expect(l).toBe(canonicalJson(JSON.parse(l)));
+    expect(verifyChain(lines.map((l) => JSON.parse(l)), { key: KEY })).toMatchObject({ ok: true, events: 12 });
+  });
+
+  it('validates the chain option eagerly', () => {
+    const store = fakeStore();
+    expect(() => bufferedSink(store.sink, { chain: { key: new Uint8Array(8) } })).toThrow(OptionsError);
+    expect(() => bufferedSink(store.sink, { chain: { key: KEY, stream: 'no spaces' } })).toThrow(OptionsError);
+    expect(() => bufferedSink(store.sink, { chain: { key: KEY, resume: { seq: 3, hash: 'xyz' } } })).toThrow(OptionsError);
   });
 });
