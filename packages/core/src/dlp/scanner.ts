@@ -1,7 +1,7 @@
 /** `createScanner`: validates options once, then scans text for PHI in linear time. */
 import { OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
-import type { Finding, PhiType } from './index.js';
+import type { Finding, PhiType } from './types.js';
 import { mapSpan, normalize } from './normalize.js';
 import { assertSafeRegex } from './safe-regex.js';
 import { detectAddresses } from './detectors/address.js';
@@ -10,6 +10,7 @@ import { detectHl7 } from './detectors/hl7.js';
 import {
   detectContextIds,
   detectInstitution,
+  detectUdi,
   detectVin,
   type CompiledInstitutionPattern,
   type ContextIdType,
@@ -275,7 +276,8 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     if (types.has('URL')) detectUrl(s);
     if (types.has('IP_ADDRESS')) detectIpv6(s);
     if (types.has('VEHICLE_ID')) detectVin(s);
-    if (any('MRN', 'HEALTH_PLAN_ID', 'ACCOUNT_NUMBER', 'LICENSE_NUMBER', 'DEVICE_ID')) detectContextIds(s);
+    if (any('MRN', 'HEALTH_PLAN_ID', 'ACCOUNT_NUMBER', 'LICENSE_NUMBER', 'DEVICE_ID', 'VEHICLE_ID')) detectContextIds(s);
+    if (types.has('DEVICE_ID')) detectUdi(s);
     if (types.has('DATE')) detectTextDates(s);
     if (types.has('AGE_OVER_89')) detectWordAges(s);
     if (types.has('STREET_ADDRESS')) detectAddresses(s);

@@ -3,7 +3,7 @@
  * a value with its strings redacted, count findings by type. Inputs are never mutated.
  */
 import { LimitExceededError } from '../errors.js';
-import type { Finding, PhiType } from './index.js';
+import type { Finding, PhiType } from './types.js';
 
 /** A path into a JSON value: object keys and array indices, outermost first. */
 export type JsonPath = readonly (string | number)[];

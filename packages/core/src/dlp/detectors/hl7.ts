@@ -4,7 +4,7 @@
  * PID-18 account, PID-19 SSN; NK1-2 name, NK1-5 phone; PV1-7/8/9/17 clinician names; IN1-36
  * policy number). Free-text detectors still run over the same text.
  */
-import type { PhiType } from '../index.js';
+import type { PhiType } from '../types.js';
 import { validDate, validSsn } from '../validate.js';
 import { isDigit, type ScanState } from './state.js';
 

@@ -22,6 +22,15 @@ const STATES = new Set(
   ),
 );
 
+/** Separators between SSN groups ('/', '_', '.' count only next to an SSN label). */
+const SSN_SEP = (c: number) => c === 45 || c === 32 || c === 47 || c === 95 || c === 46;
+/** Separators between card digit groups. */
+const CARD_SEP = (c: number) => c === 32 || c === 45 || c === 46;
+
+const MONTH_ABBR = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+/** An extension right after a number: " ext 21", " ext. 4410", " x221", " extension 12". */
+const EXTENSION = /^ ?(?:ext\.?|extension|x) ?[0-9]/i;
+
 const PHONE_KINDS: readonly Kw[] = [Kw.Phone, Kw.Fax, Kw.NotId];
 
 // "-year-old", " y/o", "yo", " years of age" …: literal alternatives, bounded.
@@ -41,14 +50,16 @@ export function detectNumeric(s: ScanState): void {
     const L = len(i);
     const clean = s.leftClean(a);
 
-    // --- SSN: 3-2-4 with one separator kind, or 9 bare digits next to "SSN".
+    // --- SSN: 3-2-4 with '-' or ' ' (mixed too); '/', '_' or '.' only next to "SSN"; or 9 bare
+    // digits next to "SSN".
     if (L === 3 && clean && i + 2 < R && len(i + 1) === 2 && len(i + 2) === 4) {
       const g1 = sep(i);
-      if ((g1 === 45 || g1 === 32) && sep(i + 1) === g1 && s.rightClean(re[i + 2]!)) {
-        if (validSsn(num(i), num(i + 1), num(i + 2))) {
-          const ctx = s.kw.before(a, Kw.Ssn, 40);
-          s.emit('SSN', a, re[i + 2]!, ctx ? 0.98 : g1 === 45 ? 0.85 : 0.6);
-        }
+      const g2 = sep(i + 1);
+      if (SSN_SEP(g1) && SSN_SEP(g2) && s.rightClean(re[i + 2]!) && validSsn(num(i), num(i + 1), num(i + 2))) {
+        const ctx = s.kw.before(a, Kw.Ssn, 40);
+        const usual = (g1 === 45 || g1 === 32) && (g2 === 45 || g2 === 32);
+        if (ctx) s.emit('SSN', a, re[i + 2]!, 0.98);
+        else if (usual) s.emit('SSN', a, re[i + 2]!, g1 === 45 && g2 === 45 ? 0.85 : 0.6);
       }
     }
     if (L === 9 && clean && s.rightClean(re[i]!) && s.kw.before(a, Kw.Ssn, 40)) {
@@ -92,9 +103,15 @@ export function detectNumeric(s: ScanState): void {
       const off = L === 11 ? a + 1 : a;
       if (text.charCodeAt(off) >= 50 && text.charCodeAt(off + 3) >= 50) {
         const kind = s.kw.nearest(a, PHONE_KINDS, 28);
-        if (kind === Kw.Fax) s.emit('FAX', a, re[i]!, 0.85);
-        else if (kind === Kw.Phone) s.emit('PHONE', a, re[i]!, 0.85);
+        const plus = s.code(a - 1) === 43;
+        if (kind === Kw.Fax) s.emit('FAX', plus ? a - 1 : a, re[i]!, 0.85);
+        else if (kind === Kw.Phone || (plus && L === 11)) s.emit('PHONE', plus ? a - 1 : a, re[i]!, plus ? 0.9 : 0.85);
+        else if (kind !== Kw.NotId && EXTENSION.test(text.slice(re[i]!, re[i]! + 12))) s.emit('PHONE', a, re[i]!, 0.85); // "6175550143 ext 21"
       }
+    }
+    // E.164 outside NANP: "+442071838750" (8-15 digits after '+', no leading 0).
+    if (L >= 8 && L <= 15 && s.code(a - 1) === 43 && text.charCodeAt(a) !== 48 && text.charCodeAt(a) !== 49 && !isAlnum(s.code(a - 2)) && s.rightClean(re[i]!)) {
+      if (s.kw.nearest(a, PHONE_KINDS, 28) !== Kw.NotId) s.emit(s.kw.nearest(a, PHONE_KINDS, 28) === Kw.Fax ? 'FAX' : 'PHONE', a - 1, re[i]!, 0.85);
     }
 
     // --- NPI: 10 digits with the Luhn check over 80840 + number.
@@ -109,7 +126,7 @@ export function detectNumeric(s: ScanState): void {
         s.emit('CREDIT_CARD', a, re[i]!, 0.9);
       } else if (L === 4) {
         const g = sep(i);
-        if (g === 32 || g === 45) {
+        if (CARD_SEP(g)) {
           // Add up group lengths first; build the digit string only at a plausible card length.
           let total = L;
           let best = -1;
@@ -123,7 +140,8 @@ export function detectNumeric(s: ScanState): void {
               for (let q = i; q <= k; q++) digits += text.slice(rs[q]!, re[q]!);
               if (validCard(digits)) best = k;
             }
-            if (sep(k) !== g) break;
+            // Mixed separators inside one number ("4111-1111 1111.1111") are one number.
+            if (!CARD_SEP(sep(k))) break;
           }
           if (best >= 0) s.emit('CREDIT_CARD', a, re[best]!, 0.95);
         }
@@ -149,6 +167,21 @@ export function detectNumeric(s: ScanState): void {
           }
           if (ok) s.emit('DATE', a, end, s.kw.before(a, Kw.Dob, 30) ? 0.97 : 0.85);
         }
+      }
+    }
+    // M/D with a date cue before it ("seen 3/14", "DOS: 11/2"): not a fraction, not part of M/D/Y.
+    if (L <= 2 && clean && i + 1 < R && sep(i) === 47 && len(i + 1) <= 2 && s.rightClean(re[i + 1]!) && s.code(re[i + 1]!) !== 47) {
+      if ((s.kw.before(a, Kw.Date, 16) || s.kw.before(a, Kw.Dob, 16)) && validDate(undefined, num(i), num(i + 1))) {
+        s.emit('DATE', a, re[i + 1]!, 0.85);
+      }
+    }
+    // DDMMMYYYY / DDMMMYY ("14MAR2024", "03Jan51"): a day, a month abbreviation, a year, glued.
+    if (L <= 2 && clean && i + 1 < R && rs[i + 1]! - re[i]! === 3 && (len(i + 1) === 4 || len(i + 1) === 2) && s.rightClean(re[i + 1]!)) {
+      const month = MONTH_ABBR.indexOf(text.slice(re[i]!, re[i]! + 3).toLowerCase()) + 1;
+      const yl = len(i + 1);
+      const y = num(i + 1);
+      if (month > 0 && (yl === 2 || (y >= 1900 && y <= 2099)) && validDate(fullYear(y, yl), month, num(i))) {
+        s.emit('DATE', a, re[i + 1]!, s.kw.before(a, Kw.Dob, 30) ? 0.95 : 0.85);
       }
     }
     if (L === 8 && clean && s.rightClean(re[i]!) && s.kw.before(a, Kw.Dob, 20)) {

@@ -1,5 +1,5 @@
 /** Shared state of one scan: the normalized text, its digit runs and context words, and the output. */
-import type { PhiType } from '../index.js';
+import type { PhiType } from '../types.js';
 import { KeywordIndex, keywordAt, kindMask, lastKeywordEnd } from '../context.js';
 
 /** A finding on the normalized text, before offsets are mapped back. */
