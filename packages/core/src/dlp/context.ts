@@ -217,12 +217,23 @@ export class KeywordIndex {
   readonly starts: number[] = [];
   readonly ends: number[] = [];
   readonly kinds: Kw[] = [];
+  /** Bit set of the kinds present (bit k = kind k). */
+  seen = 0;
 
   /** Appends a keyword (called in text order by the scan state). */
   add(start: number, end: number, kind: Kw): void {
     this.starts.push(start);
     this.ends.push(end);
     this.kinds.push(kind);
+    this.seen |= 1 << kind;
+  }
+
+  /** Empties the index for the next text. */
+  clear(): void {
+    this.starts.length = 0;
+    this.ends.length = 0;
+    this.kinds.length = 0;
+    this.seen = 0;
   }
 
   /** Index of the last keyword ending at or before `pos`, or -1. */

@@ -13,7 +13,8 @@
  *   the letter O inside a digit run (`617-555-O143`), and spelled-out e-mail addresses
  *   (`jane dot roe at example dot org`, `jroe (at) example [dot] org`, `jroe{at}example.org`).
  * Text without a non-ASCII character and without a rewrite is returned as is (no allocation but
- * the result record).
+ * the result record). `normalize(text, features, false)` skips digit words (the scanner's first
+ * pass; it reads them in a second pass when the text holds three or more).
  */
 
 /** A normalized text and, when it differs from the original, the offset maps. */
@@ -86,8 +87,16 @@ export function hasNonAscii(text: string): boolean {
  * character reference, a percent escape, a line break, two spaced digits, a bracketed or bare
  * "at"/"dot", a digit word, an O next to a digit. Each hit is checked in code.
  */
-const LANDMARK =
+const ALL_LANDMARKS =
   /&#?[A-Za-z0-9]{1,8};?|%[0-9A-Fa-f]{2}|\n|[0-9] {1,2}[0-9]|[[({<] ?(?:at|dot|AT|DOT|At|Dot) ?[\])}>]|(?:^|[^A-Za-z])(?:at|AT|At|@) |\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|Zero|Oh|One|Two|Three|Four|Five|Six|Seven|Eight|Nine|ZERO|OH|ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE)\b|[0-9][Oo]|[Oo][0-9]/g;
+
+/**
+ * The same landmarks without the digit words, and a spelled "at" only after a space: the first
+ * pass. Digit words are read in a second pass, only when the scan counted three of them.
+ */
+const SYMBOLS = /&#?[A-Za-z0-9]{1,8};?|%[0-9A-Fa-f]{2}|\n|[0-9] {1,2}[0-9]|[[({<] ?(?:at|dot|AT|DOT|At|Dot) ?[\])}>]| (?:at|AT|At|@) |[0-9][Oo]|[Oo][0-9]/g;
+/** Characters (bits of detectors/state.ts `F`) that can start a symbol landmark: digit, '@', '&' / '%', '<', '(' '[' '{', line break. */
+const SYMBOL_FEATURES = 1 | 4 | 8 | 16 | 256 | 512;
 
 const NAMED_ENTITIES: Record<string, string> = {
   amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', commat: '@', period: '.', hyphen: '-', dash: '-',
@@ -111,14 +120,21 @@ const isMailC = (c: number) => isAlnumC(c) || c === 46 || c === 95 || c === 45 |
 const isSepC = (c: number) => c === 45 || c === 46 || c === 47 || c === 95;
 
 /** Rewrites found in `text`, sorted and non-overlapping, or undefined when there is none. */
-function findRewrites(text: string): Rewrite[] | undefined {
-  let out: Rewrite[] | undefined;
-  let lastEnd = 0;
-  const add = (start: number, end: number, rep: string) => {
-    if (start < lastEnd) return;
-    (out ??= []).push({ start, end, rep });
-    lastEnd = end;
-  };
+// The rewrites of the text being read (module state: one text at a time, no closure per call).
+let rwOut: Rewrite[] | undefined;
+let lastEnd = 0;
+/** Records a rewrite unless it overlaps the previous one. */
+function add(start: number, end: number, rep: string): void {
+  if (start < lastEnd) return;
+  (rwOut ??= []).push({ start, end, rep });
+  lastEnd = end;
+}
+
+function findRewrites(text: string, feats: number, words: boolean): Rewrite[] | undefined {
+  rwOut = undefined;
+  lastEnd = 0;
+  const LANDMARK = words ? ALL_LANDMARKS : SYMBOLS;
+  if (!words && (feats & SYMBOL_FEATURES) === 0 && text.indexOf(' at ') < 0 && text.indexOf(' AT ') < 0 && text.indexOf(' At ') < 0) return undefined;
   LANDMARK.lastIndex = 0;
   for (let m = LANDMARK.exec(text); m !== null; m = LANDMARK.exec(text)) {
     const at = m.index;
@@ -147,6 +163,8 @@ function findRewrites(text: string): Rewrite[] | undefined {
     } else letterO(text, at, add);
     if (LANDMARK.lastIndex <= at) LANDMARK.lastIndex = at + 1;
   }
+  const out = rwOut;
+  rwOut = undefined;
   return out;
 }
 
@@ -427,9 +445,10 @@ function letterO(text: string, at: number, add: Add): void {
  * the original span it came from. (Per-code-point NFKC does not compose combining sequences; that
  * does not change digits, letters or separators, which is what the detectors read.)
  */
-export function normalize(text: string): NormalizedText {
-  const rewrites = findRewrites(text);
-  if (rewrites === undefined && !hasNonAscii(text)) return { text, starts: undefined, ends: undefined };
+export function normalize(text: string, feats = -1, words = true): NormalizedText {
+  const rewrites = findRewrites(text, feats, words);
+  // Bit 1024 of the scanner's features: a non-ASCII character (known already, or looked for).
+  if (rewrites === undefined && (feats === -1 ? !hasNonAscii(text) : (feats & 1024) === 0)) return { text, starts: undefined, ends: undefined };
   const n = text.length;
   // Output code units and their origins, in typed arrays grown by doubling: no per-character
   // strings, one decode at the end.

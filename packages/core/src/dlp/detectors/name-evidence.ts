@@ -39,6 +39,22 @@ export function givenWeight(w: string): 0 | 1 | 2 {
   return AMBIGUOUS.has(w) ? 1 : 2;
 }
 
+/** The capitalised forms ("Maria"), so that the common case needs no lower-casing. */
+const CAPITALISED = new Map<string, 1 | 2>();
+for (const w of GIVEN) CAPITALISED.set(w[0]!.toUpperCase() + w.slice(1), AMBIGUOUS.has(w) ? 1 : 2);
+
+/** `givenWeight` of a word as written ("Maria", "MARIA", "Inés"). */
+export function givenWeightOf(word: string): 0 | 1 | 2 {
+  const w = CAPITALISED.get(word);
+  if (w !== undefined) return w;
+  // Capitalised ASCII words not in the map are not given names; others are lower-cased first.
+  for (let i = 1; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c < 97 || c > 122) return givenWeight(word.toLowerCase());
+  }
+  return 0;
+}
+
 /**
  * Capitalised words that are never the next word of a name here: eponyms (Parkinson disease,
  * Crohn disease), clinical and anatomical words, drugs, organisms, facilities and departments,
