@@ -420,7 +420,7 @@ function digitWords(text: string, at: number, add: Add): number {
   return end;
 }
 
-/** The letter O inside a token otherwise made of ≥ 5 digits and separators ("617-555-O143", "2OO5"). */
+/** The letter O inside a token otherwise made of digits and separators, 7+ long ("617-555-O143"). */
 function letterO(text: string, at: number, add: Add): void {
   let s = at;
   while (s > 0 && at - s < 24 && (isAlnumC(text.charCodeAt(s - 1)) || isSepC(text.charCodeAt(s - 1)))) s--;
@@ -428,12 +428,15 @@ function letterO(text: string, at: number, add: Add): void {
   while (e < text.length && e - at < 24 && (isAlnumC(text.charCodeAt(e)) || isSepC(text.charCodeAt(e)))) e++;
   while (e > s && isSepC(text.charCodeAt(e - 1))) e--;
   let digits = 0;
+  let os = 0;
   for (let k = s; k < e; k++) {
     const c = text.charCodeAt(k);
     if (isDigitC(c)) digits++;
-    else if (c !== 79 && c !== 111 && !isSepC(c)) return;
+    else if (c === 79 || c === 111) os++;
+    else if (!isSepC(c)) return;
   }
-  if (digits < 5) return;
+  // As long as an identifier (7+ characters) with at least one real digit: "O1-O1-OOO1".
+  if (digits === 0 || digits + os < 7) return;
   for (let k = s; k < e; k++) {
     const c = text.charCodeAt(k);
     if (c === 79 || c === 111) add(k, k + 1, '0');

@@ -314,19 +314,26 @@ function detectDisplayNames(s: ScanState): void {
     let e = lt;
     if (text.charCodeAt(e - 1) === 32) e--;
     if (text.charCodeAt(e - 1) === 34) e--;
-    // Back over up to four name words.
+    // Starts of up to four words before the address, nearest first; the farthest one from
+    // which the name words run exactly to the address wins ("cc Priya Raman <…>").
+    const starts: number[] = [];
     let b = e;
     for (let w = 0; w < 4; w++) {
       let q = b;
       while (q > 0 && b - q < 24 && (isLetter(text.charCodeAt(q - 1)) || text.charCodeAt(q - 1) === 39 || text.charCodeAt(q - 1) === 45 || text.charCodeAt(q - 1) === 46 || text.charCodeAt(q - 1) === 0x2019)) q--;
       if (q === b) break;
+      starts.push(q);
       b = q;
       if (text.charCodeAt(b - 1) === 32 && isLetter(text.charCodeAt(b - 2))) b--;
       else break;
     }
-    if (text.charCodeAt(b) === 32) b++;
-    const [end, words] = readName(text, b, true);
-    if (end === e && words >= 1) s.emit('PERSON_NAME', b, end, 0.85);
+    for (let k = starts.length - 1; k >= 0; k--) {
+      const [end, words] = readName(text, starts[k]!, true);
+      if (end === e && words >= 1) {
+        s.emit('PERSON_NAME', starts[k]!, end, 0.85);
+        break;
+      }
+    }
   }
 }
 
