@@ -65,8 +65,9 @@ export interface DetectedSpan {
 
 /**
  * A user-added detector written as code. `find` receives the normalized text the built-in
- * detectors see (zero-width characters removed, fullwidth folded; identical to the input when the
- * input is ASCII) and must run in linear time. Spans outside the text or empty are ignored.
+ * detectors see (invisible characters dropped, digits of any script folded, entities decoded,
+ * split identifiers joined; see the DLP README) and must run in linear time. Spans outside the
+ * text or empty are ignored.
  */
 export interface FunctionDetector {
   readonly type: PhiType;
