@@ -39,6 +39,29 @@ export function givenWeight(w: string): 0 | 1 | 2 {
   return AMBIGUOUS.has(w) ? 1 : 2;
 }
 
+/** Case-folded hash of text[s, e) (ASCII letters, '-', '\''), or -1 when a character is not ASCII. */
+export function wordHash(text: string, s: number, e: number): number {
+  let h = 0;
+  for (let i = s; i < e; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) return -1;
+    h = (Math.imul(h, 31) + (c | 32)) >>> 0;
+  }
+  return h;
+}
+const BLOOM_BITS = 1 << 18;
+/** A one-hash Bloom filter of the lexicon: most capitalised words are rejected without a slice. */
+const BLOOM = new Uint8Array(BLOOM_BITS >> 3);
+for (const w of GIVEN) {
+  const h = wordHash(w, 0, w.length) & (BLOOM_BITS - 1);
+  BLOOM[h >> 3]! |= 1 << (h & 7);
+}
+/** False when the word with hash `h` (from `wordHash`, ≥ 0) is surely not a given name. */
+export function maybeGiven(h: number): boolean {
+  const b = h & (BLOOM_BITS - 1);
+  return (BLOOM[b >> 3]! & (1 << (b & 7))) !== 0;
+}
+
 /** The capitalised forms ("Maria"), so that the common case needs no lower-casing. */
 const CAPITALISED = new Map<string, 1 | 2>();
 for (const w of GIVEN) CAPITALISED.set(w[0]!.toUpperCase() + w.slice(1), AMBIGUOUS.has(w) ? 1 : 2);

@@ -8,7 +8,7 @@
  * a middle initial "A.") and may hold particles ("van", "de", "bin").
  */
 import { Kw } from '../context.js';
-import { EPONYM_FOLLOWERS, NEVER_NAME_WORDS, PARTICLES, STOP_AFTER_NAME, givenWeight, givenWeightOf } from './name-evidence.js';
+import { EPONYM_FOLLOWERS, NEVER_NAME_WORDS, PARTICLES, STOP_AFTER_NAME, givenWeight, givenWeightOf, maybeGiven, wordHash } from './name-evidence.js';
 import { isDigit, type ScanState } from './state.js';
 
 /** Letter classes of UTF-16 units, filled on first use: 1 capital, 2 other letter or mark, 3 not a letter. */
@@ -274,7 +274,8 @@ function detectLexiconNames(s: ScanState): void {
       i = e > i ? e : i + 1;
       continue;
     }
-    const weight = givenWeightOf(text.slice(i, e));
+    const h = wordHash(text, i, e);
+    const weight = h >= 0 && !maybeGiven(h) ? 0 : givenWeightOf(text.slice(i, e));
     if (weight === 0 || isDigit(text.charCodeAt(e) || 0) || text.charCodeAt(e) === 95) {
       i = e;
       continue;
