@@ -156,6 +156,12 @@ async function refusals(): Promise<Request[]> {
     { label: 'note by billing', path: '/patients/1001/notes', method: 'POST', token: billing, purpose: 'HPAYMT', body: JSON.stringify({ text: 'ok' }) },
     { label: 'portal message (DLP redact)', path: '/patients/1001/messages', method: 'POST', token: patient, purpose: 'PATRQT', body: JSON.stringify({ text: 'my SSN is 123-45-6789' }) },
     { label: 'unscannable note body', path: '/patients/1001/notes', method: 'POST', token: nurse, purpose: 'TREAT', body: 'SSN 123-45-6789', contentType: 'application/octet-stream' },
+    { label: 'a JSON type phiguard does not parse (json-seq)', path: '/patients/1001/notes', method: 'POST', token: nurse, purpose: 'TREAT', body: '\u001e{"text":"SSN 123-45-6789"}', contentType: 'application/json-seq' },
+    { label: 'malformed JSON note', path: '/patients/1001/notes', method: 'POST', token: nurse, purpose: 'TREAT', body: '{"text": "SSN 123-45-6789"' },
+    { label: 'percent-encoded patient id', path: '/patients/1%30%30%31/results', token: doctor, purpose: 'TREAT' },
+    { label: 'HEAD on a PHI route', path: results, method: 'HEAD', token: billing, purpose: 'HPAYMT' },
+    { label: 'unknown URL naming a patient', path: '/lookup/Zebulon-Quartermaine' },
+    { label: 'a grant on a route whose resource has no emergency view', path: '/patients/1001/notes', method: 'POST', token: outsider, purpose: 'ETREAT', grant: 'bg_unknown', body: JSON.stringify({ text: 'ok' }) },
   ];
 }
 
@@ -236,6 +242,12 @@ describe('Express and NestJS examples answer alike', () => {
       'note by billing': 403,
       'portal message (DLP redact)': 201,
       'unscannable note body': 415,
+      'a JSON type phiguard does not parse (json-seq)': 415,
+      'malformed JSON note': 400,
+      'percent-encoded patient id': 200,
+      'HEAD on a PHI route': 200,
+      'unknown URL naming a patient': 404,
+      'a grant on a route whose resource has no emergency view': 403,
     });
   });
 });

@@ -13,7 +13,7 @@ import { careTeamOf } from '../../express-lab-results/src/data.js';
 import { HealthController, POSTS, PostsController, RESULTS, ResultsController } from './results.controller.js';
 import { ROI, RoiController } from './roi/controller.js';
 import { roiPolicy } from './roi/policy.js';
-import { ReleaseOfInformation } from './roi/service.js';
+import { ROI_ERROR_CODES, ReleaseOfInformation } from './roi/service.js';
 
 // The same policy, data, view, tokens and storage as the Express example: both serve identical data.
 export { policy, operators } from '../../express-lab-results/src/policy.js';
@@ -48,6 +48,8 @@ export class LabResultsModule {
           state: options.state,
           scanner: options.scanner,
           context: jwtContext(options.jwtSecret),
+          // The release desk's own refusal codes: constants, safe to show to the desk's client.
+          errorCodes: ROI_ERROR_CODES,
         }),
       ],
       // Emergency access: POST /break-glass { patientId, reason, justification } → { grantId }; then

@@ -29,6 +29,7 @@ import { createScanner, type Scanner, type ScannerOptions } from './dlp/scanner.
 import { inspectBody } from './inbound.js';
 import { breakGlassEvent, dlpEvent } from './audit/event.js';
 import { createBreakGlassService, type BreakGlassService } from './access/break-glass.js';
+import { trustGrant } from './access/trusted-grant.js';
 import { MemoryStateStore, type StateStore } from './state/store.js';
 import { didYouMean } from './suggest.js';
 
@@ -297,7 +298,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       if (!wantsGrant && !wantsRelationship) return base;
       if (wantsGrant) {
         const validated = await breakGlass!.validate(base, claim!.grantId, subjectId!);
-        return validated === null ? base : { ...base, breakGlass: { grantId: claim!.grantId, validated } };
+        return validated === null ? base : { ...base, breakGlass: { grantId: claim!.grantId, validated: trustGrant({ ...validated }) } };
       }
       const facts = await relationship!(base.principal, String(subjectId));
       return { ...base, patientRelationship: kindsOf(facts) };
@@ -371,6 +372,10 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       try {
         // A grant that expired while the handler ran covers nothing more.
         if (grant !== undefined && grant.expiresAt <= Date.now()) throw new AccessDeniedError('break_glass_invalid');
+        // A grant opens one patient's chart: the record released must be that patient's.
+        if (grant !== undefined && patientRefOf(plan.resource, value) !== undefined && patientRefOf(plan.resource, value) !== policy.patientRef(grant.patientId)) {
+          throw new AccessDeniedError('break_glass_invalid');
+        }
         result = plan.apply<T>(value, context, plaintexts);
       } catch (err) {
         const refs = { patientRef: patientRefOf(plan.resource, value) };

@@ -61,6 +61,12 @@ export { actionEvent, actionForMethod, breakGlassEvent, denialEvent, disclosureE
 export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
 export * from './audit/index.js';
 export { ENGINE_OPTION_KEYS, createPhiGuard } from './guard.js';
+export { EXCHANGE_OPTION_KEYS, canonicalId, createExchangeHost, toJsonValue } from './exchange/exchange.js';
+export type { Claim, ErrorLogger, Exchange, ExchangeHost, ExchangeOptions, Maybe, Released, RequestFacts, RouteKind, Step } from './exchange/exchange.js';
+export { codeOf, errorBody, errorHeaders, genericCode, statusOf } from './exchange/http.js';
+export type { Answer, ErrorBody } from './exchange/http.js';
+export { guardResponse } from './exchange/response.js';
+export type { GateHooks, GatedResponse, ResponseGate } from './exchange/response.js';
 export { didYouMean } from './suggest.js';
 export type { Inspection, PhiGuard, PhiGuardOptions, RelationshipFacts, RelationshipResolver, Release } from './guard.js';
 export { MemoryStateStore, RedisStateStore } from './state/store.js';

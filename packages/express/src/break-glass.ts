@@ -1,6 +1,8 @@
 import { Router, type Request, type Response } from 'express';
-import { AccessDeniedError, AuthenticationRequiredError, OptionsError, PhiGuardError, type AccessContext } from '@phiguard/core';
-import { errorCode, statusOf } from './errors.js';
+import { AccessDeniedError, AuthenticationRequiredError, OptionsError, PhiGuardError, codeOf, statusOf, type AccessContext } from '@phiguard/core';
+
+const NO_APP_CODES: ReadonlySet<string> = new Set();
+const errorCode = (err: unknown, status: number) => codeOf(err, status, NO_APP_CODES);
 import { runtimeOf } from './middleware.js';
 
 /**

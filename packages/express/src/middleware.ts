@@ -1,29 +1,29 @@
-import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { match, type MatchFunction } from 'path-to-regexp';
 import {
-  AccessDeniedError,
-  AuthenticationRequiredError,
   ENGINE_OPTION_KEYS,
+  EXCHANGE_OPTION_KEYS,
   OptionsError,
-  PhiGuardError,
-  StepUpRequiredError,
-  actionForMethod,
-  scrubHeaders,
+  createExchangeHost,
   createPhiGuard,
-  denialEvent,
   didYouMean,
+  errorBody,
+  genericCode,
+  guardResponse,
+  statusOf,
   type AccessContext,
-  type AuditAction,
+  type Answer,
+  type Exchange,
+  type ExchangeHost,
+  type ExchangeOptions,
   type PhiGuard,
   type PhiGuardOptions,
-  type Plan,
-  type RequestInfo,
+  type ResponseGate,
+  type Step,
 } from '@phiguard/core';
-import { codeOf, errorBody, errorCode, statusOf, type ErrorBody, type ErrorLogger } from './errors.js';
+import type { ErrorLogger } from './errors.js';
 
-/** Options of {@link phiguard}. Everything `createPhiGuard` takes, plus how to read a request. */
-export interface PhiGuardExpressOptions extends Omit<PhiGuardOptions, 'policy' | 'audit'> {
+/** Options of {@link phiguard}: everything `createPhiGuard` takes, how requests are handled, and how to read one. */
+export interface PhiGuardExpressOptions extends Omit<PhiGuardOptions, 'policy' | 'audit'>, Omit<ExchangeOptions, 'logger'> {
   /** The policy (from definePolicy, or compiled). Omit when passing `guard`. */
   readonly policy?: PhiGuardOptions['policy'];
   /** Audit destination: a pino logger or an AuditSink. Omit when passing `guard`. */
@@ -31,16 +31,11 @@ export interface PhiGuardExpressOptions extends Omit<PhiGuardOptions, 'policy' |
   /** An engine already created with createPhiGuard (shared with other adapters). */
   readonly guard?: PhiGuard;
   /**
-   * Resolves who is asking and why, from the request (JWT claims, headers, session). Called
-   * only on PHI routes. Throw AuthenticationRequiredError (or anything) for 401.
+   * Resolves who is asking and why, from the request (JWT claims, headers, session). Called when
+   * the claimed route runs, after the application's own middleware (its authentication
+   * included), so `req.user` is there. Throw AuthenticationRequiredError (or anything) for 401.
    */
-  readonly context: (req: Request) => AccessContext | Promise<AccessContext>;
-  /**
-   * What to do with a body sent on a route that no resource claims: `'deny'` (default) answers
-   * 500 `unmapped_route`, because an unmapped route may be returning PHI nobody classified.
-   * `'pass'` sends such bodies unchanged.
-   */
-  readonly onUnmappedRoute?: 'deny' | 'pass';
+  readonly context: (req: Request) => AccessContext | null | undefined | Promise<AccessContext | null | undefined>;
   /**
    * Installs a final error handler on the app at the first request, so that errors thrown by
    * handlers reach clients and logs as codes only (Express's own handler prints `err.stack`).
@@ -49,87 +44,46 @@ export interface PhiGuardExpressOptions extends Omit<PhiGuardOptions, 'policy' |
   readonly installErrorHandler?: boolean;
   /** Receives PHI-free lines about errors (name, code, status, request id). Default: the audit logger when it is pino. */
   readonly logger?: ErrorLogger;
-  /**
-   * What error lines carry of a thrown error's message: `'omit'` (default: nothing, since
-   * messages quote values) or `'redact'` (the message through the DLP scanner, identifiers
-   * replaced by `[SSN]`-style markers; helpful for debugging, as good as the scanner's recall).
-   */
-  readonly errorMessages?: 'omit' | 'redact';
   /** Largest request body parsed for DLP on resources that declare `dlp`. Default `'100kb'`. */
   readonly bodyLimit?: string | number;
 }
 
-type Kind = 'phi' | 'non-phi' | 'unmapped';
-
-/** @internal Per-request state, on the response under a symbol. */
+/** Per-request state. A WeakMap rather than a property: Express re-parents responses, after which added properties are slow. */
 interface State {
   readonly runtime: Runtime;
-  kind: Kind;
-  resource: string | null;
-  /** Route pattern of the claimed route, for audit. */
-  route: string | null;
-  plan: Plan | null;
-  context: AccessContext | null;
-  action: AuditAction;
-  requestId: string;
-  /** Set while phiguard itself is writing, so the guarded send/end let it through. */
-  inPipeline: boolean;
-  /** Set once phiguard answered in the handler's place; later writes are dropped. */
-  refused: boolean;
-  json: Response['json'];
-  send: Response['send'];
-  end: Response['end'];
-  write: Response['write'];
+  readonly exchange: Exchange;
+  readonly gate: ResponseGate;
+  /** Set once the claimed route dispatched (the decision point). */
+  dispatched: boolean;
 }
 
 interface Runtime {
   readonly guard: PhiGuard;
+  readonly host: ExchangeHost;
   readonly resolve: PhiGuardExpressOptions['context'];
-  readonly routes: readonly { readonly method: string; readonly route: string; readonly resource: string; readonly match: MatchFunction<object> }[];
-  readonly onUnmappedRoute: 'deny' | 'pass';
   readonly installErrorHandler: boolean;
-  readonly logger: ErrorLogger | undefined;
-  readonly warned: Set<string>;
-  readonly errorMessages: 'omit' | 'redact';
   readonly parsers: { readonly json: RequestHandler; readonly text: RequestHandler };
 }
 
-/**
- * Per-request state, keyed by the response. A WeakMap rather than a property: Express re-parents
- * every response (`Object.setPrototypeOf`), after which each property added to it costs
- * microseconds.
- */
 const states = new WeakMap<object, State>();
-/** Response prototypes whose json/send/end/write phiguard has wrapped, with the originals. */
-const wrapped = new WeakMap<object, Originals>();
-
-interface Originals {
-  readonly json: Response['json'];
-  readonly send: Response['send'];
-  readonly end: Response['end'];
-  readonly write: Response['write'];
-}
 const installedOn = new WeakSet<object>();
-
-const OPTION_KEYS = [
-  ...ENGINE_OPTION_KEYS,
-  'guard', 'context', 'onUnmappedRoute', 'installErrorHandler', 'logger', 'errorMessages', 'bodyLimit',
-];
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
-
-function stateOf(res: Response): State | undefined {
-  return states.get(res);
-}
+/** Router layer prototypes whose request handling phiguard hooks, to decide where the route runs. */
+const hooked = new WeakSet<object>();
+const ADAPTER_KEYS = ['guard', 'context', 'installErrorHandler', 'logger', 'bodyLimit'];
+const OPTION_KEYS = [...ENGINE_OPTION_KEYS, ...EXCHANGE_OPTION_KEYS, ...ADAPTER_KEYS];
+/** Marks middleware that claims or releases a route from inside its own stack. */
+const ROUTE_MARK = Symbol.for('phiguard.routeMiddleware');
 
 /**
- * The one line: `app.use(phiguard({ policy, context, audit }))`.
+ * The one line: `app.use(phiguard({ policy, context, audit }))`, before or after the app's own
+ * authentication.
  *
- * On routes a resource claims (in the policy's `routes`, or with {@link phiResource}) it
- * resolves the access context, refuses denied callers before the handler runs (403), and
- * projects every `res.json` / `res.send` body through the caller's plan, with an audit event
- * per response. Bodies it cannot vouch for (raw bodies, unmapped routes) are refused, and
- * error bodies are reduced to codes, so PHI does not leave by a side door.
+ * Every response passes phiguard's gate. On routes a resource claims (the policy's `routes`, or
+ * {@link phiResource}) the access decision is taken when the route runs, after the app's
+ * middleware; denied callers are refused before the handler (403, 401), and whatever the handler
+ * writes — `res.json`, `res.send`, `res.end` after `writeHead`, streams — leaves only as the
+ * caller's plan projected it, with one audit event. Bodies it cannot read are refused unless the
+ * resource allows raw bodies, and error bodies are reduced to codes.
  */
 export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
   /* Precondition: phiguard was called, not passed bare to app.use. */
@@ -144,44 +98,29 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
   if (typeof options.context !== 'function') {
     throw new OptionsError('phiguard needs `context: (req) => ({ principal, roles, purposeOfUse })` to know who is asking and why.');
   }
-  const {
-    guard: given,
-    context,
-    onUnmappedRoute = 'deny',
-    installErrorHandler = true,
-    logger,
-    errorMessages = 'omit',
-    bodyLimit = '100kb',
-    ...engineOptions
-  } = options;
-  if (errorMessages !== 'omit' && errorMessages !== 'redact') throw new OptionsError('errorMessages must be "omit" or "redact"');
-  if (onUnmappedRoute !== 'deny' && onUnmappedRoute !== 'pass') throw new OptionsError('onUnmappedRoute must be "deny" or "pass"');
+  const { guard: given, context, installErrorHandler = true, logger, bodyLimit = '100kb', onUnmappedRoute, nonPhi, errorCodes, errorMessages, ...engineOptions } = options;
   let guard: PhiGuard;
   if (given !== undefined) {
-    if (engineOptions.policy !== undefined || engineOptions.audit !== undefined) {
-      throw new OptionsError('pass either `guard` or `policy` and `audit`, not both');
-    }
+    if (engineOptions.policy !== undefined || engineOptions.audit !== undefined) throw new OptionsError('pass either `guard` or `policy` and `audit`, not both');
     guard = given;
   } else {
     guard = createPhiGuard(engineOptions as PhiGuardOptions);
   }
-
-  const routes = [];
-  for (const resource of guard.policy.resources.values()) {
-    for (const r of resource.routes) {
-      routes.push({ method: r.method, route: r.path, resource: resource.name, match: match(r.path, { decode: false }) });
-    }
-  }
   const auditLogger = options.audit as Partial<ErrorLogger> | undefined;
+  const exchangeOptions: ExchangeOptions = Object.fromEntries(
+    Object.entries({
+      onUnmappedRoute,
+      nonPhi,
+      errorCodes,
+      errorMessages,
+      logger: logger ?? (typeof auditLogger?.error === 'function' ? (auditLogger as ErrorLogger) : undefined),
+    }).filter(([, v]) => v !== undefined),
+  );
   const runtime: Runtime = {
     guard,
+    host: createExchangeHost(guard, exchangeOptions),
     resolve: context,
-    routes,
-    onUnmappedRoute,
     installErrorHandler,
-    logger: logger ?? (typeof auditLogger?.error === 'function' ? (auditLogger as ErrorLogger) : undefined),
-    warned: new Set(),
-    errorMessages,
     // Bodies of DLP routes are parsed here, before the handler, so they are scanned whatever the app mounts later.
     parsers: {
       json: express.json({ limit: bodyLimit, type: ['application/json', 'application/*+json'] }),
@@ -190,460 +129,164 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
   };
 
   return function phiguardMiddleware(req: Request, res: Response, next: NextFunction): void {
-    if (stateOf(res) !== undefined) return next(); // mounted twice: the first instance governs
+    const known = states.get(res);
+    if (known !== undefined) {
+      if (known.runtime === runtime) return next();
+      // A second phiguard (a sub-app's) would be silently ignored: its policy never applied.
+      return next(new OptionsError('phiguard is mounted twice with different engines: mount one phiguard for the app, or share one with `guard`'));
+    }
     if (runtime.installErrorHandler && !installedOn.has(req.app)) {
       installedOn.add(req.app);
       req.app.use(phiguardErrorHandler());
     }
-    const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    const originals = wrapResponse(res);
-    const state: State = {
-      runtime,
-      kind: runtime.onUnmappedRoute === 'pass' ? 'non-phi' : 'unmapped',
-      resource: null,
-      route: null,
-      plan: null,
-      context: null,
-      action: actionForMethod(req.method),
-      requestId,
-      inPipeline: false,
-      refused: false,
-      json: originals.json,
-      send: originals.send,
-      end: originals.end,
-      write: originals.write,
-    };
+    hookRouter(req.app);
+    const exchange = runtime.host.begin({ method: req.method, path: req.originalUrl.split('?')[0] ?? '/', headers: req.headers, ip: req.ip });
+    for (const k in exchange.headers) res.setHeader(k, exchange.headers[k]!);
+    const state: State = { runtime, exchange, dispatched: false, gate: undefined as unknown as ResponseGate };
+    (state as { gate: ResponseGate }).gate = guardResponse(res, exchange, { decide: () => decideLate(req, state) });
     states.set(res, state);
-    const path = req.baseUrl + req.path;
-    for (const r of runtime.routes) {
-      if (r.method !== 'ALL' && r.method !== req.method && !(r.method === 'GET' && req.method === 'HEAD')) continue;
-      const matched = r.match(path);
-      if (matched === false) continue;
-      return enter(req, res, next, state, r.resource, r.route, matched.params as Record<string, unknown>);
-    }
+    // A first claim by URL; the route that actually runs confirms or replaces it.
+    claimBy(exchange, runtime.host.match(req.method, req.originalUrl.split('?')[0] ?? '/'), undefined);
     next();
   };
+}
+
+function claimBy(exchange: Exchange, matched: ReturnType<ExchangeHost['match']>, params: Record<string, unknown> | undefined): void {
+  if (matched === null) return;
+  if (matched === 'non-phi') exchange.skip();
+  else exchange.claim({ resource: matched.resource, route: matched.route, params: params ?? matched.params });
 }
 
 /**
- * Claims a route for a resource, for routers that do not list routes in the policy:
- * `router.get('/:id', phiResource('LabReport'), handler)`. Needs `app.use(phiguard(…))` first.
+ * Decides where the route runs: phiguard hooks the router's layer prototype (Express 5's router
+ * and Express 4's), so a route's handlers run only after the decision, and after every
+ * application middleware before them (its authentication).
  */
-export function phiResource(resource: string): RequestHandler {
+function hookRouter(app: Request['app']): void {
+  const router = (app as unknown as { router?: { stack?: unknown[] }; _router?: { stack?: unknown[] } }).router ?? (app as unknown as { _router?: { stack?: unknown[] } })._router;
+  const layer = router?.stack?.[0];
+  if (layer === undefined || layer === null) return;
+  const proto = Object.getPrototypeOf(layer) as Record<string, unknown>;
+  if (hooked.has(proto)) return;
+  hooked.add(proto);
+  for (const name of ['handleRequest', 'handle_request']) {
+    const original = proto[name];
+    if (typeof original !== 'function') continue;
+    proto[name] = function handleRoute(this: { route?: { path?: unknown; stack?: { handle?: unknown }[] } }, req: Request, res: Response, next: NextFunction) {
+      const state = this.route === undefined ? undefined : states.get(res);
+      if (state === undefined || state.dispatched) return (original as (...a: unknown[]) => unknown).call(this, req, res, next);
+      state.dispatched = true;
+      const route = `${req.baseUrl}${typeof this.route!.path === 'string' ? this.route!.path : ''}`;
+      const matched = state.runtime.host.match(req.method, route);
+      if (matched !== null) claimBy(state.exchange, matched, req.params as Record<string, unknown>);
+      else if (state.exchange.kind === 'phi') state.exchange.claim({ resource: state.exchange.resource!, route, params: req.params as Record<string, unknown> });
+      else state.exchange.ranRoute(route);
+      state.gate.raise();
+      // phiResource()/nonPhi() inside the route's own stack decide there (after the route's own auth).
+      if (this.route!.stack?.some((l) => typeof l.handle === 'function' && (l.handle as { [ROUTE_MARK]?: boolean })[ROUTE_MARK] === true)) {
+        return (original as (...a: unknown[]) => unknown).call(this, req, res, next);
+      }
+      admit(req, res, state, () => (original as (...a: unknown[]) => unknown).call(this, req, res, next));
+    };
+  }
+}
+
+/** Decides, applies request DLP, then `proceed()`; or answers in the handler's place. */
+function admit(req: Request, res: Response, state: State, proceed: () => void): void {
+  const { exchange, gate, runtime } = state;
+  if (exchange.kind !== 'phi') return proceed();
+  settle(exchange.admit(() => runtime.resolve(req)), gate, () => {
+    if (!exchange.needsInspection()) return proceed();
+    const type = String(req.headers['content-type'] ?? '');
+    const parser = /^application\/(?:[\w.-]+\+)?json/i.test(type) ? runtime.parsers.json : /^text\//i.test(type) ? runtime.parsers.text : null;
+    const inspect = () =>
+      settle(exchange.inspect(type, req.body), gate, (inspected) => {
+        req.body = inspected.body;
+        proceed();
+      });
+    if (parser === null || req.body !== undefined) return inspect();
+    void parser(req, res, (err?: unknown) => (err !== undefined && err !== null ? gate.answer(exchange.fail(err)) : inspect()));
+  });
+}
+
+/** The decision for a response that reached the gate with no route dispatch seen. */
+function decideLate(req: Request, state: State): Step | Promise<Step> {
+  state.dispatched = true;
+  return state.exchange.admit(() => state.runtime.resolve(req));
+}
+
+function settle<T>(step: T | Answer | Promise<T | Answer>, gate: ResponseGate, then: (value: T) => void): void {
+  const apply = (v: T | Answer) => (isAnswer(v) ? gate.answer(v) : then(v));
+  if (step !== null && typeof step === 'object' && typeof (step as Promise<unknown>).then === 'function') void (step as Promise<T | Answer>).then(apply);
+  else apply(step as T | Answer);
+}
+
+function isAnswer(v: unknown): v is Answer {
+  return v !== null && typeof v === 'object' && typeof (v as Answer).status === 'number' && 'body' in v && 'headers' in v;
+}
+
+function mark<T extends RequestHandler>(fn: T): T {
+  Object.defineProperty(fn, ROUTE_MARK, { value: true });
+  return fn;
+}
+
+/**
+ * Claims a route for a resource from inside the route's own stack, after the route's own
+ * middleware: `router.get('/:id', requireAuth, phiResource('LabReport'), handler)`. Needs
+ * `app.use(phiguard(…))` first.
+ */
+export function phiResource(resource: string, options: { readonly allowBreakGlass?: boolean } = {}): RequestHandler {
   if (typeof resource !== 'string' || resource.length === 0) throw new OptionsError('phiResource(name) needs a resource name from the policy');
-  return function phiResourceMiddleware(req, res, next) {
-    const state = stateOf(res);
-    if (state === undefined) {
-      next(new OptionsError(`phiResource("${resource}") runs without phiguard: add app.use(phiguard({ … })) before the routes.`));
-      return;
-    }
-    if (!state.runtime.guard.policy.resources.has(resource)) {
-      next(new OptionsError(`phiResource("${resource}"): the policy has no such resource`));
-      return;
-    }
-    if (state.kind === 'phi') return next(); // already claimed by a policy route
-    enter(req, res, next, state, resource, req.baseUrl + (req.route?.path ?? req.path), req.params);
-  };
+  return mark(function phiResourceMiddleware(req: Request, res: Response, next: NextFunction) {
+    const state = states.get(res);
+    if (state === undefined) return next(new OptionsError(`phiResource("${resource}") runs without phiguard: add app.use(phiguard({ … })) before the routes.`));
+    if (!state.runtime.guard.policy.resources.has(resource)) return next(new OptionsError(`phiResource("${resource}"): the policy has no such resource`));
+    if (state.exchange.decided) return next();
+    const route = `${req.baseUrl}${typeof req.route?.path === 'string' ? req.route.path : req.path}`;
+    state.exchange.claim({ resource, route, params: req.params as Record<string, unknown>, ...(options.allowBreakGlass === undefined ? {} : { allowBreakGlass: options.allowBreakGlass }) });
+    state.dispatched = true;
+    state.gate.raise();
+    admit(req, res, state, () => next());
+  });
 }
 
-/** Marks a route as carrying no PHI: its bodies pass unchanged and are not audited. */
+/**
+ * Marks the route it guards as carrying no PHI: `app.get('/health', nonPhi(), handler)`. Mounted
+ * with `app.use(path, nonPhi(), …)` it applies to that exact path only, never to the routes under
+ * it; list prefixes' non-PHI routes in the `nonPhi` option instead.
+ */
 export function nonPhi(): RequestHandler {
-  return function nonPhiMiddleware(_req, res, next) {
-    const state = stateOf(res);
-    if (state !== undefined && state.kind !== 'phi') state.kind = 'non-phi';
+  return mark(function nonPhiMiddleware(req: Request, res: Response, next: NextFunction) {
+    const state = states.get(res);
+    if (state !== undefined && (req.route !== undefined || req.path === '/')) state.exchange.skip();
     next();
-  };
+  });
 }
 
-/** @internal What the break-glass routes need of the request's phiguard state. */
+/** @internal What the break-glass and delivery routes need of the request's phiguard state. */
 export function runtimeOf(res: Response) {
-  const state = stateOf(res);
+  const state = states.get(res);
   if (state === undefined) return undefined;
-  if (state.kind !== 'phi') state.kind = 'non-phi'; // grant bodies carry ids and codes, not PHI
+  state.exchange.skip(); // grant bodies carry ids and codes, not PHI
   return {
     guard: state.runtime.guard,
     resolve: state.runtime.resolve,
     json: state.runtime.parsers.json,
-    requestInfo: (req: Request) => requestInfo(req, state),
-    refuse: (status: number, code: string, reason?: string) => refuse(res, state, status, code, reason),
+    requestInfo: (req: Request) => ({
+      method: req.method,
+      route: `${req.baseUrl}${typeof req.route?.path === 'string' ? req.route.path : ''}`,
+      ip: req.ip,
+      userAgent: req.headers['user-agent'],
+      requestId: state.exchange.requestId,
+    }),
+    refuse: (status: number, code: string, reason?: string) =>
+      state.gate.answer({ status, headers: { 'Cache-Control': 'no-store', 'Content-Type': 'application/json; charset=utf-8' }, body: errorBody(code, status, state.exchange.requestId, reason) }),
   };
 }
 
-/** The access context phiguard resolved for this request, once a PHI route was entered. */
+/** The access context phiguard resolved for this request, once a PHI route was decided. */
 export function getAccessContext(res: Response): AccessContext | null {
-  return stateOf(res)?.context ?? null;
-}
-
-/**
- * Resolves the context and decides: calls `next()` to let the handler run, or answers 401/403
- * itself. Synchronous resolvers stay synchronous (no promise per request).
- */
-function enter(req: Request, res: Response, next: NextFunction, state: State, resource: string, route: string, params: Record<string, unknown>): void {
-  state.kind = 'phi';
-  state.resource = resource;
-  state.route = route;
-  let resolved: AccessContext | Promise<AccessContext>;
-  try {
-    resolved = state.runtime.resolve(req);
-  } catch (err) {
-    return unauthenticated(req, res, state, err);
-  }
-  if (resolved !== null && typeof (resolved as Promise<AccessContext>).then === 'function') {
-    (resolved as Promise<AccessContext>).then(
-      (context) => admit(req, res, next, state, params, context),
-      (err: unknown) => unauthenticated(req, res, state, err),
-    );
-  } else {
-    admit(req, res, next, state, params, resolved as AccessContext);
-  }
-}
-
-function admit(req: Request, res: Response, next: NextFunction, state: State, params: Record<string, unknown>, resolved: AccessContext): void {
-  if (resolved === null || typeof resolved !== 'object') return unauthenticated(req, res, state, undefined);
-  const resource = state.resource!;
-  const context: AccessContext = { ...resolved, request: { ...requestInfo(req, state), ...resolved.request } };
-  const { guard } = state.runtime;
-  const param = guard.policy.resources.get(resource)!.subjectParam;
-  const raw = param === null ? undefined : params[param];
-  const subject = typeof raw === 'string' ? raw : undefined;
-  let completed: AccessContext | Promise<AccessContext>;
-  try {
-    completed = guard.resolve(withGrantHeader(req, context), resource, subject);
-  } catch (err) {
-    return next(err);
-  }
-  if (completed !== context && typeof (completed as Promise<AccessContext>).then === 'function') {
-    // A break-glass grant or a relationship to look up: the state store or resolver answers first.
-    (completed as Promise<AccessContext>).then(
-      (full) => decide(req, res, next, state, full, subject),
-      (err: unknown) => {
-        state.context = context;
-        const status = statusOf(err);
-        guard.recordError(context, resource, state.action, errorCode(err, status));
-        refuse(res, state, status, errorCode(err, status));
-      },
-    );
-    return;
-  }
-  decide(req, res, next, state, completed as AccessContext, subject);
-}
-
-/** The break-glass grant a request invokes, from its header, unless the resolver set one. */
-function withGrantHeader(req: Request, context: AccessContext): AccessContext {
-  const header = req.headers['x-break-glass-grant'];
-  if (context.breakGlass !== undefined || typeof header !== 'string' || header.length === 0) return context;
-  return { ...context, breakGlass: { grantId: header.slice(0, 64) } };
-}
-
-function decide(req: Request, res: Response, next: NextFunction, state: State, context: AccessContext, subject: string | undefined): void {
-  state.context = context;
-  const { guard } = state.runtime;
-  const resource = state.resource!;
-  let decision;
-  try {
-    decision = guard.authorize(context, resource, state.action, subject);
-  } catch (err) {
-    return next(err);
-  }
-  if (decision.effect === 'deny') {
-    const { reason, pending } = decision;
-    if (pending === undefined) return refuse(res, state, 403, 'access_denied', reason);
-    void pending.then(() => refuse(res, state, 403, 'access_denied', reason));
-    return;
-  }
-  state.plan = decision.plan;
-  if (guard.policy.resources.get(resource)!.dlp !== null && hasBody(req)) return scanBody(req, res, next, state);
-  next();
-}
-
-function hasBody(req: Request): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-/** Parses a request body (JSON or text) and applies the resource's DLP rule before the handler runs. */
-function scanBody(req: Request, res: Response, next: NextFunction, state: State): void {
-  const type = req.headers['content-type'] ?? '';
-  const { parsers, guard } = state.runtime;
-  const parser = /^application\/(?:[\w.-]+\+)?json\b/i.test(type) ? parsers.json : /^text\//i.test(type) ? parsers.text : null;
-  // A body DLP cannot read (multipart, binary) is refused rather than let through unscanned.
-  if (parser === null) return refuse(res, state, 415, 'dlp_unscannable');
-  void parser(req, res, (err?: unknown) => {
-    if (err !== undefined && err !== null) return next(err);
-    let inspection;
-    try {
-      inspection = guard.inspect(state.context, state.resource!, state.action, req.body);
-    } catch (e) {
-      return refuse(res, state, statusOf(e), errorCode(e, statusOf(e)));
-    }
-    if (inspection === null) return next();
-    req.body = inspection.value;
-    if (inspection.pending === undefined) return next();
-    inspection.pending.then(
-      () => next(),
-      (e: unknown) => refuse(res, state, statusOf(e), errorCode(e, statusOf(e))),
-    );
-  });
-}
-
-/** 401 (or the resolver's own PhiGuardError), audited with where it came from and no actor. */
-function unauthenticated(req: Request, res: Response, state: State, err: unknown): void {
-  const e = err instanceof PhiGuardError ? err : new AuthenticationRequiredError();
-  const anonymous = { principal: undefined, roles: [], request: requestInfo(req, state) } as unknown as AccessContext;
-  let pending: Promise<void> | undefined;
-  try {
-    pending = state.runtime.guard.write(denialEvent(state.action, anonymous, state.resource!, e.code))?.catch(() => undefined);
-  } catch {
-    /* refused either way */
-  }
-  const answer = () => {
-    if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    refuse(res, state, e.status, e.code);
-  };
-  // Refused either way; with an asynchronous sink, once the refusal is on record.
-  if (pending === undefined) answer();
-  else void pending.then(answer);
-}
-
-function requestInfo(req: Request, state: State): RequestInfo {
-  const traceparent = req.headers.traceparent;
-  const trace = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
-  return {
-    method: req.method,
-    route: state.route ?? undefined,
-    ip: req.ip,
-    userAgent: req.headers['user-agent'],
-    requestId: state.requestId,
-    traceId: trace?.[1],
-  };
-}
-
-/** Sends phiguard's own error body through the original methods. */
-function refuse(res: Response, state: State, status: number, code: string, reason?: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  state.refused = true;
-  res.status(status);
-  sendError(res, state, errorBody(code, status, state.requestId, reason));
-}
-
-/** Sends an error body as JSON (whatever type an earlier handler set), never cached. */
-function sendError(res: Response, state: State, body: ErrorBody): Response {
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  return sendThrough(res, state, body);
-}
-
-function sendThrough(res: Response, state: State, body: unknown): Response {
-  state.inPipeline = true;
-  try {
-    // A body that projects to nothing (a scalar where the resource expects an object) is sent as null.
-    return state.json.call(res, body === undefined ? null : body);
-  } finally {
-    state.inPipeline = false;
-  }
-}
-
-function guardedJson(this: Response, state: State, body: unknown): Response {
-  if (state.inPipeline || state.kind === 'non-phi' || this.headersSent) return state.json.call(this, body);
-  if (this.statusCode >= 400) {
-    // Error bodies are reduced to a code: an app's messages may name the patient.
-    return sendError(this, state, errorBody(codeOf(body, this.statusCode), this.statusCode, state.requestId));
-  }
-  if (state.kind === 'unmapped') return refuseUnmapped(this, state);
-  this.setHeader('Cache-Control', 'no-store');
-  let prepared;
-  try {
-    prepared = state.runtime.guard.prepare(state.plan!, body);
-  } catch (err) {
-    return failPrepare(this, state, err);
-  }
-  if (prepared === null) return releaseAndSend(this, state, body, null);
-  // Encrypted fields the caller may read are decrypted first; nothing is sent until then.
-  prepared.then(
-    (plaintexts) => {
-      if (!this.headersSent) releaseAndSend(this, state, body, plaintexts);
-    },
-    (err: unknown) => failPrepare(this, state, err),
-  );
-  return this;
-}
-
-/** A key service or ciphertext failure: audited, and the response refused (503 or 500). */
-function failPrepare(res: Response, state: State, err: unknown): Response {
-  const status = statusOf(err);
-  const code = errorCode(err, status);
-  state.runtime.guard.recordError(state.context, state.resource!, state.action, code);
-  refuse(res, state, status, code);
-  return res;
-}
-
-function releaseAndSend(res: Response, state: State, body: unknown, plaintexts: ReadonlyMap<string, unknown> | null): Response {
-  scrubHeaders(res, state.runtime.guard.scanner);
-  let release;
-  try {
-    release = state.runtime.guard.release(state.plan!, body, state.context!, state.action, plaintexts);
-  } catch (err) {
-    if (err instanceof AccessDeniedError) refuse(res, state, 403, 'access_denied', err.reason);
-    else if (err instanceof StepUpRequiredError) {
-      // RFC 9470: the client re-authenticates with a second factor, no older than max_age.
-      res.setHeader(
-        'WWW-Authenticate',
-        `Bearer error="insufficient_user_authentication", error_description="A recent second factor is required", max_age=${err.maxAgeSeconds}`,
-      );
-      refuse(res, state, 401, err.code, err.reason);
-    } else refuse(res, state, statusOf(err), errorCode(err, statusOf(err)));
-    return res;
-  }
-  if (release.pending) {
-    release.pending.then(
-      () => {
-        if (!res.headersSent) sendThrough(res, state, release.value);
-      },
-      (err: unknown) => refuse(res, state, statusOf(err), errorCode(err, statusOf(err))),
-    );
-    return res;
-  }
-  return sendThrough(res, state, release.value);
-}
-
-function guardedSend(this: Response, state: State, body?: unknown): Response {
-  if (state.inPipeline || state.kind === 'non-phi' || this.headersSent) return state.send.call(this, body);
-  if (body !== null && typeof body === 'object' && !ArrayBuffer.isView(body)) return this.json(body);
-  return rawBody(this, state, body, () => state.send.call(this, body));
-}
-
-function guardedEnd(this: Response, state: State, chunk?: unknown, ...rest: unknown[]): Response {
-  if (state.refused && !state.inPipeline) return this;
-  if (state.inPipeline || state.kind === 'non-phi' || this.headersSent || typeof chunk === 'function') {
-    return (state.end as (...a: unknown[]) => Response).call(this, chunk, ...rest);
-  }
-  return rawBody(this, state, chunk, () => (state.end as (...a: unknown[]) => Response).call(this, chunk, ...rest));
-}
-
-function guardedWrite(this: Response, state: State, chunk: unknown, ...rest: unknown[]): boolean {
-  if (state.refused && !state.inPipeline) return false;
-  if (state.inPipeline || state.kind === 'non-phi' || allowsRaw(state)) {
-    return (state.write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-  }
-  // A streamed body on a PHI or unmapped route cannot be filtered: refuse it.
-  if (!this.headersSent) refuse(this, state, 500, 'raw_body_denied');
-  else this.destroy();
-  return false;
-}
-
-/**
- * Wraps json/send/end/write once on the prototype that defines Express's `json` (shared by every
- * app of that Express copy, sub-apps included, so a response stays guarded wherever it is sent
- * from). Responses phiguard has no state for pass straight through to the originals.
- */
-function wrapResponse(res: Response): Originals {
-  let proto: object | null = Object.getPrototypeOf(res) as object | null;
-  while (proto !== null && !Object.hasOwn(proto, 'json')) proto = Object.getPrototypeOf(proto) as object | null;
-  if (proto === null) throw new OptionsError('phiguard: this response has no res.json; @phiguard/express needs Express 5.');
-  const known = wrapped.get(proto);
-  if (known !== undefined) return known;
-  const target = proto as Response;
-  const originals: Originals = { json: target.json, send: target.send, end: target.end, write: target.write };
-  wrapped.set(proto, originals);
-  Object.defineProperties(proto, {
-    json: method(function json(this: Response, body: unknown) {
-      const state = states.get(this);
-      return state === undefined ? originals.json.call(this, body) : guardedJson.call(this, state, body);
-    }),
-    send: method(function send(this: Response, body?: unknown) {
-      const state = states.get(this);
-      return state === undefined ? originals.send.call(this, body) : guardedSend.call(this, state, body);
-    }),
-    end: method(function end(this: Response, ...args: unknown[]) {
-      const state = states.get(this);
-      return state === undefined
-        ? (originals.end as (...a: unknown[]) => Response).apply(this, args)
-        : guardedEnd.call(this, state, ...args);
-    }),
-    write: method(function write(this: Response, ...args: unknown[]) {
-      const state = states.get(this);
-      return state === undefined
-        ? (originals.write as (...a: unknown[]) => boolean).apply(this, args)
-        : guardedWrite.call(this, state, args[0], ...args.slice(1));
-    }),
-  });
-  return originals;
-}
-
-function method(value: (...args: never[]) => unknown): PropertyDescriptor {
-  return { value, writable: true, configurable: true, enumerable: false };
-}
-
-function allowsRaw(state: State): boolean {
-  return state.kind === 'phi' && state.resource !== null && state.runtime.guard.policy.resources.get(state.resource)?.rawBody === 'allow';
-}
-
-/** Strings, Buffers and streamed bodies: phiguard cannot see inside them. */
-function rawBody(res: Response, state: State, body: unknown, pass: () => Response): Response {
-  const empty = body === undefined || body === null || body === '' || (ArrayBuffer.isView(body) && body.byteLength === 0);
-  if (res.statusCode >= 400) {
-    if (empty && res.statusCode !== 404) return pass();
-    return sendError(res, state, errorBody(codeOf(undefined, res.statusCode), res.statusCode, state.requestId));
-  }
-  if (empty) return pass();
-  if (state.kind === 'unmapped') return refuseUnmapped(res, state);
-  if (!allowsRaw(state)) {
-    state.runtime.guard.recordError(state.context, state.resource!, state.action, 'raw_body_denied');
-    refuse(res, state, 500, 'raw_body_denied');
-    return res;
-  }
-  res.setHeader('Cache-Control', 'no-store');
-  try {
-    const pending = state.runtime.guard.write(rawDisclosure(state));
-    if (pending) {
-      pending.then(pass, (err: unknown) => refuse(res, state, statusOf(err), errorCode(err, statusOf(err))));
-      return res;
-    }
-  } catch (err) {
-    refuse(res, state, statusOf(err), errorCode(err, statusOf(err)));
-    return res;
-  }
-  state.inPipeline = true;
-  try {
-    return pass();
-  } finally {
-    state.inPipeline = false;
-  }
-}
-
-function rawDisclosure(state: State) {
-  const ctx = state.context!;
-  return {
-    id: randomUUID(),
-    time: new Date().toISOString(),
-    action: state.action,
-    outcome: 'success' as const,
-    actor: { id: ctx.principal?.id ?? null, roles: ctx.roles, ip: ctx.request?.ip, userAgent: ctx.request?.userAgent },
-    purposeOfUse: typeof ctx.purposeOfUse === 'string' ? ctx.purposeOfUse : null,
-    resource: { type: state.resource! },
-    disclosed: ['(raw body)'],
-    transforms: {},
-    request: { method: ctx.request?.method, route: ctx.request?.route, requestId: state.requestId, traceId: ctx.request?.traceId },
-  };
-}
-
-function refuseUnmapped(res: Response, state: State): Response {
-  const route = res.req.baseUrl + (res.req.route?.path ?? '(no route)');
-  const { runtime } = state;
-  if (runtime.logger && !runtime.warned.has(route) && runtime.warned.size < 1000) {
-    runtime.warned.add(route);
-    runtime.logger.error(
-      { route: `${res.req.method} ${route}`, code: 'unmapped_route' },
-      'phiguard refused a body on a route no resource claims: add it to a resource\'s routes, use phiResource(), or mark it nonPhi()',
-    );
-  }
-  refuse(res, state, 500, 'unmapped_route');
-  return res;
+  return states.get(res)?.exchange.context ?? null;
 }
 
 /**
@@ -653,31 +296,20 @@ function refuseUnmapped(res: Response, state: State): Response {
  */
 export function phiguardErrorHandler(options: { logger?: ErrorLogger } = {}) {
   return function phiguardErrorMiddleware(err: unknown, req: Request, res: Response, next: NextFunction): void {
-    const state = stateOf(res);
-    const status = statusOf(err);
-    const code = errorCode(err, status);
-    const requestId = state?.requestId;
-    const logger = options.logger ?? state?.runtime.logger;
-    const message =
-      state?.runtime.errorMessages === 'redact' && err instanceof Error && typeof err.message === 'string'
-        ? state.runtime.guard.scanner.redact(err.message.slice(0, 1000))
-        : undefined;
-    logger?.error(
-      { err: { type: err instanceof Error ? err.name : typeof err, code, status, message }, requestId, route: req.route?.path },
-      'request failed',
-    );
-    if (state?.kind === 'phi' && state.resource !== null) state.runtime.guard.recordError(state.context, state.resource, state.action, code);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
+    const state = states.get(res);
     if (state === undefined) {
+      const status = statusOf(err);
+      options.logger?.error({ err: { type: err instanceof Error ? err.name : typeof err, status }, route: req.route?.path }, 'request failed');
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
       res.status(status).setHeader('Cache-Control', 'no-store');
-      res.json(errorBody(code, status, requestId));
+      res.json(errorBody(genericCode(status), status, undefined));
       return;
     }
-    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    refuse(res, state, status, code);
+    if (options.logger !== undefined) state.runtime.host.logError(err, state.exchange, req.route?.path);
+    state.gate.answer(state.exchange.fail(err));
     void next; // error handlers need four parameters to be recognised by Express
   };
 }

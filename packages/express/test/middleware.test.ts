@@ -1,9 +1,9 @@
 import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AuditUnavailableError, OptionsError } from '@phiguard/core';
+import { AuditUnavailableError, OptionsError, definePolicy } from '@phiguard/core';
 import { getAccessContext, nonPhi, phiResource, phiguard } from '@phiguard/express';
-import { CHART, CHART_PHI, billing, doctor, makeApp, policy, SECRET, headerContext } from './fixtures.js';
+import { CHART, CHART_PHI, MemorySink, billing, doctor, makeApp, policy, SECRET, headerContext } from './fixtures.js';
 
 function expectNoPhi(text: string) {
   for (const phi of CHART_PHI) expect(text).not.toContain(phi);
@@ -219,7 +219,7 @@ describe('the error path never carries PHI', () => {
     const { app } = makeApp((a) => a.post('/charts', (_req, res) => void res.json({})));
     const res = await request(app).post('/charts').set(doctor).set('Content-Type', 'application/json').send('{"name": Zebulon Quartermaine}');
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('entity.parse.failed');
+    expect(res.body.error.code).toBe('bad_request');
     expectNoPhi(res.text);
   });
 
@@ -228,16 +228,27 @@ describe('the error path never carries PHI', () => {
     const big = JSON.stringify({ note: `Zebulon ${'x'.repeat(10 * 1024 * 1024)}` });
     const res = await request(app).post('/charts').set(doctor).set('Content-Type', 'application/json').send(big);
     expect(res.status).toBe(413);
-    expect(res.body.error.code).toBe('entity.too.large');
+    expect(res.body.error.code).toBe('payload_too_large');
     expectNoPhi(res.text);
   });
 
-  it("an app's own error body on a PHI route is reduced to its code", async () => {
-    const { app } = makeApp((a) => a.get('/charts/:id', (_req, res) => void res.status(404).json({ error: { code: 'chart_missing', message: 'No chart for Zebulon Quartermaine' } })));
-    const res = await request(app).get('/charts/1').set(doctor);
+  it("an app's own error body on a PHI route is reduced to its code, and only to a code the app listed in errorCodes", async () => {
+    const route = (a: express.Express) => {
+      a.get('/charts/:id', (_req, res) => void res.status(404).json({ error: { code: 'chart_missing', message: 'No chart for Zebulon Quartermaine' } }));
+      a.get('/charts/:id/mrn', (_req, res) => void res.status(404).json({ code: 'no_chart_for_MRN55514821' }));
+    };
+    const { app: listed } = makeApp(route, { errorCodes: ['chart_missing'] });
+    const res = await request(listed).get('/charts/1').set(doctor);
     expect(res.status).toBe(404);
     expect(res.body.error).toMatchObject({ code: 'chart_missing', status: 404 });
     expectNoPhi(res.text);
+    // A code can quote a value: unlisted codes become the generic code of the status.
+    const { app } = makeApp(route);
+    for (const path of ['/charts/1', '/charts/1/mrn']) {
+      const unlisted = await request(app).get(path).set(doctor);
+      expect(unlisted.body.error).toMatchObject({ code: 'not_found', status: 404 });
+      expect(unlisted.text).not.toContain('MRN');
+    }
   });
 
   it('an unknown URL answers 404 without echoing the path', async () => {
@@ -378,5 +389,78 @@ describe('audit and error details', () => {
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body.error.code).toBe('not_found');
+  });
+});
+
+describe('routing and mounting that must not leak', () => {
+  it('two resources claiming one route (any parameter names) fail at start-up', () => {
+    const clash = definePolicy({
+      roles: ['doctor'],
+      resources: {
+        Chart: { routes: ['GET /charts/:id'], fields: { id: 'non-phi' }, disclose: { doctor: { TREAT: { '*': 'send' } } } },
+        Billing: { routes: ['GET /charts/:chartId'], fields: { id: 'non-phi' }, disclose: { doctor: { TREAT: { '*': 'send' } } } },
+      },
+    });
+    expect(() => phiguard({ policy: clash, secret: SECRET, audit: new MemorySink(), context: headerContext })).toThrow(/claimed by Chart and Billing/);
+    expect(() => phiguard({ policy, secret: SECRET, audit: new MemorySink(), context: headerContext, nonPhi: ['GET /charts/:x'] })).toThrow(/claimed by Chart and nonPhi/);
+  });
+
+  it('the route Express actually ran decides the resource, not the first pattern that matches the URL', async () => {
+    const overlapping = definePolicy({
+      roles: ['billing'],
+      resources: {
+        // Declared first, and its pattern matches /items/summary too.
+        Item: { routes: ['GET /items/:id'], fields: { id: 'non-phi', name: 'direct-identifier', ssn: 'direct-identifier' }, disclose: { billing: { HPAYMT: { '*': 'send' } } } },
+        Summary: { routes: ['GET /items/summary'], fields: { count: 'non-phi', name: 'direct-identifier', ssn: 'direct-identifier' }, disclose: { billing: { HPAYMT: { count: 'send' } } } },
+      },
+    });
+    const sink = new MemorySink();
+    const app = express();
+    app.use(phiguard({ policy: overlapping, secret: SECRET, audit: sink, context: headerContext, mode: 'production' }));
+    app.get('/items/summary', (_req, res) => void res.json({ count: 3, name: 'Zebulon Quartermaine', ssn: '123-45-6789' }));
+    app.get('/items/:id', (_req, res) => void res.json({ id: 'i-1', name: 'Zebulon Quartermaine' }));
+    const res = await request(app).get('/items/summary').set(billing);
+    expect(res.body).toEqual({ count: 3 });
+    expect(sink.events[0]).toMatchObject({ resource: { type: 'Summary' }, request: { route: '/items/summary' } });
+    expect((await request(app).get('/items/i-1').set(billing)).body).toEqual({ id: 'i-1', name: 'Zebulon Quartermaine' });
+  });
+
+  it('a second phiguard with another engine (a sub-app) is refused, not silently ignored', async () => {
+    const { app } = makeApp((a) => {
+      const sub = express();
+      sub.use(phiguard({ policy, secret: SECRET, audit: new MemorySink(), context: headerContext }));
+      sub.get('/x/:id', (_req, res) => void res.json(CHART));
+      a.use('/sub', sub);
+    });
+    const res = await request(app).get('/sub/x/1').set(doctor);
+    expect(res.status).toBe(500);
+    expectNoPhi(res.text);
+  });
+
+  it('nonPhi() mounted on a prefix marks that path only, never the routes under it', async () => {
+    const { app } = makeApp((a) => {
+      const fhir = express.Router();
+      fhir.get('/', (_req, res) => void res.json({ resourceType: 'CapabilityStatement' }));
+      fhir.get('/Encounter/:id', (_req, res) => void res.json({ resourceType: 'Encounter', subject: 'Zebulon Quartermaine' }));
+      fhir.post('/Patient', (req, res) => void res.json(req.body));
+      a.use('/fhir', nonPhi(), fhir);
+    });
+    expect((await request(app).get('/fhir').set(doctor)).body).toEqual({ resourceType: 'CapabilityStatement' });
+    const encounter = await request(app).get('/fhir/Encounter/1').set(doctor);
+    expect(encounter.status).toBe(500);
+    expect(encounter.body.error.code).toBe('unmapped_route');
+    expectNoPhi(encounter.text);
+    const echo = await request(app).post('/fhir/Patient').set(doctor).send({ ssn: '123-45-6789', name: 'Zebulon' });
+    expect(echo.status).toBe(500);
+    expect(echo.text).not.toContain('123-45-6789');
+  });
+
+  it('routes listed in the nonPhi option pass exactly', async () => {
+    const { app } = makeApp((a) => {
+      a.get('/health', (_req, res) => void res.json({ ok: true }));
+      a.get('/health/deep', (_req, res) => void res.json({ patient: 'Zebulon' }));
+    }, { nonPhi: ['GET /health'] });
+    expect((await request(app).get('/health')).body).toEqual({ ok: true });
+    expect((await request(app).get('/health/deep')).status).toBe(500);
   });
 });

@@ -2,15 +2,9 @@ import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, R
 import { AuthenticationRequiredError, type AccessContext, type BreakGlassService } from '@phiguard/core';
 import { SkipPhiGuard } from './decorators.js';
 import { PhiGuardRefusal } from './errors.js';
-import { PhiGuardRuntime, enterRequest } from './runtime.js';
+import { PhiGuardRuntime, enterRequest, type HttpRequest } from './runtime.js';
 import { PHIGUARD_RUNTIME } from './tokens.js';
 
-interface HttpRequest {
-  method: string;
-  headers: Record<string, string | string[] | undefined>;
-  ip?: string;
-  route?: { path?: string };
-}
 
 type Fields = Record<string, unknown>;
 const fieldsOf = (body: unknown): Fields => (body !== null && typeof body === 'object' ? (body as Fields) : {});
@@ -73,7 +67,7 @@ export function breakGlassController(path = 'break-glass'): Type<unknown> {
     protected async enter(req: HttpRequest): Promise<[AccessContext, BreakGlassService]> {
       const service = this.runtime.engine.breakGlass;
       if (service === null) throw new PhiGuardRefusal('break_glass_disabled', 404);
-      const state = enterRequest(req, {});
+      const state = enterRequest(this.runtime, req, undefined, () => null);
       let resolved: AccessContext | null | undefined;
       try {
         resolved = await this.runtime.resolve(req, { resource: null, action: 'break-glass', route: req.route?.path, allowBreakGlass: false });

@@ -1,20 +1,16 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { ROUTE_ARGS_METADATA, PATH_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
+import { PATH_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { OptionsError } from '@phiguard/core';
 import type { MinimumNecessaryRules } from './decorators.js';
 import { PhiGuardRuntime } from './runtime.js';
 import { METADATA, PHIGUARD_RUNTIME } from './tokens.js';
 
-/** RouteParamtypes.RESPONSE and NEXT in @nestjs/common. */
-const RESPONSE = 1;
-const NEXT = 2;
-
 /**
  * Checks every controller at bootstrap, so a mistake fails the start-up rather than a request:
  * `@PhiResource` names a resource of the policy, `@MinimumNecessary` rule sets compile, and no
- * PHI handler writes the response itself (`@Res()` without passthrough, `@Next()`, `@Sse()`),
- * which would bypass the interceptor.
+ * PHI handler is an `@Sse()` stream, which nothing could project. Handlers that write the response
+ * themselves (`@Res()`, `req.res.json`) are fine: the response gate projects what they write.
  */
 @Injectable()
 export class PhiGuardExplorer implements OnModuleInit {
@@ -48,16 +44,6 @@ export class PhiGuardExplorer implements OnModuleInit {
     if (compiled.rawBody === 'allow') return;
     if (Reflect.getMetadata(SSE_METADATA, handler) === true) {
       throw new OptionsError(`${where} is an @Sse() stream on PHI resource "${resource}": phiguard cannot project a stream; declare rawBody: 'allow' on the resource to send it unprojected (audited as a raw body)`);
-    }
-    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, cls, name) ?? {}) as Record<string, { data?: unknown }>;
-    for (const [key, arg] of Object.entries(args)) {
-      const type = Number(key.split(':')[0]);
-      const passthrough = (arg.data as { passthrough?: boolean } | undefined)?.passthrough === true;
-      if ((type === RESPONSE && !passthrough) || type === NEXT) {
-        throw new OptionsError(
-          `${where} takes ${type === NEXT ? '@Next()' : '@Res()'} on PHI resource "${resource}": it would write the response past phiguard. Return the value instead (or use @Res({ passthrough: true }) for headers only).`,
-        );
-      }
     }
   }
 }

@@ -1,69 +1,51 @@
-import { Catch, HttpException, Inject, Injectable, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { AccessDeniedError, PhiGuardError, StepUpRequiredError } from '@phiguard/core';
-import { errorBody, errorCode, statusOf } from './errors.js';
-import { PhiGuardRuntime, enterRequest } from './runtime.js';
+import { Catch, HttpException, Inject, Injectable, Optional, type ArgumentsHost } from '@nestjs/common';
+import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
+import { errorBody, errorHeaders, type Answer } from '@phiguard/core';
+import { PhiGuardAnswer, PhiGuardRefusal } from './errors.js';
+import { PhiGuardRuntime, enterRequest, type HttpRequest } from './runtime.js';
 import { PHIGUARD_RUNTIME } from './tokens.js';
 
-interface HttpRequest {
-  method?: string;
-  headers: Record<string, unknown>;
-  route?: { path?: string };
-}
-interface HttpResponse {
-  headersSent?: boolean;
-  setHeader(name: string, value: string): unknown;
-  status(code: number): HttpResponse;
-  json(body: unknown): unknown;
-  destroy?(): unknown;
-}
-
 /**
- * Answers every error with `{ error: { code, status, reason?, requestId } }` and logs only the
- * error's name, code and status: messages and stacks are never sent or logged, since they often
- * quote PHI (a parse error quotes the body, a database error the values). Errors on PHI routes
- * not already audited are audited with their code.
+ * Answers errors on PHI routes, unclaimed routes and unknown URLs through the exchange: a code, the
+ * status, a reason code and the request id, never a message (messages often quote PHI: a parse
+ * error quotes the body, a database error the values); failures on PHI routes are audited once.
+ * Controllers marked `@SkipPhiGuard()` keep Nest's own error handling.
  */
 @Catch()
 @Injectable()
-export class PhiGuardExceptionFilter implements ExceptionFilter {
-  constructor(@Inject(PHIGUARD_RUNTIME) protected readonly runtime: PhiGuardRuntime) {}
+export class PhiGuardExceptionFilter extends BaseExceptionFilter {
+  constructor(
+    @Inject(PHIGUARD_RUNTIME) protected readonly runtime: PhiGuardRuntime,
+    @Optional() @Inject(HttpAdapterHost) adapters?: HttpAdapterHost,
+  ) {
+    super(adapters?.httpAdapter);
+  }
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  override catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
     const req = http.getRequest<HttpRequest>();
-    const res = http.getResponse<HttpResponse>();
-    // Errors before the guard (unknown route, unparsable body) get a request id here.
-    const state = enterRequest(req, res);
-    const status = statusOf(exception);
-    const code = errorCode(exception, status);
-    const reason = exception instanceof AccessDeniedError || exception instanceof StepUpRequiredError ? exception.reason : undefined;
-    // Decisions (401/403/422) are audited, not logged; anything else is an operational error.
-    if (!(exception instanceof PhiGuardError) || status >= 500) {
-      this.runtime.logger?.error(
-        { err: { type: exception instanceof Error ? exception.name : typeof exception, code, status }, requestId: state.requestId, route: req.route?.path },
-        'request failed',
-      );
+    const res = http.getResponse<{ headersSent?: boolean; destroy?(): unknown; status(code: number): unknown; setHeader(n: string, v: string): unknown; json(b: unknown): unknown }>();
+    // Errors before the guard (unknown route, unparsable body) start the exchange here.
+    const state = enterRequest(this.runtime, req, res, () => null);
+    if (state.exchange.kind === 'non-phi' && exception instanceof HttpException && (this.applicationRef ?? this.httpAdapterHost?.httpAdapter) !== undefined) {
+      // Nest's own answer on routes that carry no PHI (the app's own error format, FHIR
+      // OperationOutcome…). Other errors still get a code only: Nest's default logs their messages.
+      return super.catch(exception, host);
     }
-    // 45 CFR 164.312(b): a failure while serving PHI is recorded; a deliberate 4xx answer
-    // (not found, bad request) is the handler's reply, as in the Express adapter.
-    const deliberate = exception instanceof HttpException && status < 500;
-    if (state.kind === 'phi' && state.resource !== null && !state.audited && !deliberate) {
-      this.runtime.engine.recordError(state.context, state.resource, state.action, code);
-      state.audited = true;
-    }
-    if (res.headersSent) {
+    const answer: Answer =
+      exception instanceof PhiGuardAnswer
+        ? exception.answer
+        : exception instanceof PhiGuardRefusal
+          ? { status: exception.status, headers: errorHeaders(undefined, exception.status), body: errorBody(exception.code, exception.status, state.requestId) }
+          : state.exchange.fail(exception);
+    if (state.gate !== null) return state.gate.answer(answer);
+    if (res.headersSent === true) {
       res.destroy?.();
       return;
     }
-    if (exception instanceof StepUpRequiredError) {
-      // RFC 9470: the client re-authenticates with a second factor, no older than max_age.
-      res.setHeader(
-        'WWW-Authenticate',
-        `Bearer error="insufficient_user_authentication", error_description="A recent second factor is required", max_age=${exception.maxAgeSeconds}`,
-      );
-    } else if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(status).json(errorBody(code, status, state.requestId, reason));
+    for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
+    res.status(answer.status);
+    res.json(answer.body);
   }
 }

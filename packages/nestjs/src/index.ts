@@ -14,7 +14,7 @@ export { PhiGuardInterceptor, isRaw } from './interceptor.js';
 export { PhiGuardExceptionFilter } from './filter.js';
 export { PhiGuardExplorer } from './explorer.js';
 export { breakGlassController } from './break-glass.js';
-export { PhiGuardRefusal } from './errors.js';
+export { PhiGuardAnswer, PhiGuardRefusal } from './errors.js';
 export type { ErrorBody } from './errors.js';
 export { PhiGuardRuntime, getAccessContext, phiRequestState } from './runtime.js';
 export type { Narrowing, PhiRequestState, RouteKind } from './runtime.js';

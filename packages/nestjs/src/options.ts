@@ -1,4 +1,4 @@
-import type { AccessContext, AuditAction, PhiGuard, PhiGuardOptions } from '@phiguard/core';
+import type { AccessContext, AuditAction, ExchangeOptions, PhiGuard, PhiGuardOptions } from '@phiguard/core';
 
 /** What the module knows about the route being served, handed to the context resolver. */
 export interface PhiRouteInfo {
@@ -27,7 +27,7 @@ export interface ErrorLogger {
  * Options of `PhiGuardModule.forRoot` (or returned by the `forRootAsync` factory): everything
  * `createPhiGuard` takes, or a ready engine in `guard`, plus how to read a request.
  */
-export interface PhiGuardModuleOptions extends Omit<PhiGuardOptions, 'policy' | 'audit'> {
+export interface PhiGuardModuleOptions extends Omit<PhiGuardOptions, 'policy' | 'audit'>, Omit<ExchangeOptions, 'logger' | 'onUnmappedRoute'> {
   /** The policy (definePolicy, policyFromDtos, or compiled). Omit when passing `guard`. */
   readonly policy?: PhiGuardOptions['policy'];
   /** Audit destination: a pino logger or an AuditSink. Omit when passing `guard`. */
@@ -69,4 +69,4 @@ export interface PhiGuardModuleAsyncOptions {
 }
 
 /** Options the adapter itself reads; every other key goes to `createPhiGuard`, which validates it. */
-export const ADAPTER_OPTION_KEYS = ['guard', 'context', 'onUnmappedRoute', 'logger'];
+export const ADAPTER_OPTION_KEYS = ['guard', 'context', 'onUnmappedRoute', 'logger', 'nonPhi', 'errorCodes', 'errorMessages'];

@@ -1,14 +1,22 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   OptionsError,
   PURPOSES_OF_USE,
   compilePolicy,
+  createExchangeHost,
   createPhiGuard,
+  guardResponse,
   didYouMean,
   type AccessContext,
   type AuditAction,
   type CompiledPolicy,
   type CompiledResource,
+  type Exchange,
+  type ExchangeHost,
+  type GatedResponse,
+  type Maybe,
+  type ResponseGate,
+  type Step,
   type FieldSpec,
   type PhiGuard,
   type PhiGuardOptions,
@@ -19,22 +27,13 @@ import type { MinimumNecessaryRules } from './decorators.js';
 import { ADAPTER_OPTION_KEYS, type ContextResolver, type ErrorLogger, type PhiGuardModuleOptions } from './options.js';
 
 /** How a route was classified for this request. */
-export type RouteKind = 'phi' | 'non-phi' | 'unmapped';
+export type { RouteKind } from '@phiguard/core';
 
-/** What the guard learnt about a request, for the interceptor and the filter. */
+/** What phiguard keeps for a request: its exchange with the engine and the response gate. */
 export interface PhiRequestState {
+  readonly exchange: Exchange;
+  readonly gate: ResponseGate | null;
   readonly requestId: string;
-  kind: RouteKind;
-  resource: string | null;
-  route: string | undefined;
-  action: AuditAction;
-  context: AccessContext | null;
-  plan: Plan | null;
-  allowBreakGlass: boolean;
-  /** The handler's `@MinimumNecessary` narrowing, if any. */
-  narrowing: Narrowing | null;
-  /** Set once an audit event about the failure was written (core audits denials and release errors itself). */
-  audited: boolean;
 }
 
 const states = new WeakMap<object, PhiRequestState>();
@@ -46,30 +45,34 @@ export function phiRequestState(req: object): PhiRequestState | null {
 
 /** The access context resolved for a request on a PHI route (null elsewhere). */
 export function getAccessContext(req: object): AccessContext | null {
-  return states.get(req)?.context ?? null;
+  return states.get(req)?.exchange.context ?? null;
 }
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** The parts of an Express request the adapter reads. */
+export interface HttpRequest {
+  method: string;
+  originalUrl?: string;
+  url?: string;
+  headers: Record<string, string | string[] | undefined>;
+  params?: Record<string, unknown>;
+  body?: unknown;
+  ip?: string;
+  route?: { path?: string };
+}
 
-/** @internal Creates (once per request) the state, with the request id the response repeats. */
-export function enterRequest(req: { headers?: Record<string, unknown> }, res: { setHeader?(name: string, value: string): unknown }): PhiRequestState {
+/**
+ * @internal Starts (once per request) the exchange and, where the response is a Node response,
+ * the gate that holds its body until the exchange released it.
+ */
+export function enterRequest(runtime: PhiGuardRuntime, req: HttpRequest, res: unknown, decide: () => Maybe<Step>): PhiRequestState {
   const known = states.get(req);
   if (known !== undefined) return known;
-  const incoming = req.headers?.['x-request-id'];
-  const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  res.setHeader?.('X-Request-Id', requestId);
-  const state: PhiRequestState = {
-    requestId,
-    kind: 'unmapped',
-    resource: null,
-    route: undefined,
-    action: 'read',
-    context: null,
-    plan: null,
-    allowBreakGlass: false,
-    narrowing: null,
-    audited: false,
-  };
+  const exchange = runtime.host.begin({ method: req.method, path: (req.originalUrl ?? req.url ?? '/').split('?')[0] ?? '/', headers: req.headers, ip: req.ip });
+  const r = res as Partial<GatedResponse> | undefined;
+  for (const [k, v] of Object.entries(exchange.headers)) r?.setHeader?.(k, v);
+  const gated = r !== undefined && typeof r.writeHead === 'function' && typeof r.end === 'function' && typeof r.getHeaderNames === 'function';
+  const gate = gated ? guardResponse(r as GatedResponse, exchange, { decide }) : null;
+  const state: PhiRequestState = { exchange, gate, requestId: exchange.requestId };
   states.set(req, state);
   return state;
 }
@@ -92,11 +95,9 @@ export interface Narrowing {
  */
 export class PhiGuardRuntime {
   readonly engine: PhiGuard;
+  readonly host: ExchangeHost;
   readonly resolve: ContextResolver;
-  readonly onUnmappedRoute: 'deny' | 'pass';
   readonly logger: ErrorLogger | undefined;
-  /** Unmapped routes already reported, so the log names each once. */
-  readonly warned = new Set<string>();
   private readonly narrowings = new WeakMap<object, Narrowing>();
 
   constructor(options: PhiGuardModuleOptions) {
@@ -105,8 +106,7 @@ export class PhiGuardRuntime {
     if (typeof options.context !== 'function') {
       throw new OptionsError('PhiGuardModule needs `context: (req) => ({ principal, roles, purposeOfUse })` to know who is asking and why.');
     }
-    const { guard, context, onUnmappedRoute = 'deny', logger, ...engineOptions } = options;
-    if (onUnmappedRoute !== 'deny' && onUnmappedRoute !== 'pass') throw new OptionsError('onUnmappedRoute must be "deny" or "pass"');
+    const { guard, context, onUnmappedRoute, logger, nonPhi, errorCodes, errorMessages, ...engineOptions } = options;
     if (guard !== undefined) {
       const extra = Object.entries(engineOptions).filter(([, v]) => v !== undefined).map(([k]) => k);
       if (extra.length > 0) {
@@ -125,9 +125,12 @@ export class PhiGuardRuntime {
       }
     }
     this.resolve = context;
-    this.onUnmappedRoute = onUnmappedRoute;
     const auditLogger = options.audit as Partial<ErrorLogger> | undefined;
     this.logger = logger ?? (typeof auditLogger?.error === 'function' ? (auditLogger as ErrorLogger) : undefined);
+    const exchangeOptions = Object.fromEntries(
+      Object.entries({ onUnmappedRoute, nonPhi, errorCodes, errorMessages, logger: this.logger }).filter(([, v]) => v !== undefined),
+    );
+    this.host = createExchangeHost(this.engine, exchangeOptions);
   }
 
   /** Checks a resource name at bootstrap. */

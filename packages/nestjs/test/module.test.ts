@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { Readable } from 'node:stream';
-import { Body, Controller, Get, Header, Injectable, Module, NotFoundException, Param, Post, Res, StreamableFile, type INestApplication } from '@nestjs/common';
+import { Body, Controller, Get, Header, Injectable, Module, NotFoundException, Param, Post, Req, Res, StreamableFile, UseGuards, type INestApplication } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { of } from 'rxjs';
+import { of, tap } from 'rxjs';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccessDeniedError, OptionsError, PolicyError, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { AccessDeniedError, AuthenticationRequiredError, OptionsError, PolicyError, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
 import {
   AllowBreakGlass,
   AuditAction,
@@ -317,7 +318,7 @@ describe('routes phiguard does not govern', () => {
     expect(res.text).not.toContain('Zebulon');
     await request(server()).get('/unmapped');
     const lines = h.errors.filter((e) => JSON.stringify(e).includes('unmapped_route') && 'route' in (e as object) && !('err' in (e as object)));
-    expect(lines).toEqual([{ route: '/unmapped', code: 'unmapped_route' }]);
+    expect(lines).toEqual([{ route: 'GET /unmapped', code: 'unmapped_route' }]);
   });
 
   it("onUnmappedRoute: 'pass' sends it unchanged", async () => {
@@ -338,13 +339,14 @@ describe('errors (PhiGuardExceptionFilter)', () => {
     expect(last()).toMatchObject({ outcome: 'error', reason: 'internal_error', resource: { type: 'Chart' } });
   });
 
-  it("an HttpException's message never reaches the client; a deliberate 404 is not audited as an error", async () => {
+  it("an HttpException's message never reaches the client; a 404 on a PHI route is audited as an error, as in Express", async () => {
     h = await makeApp(ALL);
     const res = await request(server()).get('/charts/p-7/missing').set(doctor);
     expect(res.status).toBe(404);
     expect(res.body.error).toMatchObject({ code: 'not_found', status: 404 });
     expect(res.text).not.toContain('Zebulon');
-    expect(h.events).toEqual([]);
+    expect(h.events).toHaveLength(1);
+    expect(last()).toMatchObject({ outcome: 'error', reason: 'not_found', resource: { type: 'Chart' } });
   });
 
   it("Nest's own errors (unknown route, malformed JSON) get the same body, without echoing the input", async () => {
@@ -455,16 +457,38 @@ describe('bootstrap fails on misconfiguration, naming the field', () => {
     expect(() => MinimumNecessary({ mrn: 'token' as never })).toThrow(/can only narrow/);
   });
 
-  it('a PHI handler that writes the response itself with @Res()', async () => {
-    @Controller('x')
+  it('a PHI handler that writes the response itself (@Res(), req.res.json, res.end after writeHead) is projected', async () => {
+    @Controller('self')
     @PhiResource('Chart')
     class Writer {
-      @Get()
-      get(@Res() res: { json(v: unknown): void }) {
+      @Get('res/:id')
+      viaRes(@Res() res: { json(v: unknown): void }) {
         res.json(CHART);
       }
+      @Get('passthrough/:id')
+      viaPassthrough(@Res({ passthrough: true }) res: { setHeader(n: string, v: string): void }) {
+        res.setHeader('X-Custom', 'ok');
+        return CHART;
+      }
+      @Get('req/:id')
+      viaReq(@Req() req: { res: { json(v: unknown): void } }) {
+        req.res.json(CHART);
+      }
+      @Get('end/:id')
+      viaEnd(@Req() req: { res: { writeHead(s: number, h: object): void; end(b: string): void } }) {
+        req.res.writeHead(200, { 'Content-Type': 'application/json' });
+        req.res.end(JSON.stringify(CHART));
+      }
     }
-    await expect(boot({}, [Writer])).rejects.toThrow(/Writer.get\(\) takes @Res\(\)/);
+    h = await makeApp([Writer]);
+    for (const path of ['/self/res/p-7', '/self/passthrough/p-7', '/self/req/p-7', '/self/end/p-7']) {
+      const res = await request(server()).get(path).set(billing);
+      expect(res.status, path).toBe(200);
+      expect(res.body, path).toEqual({ id: 'ch-1', mrn: '****2345' });
+      expect(res.text, path).not.toContain(SSN);
+      expect(res.headers['cache-control'], path).toBe('no-store');
+    }
+    expect(h.events.filter((e) => e.outcome === 'success')).toHaveLength(4);
   });
 
   it('an unknown @PurposeOfUse code, when the class is defined', () => {
@@ -563,4 +587,70 @@ it('core errors thrown from a resolver keep their status (a PhiGuardError other 
   const res = await request(server()).get('/charts/p-7').set(doctor);
   expect(res.status).toBe(403);
   expect(res.body.error).toMatchObject({ code: 'access_denied', reason: 'role_unknown' });
+});
+
+describe('composition with the application (auth guards, app-wide interceptors)', () => {
+  it('the decision runs after a controller guard that authenticates (req.user is there)', async () => {
+    @Injectable()
+    class BearerGuard {
+      canActivate(ctx: { switchToHttp(): { getRequest(): { headers: Record<string, string | undefined>; user?: object } } }): boolean {
+        const req = ctx.switchToHttp().getRequest();
+        if (req.headers.authorization === 'Bearer bill') req.user = { id: 'u-bill', roles: ['billing'] };
+        return true;
+      }
+    }
+    @Controller('authed')
+    @PhiResource('Chart')
+    @UseGuards(BearerGuard)
+    class Authed {
+      @Get(':id')
+      get() {
+        return { ...CHART };
+      }
+    }
+    h = await makeApp([Authed], {
+      context: (req: { user?: { id: string; roles: string[] } }) => {
+        if (req.user === undefined) throw new AuthenticationRequiredError();
+        return { principal: { id: req.user.id }, roles: req.user.roles, purposeOfUse: 'HPAYMT' };
+      },
+    });
+    const ok = await request(server()).get('/authed/p-7').set('Authorization', 'Bearer bill');
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ id: 'ch-1', mrn: '****2345' });
+    expect((await request(server()).get('/authed/p-7')).status).toBe(401);
+  });
+
+  it("an app-wide response cache keyed by URL never replays one caller's view to another", async () => {
+    const cache = new Map<string, unknown>();
+    @Injectable()
+    class UrlCache {
+      intercept(ctx: { switchToHttp(): { getRequest(): { url: string } } }, next: { handle(): import('rxjs').Observable<unknown> }) {
+        const key = ctx.switchToHttp().getRequest().url;
+        if (cache.has(key)) return of(cache.get(key));
+        return next.handle().pipe(tap((v) => cache.set(key, v)));
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        PhiGuardModule.forRoot({ policy, secret: SECRET, mode: 'production', audit: { write: () => undefined }, context: headerContext() }),
+      ],
+      controllers: [ChartController],
+      providers: [{ provide: APP_INTERCEPTOR, useClass: UrlCache }],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const asDoctor = await request(app.getHttpServer()).get('/charts/p-7').set(doctor);
+      expect(asDoctor.body.ssn).toBe(CHART.ssn);
+      const asBilling = await request(app.getHttpServer()).get('/charts/p-7').set(billing);
+      expect(asBilling.status).toBe(200);
+      expect(asBilling.body).toEqual({ id: 'ch-1', mrn: '****2345' });
+      expect(asBilling.text).not.toContain(SSN);
+      const anonymous = await request(app.getHttpServer()).get('/charts/p-7');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.text).not.toContain(SSN);
+    } finally {
+      await app.close();
+    }
+  });
 });

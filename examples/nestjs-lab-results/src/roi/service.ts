@@ -28,6 +28,9 @@ export interface ReleaseRequest {
 }
 
 /** The refusals the desk answers with (no values in them). */
+/** The desk's refusal codes: constants (never values), listed as phiguard `errorCodes` so clients see them. */
+export const ROI_ERROR_CODES = ['authorization_invalid', 'roi_invalid', 'roi_not_pending', 'roi_rejected', 'roi_review_required'] as const;
+
 export class RoiError extends Error {
   override name = 'RoiError';
   constructor(

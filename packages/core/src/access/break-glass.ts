@@ -1,3 +1,4 @@
+import { canonicalId } from '../ids.js';
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '../audit/event.js';
 import { denialEvent } from '../audit/event.js';
@@ -115,7 +116,8 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
         id: randomUUID(),
         principalId: context.principal.id,
         roles: [...(context.roles ?? [])].filter((r) => host.roles.has(r)),
-        patientRef: host.patientRef(patientId),
+        // The patient in one form (`1%30%30%31` is 1001): the grant, its audit and its review name the chart it opens.
+        patientRef: host.patientRef(canonicalId(patientId)!),
         reason,
         justification: justification.slice(0, 2000),
         issuedAt: now,
@@ -145,8 +147,9 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
       const { grant } = found;
       if (grant.expiresAt <= Date.now()) return null;
       if (grant.principalId !== context.principal?.id) return null;
-      if (grant.patientRef !== host.patientRef(patientId)) return null;
-      return { patientId: String(patientId), principalId: grant.principalId, reason: grant.reason, expiresAt: grant.expiresAt };
+      const patient = canonicalId(patientId);
+      if (patient === undefined || grant.patientRef !== host.patientRef(patient)) return null;
+      return { patientId: patient, principalId: grant.principalId, reason: grant.reason, expiresAt: grant.expiresAt };
     },
 
     async pendingReviews(context) {

@@ -192,7 +192,7 @@ export function createPickupLinks(options: PickupLinkOptions): PickupLinks {
       try {
         await record(
           audit,
-          deliveryEvent(request.context, 'disclose', 'success', { type: resource, id: resourceId }, { kind: 'pickup-link', linkId, audienceRef, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-issued', patientRef }),
+          deliveryEvent(request.context, 'disclose', 'success', { type: resource }, { kind: 'pickup-link', linkId, audienceRef, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-issued', patientRef }),
         );
       } catch (err) {
         // Without its audit record the link must not exist.
@@ -249,7 +249,7 @@ export function createPickupLinks(options: PickupLinkOptions): PickupLinks {
       await store.delete(linkKey(payload.l)).catch(() => false);
       await record(
         audit,
-        deliveryEvent(context, 'disclose', 'success', { type: stored.resource, id: stored.resourceId }, { kind: 'pickup-link', linkId: payload.l, audienceRef: payload.a, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-redeemed', patientRef: stored.patientRef }),
+        deliveryEvent(context, 'disclose', 'success', { type: stored.resource }, { kind: 'pickup-link', linkId: payload.l, audienceRef: payload.a, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-redeemed', patientRef: stored.patientRef }),
       );
       return { resource: stored.resource, resourceId: stored.resourceId, linkId: payload.l, expiresAt, ...(stored.patientRef === undefined ? {} : { patientRef: stored.patientRef }) };
     },

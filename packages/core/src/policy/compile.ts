@@ -1,3 +1,4 @@
+import { isTrustedGrant } from '../access/trusted-grant.js';
 import { hkdfSync } from 'node:crypto';
 import { AccessDeniedError, PolicyError, type DenyReason } from '../errors.js';
 import {
@@ -76,6 +77,8 @@ export interface CompiledResource {
   readonly relationships: ReadonlyMap<string, ReadonlyMap<PurposeOfUse, Relationship>>;
   /** Sensitive categories of this resource's elements. */
   readonly sensitive: readonly CompiledSensitive[];
+  /** Whether some role has emergency (ETREAT) rules here: where a break-glass grant may decide by default. */
+  readonly emergency: boolean;
 }
 
 /** A validated policy with its plans precompiled. Build once at start-up with {@link compilePolicy}. */
@@ -342,6 +345,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
         dlp,
         relationships,
         sensitive,
+        emergency: [...rules.values()].some((perPurpose) => perPurpose.has('ETREAT')),
       }),
       sensitive,
       tree,
@@ -446,6 +450,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     if (access.breakGlass === null) return deny('break_glass_not_permitted');
     if (
       grant === undefined ||
+      !isTrustedGrant(grant) ||
       grant.expiresAt <= Date.now() ||
       grant.principalId !== context.principal?.id ||
       (subjectId !== undefined && String(subjectId) !== grant.patientId)

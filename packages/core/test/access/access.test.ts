@@ -163,6 +163,43 @@ describe('break-glass', () => {
     expect(guard.authorize(forged, 'Results', 'read', '1001')).toEqual({ effect: 'deny', reason: 'break_glass_invalid' });
   });
 
+  it('the framework-free decision ignores a grant the caller wrote into the context itself', () => {
+    const { guard } = guardWith({ careTeam: false });
+    const forged = {
+      ...who('rn-9', ['nurse'], 'TREAT'),
+      breakGlass: { grantId: crypto.randomUUID(), validated: { patientId: '1001', principalId: 'rn-9', reason: 'x', expiresAt: Date.now() + 1e6 } },
+    };
+    // compilePolicy().decide is what applications without an adapter call: it must not trust the block.
+    expect(guard.policy.decide(forged, 'Results', '1001')).toEqual({ effect: 'deny', reason: 'break_glass_invalid' });
+  });
+
+  it("a grant releases only its patient's record, whatever the route parameter said", async () => {
+    const { guard } = guardWith({ careTeam: false });
+    const nurse = who('rn-9', ['nurse'], 'TREAT');
+    const { grantId } = await guard.breakGlass!.grant(nurse, request);
+    const context = await guard.resolve({ ...nurse, breakGlass: { grantId } }, 'Results', '1001');
+    const decision = guard.authorize(context, 'Results', 'read', '1001');
+    expect(decision.effect).toBe('allow');
+    if (decision.effect !== 'allow') return;
+    expect(() => guard.release(decision.plan, { ...RECORD, patientId: '1002' }, context, 'read')).toThrow(AccessDeniedError);
+  });
+
+  it('a grant requested for a percent-encoded id opens that patient, and its audit names the same patient as the read', async () => {
+    const events: AuditEvent[] = [];
+    const guard = createPhiGuard({ policy, secret: SECRET, audit: { write: (e) => void events.push(e) }, relationship: () => ({ careTeam: false }) });
+    const nurse = who('rn-9', ['nurse'], 'TREAT');
+    const { grantId } = await guard.breakGlass!.grant(nurse, { ...request, patientId: '1%30%30%31' });
+    const context = await guard.resolve({ ...nurse, breakGlass: { grantId } }, 'Results', '1001');
+    const decision = guard.authorize(context, 'Results', 'read', '1001');
+    expect(decision.effect).toBe('allow');
+    if (decision.effect !== 'allow') return;
+    guard.release(decision.plan, RECORD, context, 'read');
+    const granted = events.find((e) => e.action === 'break-glass')!;
+    const read = events.find((e) => e.action === 'read')!;
+    expect(granted.patient?.ref).toBeDefined();
+    expect(granted.patient?.ref).toBe(read.patient?.ref);
+  });
+
   it('stops on revocation and on expiry, including expiry while the handler runs', async () => {
     const { guard } = guardWith({ careTeam: false });
     const nurse = who('rn-9', ['nurse'], 'TREAT');

@@ -61,7 +61,9 @@ describe('pickup links (memory store)', () => {
       ['disclose', 'success', 'pickup-link-redeemed'],
       ['deny', 'denied', 'link_used'],
     ]);
-    expect(audit.events[0]!.resource).toEqual({ type: 'lab-result', id: 'MRN-4455667-result-88' });
+    // The resource id an app passes may itself be an identifier (here an MRN): events carry the link id and the keyed patient reference instead.
+    expect(audit.events[0]!.resource).toEqual({ type: 'lab-result' });
+    expect(JSON.stringify(audit.events)).not.toContain('4455667');
     expect(audit.events[0]!.patient).toEqual({ ref: 'pt_abc' });
     expect(audit.events[0]!.actor.id).toBe('u-portal-7');
     expect(audit.events[1]!.delivery.linkId).toBe(ref.linkId);

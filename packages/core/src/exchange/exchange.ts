@@ -1,0 +1,630 @@
+/**
+ * The request exchange: the one place where phiguard decides what happens to a request and its
+ * response. An adapter hands it plain facts (method, path, headers, the route that ran, the
+ * resolved context, the handler's value or bytes) and gets plain answers back (proceed, or a
+ * status, headers and body to send). Every audit, error-code, step-up and break-glass decision is
+ * made here, once, so the Express and NestJS adapters cannot drift.
+ *
+ *   begin ─► claim / skip ─► admit (context, grant, decision) ─► inspect (request DLP)
+ *         ─► release / releaseRaw (projection, audit)  |  fail / answerError (error answers)
+ */
+import { randomUUID } from 'node:crypto';
+import { match, type MatchFunction, type ParamData } from 'path-to-regexp';
+import { AuthenticationRequiredError, LimitExceededError, OptionsError, PhiGuardError } from '../errors.js';
+import { actionForMethod, denialEvent, disclosureEvent, type AuditAction } from '../audit/event.js';
+import type { AccessContext, RequestInfo } from '../context.js';
+import type { PurposeOfUse } from '../purpose.js';
+import type { CompiledResource } from '../policy/compile.js';
+import type { Plan } from '../policy/plan.js';
+import type { PhiGuard } from '../guard.js';
+import { didYouMean } from '../suggest.js';
+import { canonicalId } from '../ids.js';
+
+export { canonicalId };
+import { type Answer, codeOf, errorBody, errorHeaders, reasonOf, statusOf } from './http.js';
+
+/** PHI-free operational lines (error name, code, status, request id). pino fits. */
+export interface ErrorLogger {
+  error(obj: object, msg?: string): void;
+}
+
+/** Options of {@link createExchangeHost}: how an application wants requests handled, adapter-neutral. */
+export interface ExchangeOptions {
+  /**
+   * A body sent on a route no resource claims: `'deny'` (default) answers 500 `unmapped_route`,
+   * because nobody classified what it carries; `'pass'` sends it unchanged.
+   */
+  readonly onUnmappedRoute?: 'deny' | 'pass';
+  /** Routes that carry no PHI, as `'METHOD /path'` (`'GET /health'`, `'* /metrics'`): matched exactly, never as a prefix. */
+  readonly nonPhi?: readonly string[];
+  /**
+   * Application error codes (`patient_not_found`) that may reach clients. Any other code an error
+   * or error body carries is replaced by the generic code of its status: codes can quote values.
+   */
+  readonly errorCodes?: readonly string[];
+  /** Receives PHI-free lines about errors. */
+  readonly logger?: ErrorLogger;
+  /**
+   * What error lines carry of a thrown error's message: `'omit'` (default) or `'redact'` (through
+   * the DLP scanner; as good as its recall).
+   */
+  readonly errorMessages?: 'omit' | 'redact';
+}
+
+/** The option names {@link ExchangeOptions} has, for adapters that validate theirs. */
+export const EXCHANGE_OPTION_KEYS: readonly string[] = Object.freeze(['onUnmappedRoute', 'nonPhi', 'errorCodes', 'logger', 'errorMessages']);
+
+/** What an adapter knows about a request before any route runs. */
+export interface RequestFacts {
+  readonly method: string;
+  /** The URL path as received, without the query string. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly ip?: string;
+}
+
+/** A route claimed for a resource. */
+export interface Claim {
+  readonly resource: string;
+  /** The route pattern that ran (`/patients/:id/results`), for audit; never the concrete URL. */
+  readonly route?: string;
+  /** Route parameters as the framework decoded them. */
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** The audit action (default from the method). */
+  readonly action?: AuditAction;
+  /**
+   * Whether a break-glass grant may decide this route. Default: where the resource has emergency
+   * (ETREAT) rules. A grant invoked elsewhere is dropped and the ordinary decision applies.
+   */
+  readonly allowBreakGlass?: boolean;
+  /** The purpose assumed when the caller asserts none (a route default). */
+  readonly defaultPurpose?: PurposeOfUse;
+  /** A handler's narrowing below the policy: takes fields away, never adds. */
+  readonly narrow?: (value: unknown, context: AccessContext) => unknown;
+}
+
+/** A value released under the caller's plan, ready to serialize. */
+export interface Released {
+  readonly body: unknown;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Proceed (null) or answer in the handler's place. */
+export type Step = Answer | null;
+
+/** Returned where an asynchronous store or sink must answer first. */
+export type Maybe<T> = T | Promise<T>;
+
+export type RouteKind = 'phi' | 'non-phi' | 'unmapped';
+
+/** One request's exchange with the engine. */
+export interface Exchange {
+  readonly host: ExchangeHost;
+  readonly requestId: string;
+  readonly kind: RouteKind;
+  readonly resource: string | null;
+  readonly route: string | undefined;
+  readonly action: AuditAction;
+  readonly context: AccessContext | null;
+  readonly plan: Plan | null;
+  /** True once admit() ran to a decision (allowed or refused). */
+  readonly decided: boolean;
+  /** True once phiguard answered in the handler's place; later writes are dropped. */
+  readonly refused: boolean;
+  /** Headers to set on every response (the request id). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Claims the request for a resource; until the decision a later claim replaces an earlier one. */
+  claim(claim: Claim): void;
+  /** Marks the route as carrying no PHI: bodies pass, nothing is audited. */
+  skip(): void;
+  /** Records the route pattern that ran, for messages and audit, when no claim names it. */
+  ranRoute(route: string): void;
+  /** Resolves the context, validates a grant, decides; audits a refusal. */
+  admit(resolve: () => Maybe<AccessContext | null | undefined>): Maybe<Step>;
+  /** Whether the request carries a body that the resource's DLP must read before the handler. */
+  needsInspection(): boolean;
+  /** Applies request DLP: the body the handler receives, or an answer (422, 415). */
+  inspect(contentType: string, body: unknown): Maybe<{ readonly body: unknown } | Answer>;
+  /** Projects, decrypts and audits a value for the caller. */
+  release(value: unknown): Maybe<Released | Answer>;
+  /** A raw body (bytes, text, a stream): passes (audited) where the resource allows it, else an answer. */
+  releaseRaw(): Maybe<Step>;
+  /** The answer for an error thrown while serving the request; audited once on PHI routes. */
+  fail(err: unknown): Answer;
+  /** The answer replacing an error body the application sent itself (status ≥ 400). */
+  answerError(status: number, body?: unknown): Answer;
+  /** The refusal of a body on a route no resource claims (`deny` mode), logged once per route. */
+  refuseUnmapped(): Answer;
+  /** Marks that phiguard answered; later writes are dropped. */
+  markRefused(): void;
+}
+
+/** Per-application state shared by every exchange: the engine, the route table, options. */
+export interface ExchangeHost {
+  readonly guard: PhiGuard;
+  readonly options: Required<Pick<ExchangeOptions, 'onUnmappedRoute' | 'errorMessages'>> & ExchangeOptions;
+  /** Starts the exchange of one request. */
+  begin(facts: RequestFacts): Exchange;
+  /**
+   * The policy route a method and route pattern (or concrete path) fall under: a resource claim,
+   * `'non-phi'` for listed non-PHI routes, or null.
+   */
+  match(method: string, path: string): { readonly resource: string; readonly route: string; readonly params: Record<string, unknown> } | 'non-phi' | null;
+  /** Logs an error line with name, code, status and request id (never the message, unless redacted). */
+  logError(err: unknown, exchange: Exchange | undefined, route: string | undefined): void;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json(?:\s*;|\s*$)/i;
+const ROUTE = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|\*)\s+(\/\S*)$/;
+
+interface RouteEntry {
+  readonly method: string;
+  readonly route: string;
+  readonly resource: string | null;
+  readonly match: MatchFunction<ParamData>;
+  /** The pattern with parameter names erased, to compare with the pattern a framework ran. */
+  readonly shape: string;
+}
+
+/** `/patients/:id/results` and `/patients/:pid/results` have one shape. */
+function shapeOf(pattern: string): string {
+  return pattern.replace(/:[A-Za-z_$][\w$]*/g, ':').replace(/\/+$/, '') || '/';
+}
+
+/** Creates the per-application host of exchanges. Validates eagerly. */
+export function createExchangeHost(guard: PhiGuard, options: ExchangeOptions = {}): ExchangeHost {
+  for (const key of Object.keys(options)) {
+    if (!EXCHANGE_OPTION_KEYS.includes(key)) throw new OptionsError(`unknown phiguard option "${key}"${didYouMean(key, EXCHANGE_OPTION_KEYS)}`);
+  }
+  const { onUnmappedRoute = 'deny', errorMessages = 'omit', errorCodes = [], nonPhi = [], logger } = options;
+  if (onUnmappedRoute !== 'deny' && onUnmappedRoute !== 'pass') throw new OptionsError('onUnmappedRoute must be "deny" or "pass"');
+  if (errorMessages !== 'omit' && errorMessages !== 'redact') throw new OptionsError('errorMessages must be "omit" or "redact"');
+  if (!Array.isArray(errorCodes) || errorCodes.some((c) => typeof c !== 'string' || !/^[a-z][a-z0-9_.-]{0,63}$/i.test(c))) {
+    throw new OptionsError('errorCodes must be a list of token-shaped codes (`patient_not_found`)');
+  }
+  if (!Array.isArray(nonPhi)) throw new OptionsError('nonPhi must be a list of routes such as "GET /health"');
+  const allowedCodes = new Set(errorCodes);
+  const entries: RouteEntry[] = [];
+  for (const resource of guard.policy.resources.values()) {
+    for (const r of resource.routes) entries.push(entry(r.method, r.path, resource.name));
+  }
+  for (const r of nonPhi) {
+    const m = typeof r === 'string' ? ROUTE.exec(r.trim()) : null;
+    if (m === null) throw new OptionsError(`nonPhi: "${String(r)}" is not a route; write it as "GET /health"`);
+    entries.push(entry(m[1]!, m[2]!, null));
+  }
+  // Two resources claiming one route would leave the choice to declaration order: a leak waiting
+  // for a reordering. Refused at start-up (a non-PHI listing of a claimed route too).
+  const seen = new Map<string, string | null>();
+  for (const e of entries) {
+    const key = `${e.method} ${e.shape}`;
+    const prior = seen.get(key);
+    if (prior !== undefined && prior !== e.resource) {
+      throw new OptionsError(`route ${e.method} ${e.route} is claimed by ${prior ?? 'nonPhi'} and ${e.resource ?? 'nonPhi'}: give it to one resource`);
+    }
+    seen.set(key, e.resource);
+  }
+  const warned = new Set<string>();
+  const shapes = new Map<string, string>();
+
+  const host: ExchangeHost = {
+    guard,
+    options: { ...options, onUnmappedRoute, errorMessages },
+    begin: (facts) => new RequestExchange(host, facts, allowedCodes, warned),
+    match(method, path) {
+      let shape = shapes.get(path);
+      if (shape === undefined) {
+        shape = shapeOf(path);
+        // Route patterns are few; concrete paths are not cached past a bound.
+        if (shapes.size < 10_000) shapes.set(path, shape);
+      }
+      // The pattern the framework ran, when it matches one listed, decides; a concrete path otherwise.
+      for (const e of entries) {
+        if (!methodMatches(e.method, method)) continue;
+        if (e.shape === shape) return e.resource === null ? 'non-phi' : { resource: e.resource, route: e.route, params: {} };
+      }
+      for (const e of entries) {
+        if (!methodMatches(e.method, method)) continue;
+        const m = e.match(path);
+        if (m !== false) return e.resource === null ? 'non-phi' : { resource: e.resource, route: e.route, params: m.params as Record<string, unknown> };
+      }
+      return null;
+    },
+    logError(err, exchange, route) {
+      const log = options.logger;
+      if (log === undefined) return;
+      const status = statusOf(err);
+      const code = codeOf(err, status, allowedCodes);
+      const message =
+        errorMessages === 'redact' && err instanceof Error && typeof err.message === 'string'
+          ? guard.scanner.redact(err.message.slice(0, 1000))
+          : undefined;
+      log.error(
+        { err: { type: err instanceof Error ? err.name : typeof err, code, status, message }, requestId: exchange?.requestId, route },
+        'request failed',
+      );
+    },
+  };
+  return host;
+}
+
+function entry(method: string, route: string, resource: string | null): RouteEntry {
+  return { method, route, resource, match: match(route, { decode: safeDecode }), shape: shapeOf(route) };
+}
+
+function methodMatches(declared: string, actual: string): boolean {
+  return declared === 'ALL' || declared === '*' || declared === actual || (declared === 'GET' && actual === 'HEAD');
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+const hasBody = (headers: RequestFacts['headers']): boolean => {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+};
+
+class RequestExchange implements Exchange {
+  readonly requestId: string;
+  readonly headers: Readonly<Record<string, string>>;
+  kind: RouteKind;
+  resource: string | null = null;
+  route: string | undefined = undefined;
+  action: AuditAction;
+  context: AccessContext | null = null;
+  plan: Plan | null = null;
+  decided = false;
+  refused = false;
+  private compiled: CompiledResource | null = null;
+  private claimed: Claim | null = null;
+  private subject: string | undefined = undefined;
+  /** Set once an event about this request's failure or refusal is on record. */
+  private audited = false;
+
+  constructor(
+    readonly host: ExchangeHost,
+    private readonly facts: RequestFacts,
+    private readonly allowedCodes: ReadonlySet<string>,
+    private readonly warned: Set<string>,
+  ) {
+    const incoming = facts.headers['x-request-id'];
+    this.requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    this.headers = { 'X-Request-Id': this.requestId };
+    this.action = actionForMethod(facts.method);
+    // Preflights and Express's automatic OPTIONS answers carry allowed methods, never PHI.
+    this.kind = facts.method === 'OPTIONS' || host.options.onUnmappedRoute === 'pass' ? 'non-phi' : 'unmapped';
+  }
+
+  claim(claim: Claim): void {
+    // Until the decision, a later claim (the route that actually ran) replaces a first one (by URL).
+    if (this.decided || this.facts.method === 'OPTIONS') return;
+    const compiled = this.host.guard.policy.resources.get(claim.resource);
+    if (compiled === undefined) {
+      const names = [...this.host.guard.policy.resources.keys()];
+      throw new OptionsError(`the policy has no resource "${claim.resource}"${didYouMean(claim.resource, names)}`);
+    }
+    this.claimed = claim;
+    this.compiled = compiled;
+    this.kind = 'phi';
+    this.resource = claim.resource;
+    this.route = claim.route;
+    if (claim.action !== undefined) this.action = claim.action;
+    const raw = compiled.subjectParam === null ? undefined : claim.params?.[compiled.subjectParam];
+    this.subject = canonicalId(raw);
+  }
+
+  skip(): void {
+    if (this.claimed === null) this.kind = 'non-phi';
+  }
+
+  ranRoute(route: string): void {
+    if (this.claimed === null) this.route = route;
+  }
+
+  markRefused(): void {
+    this.refused = true;
+  }
+
+  private requestInfo(): RequestInfo {
+    const traceparent = this.facts.headers.traceparent;
+    const trace = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
+    const ua = this.facts.headers['user-agent'];
+    return {
+      method: this.facts.method,
+      route: this.route,
+      ip: this.facts.ip,
+      userAgent: typeof ua === 'string' ? ua : undefined,
+      requestId: this.requestId,
+      traceId: trace?.[1],
+    };
+  }
+
+  admit(resolve: () => Maybe<AccessContext | null | undefined>): Maybe<Step> {
+    if (this.kind !== 'phi' || this.decided) return this.refused ? this.fail(new OptionsError('refused')) : null;
+    this.decided = true;
+    let resolved: Maybe<AccessContext | null | undefined>;
+    try {
+      resolved = resolve();
+    } catch (err) {
+      return this.unauthenticated(err);
+    }
+    if (isPromise(resolved)) return resolved.then((c) => this.withContext(c), (err: unknown) => this.unauthenticated(err));
+    return this.withContext(resolved);
+  }
+
+  private withContext(resolved: AccessContext | null | undefined): Maybe<Step> {
+    if (resolved === null || resolved === undefined || typeof resolved !== 'object') return this.unauthenticated(undefined);
+    const claim = this.claimed!;
+    const purpose =
+      resolved.purposeOfUse === undefined || resolved.purposeOfUse === null || resolved.purposeOfUse === ''
+        ? claim.defaultPurpose ?? resolved.purposeOfUse
+        : resolved.purposeOfUse;
+    let context: AccessContext = { ...resolved, purposeOfUse: purpose ?? null, request: { ...this.requestInfo(), ...resolved.request } };
+    context = this.withGrant(context);
+    this.context = context;
+    const { guard } = this.host;
+    let completed: Maybe<AccessContext>;
+    try {
+      completed = guard.resolve(context, this.resource!, this.subject);
+    } catch (err) {
+      return this.failDecision(err);
+    }
+    if (completed !== context && isPromise(completed)) return completed.then((full) => this.decide(full), (err: unknown) => this.failDecision(err));
+    return this.decide(completed as AccessContext);
+  }
+
+  /** One rule for every adapter: a grant decides only where the route allows it. */
+  private withGrant(context: AccessContext): AccessContext {
+    const allowed = this.claimed!.allowBreakGlass ?? this.compiled!.emergency;
+    if (!allowed) {
+      if (context.breakGlass === undefined) return context;
+      const { breakGlass: _dropped, ...rest } = context;
+      return rest;
+    }
+    const header = this.facts.headers['x-break-glass-grant'];
+    if (context.breakGlass !== undefined || typeof header !== 'string' || header.length === 0) return context;
+    return { ...context, breakGlass: { grantId: header.slice(0, 64) } };
+  }
+
+  private decide(context: AccessContext): Maybe<Step> {
+    this.context = context;
+    const decision = this.host.guard.authorize(context, this.resource!, this.action, this.subject);
+    if (decision.effect === 'deny') {
+      this.audited = true; // authorize() recorded the denial
+      const answer = this.answer(403, 'access_denied', decision.reason);
+      // With an asynchronous sink the refusal waits until the denial is on record.
+      return decision.pending === undefined ? answer : decision.pending.then(() => answer);
+    }
+    this.plan = decision.plan;
+    return null;
+  }
+
+  private failDecision(err: unknown): Answer {
+    // The state store or relationship resolver could not answer: fail closed (503), audited.
+    return this.fail(err);
+  }
+
+  /** 401 (or the resolver's own PhiGuardError), audited with where it came from and no actor. */
+  private unauthenticated(err: unknown): Maybe<Answer> {
+    const e = err instanceof PhiGuardError ? err : new AuthenticationRequiredError();
+    const anonymous = { principal: undefined, roles: [], request: this.requestInfo() } as unknown as AccessContext;
+    this.audited = true;
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.host.guard.write(denialEvent(this.action, anonymous, this.resource!, e.code))?.catch(() => undefined);
+    } catch {
+      /* refused either way */
+    }
+    const answer = this.answerFor(e);
+    return pending === undefined ? answer : pending.then(() => answer);
+  }
+
+  needsInspection(): boolean {
+    return this.kind === 'phi' && this.plan !== null && this.compiled!.dlp !== null && hasBody(this.facts.headers);
+  }
+
+  inspect(contentType: string, body: unknown): Maybe<{ readonly body: unknown } | Answer> {
+    if (!this.needsInspection()) return { body };
+    // A body DLP cannot read (multipart, binary, a JSON type the app parses but phiguard does not
+    // know) is refused rather than let through unscanned.
+    const readable = JSON_TYPE.test(contentType) ? body !== undefined : /^text\//i.test(contentType) && typeof body === 'string';
+    if (!readable) {
+      this.audited = true;
+      return this.answer(415, 'dlp_unscannable');
+    }
+    let inspection;
+    try {
+      inspection = this.host.guard.inspect(this.context, this.resource!, this.action, body);
+    } catch (err) {
+      this.audited = true; // a block is recorded by the engine, with counts by type
+      return this.answerFor(err);
+    }
+    if (inspection === null) return { body };
+    const value = inspection.value;
+    if (inspection.pending === undefined) return { body: value };
+    return inspection.pending.then(
+      () => ({ body: value }),
+      (err: unknown) => {
+        this.audited = true; // the audit store is down: recording the failure would fail too
+        return this.answerFor(err);
+      },
+    );
+  }
+
+  release(value: unknown): Maybe<Released | Answer> {
+    if (this.kind === 'non-phi') return { body: value, headers: {} };
+    if (this.kind === 'unmapped') return this.refuseUnmapped();
+    if (this.plan === null) return this.fail(new OptionsError('release before admit'));
+    const { guard } = this.host;
+    const context = this.context!;
+    const claim = this.claimed!;
+    const serialized = toJsonValue(value, guard.policy.limits.maxDepth);
+    if (serialized instanceof Error) return this.fail(serialized);
+    const body = claim.narrow === undefined ? serialized : claim.narrow(serialized, context);
+    let prepared;
+    try {
+      prepared = guard.prepare(this.plan, body);
+    } catch (err) {
+      return this.fail(err);
+    }
+    if (prepared === null) return this.finishRelease(body, null);
+    return prepared.then(
+      (plaintexts) => this.finishRelease(body, plaintexts),
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  private finishRelease(body: unknown, plaintexts: ReadonlyMap<string, unknown> | null): Maybe<Released | Answer> {
+    let release;
+    try {
+      release = this.host.guard.release(this.plan!, body, this.context!, this.action, plaintexts);
+    } catch (err) {
+      this.audited = true; // release() audits its own failures (denial, step-up, limits)
+      return this.answerFor(err);
+    }
+    const out: Released = { body: release.value === undefined ? null : release.value, headers: NO_STORE };
+    if (release.pending === undefined) return out;
+    return release.pending.then(
+      () => out,
+      (err: unknown) => {
+        this.audited = true;
+        return this.answerFor(err);
+      },
+    );
+  }
+
+  releaseRaw(): Maybe<Step> {
+    if (this.kind === 'non-phi') return null;
+    if (this.kind === 'unmapped') return this.refuseUnmapped();
+    if (this.plan === null) return this.fail(new OptionsError('release before admit'));
+    if (this.compiled!.rawBody !== 'allow') {
+      this.host.guard.recordError(this.context, this.resource!, this.action, 'raw_body_denied');
+      this.audited = true;
+      return this.answer(500, 'raw_body_denied');
+    }
+    const event = disclosureEvent(
+      this.action,
+      this.context!,
+      { resource: this.resource!, purposeOfUse: this.plan.purposeOfUse, roles: this.plan.roles, disclosed: ['(raw body)'], transforms: {} },
+      this.subject === undefined ? {} : { patientRef: this.host.guard.policy.patientRef(this.subject) },
+    );
+    let pending;
+    try {
+      pending = this.host.guard.write(event);
+    } catch (err) {
+      return this.answerFor(err);
+    }
+    if (pending === undefined) return null;
+    return pending.then(
+      () => null,
+      (err: unknown) => this.answerFor(err),
+    );
+  }
+
+  fail(err: unknown): Answer {
+    const status = statusOf(err);
+    const code = codeOf(err, status, this.allowedCodes);
+    // Decisions (401/403/422…) are audited, not logged; anything else is an operational error.
+    if (!(err instanceof PhiGuardError) || status >= 500) this.host.logError(err, this, this.route);
+    // 45 CFR 164.312(b): a failure while serving PHI is on record, once. A request that failed
+    // before its decision (a body the app's parser rejected) never reached PHI: logged, not audited.
+    if (this.kind === 'phi' && this.decided && !this.audited) {
+      this.audited = true;
+      this.host.guard.recordError(this.context, this.resource!, this.action, code);
+    }
+    return { status, headers: { ...errorHeaders(err, status), ...this.headers }, body: errorBody(code, status, this.requestId, reasonOf(err)) };
+  }
+
+  answerError(status: number, body?: unknown): Answer {
+    const code = codeOf(body, status, this.allowedCodes);
+    if (this.kind === 'phi' && this.decided && !this.audited) {
+      this.audited = true;
+      this.host.guard.recordError(this.context, this.resource!, this.action, code);
+    }
+    return { status, headers: { ...errorHeaders(undefined, status), ...this.headers }, body: errorBody(code, status, this.requestId) };
+  }
+
+  refuseUnmapped(): Answer {
+    const route = `${this.facts.method} ${this.route ?? '(no route)'}`;
+    const log = this.host.options.logger;
+    if (log !== undefined && !this.warned.has(route) && this.warned.size < 1000) {
+      this.warned.add(route);
+      log.error(
+        { route, code: 'unmapped_route' },
+        'phiguard refused a body on a route no resource claims: claim it for a resource (policy routes, phiResource(), @PhiResource) or list it as non-PHI',
+      );
+    }
+    return this.answer(500, 'unmapped_route');
+  }
+
+  private answer(status: number, code: string, reason?: string): Answer {
+    return { status, headers: { ...errorHeaders(undefined, status), ...this.headers }, body: errorBody(code, status, this.requestId, reason) };
+  }
+
+  /** The answer for an error whose audit is already settled. */
+  private answerFor(err: unknown): Answer {
+    const status = statusOf(err);
+    if (!(err instanceof PhiGuardError) || status >= 500) this.host.logError(err, this, this.route);
+    return {
+      status,
+      headers: { ...errorHeaders(err, status), ...this.headers },
+      body: errorBody(codeOf(err, status, this.allowedCodes), status, this.requestId, reasonOf(err)),
+    };
+  }
+}
+
+const NO_STORE: Readonly<Record<string, string>> = Object.freeze({ 'Cache-Control': 'no-store' });
+
+function isPromise<T>(v: unknown): v is Promise<T> {
+  return v !== null && typeof v === 'object' && typeof (v as Promise<T>).then === 'function';
+}
+
+/**
+ * What JSON.stringify would serialize, as plain values: `toJSON` honoured (ORM instances, model
+ * classes, Dates), so fields a model hides are never projected from its internals. Plain trees are
+ * returned as they are (no copy); a depth past the limit is refused, not a stack overflow.
+ */
+export function toJsonValue(value: unknown, maxDepth: number): unknown {
+  if (!needsConversion(value, 0, maxDepth)) return value;
+  try {
+    return convert(value, '', 0, maxDepth);
+  } catch (err) {
+    return err instanceof LimitExceededError ? err : new LimitExceededError('maxDepth', maxDepth);
+  }
+}
+
+function needsConversion(value: unknown, depth: number, maxDepth: number): boolean {
+  if (value === null || typeof value !== 'object') return typeof value === 'bigint';
+  if (depth > maxDepth) return true;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+  if (Array.isArray(value)) {
+    for (const v of value) if (needsConversion(v, depth + 1, maxDepth)) return true;
+    return false;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return true;
+  for (const k in value) if (Object.hasOwn(value, k) && needsConversion((value as Record<string, unknown>)[k], depth + 1, maxDepth)) return true;
+  return false;
+}
+
+function convert(value: unknown, key: string, depth: number, maxDepth: number): unknown {
+  if (depth > maxDepth) throw new LimitExceededError('maxDepth', maxDepth);
+  let v = value;
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON(k: string): unknown }).toJSON(key);
+  if (typeof v === 'bigint') throw new TypeError('BigInt value cannot be serialized to JSON');
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((item, i) => convert(item, String(i), depth + 1, maxDepth));
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(v)) {
+    const item = convert((v as Record<string, unknown>)[k], k, depth + 1, maxDepth);
+    if (item !== undefined && typeof item !== 'function' && typeof item !== 'symbol') out[k] = item;
+  }
+  return out;
+}
