@@ -133,6 +133,7 @@ function add(start: number, end: number, rep: string): void {
 function findRewrites(text: string, feats: number, words: boolean): Rewrite[] | undefined {
   rwOut = undefined;
   lastEnd = 0;
+  linkPos = -1;
   const LANDMARK = words ? ALL_LANDMARKS : SYMBOLS;
   if (!words && (feats & SYMBOL_FEATURES) === 0 && text.indexOf(' at ') < 0 && text.indexOf(' AT ') < 0 && text.indexOf(' At ') < 0) return undefined;
   LANDMARK.lastIndex = 0;
@@ -147,7 +148,8 @@ function findRewrites(text: string, feats: number, words: boolean): Rewrite[] | 
     if (c === 38) entity(text, at, m[0], add);
     else if (c === 37) {
       const v = parseInt(m[0].slice(1), 16);
-      if (v >= 0x20 && v <= 0x7e) add(at, at + 3, String.fromCharCode(v));
+      // Inside a link a decoded space or quote would end the URL early: those stay encoded there.
+      if (v >= 0x20 && v <= 0x7e && !((v === 0x20 || v === 0x22 || v === 0x27 || v === 0x3c || v === 0x3e) && inLink(text, at))) add(at, at + 3, String.fromCharCode(v));
     } else if (c === 10) lineBreak(text, at, add);
     else if (m[0].length >= 3 && isDigitC(c) && (text.charCodeAt(at + 1) === 32)) {
       const e = spacedDigits(text, at, add);
@@ -169,6 +171,44 @@ function findRewrites(text: string, feats: number, words: boolean): Rewrite[] | 
 }
 
 type Add = (start: number, end: number, rep: string) => void;
+
+// The previous `inLink` answer and where it was asked: later escapes of the same token reuse it,
+// so a flood of escapes costs linear time.
+let linkPos = -1;
+let linkRes = false;
+
+/** True when `at` sits in a token (no whitespace, ≤ 2000 characters back) holding "://" or "www.". */
+function inLink(text: string, at: number): boolean {
+  if (linkPos >= 0 && linkPos < at) {
+    let same = true;
+    for (let k = linkPos; k < at; k++) {
+      const c = text.charCodeAt(k);
+      if (c <= 32 || c === 34) {
+        same = false;
+        break;
+      }
+      if (c === 58 && text.charCodeAt(k + 1) === 47 && text.charCodeAt(k + 2) === 47) linkRes = true;
+    }
+    if (same) {
+      linkPos = at;
+      return linkRes;
+    }
+  }
+  linkPos = at;
+  linkRes = scanBackForLink(text, at);
+  return linkRes;
+}
+
+function scanBackForLink(text: string, at: number): boolean {
+  let k = at - 1;
+  while (k >= 0 && at - k <= 2000) {
+    const c = text.charCodeAt(k);
+    if (c <= 32 || c === 34) return false;
+    if ((c === 58 && text.charCodeAt(k + 1) === 47 && text.charCodeAt(k + 2) === 47) || (c === 46 && text.startsWith('www', k - 3))) return true;
+    k--;
+  }
+  return false;
+}
 
 /** `&#64;`, `&#x40;`, `&commat;` (the ';' may be missing after a numeric reference). */
 function entity(text: string, at: number, m: string, add: Add): void {

@@ -200,9 +200,14 @@ function resolve(sorted: RawFinding[]): RawFinding[] {
         drop = true;
         break;
       }
+      // A URL or e-mail address that contains another finding is reported whole: redacting only
+      // the inner part ("…/p/DOB%2004%2F12%2F1951") would leave the rest of the link readable.
+      const lastContains = last.end >= f.end && CONTAINERS.has(last.type);
+      const fContains = f.start <= last.start && f.end >= last.end && CONTAINERS.has(f.type);
       const lastWins =
-        last.confidence > f.confidence ||
-        (last.confidence === f.confidence && last.end - last.start >= f.end - f.start);
+        lastContains ||
+        (!fContains &&
+          (last.confidence > f.confidence || (last.confidence === f.confidence && last.end - last.start >= f.end - f.start)));
       if (lastWins) {
         drop = true;
         break;
@@ -213,6 +218,9 @@ function resolve(sorted: RawFinding[]): RawFinding[] {
   }
   return kept;
 }
+
+/** Types whose span wins over any finding inside it. */
+const CONTAINERS: ReadonlySet<PhiType> = new Set<PhiType>(['URL', 'EMAIL']);
 
 const byPosition = (a: RawFinding, b: RawFinding) => a.start - b.start || a.end - b.end;
 

@@ -52,6 +52,8 @@ export function hostileInputs(size) {
     'entities': fill('&#64;', size),
     'entity-open': fill('&#x', size),
     'percent': fill('%40', size),
+    'url-percent': 'http://a/' + fill('%20', size - 9),
+    'token-percent': 'x' + fill('a%20', size - 1),
     'newlines-digits': fill('1-\n  ', size),
     'newlines-mail': fill('a@\nb', size),
     'spaced-digit-dash': fill('1 - ', size),
