@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type Served } from './serve.js';
+import { createManualClock } from '@phiguard/core/testing';
 import { RedisStateStore, type AuditEvent } from '@phiguard/core';
 import { createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { memoryLog, type MemoryLog } from '../../examples/express-lab-results/src/memory-log.js';
@@ -21,6 +22,8 @@ interface Instance {
   readonly log: MemoryLog;
 }
 const clients: Redis[] = [];
+// One clock for every instance: grant lifetimes are advanced, not waited for.
+const clock = createManualClock();
 const servers: Served[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => void unhandled.push(reason);
@@ -37,7 +40,7 @@ async function redisClient(url: string): Promise<Redis> {
 async function start(url = REDIS): Promise<Instance> {
   const log = memoryLog();
   const state = new RedisStateStore({ client: await redisClient(url), prefix, timeoutMs: 300 });
-  const app = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger, state });
+  const app = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger, state, clock });
   const served = await serve(app);
   servers.push(served);
   return { base: served.base, log };
@@ -113,7 +116,9 @@ describe('care-team scope and break-glass across two instances', () => {
   it('after expiry the nurse is denied again', async () => {
     const { grantId } = (await http(east, 'POST', '/break-glass', OKAFOR, { body: { ...emergency, minutes: 0.01 } })).body as { grantId: string };
     expect((await http(west, 'GET', '/patients/1002/results', OKAFOR, { grant: grantId })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 700));
+    clock.advance(599);
+    expect((await http(west, 'GET', '/patients/1002/results', OKAFOR, { grant: grantId })).status).toBe(200);
+    clock.advance(1);
     expect((await http(west, 'GET', '/patients/1002/results', OKAFOR, { grant: grantId })).status).toBe(403);
   });
 

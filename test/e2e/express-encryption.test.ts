@@ -7,6 +7,7 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type Served } from './serve.js';
+import { createManualClock } from '@phiguard/core/testing';
 import { AwsKmsKeyring } from '@phiguard/kms';
 import { createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { PATIENTS } from '../../examples/express-lab-results/src/data.js';
@@ -19,6 +20,8 @@ const KEY_AGE_MS = 1200;
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'e2e-not-a-real-secret' };
 
 const log = memoryLog();
+// The app's one clock: key ages are advanced, not waited for.
+const clock = createManualClock();
 let kms: KmsServer;
 let served: Served;
 let base: string;
@@ -38,6 +41,7 @@ beforeAll(async () => {
     logger: log.logger,
     keyring,
     keyCache: { maxAgeMs: KEY_AGE_MS },
+    clock,
   });
   served = await serve(app);
   base = served.base;
@@ -74,7 +78,7 @@ describe('encrypted fields under AWS KMS (loopback)', () => {
   it('with KMS down: cached keys keep serving until their age limit, then the response fails closed with 503 and an error audit event', async () => {
     await kms.down();
     expect((await results('1003', ['ordering-provider'], 'TREAT')).status).toBe(200);
-    await new Promise((r) => setTimeout(r, KEY_AGE_MS + 100));
+    clock.advance(KEY_AGE_MS);
     const from = log.lines.length;
     const { status, body } = await results('1003', ['ordering-provider'], 'TREAT');
     expect(status).toBe(503);

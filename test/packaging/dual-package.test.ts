@@ -50,6 +50,46 @@ describe('published packages', () => {
     expect(result).toEqual({ out: { a: 1 }, phiguard: 'function', nest: 'phiguard:options', kms: 'object', canaries: 3, keyring: 'function', denied: 403 });
   });
 
+  it('errors of the require copy of @phiguard/core are instances of the import copy\'s classes, and the reverse', () => {
+    // A CommonJS dependency and an ESM app load dist/index.cjs and dist/index.js: two copies of
+    // every class. `instanceof` must still answer by error kind, for every error class exported.
+    const file = join(dir, 'errors.mjs');
+    writeFileSync(
+      file,
+      `import { createRequire } from 'node:module';
+import * as esm from '@phiguard/core';
+const cjs = createRequire(import.meta.url)('@phiguard/core');
+const args = { PolicyError: [['x']], AccessDeniedError: ['role_unknown'], DecryptError: ['malformed'], LimitExceededError: ['maxDepth', 1], DlpBlockedError: [{}], StepUpRequiredError: [60], MissingDependencyError: ['pkg', 'X'], PhiGuardError: ['internal_error', 'm'], DeliveryError: ['link_invalid', 'm', 410], PickupLinkError: ['link_used'], SignatureError: ['signature_stale'], NotificationPhiError: ['body', ['SSN']], FF1DomainError: ['m'] };
+const names = Object.keys(esm).filter((n) => typeof esm[n] === 'function' && (esm[n] === esm.PhiGuardError || esm[n].prototype instanceof esm.PhiGuardError)).sort();
+const matrix = [];
+for (const [from, to] of [[cjs, esm], [esm, cjs]]) {
+  for (const made of names) {
+    const error = new from[made](...(args[made] ?? ['message']));
+    for (const cls of names) matrix.push([made, cls, error instanceof to[cls], error instanceof from[cls]]);
+  }
+}
+console.log(JSON.stringify({ names, distinct: cjs.PolicyError !== esm.PolicyError, matrix,
+  plain: [new Error('x') instanceof esm.PhiGuardError, null instanceof cjs.PolicyError, ({ name: 'PolicyError' }) instanceof esm.PolicyError, Object.create(cjs.PolicyError.prototype) instanceof esm.PolicyError] }));
+`,
+    );
+    const result = JSON.parse(run(process.execPath, [file], dir)) as {
+      names: string[];
+      distinct: boolean;
+      matrix: [string, string, boolean, boolean][];
+      plain: boolean[];
+    };
+    expect(result.distinct).toBe(true);
+    expect(result.names).toEqual(expect.arrayContaining(['PhiGuardError', 'PolicyError', 'OptionsError', 'AccessDeniedError', 'DecryptError', 'MissingDependencyError']));
+    expect(result.names.length).toBeGreaterThanOrEqual(15);
+    for (const [made, cls, acrossCopies, sameCopy] of result.matrix) {
+      // Across copies exactly as within one: same class, its base classes, nothing else.
+      expect({ made, cls, acrossCopies }).toEqual({ made, cls, acrossCopies: sameCopy });
+    }
+    expect(result.matrix.filter(([made, cls, across]) => across && made !== cls).every(([, cls]) => ['PhiGuardError', 'OptionsError', 'DeliveryError'].includes(cls))).toBe(true);
+    // A plain Error, null and a look-alike are not phiguard errors; a bare prototype of the other copy is.
+    expect(result.plain).toEqual([false, false, false, true]);
+  });
+
   it.each(['cts', 'mts'] as const)('ship declarations that type-check in a .%s consumer', (ext) => {
     const file = join(dir, `typed.${ext}`);
     writeFileSync(
@@ -75,5 +115,5 @@ export const check: (c: readonly Captured[]) => void = (c) => expectNoPhi(c);
       }
     })();
     expect(out).toBe('');
-  });
+  }, 90_000);
 });

@@ -14,6 +14,7 @@ import {
   type AuditEvent,
   type AuditSink,
   type ChainedAuditSink,
+  type Clock,
   type KeyCacheOptions,
   type Keyring,
   type Scanner,
@@ -56,6 +57,8 @@ export interface AppOptions {
   readonly auditStore?: AuditSink;
   /** Public base URL of pickup links. Default `https://results.example.org`. */
   readonly publicUrl?: string;
+  /** The time every phiguard component reads (tests advance one instead of sleeping). Default: the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** The app and what a graceful shutdown must drain. */
@@ -73,7 +76,8 @@ export function createApp(options: AppOptions): LabResultsApp {
   app.disable('x-powered-by');
 
   // SSNs and clinical comments are stored encrypted; their data keys are wrapped by the keyring.
-  const cipher = createFieldCipher({ keyring: options.keyring ?? keyringFrom(process.env), cache: options.keyCache });
+  const { clock } = options;
+  const cipher = createFieldCipher({ keyring: options.keyring ?? keyringFrom(process.env), cache: options.keyCache, clock });
   // Audit: one pino JSON line per event, hash-chained (phiguard audit verify), and the recent
   // events kept in memory for the accounting of disclosures.
   const trail: AuditEvent[] = [];
@@ -87,7 +91,7 @@ export function createApp(options: AppOptions): LabResultsApp {
   const audit = chainSink(teeSink(...sinks), { key: options.auditKey ?? DEV_AUDIT_KEY });
   app.locals.audit = audit;
   // Shared by break-glass grants and pickup-link nonces (Redis in production: every instance).
-  const state = options.state ?? new MemoryStateStore();
+  const state = options.state ?? new MemoryStateStore({ clock });
   const guard = createPhiGuard({
     policy,
     operators,
@@ -98,6 +102,7 @@ export function createApp(options: AppOptions): LabResultsApp {
     // Break-glass grants are shared by every instance through this store (Redis in production).
     state,
     scanner: options.scanner,
+    clock,
   });
   // Single-use result links, keyed apart from the other secrets (derived here for the example).
   const links = createPickupLinks({
@@ -105,6 +110,7 @@ export function createApp(options: AppOptions): LabResultsApp {
     store: state,
     ttlSeconds: 900,
     audit,
+    clock,
   });
   const publicUrl = options.publicUrl ?? 'https://results.example.org';
   const repository = createRepository(guard.records!);

@@ -7,9 +7,9 @@ export interface AbnormalResultsReport {
   readonly zip3: readonly string[];
   /** `cells[test][zip3]`; null where suppressed. */
   readonly cells: readonly (readonly (number | null)[])[];
-  readonly testTotals: readonly number[];
-  readonly zip3Totals: readonly number[];
-  readonly total: number;
+  readonly testTotals: readonly (number | null)[];
+  readonly zip3Totals: readonly (number | null)[];
+  readonly total: number | null;
   readonly threshold: number;
 }
 
@@ -38,7 +38,9 @@ export function abnormalResultsReport(threshold = 3): AbnormalResultsReport {
   const table = tests.map((t) => zip3.map((z) => counts.get(t)!.get(z) ?? 0));
   if (tests.length < 2 || zip3.length < 2) {
     // Too small to publish anything but the total.
-    return { tests, zip3, cells: table.map((r) => r.map(() => null)), testTotals: [], zip3Totals: [], total: table.flat().reduce((a, b) => a + b, 0), threshold };
+    const sum = table.flat().reduce((a, b) => a + b, 0);
+    // A small total is a small count: not published either.
+    return { tests, zip3, cells: table.map((r) => r.map(() => null)), testTotals: [], zip3Totals: [], total: sum >= 1 && sum < threshold ? null : sum, threshold };
   }
   const s = suppressSmallCells(table, { threshold });
   return { tests, zip3, cells: s.cells, testTotals: s.rowTotals, zip3Totals: s.columnTotals, total: s.total, threshold };

@@ -20,6 +20,7 @@ export type PhiGuardErrorCode =
   | 'state_unavailable'
   | 'break_glass_invalid'
   | 'throttled'
+  | 'dependency_missing'
   | DeliveryErrorCode
   | 'internal_error';
 
@@ -41,8 +42,33 @@ export type DeliveryErrorCode =
   | 'client_certificate_required'
   | 'client_not_allowed';
 
+/**
+ * Marks the error classes of every copy of this module. A package that is both `require`d and
+ * `import`ed loads this file twice (dist/index.cjs and dist/index.js), so there are two
+ * `PolicyError` classes; `instanceof` compares by this brand and the class name, so an error of
+ * one copy is an instance of the same-named class of the other.
+ */
+const BRAND = Symbol.for('phiguard.error');
+
 /** Base class of every error phiguard throws. */
 export class PhiGuardError extends Error {
+  static readonly [BRAND] = true;
+
+  /**
+   * `instanceof` across the CommonJS and ESM copies of @phiguard/core: true when `value` is
+   * an instance of this class, or of a phiguard error class of the same name (or a subclass of
+   * one) from the other copy.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null) return false;
+    for (let proto = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
+      const ctor: unknown = Object.hasOwn(proto, 'constructor') ? proto.constructor : undefined;
+      if (typeof ctor === 'function' && (ctor as { [BRAND]?: unknown })[BRAND] === true && ctor.name === this.name) return true;
+    }
+    return false;
+  }
+
   override name = this.constructor.name;
   /** HTTP status an adapter answers with. */
   readonly status: number;
@@ -203,6 +229,27 @@ export class StateUnavailableError extends PhiGuardError {
 export class ThrottledError extends PhiGuardError {
   constructor() {
     super('throttled', 'Too many requests: access is paused for this user; contact the privacy office.', 429);
+  }
+}
+
+/**
+ * An optional peer dependency that a feature needs is not installed (for example
+ * `@aws-sdk/client-kms` for the AWS KMS keyring, `pkcs11js` for the PKCS#11 keyring). Thrown
+ * when the feature is constructed, at start-up; the message names the package to install.
+ */
+export class MissingDependencyError extends PhiGuardError {
+  constructor(
+    /** The npm package to install. */
+    readonly dependency: string,
+    /** What needs it (a class or function name). */
+    readonly requiredBy: string,
+    hint = '',
+  ) {
+    super(
+      'dependency_missing',
+      `${requiredBy} needs the optional peer dependency ${dependency}, which is not installed: ` +
+        `run \`npm install ${dependency}\`.${hint ? ` ${hint}` : ''}`,
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import { systemClock } from './base/clock.js';
 import {
   AccessDeniedError,
   AuditUnavailableError,
@@ -156,7 +157,7 @@ export interface PhiGuard {
 /** The option names {@link createPhiGuard} accepts: adapters validate theirs against it. */
 export const ENGINE_OPTION_KEYS: readonly string[] = Object.freeze([
   'policy', 'audit', 'secret', 'operators', 'limits', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
-  'relationship', 'encounterFollowUpDays', 'state', 'throttling',
+  'relationship', 'encounterFollowUpDays', 'state', 'throttling', 'clock',
 ]);
 
 function isCompiled(p: PolicyDefinition | CompiledPolicy): p is CompiledPolicy {
@@ -190,13 +191,15 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     scanner: scannerOption,
     relationship,
     encounterFollowUpDays = 30,
-    state = new MemoryStateStore(),
+    state: stateOption,
     throttling = false,
     ...compileOptions
   } = options;
   if (relationship !== undefined && typeof relationship !== 'function') throw new OptionsError('`relationship` must be a function (principal, patientId) => facts');
   if (!Number.isFinite(encounterFollowUpDays) || encounterFollowUpDays < 0) throw new OptionsError('`encounterFollowUpDays` must be a number of days ≥ 0');
-  if (state === null || typeof state.getMany !== 'function') throw new OptionsError('`state` must be a StateStore (MemoryStateStore, RedisStateStore)');
+  if (stateOption !== undefined && (stateOption === null || typeof stateOption.getMany !== 'function')) {
+    throw new OptionsError('`state` must be a StateStore (MemoryStateStore, RedisStateStore)');
+  }
   let scanner: Scanner | null =
     scannerOption !== undefined && typeof (scannerOption as Scanner).scan === 'function' ? (scannerOption as Scanner) : null;
   // Options are validated now; the scanner itself is built when a body first needs it.
@@ -209,6 +212,9 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     );
   }
   const policy = isCompiled(given) ? given : compilePolicy(given, compileOptions);
+  // One clock for the engine, its default state store and the policy's decisions.
+  const clock = policy.clock;
+  const state = stateOption ?? new MemoryStateStore({ clock });
   const encrypting = [...policy.resources.values()].filter((r) => r.encrypted.length > 0).map((r) => r.name);
   if (encrypting.length > 0 && cipher === undefined) {
     throw new OptionsError(`resources ${encrypting.join(', ')} have encrypted fields: pass \`cipher\` (createFieldCipher) so phiguard can decrypt them`);
@@ -222,7 +228,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   const kindsOf = (facts: RelationshipFacts | null | undefined): string[] => {
     const kinds: string[] = [];
     if (facts?.careTeam === true) kinds.push('care-team');
-    const now = Date.now();
+    const now = clock.now();
     for (const e of facts?.encounters ?? []) {
       const from = new Date(e.admittedAt).getTime();
       const to = e.dischargedAt === undefined || e.dischargedAt === null ? now : new Date(e.dischargedAt).getTime() + followUpMs;
@@ -234,10 +240,12 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     return kinds;
   };
 
+  // The event builders stamp the wall clock; under an injected clock the engine's events carry its time.
+  const stamp = clock === systemClock ? (e: AuditEvent) => e : (e: AuditEvent): AuditEvent => ({ ...e, time: new Date(clock.now()).toISOString() });
   const write = (event: AuditEvent): Promise<void> | undefined => {
     let r: void | Promise<void>;
     try {
-      r = sink.write(event);
+      r = sink.write(stamp(event));
     } catch {
       throw new AuditUnavailableError();
     }
@@ -271,6 +279,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
           minJustification: bg.minJustification,
           maxMinutes: bg.maxMinutes,
           retentionDays: 90,
+          clock,
           patientRef: (id) => policy.patientRef(id),
           write: (event) => write(event),
           event: breakGlassEvent,
@@ -313,7 +322,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     resolve,
     async throttle(actorId: string, forMs: number): Promise<void> {
       if (typeof actorId !== 'string' || actorId === '' || !(forMs > 0)) throw new OptionsError('throttle(actorId, forMs) needs a user id and a positive duration');
-      await state.set(`throttle:${actorId}`, String(Date.now() + forMs), forMs);
+      await state.set(`throttle:${actorId}`, String(clock.now() + forMs), forMs);
     },
     get scanner() {
       return scannerOf();
@@ -371,7 +380,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       const grant = context.breakGlass?.validated;
       try {
         // A grant that expired while the handler ran covers nothing more.
-        if (grant !== undefined && grant.expiresAt <= Date.now()) throw new AccessDeniedError('break_glass_invalid');
+        if (grant !== undefined && grant.expiresAt <= clock.now()) throw new AccessDeniedError('break_glass_invalid');
         // A grant opens one patient's chart: the record released must be that patient's.
         if (grant !== undefined && patientRefOf(plan.resource, value) !== undefined && patientRefOf(plan.resource, value) !== policy.patientRef(grant.patientId)) {
           throw new AccessDeniedError('break_glass_invalid');
@@ -392,10 +401,12 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       }
       const resource = policy.resources.get(plan.resource)!;
       const rawId = resource.idPath ? readPath(value, resource.idPath) : undefined;
-      const disclosed = disclosureEvent(action, context, result.disclosure, {
-        patientRef: patientRefOf(plan.resource, value),
-        resourceId: typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId).slice(0, 128) : undefined,
-      });
+      const subject = resource.subjectPath ? readPath(value, resource.subjectPath) : undefined;
+      const patientRef = patientRefOf(plan.resource, value);
+      // A record whose id is the patient's id (a patient resource) is named by the keyed ref: audit never carries a raw patient id.
+      const resourceId =
+        typeof rawId !== 'string' && typeof rawId !== 'number' ? undefined : subject !== undefined && String(rawId) === String(subject) ? patientRef : String(rawId).slice(0, 128);
+      const disclosed = disclosureEvent(action, context, result.disclosure, { patientRef, resourceId });
       // Heightened audit: every access under a grant names it.
       const event =
         grant === undefined

@@ -26,7 +26,7 @@ export type {
   SensitiveDefinition,
 } from './policy/types.js';
 export type { CustomOperator } from './operators/builtin.js';
-export { RESTRICTED_ZIP3 } from './operators/restricted-zip3.js';
+export { RESTRICTED_ZIP3, RESTRICTED_ZIP3_SOURCE } from './operators/restricted-zip3.js';
 export { PURPOSES_OF_USE, isPurposeOfUse } from './purpose.js';
 export type { PurposeOfUse } from './purpose.js';
 export type { AccessContext, Authentication, BreakGlassClaim, Principal, RequestInfo } from './context.js';
@@ -41,6 +41,7 @@ export {
   ThrottledError,
   KeyUnavailableError,
   LimitExceededError,
+  MissingDependencyError,
   OptionsError,
   PhiGuardError,
   PolicyError,
@@ -71,7 +72,9 @@ export { didYouMean } from './suggest.js';
 export type { Inspection, PhiGuard, PhiGuardOptions, RelationshipFacts, RelationshipResolver, Release } from './guard.js';
 export { MemoryStateStore, RedisStateStore } from './state/store.js';
 export type { RedisLike, RedisStateStoreOptions, StateStore } from './state/store.js';
-export { DEFAULT_BREAK_GLASS_REASONS } from './access/break-glass.js';
+export { DEFAULT_BREAK_GLASS_REASONS } from './base/constants.js';
+export { systemClock } from './base/clock.js';
+export type { Clock } from './base/clock.js';
 export type { BreakGlassGrant, BreakGlassRequest, BreakGlassService } from './access/break-glass.js';
 export * from './dlp/index.js';
 export * from './deid/index.js';

@@ -1,8 +1,20 @@
-import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import type { KMSClientConfig } from '@aws-sdk/client-kms';
+// Types only: the SDK itself is an optional peer, loaded when a keyring first talks to KMS.
+import type * as AwsKms from '@aws-sdk/client-kms';
 import { DecryptError, KeyUnavailableError, OptionsError } from '@phiguard/core';
 import type { DataKey, EncryptionContext, Keyring, WrappedKey } from '@phiguard/core';
+import { importPeer, requirePeer } from './peer.js';
 import { checkContext, checkDataKey, checkOptions, checkWrapped, DATA_KEY_BYTES } from './util.js';
+
+type Sdk = typeof AwsKms;
+
+/**
+ * The part of a `KMSClient` of `@aws-sdk/client-kms` the keyring uses. Declared here so that
+ * these declarations compile without the AWS SDK installed; a `KMSClient` satisfies it.
+ */
+export interface KmsClient {
+  send(command: object, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  destroy(): void;
+}
 
 /** Options of {@link AwsKmsKeyring}. */
 export interface AwsKmsKeyringOptions {
@@ -16,18 +28,19 @@ export interface AwsKmsKeyringOptions {
    * One client for every key (all keys must then be in one region). Build it with
    * `maxAttempts: 1`: the keyring retries itself, and SDK retries would multiply its attempts.
    */
-  client?: KMSClient;
+  client?: KmsClient;
   /**
    * A client per region (several regions, custom endpoints or credentials). Called once per
    * region; build the clients with `maxAttempts: 1` (see `client`).
    */
-  clientForRegion?: (region: string) => KMSClient;
+  clientForRegion?: (region: string) => KmsClient;
   /**
    * Configuration for the clients the keyring builds itself, one per region, when neither
    * `client` nor `clientForRegion` is given. `region` comes from the ARN and `maxAttempts` is
-   * forced to 1.
+   * forced to 1. Passed to `new KMSClient(…)` (a `KMSClientConfig` of `@aws-sdk/client-kms`:
+   * `credentials`, `endpoint`, `requestHandler`…).
    */
-  clientConfig?: Omit<KMSClientConfig, 'region' | 'maxAttempts'>;
+  clientConfig?: Readonly<Record<string, unknown>>;
   /** Time limit of one KMS operation, its retries and back-off included. Default 2000 ms. */
   timeoutMs?: number;
   /** Attempts per KMS operation (first try included). Default 4. */
@@ -99,15 +112,18 @@ export class AwsKmsKeyring implements Keyring {
   readonly keyIds: readonly string[];
   readonly timeoutMs: number;
   readonly maxAttempts: number;
-  readonly #clients = new Map<string, KMSClient>();
-  readonly #owned: KMSClient[] = [];
-  readonly #clientFor: (region: string) => KMSClient;
+  readonly #clients = new Map<string, KmsClient>();
+  readonly #owned: KmsClient[] = [];
+  readonly #clientFor: (sdk: Sdk, region: string) => KmsClient;
+  #sdk: Promise<Sdk> | undefined;
   readonly #backoffBaseMs: number;
   readonly #backoffMaxMs: number;
   readonly #grantTokens: string[] | undefined;
 
   constructor(options: AwsKmsKeyringOptions) {
     checkOptions('AwsKmsKeyring', options, OPTION_KEYS);
+    /* Precondition: the AWS SDK is installed (an optional peer of @phiguard/kms). */
+    requirePeer('@aws-sdk/client-kms', 'AwsKmsKeyring');
     const { keyIds } = options;
     /* Precondition: at least one key, each a key ARN. */
     if (!Array.isArray(keyIds) || keyIds.length === 0) {
@@ -141,11 +157,12 @@ export class AwsKmsKeyring implements Keyring {
       if (typeof options.clientForRegion !== 'function') {
         throw new OptionsError('AwsKmsKeyring: `clientForRegion` must be a function (region) => KMSClient.');
       }
-      this.#clientFor = options.clientForRegion;
+      const clientForRegion = options.clientForRegion;
+      this.#clientFor = (_sdk, region) => clientForRegion(region);
     } else {
       const config = options.clientConfig ?? {};
-      this.#clientFor = (region) => {
-        const client = new KMSClient({ ...config, region, maxAttempts: 1 });
+      this.#clientFor = (sdk, region) => {
+        const client = new sdk.KMSClient({ ...config, region, maxAttempts: 1 });
         this.#owned.push(client);
         return client;
       };
@@ -170,9 +187,9 @@ export class AwsKmsKeyring implements Keyring {
   async generateDataKey(context: EncryptionContext): Promise<DataKey> {
     checkContext('AwsKmsKeyring', context);
     const keyId = this.primaryKeyId;
-    const answer = await this.#send('GenerateDataKey', keyId, (abortSignal, client) =>
+    const answer = await this.#send<AwsKms.GenerateDataKeyCommandOutput>('GenerateDataKey', keyId, (abortSignal, client, sdk) =>
       client.send(
-        new GenerateDataKeyCommand({
+        new sdk.GenerateDataKeyCommand({
           KeyId: keyId,
           KeySpec: 'AES_256',
           EncryptionContext: kmsContext(context),
@@ -193,9 +210,9 @@ export class AwsKmsKeyring implements Keyring {
     checkDataKey('AwsKmsKeyring', plaintext);
     checkContext('AwsKmsKeyring', context);
     const keyId = this.primaryKeyId;
-    const answer = await this.#send('Encrypt', keyId, (abortSignal, client) =>
+    const answer = await this.#send<AwsKms.EncryptCommandOutput>('Encrypt', keyId, (abortSignal, client, sdk) =>
       client.send(
-        new EncryptCommand({
+        new sdk.EncryptCommand({
           KeyId: keyId,
           Plaintext: plaintext,
           EncryptionContext: kmsContext(context),
@@ -220,9 +237,9 @@ export class AwsKmsKeyring implements Keyring {
     let unavailable: KeyUnavailableError | undefined;
     for (const entry of mine) {
       try {
-        const answer = await this.#send('Decrypt', entry.keyId, (abortSignal, client) =>
+        const answer = await this.#send<AwsKms.DecryptCommandOutput>('Decrypt', entry.keyId, (abortSignal, client, sdk) =>
           client.send(
-            new DecryptCommand({
+            new sdk.DecryptCommand({
               KeyId: entry.keyId,
               CiphertextBlob: entry.ciphertext,
               EncryptionContext: kmsContext(context),
@@ -258,10 +275,10 @@ export class AwsKmsKeyring implements Keyring {
     return this.toString();
   }
 
-  #client(region: string): KMSClient {
+  #client(sdk: Sdk, region: string): KmsClient {
     let client = this.#clients.get(region);
     if (client === undefined) {
-      client = this.#clientFor(region);
+      client = this.#clientFor(sdk, region);
       this.#clients.set(region, client);
     }
     return client;
@@ -271,9 +288,18 @@ export class AwsKmsKeyring implements Keyring {
   async #send<T>(
     operation: 'GenerateDataKey' | 'Encrypt' | 'Decrypt',
     keyId: string,
-    call: (abortSignal: AbortSignal, client: KMSClient) => Promise<T>,
+    call: (abortSignal: AbortSignal, client: KmsClient, sdk: Sdk) => Promise<unknown>,
   ): Promise<T> {
-    const client = this.#client(regionOf(keyId));
+    this.#sdk ??= importPeer<Sdk>(
+      '@aws-sdk/client-kms',
+      'AwsKmsKeyring',
+      () => new KeyUnavailableError('The @aws-sdk/client-kms package could not be loaded; reinstall it.'),
+    ).catch((error: unknown) => {
+      this.#sdk = undefined; // a later call tries again
+      throw error;
+    });
+    const sdk = await this.#sdk;
+    const client = this.#client(sdk, regionOf(keyId));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     const timedOut = () =>
@@ -282,7 +308,7 @@ export class AwsKmsKeyring implements Keyring {
       for (let attempt = 1; ; attempt++) {
         let failure: unknown;
         try {
-          return await call(controller.signal, client);
+          return (await call(controller.signal, client, sdk)) as T;
         } catch (error) {
           failure = error;
         }

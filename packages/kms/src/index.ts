@@ -13,7 +13,7 @@ export { MultiKeyring } from './multi.js';
 export type { MultiKeyringOptions } from './multi.js';
 /** AWS KMS keyring: GenerateDataKey / Encrypt / Decrypt, several regions, bounded retries. */
 export { AwsKmsKeyring } from './aws.js';
-export type { AwsKmsKeyringOptions } from './aws.js';
+export type { AwsKmsKeyringOptions, KmsClient } from './aws.js';
 /** PKCS#11 HSM keyring: AES-256-GCM inside the token with a non-extractable master key. */
 export { Pkcs11Keyring } from './pkcs11.js';
 export type { Pkcs11CreateKeyOptions, Pkcs11KeyringOptions } from './pkcs11.js';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type * as Pkcs11Types from 'pkcs11js';
 import { DecryptError, encodeContext, KeyUnavailableError, OptionsError } from '@phiguard/core';
 import type { DataKey, EncryptionContext, Keyring, WrappedKey } from '@phiguard/core';
+import { importPeer, requirePeer } from './peer.js';
 import { checkContext, checkDataKey, checkOptions, checkWrapped, DATA_KEY_BYTES } from './util.js';
 
 type Pkcs11Module = typeof Pkcs11Types;
@@ -72,13 +73,21 @@ let pkcs11js: Promise<Pkcs11Module> | undefined;
 
 async function acquireLibrary(path: string): Promise<Library> {
   // Loaded on first use so that importing @phiguard/kms never loads the native addon.
-  pkcs11js ??= import('pkcs11js').then((m) => ((m as { default?: Pkcs11Module }).default ?? m) as Pkcs11Module);
+  pkcs11js ??= importPeer<Pkcs11Module>(
+    'pkcs11js',
+    'Pkcs11Keyring',
+    () =>
+      new KeyUnavailableError(
+        'The pkcs11js native addon could not be loaded (not built, or built for another Node version): ' +
+          'with npm 11 approve its build script (`npm install-scripts approve pkcs11js`), then run `npm rebuild pkcs11js`.',
+      ),
+  );
   let p: Pkcs11Module;
   try {
     p = await pkcs11js;
-  } catch {
-    pkcs11js = undefined;
-    throw new KeyUnavailableError('The pkcs11js native module could not be loaded; reinstall @phiguard/kms.');
+  } catch (error) {
+    pkcs11js = undefined; // a later call tries again
+    throw error;
   }
   let library = libraries.get(path);
   if (library === undefined) {
@@ -149,6 +158,8 @@ export class Pkcs11Keyring implements Keyring {
 
   constructor(options: Pkcs11KeyringOptions) {
     checkOptions('Pkcs11Keyring', options, OPTION_KEYS);
+    /* Precondition: pkcs11js is installed (an optional peer of @phiguard/kms). */
+    requirePeer('pkcs11js', 'Pkcs11Keyring');
     const checked = checkPkcs11Options('Pkcs11Keyring', options);
     this.library = checked.library;
     this.#token = checked.token;
@@ -164,6 +175,7 @@ export class Pkcs11Keyring implements Keyring {
    */
   static async createKey(options: Pkcs11CreateKeyOptions): Promise<string> {
     checkOptions('Pkcs11Keyring.createKey', options, [...OPTION_KEYS, 'ifExists']);
+    requirePeer('pkcs11js', 'Pkcs11Keyring.createKey');
     const { library: path, token } = checkPkcs11Options('Pkcs11Keyring.createKey', options);
     if (options.ifExists !== undefined && options.ifExists !== 'error' && options.ifExists !== 'keep') {
       throw new OptionsError("Pkcs11Keyring.createKey: `ifExists` must be 'error' or 'keep'.");

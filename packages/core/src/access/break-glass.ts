@@ -2,18 +2,10 @@ import { canonicalId } from '../ids.js';
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '../audit/event.js';
 import { denialEvent } from '../audit/event.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError, PhiGuardError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-
-/** Reason codes a break-glass request may give when the policy lists none. */
-export const DEFAULT_BREAK_GLASS_REASONS: readonly string[] = Object.freeze([
-  'life-threatening-emergency',
-  'patient-unable-to-consent',
-  'care-team-unavailable',
-  'continuity-of-care',
-  'system-downtime',
-]);
 
 /** A break-glass grant as stored. Holds a keyed patient reference, never the patient id. */
 export interface BreakGlassGrant {
@@ -63,6 +55,8 @@ export interface BreakGlassHost {
   readonly minJustification: number;
   readonly maxMinutes: number;
   readonly retentionDays: number;
+  /** The engine's clock (grant issue, expiry, revocation and review times). Default: the wall clock. */
+  readonly clock?: Clock;
   readonly patientRef: (id: string | number) => string;
   readonly write: (event: AuditEvent) => Promise<void> | undefined;
   readonly event: (context: AccessContext, kind: string, grant: Pick<BreakGlassGrant, 'id' | 'reason' | 'expiresAt' | 'patientRef'>) => AuditEvent;
@@ -81,6 +75,7 @@ class BreakGlassRefused extends PhiGuardError {
 
 /** @internal Builds the service over a state store. */
 export function createBreakGlassService(host: BreakGlassHost): BreakGlassService {
+  const clock = host.clock ?? systemClock;
   const retentionMs = host.retentionDays * 86_400_000;
   const hasRole = (context: AccessContext, roles: ReadonlySet<string>) => (context.roles ?? []).some((r) => roles.has(r));
   const load = async (id: string): Promise<{ grant: BreakGlassGrant; revoked: boolean } | null> => {
@@ -111,7 +106,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
       if (!Number.isFinite(minutes) || minutes <= 0 || minutes > host.maxMinutes) {
         throw new BreakGlassRefused(`Break-glass lasts at most ${host.maxMinutes} minutes.`);
       }
-      const now = Date.now();
+      const now = clock.now();
       const grant: BreakGlassGrant = {
         id: randomUUID(),
         principalId: context.principal.id,
@@ -137,7 +132,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
       if (grant.principalId !== context.principal.id && !hasRole(context, host.reviewerRoles)) {
         throw new AccessDeniedError('break_glass_not_permitted');
       }
-      await host.store.set(revokedKey(grant.id), String(Date.now()), retentionMs);
+      await host.store.set(revokedKey(grant.id), String(clock.now()), retentionMs);
       await audited(host.event(context, 'revoked', grant));
     },
 
@@ -145,7 +140,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
       const found = await load(grantId);
       if (found === null || found.revoked) return null;
       const { grant } = found;
-      if (grant.expiresAt <= Date.now()) return null;
+      if (grant.expiresAt <= clock.now()) return null;
       if (grant.principalId !== context.principal?.id) return null;
       const patient = canonicalId(patientId);
       if (patient === undefined || grant.patientRef !== host.patientRef(patient)) return null;
@@ -167,7 +162,7 @@ export function createBreakGlassService(host: BreakGlassHost): BreakGlassService
       if (decision !== 'appropriate' && decision !== 'inappropriate') throw new OptionsError('review decision must be "appropriate" or "inappropriate"');
       const found = await load(grantId);
       if (found === null) throw new BreakGlassRefused('No such break-glass grant.');
-      const reviewed: BreakGlassGrant = { ...found.grant, review: { reviewer: context.principal.id, decision, at: Date.now() } };
+      const reviewed: BreakGlassGrant = { ...found.grant, review: { reviewer: context.principal.id, decision, at: clock.now() } };
       await host.store.set(grantKey(grantId), JSON.stringify(reviewed), retentionMs);
       await host.store.removeFromSet(REVIEW_QUEUE, grantId);
       await audited(host.event(context, `reviewed:${decision}`, found.grant));

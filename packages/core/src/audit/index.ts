@@ -33,6 +33,7 @@ export { bufferedSink } from './buffered.js';
 export type { BufferedAuditSink, BufferedSinkOptions, BufferedSinkStats } from './buffered.js';
 export { toFhirAuditEvent } from './fhir.js';
 export type {
+  AuditRecipient,
   FhirAuditEventAgent,
   FhirAuditEventEntity,
   FhirAuditEventR4,

@@ -1,3 +1,4 @@
+import { isClock, systemClock, type Clock } from '../base/clock.js';
 import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { DecryptError, KeyUnavailableError, OptionsError, PhiGuardError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
@@ -37,6 +38,8 @@ export interface FieldCipherOptions {
    */
   readonly store?: KeyStore;
   readonly cache?: KeyCacheOptions;
+  /** What key ages (`cache.maxAgeMs`) and `createdAt` are measured with. Default: the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** Encrypts and decrypts single field values bound to an encryption context. */
@@ -62,7 +65,7 @@ export interface FieldCipher {
 }
 
 const CACHE_KEYS = ['maxAgeMs', 'maxValuesPerKey', 'maxBytesPerKey', 'maxKeys'];
-const OPTION_KEYS = ['keyring', 'store', 'cache'];
+const OPTION_KEYS = ['keyring', 'store', 'cache', 'clock'];
 const ENC_INFO = Buffer.from('phiguard field v1 encryption key');
 const COMMIT_INFO = Buffer.from('phiguard field v1 key commitment');
 const EMPTY = Buffer.alloc(0);
@@ -139,6 +142,8 @@ export function createFieldCipher(options: FieldCipherOptions): FieldCipher {
     throw new OptionsError('field cipher: `keyring` must implement Keyring (generateDataKey, encryptDataKey, decryptDataKey)');
   }
   const store = options.store ?? new MemoryKeyStore();
+  if (options.clock !== undefined && !isClock(options.clock)) throw new OptionsError('field cipher: `clock` must be a Clock (an object with now())');
+  const clock = options.clock ?? systemClock;
   const cacheOptions = options.cache ?? {};
   for (const k of Object.keys(cacheOptions)) {
     if (!CACHE_KEYS.includes(k)) throw new OptionsError(`field cipher: unknown cache option "${k}"${didYouMean(k, CACHE_KEYS)}`);
@@ -163,7 +168,7 @@ export function createFieldCipher(options: FieldCipherOptions): FieldCipher {
     entry.zero();
   };
   const sweep = (): void => {
-    const now = Date.now();
+    const now = clock.now();
     for (const entry of byId.values()) if (entry.expiresAt <= now) evict(entry);
   };
   // Expired keys are zeroed even when the process goes idle.
@@ -177,7 +182,7 @@ export function createFieldCipher(options: FieldCipherOptions): FieldCipher {
   const cached = (id: string): CachedKey | undefined => {
     const entry = byId.get(id);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt > Date.now()) return entry;
+    if (entry.expiresAt > clock.now()) return entry;
     evict(entry);
     return undefined;
   };
@@ -187,7 +192,7 @@ export function createFieldCipher(options: FieldCipherOptions): FieldCipher {
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     header[0] = SUITE_AES256_GCM_HKDF_COMMIT;
     commitment.copy(header, 1);
-    return new CachedKey(commitment.toString('base64url'), header, key, Date.now() + maxAgeMs);
+    return new CachedKey(commitment.toString('base64url'), header, key, clock.now() + maxAgeMs);
   };
 
   const generate = async (tenant: string): Promise<CachedKey> => {
@@ -205,7 +210,7 @@ export function createFieldCipher(options: FieldCipherOptions): FieldCipher {
     } finally {
       dataKey.plaintext.fill(0);
     }
-    const stored: StoredDataKey = { id: entry.id, wrapped: dataKey.wrapped, context, createdAt: new Date().toISOString() };
+    const stored: StoredDataKey = { id: entry.id, wrapped: dataKey.wrapped, context, createdAt: new Date(clock.now()).toISOString() };
     try {
       await store.put(stored);
     } catch {
@@ -217,7 +222,7 @@ export function createFieldCipher(options: FieldCipherOptions): FieldCipher {
   };
 
   const usable = (entry: CachedKey): boolean =>
-    entry.live && entry.values < maxValues && entry.bytes < maxBytes && entry.expiresAt > Date.now();
+    entry.live && entry.values < maxValues && entry.bytes < maxBytes && entry.expiresAt > clock.now();
 
   const encryptionKey = (tenant: string): CachedKey | Promise<CachedKey> => {
     const entry = current.get(tenant);

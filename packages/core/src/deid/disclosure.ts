@@ -20,12 +20,15 @@ export interface SuppressOptions {
   readonly suppressZero?: boolean;
 }
 
-/** A table ready to publish: suppressed cells are `null`; totals are those of the original table. */
+/**
+ * A table ready to publish: suppressed cells are `null`; totals are those of the original table,
+ * except that a total from 1 to threshold − 1 is itself a small count and is `null` too.
+ */
 export interface SuppressedTable {
   readonly cells: readonly (readonly (number | null)[])[];
-  readonly rowTotals: readonly number[];
-  readonly columnTotals: readonly number[];
-  readonly total: number;
+  readonly rowTotals: readonly (number | null)[];
+  readonly columnTotals: readonly (number | null)[];
+  readonly total: number | null;
   /** Cells suppressed for being small, as [row, column]. */
   readonly primary: readonly (readonly [number, number])[];
   /** Cells suppressed to protect the primary ones, as [row, column], in the order chosen. */
@@ -153,11 +156,13 @@ export function suppressSmallCells(table: readonly (readonly number[])[], option
     }
   }
 
+  // A margin is a count like any other: a small one is not published either.
+  const margin = (v: number): number | null => (v >= 1 && v < threshold ? null : v);
   return {
     cells: table.map((row: readonly number[], r: number) => row.map((v: number, c: number) => (hidden[r]![c] ? null : v))),
-    rowTotals,
-    columnTotals,
-    total,
+    rowTotals: rowTotals.map(margin),
+    columnTotals: columnTotals.map(margin),
+    total: margin(total),
     primary,
     complementary: chosen,
   };

@@ -12,6 +12,8 @@ export type {
   SafeHarborResult,
   ScrubType,
 } from './safe-harbor.js';
+export { safeHarborDetectors } from './residual.js';
+export type { SafeHarborDetectorOptions } from './residual.js';
 export { createPseudonymizer } from './pseudonym.js';
 export type { PseudonymOptions, Pseudonymizer, PseudonymizerOptions } from './pseudonym.js';
 export { createVault } from './vault.js';

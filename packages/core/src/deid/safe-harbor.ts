@@ -6,6 +6,7 @@
 import { LimitExceededError, OptionsError, needs } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import { RESTRICTED_ZIP3 } from '../operators/restricted-zip3.js';
+import { safeHarborDetectors } from './residual.js';
 import { ANY_KEY, ELEMENT, parsePath } from '../policy/path.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { FieldClass, FieldSpec } from '../policy/types.js';
@@ -15,8 +16,10 @@ import type { PhiType } from '../dlp/index.js';
 
 /**
  * How a quasi-identifier is generalized.
- * - `year`: a date (ISO/FHIR date or dateTime, M/D/YYYY, Date) → its year; other values removed.
- * - `birth-year`: like `year`, but removed when the person may be 90 or older (164.514(b)(2)(i)(C)).
+ * - `year`: a date (ISO/FHIR date or dateTime, M/D/YYYY, `14 March 1931`, Date) → its year;
+ *   removed when the year is 90 or more years ago (a date that old implies an age over 89,
+ *   whatever the field is called); other values removed.
+ * - `birth-year`: the same rule, reported as a birth year (164.514(b)(2)(i)(C)).
  * - `zip3`: ZIP or ZIP+4 → first three digits; restricted prefixes → `000`; other values removed.
  * - `age90`: ages over 89 → `"90+"`; younger ages unchanged; non-ages removed.
  * - `keep`: sent unchanged (state, sex: Safe Harbor allows them).
@@ -30,6 +33,7 @@ export type SafeHarborAction =
   | 'removed:unclassified'
   | 'removed:quasi-identifier'
   | 'removed:birth-year-over-89'
+  | 'removed:year-over-89'
   | 'removed:free-text'
   | 'removed:sensitive'
   | 'removed:record-id'
@@ -72,8 +76,18 @@ export interface SafeHarborOptions {
   readonly resource: string;
   /** A policy from `compilePolicy`. */
   readonly policy: CompiledPolicy;
-  /** DLP scanner for free text. Default: `createScanner()` with every type. */
+  /**
+   * DLP scanner for free text. Default: `createScanner()` with every type plus the Safe Harbor
+   * residual detectors (`safeHarborDetectors()`: place names, partial dates, HL7 timestamps,
+   * birth years of people aged 90+, plates, passports, MAC/IMEI/UDI, cued names, spelled-out
+   * e-mails). A scanner of your own should include them too.
+   */
   readonly scanner?: Scanner;
+  /**
+   * Three-digit ZIP prefixes reported as `000` (areas of 20,000 people or fewer). Default
+   * `RESTRICTED_ZIP3` (HHS's list, 2000 Census). Pass the list for the current census.
+   */
+  readonly restrictedZip3?: Iterable<string>;
   /** "Today", for the age-over-89 rule on birth years. Default: the current time. */
   readonly now?: Date | (() => Date);
   /** Free-text fields: `scrub` (DLP-redact, default) or `remove`. */
@@ -113,6 +127,7 @@ const OPTION_KEYS = [
   'scrubKnownIdentifiers',
   'keepResourceId',
   'remove',
+  'restrictedZip3',
 ];
 const RULES: readonly QuasiIdentifierRule[] = ['year', 'birth-year', 'zip3', 'age90', 'keep', 'remove'];
 
@@ -136,13 +151,13 @@ export function inferQuasiIdentifierRule(path: string): QuasiIdentifierRule {
   const keys = path.split(/[.[\]]+/).filter((k) => k !== '' && k !== '*');
   const last = keys[keys.length - 1] ?? '';
   if (/^(state|gender|sex|country|administrativeGender)$/i.test(last)) return 'keep';
-  if (/birth/i.test(last)) return 'birth-year';
+  // Birth dates under any common name: birthDate, date_of_birth, dob, DOB, born, bday, natal…
+  if (/birth|natal|bday|^(?:dob|born)(?:[A-Z_-]|$)|[a-z_-](?:Dob|DOB|Born)(?:[A-Z_-]|$)|[_-](?:dob|born)$/i.test(last)) return 'birth-year';
   if (/zip|postal/i.test(last)) return 'zip3';
   if (/^age(?:[A-Z_]|$)|_age$|[a-z]Age$/.test(last) || /^age$/i.test(last)) return 'age90';
   return 'year';
 }
 
-let defaultScanner: Scanner | undefined;
 
 /** Sets an own, enumerable property, even for keys such as `__proto__`. */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -153,11 +168,17 @@ const ISO_YEAR = /^(\d{4})(?:-\d{2}(?:-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2}
 const US_DATE_YEAR = /^\d{1,2}\/\d{1,2}\/(\d{4})$/;
 const ZIP = /^(\d{3})\d{2}(?:-?\d{4})?$/;
 
+// `14 March 1931`, `March 14, 1931`, `Mar 1931`.
+const WORDY_DATE_YEAR = /^(?:\d{1,2}(?:st|nd|rd|th)?\s+)?[A-Za-z]{3,9}\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+(\d{4})$/;
+const MONTHS = /^(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/i;
+// HL7 DTM: YYYYMMDD[HHMM[SS]].
+const HL7_YEAR = /^((?:18|19|20)\d{2})(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:\d{4}(?:\d{2})?)?$/;
+
 function yearOf(value: unknown): string | undefined {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : String(value.getUTCFullYear());
   if (typeof value !== 'string' || value.length > 40) return undefined;
   const s = value.trim();
-  const m = ISO_YEAR.exec(s) ?? US_DATE_YEAR.exec(s);
+  const m = ISO_YEAR.exec(s) ?? US_DATE_YEAR.exec(s) ?? HL7_YEAR.exec(s) ?? (MONTHS.test(s) ? WORDY_DATE_YEAR.exec(s) : null);
   return m ? m[1] : undefined;
 }
 
@@ -220,7 +241,13 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
   }
   const keepResourceId = options.keepResourceId ?? false;
   const idPath = compiled.idPath === null ? null : compiled.idPath.join('.');
-  const scanner = options.scanner ?? (defaultScanner ??= createScanner());
+  const restricted: ReadonlySet<string> = options.restrictedZip3 === undefined ? RESTRICTED_ZIP3 : new Set(options.restrictedZip3);
+  needs(
+    options.restrictedZip3 === undefined || [...restricted].every((z) => typeof z === 'string' && /^\d{3}$/.test(z)),
+    () => new OptionsError('safeHarbor: `restrictedZip3` must list three-digit ZIP prefixes as strings ("036").'),
+  );
+  const today = (): Date => (typeof now === 'function' ? now() : (now ?? new Date()));
+  const scanner = options.scanner ?? createScanner({ detectors: safeHarborDetectors({ now: today }) });
   const { maxDepth, maxNodes } = policy.limits;
 
   // The field tree, as the policy compiler builds it (its paths were validated at compile time).
@@ -244,8 +271,7 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
   }
 
   return function safeHarborRecord<T>(record: T): SafeHarborResult<T> {
-    const today = typeof now === 'function' ? now() : (now ?? new Date());
-    const thisYear = today.getUTCFullYear();
+    const thisYear = today().getUTCFullYear();
     const entries = new Map<string, { path: string; action: SafeHarborAction; count: number; findings?: Partial<Record<ScrubType, number>> }>();
     const note = (path: string, action: SafeHarborAction, findings?: Partial<Record<ScrubType, number>>): void => {
       const key = `${path}\0${action}`;
@@ -337,10 +363,10 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
           const s = typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 100_000 ? String(v).padStart(5, '0') : v;
           const m = typeof s === 'string' ? ZIP.exec(s.trim()) : null;
           if (m === null) break;
-          const restricted = RESTRICTED_ZIP3.has(m[1]!);
+          const small = restricted.has(m[1]!);
           // 45 CFR 164.514(b)(2)(i)(B): three-digit areas of 20,000 people or fewer → 000.
-          note(path, restricted ? 'generalized:zip3-restricted' : 'generalized:zip3');
-          return restricted ? '000' : m[1];
+          note(path, small ? 'generalized:zip3-restricted' : 'generalized:zip3');
+          return small ? '000' : m[1];
         }
         case 'age90': {
           const n = typeof v === 'string' && /^\s*\d{1,3}\s*$/.test(v) ? Number(v) : v;
@@ -360,7 +386,7 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
             let any = false;
             const out = copy(v, depth, (leaf) => {
               const y = yearOf(leaf);
-              if (y !== undefined && field.rule === 'birth-year' && thisYear - Number(y) >= 90) return undefined;
+              if (y !== undefined && thisYear - Number(y) >= 90) return undefined;
               if (y !== undefined) any = true;
               return y;
             });
@@ -370,9 +396,10 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
           }
           const y = yearOf(v);
           if (y === undefined) break;
-          // A birth year "indicative of" an age over 89 is withheld like the age (164.514(b)(2)(i)(C)).
-          if (field.rule === 'birth-year' && thisYear - Number(y) >= 90) {
-            note(path, 'removed:birth-year-over-89');
+          // A year "indicative of" an age over 89 is withheld like the age (164.514(b)(2)(i)(C)):
+          // a birth date by its name, and any other date of the person that old by its value.
+          if (thisYear - Number(y) >= 90) {
+            note(path, field.rule === 'birth-year' ? 'removed:birth-year-over-89' : 'removed:year-over-89');
             return undefined;
           }
           // 45 CFR 164.514(b)(2)(i)(C): all elements of dates except the year.

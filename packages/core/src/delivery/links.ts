@@ -1,3 +1,4 @@
+import { isClock, systemClock, type Clock } from '../base/clock.js';
 import { randomBytes } from 'node:crypto';
 import type { AccessContext } from '../context.js';
 import { AuthenticationRequiredError, OptionsError } from '../errors.js';
@@ -21,8 +22,8 @@ export interface PickupLinkOptions {
   readonly audit?: DeliveryAuditSink;
   /** Key prefix in the store. Default `pickup:`. */
   readonly prefix?: string;
-  /** Clock in milliseconds, for tests. Default `Date.now`. */
-  readonly now?: () => number;
+  /** The time link lifetimes are measured on. Default: the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** What a link points at. */
@@ -67,7 +68,7 @@ export interface PickupLinks {
   revoke(token: string, context?: AccessContext): Promise<boolean>;
 }
 
-const OPTION_KEYS = ['secret', 'store', 'ttlSeconds', 'audit', 'prefix', 'now'];
+const OPTION_KEYS = ['secret', 'store', 'ttlSeconds', 'audit', 'prefix', 'clock'];
 const REQUEST_KEYS = ['resource', 'resourceId', 'audience', 'requireAuth', 'patientRef', 'ttlSeconds', 'context'];
 const MAX_TTL = 30 * 24 * 3600;
 const MAX_TOKEN = 512;
@@ -135,7 +136,9 @@ export function createPickupLinks(options: PickupLinkOptions): PickupLinks {
   if (options.audit !== undefined && typeof options.audit?.write !== 'function') throw new OptionsError('createPickupLinks: `audit` must be an AuditSink ({ write(event) })');
   const audit = options.audit;
   const prefix = options.prefix ?? 'pickup:';
-  const now = options.now ?? Date.now;
+  if (options.clock !== undefined && !isClock(options.clock)) throw new OptionsError('createPickupLinks: `clock` must be a Clock (an object with now())');
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const linkKey = (id: string) => `${prefix}link:${id}`;
   const usedKey = (nonce: string) => `${prefix}used:${nonce}`;
 

@@ -1,3 +1,4 @@
+import { isClock, systemClock, type Clock } from '../base/clock.js';
 import { createHash } from 'node:crypto';
 import { OptionsError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
@@ -46,8 +47,8 @@ export interface VerifySignedRequestInput {
   readonly store: StateStore;
   /** Key prefix in the store. Default `sig:`. */
   readonly prefix?: string;
-  /** Clock in milliseconds, for tests. Default `Date.now`. */
-  readonly now?: () => number;
+  /** The time signature timestamps are checked against. Default: the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** An accepted signature. */
@@ -137,7 +138,7 @@ export interface PreparedVerifier {
  * {@link verifySignedRequest}, for callers that verify many requests with the same secrets.
  */
 export function createRequestVerifier(options: Omit<VerifySignedRequestInput, 'header' | 'method' | 'path' | 'body'>): PreparedVerifier {
-  checkKeys(options, ['secrets', 'toleranceSeconds', 'store', 'prefix', 'now'], 'verifySignedRequest');
+  checkKeys(options, ['secrets', 'toleranceSeconds', 'store', 'prefix', 'clock'], 'verifySignedRequest');
   /* Precondition: at least one secret, each of at least 32 bytes. */
   if (!Array.isArray(options.secrets) || options.secrets.length === 0) {
     throw new OptionsError('verifySignedRequest needs `secrets: [{ secret, id?, notAfter? }]` (the current secret first, then rotated ones with their notAfter)');
@@ -153,7 +154,9 @@ export function createRequestVerifier(options: Omit<VerifySignedRequestInput, 'h
   const store = options.store;
   if (!store || typeof store.setIfAbsent !== 'function') throw new OptionsError('verifySignedRequest needs `store`: a StateStore shared by every instance (replay protection)');
   const prefix = options.prefix ?? 'sig:';
-  const now = options.now ?? Date.now;
+  if (options.clock !== undefined && !isClock(options.clock)) throw new OptionsError('verifySignedRequest: `clock` must be a Clock (an object with now())');
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
 
   return {
     async verify(request) {

@@ -1,4 +1,7 @@
-/** The DLP value types: PHI types and findings (a leaf module: every DLP module imports these from here). */
+/**
+ * The DLP vocabulary, in a module of its own so that the scanner, walker and detectors import it
+ * without importing the `dlp/index.ts` entry that imports them (no cycle).
+ */
 
 /** The kinds of identifier the scanner reports (HIPAA Safe Harbor identifiers it can see in text). */
 export type PhiType =

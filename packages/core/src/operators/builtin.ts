@@ -109,18 +109,23 @@ const initials: OperatorFactory = {
 const ISO_YEAR = /^(\d{4})(?:-\d{2}(?:-\d{2}(?:[T ].*)?)?)?$/;
 const US_DATE_YEAR = /^\d{1,2}\/\d{1,2}\/(\d{4})$/;
 
-/** A date (ISO / FHIR date or dateTime, M/D/YYYY, or Date) → its year, as `"1957"`. */
+/**
+ * A date (ISO / FHIR date or dateTime, M/D/YYYY, or Date) → its year, as `"1957"`; withheld
+ * when it is 90 or more years ago, since such a year implies an age over 89 (45 CFR
+ * 164.514(b)(2)(i)(C)) whatever the field is called.
+ */
 const year: OperatorFactory = {
   args: [],
   rank: 60,
   discloses: true,
   create() {
+    const recent = (y: number) => (new Date().getUTCFullYear() - y >= 90 ? undefined : String(y));
     return (value) => {
       if (value === null) return null;
-      if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : String(value.getUTCFullYear());
+      if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : recent(value.getUTCFullYear());
       if (typeof value !== 'string' || value.length > 40) return undefined;
       const m = ISO_YEAR.exec(value) ?? US_DATE_YEAR.exec(value);
-      return m ? m[1] : undefined;
+      return m ? recent(Number(m[1])) : undefined;
     };
   },
 };

@@ -2,7 +2,7 @@
  * Validation and compilation of the access-context parts of a policy: separation of duties,
  * break-glass, step-up, required relationships and sensitive categories.
  */
-import { DEFAULT_BREAK_GLASS_REASONS } from '../access/break-glass.js';
+import { DEFAULT_BREAK_GLASS_REASONS } from '../base/constants.js';
 import type { AccessContext } from '../context.js';
 import { PURPOSES_OF_USE, isPurposeOfUse, type PurposeOfUse } from '../purpose.js';
 import { didYouMean } from '../suggest.js';

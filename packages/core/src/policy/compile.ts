@@ -1,4 +1,5 @@
 import { isTrustedGrant } from '../access/trusted-grant.js';
+import { isClock, systemClock, type Clock } from '../base/clock.js';
 import { hkdfSync } from 'node:crypto';
 import { AccessDeniedError, PolicyError, type DenyReason } from '../errors.js';
 import {
@@ -37,6 +38,11 @@ export interface CompileOptions {
   readonly mode?: 'development' | 'production';
   /** Receives development warnings. Default: `process.emitWarning`. */
   readonly warn?: (message: string) => void;
+  /**
+   * The time decisions read (break-glass grant expiry, step-up age); the engine built on this
+   * policy reads the same one. Default: the wall clock.
+   */
+  readonly clock?: Clock;
 }
 
 /** Outcome of an access decision. */
@@ -98,6 +104,8 @@ export interface CompiledPolicy {
   protect<T = unknown>(value: unknown, context: AccessContext, resource: string): Protected<T>;
   /** Keyed, non-reversible reference to a patient id (`pt_…`), for audit records. */
   patientRef(patientId: string | number): string;
+  /** The clock its decisions read ({@link CompileOptions.clock}). */
+  readonly clock: Clock;
 }
 
 const FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>([
@@ -113,7 +121,7 @@ const POLICY_KEYS = ['roles', 'resources', 'separationOfDuties', 'breakGlass', '
 const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
 const RESOURCE_KEYS = ['description', 'fields', 'subject', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
 const DLP_ACTIONS = ['block', 'redact', 'report'];
-const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn'];
+const OPTION_KEYS = ['secret', 'operators', 'limits', 'mode', 'warn', 'clock'];
 
 interface ClassNode {
   path: string;
@@ -169,6 +177,8 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
   if (policy === null || typeof policy !== 'object') throw new PolicyError(['the policy must be an object from definePolicy()']);
   unknownKeys(policy, POLICY_KEYS, 'policy', problems);
   unknownKeys(options, OPTION_KEYS, 'options', problems);
+  if (options.clock !== undefined && !isClock(options.clock)) problems.push('options.clock must be a Clock: an object with now() returning epoch milliseconds');
+  const clock = options.clock ?? systemClock;
 
   const secret = toKey(options.secret, problems);
   const tokenKey = secret && Buffer.from(hkdfSync('sha256', secret, 'phiguard', 'phiguard/token/v1', 32));
@@ -375,7 +385,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
   const warned = new Set<string>();
   const host = {
     limits,
-    recentMfa: (context: Pick<AccessContext, 'authentication'>) => hasRecentMfa(context, access.stepUp),
+    recentMfa: (context: Pick<AccessContext, 'authentication'>) => hasRecentMfa(context, access.stepUp, clock.now()),
     stepUpMaxAge: access.stepUp.maxAgeSeconds,
     onUnclassified:
       mode === 'development'
@@ -451,7 +461,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     if (
       grant === undefined ||
       !isTrustedGrant(grant) ||
-      grant.expiresAt <= Date.now() ||
+      grant.expiresAt <= clock.now() ||
       grant.principalId !== context.principal?.id ||
       (subjectId !== undefined && String(subjectId) !== grant.patientId)
     ) {
@@ -474,6 +484,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
     limits,
     access,
     decide,
+    clock,
     protect<T>(value: unknown, context: AccessContext, resource: string): Protected<T> {
       const decision = decide(context, resource);
       if (decision.effect === 'deny') throw new AccessDeniedError(decision.reason);

@@ -15,7 +15,9 @@ type TemplateRules = Readonly<Partial<Record<'*' | `@${string}`, OperatorSpec>>>
  * - billing specialist: codes and dates of service, no results;
  * - release of information: the designated record set for legal requests;
  * - auditor: non-PHI and codes only;
- * - researcher: Safe Harbor shaped (no direct identifiers, quasi-identifiers generalized);
+ * - researcher: Safe Harbor (45 CFR 164.514(b)(2)): no direct identifiers, no record ids
+ *   (`non-phi` keys still link records), dates to their year and withheld when 90+ years ago,
+ *   ZIP codes and ages removed (the `year` rule reads neither), no free text or sensitive data;
  * - patient: their own record, for a patient request.
  */
 export const ROLE_TEMPLATES = Object.freeze({
@@ -30,7 +32,7 @@ export const ROLE_TEMPLATES = Object.freeze({
   'release-of-information': { HLEGAL: { '*': 'send' } },
   auditor: { HOPERAT: { '@non-phi': 'send' } },
   researcher: {
-    HRESCH: { '@direct-identifier': 'deny', '@quasi-identifier': 'year', '@clinical': 'send', '@free-text': 'deny', '@sensitive': 'deny' },
+    HRESCH: { '@direct-identifier': 'deny', '@quasi-identifier': 'year', '@clinical': 'send', '@free-text': 'deny', '@sensitive': 'deny', '@non-phi': 'deny' },
   },
   patient: { PATRQT: { '*': 'send' } },
 } as const satisfies Record<string, Partial<Record<PurposeOfUse, TemplateRules>>>);

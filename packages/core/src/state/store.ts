@@ -1,4 +1,6 @@
+import { isClock, systemClock, type Clock } from '../base/clock.js';
 import { OptionsError, StateUnavailableError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
 
 /**
  * Shared state for what must hold across app instances: break-glass grants and revocations,
@@ -27,11 +29,22 @@ export interface StateStore {
 export class MemoryStateStore implements StateStore {
   readonly #values = new Map<string, { value: string; expiresAt: number }>();
   readonly #sets = new Map<string, Set<string>>();
+  readonly #clock: Clock;
+
+  /** `clock`: what TTLs are measured against (default: the wall clock); tests advance their own. */
+  constructor(options: { readonly clock?: Clock } = {}) {
+    if (options === null || typeof options !== 'object') throw new OptionsError('MemoryStateStore options must be an object: { clock }');
+    for (const key of Object.keys(options)) {
+      if (key !== 'clock') throw new OptionsError(`MemoryStateStore: unknown option "${key}"${didYouMean(key, ['clock'])}`);
+    }
+    if (options.clock !== undefined && !isClock(options.clock)) throw new OptionsError('MemoryStateStore: `clock` must be a Clock (an object with now())');
+    this.#clock = options.clock ?? systemClock;
+  }
 
   #live(key: string) {
     const entry = this.#values.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= Date.now()) {
+    if (entry.expiresAt <= this.#clock.now()) {
       this.#values.delete(key);
       return undefined;
     }
@@ -44,11 +57,11 @@ export class MemoryStateStore implements StateStore {
     return keys.map((k) => this.#live(k)?.value ?? null);
   }
   async set(key: string, value: string, ttlMs?: number) {
-    this.#values.set(key, { value, expiresAt: ttlMs === undefined ? Infinity : Date.now() + ttlMs });
+    this.#values.set(key, { value, expiresAt: ttlMs === undefined ? Infinity : this.#clock.now() + ttlMs });
   }
   async setIfAbsent(key: string, value: string, ttlMs: number) {
     if (this.#live(key) !== undefined) return false;
-    this.#values.set(key, { value, expiresAt: Date.now() + ttlMs });
+    this.#values.set(key, { value, expiresAt: this.#clock.now() + ttlMs });
     return true;
   }
   async delete(key: string) {
@@ -57,7 +70,7 @@ export class MemoryStateStore implements StateStore {
   async increment(key: string, ttlMs: number) {
     const entry = this.#live(key);
     const next = (entry ? Number(entry.value) : 0) + 1;
-    this.#values.set(key, { value: String(next), expiresAt: entry?.expiresAt ?? Date.now() + ttlMs });
+    this.#values.set(key, { value: String(next), expiresAt: entry?.expiresAt ?? this.#clock.now() + ttlMs });
     return next;
   }
   async addToSet(key: string, member: string) {
@@ -75,7 +88,7 @@ export class MemoryStateStore implements StateStore {
     const windowKey = `${key}\0window`;
     if (this.#live(windowKey) === undefined) {
       this.#sets.delete(key);
-      this.#values.set(windowKey, { value: '1', expiresAt: Date.now() + ttlMs });
+      this.#values.set(windowKey, { value: '1', expiresAt: this.#clock.now() + ttlMs });
     }
     await this.addToSet(key, member);
     return this.#sets.get(key)!.size;

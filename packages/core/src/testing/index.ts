@@ -9,3 +9,5 @@ export { captureConsole, captureLog, capturedResponse, capturedSpans, recordFetc
 export type { Captured, RecordedResponse, SpanLike } from './capture.js';
 export { expectNoPhi, findLeaks, formatLeaks, maskValue, phiMatchers, sweep } from './assert.js';
 export type { Leak, LeakOptions, SweepCase } from './assert.js';
+export { createManualClock } from './clock.js';
+export type { ManualClock } from './clock.js';

@@ -9,6 +9,7 @@ import {
   type AuditEvent,
   type RelationshipFacts,
 } from '@phiguard/core';
+import { createManualClock, type ManualClock } from '@phiguard/core/testing';
 import { compileUnchecked, problemsOf } from '../helpers.js';
 import { RECORD, SECRET, nowSeconds, policy, who } from './fixture.js';
 
@@ -18,11 +19,11 @@ const allow = (d: ReturnType<typeof compiled.decide>) => {
   return d;
 };
 
-function guardWith(facts: RelationshipFacts = { careTeam: true }) {
+function guardWith(facts: RelationshipFacts = { careTeam: true }, clock?: ManualClock) {
   const events: AuditEvent[] = [];
-  const store = new MemoryStateStore();
+  const store = new MemoryStateStore({ clock });
   const guard = createPhiGuard({
-    policy: compiled,
+    policy: clock === undefined ? compiled : compilePolicy(policy, { secret: SECRET, mode: 'production', clock }),
     audit: { write: (e) => void events.push(e) },
     relationship: () => facts,
     state: store,
@@ -201,7 +202,8 @@ describe('break-glass', () => {
   });
 
   it('stops on revocation and on expiry, including expiry while the handler runs', async () => {
-    const { guard } = guardWith({ careTeam: false });
+    const clock = createManualClock();
+    const { guard } = guardWith({ careTeam: false }, clock);
     const nurse = who('rn-9', ['nurse'], 'TREAT');
     const g1 = await guard.breakGlass!.grant(nurse, request);
     await guard.breakGlass!.revoke(nurse, g1.grantId);
@@ -211,7 +213,9 @@ describe('break-glass', () => {
     const g2 = await guard.breakGlass!.grant(nurse, { ...request, minutes: 0.005 }); // 300 ms
     const live = await guard.resolve({ ...nurse, breakGlass: { grantId: g2.grantId } }, 'Results', '1001');
     const d = allow(guard.authorize(live, 'Results', 'read', '1001'));
-    await new Promise((r) => setTimeout(r, 350));
+    clock.advance(299);
+    expect(() => guard.release(d.plan, RECORD, live, 'read')).not.toThrow();
+    clock.advance(1);
     expect(() => guard.release(d.plan, RECORD, live, 'read')).toThrow(AccessDeniedError);
     const later = await guard.resolve({ ...nurse, breakGlass: { grantId: g2.grantId } }, 'Results', '1001');
     expect(guard.authorize(later, 'Results', 'read', '1001')).toEqual({ effect: 'deny', reason: 'break_glass_invalid' });

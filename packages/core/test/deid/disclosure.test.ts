@@ -17,8 +17,9 @@ import {
 function feasibleValues(t: SuppressedTable): Map<string, Set<number>> {
   const hidden: [number, number][] = [];
   t.cells.forEach((row, r) => row.forEach((v, c) => v === null && hidden.push([r, c])));
-  const rowRem = t.rowTotals.map((total, r) => total - t.cells[r]!.reduce<number>((a, v) => a + (v ?? 0), 0));
-  const colRem = t.columnTotals.map((total, c) => total - t.cells.reduce<number>((a, row) => a + (row[c] ?? 0), 0));
+  // The tables these helpers check publish every total (none is small).
+  const rowRem = t.rowTotals.map((total, r) => total! - t.cells[r]!.reduce<number>((a, v) => a + (v ?? 0), 0));
+  const colRem = t.columnTotals.map((total, c) => total! - t.cells.reduce<number>((a, row) => a + (row[c] ?? 0), 0));
   const left = (i: number, pick: (cell: [number, number]) => number, key: number) => hidden.slice(i + 1).filter((h) => pick(h) === key).length;
   const seen = new Map(hidden.map(([r, c]) => [`${r},${c}`, new Set<number>()]));
   const assigned: number[] = [];
@@ -85,6 +86,29 @@ const TABLE = [
 ];
 
 describe('suppressSmallCells', () => {
+  it('marginal totals from 1 to threshold − 1 are not published: they are small counts too', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.nat(30), { minLength: 2, maxLength: 4 }), { minLength: 2, maxLength: 4 }).filter((t) => t.every((r) => r.length === t[0]!.length)),
+        fc.integer({ min: 2, max: 20 }),
+        (table, threshold) => {
+          const t = suppressSmallCells(table, { threshold });
+          const sums = [...table.map((r) => r.reduce((a, b) => a + b, 0)), ...table[0]!.map((_, c) => table.reduce((a, r) => a + r[c]!, 0))];
+          const published = [...t.rowTotals, ...t.columnTotals];
+          published.forEach((v, i) => {
+            expect(v === null || v === 0 || v >= threshold).toBe(true);
+            if (v !== null) expect(v).toBe(sums[i]);
+            else expect(sums[i]! >= 1 && sums[i]! < threshold).toBe(true);
+          });
+          expect(t.total === null || t.total === 0 || t.total >= threshold).toBe(true);
+        },
+      ),
+    );
+    const small = suppressSmallCells([[2, 1], [40, 50]]);
+    expect(small.rowTotals).toEqual([null, 90]);
+    expect(small.columnTotals).toEqual([42, 51]);
+  });
+
   it('primary suppression alone leaves the small cell recoverable from its row total', () => {
     const t = suppressSmallCells(TABLE, { complementary: false });
     expect(t.cells[0]).toEqual([50, null, 40]);

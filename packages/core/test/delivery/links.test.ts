@@ -1,3 +1,4 @@
+import { createManualClock } from '@phiguard/core/testing';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
@@ -71,17 +72,19 @@ describe('pickup links (memory store)', () => {
   });
 
   it('answers link_expired (410) after the expiry, checked against the signed time', async () => {
-    let clock = 1_700_000_000_000;
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore(), ttlSeconds: 60, now: () => clock });
+    const clock = createManualClock(1_700_000_000_000);
+    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore(), ttlSeconds: 60, clock });
     const { token } = await links.issue({ resource: 'r', resourceId: 'x1', audience: 'a' });
-    clock += 60_000;
+    clock.advance(60_000);
     expect(await codeOf(links.redeem(token, { audience: 'a' }))).toMatchObject({ code: 'link_expired', status: 410 });
   });
 
   it('expires through the store TTL too', async () => {
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore(), ttlSeconds: 1 });
+    // The store's clock runs ahead of the links' own (fixed) time: only the TTL can expire it.
+    const storeClock = createManualClock(1_700_000_000_000);
+    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore({ clock: storeClock }), ttlSeconds: 1, clock: createManualClock(1_700_000_000_000) });
     const { token } = await links.issue({ resource: 'r', resourceId: 'x1', audience: 'a' });
-    await new Promise((r) => setTimeout(r, 1100));
+    storeClock.advance(1000);
     expect((await codeOf(links.redeem(token, { audience: 'a' }))).status).toBe(410);
   });
 

@@ -41,9 +41,9 @@ describe('signRequest', () => {
 });
 
 describe('verifySignedRequest', () => {
-  const at = (seconds: number) => () => seconds * 1000;
+  const at = (seconds: number) => ({ now: () => seconds * 1000 });
   const verify = (over: Partial<Parameters<typeof verifySignedRequest>[0]>, store = new MemoryStateStore()) =>
-    verifySignedRequest({ header: signRequest({ secret: CURRENT, method: 'POST', path: '/hooks', body, timestamp: T0 }), method: 'POST', path: '/hooks', body, secrets: [{ id: 'k2', secret: CURRENT }], store, now: at(T0 + 1), ...over });
+    verifySignedRequest({ header: signRequest({ secret: CURRENT, method: 'POST', path: '/hooks', body, timestamp: T0 }), method: 'POST', path: '/hooks', body, secrets: [{ id: 'k2', secret: CURRENT }], store, clock: at(T0 + 1), ...over });
 
   it('accepts a valid request and names the secret', async () => {
     await expect(verify({})).resolves.toEqual({ ok: true, secretId: 'k2', timestamp: T0 });
@@ -65,10 +65,10 @@ describe('verifySignedRequest', () => {
   });
 
   it('rejects stale and future timestamps beyond the tolerance (401 signature_stale)', async () => {
-    expect(await codeOf(verify({ now: at(T0 + 301) }))).toEqual({ code: 'signature_stale', status: 401 });
-    expect((await codeOf(verify({ now: at(T0 - 301) }))).code).toBe('signature_stale');
-    expect((await codeOf(verify({ now: at(T0 + 61), toleranceSeconds: 60 }))).code).toBe('signature_stale');
-    await expect(verify({ now: at(T0 + 300) })).resolves.toMatchObject({ ok: true });
+    expect(await codeOf(verify({ clock: at(T0 + 301) }))).toEqual({ code: 'signature_stale', status: 401 });
+    expect((await codeOf(verify({ clock: at(T0 - 301) }))).code).toBe('signature_stale');
+    expect((await codeOf(verify({ clock: at(T0 + 61), toleranceSeconds: 60 }))).code).toBe('signature_stale');
+    await expect(verify({ clock: at(T0 + 300) })).resolves.toMatchObject({ ok: true });
   });
 
   it('rejects a tampered body, method, path, timestamp and a wrong key (401 signature_invalid)', async () => {
@@ -91,9 +91,9 @@ describe('verifySignedRequest', () => {
   it('rotation: a rotated-out secret is accepted until its notAfter, refused after', async () => {
     const header = signRequest({ secret: PREVIOUS, method: 'POST', path: '/hooks', body, timestamp: T0 });
     const secrets = [{ id: 'new', secret: CURRENT }, { id: 'old', secret: PREVIOUS, notAfter: new Date((T0 + 10) * 1000) }];
-    await expect(verify({ header, secrets, now: at(T0 + 5) })).resolves.toEqual({ ok: true, secretId: 'old', timestamp: T0 });
+    await expect(verify({ header, secrets, clock: at(T0 + 5) })).resolves.toEqual({ ok: true, secretId: 'old', timestamp: T0 });
     const late = signRequest({ secret: PREVIOUS, method: 'POST', path: '/hooks', body, timestamp: T0 + 11 });
-    expect((await codeOf(verify({ header: late, secrets, now: at(T0 + 11) }))).code).toBe('signature_invalid');
+    expect((await codeOf(verify({ header: late, secrets, clock: at(T0 + 11) }))).code).toBe('signature_invalid');
     // notAfter as ISO string and epoch milliseconds.
     const iso = [{ secret: PREVIOUS, notAfter: new Date((T0 - 1) * 1000).toISOString() }];
     expect((await codeOf(verify({ header, secrets: iso }))).code).toBe('signature_invalid');
@@ -122,7 +122,7 @@ describe('signWebhook', () => {
     expect(hook).toMatchObject({ url: 'https://partner.example/hooks/results?v=2', method: 'POST', body: '{"resultId":"r-9"}' });
     expect(hook.headers['Content-Type']).toBe('application/json');
     await expect(
-      verifySignedRequest({ header: hook.headers['X-PhiGuard-Signature'], method: hook.method, path: '/hooks/results?v=2', body: hook.body, secrets: [{ secret: CURRENT }], store: new MemoryStateStore(), now: () => T0 * 1000 }),
+      verifySignedRequest({ header: hook.headers['X-PhiGuard-Signature'], method: hook.method, path: '/hooks/results?v=2', body: hook.body, secrets: [{ secret: CURRENT }], store: new MemoryStateStore(), clock: { now: () => T0 * 1000 } }),
     ).resolves.toMatchObject({ ok: true });
   });
 

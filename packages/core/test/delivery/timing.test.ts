@@ -26,7 +26,7 @@ describe('constant-time comparisons', () => {
     const header = signRequest({ secret: A, method: 'POST', path: '/h', body: 'x', timestamp: T0 });
     const hex = header.split('v1=')[1]!;
     const flip = (i: number) => hex.slice(0, i) + (hex[i] === '0' ? '1' : '0') + hex.slice(i + 1);
-    const v = createRequestVerifier({ secrets: [{ secret: A }, { secret: B }, { secret: C }], store: new MemoryStateStore(), now: () => T0 * 1000 });
+    const v = createRequestVerifier({ secrets: [{ secret: A }, { secret: B }, { secret: C }], store: new MemoryStateStore(), clock: { now: () => T0 * 1000 } });
     for (const sig of [flip(0), flip(63)]) {
       spy.mockClear();
       await expect(v.verify({ header: `t=${T0},v1=${sig}`, method: 'POST', path: '/h', body: 'x' })).rejects.toMatchObject({ code: 'signature_invalid' });
