@@ -30,6 +30,7 @@ export const Kw = {
   Date: 21,
   NotId: 22,
   Credential: 23,
+  Plate: 24,
 } as const;
 /** A context-word kind. */
 export type Kw = (typeof Kw)[keyof typeof Kw];
@@ -47,13 +48,18 @@ const WORDS: ReadonlyArray<readonly [Kw, string]> = [
   [Kw.Zip, 'zip code,zipcode,zip,postal code,postalcode,zip+4'],
   [Kw.Phone, 'phone,ph,tel,telephone,cell,mobile,call,t,home phone,work phone,office,contact'],
   [Kw.Fax, 'fax,facsimile,fx,f'],
-  [Kw.Mrn, 'mrn,mr#,mr #,mr no,mr number,medical record,med rec,med. rec,medrec,chart number,chart no,chart #,empi'],
+  [
+    Kw.Mrn,
+    'mrn,mr#,mr #,mr no,mr number,medical record,med rec,med. rec,medrec,chart number,chart no,chart #,empi,' +
+      'patientid,patient_id,patient id,patient-id,pt id,pt. id,pt_id,ptid,patient number,patient no,patient #,pat id,person id,personid,chart id,mrn_id',
+  ],
   [
     Kw.Plan,
-    'member id,member number,member #,memberid,medicaid,medicare,mbi,beneficiary,subscriber,insurance id,insured id,policy,health plan id,plan id',
+    'member id,member number,member no,member #,memberid,member_id,medicaid,medicare,mbi,beneficiary,subscriber,insurance id,insuranceid,insurance_id,' +
+      'insurance number,insurance no,insurance #,insured id,policy,health plan id,health plan member,plan member,plan id,planid',
   ],
-  [Kw.Account, 'account,acct'],
-  [Kw.License, 'license,licence,lic,dl'],
+  [Kw.Account, 'account,acct,har,hospital account,encounter account,billing id'],
+  [Kw.License, 'license,licence,lic,dl,state id,stateid,state_id,driver id'],
   [Kw.Device, 'device,serial,s/n,udi,transmitter id'],
   [Kw.Age, 'age,aged'],
   [
@@ -69,7 +75,12 @@ const WORDS: ReadonlyArray<readonly [Kw, string]> = [
   ],
   [Kw.Ninety, 'ninety'],
   [Kw.PoBox, 'po box,p.o. box,p. o. box,p.o.box,p o box,p.o box,post office box'],
-  [Kw.Date, 'effectivedatetime,manufacturedate,date'],
+  [
+    Kw.Date,
+    'effectivedatetime,manufacturedate,date,dated,dos,seen,visit,appt,appointment,admitted,admit,discharged,scheduled,since,onset,' +
+      'procedure date,surgery date,service date,on or about',
+  ],
+  [Kw.Plate, 'license plate,licence plate,licenseplate,plate,plate #,plate no,plate number,tag,tag #,tag no,tag number'],
   [
     Kw.NotId,
     'accession,specimen,requisition,order,batch,lot,invoice,claim,encounter,csn,case,ticket,reference,ref,protocol,study,catalog,model,part,version,build,release,firmware,software',
@@ -142,7 +153,7 @@ const KINDS_FOR: Partial<Record<PhiType, readonly Kw[]>> = {
   NPI: [Kw.Npi, Kw.NotId],
   IP_ADDRESS: [Kw.NotId],
   DEA_NUMBER: [Kw.Dea],
-  VEHICLE_ID: [Kw.Vin],
+  VEHICLE_ID: [Kw.Vin, Kw.Plate],
   DATE: [Kw.Dob, Kw.Month, Kw.Date],
   ZIP_CODE: [Kw.Zip],
   PHONE: [Kw.Phone, Kw.Fax, Kw.NotId],
@@ -206,12 +217,23 @@ export class KeywordIndex {
   readonly starts: number[] = [];
   readonly ends: number[] = [];
   readonly kinds: Kw[] = [];
+  /** Bit set of the kinds present (bit k = kind k). */
+  seen = 0;
 
   /** Appends a keyword (called in text order by the scan state). */
   add(start: number, end: number, kind: Kw): void {
     this.starts.push(start);
     this.ends.push(end);
     this.kinds.push(kind);
+    this.seen |= 1 << kind;
+  }
+
+  /** Empties the index for the next text. */
+  clear(): void {
+    this.starts.length = 0;
+    this.ends.length = 0;
+    this.kinds.length = 0;
+    this.seen = 0;
   }
 
   /** Index of the last keyword ending at or before `pos`, or -1. */

@@ -1,23 +1,36 @@
 /**
  * The normalized view the detectors scan, and the map back to the original text.
  *
- * Evasion resistance: NFKC (fullwidth digits and letters fold to ASCII), zero-width characters and
- * soft hyphens are dropped, unusual dashes and spaces become '-' and ' '. The map is built in one
- * pass and only when the text holds a non-ASCII character; ASCII text is scanned as is.
+ * Evasion resistance, in one pass that records where every output unit came from:
+ * - per code point: every Default_Ignorable code point is dropped (zero-width characters, soft
+ *   hyphen, LRM/RLM, bidi embeddings and isolates, invisible operators, the combining grapheme
+ *   joiner, variation selectors, tag characters); every Unicode decimal digit (\p{Nd}: Arabic-Indic,
+ *   Devanagari, Bengali, fullwidth …) folds to its ASCII digit; dash and space variants become
+ *   '-' and ' '; everything else goes through NFKC (fullwidth letters).
+ * - rewrites of short stretches, found by `findRewrites`: HTML character references (`&#64;`,
+ *   `&#x40;`, `&commat;`), percent-encoding (`%40`), line breaks and indentation inside an
+ *   identifier, spaced digits (`1 2 3 4 5 6 7 8 9`), digits spelled as words (`six one seven`),
+ *   the letter O inside a digit run (`617-555-O143`), and spelled-out e-mail addresses
+ *   (`jane dot roe at example dot org`, `jroe (at) example [dot] org`, `jroe{at}example.org`).
+ * Text without a non-ASCII character and without a rewrite is returned as is (no allocation but
+ * the result record). `normalize(text, features, false)` skips digit words (the scanner's first
+ * pass; it reads them in a second pass when the text holds three or more).
  */
 
 /** A normalized text and, when it differs from the original, the offset maps. */
 export interface NormalizedText {
   readonly text: string;
-  /** For each UTF-16 unit of `text`, the start of the original code point it came from. */
+  /** For each UTF-16 unit of `text`, the start of the original stretch it came from. */
   readonly starts: Int32Array | undefined;
-  /** For each UTF-16 unit of `text`, the end (exclusive) of the original code point it came from. */
+  /** For each UTF-16 unit of `text`, the end (exclusive) of the original stretch it came from. */
   readonly ends: Int32Array | undefined;
 }
 
-/** Characters removed before scanning: ZWSP, ZWNJ, ZWJ, word joiner, BOM / ZWNBSP, soft hyphen. */
-function isInvisible(cp: number): boolean {
-  return (cp >= 0x200b && cp <= 0x200d) || cp === 0x2060 || cp === 0xfeff || cp === 0x00ad;
+/** One rewrite: original text[start, end) is read as `rep`. */
+interface Rewrite {
+  readonly start: number;
+  readonly end: number;
+  readonly rep: string;
 }
 
 /** Dash variants (hyphen, non-breaking hyphen, figure dash, en and em dash, horizontal bar, minus). */
@@ -30,6 +43,37 @@ function isSpace(cp: number): boolean {
   return cp === 0x00a0 || (cp >= 0x2000 && cp <= 0x200a) || cp === 0x202f || cp === 0x205f || cp === 0x3000;
 }
 
+const IGNORABLE = /^\p{Default_Ignorable_Code_Point}$/u;
+const DECIMAL = /^\p{Nd}$/u;
+
+/** ASCII digit of a \p{Nd} code point: decimal digits come in contiguous runs of ten, zero first. */
+function digitValue(cp: number): number {
+  let k = 0;
+  while (k < 9 && DECIMAL.test(String.fromCodePoint(cp - k - 1))) k++;
+  // A run longer than ten (mathematical digits: five runs back to back) is still aligned on ten.
+  let back = k;
+  if (k === 9) {
+    while (DECIMAL.test(String.fromCodePoint(cp - back - 1))) back++;
+  }
+  return back % 10;
+}
+
+// Per-code-point folding, cached: the same few characters (digits of one script, emoji) repeat.
+const foldCache = new Map<number, string>();
+function fold(cp: number): string {
+  let s = foldCache.get(cp);
+  if (s === undefined) {
+    const ch = String.fromCodePoint(cp);
+    if (IGNORABLE.test(ch)) s = '';
+    else if (isDash(cp)) s = '-';
+    else if (isSpace(cp)) s = ' ';
+    else if (DECIMAL.test(ch)) s = String.fromCharCode(48 + digitValue(cp));
+    else s = ch.normalize('NFKC');
+    if (foldCache.size < 8192) foldCache.set(cp, s);
+  }
+  return s;
+}
+
 // One character class, no quantifier: the engine's scan loop is several times faster than a JS loop.
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -38,24 +82,416 @@ export function hasNonAscii(text: string): boolean {
   return NON_ASCII.test(text);
 }
 
-// NFKC of one code point, cached: the same few characters (fullwidth digits, emoji) repeat.
-const nfkcCache = new Map<number, string>();
-function nfkc(cp: number): string {
-  let s = nfkcCache.get(cp);
-  if (s === undefined) {
-    s = String.fromCodePoint(cp).normalize('NFKC');
-    if (nfkcCache.size < 4096) nfkcCache.set(cp, s);
+/**
+ * Landmarks of a possible rewrite, one combined sticky-free pattern with literal prefixes: a
+ * character reference, a percent escape, a line break, two spaced digits, a bracketed or bare
+ * "at"/"dot", a digit word, an O next to a digit. Each hit is checked in code.
+ */
+const ALL_LANDMARKS =
+  /&#?[A-Za-z0-9]{1,8};?|%[0-9A-Fa-f]{2}|\n|[0-9] {1,2}[0-9]|[[({<] ?(?:at|dot|AT|DOT|At|Dot) ?[\])}>]|(?:^|[^A-Za-z])(?:at|AT|At|@) |\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|Zero|Oh|One|Two|Three|Four|Five|Six|Seven|Eight|Nine|ZERO|OH|ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE)\b|[0-9][Oo]|[Oo][0-9]/g;
+
+/**
+ * The same landmarks without the digit words, and a spelled "at" only after a space: the first
+ * pass. Digit words are read in a second pass, only when the scan counted three of them.
+ */
+const SYMBOLS = /&#?[A-Za-z0-9]{1,8};?|%[0-9A-Fa-f]{2}|\n|[0-9] {1,2}[0-9]|[[({<] ?(?:at|dot|AT|DOT|At|Dot) ?[\])}>]| (?:at|AT|At|@) |[0-9][Oo]|[Oo][0-9]/g;
+/** Characters (bits of detectors/state.ts `F`) that can start a symbol landmark: digit, '@', '&' / '%', '<', '(' '[' '{', line break. */
+const SYMBOL_FEATURES = 1 | 4 | 8 | 16 | 256 | 512;
+
+const NAMED_ENTITIES: Record<string, string> = {
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', commat: '@', period: '.', hyphen: '-', dash: '-',
+  minus: '-', ndash: '-', mdash: '-', lowbar: '_', sol: '/', num: '#', colon: ':', lpar: '(', rpar: ')',
+  plus: '+', comma: ',', equals: '=', percnt: '%', dollar: '$', excl: '!', quest: '?', semi: ';', ast: '*',
+};
+
+const DIGIT_WORDS: Record<string, string> = {
+  zero: '0', oh: '0', one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9',
+};
+
+/** Top-level domains a spelled-out address may end with. */
+const TLDS = new Set(['com', 'org', 'net', 'edu', 'gov', 'mil', 'us', 'io', 'co', 'uk', 'ca', 'de', 'fr', 'info', 'biz', 'me', 'health', 'care', 'app', 'dev', 'ai', 'tv']);
+
+const isDigitC = (c: number) => c >= 48 && c <= 57;
+const isLetterC = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isAlnumC = (c: number) => isDigitC(c) || isLetterC(c);
+const isHexC = (c: number) => isDigitC(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+/** Characters of an e-mail local part or domain. */
+const isMailC = (c: number) => isAlnumC(c) || c === 46 || c === 95 || c === 45 || c === 43 || c === 64;
+const isSepC = (c: number) => c === 45 || c === 46 || c === 47 || c === 95;
+
+/** Rewrites found in `text`, sorted and non-overlapping, or undefined when there is none. */
+// The rewrites of the text being read (module state: one text at a time, no closure per call).
+let rwOut: Rewrite[] | undefined;
+let lastEnd = 0;
+/** Records a rewrite unless it overlaps the previous one. */
+function add(start: number, end: number, rep: string): void {
+  if (start < lastEnd) return;
+  (rwOut ??= []).push({ start, end, rep });
+  lastEnd = end;
+}
+
+function findRewrites(text: string, feats: number, words: boolean): Rewrite[] | undefined {
+  rwOut = undefined;
+  lastEnd = 0;
+  linkPos = -1;
+  const LANDMARK = words ? ALL_LANDMARKS : SYMBOLS;
+  if (!words && (feats & SYMBOL_FEATURES) === 0 && text.indexOf(' at ') < 0 && text.indexOf(' AT ') < 0 && text.indexOf(' At ') < 0) return undefined;
+  LANDMARK.lastIndex = 0;
+  for (let m = LANDMARK.exec(text); m !== null; m = LANDMARK.exec(text)) {
+    const at = m.index;
+    const c = text.charCodeAt(at);
+    const next = LANDMARK.lastIndex;
+    if (at < lastEnd) {
+      LANDMARK.lastIndex = Math.max(next, lastEnd);
+      continue;
+    }
+    if (c === 38) entity(text, at, m[0], add);
+    else if (c === 37) {
+      const v = parseInt(m[0].slice(1), 16);
+      // Inside a link a decoded space or quote would end the URL early: those stay encoded there.
+      if (v >= 0x20 && v <= 0x7e && !((v === 0x20 || v === 0x22 || v === 0x27 || v === 0x3c || v === 0x3e) && inLink(text, at))) add(at, at + 3, String.fromCharCode(v));
+    } else if (c === 10) lineBreak(text, at, add);
+    else if (m[0].length >= 3 && isDigitC(c) && (text.charCodeAt(at + 1) === 32)) {
+      const e = spacedDigits(text, at, add);
+      if (e > next) LANDMARK.lastIndex = e;
+      else LANDMARK.lastIndex = at + 1;
+    } else if (c === 91 || c === 40 || c === 123 || c === 60) bracketed(text, at, m[0], add);
+    else if (m[0].endsWith(' ') && /(?:at|@) $/i.test(m[0])) {
+      spelledAt(text, at + m[0].length - (m[0].endsWith('@ ') ? 2 : 3), add);
+      LANDMARK.lastIndex = at + m[0].length - 1;
+    } else if (isLetterC(c) && m[0].length >= 2 && !(m[0].length === 2 && (isDigitC(text.charCodeAt(at + 1)) || isDigitC(c)))) {
+      const e = digitWords(text, at, add);
+      if (e > next) LANDMARK.lastIndex = e;
+    } else letterO(text, at, add);
+    if (LANDMARK.lastIndex <= at) LANDMARK.lastIndex = at + 1;
   }
-  return s;
+  const out = rwOut;
+  rwOut = undefined;
+  return out;
+}
+
+type Add = (start: number, end: number, rep: string) => void;
+
+// The previous `inLink` answer and where it was asked: later escapes of the same token reuse it,
+// so a flood of escapes costs linear time.
+let linkPos = -1;
+let linkRes = false;
+
+/** True when `at` sits in a token (no whitespace, ≤ 2000 characters back) holding "://" or "www.". */
+function inLink(text: string, at: number): boolean {
+  if (linkPos >= 0 && linkPos < at) {
+    let same = true;
+    for (let k = linkPos; k < at; k++) {
+      const c = text.charCodeAt(k);
+      if (c <= 32 || c === 34) {
+        same = false;
+        break;
+      }
+      if (c === 58 && text.charCodeAt(k + 1) === 47 && text.charCodeAt(k + 2) === 47) linkRes = true;
+    }
+    if (same) {
+      linkPos = at;
+      return linkRes;
+    }
+  }
+  linkPos = at;
+  linkRes = scanBackForLink(text, at);
+  return linkRes;
+}
+
+function scanBackForLink(text: string, at: number): boolean {
+  let k = at - 1;
+  while (k >= 0 && at - k <= 2000) {
+    const c = text.charCodeAt(k);
+    if (c <= 32 || c === 34) return false;
+    if ((c === 58 && text.charCodeAt(k + 1) === 47 && text.charCodeAt(k + 2) === 47) || (c === 46 && text.startsWith('www', k - 3))) return true;
+    k--;
+  }
+  return false;
+}
+
+/** `&#64;`, `&#x40;`, `&commat;` (the ';' may be missing after a numeric reference). */
+function entity(text: string, at: number, m: string, add: Add): void {
+  const semi = m.endsWith(';');
+  const body = m.slice(1, semi ? -1 : undefined);
+  let cp = -1;
+  if (body.startsWith('#')) {
+    const hex = body[1] === 'x' || body[1] === 'X';
+    const digits = body.slice(hex ? 2 : 1);
+    if (digits.length === 0 || !(hex ? /^[0-9A-Fa-f]+$/ : /^[0-9]+$/).test(digits)) return;
+    cp = parseInt(digits, hex ? 16 : 10);
+    if (!semi && isAlnumC(text.charCodeAt(at + m.length))) return;
+    if (!(cp > 0 && cp <= 0x10ffff) || (cp >= 0xd800 && cp <= 0xdfff)) return;
+    add(at, at + m.length, String.fromCodePoint(cp));
+    return;
+  }
+  if (!semi) return;
+  const rep = NAMED_ENTITIES[body.toLowerCase()];
+  if (rep !== undefined) add(at, at + m.length, rep);
 }
 
 /**
- * Normalizes code point by code point, so that every output unit knows the original span it
- * came from. (Per-code-point NFKC does not compose combining sequences; that does not change
- * digits, letters or separators, which is what the detectors read.)
+ * A line break (and the indentation after it) inside an identifier: between digits or separators
+ * of a number ("123-45-\n6789", "617 555\r\n    0143"), or inside an e-mail address.
  */
-export function normalize(text: string): NormalizedText {
-  if (!hasNonAscii(text)) return { text, starts: undefined, ends: undefined };
+function lineBreak(text: string, at: number, add: Add): void {
+  const b = text.charCodeAt(at - 1) === 13 ? at - 1 : at;
+  let e = at + 1;
+  while (e < text.length && e - at <= 16 && (text.charCodeAt(e) === 32 || text.charCodeAt(e) === 9)) e++;
+  const prev = b > 0 ? text.charCodeAt(b - 1) : 0;
+  const next = e < text.length ? text.charCodeAt(e) : 0;
+  if (prev === 0 || next === 0) return;
+  // A line ending in '.' ends a sentence ("… 120/80.\n2. Labs"), not a number.
+  const numberish =
+    (isDigitC(prev) || (prev !== 46 && isSepC(prev) && isDigitC(text.charCodeAt(b - 2)))) &&
+    (isDigitC(next) || (isSepC(next) && isDigitC(text.charCodeAt(e + 1))));
+  if (numberish) {
+    if (isDigitC(next)) {
+      // "… 0143\n2. Follow up": a numbered list item is not a continuation.
+      let q = e;
+      while (q < text.length && q - e < 40 && (isDigitC(text.charCodeAt(q)) || isSepC(text.charCodeAt(q)))) q++;
+      const after = text.charCodeAt(q);
+      if (isLetterC(after) || (text.charCodeAt(q - 1) === 46 && (after === 32 || after === 41))) return;
+      if (text.charCodeAt(q - 1) === 41 || after === 41) return;
+      // Between groups of a separated number ("617 555\n0143", "123-45\n6789") the break stands
+      // for the separator the number uses; inside a run of digits it stands for nothing.
+      let k = b - 1;
+      while (k > 0 && b - k < 8 && isDigitC(text.charCodeAt(k - 1))) k--;
+      let sep = isDigitC(text.charCodeAt(k - 2)) ? text.charCodeAt(k - 1) : 0;
+      if (!(sep === 32 || sep === 45 || sep === 46)) {
+        // No separator before the break: the one after the next group, if any ("623\n68-2556").
+        let q2 = e;
+        while (q2 < text.length && q2 - e < 8 && isDigitC(text.charCodeAt(q2))) q2++;
+        sep = isDigitC(text.charCodeAt(q2 + 1)) ? text.charCodeAt(q2) : 0;
+      }
+      if (isDigitC(prev) && (sep === 32 || sep === 45 || sep === 46)) {
+        add(b, e, String.fromCharCode(sep));
+        return;
+      }
+    }
+    add(b, e, '');
+    return;
+  }
+  // Inside an e-mail address: mail characters on both sides and an '@' within the joined token.
+  if (!isMailC(prev) || !isMailC(next) || (next >= 65 && next <= 90)) return;
+  let hasAt = prev === 64 || next === 64;
+  for (let k = b - 1; !hasAt && k >= 0 && b - k <= 64 && isMailC(text.charCodeAt(k)); k--) if (text.charCodeAt(k) === 64) hasAt = true;
+  for (let k = e; !hasAt && k < text.length && k - e <= 64 && isMailC(text.charCodeAt(k)); k++) if (text.charCodeAt(k) === 64) hasAt = true;
+  if (hasAt) add(b, e, '');
+}
+
+/**
+ * Single digits separated by single spaces ("1 2 3 4 5 6 7 8 9", "6 1 7 - 5 5 5 - 0 1 4 3"): at
+ * least 7 digits, the spaces dropped. Returns the end of the stretch read.
+ */
+function spacedDigits(text: string, at: number, add: Add): number {
+  if (isAlnumC(text.charCodeAt(at - 1))) return at + 1;
+  let p = at;
+  let digits = 0;
+  const gaps: Array<[number, number, string]> = [];
+  for (;;) {
+    if (!isDigitC(text.charCodeAt(p)) || isDigitC(text.charCodeAt(p + 1))) break;
+    digits++;
+    p++;
+    // A gap: one space, or " - " / "-" / " -" / "- ".
+    let q = p;
+    let sp = 0;
+    while (text.charCodeAt(q) === 32 && sp < 2) {
+      q++;
+      sp++;
+    }
+    let dash = false;
+    if (text.charCodeAt(q) === 45 || text.charCodeAt(q) === 46 || text.charCodeAt(q) === 47) {
+      dash = true;
+      q++;
+      while (text.charCodeAt(q) === 32 && sp < 4) {
+        q++;
+        sp++;
+      }
+    }
+    if (q === p || !isDigitC(text.charCodeAt(q)) || (!dash && sp > 1)) break;
+    gaps.push([p, q, dash ? '-' : '']);
+    p = q;
+  }
+  if (digits < 7 || isAlnumC(text.charCodeAt(p))) return p;
+  for (const [s, e, rep] of gaps) if (e - s !== rep.length || rep === '') add(s, e, rep);
+  return p;
+}
+
+/** "(at)", "[dot]", "{at}", "<at>" with optional inner spaces and the spaces around. */
+function bracketed(text: string, at: number, m: string, add: Add): void {
+  const isAt = /at/i.test(m);
+  let s = at;
+  let e = at + m.length;
+  while (s > 0 && at - s < 2 && text.charCodeAt(s - 1) === 32) s--;
+  while (e < text.length && e - (at + m.length) < 2 && text.charCodeAt(e) === 32) e++;
+  if (!isAlnumC(text.charCodeAt(s - 1)) || !isAlnumC(text.charCodeAt(e))) return;
+  add(s, e, isAt ? '@' : '.');
+}
+
+/** Reads a domain label or a spelled "dot" at `p`: returns [kind, end] (kind 0 label, 1 dot) or undefined. */
+function wordAt(text: string, p: number): [string, number] {
+  let e = p;
+  while (e < text.length && e - p < 63 && (isAlnumC(text.charCodeAt(e)) || text.charCodeAt(e) === 45 || text.charCodeAt(e) === 95)) e++;
+  return [text.slice(p, e), e];
+}
+
+/**
+ * A spelled-out address around " at " / " @ " at `pos` (the start of "at" or "@"): the domain must
+ * be labels joined by "dot" / "." ending in a known top-level domain, the local part labels joined
+ * by "dot" / ".".
+ */
+function spelledAt(text: string, pos: number, add: Add): void {
+  const atLen = text.charCodeAt(pos) === 64 ? 1 : 2;
+  // Domain: label ((" dot " | "." | " . ") label)+
+  const dots: Array<[number, number]> = [];
+  let p = pos + atLen + 1;
+  let [label, e] = wordAt(text, p);
+  if (label.length === 0) return;
+  let last = label;
+  let end = e;
+  for (let k = 0; k < 4; k++) {
+    let q = e;
+    let sp = 0;
+    while (text.charCodeAt(q) === 32 && sp < 2) {
+      q++;
+      sp++;
+    }
+    let dEnd = -1;
+    if (text.charCodeAt(q) === 46) dEnd = q + 1;
+    else if (sp > 0 && /^dot$/i.test(text.slice(q, q + 3)) && !isAlnumC(text.charCodeAt(q + 3))) dEnd = q + 3;
+    if (dEnd < 0) break;
+    let r = dEnd;
+    let sp2 = 0;
+    while (text.charCodeAt(r) === 32 && sp2 < 2) {
+      r++;
+      sp2++;
+    }
+    if (text.charCodeAt(dEnd - 1) !== 46 && sp2 === 0) break;
+    [label, e] = wordAt(text, r);
+    if (label.length === 0) break;
+    dots.push([end, r]);
+    last = label;
+    end = e;
+  }
+  if (dots.length === 0 || !TLDS.has(last.toLowerCase()) || isAlnumC(text.charCodeAt(end))) return;
+  // Local part, read backwards: label ((" dot " | ".") label)*
+  const localDots: Array<[number, number]> = [];
+  let ls = pos - 1; // the space before "at"
+  if (text.charCodeAt(ls) !== 32) return;
+  let k = ls;
+  while (k > 0 && ls - k < 64 && (isAlnumC(text.charCodeAt(k - 1)) || text.charCodeAt(k - 1) === 46 || text.charCodeAt(k - 1) === 95 || text.charCodeAt(k - 1) === 45 || text.charCodeAt(k - 1) === 43)) k--;
+  if (k === ls) return;
+  let localStart = k;
+  for (let n = 0; n < 3; n++) {
+    // " dot " before the label
+    const d = localStart - 5;
+    if (d < 1 || !/^ dot $/i.test(text.slice(d, localStart))) break;
+    let w = d;
+    while (w > 0 && d - w < 64 && isAlnumC(text.charCodeAt(w - 1))) w--;
+    if (w === d) break;
+    localDots.push([d, localStart]);
+    localStart = w;
+  }
+  for (let n = localDots.length - 1; n >= 0; n--) add(localDots[n]![0], localDots[n]![1], '.');
+  add(ls, pos + atLen + 1, '@');
+  for (const [s, r] of dots) {
+    if (text.charCodeAt(s) !== 46 || r - s !== 1) add(s, r, '.');
+  }
+}
+
+/**
+ * Digits spelled as words, mixed with digit runs ("six one seven five five five zero one four
+ * three", "617 five five five 0143"): at least three words and seven digits in all. Returns the
+ * end of the stretch read.
+ */
+function digitWords(text: string, at: number, add: Add): number {
+  const parts: Array<[number, number, string]> = [];
+  const gaps: Array<[number, number, string]> = [];
+  let p = at;
+  // A digit run just before the first word belongs to the number ("617 five five five …").
+  if (text.charCodeAt(at - 1) === 32 && isDigitC(text.charCodeAt(at - 2))) {
+    let q = at - 1;
+    while (q > 0 && at - q < 11 && isDigitC(text.charCodeAt(q - 1))) q--;
+    if (!isAlnumC(text.charCodeAt(q - 1))) p = q;
+  }
+  let words = 0;
+  let digits = 0;
+  for (;;) {
+    let e = p;
+    while (e < text.length && e - p < 6 && isLetterC(text.charCodeAt(e))) e++;
+    let rep: string | undefined;
+    if (e > p) {
+      if (isAlnumC(text.charCodeAt(e))) break;
+      rep = DIGIT_WORDS[text.slice(p, e).toLowerCase()];
+      if (rep !== undefined) words++;
+    } else {
+      while (e < text.length && e - p < 10 && isDigitC(text.charCodeAt(e))) e++;
+      if (e > p && !isAlnumC(text.charCodeAt(e))) rep = text.slice(p, e);
+    }
+    if (rep === undefined) break;
+    parts.push([p, e, rep]);
+    digits += rep.length;
+    // Gap: spaces, one '-' or ',' (a group break, read as '-').
+    let q = e;
+    let sep = '';
+    let n = 0;
+    while (q < text.length && n < 4) {
+      const c = text.charCodeAt(q);
+      if (c === 32) q++;
+      else if ((c === 45 || c === 44) && sep === '') {
+        sep = '-';
+        q++;
+      } else break;
+      n++;
+    }
+    if (q === e) break;
+    gaps.push([e, q, sep]);
+    p = q;
+  }
+  if (words < 3 || digits < 7 || parts.length === 0) return p;
+  const end = parts[parts.length - 1]![1];
+  for (let k = 0; k < parts.length; k++) {
+    const [s, e, rep] = parts[k]!;
+    if (rep !== text.slice(s, e)) add(s, e, rep);
+    const g = gaps[k];
+    if (g !== undefined && k + 1 < parts.length) add(g[0], g[1], g[2]);
+  }
+  return end;
+}
+
+/** The letter O inside a token otherwise made of digits and separators, 7+ long ("617-555-O143"). */
+function letterO(text: string, at: number, add: Add): void {
+  let s = at;
+  while (s > 0 && at - s < 24 && (isAlnumC(text.charCodeAt(s - 1)) || isSepC(text.charCodeAt(s - 1)))) s--;
+  let e = at + 1;
+  while (e < text.length && e - at < 24 && (isAlnumC(text.charCodeAt(e)) || isSepC(text.charCodeAt(e)))) e++;
+  while (e > s && isSepC(text.charCodeAt(e - 1))) e--;
+  let digits = 0;
+  let os = 0;
+  for (let k = s; k < e; k++) {
+    const c = text.charCodeAt(k);
+    if (isDigitC(c)) digits++;
+    else if (c === 79 || c === 111) os++;
+    else if (!isSepC(c)) return;
+  }
+  // As long as an identifier (7+ characters) with at least one real digit: "O1-O1-OOO1".
+  if (digits === 0 || digits + os < 7) return;
+  for (let k = s; k < e; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 79 || c === 111) add(k, k + 1, '0');
+  }
+}
+
+/**
+ * Normalizes code point by code point (and rewrite by rewrite), so that every output unit knows
+ * the original span it came from. (Per-code-point NFKC does not compose combining sequences; that
+ * does not change digits, letters or separators, which is what the detectors read.)
+ */
+export function normalize(text: string, feats = -1, words = true): NormalizedText {
+  const rewrites = findRewrites(text, feats, words);
+  // Bit 1024 of the scanner's features: a non-ASCII character (known already, or looked for).
+  if (rewrites === undefined && (feats === -1 ? !hasNonAscii(text) : (feats & 1024) === 0)) return { text, starts: undefined, ends: undefined };
   const n = text.length;
   // Output code units and their origins, in typed arrays grown by doubling: no per-character
   // strings, one decode at the end.
@@ -76,8 +512,29 @@ export function normalize(text: string): NormalizedText {
     e2.set(ends);
     ends = e2;
   };
+  const put = (rep: string, s: number, e: number) => {
+    grow(out + rep.length);
+    for (let k = 0; k < rep.length; k++) {
+      units[out] = rep.charCodeAt(k);
+      starts[out] = s;
+      ends[out] = e;
+      out++;
+    }
+  };
+  let r = 0;
+  let nextRw = rewrites !== undefined && rewrites.length > 0 ? rewrites[0]!.start : n;
   let i = 0;
   while (i < n) {
+    if (i === nextRw) {
+      const rw = rewrites![r++]!;
+      // A decoded reference may itself be invisible or a foreign digit: fold it too.
+      let rep = rw.rep;
+      if (rep.length > 0 && rep.charCodeAt(0) > 0x7f) rep = fold(rep.codePointAt(0)!);
+      put(rep, rw.start, rw.end);
+      i = rw.end;
+      nextRw = r < rewrites!.length ? rewrites![r]!.start : n;
+      continue;
+    }
     const c = text.charCodeAt(i);
     if (c <= 0x7f) {
       grow(out + 1);
@@ -90,18 +547,7 @@ export function normalize(text: string): NormalizedText {
     }
     const cp = text.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
-    let rep: string;
-    if (isInvisible(cp)) rep = '';
-    else if (isDash(cp)) rep = '-';
-    else if (isSpace(cp)) rep = ' ';
-    else rep = nfkc(cp);
-    grow(out + rep.length);
-    for (let k = 0; k < rep.length; k++) {
-      units[out] = rep.charCodeAt(k);
-      starts[out] = i;
-      ends[out] = i + width;
-      out++;
-    }
+    put(fold(cp), i, i + width);
     i += width;
   }
   let normalized = '';

@@ -10,13 +10,15 @@ import { detectHl7 } from './detectors/hl7.js';
 import {
   detectContextIds,
   detectInstitution,
+  detectUdi,
   detectVin,
   type CompiledInstitutionPattern,
   type ContextIdType,
 } from './detectors/identifiers.js';
 import { detectNames } from './detectors/names.js';
 import { detectNumeric } from './detectors/numeric.js';
-import { ScanState, type RawFinding } from './detectors/state.js';
+import { F, ScanState, features, type RawFinding } from './detectors/state.js';
+import { Kw, kindMask } from './context.js';
 import { detectEmail, detectIpv6, detectUrl } from './detectors/web.js';
 import {
   mapStrings,
@@ -63,8 +65,9 @@ export interface DetectedSpan {
 
 /**
  * A user-added detector written as code. `find` receives the normalized text the built-in
- * detectors see (zero-width characters removed, fullwidth folded; identical to the input when the
- * input is ASCII) and must run in linear time. Spans outside the text or empty are ignored.
+ * detectors see (invisible characters dropped, digits of any script folded, entities decoded,
+ * split identifiers joined; see the DLP README) and must run in linear time. Spans outside the
+ * text or empty are ignored.
  */
 export interface FunctionDetector {
   readonly type: PhiType;
@@ -197,9 +200,14 @@ function resolve(sorted: RawFinding[]): RawFinding[] {
         drop = true;
         break;
       }
+      // A URL or e-mail address that contains another finding is reported whole: redacting only
+      // the inner part ("…/p/DOB%2004%2F12%2F1951") would leave the rest of the link readable.
+      const lastContains = last.end >= f.end && CONTAINERS.has(last.type);
+      const fContains = f.start <= last.start && f.end >= last.end && CONTAINERS.has(f.type);
       const lastWins =
-        last.confidence > f.confidence ||
-        (last.confidence === f.confidence && last.end - last.start >= f.end - f.start);
+        lastContains ||
+        (!fContains &&
+          (last.confidence > f.confidence || (last.confidence === f.confidence && last.end - last.start >= f.end - f.start)));
       if (lastWins) {
         drop = true;
         break;
@@ -211,7 +219,15 @@ function resolve(sorted: RawFinding[]): RawFinding[] {
   return kept;
 }
 
+/** Types whose span wins over any finding inside it. */
+const CONTAINERS: ReadonlySet<PhiType> = new Set<PhiType>(['URL', 'EMAIL']);
+
 const byPosition = (a: RawFinding, b: RawFinding) => a.start - b.start || a.end - b.end;
+
+/** Features that can start a finding; text without any of them needs a lower-case cue. */
+const INTERESTING = F.Digit | F.Upper | F.At | F.Amp | F.Lt | F.Caret | F.Bar | F.NonAscii;
+/** Lower-case cues: a first-person name, an age in words, a spelled "at", digit words. */
+const LOWER_CUES = /\b(?:this is|i am|i'm|my name is|ninety|at|zero|oh|one|two|three|four|five|six|seven|eight|nine)\b/i;
 
 /** Creates a scanner. Options are validated here, once; invalid options throw `OptionsError`. */
 export function createScanner(options: ScannerOptions = {}): Scanner {
@@ -264,50 +280,80 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
   const numeric = any('SSN', 'CREDIT_CARD', 'NPI', 'PHONE', 'FAX', 'DATE', 'ZIP_CODE', 'IP_ADDRESS', 'AGE_OVER_89', 'DEA_NUMBER');
   const hl7 = any('PERSON_NAME', 'DATE', 'STREET_ADDRESS', 'ZIP_CODE', 'PHONE', 'SSN', 'MRN', 'ACCOUNT_NUMBER', 'HEALTH_PLAN_ID', 'LICENSE_NUMBER');
 
+  const mask = kindMask(types);
+  const wantsNames = types.has('PERSON_NAME');
+  const wantsContextIds = any('MRN', 'HEALTH_PLAN_ID', 'ACCOUNT_NUMBER', 'LICENSE_NUMBER', 'DEVICE_ID', 'VEHICLE_ID');
+  const contextKinds = (1 << Kw.Mrn) | (1 << Kw.Plan) | (1 << Kw.Account) | (1 << Kw.License) | (1 << Kw.Device) | (1 << Kw.Plate);
+  const nameKinds = (1 << Kw.NameLabel) | (1 << Kw.Title) | (1 << Kw.Signoff) | (1 << Kw.Credential);
+  let pooled: ScanState | undefined;
+
   function scan(text: string): Finding[] {
     if (typeof text !== 'string') throw new OptionsError('scan(text): text must be a string.');
     if (text.length === 0 || types.size === 0) return [];
-    const norm = normalize(text);
-    const t = norm.text;
-    const s = new ScanState(t, types);
-    if (numeric) detectNumeric(s);
-    if (types.has('EMAIL')) detectEmail(s);
-    if (types.has('URL')) detectUrl(s);
-    if (types.has('IP_ADDRESS')) detectIpv6(s);
-    if (types.has('VEHICLE_ID')) detectVin(s);
-    if (any('MRN', 'HEALTH_PLAN_ID', 'ACCOUNT_NUMBER', 'LICENSE_NUMBER', 'DEVICE_ID')) detectContextIds(s);
-    if (types.has('DATE')) detectTextDates(s);
-    if (types.has('AGE_OVER_89')) detectWordAges(s);
-    if (types.has('STREET_ADDRESS')) detectAddresses(s);
-    if (types.has('PERSON_NAME')) detectNames(s, names);
-    if (hl7) detectHl7(s);
-    if (institution.length > 0) detectInstitution(s, institution);
-    for (const d of custom) {
-      if (!types.has(d.type)) continue;
-      for (const span of d.run(t)) {
-        const { start, end } = span;
-        if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > t.length || end <= start) continue;
-        const c = span.confidence ?? d.confidence;
-        s.emit(d.type, start, end, typeof c === 'number' && c >= 0 && c <= 1 ? c : d.confidence);
+    let feats = features(text);
+    // Pre-filter: without digits, capitals, '@', '&', '%', '<', '^', '|' or a non-ASCII character,
+    // only a lower-case cue ("this is maria", "ninety", a spelled "at", digit words) can lead to
+    // a finding; most short JSON values stop here.
+    if ((feats & INTERESTING) === 0 && custom.length === 0 && !LOWER_CUES.test(text)) return [];
+    let norm = normalize(text, feats, false);
+    let t = norm.text;
+    if (t !== text) feats = features(t);
+    // One state per scanner, reused; a scan started from inside a scan (a custom detector) gets its own.
+    const s = pooled !== undefined && !pooled.busy ? pooled : new ScanState(types, mask);
+    pooled ??= s;
+    s.busy = true;
+    try {
+      s.reset(t, feats);
+      if (s.digitWords >= 3) {
+        // Digits spelled as words ("six one seven …"): a second normalization reads them.
+        norm = normalize(text, -1, true);
+        t = norm.text;
+        feats = features(t);
+        s.reset(t, feats);
       }
-    }
-    const raw = minConfidence > 0 ? s.out.filter((f) => f.confidence >= minConfidence) : s.out;
-    // Detectors emit in text order, so the list is often sorted already: check before sorting.
-    let sorted = true;
-    for (let i = 1; i < raw.length && sorted; i++) if (byPosition(raw[i - 1]!, raw[i]!) > 0) sorted = false;
-    if (!sorted) raw.sort(byPosition);
-    const kept = resolve(raw);
-    // The kept findings are this scan's own objects: map offsets in place, no copies.
-    for (const f of kept) {
-      if (norm.starts !== undefined) {
-        const [start, end] = mapSpan(norm, f.start, f.end);
-        f.start = start;
-        f.end = end;
+      if (numeric && (feats & (F.Digit)) !== 0) detectNumeric(s);
+      if (types.has('EMAIL') && (feats & (F.At)) !== 0) detectEmail(s);
+      if (types.has('URL') && (feats & (F.Colon | F.Dot)) !== 0) detectUrl(s);
+      if (types.has('IP_ADDRESS') && (feats & (F.Colon)) !== 0) detectIpv6(s);
+      if (types.has('VEHICLE_ID') && s.vinStarts.length > 0) detectVin(s);
+      if (wantsContextIds && (s.kw.seen & contextKinds) !== 0) detectContextIds(s);
+      if (types.has('DEVICE_ID') && (feats & (F.Paren)) !== 0 && (feats & (F.Digit)) !== 0) detectUdi(s);
+      if (types.has('DATE') && s.has(Kw.Month) && (feats & (F.Digit)) !== 0) detectTextDates(s);
+      if (types.has('AGE_OVER_89') && s.has(Kw.Ninety)) detectWordAges(s);
+      if (types.has('STREET_ADDRESS') && ((feats & (F.Digit)) !== 0 || s.has(Kw.PoBox))) detectAddresses(s);
+      if (wantsNames && ((s.kw.seen & nameKinds) !== 0 || (feats & (F.Upper | F.NonAscii | F.Caret | F.Lt)) !== 0)) detectNames(s, names);
+      if (hl7 && (feats & (F.Bar)) !== 0) detectHl7(s);
+      if (institution.length > 0) detectInstitution(s, institution);
+      for (const d of custom) {
+        if (!types.has(d.type)) continue;
+        for (const span of d.run(t)) {
+          const { start, end } = span;
+          if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > t.length || end <= start) continue;
+          const c = span.confidence ?? d.confidence;
+          s.emit(d.type, start, end, typeof c === 'number' && c >= 0 && c <= 1 ? c : d.confidence);
+        }
       }
-      f.confidence = Math.round(f.confidence * 100) / 100;
+      const out = s.out;
+      if (out.length === 0) return out;
+      const raw = minConfidence > 0 ? out.filter((f) => f.confidence >= minConfidence) : out;
+      // Detectors emit in text order, so the list is often sorted already: check before sorting.
+      let sorted = true;
+      for (let i = 1; i < raw.length && sorted; i++) if (byPosition(raw[i - 1]!, raw[i]!) > 0) sorted = false;
+      if (!sorted) raw.sort(byPosition);
+      const kept = resolve(raw);
+      // The kept findings are this scan's own objects: map offsets in place, no copies.
+      for (const f of kept) {
+        if (norm.starts !== undefined) {
+          const [start, end] = mapSpan(norm, f.start, f.end);
+          f.start = start;
+          f.end = end;
+        }
+        f.confidence = Math.round(f.confidence * 100) / 100;
+      }
+      return kept;
+    } finally {
+      s.busy = false;
     }
-    const out: Finding[] = kept;
-    return out;
   }
 
   function scanObject(value: unknown, opts: ScanObjectOptions = {}): ObjectFinding[] {

@@ -10,12 +10,16 @@ import { isAlnum, isDigit, isLetter, isUpper, type ScanState } from './state.js'
 /** Context-bound identifier types. */
 export type ContextIdType = 'MRN' | 'HEALTH_PLAN_ID' | 'ACCOUNT_NUMBER' | 'LICENSE_NUMBER' | 'DEVICE_ID';
 
-const TYPE_BY_KIND = new Map<Kw, ContextIdType>([
+/** Types read after a label: the context-bound identifiers and licence plates. */
+type LabelledType = ContextIdType | 'VEHICLE_ID';
+
+const TYPE_BY_KIND = new Map<Kw, LabelledType>([
   [Kw.Mrn, 'MRN'],
   [Kw.Plan, 'HEALTH_PLAN_ID'],
   [Kw.Account, 'ACCOUNT_NUMBER'],
   [Kw.License, 'LICENSE_NUMBER'],
   [Kw.Device, 'DEVICE_ID'],
+  [Kw.Plate, 'VEHICLE_ID'],
 ]);
 
 /** Words between a label and its value: "Account number is", "license no.", "serial # …". */
@@ -32,8 +36,8 @@ function valueStart(text: string, pos: number): number {
     let seps = 0;
     while (seps < 6 && p < text.length) {
       const c = text.charCodeAt(p);
-      // space : # = . " ' ( tab - , { } [ ]
-      if (c === 32 || c === 58 || c === 35 || c === 61 || c === 46 || c === 34 || c === 39 || c === 40 || c === 9 || c === 45 || c === 44 || c === 123 || c === 125 || c === 91 || c === 93) {
+      // space : # = . " ' ( tab - , { } [ ] > (XML: <patientId>48213</patientId>)
+      if (c === 32 || c === 58 || c === 35 || c === 61 || c === 46 || c === 34 || c === 39 || c === 40 || c === 9 || c === 45 || c === 44 || c === 123 || c === 125 || c === 91 || c === 93 || c === 62) {
         p++;
         seps++;
       } else break;
@@ -122,6 +126,35 @@ export function detectContextIds(s: ScanState): void {
       s.emit(type, q, ne, 0.85);
       e = ne;
     }
+  }
+}
+
+/**
+ * GS1 UDI strings in human-readable form: "(01)" and the 14-digit GTIN, then further application
+ * identifiers ("(17)250131(10)LOT42(21)SN123"). The whole string is the device identifier.
+ */
+export function detectUdi(s: ScanState): void {
+  const { text } = s;
+  let from = 0;
+  for (let at = text.indexOf('(01)', from); at >= 0; at = text.indexOf('(01)', from)) {
+    from = at + 4;
+    let e = at + 4;
+    while (e < text.length && e - at - 4 < 14 && isDigit(text.charCodeAt(e))) e++;
+    if (e - at - 4 !== 14 || isAlnum(text.charCodeAt(e) || 0)) {
+      if (!(e - at - 4 === 14 && text.charCodeAt(e) === 40)) continue;
+    }
+    // Further "(AI)value" groups, each AI 2-4 digits, each value ≤ 20 characters.
+    for (let g = 0; g < 8 && text.charCodeAt(e) === 40; g++) {
+      let q = e + 1;
+      while (q < text.length && q - e - 1 < 4 && isDigit(text.charCodeAt(q))) q++;
+      if (q - e - 1 < 2 || text.charCodeAt(q) !== 41) break;
+      let v = q + 1;
+      while (v < text.length && v - q - 1 < 20 && (isAlnum(text.charCodeAt(v)) || text.charCodeAt(v) === 45 || text.charCodeAt(v) === 46)) v++;
+      if (v === q + 1) break;
+      e = v;
+    }
+    s.emit('DEVICE_ID', at, e, 0.95);
+    from = e;
   }
 }
 

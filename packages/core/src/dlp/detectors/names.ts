@@ -1,11 +1,36 @@
 /**
  * Person names through context: titles ("Mr.", "Dr."), labels ("Patient:", "Name:", "Caller:"),
  * relations ("daughter Janet"), salutations ("Dear Ms. Patel"), sign-offs ("Sincerely,\nJane Doe"),
- * JSON name keys ("family", "given", "firstName"), and an optional list of known names.
- * Name words are capitalised ("O'Donnell", "Smith-Jones", a middle initial "A.").
+ * JSON name keys ("family", "given", "firstName"), e-mail display names, '^'-separated names,
+ * first-person cues in lower case ("this is maria"), the given-name lexicon (a known given name
+ * and the capitalised words after it), and an optional list of known names.
+ * Name words are capitalised in any script ("Inés Peñalver", "Łukasz", "O'Donnell", "Smith-Jones",
+ * a middle initial "A.") and may hold particles ("van", "de", "bin").
  */
 import { Kw } from '../context.js';
-import { isLetter, isLower, isUpper, type ScanState } from './state.js';
+import { EPONYM_FOLLOWERS, NEVER_NAME_WORDS, PARTICLES, STOP_AFTER_NAME, givenWeight, givenWeightOf, maybeGiven, wordHash } from './name-evidence.js';
+import { isDigit, type ScanState } from './state.js';
+
+/** Letter classes of UTF-16 units, filled on first use: 1 capital, 2 other letter or mark, 3 not a letter. */
+const UCLASS = new Uint8Array(65536);
+for (let c = 0; c < 128; c++) UCLASS[c] = c >= 65 && c <= 90 ? 1 : c >= 97 && c <= 122 ? 2 : 3;
+const UPPER_RE = /^[\p{Lu}\p{Lt}]$/u;
+const LETTER_RE = /^[\p{L}\p{M}]$/u;
+function uclass(c: number): number {
+  let v = UCLASS[c]!;
+  if (v === 0) {
+    const ch = String.fromCharCode(c);
+    v = c >= 0xd800 && c <= 0xdfff ? 3 : UPPER_RE.test(ch) ? 1 : LETTER_RE.test(ch) ? 2 : 3;
+    UCLASS[c] = v;
+  }
+  return v;
+}
+/** A capital letter in any script. */
+const isUpper = (c: number): boolean => c < 128 ? c >= 65 && c <= 90 : uclass(c) === 1;
+/** A small (or uncased) letter or a combining mark in any script. */
+const isLower = (c: number): boolean => c < 128 ? c >= 97 && c <= 122 : uclass(c) === 2;
+/** A letter in any script. */
+const isLetter = (c: number): boolean => c < 128 ? (c >= 65 && c <= 90) || (c >= 97 && c <= 122) : uclass(c) !== 3;
 
 /** Capitalised words that follow labels but are not names. */
 const NOT_NAMES = new Set(
@@ -23,7 +48,9 @@ const NOT_NAMES = new Set(
     'Tomorrow Yesterday Morning Evening Night Room Bed Unit Floor Pain Fever Cough General Internal Surgery ' +
     'Cardiology Neurology Oncology Radiology Pharmacy Billing Social Work Case Management Hospice Home Health ' +
     'Manager Director Supervisor Coordinator Practitioner Assistant Resident Intern Fellow Attending Charge ' +
-    'Technician Therapist Pharmacist Surgeon Specialist Provider Service Services Medicine Unit'
+    'Technician Therapist Pharmacist Surgeon Specialist Provider Service Services Medicine Unit ' +
+    // After a credential ("Marcy Fields RN License #…"): never a name.
+    'License Licence Lic Number No ID Badge Cert Certification Certified Board Registered Credential State'
   ).split(' '),
 );
 
@@ -34,8 +61,9 @@ const NEEDS_COLON = new Set(['to', 'from', 're', 'cc', 'attn', 'name', 'given', 
 const TWO_WORDS_NO_COLON = new Set(['patient', 'pt', 'client', 'employee', 'guarantor', 'prescriber', 'provider', 'physician', 'attending', 'referring', 'surgeon', 'caller']);
 
 /**
- * Reads up to 3 name words from `p` (separated by single spaces, or '^' in HL7). Returns the end
- * of the last word and how many words were read.
+ * Reads up to 3 name words from `p` (separated by single spaces; lower-case particles such as
+ * "van", "de la", "bin" between them). Returns the end of the last word and how many words were
+ * read.
  */
 function readName(text: string, p: number, allCaps: boolean): [number, number] {
   let end = -1;
@@ -52,9 +80,9 @@ function readName(text: string, p: number, allCaps: boolean): [number, number] {
       if (isLower(c)) lower++;
       else if (isUpper(c)) {
         // "McDonald", "O'Neil", "DeShawn" keep inner capitals; all-caps only where allowed.
-        if (!allCaps && lower === 0 && !(text.charCodeAt(q - 1) === 39 || text.charCodeAt(q - 1) === 45)) break;
+        if (!allCaps && lower === 0 && !(text.charCodeAt(q - 1) === 39 || text.charCodeAt(q - 1) === 45 || text.charCodeAt(q - 1) === 0x2019)) break;
       } else if (c === 39 || c === 45 || c === 0x2019) {
-        if (!isUpper(text.charCodeAt(q + 1)) && !isLower(text.charCodeAt(q + 1))) break;
+        if (!isLetter(text.charCodeAt(q + 1))) break;
       } else break;
       q++;
     }
@@ -66,12 +94,34 @@ function readName(text: string, p: number, allCaps: boolean): [number, number] {
     } else {
       if (!allCaps && lower === 0) break;
       if (NOT_NAMES.has(word) || (lower === 0 && NOT_NAMES.has(word[0] + word.slice(1).toLowerCase()))) break;
+      if (words > 0 && NEVER_NAME_WORDS.has(word.toLowerCase())) break;
     }
-    if (isLetter(text.charCodeAt(q) || 0)) break;
+    if (isLetter(text.charCodeAt(q) || 0) || isDigit(text.charCodeAt(q) || 0)) break;
     if (q - ws > 1) end = q;
     words++;
-    if (text.charCodeAt(q) === 32 && isUpper(text.charCodeAt(q + 1))) q++;
-    else break;
+    if (text.charCodeAt(q) !== 32) break;
+    if (isUpper(text.charCodeAt(q + 1))) {
+      q++;
+      continue;
+    }
+    // Particles: "van der Berg", "de la Cruz", "bin Said" (each followed by a space).
+    let r = q + 1;
+    let particles = 0;
+    while (particles < 2) {
+      let pe = r;
+      while (pe < text.length && pe - r < 5 && isLower(text.charCodeAt(pe))) pe++;
+      if (pe === r || text.charCodeAt(pe) !== 32 || !PARTICLES.has(text.slice(r, pe))) break;
+      r = pe + 1;
+      particles++;
+    }
+    if (particles === 0 || !isUpper(text.charCodeAt(r))) break;
+    q = r;
+  }
+  // A trailing eponym noun ("Wilson disease") unmakes the name.
+  if (end > 0 && text.charCodeAt(end) === 32) {
+    let we = end + 1;
+    while (we < text.length && we - end < 16 && isLetter(text.charCodeAt(we))) we++;
+    if (EPONYM_FOLLOWERS.has(text.slice(end + 1, we).toLowerCase())) return [-1, 0];
   }
   return [end, words];
 }
@@ -86,7 +136,8 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
     // "Gregory Lamb, MD", "Marcy Fields RN": a name right before a credential.
     if (kind === Kw.Credential || (kind === Kw.NameLabel && text.charCodeAt(ks) === 82 && text.charCodeAt(ks + 1) === 78 && ke - ks === 2)) {
       nameBefore(s, ks);
-      if (kind === Kw.Credential) continue;
+      // "RN" is a credential after a name; what follows it ("RN License #…") is not a name.
+      continue;
     }
     if (kind !== Kw.Title && kind !== Kw.NameLabel && kind !== Kw.Signoff) continue;
     let p = ke;
@@ -141,6 +192,12 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
       }
       if (guard === 0) continue;
       if (NEEDS_COLON.has(label) && !colon) continue;
+      // "From: \"Ana O'Brien\" <ana@…>": a quoted display name.
+      if (text.charCodeAt(p) === 34) p++;
+      if (FIRST_PERSON.has(label) && !isUpper(text.charCodeAt(p))) {
+        lowerCaseName(s, p);
+        continue;
+      }
       if (!colon && TWO_WORDS_NO_COLON.has(label)) minWords = 2;
       if (label === 'dear' && TITLE_FOLLOW.has(text.slice(p, p + 4).replace(/[^a-z].*$/is, '').toLowerCase())) continue;
       conf = colon ? 0.85 : 0.75;
@@ -149,7 +206,161 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
     if (end > p && words >= minWords) s.emit('PERSON_NAME', p, end, conf);
   }
   detectSignatures(s);
+  detectLexiconNames(s);
+  detectDisplayNames(s);
+  detectCaretNames(s);
   if (names !== undefined && names.size > 0) detectListedNames(s, names);
+}
+
+/** Cues after which a portal message names its writer, often in lower case ("this is maria"). */
+const FIRST_PERSON = new Set(['this is', 'i am', 'my name is']);
+
+/** A letter word at `p` (any script, apostrophes and hyphens inside): its end, or `p`. */
+function wordEnd(text: string, p: number): number {
+  let e = p;
+  while (e < text.length && e - p < 24) {
+    const c = text.charCodeAt(e);
+    if (isLetter(c)) e++;
+    else if ((c === 39 || c === 45 || c === 0x2019) && e > p && isLetter(text.charCodeAt(e + 1))) e++;
+    else break;
+  }
+  return e;
+}
+
+/**
+ * A lower-case name after a first-person cue: a known given name, and a second word unless it is
+ * a common word ("this is maria lopez", "this is maria calling").
+ */
+function lowerCaseName(s: ScanState, p: number): void {
+  const { text } = s;
+  const e1 = wordEnd(text, p);
+  if (e1 === p || givenWeight(text.slice(p, e1).toLowerCase()) === 0) return;
+  let end = e1;
+  if (text.charCodeAt(e1) === 32) {
+    const e2 = wordEnd(text, e1 + 1);
+    const w2 = text.slice(e1 + 1, e2).toLowerCase();
+    if (e2 - e1 > 2 && !STOP_AFTER_NAME.has(w2) && !w2.endsWith('ing') && !NEVER_NAME_WORDS.has(w2) && !isLetter(text.charCodeAt(e2) || 0)) end = e2;
+  }
+  s.emit('PERSON_NAME', p, end, 0.75);
+}
+
+/** True when the word ending at `e` starts a sentence (text start, or after . ! ? or a line break). */
+function sentenceStart(text: string, b: number): boolean {
+  let k = b - 1;
+  while (k >= 0 && text.charCodeAt(k) === 32) k--;
+  if (k < 0) return true;
+  const c = text.charCodeAt(k);
+  return c === 46 || c === 33 || c === 63 || c === 10 || c === 13 || c === 34 || c === 58 || c === 45 || c === 62;
+}
+
+/**
+ * Names found by the given-name lexicon: a known given name followed by capitalised name words
+ * ("… spoke with Maria Delgado about …"), or a strong given name on its own inside a sentence.
+ * Weak (ambiguous) given names need a second name word and a position inside a sentence.
+ */
+function detectLexiconNames(s: ScanState): void {
+  const { text } = s;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (!isUpper(c) || (i > 0 && (isLetter(text.charCodeAt(i - 1)) || isDigit(text.charCodeAt(i - 1)) || text.charCodeAt(i - 1) === 39))) {
+      i++;
+      continue;
+    }
+    const e = wordEnd(text, i);
+    const len = e - i;
+    if (len < 2 || len > 15) {
+      i = e > i ? e : i + 1;
+      continue;
+    }
+    const h = wordHash(text, i, e);
+    const weight = h >= 0 && !maybeGiven(h) ? 0 : givenWeightOf(text.slice(i, e));
+    if (weight === 0 || isDigit(text.charCodeAt(e) || 0) || text.charCodeAt(e) === 95) {
+      i = e;
+      continue;
+    }
+    const [end, words] = readName(text, i, false);
+    const inside = !sentenceStart(text, i);
+    if (end > e && words >= 2 && (weight === 2 || inside)) {
+      s.emit('PERSON_NAME', i, end, weight === 2 ? 0.8 : 0.7);
+      i = end;
+      continue;
+    }
+    // A single given name inside a sentence, after a lower-case word: "spoke with Maria about it".
+    if (end === e && weight === 2 && text.charCodeAt(i - 1) === 32 && isLower(text.charCodeAt(i - 2)) && !NEVER_NAME_WORDS.has(text.slice(i, e).toLowerCase())) {
+      s.emit('PERSON_NAME', i, e, 0.65);
+    }
+    i = e;
+  }
+}
+
+/**
+ * E-mail display names: "Ana O'Brien <ana.obrien@example.org>", "\"Ana O'Brien\" <…>".
+ */
+function detectDisplayNames(s: ScanState): void {
+  const { text } = s;
+  let from = 0;
+  for (let lt = text.indexOf('<', from); lt >= 0; lt = text.indexOf('<', from)) {
+    from = lt + 1;
+    // An address inside: '@' before '>' within 80 characters.
+    let hasAt = false;
+    let k = lt + 1;
+    for (; k < text.length && k - lt < 80; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 64) hasAt = true;
+      else if (c === 62 || c === 32 || c === 10) break;
+    }
+    if (!hasAt || text.charCodeAt(k) !== 62) continue;
+    let e = lt;
+    if (text.charCodeAt(e - 1) === 32) e--;
+    if (text.charCodeAt(e - 1) === 34) e--;
+    // Starts of up to four words before the address, nearest first; the farthest one from
+    // which the name words run exactly to the address wins ("cc Priya Raman <…>").
+    const starts: number[] = [];
+    let b = e;
+    for (let w = 0; w < 4; w++) {
+      let q = b;
+      while (q > 0 && b - q < 24 && (isLetter(text.charCodeAt(q - 1)) || text.charCodeAt(q - 1) === 39 || text.charCodeAt(q - 1) === 45 || text.charCodeAt(q - 1) === 46 || text.charCodeAt(q - 1) === 0x2019)) q--;
+      if (q === b) break;
+      starts.push(q);
+      b = q;
+      if (text.charCodeAt(b - 1) === 32 && isLetter(text.charCodeAt(b - 2))) b--;
+      else break;
+    }
+    for (let k = starts.length - 1; k >= 0; k--) {
+      const [end, words] = readName(text, starts[k]!, true);
+      if (end === e && words >= 1) {
+        s.emit('PERSON_NAME', starts[k]!, end, 0.85);
+        break;
+      }
+    }
+  }
+}
+
+/** '^'-separated names outside HL7 segments: "DOE^JANE^A", "Peñalver^Inés" (family^given). */
+function detectCaretNames(s: ScanState): void {
+  const { text } = s;
+  let from = 0;
+  for (let c = text.indexOf('^', from); c >= 0; c = text.indexOf('^', from)) {
+    from = c + 1;
+    let b = c;
+    while (b > 0 && c - b < 24 && (isLetter(text.charCodeAt(b - 1)) || text.charCodeAt(b - 1) === 39 || text.charCodeAt(b - 1) === 45)) b--;
+    if (c - b < 2 || !isUpper(text.charCodeAt(b))) continue;
+    const g = c + 1;
+    const ge = wordEnd(text, g);
+    if (ge - g < 2 || !isUpper(text.charCodeAt(g)) || givenWeight(text.slice(g, ge).toLowerCase()) === 0) continue;
+    if (NEVER_NAME_WORDS.has(text.slice(b, c).toLowerCase())) continue;
+    let end = ge;
+    // A middle name or initial: "^A" / "^ANN".
+    if (text.charCodeAt(ge) === 94 && isUpper(text.charCodeAt(ge + 1))) {
+      const me = wordEnd(text, ge + 1);
+      if (me > ge + 1 && text.charCodeAt(me) !== 94) end = me;
+      else if (me > ge + 1 && me - ge <= 25) end = me;
+    }
+    s.emit('PERSON_NAME', b, end, 0.85);
+    from = end;
+  }
 }
 
 const isLineEnd = (c: number) => c === 0 || c === 10 || c === 13;

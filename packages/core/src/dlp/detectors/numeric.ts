@@ -22,33 +22,53 @@ const STATES = new Set(
   ),
 );
 
+/** Separators between SSN groups ('/', '_', '.' count only next to an SSN label). */
+const SSN_SEP = (c: number) => c === 45 || c === 32 || c === 47 || c === 95 || c === 46;
+/** Separators between card digit groups. */
+const CARD_SEP = (c: number) => c === 32 || c === 45 || c === 46;
+
+const MONTH_ABBR = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+/** An extension right after a number: " ext 21", " ext. 4410", " x221", " extension 12". */
+const EXTENSION = /^ ?(?:ext\.?|extension|x) ?[0-9]/i;
+
 const PHONE_KINDS: readonly Kw[] = [Kw.Phone, Kw.Fax, Kw.NotId];
 
 // "-year-old", " y/o", "yo", " years of age" …: literal alternatives, bounded.
 const AGE_SUFFIX = /[- ]?(?:years?[- ]old|yrs?[- ]old|years? of age|y\/o|y\.o\.?|yo)(?![a-z])/iy;
 
+/** Value of digit run k. */
+function num(s: ScanState, k: number): number {
+  return Number(s.text.slice(s.runStart[k]!, s.runEnd[k]!));
+}
+/** Length of digit run k. */
+function len(s: ScanState, k: number): number {
+  return s.runEnd[k]! - s.runStart[k]!;
+}
+/** The single separator between run k and k+1, or 0 when the gap is not one character. */
+function sep(s: ScanState, k: number): number {
+  return k + 1 < s.runStart.length && s.runStart[k + 1]! - s.runEnd[k]! === 1 ? s.text.charCodeAt(s.runEnd[k]!) : 0;
+}
+
 /** Runs every digit-run detector over the scan state (see the module comment). */
 export function detectNumeric(s: ScanState): void {
   const { text, runStart: rs, runEnd: re } = s;
   const R = rs.length;
-  const num = (k: number) => Number(text.slice(rs[k]!, re[k]!));
-  const len = (k: number) => re[k]! - rs[k]!;
-  /** The single separator between run k and k+1, or 0 when the gap is not one character. */
-  const sep = (k: number) => (k + 1 < R && rs[k + 1]! - re[k]! === 1 ? text.charCodeAt(re[k]!) : 0);
 
   for (let i = 0; i < R; i++) {
     const a = rs[i]!;
-    const L = len(i);
+    const L = len(s, i);
     const clean = s.leftClean(a);
 
-    // --- SSN: 3-2-4 with one separator kind, or 9 bare digits next to "SSN".
-    if (L === 3 && clean && i + 2 < R && len(i + 1) === 2 && len(i + 2) === 4) {
-      const g1 = sep(i);
-      if ((g1 === 45 || g1 === 32) && sep(i + 1) === g1 && s.rightClean(re[i + 2]!)) {
-        if (validSsn(num(i), num(i + 1), num(i + 2))) {
-          const ctx = s.kw.before(a, Kw.Ssn, 40);
-          s.emit('SSN', a, re[i + 2]!, ctx ? 0.98 : g1 === 45 ? 0.85 : 0.6);
-        }
+    // --- SSN: 3-2-4 with '-' or ' ' (mixed too); '/', '_' or '.' only next to "SSN"; or 9 bare
+    // digits next to "SSN".
+    if (L === 3 && clean && i + 2 < R && len(s, i + 1) === 2 && len(s, i + 2) === 4) {
+      const g1 = sep(s, i);
+      const g2 = sep(s, i + 1);
+      if (SSN_SEP(g1) && SSN_SEP(g2) && s.rightClean(re[i + 2]!) && validSsn(num(s, i), num(s, i + 1), num(s, i + 2))) {
+        const ctx = s.kw.before(a, Kw.Ssn, 40);
+        const usual = (g1 === 45 || g1 === 32) && (g2 === 45 || g2 === 32);
+        if (ctx) s.emit('SSN', a, re[i + 2]!, 0.98);
+        else if (usual) s.emit('SSN', a, re[i + 2]!, g1 === 45 && g2 === 45 ? 0.85 : 0.6);
       }
     }
     if (L === 9 && clean && s.rightClean(re[i]!) && s.kw.before(a, Kw.Ssn, 40)) {
@@ -57,8 +77,8 @@ export function detectNumeric(s: ScanState): void {
     }
 
     // --- Phone and fax (NANP): (AAA) EEE-SSSS, AAA-EEE-SSSS, AAA.EEE.SSSS, AAA EEE SSSS, +1 …
-    if (L === 3 && i + 2 < R && len(i + 1) === 3 && len(i + 2) === 4) {
-      const g2 = sep(i + 1);
+    if (L === 3 && i + 2 < R && len(s, i + 1) === 3 && len(s, i + 2) === 4) {
+      const g2 = sep(s, i + 1);
       let ok = g2 === 45 || g2 === 46 || g2 === 32;
       let start = a;
       if (ok) {
@@ -70,7 +90,7 @@ export function detectNumeric(s: ScanState): void {
       if (ok && start === a && !clean) {
         // "+1 617 555 0143", "1-800-555-0199": a leading country code.
         const p = i - 1;
-        if (p >= 0 && len(p) === 1 && text.charCodeAt(rs[p]!) === 49 && re[p]! + 1 === a && s.leftClean(rs[p]!)) {
+        if (p >= 0 && len(s, p) === 1 && text.charCodeAt(rs[p]!) === 49 && re[p]! + 1 === a && s.leftClean(rs[p]!)) {
           start = s.code(rs[p]! - 1) === 43 ? rs[p]! - 1 : rs[p]!;
         } else ok = false;
       } else if (ok && start === a - 1) {
@@ -92,9 +112,15 @@ export function detectNumeric(s: ScanState): void {
       const off = L === 11 ? a + 1 : a;
       if (text.charCodeAt(off) >= 50 && text.charCodeAt(off + 3) >= 50) {
         const kind = s.kw.nearest(a, PHONE_KINDS, 28);
-        if (kind === Kw.Fax) s.emit('FAX', a, re[i]!, 0.85);
-        else if (kind === Kw.Phone) s.emit('PHONE', a, re[i]!, 0.85);
+        const plus = s.code(a - 1) === 43;
+        if (kind === Kw.Fax) s.emit('FAX', plus ? a - 1 : a, re[i]!, 0.85);
+        else if (kind === Kw.Phone || (plus && L === 11)) s.emit('PHONE', plus ? a - 1 : a, re[i]!, plus ? 0.9 : 0.85);
+        else if (kind !== Kw.NotId && EXTENSION.test(text.slice(re[i]!, re[i]! + 12))) s.emit('PHONE', a, re[i]!, 0.85); // "6175550143 ext 21"
       }
+    }
+    // E.164 outside NANP: "+442071838750" (8-15 digits after '+', no leading 0).
+    if (L >= 8 && L <= 15 && s.code(a - 1) === 43 && text.charCodeAt(a) !== 48 && text.charCodeAt(a) !== 49 && !isAlnum(s.code(a - 2)) && s.rightClean(re[i]!)) {
+      if (s.kw.nearest(a, PHONE_KINDS, 28) !== Kw.NotId) s.emit(s.kw.nearest(a, PHONE_KINDS, 28) === Kw.Fax ? 'FAX' : 'PHONE', a - 1, re[i]!, 0.85);
     }
 
     // --- NPI: 10 digits with the Luhn check over 80840 + number.
@@ -108,13 +134,13 @@ export function detectNumeric(s: ScanState): void {
       if (L >= 13 && L <= 19 && s.rightClean(re[i]!) && validCard(text.slice(a, re[i]!)) && !s.kw.before(a, Kw.NotId, 25)) {
         s.emit('CREDIT_CARD', a, re[i]!, 0.9);
       } else if (L === 4) {
-        const g = sep(i);
-        if (g === 32 || g === 45) {
+        const g = sep(s, i);
+        if (CARD_SEP(g)) {
           // Add up group lengths first; build the digit string only at a plausible card length.
           let total = L;
           let best = -1;
           for (let k = i + 1; k < R && k <= i + 4; k++) {
-            const lk = len(k);
+            const lk = len(s, k);
             if (lk > 6) break;
             total += lk;
             if (total > 19) break;
@@ -123,7 +149,8 @@ export function detectNumeric(s: ScanState): void {
               for (let q = i; q <= k; q++) digits += text.slice(rs[q]!, re[q]!);
               if (validCard(digits)) best = k;
             }
-            if (sep(k) !== g) break;
+            // Mixed separators inside one number ("4111-1111 1111.1111") are one number.
+            if (!CARD_SEP(sep(s, k))) break;
           }
           if (best >= 0) s.emit('CREDIT_CARD', a, re[best]!, 0.95);
         }
@@ -132,23 +159,38 @@ export function detectNumeric(s: ScanState): void {
 
     // --- Numeric dates: M/D/YYYY, M-D-YY, YYYY-MM-DD, M.D.YYYY; YYYYMMDD next to "DOB".
     if (clean && i + 2 < R && L <= 4) {
-      const g = sep(i);
-      if ((g === 47 || g === 45 || g === 46) && sep(i + 1) === g) {
-        const l1 = len(i + 1);
-        const l2 = len(i + 2);
+      const g = sep(s, i);
+      if ((g === 47 || g === 45 || g === 46) && sep(s, i + 1) === g) {
+        const l1 = len(s, i + 1);
+        const l2 = len(s, i + 2);
         const end = re[i + 2]!;
         const endOk = s.rightClean(end) || (s.code(end) === 84 && isDigit(s.code(end + 1))); // "2024-03-15T08:30"
         if (endOk) {
           let ok = false;
           if (L === 4 && g !== 46 && l1 <= 2 && l2 <= 2) {
-            const y = num(i);
-            ok = y >= 1900 && y <= 2099 && validDate(y, num(i + 1), num(i + 2));
+            const y = num(s, i);
+            ok = y >= 1900 && y <= 2099 && validDate(y, num(s, i + 1), num(s, i + 2));
           } else if (L <= 2 && l1 <= 2 && (l2 === 4 || (l2 === 2 && g !== 46))) {
-            const y = num(i + 2);
-            ok = (l2 === 2 || (y >= 1900 && y <= 2099)) && validDate(fullYear(y, l2), num(i), num(i + 1));
+            const y = num(s, i + 2);
+            ok = (l2 === 2 || (y >= 1900 && y <= 2099)) && validDate(fullYear(y, l2), num(s, i), num(s, i + 1));
           }
           if (ok) s.emit('DATE', a, end, s.kw.before(a, Kw.Dob, 30) ? 0.97 : 0.85);
         }
+      }
+    }
+    // M/D with a date cue before it ("seen 3/14", "DOS: 11/2"): not a fraction, not part of M/D/Y.
+    if (L <= 2 && clean && i + 1 < R && sep(s, i) === 47 && len(s, i + 1) <= 2 && s.rightClean(re[i + 1]!) && s.code(re[i + 1]!) !== 47) {
+      if ((s.kw.before(a, Kw.Date, 16) || s.kw.before(a, Kw.Dob, 16)) && validDate(undefined, num(s, i), num(s, i + 1))) {
+        s.emit('DATE', a, re[i + 1]!, 0.85);
+      }
+    }
+    // DDMMMYYYY / DDMMMYY ("14MAR2024", "03Jan51"): a day, a month abbreviation, a year, glued.
+    if (L <= 2 && clean && i + 1 < R && rs[i + 1]! - re[i]! === 3 && (len(s, i + 1) === 4 || len(s, i + 1) === 2) && s.rightClean(re[i + 1]!)) {
+      const month = MONTH_ABBR.indexOf(text.slice(re[i]!, re[i]! + 3).toLowerCase()) + 1;
+      const yl = len(s, i + 1);
+      const y = num(s, i + 1);
+      if (month > 0 && (yl === 2 || (y >= 1900 && y <= 2099)) && validDate(fullYear(y, yl), month, num(s, i))) {
+        s.emit('DATE', a, re[i + 1]!, s.kw.before(a, Kw.Dob, 30) ? 0.95 : 0.85);
       }
     }
     if (L === 8 && clean && s.rightClean(re[i]!) && s.kw.before(a, Kw.Dob, 20)) {
@@ -162,7 +204,7 @@ export function detectNumeric(s: ScanState): void {
     if (L === 5 && clean) {
       let end = re[i]!;
       let plus4 = false;
-      if (sep(i) === 45 && len(i + 1) === 4 && s.rightClean(re[i + 1]!)) {
+      if (sep(s, i) === 45 && len(s, i + 1) === 4 && s.rightClean(re[i + 1]!)) {
         end = re[i + 1]!;
         plus4 = true;
       }
@@ -174,7 +216,7 @@ export function detectNumeric(s: ScanState): void {
     }
 
     // --- IPv4: four dotted runs of 1-3 digits, parsed.
-    if (L <= 3 && i + 3 < R && sep(i) === 46 && sep(i + 1) === 46 && sep(i + 2) === 46) {
+    if (L <= 3 && i + 3 < R && sep(s, i) === 46 && sep(s, i + 1) === 46 && sep(s, i + 2) === 46) {
       const end = re[i + 3]!;
       const p = s.code(a - 1);
       // "Version 10.2.1.4" is a version number, not an address.
@@ -185,7 +227,7 @@ export function detectNumeric(s: ScanState): void {
 
     // --- Ages over 89: "92-year-old", "95 yo", "age 91", "aged 90".
     if ((L === 2 || L === 3) && clean) {
-      const v = num(i);
+      const v = num(s, i);
       if (v >= 90 && v <= 125) {
         AGE_SUFFIX.lastIndex = re[i]!;
         const m = AGE_SUFFIX.exec(text);

@@ -1,6 +1,6 @@
 /** Shared state of one scan: the normalized text, its digit runs and context words, and the output. */
 import type { PhiType } from '../types.js';
-import { KeywordIndex, keywordAt, kindMask, lastKeywordEnd } from '../context.js';
+import { KeywordIndex, keywordAt, lastKeywordEnd } from '../context.js';
 
 /** A finding on the normalized text, before offsets are mapped back. */
 export interface RawFinding {
@@ -27,24 +27,91 @@ export const isLetter = (c: number): boolean => isUpper(c) || isLower(c);
 /** ASCII letter or digit. */
 export const isAlnum = (c: number): boolean => isDigit(c) || isLetter(c);
 
-/** Everything a built-in detector reads and writes during one scan. */
+/** Character features of a text (bits of `features`). */
+export const F = {
+  Digit: 1,
+  Upper: 2,
+  At: 4,
+  Amp: 8,
+  Lt: 16,
+  Caret: 32,
+  Bar: 64,
+  Colon: 128,
+  Paren: 256,
+  Newline: 512,
+  NonAscii: 1024,
+  Dash: 2048,
+  Dot: 4096,
+} as const;
+
+const FEATURE = new Uint16Array(128);
+for (let c = 48; c <= 57; c++) FEATURE[c] = F.Digit;
+for (let c = 65; c <= 90; c++) FEATURE[c] = F.Upper;
+FEATURE[64] = F.At;
+FEATURE[38] = F.Amp;
+FEATURE[37] = F.Amp;
+FEATURE[60] = F.Lt;
+FEATURE[94] = F.Caret;
+FEATURE[124] = F.Bar;
+FEATURE[58] = F.Colon;
+FEATURE[40] = F.Paren;
+FEATURE[91] = F.Paren;
+FEATURE[123] = F.Paren;
+FEATURE[10] = F.Newline;
+FEATURE[13] = F.Newline;
+FEATURE[45] = F.Dash;
+FEATURE[46] = F.Dot;
+
+/** Which kinds of character `text` holds (a bit set of `F`): one table lookup per character. */
+export function features(text: string): number {
+  let f = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    f |= c < 128 ? FEATURE[c]! : F.NonAscii;
+  }
+  return f;
+}
+
+/**
+ * Everything a built-in detector reads and writes during one scan. A scanner keeps one and resets
+ * it for each text, so a scan allocates no arrays of its own.
+ */
 export class ScanState {
   /** Maximal runs of ASCII digits: run k is text[runStart[k], runEnd[k]). */
   readonly runStart: number[] = [];
   readonly runEnd: number[] = [];
-  readonly kw: KeywordIndex;
-  readonly out: RawFinding[] = [];
-
+  readonly kw = new KeywordIndex();
+  out: RawFinding[] = [];
   /** Starts of 17-character tokens of capitals and digits (VIN candidates). */
   readonly vinStarts: number[] = [];
+  text = '';
+  /** Character features of `text` (see `features`). */
+  features = 0;
+  /** True while a scan uses this state (a detector that scans again gets a fresh one). */
+  busy = false;
+  /** Number of digit words ("one", "five", "oh") in the text. */
+  digitWords = 0;
 
   constructor(
-    readonly text: string,
     private readonly enabled: ReadonlySet<PhiType>,
-  ) {
-    const kw = new KeywordIndex();
-    tokenize(text, kindMask(enabled), this.runStart, this.runEnd, this.vinStarts, kw);
-    this.kw = kw;
+    private readonly mask: number,
+  ) {}
+
+  /** Starts a scan of `text`: tokenizes it into digit runs, VIN candidates and context words. */
+  reset(text: string, feats: number): void {
+    this.text = text;
+    this.features = feats;
+    this.runStart.length = 0;
+    this.runEnd.length = 0;
+    this.vinStarts.length = 0;
+    this.out = [];
+    this.kw.clear();
+    this.digitWords = tokenize(text, this.mask, this.runStart, this.runEnd, this.vinStarts, this.kw);
+  }
+
+  /** True when the text holds a context word of `kind`. */
+  has(kind: number): boolean {
+    return (this.kw.seen & (1 << kind)) !== 0;
   }
 
   /** Whether the caller asked for `type`. */
@@ -94,10 +161,10 @@ function tokenize(
   runEnd: number[],
   vinStarts: number[],
   kw: KeywordIndex,
-): void {
+): number {
   // Tight inner loops per character class; no allocation but the pushes.
   const n = text.length;
-  
+  let digitWords = 0;
   let kwEnd = 0;
   let i = 0;
   while (i < n) {
@@ -133,5 +200,19 @@ function tokenize(
       i++;
     }
     if (upperOnly && i - tokStart === 17) vinStarts.push(tokStart);
+    else if (i - tokStart <= 5 && i - tokStart >= 2 && isDigitWord(text, tokStart, i)) digitWords++;
   }
+  return digitWords;
+}
+
+/** zero one two three four five six seven eight nine oh, in any case. */
+const DIGIT_WORDS = new Set(['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'oh']);
+/** First letters of digit words (lower case): most tokens are rejected on their first letter. */
+const DIGIT_WORD_FIRST = new Uint8Array(128);
+for (const w of DIGIT_WORDS) DIGIT_WORD_FIRST[w.charCodeAt(0)] = 1;
+
+function isDigitWord(text: string, s: number, e: number): boolean {
+  const c = text.charCodeAt(s) | 32;
+  if (c >= 128 || DIGIT_WORD_FIRST[c] === 0) return false;
+  return DIGIT_WORDS.has(text.slice(s, e).toLowerCase());
 }

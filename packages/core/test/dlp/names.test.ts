@@ -1,0 +1,109 @@
+/**
+ * Person names in any script and the contexts of the second-generation name detector: titles with
+ * accented names (the accent no longer cuts the name), particles, e-mail display names, headers,
+ * signatures, FHIR and '^'-separated names, lower-case first-person cues, the given-name lexicon
+ * in prose; and the negative evidence (eponyms, clinical words, words after a credential).
+ * Offsets are checked against the original text, including after normalization.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createScanner } from '../../src/dlp/index.js';
+
+const scanner = createScanner();
+const names = (text: string) =>
+  scanner
+    .scan(text)
+    .filter((f) => f.type === 'PERSON_NAME')
+    .map((f) => text.slice(f.start, f.end));
+
+// Written for this suite: names with letters outside ASCII, in several scripts' Latin forms.
+const UNICODE_GIVEN = ['Inés', 'José', 'Zoë', 'Łucja', 'Ştefan', 'Ăna', 'Søren', 'Björn', 'Çelik', 'Émile', 'Nuño', 'Jürgen', 'Anaïs', 'Þóra'];
+const UNICODE_FAMILY = ['Peñalver', 'Müller', 'Wiśniewski', 'Ionescu-Ţepeş', "O'Brien", 'Gonçalves', 'Dvořák', 'Nørgaard', 'Łoś', 'Şahin', 'Brâncuşi', 'Ñúñez'];
+
+describe('names in any script after a title or label', () => {
+  it('"Dr. Inés Peñalver" is one name, not "In"', () => {
+    expect(names('Seen today by Dr. Inés Peñalver for follow-up.')).toEqual(['Inés Peñalver']);
+  });
+  it('property: Title + Unicode given + Unicode family is found whole, offsets in the original text', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('Dr. ', 'Mr. ', 'Mrs. ', 'Ms. ', 'Patient: ', 'Name: '),
+        fc.constantFrom(...UNICODE_GIVEN),
+        fc.constantFrom(...UNICODE_FAMILY),
+        fc.constantFrom('', ' was seen.', ', 54 y/o.', '\nNext line'),
+        (label, given, family, tail) => {
+          const full = `${given} ${family}`;
+          const text = `Note. ${label}${full}${tail}`;
+          const at = text.indexOf(full);
+          const f = scanner.scan(text).find((x) => x.type === 'PERSON_NAME');
+          expect(f, text).toBeDefined();
+          expect([f!.start, f!.end]).toEqual([at, at + full.length]);
+        },
+      ),
+    );
+  });
+  it('keeps offsets right when invisible characters sit inside the name', () => {
+    const text = 'Dr. In\u200bés Pe\u00adñalver';
+    const [f] = scanner.scan(text).filter((x) => x.type === 'PERSON_NAME');
+    expect(text.slice(f!.start, f!.end)).toBe('In\u200bés Pe\u00adñalver');
+  });
+  it('reads particles and apostrophes', () => {
+    expect(names('Referred by Dr. Ludwig van Beethoven today')).toEqual(['Ludwig van Beethoven']);
+    expect(names('Patient: María de la Cruz')).toEqual(['María de la Cruz']);
+    expect(names('Attending: Omar bin Said')).toEqual(['Omar bin Said']);
+    expect(names("Mrs. Siobhan O'Sullivan-Hart called")).toEqual(["Siobhan O'Sullivan-Hart"]);
+  });
+});
+
+describe('names without a title', () => {
+  it('e-mail display names and From:/To: headers', () => {
+    expect(names('From: "Ana O\'Brien" <ana.obrien@example.org>')).toEqual(["Ana O'Brien"]);
+    expect(names('To: Jürgen Müller <jm@example.org>')).toEqual(['Jürgen Müller']);
+    expect(names('cc Priya Raman <priya@example.org>')).toEqual(['Priya Raman']);
+  });
+  it('signature blocks after a sign-off', () => {
+    expect(names('Thanks,\nAna Ruiz\nCare Coordinator')).toEqual(['Ana Ruiz']);
+  });
+  it('FHIR family and given, with accents', () => {
+    const text = '{"name":[{"family":"Peñalver","given":["Inés","María"]}]}';
+    expect(names(text)).toEqual(['Peñalver', 'Inés', 'María']);
+  });
+  it("HL7 PID-5 and '^'-separated names outside a segment", () => {
+    expect(names('PID|1||4482913^^^HOSP^MR||DOE^JANE^A||19510412|F')).toEqual(['DOE^JANE^A']);
+    expect(names('guarantor: GARCIA^MARIA')).toEqual(['GARCIA^MARIA']);
+  });
+  it('lower-case portal messages after a first-person cue', () => {
+    expect(names('hi this is maria, my son has a fever')).toEqual(['maria']);
+    expect(names('hello i am john baker and i need a refill')).toEqual(['john baker']);
+    expect(names('this is maria calling about my results')).toEqual(['maria']);
+    // No given name after the cue: nothing.
+    expect(names('this is urgent, i am worried')).toEqual([]);
+  });
+  it('known given names in running prose, with the capitalised words after them', () => {
+    expect(names('Discussed the plan with Margaret Ellison and her son.')).toEqual(['Margaret Ellison']);
+    expect(names('Left a voicemail for Jennifer about the results.')).toEqual(['Jennifer']);
+  });
+});
+
+describe('negative evidence', () => {
+  it('eponyms, clinical words, drugs, organisms and facilities are not names', () => {
+    const lines = [
+      'History of Parkinson disease and Graves disease.',
+      'Crohn disease flare; Hodgkin lymphoma in remission.',
+      'Bell palsy on the left; Down syndrome; Wilson disease workup.',
+      'Braden score 14; Morse fall scale 45.',
+      'Cultures grew Staphylococcus aureus and Candida albicans.',
+      'Transferred to Mercy Hospital, then to Mass General.',
+      'Will Tylenol help with the pain?',
+    ];
+    for (const l of lines) expect(names(l), l).toEqual([]);
+  });
+  it('the word after "RN" or a licence label is not a name', () => {
+    expect(names('Marcy Fields RN License #4421')).toEqual(['Marcy Fields']);
+    expect(names('RN License: 2231-88')).toEqual([]);
+  });
+  it('ambiguous given names need a second name word inside a sentence', () => {
+    expect(names('May 5 follow-up. Grace period ends.')).toEqual([]);
+    expect(names('I will call Will Pemberton tomorrow')).toEqual(['Will Pemberton']);
+  });
+});
