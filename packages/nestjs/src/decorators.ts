@@ -4,9 +4,9 @@ import { METADATA } from './tokens.js';
 
 const AUDIT_ACTIONS: readonly AuditActionName[] = ['read', 'create', 'update', 'delete', 'export', 'disclose', 'break-glass', 'login', 'deny'];
 /** Operators a handler may use to narrow the central policy: it can take fields away, never add or unmask. */
-export const NARROWING_OPERATORS = ['send', 'deny', 'redact'] as const;
+export const NARROWING_OPERATORS = ['send', 'deny'] as const;
 
-/** A per-handler rule set: selector (field path, `@class`, `*`) → `send` | `deny` | `redact`. */
+/** A per-handler rule set: selector (field path, `@class`, `*`) → `send` | `deny`. */
 export type MinimumNecessaryRules = Readonly<Record<string, (typeof NARROWING_OPERATORS)[number]>>;
 
 /**
@@ -53,7 +53,7 @@ export function AllowBreakGlass(): ClassDecorator & MethodDecorator {
 
 /**
  * Narrows what a handler may release below the central policy (45 CFR 164.514(d)): a rule set of
- * `send` / `deny` / `redact` by field path, `@class` or `*` (most specific wins, unmatched fields
+ * `send` / `deny` by field path, `@class` or `*` (most specific wins, unmatched fields
  * are withheld). A field leaves only when the central policy's rule for the caller sends it AND
  * this rule set sends it; the central operator (mask, token…) still applies. It can only take
  * away. Validated against the resource's fields at bootstrap.

@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { actionForMethod, type AuditAction, type PurposeOfUse } from '@phiguard/core';
 import type { MinimumNecessaryRules } from './decorators.js';
-import { PhiGuardRuntime, enterRequest, narrow, type HttpRequest, type PhiRequestState } from './runtime.js';
+import { PhiGuardRuntime, enterRequest, type HttpRequest, type PhiRequestState } from './runtime.js';
 import { METADATA, PHIGUARD_RUNTIME } from './tokens.js';
 
 /**
@@ -53,7 +53,7 @@ export class PhiGuardGuard implements CanActivate {
       action,
       allowBreakGlass,
       ...(defaultPurpose === undefined ? {} : { defaultPurpose }),
-      ...(narrowing === null ? {} : { narrow: (value, context) => narrow(narrowing, value, context) }),
+      ...(narrowing === null ? {} : { narrow: (value) => narrowing.before(value) }),
     });
     return true;
   }

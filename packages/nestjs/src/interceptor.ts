@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { from, mergeMap, takeLast, type Observable } from 'rxjs';
 import type { Answer } from '@phiguard/core';
 import { PhiGuardAnswer } from './errors.js';
-import { PhiGuardRuntime, phiRequestState, strip, type HttpRequest, type PhiRequestState } from './runtime.js';
+import { PhiGuardRuntime, phiRequestState, type HttpRequest, type Narrowing, type PhiRequestState } from './runtime.js';
 import { METADATA, PHIGUARD_RUNTIME } from './tokens.js';
 import type { MinimumNecessaryRules } from './decorators.js';
 
@@ -49,7 +49,7 @@ export class PhiGuardInterceptor implements NestInterceptor {
   }
 
   /** Releases one value; a refusal becomes an exception the filter answers. */
-  protected async protect(state: PhiRequestState, value: unknown, narrowing: ReturnType<PhiGuardRuntime['narrowingFor']> | null): Promise<unknown> {
+  protected async protect(state: PhiRequestState, value: unknown, narrowing: Narrowing | null): Promise<unknown> {
     const { exchange, gate } = state;
     // The handler wrote the response itself (@Res(), req.res): the gate released that body.
     if (value === undefined && gate?.handled === true) return value;
@@ -64,7 +64,7 @@ export class PhiGuardInterceptor implements NestInterceptor {
     }
     const released = await exchange.release(value);
     if (isAnswer(released)) throw new PhiGuardAnswer(released);
-    const body = narrowing === null ? released.body : strip(narrowing, released.body);
+    const body = narrowing === null ? released.body : narrowing.after(released.body);
     gate?.vouch(body, released.headers);
     return body;
   }

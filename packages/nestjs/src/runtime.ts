@@ -1,27 +1,22 @@
-import { randomBytes } from 'node:crypto';
 import {
   OptionsError,
-  PURPOSES_OF_USE,
-  compilePolicy,
+  compileNarrowing,
   createExchangeHost,
   createPhiGuard,
   guardResponse,
   didYouMean,
   type AccessContext,
   type AuditAction,
-  type CompiledPolicy,
   type CompiledResource,
+  type HandlerNarrowing,
   type Exchange,
   type ExchangeHost,
   type GatedResponse,
   type Maybe,
   type ResponseGate,
   type Step,
-  type FieldSpec,
   type PhiGuard,
   type PhiGuardOptions,
-  type Plan,
-  type PolicyDefinition,
 } from '@phiguard/core';
 import type { MinimumNecessaryRules } from './decorators.js';
 import { ADAPTER_OPTION_KEYS, type ContextResolver, type ErrorLogger, type PhiGuardModuleOptions } from './options.js';
@@ -77,17 +72,8 @@ export function enterRequest(runtime: PhiGuardRuntime, req: HttpRequest, res: un
   return state;
 }
 
-/**
- * A handler's `@MinimumNecessary` rule set, compiled against its resource. `before` projects the
- * handler's value to what the rule set allows, keeping the resource's id and subject paths (the
- * engine reads them for audit references, the patient check and encryption contexts); `strip`
- * lists those of the two the rule set withholds, removed after the central projection.
- */
-export interface Narrowing {
-  readonly before: CompiledPolicy;
-  readonly strip: readonly (readonly string[])[];
-  readonly resource: string;
-}
+/** A handler's `@MinimumNecessary` narrowing, compiled by core against its resource. */
+export type Narrowing = HandlerNarrowing;
 
 /**
  * The per-application runtime: the engine, the context resolver and the handler narrowings. One
@@ -143,69 +129,19 @@ export class PhiGuardRuntime {
     return resource;
   }
 
-  /** Compiles a `@MinimumNecessary` rule set (at bootstrap); problems name the handler and the field. */
+  /** Compiles a `@MinimumNecessary` rule set (at bootstrap, once per handler); problems name the handler and the field. */
   narrowingFor(handler: object, resourceName: string, rules: MinimumNecessaryRules, where: string): Narrowing {
     const known = this.narrowings.get(handler);
     if (known !== undefined) return known;
-    const resource = this.resourceOf(resourceName, where);
-    const fields: Record<string, FieldSpec> = {};
-    // Values were already decrypted or are ciphertext copied as is: nothing to decrypt here.
-    for (const [path, spec] of resource.fields) fields[path] = { class: spec.class };
-    const keep: Record<string, 'send'> = {};
-    const strip: (readonly string[])[] = [];
-    for (const segments of [resource.idPath, resource.subjectPath]) {
-      if (segments === null) continue;
-      const path = segments.join('.');
-      const spec = resource.fields.get(path);
-      if (spec === undefined) continue;
-      keep[path] = 'send';
-      const r = rules as Record<string, string | undefined>;
-      const op = r[path] ?? r[`@${spec.class}`] ?? r['*'] ?? (spec.class === 'non-phi' ? 'send' : 'deny');
-      if (op !== 'send') strip.push(segments);
-    }
-    const subject = resource.subjectPath?.join('.');
-    const byPurpose = Object.fromEntries(PURPOSES_OF_USE.map((p) => [p, { ...rules, ...keep }]));
-    const definition = {
-      roles: [...this.engine.policy.roles],
-      resources: {
-        [resourceName]: {
-          fields,
-          ...(subject === undefined ? {} : { subject }),
-          disclose: Object.fromEntries([...this.engine.policy.roles].map((r) => [r, byPurpose])),
-        },
-      },
-    } as unknown as PolicyDefinition;
-    let before: CompiledPolicy;
+    this.resourceOf(resourceName, where);
+    let narrowing: Narrowing;
     try {
-      before = compilePolicy(definition, { mode: 'production', secret: randomBytes(32) });
+      narrowing = compileNarrowing(this.engine.policy, resourceName, rules, `@MinimumNecessary on ${where}`);
     } catch (err) {
       const problems = (err as { problems?: readonly string[] }).problems ?? [String(err)];
-      throw new OptionsError(`@MinimumNecessary on ${where}: ${problems.join('; ')}`);
+      throw new OptionsError(problems.join('; '));
     }
-    const narrowing: Narrowing = { before, strip, resource: resourceName };
     this.narrowings.set(handler, narrowing);
     return narrowing;
   }
-}
-
-/** The first narrowing pass (send/deny only) under the caller's roles and purpose. */
-export function narrow(narrowing: Narrowing, value: unknown, context: AccessContext): unknown {
-  return narrowing.before.protect(value, context, narrowing.resource).value;
-}
-
-/** The second pass: removes the id and subject paths the handler withholds (copies, never mutates). */
-export function strip(narrowing: Narrowing, value: unknown): unknown {
-  let out = value;
-  for (const segments of narrowing.strip) out = without(out, segments);
-  return out;
-}
-
-function without(value: unknown, segments: readonly string[]): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || segments.length === 0) return value;
-  const [head, ...rest] = segments as [string, ...string[]];
-  if (!Object.hasOwn(value, head)) return value;
-  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-  if (rest.length === 0) delete copy[head];
-  else copy[head] = without(copy[head], rest);
-  return copy;
 }
