@@ -3,7 +3,7 @@ import { AccessDeniedError, AuthenticationRequiredError, OptionsError, PhiGuardE
 
 const NO_APP_CODES: ReadonlySet<string> = new Set();
 const errorCode = (err: unknown, status: number) => codeOf(err, status, NO_APP_CODES);
-import { runtimeOf } from './middleware.js';
+import { nonPhi, runtimeOf } from './middleware.js';
 
 /**
  * Break-glass endpoints, to mount under a path of your choice after `phiguard(…)`:
@@ -51,8 +51,10 @@ export function breakGlassRoutes(): Router {
 
   const bodyOf = (req: Request) => (req.body !== null && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {});
 
+  // Grant bodies carry ids and codes, not PHI: these routes are non-PHI, decided by the service.
   router.post(
     '/',
+    nonPhi(),
     route(async (context, req, service) => {
       const b = bodyOf(req);
       return service.grant(context, {
@@ -65,6 +67,7 @@ export function breakGlassRoutes(): Router {
   );
   router.delete(
     '/:grantId',
+    nonPhi(),
     route(async (context, req, service) => {
       await service.revoke(context, String(req.params.grantId));
       return undefined;
@@ -72,10 +75,12 @@ export function breakGlassRoutes(): Router {
   );
   router.get(
     '/reviews',
+    nonPhi(),
     route(async (context, _req, service) => service.pendingReviews(context), 200),
   );
   router.post(
     '/:grantId/review',
+    nonPhi(),
     route(async (context, req, service) => {
       await service.review(context, String(req.params.grantId), bodyOf(req).decision as 'appropriate' | 'inappropriate');
       return undefined;

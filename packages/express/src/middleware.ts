@@ -184,8 +184,10 @@ function hookRouter(app: Request['app']): void {
       else if (state.exchange.kind === 'phi') state.exchange.claim({ resource: state.exchange.resource!, route, params: req.params as Record<string, unknown> });
       else state.exchange.ranRoute(route);
       state.gate.raise();
+      const refused = this.route!.stack?.some(isRouteMiddleware) === true ? null : state.exchange.beforeUnmapped();
+      if (refused !== null) return state.gate.answer(refused);
       // phiResource()/nonPhi() inside the route's own stack decide there (after the route's own auth).
-      if (this.route!.stack?.some((l) => typeof l.handle === 'function' && (l.handle as { [ROUTE_MARK]?: boolean })[ROUTE_MARK] === true)) {
+      if (this.route!.stack?.some(isRouteMiddleware) === true) {
         return (original as (...a: unknown[]) => unknown).call(this, req, res, next);
       }
       admit(req, res, state, () => (original as (...a: unknown[]) => unknown).call(this, req, res, next));
@@ -225,6 +227,11 @@ function settle<T>(step: T | Answer | Promise<T | Answer>, gate: ResponseGate, t
 
 function isAnswer(v: unknown): v is Answer {
   return v !== null && typeof v === 'object' && typeof (v as Answer).status === 'number' && 'body' in v && 'headers' in v;
+}
+
+/** A layer running phiResource() or nonPhi(): the route decides inside its own stack. */
+function isRouteMiddleware(layer: { handle?: unknown }): boolean {
+  return typeof layer.handle === 'function' && (layer.handle as { [ROUTE_MARK]?: boolean })[ROUTE_MARK] === true;
 }
 
 function mark<T extends RequestHandler>(fn: T): T {

@@ -469,3 +469,22 @@ describe('routing and mounting that must not leak', () => {
     expect((await request(app).get('/health/deep')).status).toBe(500);
   });
 });
+
+describe('writes on routes nobody claimed', () => {
+  it('are refused before the handler runs, so a retry cannot repeat the side effect', async () => {
+    let ran = 0;
+    const { app } = makeApp((a) => {
+      a.post('/orders', (_req, res) => {
+        ran++;
+        res.status(201).json({ ok: true });
+      });
+      a.get('/orders', (_req, res) => void res.json([]));
+    });
+    const res = await request(app).post('/orders').set(doctor).send({ note: 'x' });
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('unmapped_route');
+    expect(ran).toBe(0);
+    // A read still runs, and only its body is refused.
+    expect((await request(app).get('/orders').set(doctor)).body.error.code).toBe('unmapped_route');
+  });
+});

@@ -4,6 +4,7 @@ import { actionForMethod, type AuditAction, type PurposeOfUse } from '@phiguard/
 import type { MinimumNecessaryRules } from './decorators.js';
 import { PhiGuardRuntime, enterRequest, type HttpRequest, type PhiRequestState } from './runtime.js';
 import { METADATA, PHIGUARD_RUNTIME } from './tokens.js';
+import { PhiGuardAnswer } from './errors.js';
 
 /**
  * Classifies the route before anything else runs: starts the request's exchange, puts the
@@ -40,6 +41,9 @@ export class PhiGuardGuard implements CanActivate {
       const listed = this.runtime.host.match(req.method, route ?? '');
       if (listed === 'non-phi') state.exchange.skip();
       else if (route !== undefined) state.exchange.ranRoute(route);
+      // A write nobody classified is refused before its handler runs (no side effect to repeat).
+      const refused = state.exchange.beforeUnmapped();
+      if (refused !== null) throw new PhiGuardAnswer(refused);
       return true;
     }
     const rules = this.reflector.getAllAndOverride<MinimumNecessaryRules>(METADATA.minimumNecessary, targets);

@@ -654,3 +654,22 @@ describe('composition with the application (auth guards, app-wide interceptors)'
     }
   });
 });
+
+describe('writes on routes nobody claimed', () => {
+  it('are refused before the handler runs, so a retry cannot repeat the side effect', async () => {
+    let ran = 0;
+    @Controller('orders')
+    class Orders {
+      @Post()
+      create() {
+        ran++;
+        return { ok: true };
+      }
+    }
+    h = await makeApp([Orders]);
+    const res = await request(server()).post('/orders').set(doctor).send({ note: 'x' });
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('unmapped_route');
+    expect(ran).toBe(0);
+  });
+});

@@ -138,6 +138,13 @@ export interface Exchange {
   answerError(status: number, body?: unknown): Answer;
   /** The refusal of a body on a route no resource claims (`deny` mode), logged once per route. */
   refuseUnmapped(): Answer;
+  /**
+   * Before the handler of a route no resource claims (`deny` mode): a write (POST, PUT, PATCH,
+   * DELETE) is refused now, so that its handler never runs only for its answer to be refused
+   * (a client retrying would repeat the side effect). Null for reads, which are refused only
+   * if they answer with a body.
+   */
+  beforeUnmapped(): Answer | null;
   /** Marks that phiguard answered; later writes are dropped. */
   markRefused(): void;
 }
@@ -572,6 +579,12 @@ class RequestExchange implements Exchange {
       this.host.guard.recordError(this.context, this.resource!, this.action, code);
     }
     return { status, headers: { ...errorHeaders(undefined, status), ...this.headers }, body: errorBody(code, status, this.requestId) };
+  }
+
+  beforeUnmapped(): Answer | null {
+    if (this.kind !== 'unmapped') return null;
+    const m = this.facts.method;
+    return m === 'GET' || m === 'HEAD' || m === 'OPTIONS' ? null : this.refuseUnmapped();
   }
 
   refuseUnmapped(): Answer {

@@ -210,7 +210,7 @@ const token: OperatorFactory = {
     if (prefix === undefined) return 'token: "prefix" must be a string of at most 16 characters';
     if (domain === undefined) return 'token: "domain" must be a string of at most 128 characters';
     const digest = env.tokenDigest;
-    if (!digest) return 'token: needs a secret; pass `secret` (32+ random bytes) to compilePolicy';
+    if (!digest) return 'token: needs a secret; pass `secret` (32+ random bytes) to phiguard(), PhiGuardModule, createPhiGuard or compilePolicy, whichever you call';
     // Cached per policy, bounded by `tokenCache` (see token-cache.ts).
     const text = env.tokenText ?? ((d: string, v: string) => digest(d, v).subarray(0, 16).toString('base64url'));
     return (value) => {

@@ -274,7 +274,7 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
     if (encrypted.length > 0 && def.id === undefined) {
       problems.push(`${where}: encrypts ${encrypted.join(', ')}, so it must declare \`id\` (the record id bound into each ciphertext)`);
     }
-    if (subjectSegments !== null && !refKey) problems.push(`${where}: declares a subject, so audit needs a keyed patient reference; pass options.secret`);
+    if (subjectSegments !== null && !refKey) problems.push(`${where}: declares a subject, so audit needs a keyed patient reference; pass options.secret (the secret option of phiguard(), PhiGuardModule, createPhiGuard or compilePolicy)`);
 
     const routes: { method: string; path: string }[] = [];
     for (const route of def.routes ?? []) {
@@ -413,7 +413,7 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
   }
 
   if (access.breakGlass !== null) {
-    if (!refKey) problems.push('policy.breakGlass: grants are bound to a keyed patient reference; pass options.secret');
+    if (!refKey) problems.push('policy.breakGlass: grants are bound to a keyed patient reference; pass options.secret (the secret option of phiguard(), PhiGuardModule, createPhiGuard or compilePolicy)');
     for (const role of access.breakGlass.roles) {
       if (![...models.values()].some((m) => m.rules.get(role)?.has('ETREAT'))) {
         problems.push(`policy.breakGlass.roles: "${role}" has no ETREAT rules on any resource, so a grant would show it nothing; add ETREAT rules`);
