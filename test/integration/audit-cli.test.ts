@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chainSink, ndjsonFileSink, postgresAuditSink } from '@phiguard/core';
+import { pino } from 'pino';
+import { chainSink, ndjsonFileSink, pinoAuditSink, postgresAuditSink } from '@phiguard/core';
 import { main, type CliIo } from '../../packages/core/src/cli/main.js';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
@@ -29,6 +30,32 @@ async function writeTrail(path: string, streams: Record<string, number>): Promis
   }
   await file.close();
 }
+
+describe('phiguard audit verify <pino log>', () => {
+  it('verifies the audit events of a pino log as written, beside the application’s own lines, and finds tampering', async () => {
+    const path = join(dir, 'app.log');
+    const destination = pino.destination({ dest: path, sync: true });
+    const logger = pino(destination);
+    const sink = chainSink(pinoAuditSink(logger), { key: KEY, stream: 'api-1' });
+    for (let i = 0; i < 6; i++) {
+      logger.info({ route: '/health' }, 'application line');
+      await sink.write(sampleEvent(i));
+    }
+    destination.flushSync();
+    const intact = await run(['audit', 'verify', path, '--key', HEX]);
+    expect(intact.stdout).toContain('result: intact');
+    expect(intact.stdout).toMatch(/api-1: ok, 6 events/);
+    expect(intact.code).toBe(0);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('"seq":3'));
+    lines[at] = lines[at]!.replace('"outcome":"success"', '"outcome":"error"');
+    const tampered = join(dir, 'app-tampered.log');
+    writeFileSync(tampered, lines.join('\n'));
+    const broken = await run(['audit', 'verify', tampered, '--key', HEX]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/api-1: BROKEN, modified at seq 3/);
+  });
+});
 
 describe('phiguard audit verify <file.ndjson>', () => {
   const path = join(dir, 'trail.ndjson');

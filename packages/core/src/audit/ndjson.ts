@@ -131,8 +131,22 @@ export async function* readNdjsonAudit(path: string): AsyncGenerator<{ readonly 
     } catch {
       value = text;
     }
+    // A pino log (pinoAuditSink): the event is the line's `audit` object; the application's own
+    // log lines in the same file are not audit events and are passed over.
+    if (isPinoLine(value)) {
+      const audit = (value as { audit?: unknown }).audit;
+      if (audit === undefined) continue;
+      value = audit;
+    }
     yield { line, value };
   }
+}
+
+/** A line pino wrote: a numeric level, a time and a message, none of which an audit event has at its top. */
+function isPinoLine(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const v = value as { level?: unknown; msg?: unknown; time?: unknown; audit?: unknown };
+  return typeof v.level === 'number' && (typeof v.msg === 'string' || v.audit !== undefined);
 }
 
 /** The events of an NDJSON audit file (unreadable lines skipped: verify the file for those). */
