@@ -488,3 +488,21 @@ describe('writes on routes nobody claimed', () => {
     expect((await request(app).get('/orders').set(doctor)).body.error.code).toBe('unmapped_route');
   });
 });
+
+describe('non-PHI routes listed in the policy', () => {
+  it('pass exactly, a claimed route cannot be listed, and a malformed entry is a policy error', async () => {
+    const withHealth = definePolicy({ ...policy, nonPhi: ['GET /health'] } as Parameters<typeof definePolicy>[0]);
+    const sink = new MemorySink();
+    const app = express();
+    app.use(phiguard({ policy: withHealth, secret: SECRET, audit: sink, context: headerContext, mode: 'production' }));
+    app.get('/health', (_req, res) => void res.json({ ok: true }));
+    app.get('/health/:id', (_req, res) => void res.json({ patient: 'Zebulon' }));
+    expect((await request(app).get('/health')).body).toEqual({ ok: true });
+    expect((await request(app).get('/health/1')).status).toBe(500);
+    expect(sink.events).toHaveLength(0);
+    const clash = definePolicy({ ...policy, nonPhi: ['GET /charts/:x'] } as Parameters<typeof definePolicy>[0]);
+    expect(() => phiguard({ policy: clash, secret: SECRET, audit: new MemorySink(), context: headerContext })).toThrow(/claimed by Chart and nonPhi/);
+    const bad = definePolicy({ ...policy, nonPhi: ['health'] } as Parameters<typeof definePolicy>[0]);
+    expect(() => phiguard({ policy: bad, secret: SECRET, audit: new MemorySink(), context: headerContext })).toThrow(/policy.nonPhi: route "health"/);
+  });
+});

@@ -200,7 +200,8 @@ export function createExchangeHost(guard: PhiGuard, options: ExchangeOptions = {
   for (const resource of guard.policy.resources.values()) {
     for (const r of resource.routes) entries.push(entry(r.method, r.path, resource.name));
   }
-  for (const r of nonPhi) {
+  // Non-PHI routes from the policy and from the adapter's options, one list.
+  for (const r of [...(guard.policy.nonPhi ?? []), ...nonPhi]) {
     const m = typeof r === 'string' ? ROUTE.exec(r.trim()) : null;
     if (m === null) throw new OptionsError(`nonPhi: "${String(r)}" is not a route; write it as "GET /health"`);
     entries.push(entry(m[1]!, m[2]!, null));

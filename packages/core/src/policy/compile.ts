@@ -21,6 +21,8 @@ export type { BreakGlassUse, Decision } from './decide.js';
 /** A validated policy with its plans precompiled. Build once at start-up with {@link compilePolicy}. */
 export interface CompiledPolicy {
   readonly roles: ReadonlySet<string>;
+  /** Routes the policy lists as carrying no PHI (`GET /health`). */
+  readonly nonPhi: readonly string[];
   readonly resources: ReadonlyMap<string, CompiledResource>;
   readonly limits: ProtectLimits;
   /** Separation of duties, break-glass terms and what counts as a recent second factor. */
@@ -80,6 +82,7 @@ export function compilePolicy(policy: PolicyDefinition, options: CompileOptions 
   const refCache = new Map<string, string>();
   return Object.freeze({
     roles: model.roles,
+    nonPhi: model.nonPhi,
     resources: new Map([...model.resources].map(([k, v]) => [k, v.compiled])),
     limits,
     access,

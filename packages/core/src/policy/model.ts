@@ -125,6 +125,8 @@ export interface PolicyModel {
   readonly refKey: Buffer | null;
   /** The time decisions read. */
   readonly clock: Clock;
+  /** Routes listed as carrying no PHI, `METHOD /path`. */
+  readonly nonPhi: readonly string[];
 }
 
 const FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>([
@@ -135,7 +137,7 @@ const FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>([
   'sensitive',
   'non-phi',
 ]);
-const POLICY_KEYS = ['roles', 'resources', 'separationOfDuties', 'breakGlass', 'stepUp', 'categories'];
+const POLICY_KEYS = ['roles', 'resources', 'separationOfDuties', 'breakGlass', 'stepUp', 'categories', 'nonPhi'];
 /** Keys under which data usually lists its codes or security labels (FHIR, LOINC, lab exports). */
 const CODED_KEY = /^(code|codes|coding|loinc|loinccode|test|tests|testcode|security|meta|valuecodeableconcept)$/i;
 const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
@@ -425,9 +427,21 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
       problems.push(`role "${role}" has no purpose of use on any resource; give it a rule in some resource's disclose, or remove it`);
     }
   }
+  // Routes without PHI: checked here for their shape; the exchange refuses one a resource claims.
+  const nonPhi: string[] = [];
+  if (policy.nonPhi !== undefined) {
+    if (!Array.isArray(policy.nonPhi)) problems.push('policy.nonPhi must be a list of routes such as "GET /health"');
+    else {
+      for (const route of policy.nonPhi) {
+        const parsed = parseRoute(route);
+        if (typeof parsed === 'string') problems.push(`policy.nonPhi: ${parsed}`);
+        else nonPhi.push(parsed.key);
+      }
+    }
+  }
   // Shared definitions (policy.categories) are checked where each resource uses them: report once.
   if (problems.length > 0) throw new PolicyError([...new Set(problems)]);
-  return Object.freeze({ roles, access, limits, resources: models, refKey, clock });
+  return Object.freeze({ roles, access, limits, resources: models, refKey, clock, nonPhi: Object.freeze(nonPhi) });
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -225,6 +225,12 @@ export interface PolicyDefinition<
    * codes, or `sensitive: []` when it carries none.
    */
   readonly categories?: Readonly<Record<string, SensitiveCategory<NoInfer<Role>>>>;
+  /**
+   * Routes that carry no PHI (`['GET /health', 'GET /fhir/metadata']`): their bodies pass
+   * unprojected and unaudited. Matched exactly, never as a prefix; a route a resource claims
+   * cannot be listed here.
+   */
+  readonly nonPhi?: readonly string[];
   /** Resource name → definition. Field paths in rules are checked against each resource's fields. */
   readonly resources: {
     readonly [K in keyof Resources]: { readonly fields: Resources[K] } & Omit<
