@@ -56,6 +56,22 @@ describe('single-use result links', () => {
     expect(log.lines.join('\n')).not.toContain(path.split('/').at(-1));
   });
 
+  it('a link refused for a missing second factor is not spent: opened again with one, it serves once', async () => {
+    const issued = await call('POST', '/patients/1004/result-links', { sub: 'dr.chen', roles: ['ordering-provider'] }, 'TREAT');
+    const path = new URL((issued.body as { url: string }).url).pathname;
+    const me = { sub: 'pt-1004', roles: ['patient'], patient: '1004' };
+    const withoutMfa = await call('GET', path, { ...me, amr: ['pwd'] }, 'PATRQT');
+    expect(withoutMfa.status).toBe(401);
+    expect(withoutMfa.body).toMatchObject({ error: { code: 'step_up_required' } });
+    const withMfa = await call('GET', path, me, 'PATRQT');
+    expect(withMfa.status).toBe(200);
+    expect(withMfa.body!.patient.id).toBe('1004');
+    const again = await call('GET', path, me, 'PATRQT');
+    expect(again.status).toBe(410);
+    const redeemed = log.auditEvents().filter((e) => (e as { reason?: string }).reason === 'pickup-link-redeemed');
+    expect(redeemed.length).toBeGreaterThanOrEqual(1);
+  });
+
   it('a tampered link is refused with a code and nothing more', async () => {
     const issued = await call('POST', '/patients/1002/result-links', { sub: 'dr.chen', roles: ['ordering-provider'] }, 'TREAT');
     const path = new URL((issued.body as { url: string }).url).pathname;

@@ -241,8 +241,10 @@ export function createApp(options: AppOptions): LabResultsApp {
   app.get('/pickup/:token', async (req, res) => {
     const context = getAccessContext(res);
     // Redeemed once, by the patient it was issued for, on any instance sharing the state store.
-    const ref = await links.redeem(req.params.token, { audience: `patient:${String(context?.principal.patientId)}`, context });
-    res.json(await repository.find(ref.resourceId));
+    const held = await links.hold(req.params.token, { audience: `patient:${String(context?.principal.patientId)}`, context });
+    // Spent only once the results were served: a refusal (a second factor to add first) leaves it usable.
+    res.once('close', () => void (res.writableFinished && res.statusCode < 400 ? held.commit() : held.abandon()).catch(() => undefined));
+    res.json(await repository.find(held.resourceId));
   });
 
   app.get('/patients/:id/results', async (req, res) => {

@@ -54,6 +54,14 @@ export interface PickupReference {
   readonly expiresAt: number;
 }
 
+/** A link held for one response (see PickupLinks.hold). */
+export interface HeldPickup extends PickupReference {
+  /** The response was served: the link is spent and its redemption audited. */
+  commit(): Promise<void>;
+  /** The response was refused: the link can be opened again. */
+  abandon(): Promise<void>;
+}
+
 /** Single-use, expiring links to a result, safe to put in an SMS or an e-mail. */
 export interface PickupLinks {
   /** Issues a link. Resolves `{ token, expiresAt (ms since the epoch), linkId }`. */
@@ -64,6 +72,13 @@ export interface PickupLinks {
    * AuthenticationRequiredError (401) for a `requireAuth` link without a principal.
    */
   redeem(token: string, options: { readonly audience: string; readonly context?: AccessContext | null }): Promise<PickupReference>;
+  /**
+   * Holds a link for one response: the same checks and the same single-use point as `redeem`
+   * (a second opener is refused while it is held), but the link is spent — and its redemption
+   * audited — only by `commit()`, once the response was served; `abandon()` (the response was
+   * refused: a second factor to add, an audit store down) leaves it usable again.
+   */
+  hold(token: string, options: { readonly audience: string; readonly context?: AccessContext | null }): Promise<HeldPickup>;
   /** Withdraws a link before it is used (a wrong recipient). False when it was unknown, used or expired. */
   revoke(token: string, context?: AccessContext): Promise<boolean>;
 }
@@ -174,38 +189,8 @@ export function createPickupLinks(options: PickupLinkOptions): PickupLinks {
     await record(audit, deliveryEvent(context, 'deny', 'denied', { type: 'pickup-link' }, { kind: 'pickup-link', linkId }, { attemptedAction: 'disclose', reason }));
   }
 
-  return {
-    async issue(request) {
-      checkKeys(request, REQUEST_KEYS, 'issue');
-      const { resource, resourceId, audience, requireAuth = false, patientRef } = request;
-      for (const [name, value] of [['resource', resource], ['resourceId', resourceId], ['audience', audience]] as const) {
-        if (typeof value !== 'string' || value.length === 0 || value.length > 256) throw new OptionsError(`issue: \`${name}\` must be a non-empty string of at most 256 characters`);
-      }
-      if (patientRef !== undefined && (typeof patientRef !== 'string' || patientRef.length > 128)) throw new OptionsError('issue: `patientRef` must be a keyed patient reference string');
-      const ttl = request.ttlSeconds ?? ttlSeconds;
-      if (!Number.isInteger(ttl) || ttl < 1 || ttl > ttlSeconds) throw new OptionsError(`issue: ttlSeconds must be an integer from 1 to ${ttlSeconds}`);
-      const linkId = rand();
-      const expiresAt = (Math.floor(now() / 1000) + ttl) * 1000;
-      const audienceRef = audienceHash(current, audience);
-      const payload: Payload = requireAuth === true ? { l: linkId, e: expiresAt / 1000, a: audienceRef, n: rand(), r: 1 } : { l: linkId, e: expiresAt / 1000, a: audienceRef, n: rand() };
-      const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-      const token = `v1.${body}.${hmac(current.mac, `v1.${body}`).toString('base64url')}`;
-      const stored: Stored = { resource, resourceId, audience: audienceRef, ...(patientRef === undefined ? {} : { patientRef }) };
-      await store.set(linkKey(linkId), JSON.stringify(stored), ttl * 1000);
-      try {
-        await record(
-          audit,
-          deliveryEvent(request.context, 'disclose', 'success', { type: resource }, { kind: 'pickup-link', linkId, audienceRef, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-issued', patientRef }),
-        );
-      } catch (err) {
-        // Without its audit record the link must not exist.
-        await store.delete(linkKey(linkId)).catch(() => false);
-        throw err;
-      }
-      return { token, expiresAt, linkId };
-    },
-
-    async redeem(token, redeemOptions) {
+  /** The checks and the single-use point of redeem and hold; the link is spent by commit(). */
+  const take = async (token: string, redeemOptions: { readonly audience: string; readonly context?: AccessContext | null }): Promise<HeldPickup> => {
       const context = redeemOptions?.context ?? null;
       const audience = redeemOptions?.audience;
       if (typeof audience !== 'string' || audience.length === 0) throw new OptionsError('redeem(token, { audience }): `audience` must be the non-empty audience the link was issued to');
@@ -249,12 +234,67 @@ export function createPickupLinks(options: PickupLinkOptions): PickupLinks {
         await deny('link_used', context, payload.l);
         throw new PickupLinkError('link_used');
       }
-      await store.delete(linkKey(payload.l)).catch(() => false);
-      await record(
-        audit,
-        deliveryEvent(context, 'disclose', 'success', { type: stored.resource }, { kind: 'pickup-link', linkId: payload.l, audienceRef: payload.a, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-redeemed', patientRef: stored.patientRef }),
-      );
-      return { resource: stored.resource, resourceId: stored.resourceId, linkId: payload.l, expiresAt, ...(stored.patientRef === undefined ? {} : { patientRef: stored.patientRef }) };
+      const ref: PickupReference = { resource: stored.resource, resourceId: stored.resourceId, linkId: payload.l, expiresAt, ...(stored.patientRef === undefined ? {} : { patientRef: stored.patientRef }) };
+      let settled = false;
+      return {
+        ...ref,
+        async commit() {
+          if (settled) return;
+          settled = true;
+          await store.delete(linkKey(payload.l)).catch(() => false);
+          await record(
+            audit,
+            deliveryEvent(context, 'disclose', 'success', { type: stored.resource }, { kind: 'pickup-link', linkId: payload.l, audienceRef: payload.a, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-redeemed', patientRef: stored.patientRef }),
+          );
+        },
+        async abandon() {
+          if (settled) return;
+          settled = true;
+          await store.delete(usedKey(payload.n)).catch(() => false);
+        },
+      };
+  };
+
+  return {
+    async issue(request) {
+      checkKeys(request, REQUEST_KEYS, 'issue');
+      const { resource, resourceId, audience, requireAuth = false, patientRef } = request;
+      for (const [name, value] of [['resource', resource], ['resourceId', resourceId], ['audience', audience]] as const) {
+        if (typeof value !== 'string' || value.length === 0 || value.length > 256) throw new OptionsError(`issue: \`${name}\` must be a non-empty string of at most 256 characters`);
+      }
+      if (patientRef !== undefined && (typeof patientRef !== 'string' || patientRef.length > 128)) throw new OptionsError('issue: `patientRef` must be a keyed patient reference string');
+      const ttl = request.ttlSeconds ?? ttlSeconds;
+      if (!Number.isInteger(ttl) || ttl < 1 || ttl > ttlSeconds) throw new OptionsError(`issue: ttlSeconds must be an integer from 1 to ${ttlSeconds}`);
+      const linkId = rand();
+      const expiresAt = (Math.floor(now() / 1000) + ttl) * 1000;
+      const audienceRef = audienceHash(current, audience);
+      const payload: Payload = requireAuth === true ? { l: linkId, e: expiresAt / 1000, a: audienceRef, n: rand(), r: 1 } : { l: linkId, e: expiresAt / 1000, a: audienceRef, n: rand() };
+      const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+      const token = `v1.${body}.${hmac(current.mac, `v1.${body}`).toString('base64url')}`;
+      const stored: Stored = { resource, resourceId, audience: audienceRef, ...(patientRef === undefined ? {} : { patientRef }) };
+      await store.set(linkKey(linkId), JSON.stringify(stored), ttl * 1000);
+      try {
+        await record(
+          audit,
+          deliveryEvent(request.context, 'disclose', 'success', { type: resource }, { kind: 'pickup-link', linkId, audienceRef, expiresAt: new Date(expiresAt).toISOString() }, { reason: 'pickup-link-issued', patientRef }),
+        );
+      } catch (err) {
+        // Without its audit record the link must not exist.
+        await store.delete(linkKey(linkId)).catch(() => false);
+        throw err;
+      }
+      return { token, expiresAt, linkId };
+    },
+
+    async redeem(token, redeemOptions) {
+      const held = await take(token, redeemOptions);
+      await held.commit();
+      const { commit: _c, abandon: _a, ...ref } = held;
+      return ref;
+    },
+
+    hold(token, holdOptions) {
+      return take(token, holdOptions);
     },
 
     async revoke(token, context) {

@@ -39,6 +39,27 @@ describe('createPickupLinks: options', () => {
   });
 });
 
+describe('pickup links held for one response', () => {
+  it('a held link refuses a second opener; abandoned (the response was refused) it opens again; committed it is spent and audited once', async () => {
+    const audit = sink();
+    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore(), audit });
+    const { token } = await links.issue({ resource: 'lab-result', resourceId: 'r-88', audience: 'patient:1001', patientRef: 'pt_abc', context: who });
+    const issued = audit.events.length;
+    const held = await links.hold(token, { audience: 'patient:1001', context: who });
+    expect(held).toMatchObject({ resource: 'lab-result', resourceId: 'r-88' });
+    // While held, the single-use point is taken on every instance sharing the store.
+    expect((await codeOf(links.redeem(token, { audience: 'patient:1001', context: who }))).code).toBe('link_used');
+    // Nothing is recorded as disclosed until the response is served.
+    expect(audit.events.slice(issued).filter((e) => e.reason === 'pickup-link-redeemed')).toHaveLength(0);
+    await held.abandon();
+    const again = await links.hold(token, { audience: 'patient:1001', context: who });
+    await again.commit();
+    await again.commit();
+    expect(audit.events.filter((e) => e.reason === 'pickup-link-redeemed')).toHaveLength(1);
+    expect((await codeOf(links.redeem(token, { audience: 'patient:1001', context: who }))).code).toMatch(/link_used|link_revoked/);
+  });
+});
+
 describe('pickup links (memory store)', () => {
   it('issues a token with no identifier in it and redeems it once', async () => {
     const audit = sink();
