@@ -6,6 +6,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { AuditUnavailableError, OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import { canonicalSplit } from './canonical.js';
+import { withinTimeout } from './io.js';
 import { CHAIN_GENESIS, CHAIN_KEY_MIN_BYTES, type ChainHead } from './chain.js';
 import type { AuditBatchSink, AuditEvent, AuditLineSink, AuditSink } from './event.js';
 
@@ -232,16 +233,7 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
     const done = new Promise<void>((resolve) => waiters.push({ target, resolve }));
     // A flush is a request to deliver now, also during back-off.
     if (!pumping) arm(0);
-    const { timeoutMs } = flushOptions;
-    if (timeoutMs === undefined) return done;
-    return new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new AuditUnavailableError()), timeoutMs);
-      t.unref?.();
-      void done.then(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    return withinTimeout(done, flushOptions.timeoutMs);
   };
 
   return {

@@ -23,7 +23,6 @@ import {
   renameSync,
   statSync,
   unlinkSync,
-  write as fsWrite,
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -31,6 +30,7 @@ import type { Clock } from '../base/clock.js';
 import { AuditUnavailableError, OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import { canonicalSplit } from './canonical.js';
+import { withinTimeout, writeFully } from './io.js';
 import { CHAIN_GENESIS, CHAIN_KEY_MIN_BYTES, chainHash, type ChainHead } from './chain.js';
 import type { AuditBatchSink, AuditEvent, AuditLineSink, AuditSink, ChainLink } from './event.js';
 
@@ -373,20 +373,7 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
   let commitFailures = 0;
   let flushWaiters: { target: number; resolve: () => void }[] = [];
 
-  const writeAll = (buf: Buffer): Promise<void> =>
-    new Promise((resolve, reject) => {
-      let offset = 0;
-      const step = (): void => {
-        fsWrite(fd, buf, offset, buf.length - offset, null, (err, n) => {
-          if (err) return reject(err);
-          offset += n;
-          if (offset < buf.length) return step();
-          if (!sync) return resolve();
-          fdatasync(fd, (e) => (e ? reject(e) : resolve()));
-        });
-      };
-      step();
-    });
+  const writeAll = (buf: Buffer): Promise<void> => writeFully(fd, buf, sync);
 
   /** After a failed commit: cut the file back to its committed size, on a fresh descriptor if need be. */
   const repair = (cause: unknown): void => {
@@ -651,16 +638,7 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
     const done = new Promise<void>((resolve) => drainWaiters.push({ target, resolve }));
     // A drain is a request to ship now, also during back-off.
     kick(true);
-    const { timeoutMs } = drainOptions;
-    if (timeoutMs === undefined) return done;
-    return new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new AuditUnavailableError()), timeoutMs);
-      t.unref?.();
-      void done.then(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    return withinTimeout(done, drainOptions.timeoutMs);
   };
 
   return {

@@ -1,11 +1,12 @@
 /**
  * NDJSON audit files: one event per line, appended, with group commit and fdatasync.
  */
-import { createReadStream, fdatasync, openSync, write as fsWrite, close as fsClose } from 'node:fs';
+import { createReadStream, fdatasync, openSync, close as fsClose } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { AuditUnavailableError, OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { AuditBatchSink, AuditEvent } from './event.js';
+import { writeFully } from './io.js';
 
 /** Options of {@link ndjsonFileSink}. */
 export interface NdjsonFileSinkOptions {
@@ -56,20 +57,7 @@ export function ndjsonFileSink(options: NdjsonFileSinkOptions): NdjsonFileSink {
   let torn = false;
   let closed = false;
 
-  const append = (buf: Buffer): Promise<void> =>
-    new Promise((resolve, reject) => {
-      let offset = 0;
-      const step = (): void => {
-        fsWrite(fd, buf, offset, buf.length - offset, null, (err, n) => {
-          if (err) return reject(err);
-          offset += n;
-          if (offset < buf.length) return step();
-          if (!sync) return resolve();
-          fdatasync(fd, (e) => (e ? reject(e) : resolve()));
-        });
-      };
-      step();
-    });
+  const append = (buf: Buffer): Promise<void> => writeFully(fd, buf, sync);
 
   const drain = async (): Promise<void> => {
     while (queue.length > 0) {
