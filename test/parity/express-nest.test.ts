@@ -76,10 +76,15 @@ async function observe(target: Target, req: Request) {
       wwwAuthenticate: res.headers.get('www-authenticate'),
       requestId: res.headers.get('x-request-id') === null ? 'missing' : 'present',
     },
-    body: text === '' ? undefined : scrub(JSON.parse(text)),
+    body: text === '' ? undefined : /json/.test(res.headers.get('content-type') ?? '') ? scrub(JSON.parse(text)) : rawShape(text),
     events: events.map(scrubEvent),
     eventRequestIds: events.map((e) => (e.request?.requestId === res.headers.get('x-request-id') ? 'matches' : 'differs')),
   };
+}
+
+/** A raw body (CSV, NDJSON) as its rows without the watermark values that differ per export (ids, times). */
+function rawShape(text: string): unknown {
+  return { raw: text.replace(/[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}/g, 'ID').replace(/\d{4}-\d{2}-\d{2}T[\d:.]+Z/g, 'T').split('\n') };
 }
 
 /** Drops values that differ per request by design: request ids, stored-post ids and times. */
@@ -99,6 +104,8 @@ function scrubEvent(e: AuditEvent): unknown {
   delete copy.time;
   delete copy.chain;
   if (copy.request) delete copy.request.requestId;
+  const delivery = copy.delivery as { exportId?: string } | undefined;
+  if (delivery?.exportId !== undefined) delivery.exportId = 'ID'; // random per export
   const resource = copy.resource as { id?: string } | undefined;
   if (resource?.id !== undefined && /^[\da-f-]{36}$/.test(resource.id)) resource.id = 'ID'; // a stored post's random id
   return copy;
@@ -161,6 +168,10 @@ async function refusals(): Promise<Request[]> {
     { label: 'percent-encoded patient id', path: '/patients/1%30%30%31/results', token: doctor, purpose: 'TREAT' },
     { label: 'HEAD on a PHI route', path: results, method: 'HEAD', token: billing, purpose: 'HPAYMT' },
     { label: 'unknown URL naming a patient', path: '/lookup/Zebulon-Quartermaine' },
+    { label: 'CSV export (a raw body) by billing', path: '/patients/1001/results.csv', token: billing, purpose: 'HPAYMT' },
+    { label: 'CSV export by the ordering provider', path: '/patients/1001/results.csv', token: doctor, purpose: 'TREAT' },
+    { label: 'research extract by billing', path: '/research/extract', token: billing, purpose: 'HPAYMT' },
+    { label: 'abnormal-results report by billing', path: '/reports/abnormal-results', token: billing, purpose: 'HPAYMT' },
     { label: 'a grant on a route whose resource has no emergency view', path: '/patients/1001/notes', method: 'POST', token: outsider, purpose: 'ETREAT', grant: 'bg_unknown', body: JSON.stringify({ text: 'ok' }) },
   ];
 }
@@ -247,6 +258,10 @@ describe('Express and NestJS examples answer alike', () => {
       'percent-encoded patient id': 200,
       'HEAD on a PHI route': 200,
       'unknown URL naming a patient': 404,
+      'CSV export (a raw body) by billing': 403,
+      'CSV export by the ordering provider': 200,
+      'research extract by billing': 403,
+      'abnormal-results report by billing': 403,
       'a grant on a route whose resource has no emergency view': 403,
     });
   });
