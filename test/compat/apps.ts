@@ -7,11 +7,7 @@ export interface ExpressApp {
 
 export const EXPRESS_APPS: readonly ExpressApp[] = [{ name: 'express5', express: '^5.1.0' }];
 
-/**
- * Express 4 (the peer range's floor and the latest 4.x). Their suite is in
- * pending/express4.pending.ts: the adapter's router hook reads `app.router`, which Express 4
- * defines as a getter that throws ("'app.router' is deprecated!"), so every PHI route answers 500.
- */
+/** Express 4 (the peer range's floor and the latest 4.x); their suite is express4.test.ts. */
 export const EXPRESS4_APPS: readonly ExpressApp[] = [
   { name: 'express4', express: '^4.22.1' },
   { name: 'express4-floor', express: '4.18.3' },

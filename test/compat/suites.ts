@@ -1,5 +1,5 @@
 /**
- * The suites each compat app runs, shared by the test files and the pending ones: install the
+ * The suites each compat app runs, shared by the test files: install the
  * app once, then for each way an existing app wires phiguard in, start it on a fresh table, run
  * the checks over HTTP and stop it; remove the app at the end.
  */
