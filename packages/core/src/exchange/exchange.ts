@@ -228,8 +228,8 @@ export function createExchangeHost(guard: PhiGuard, options: ExchangeOptions = {
       let shape = shapes.get(path);
       if (shape === undefined) {
         shape = shapeOf(path);
-        // Route patterns are few; concrete paths are not cached past a bound.
-        if (shapes.size < 10_000) shapes.set(path, shape);
+        // Route patterns are few and worth keeping; concrete URLs (which may name a patient) are not kept.
+        if (path.includes(':') && shapes.size < 10_000) shapes.set(path, shape);
       }
       // The pattern the framework ran, when it matches one listed, decides; a concrete path otherwise.
       for (const e of entries) {
