@@ -60,8 +60,8 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Luhn check digit of `digits`. */
-function luhn(digits: string): string {
+/** Luhn check digit of `digits`, for test identifiers that must pass the scanner's validation. */
+export function luhnCheckDigit(digits: string): string {
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
     let d = Number(digits[digits.length - 1 - i]);
@@ -93,11 +93,11 @@ export function createCanaries(options: { readonly seed?: number; readonly count
     const ssn = `9${digits(2)}-${String(10 + Math.floor(next() * 89))}-${String(1000 + Math.floor(next() * 8999))}`;
     const mrn = `${CANARY_MRN_PREFIX}${digits(7)}`;
     const npiBody = `1999${digits(5)}`;
-    const npi = npiBody + luhn(`80840${npiBody}`);
+    const npi = npiBody + luhnCheckDigit(`80840${npiBody}`);
     const phone = `(617) 555-01${digits(2)}`;
     const email = `${given.toLowerCase()}.${family.toLowerCase().replace(/[^a-z]/g, '')}.${i + 1}@example.org`;
     const cardBody = `400000${digits(9)}`;
-    const card = cardBody + luhn(cardBody);
+    const card = cardBody + luhnCheckDigit(cardBody);
     const year = 1930 + Math.floor(next() * 70);
     const birthDate = `${year}-${String(1 + Math.floor(next() * 12)).padStart(2, '0')}-${String(1 + Math.floor(next() * 28)).padStart(2, '0')}`;
     const street = `${100 + Math.floor(next() * 899)} ${pick(STREETS)}`;

@@ -8,21 +8,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createScanner, type Finding, type PhiType } from '../../src/dlp/index.js';
+import { luhnCheckDigit } from '@phiguard/core/testing';
 
 const scanner = createScanner();
 
-const luhnDigit = (body: string): string => {
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    let d = Number(body[body.length - 1 - i]);
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return String((10 - (sum % 10)) % 10);
-};
 const digitString = (n: number) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((d) => d.join(''));
 
 /** Groups of a valid SSN (SSA rules). */
@@ -36,7 +25,7 @@ const phone = fc
 /** Groups of a Luhn-valid 16-digit Visa number. */
 const card = digitString(14).map((body) => {
   const full = `4${body}`;
-  const n = full + luhnDigit(full);
+  const n = full + luhnCheckDigit(full);
   return [n.slice(0, 4), n.slice(4, 8), n.slice(8, 12), n.slice(12)];
 });
 
