@@ -69,7 +69,7 @@ export * from './audit/index.js';
 export { ENGINE_OPTION_KEYS, createPhiGuard } from './guard.js';
 export { EXCHANGE_OPTION_KEYS, canonicalId, createExchangeHost, toJsonValue } from './exchange/exchange.js';
 export type { Claim, ErrorLogger, Exchange, ExchangeHost, ExchangeOptions, Maybe, Released, RequestFacts, RouteKind, Step } from './exchange/exchange.js';
-export { codeOf, errorBody, errorHeaders, genericCode, statusOf } from './exchange/http.js';
+export { codeOf, errorBody, errorHeaders, genericCode, isAnswer, statusOf } from './exchange/http.js';
 export type { Answer, ErrorBody } from './exchange/http.js';
 export { guardResponse } from './exchange/response.js';
 export type { GateHooks, GatedResponse, ResponseGate } from './exchange/response.js';

@@ -9,6 +9,7 @@ import {
   errorBody,
   genericCode,
   guardResponse,
+  isAnswer,
   statusOf,
   type AccessContext,
   type Answer,
@@ -225,9 +226,6 @@ function settle<T>(step: T | Answer | Promise<T | Answer>, gate: ResponseGate, t
   else apply(step as T | Answer);
 }
 
-function isAnswer(v: unknown): v is Answer {
-  return v !== null && typeof v === 'object' && typeof (v as Answer).status === 'number' && 'body' in v && 'headers' in v;
-}
 
 /** A layer running phiResource() or nonPhi(): the route decides inside its own stack. */
 function isRouteMiddleware(layer: { handle?: unknown }): boolean {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable, StreamableFile, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { from, mergeMap, takeLast, type Observable } from 'rxjs';
-import type { Answer } from '@phiguard/core';
+import { isAnswer, type Answer } from '@phiguard/core';
 import { PhiGuardAnswer } from './errors.js';
 import { PhiGuardRuntime, phiRequestState, type HttpRequest, type Narrowing, type PhiRequestState } from './runtime.js';
 import { METADATA, PHIGUARD_RUNTIME } from './tokens.js';
@@ -78,9 +78,6 @@ function allowsGrant(reflector: Reflector, ctx: ExecutionContext): boolean {
   return reflector.getAllAndOverride<boolean>(METADATA.breakGlass, [ctx.getHandler(), ctx.getClass()]) === true;
 }
 
-function isAnswer(v: unknown): v is Answer {
-  return v !== null && typeof v === 'object' && typeof (v as Answer).status === 'number' && 'body' in v && 'headers' in v;
-}
 
 /** Strings, binary data and streams: nothing phiguard can project field by field. */
 export function isRaw(value: unknown): boolean {

@@ -392,9 +392,10 @@ class RequestExchange implements Exchange {
     try {
       completed = guard.resolve(context, this.resource!, this.subject);
     } catch (err) {
-      return this.failDecision(err);
+      // The state store or relationship resolver could not answer: fail closed (503), audited.
+      return this.fail(err);
     }
-    if (completed !== context && isPromise(completed)) return completed.then((full) => this.decide(full), (err: unknown) => this.failDecision(err));
+    if (completed !== context && isPromise(completed)) return completed.then((full) => this.decide(full), (err: unknown) => this.fail(err));
     return this.decide(completed as AccessContext);
   }
 
@@ -422,11 +423,6 @@ class RequestExchange implements Exchange {
     }
     this.plan = decision.plan;
     return null;
-  }
-
-  private failDecision(err: unknown): Answer {
-    // The state store or relationship resolver could not answer: fail closed (503), audited.
-    return this.fail(err);
   }
 
   /** 401 (or the resolver's own PhiGuardError), audited with where it came from and no actor. */

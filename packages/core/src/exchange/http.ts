@@ -83,6 +83,11 @@ export function candidateCodes(value: unknown): string[] {
   return out;
 }
 
+/** Whether a step's result is an Answer (a Released value or a proceed has no status). */
+export function isAnswer(v: unknown): v is Answer {
+  return v !== null && typeof v === 'object' && typeof (v as Answer).status === 'number' && 'body' in v && 'headers' in v;
+}
+
 export function errorBody(code: string, status: number, requestId: string | undefined, reason?: string): ErrorBody {
   return { error: reason === undefined ? { code, status, requestId } : { code, status, reason, requestId } };
 }

@@ -14,7 +14,7 @@
  * instance, outermost, and the prototype layer then only passes through for that response.
  */
 import { scrubHeaders } from '../dlp/headers.js';
-import type { Answer } from './http.js';
+import { isAnswer, type Answer } from './http.js';
 import type { Exchange, Maybe, Step } from './exchange.js';
 
 /** The parts of a Node response the gate uses (node:http ServerResponse, Express, Nest on Express). */
@@ -426,10 +426,6 @@ function scrubCookie(cookie: string, scanner: { scan(text: string): readonly unk
   return `${pair.slice(0, eq)}=${encodeURIComponent(scanner.redact(value))}${semi === -1 ? '' : cookie.slice(semi)}`;
 }
 
-/** An Answer has a status; a Released value does not. */
-function isAnswer(v: unknown): v is Answer {
-  return v !== null && typeof v === 'object' && typeof (v as Answer).status === 'number' && 'body' in v && 'headers' in v;
-}
 
 function isPromise<T>(v: unknown): v is Promise<T> {
   return v !== null && typeof v === 'object' && typeof (v as Promise<T>).then === 'function';
