@@ -21,7 +21,7 @@ import { didYouMean } from '../suggest.js';
 import { canonicalId } from '../ids.js';
 
 export { canonicalId };
-import { type Answer, codeOf, errorBody, errorHeaders, reasonOf, statusOf } from './http.js';
+import { JSON_TYPE, type Answer, codeOf, errorBody, errorHeaders, reasonOf, statusOf } from './http.js';
 
 /** PHI-free operational lines (error name, code, status, request id). pino fits. */
 export interface ErrorLogger {
@@ -166,7 +166,6 @@ export interface ExchangeHost {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
-const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json(?:\s*;|\s*$)/i;
 const ROUTE = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|\*)\s+(\/\S*)$/;
 
 interface RouteEntry {

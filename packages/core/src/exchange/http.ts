@@ -83,6 +83,9 @@ export function candidateCodes(value: unknown): string[] {
   return out;
 }
 
+/** `application/json` and `application/<x>+json`: the media types phiguard parses and projects. */
+export const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json(?:\s*;|\s*$)/i;
+
 /** Whether a step's result is an Answer (a Released value or a proceed has no status). */
 export function isAnswer(v: unknown): v is Answer {
   return v !== null && typeof v === 'object' && typeof (v as Answer).status === 'number' && 'body' in v && 'headers' in v;

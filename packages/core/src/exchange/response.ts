@@ -14,7 +14,7 @@
  * instance, outermost, and the prototype layer then only passes through for that response.
  */
 import { scrubHeaders } from '../dlp/headers.js';
-import { isAnswer, type Answer } from './http.js';
+import { JSON_TYPE, isAnswer, type Answer } from './http.js';
 import type { Exchange, Maybe, Step } from './exchange.js';
 
 /** The parts of a Node response the gate uses (node:http ServerResponse, Express, Nest on Express). */
@@ -65,7 +65,6 @@ type Methods = Partial<Record<Method, Fn>>;
 /** Headers that describe a body phiguard replaces: dropped when it answers or re-serializes. */
 const BODY_HEADERS = ['content-length', 'etag', 'content-range', 'content-md5', 'last-modified'];
 const ANSWER_DROPS = [...BODY_HEADERS, 'content-disposition', 'location', 'content-encoding', 'content-language', 'refresh', 'link'];
-const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json(?:\s*;|\s*$)/i;
 const NO_BODY = new Set([204, 304]);
 
 const gates = new WeakMap<object, Gate>();
