@@ -48,7 +48,7 @@ export type {
   FhirReference,
 } from './fhir.js';
 export { accountingOfDisclosures } from './accounting.js';
-export type { AccountingQuery, AccountingSource, DisclosureRecord, DisclosureStore } from './accounting.js';
+export type { AccountingQuery, AccountingSource, DisclosureRecord, DisclosureStore, DisclosureSummary } from './accounting.js';
 export {
   anomalySink,
   breakGlassRule,

@@ -18,3 +18,5 @@ export { governedKeyring } from './keys.js';
 export type { GovernedKeyring, GovernedKeyringOptions, RotateNowOptions } from './keys.js';
 export { createChannelExceptions } from './channels.js';
 export type { ChannelException, ChannelExceptions } from './channels.js';
+export { ORAL_SUSPENSION_DAYS, createAccountingSuspensions, suspensionProblems } from './suspensions.js';
+export type { AccountingSuspension, AccountingSuspensionInput, AccountingSuspensions, AccountingSuspensionsOptions } from './suspensions.js';
