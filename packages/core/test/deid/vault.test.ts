@@ -48,7 +48,7 @@ describe('createVault on PostgreSQL', () => {
   it('migrate() is idempotent', async () => {
     await vault.migrate();
     const cols = await pool.query(`SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY column_name`, [TABLE]);
-    expect(cols.rows.map((r) => r['column_name'])).toEqual(['ciphertext', 'created_at', 'domain', 'lookup', 'token']);
+    expect(cols.rows.map((r) => r['column_name'])).toEqual(['ciphertext', 'created_at', 'domain', 'lookup', 'patient_ref', 'token']);
   });
 
   it('tokenize is idempotent per (domain, value) and random across values and domains', async () => {
