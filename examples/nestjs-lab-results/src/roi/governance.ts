@@ -60,6 +60,8 @@ export interface Governance {
   readonly denyList: DenyList;
   /** Where the accounting reads: the durable audit store when there is one, otherwise this instance's trail. */
   readonly accountingSource: DisclosureStore | readonly AuditEvent[];
+  /** Records a disclosure made elsewhere (an export to a recipient) where the accounting reads. */
+  readonly recordDisclosure: (event: AuditEvent) => Promise<void>;
   readonly now: () => number;
 }
 
@@ -98,5 +100,8 @@ export function createGovernance(options: {
   const purge = g.copies === undefined ? null : createPurgeJob({ rules: [{ target: g.copies, retentionDays: g.copyRetentionDays ?? 2190 }], holds, audit: releases, clock });
   const durable = options.auditStore;
   const accountingSource = durable !== undefined && typeof durable.disclosures === 'function' ? (durable as DisclosureStore) : options.trail;
-  return { store, recipients, authorizations, disclosures, holds, purge, denyList, accountingSource, now };
+  const recordDisclosure = async (event: AuditEvent) => {
+    await releases.write(event);
+  };
+  return { store, recipients, authorizations, disclosures, holds, purge, denyList, accountingSource, recordDisclosure, now };
 }
