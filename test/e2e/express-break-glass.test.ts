@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type Served } from './serve.js';
 import { createManualClock } from '@phiguard/core/testing';
-import { RedisStateStore, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { RedisStateStore } from '@phiguard/core/state';
 import { createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { memoryLog, type MemoryLog } from '../../examples/express-lab-results/src/memory-log.js';
 

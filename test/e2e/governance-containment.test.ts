@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStateStore } from '@phiguard/core';
+import { RedisStateStore } from '@phiguard/core/state';
 import { createApp } from '../../examples/nestjs-lab-results/src/app.js';
 import { signToken } from '../../examples/express-lab-results/src/auth.js';
 import { memoryLog, type MemoryLog } from '../../examples/express-lab-results/src/memory-log.js';

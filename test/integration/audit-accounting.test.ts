@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountingOfDisclosures, postgresAuditSink, type PostgresAuditSink } from '@phiguard/core';
+import { accountingOfDisclosures, postgresAuditSink, type PostgresAuditSink } from '@phiguard/core/audit';
 import { trail } from '../../packages/core/test/audit/fixtures.js';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 

@@ -1,15 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AuditUnavailableError,
-  bufferedSink,
-  chainSink,
-  createPhiGuard,
-  definePolicy,
-  postgresAuditSink,
-  verifyChain,
-  type AuditEvent,
-} from '@phiguard/core';
+import { AuditUnavailableError, createPhiGuard, definePolicy, type AuditEvent } from '@phiguard/core';
+import { bufferedSink, chainSink, postgresAuditSink, verifyChain } from '@phiguard/core/audit';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { pgProxy, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { chainSink, ndjsonFileSink, pinoAuditSink, postgresAuditSink } from '@phiguard/core';
-import { main, type CliIo } from '../../packages/core/src/cli/main.js';
+import { chainSink, ndjsonFileSink, pinoAuditSink, postgresAuditSink } from '@phiguard/core/audit';
+import { main, type CliIo } from '../../packages/cli/src/main.js';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
@@ -136,12 +136,12 @@ describe('phiguard audit verify <file.ndjson>', () => {
   });
 
   it('the bin entry is an executable script', () => {
-    const bin = readFileSync(new URL('../../packages/core/src/cli/bin.ts', import.meta.url), 'utf8');
+    const bin = readFileSync(new URL('../../packages/cli/src/bin.ts', import.meta.url), 'utf8');
     expect(bin.startsWith('#!/usr/bin/env node\n')).toBe(true);
-    const pkg = JSON.parse(readFileSync(new URL('../../packages/core/package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(new URL('../../packages/cli/package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
     expect(pkg.bin).toEqual({ phiguard: './bin/phiguard.js' });
     // Committed (not built), so npm links it on the first install; it loads the built CLI.
-    expect(readFileSync(new URL('../../packages/core/bin/phiguard.js', import.meta.url), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(readFileSync(new URL('../../packages/cli/bin/phiguard.js', import.meta.url), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
   it('npm links the bin on install, and the linked command runs', () => {

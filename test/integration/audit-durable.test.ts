@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson, durableSink, postgresAuditSink, type AuditEvent } from '@phiguard/core';
-import { main as cli } from '../../packages/core/src/cli/main.js';
+import { type AuditEvent } from '@phiguard/core';
+import { canonicalJson, durableSink, postgresAuditSink } from '@phiguard/core/audit';
+import { main as cli } from '../../packages/cli/src/main.js';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { pgProxy, PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 

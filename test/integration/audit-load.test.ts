@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bufferedSink, chainSink, createChainVerifier, postgresAuditSink, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { bufferedSink, chainSink, createChainVerifier, postgresAuditSink } from '@phiguard/core/audit';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 

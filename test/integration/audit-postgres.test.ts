@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditTableSql, auditWriterRoleSql, chainSink, postgresAuditSink, verifyChain } from '@phiguard/core';
+import { auditTableSql, auditWriterRoleSql, chainSink, postgresAuditSink, verifyChain } from '@phiguard/core/audit';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 

@@ -1,7 +1,9 @@
 /** The PostgreSQL store of release copies, on the real server: as a copy store and as a purge target. */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, createLegalHolds, createPurgeJob, postgresDisclosureCopyStore, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { createLegalHolds, createPurgeJob, postgresDisclosureCopyStore } from '@phiguard/core/governance';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
 const DAY = 86_400_000;

@@ -1,27 +1,27 @@
 import express, { type Express } from 'express';
 import { pino, type Logger } from 'pino';
 import {
-  MemoryStateStore,
-  accountingOfDisclosures,
-  buildNotification,
-  chainSink,
-  createPickupLinks,
-  createSafeHarbor,
   createFieldCipher,
   createPhiGuard,
-  pinoAuditSink,
-  teeSink,
   type AuditEvent,
   type AuditSink,
-  type ChainedAuditSink,
   type Clock,
-  type DurableAuditSink,
-  type TeeAuditSink,
   type KeyCacheOptions,
   type Keyring,
   type Scanner,
-  type StateStore,
 } from '@phiguard/core';
+import {
+  accountingOfDisclosures,
+  chainSink,
+  pinoAuditSink,
+  teeSink,
+  type ChainedAuditSink,
+  type DurableAuditSink,
+  type TeeAuditSink,
+} from '@phiguard/core/audit';
+import { createSafeHarbor } from '@phiguard/core/deid';
+import { buildNotification, createPickupLinks } from '@phiguard/core/delivery';
+import { MemoryStateStore, type StateStore } from '@phiguard/core/state';
 import { createHash } from 'node:crypto';
 import { abnormalResultsReport } from './reports.js';
 import { RESULT_COLUMNS, resultRows } from './exports.js';

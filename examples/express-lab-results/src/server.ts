@@ -19,7 +19,14 @@
  */
 import { join } from 'node:path';
 import pg from 'pg';
-import { bufferedSink, durableSink, parseChainKey, postgresAuditSink, type AuditSink, type DurableAuditSink } from '@phiguard/core';
+import { type AuditSink } from '@phiguard/core';
+import {
+  bufferedSink,
+  durableSink,
+  parseChainKey,
+  postgresAuditSink,
+  type DurableAuditSink,
+} from '@phiguard/core/audit';
 import { createApp, DEV_AUDIT_KEY } from './app.js';
 import { secretsFrom } from './auth.js';
 

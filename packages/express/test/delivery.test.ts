@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, OptionsError, createScanner, type AuditEvent } from '@phiguard/core';
+import { OptionsError, createScanner, type AuditEvent } from '@phiguard/core';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { getClientIdentity, getVerifiedSignature, hardenPhiResponses, sendExport, verifySignature, type SendExportOptions } from '../src/delivery.js';
 
 

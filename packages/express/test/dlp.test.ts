@@ -81,7 +81,8 @@ describe('response headers on PHI routes', () => {
 
 describe('engine options through the middleware', () => {
   it('accepts every createPhiGuard option (relationship, state, scanner, cipher…)', async () => {
-    const { MemoryStateStore, createScanner } = await import('@phiguard/core');
+    const { createScanner } = await import('@phiguard/core');
+    const { MemoryStateStore } = await import('@phiguard/core/state');
     expect(() =>
       makeApp(() => undefined, { relationship: () => ({ careTeam: true }), encounterFollowUpDays: 7, state: new MemoryStateStore(), scanner: createScanner() }),
     ).not.toThrow();
@@ -90,7 +91,8 @@ describe('engine options through the middleware', () => {
 
 describe('throttled users', () => {
   it('answer 429 throttled on PHI routes while paused, audited as an error', async () => {
-    const { createPhiGuard, MemoryStateStore } = await import('@phiguard/core');
+    const { createPhiGuard } = await import('@phiguard/core');
+    const { MemoryStateStore } = await import('@phiguard/core/state');
     const express = (await import('express')).default;
     const { phiguard } = await import('@phiguard/express');
     const { policy, SECRET, headerContext, MemorySink, CHART } = await import('./fixtures.js');

@@ -3,7 +3,10 @@
  * Pkcs11Keyring on a throwaway SoftHSM2 token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyUnavailableError, MemoryKeyStore, MemoryStateStore, createFieldCipher, governedKeyring, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { KeyUnavailableError, createFieldCipher, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { MemoryKeyStore } from '@phiguard/core/crypto';
+import { governedKeyring } from '@phiguard/core/governance';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { Pkcs11Keyring } from '../src/index.js';
 import { createSoftHsm, type SoftHsm, type SoftHsmToken } from './softhsm.js';
 

@@ -1,5 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
-import { OptionsError, isPurposeOfUse, type AuditAction as AuditActionName, type PurposeOfUse as PurposeOfUseCode } from '@phiguard/core';
+import { OptionsError, type PurposeOfUse as PurposeOfUseCode } from '@phiguard/core';
+import { type AuditAction as AuditActionName } from '@phiguard/core/audit';
+import { isPurposeOfUse } from '@phiguard/core/policy';
 import { METADATA } from './tokens.js';
 
 const AUDIT_ACTIONS: readonly AuditActionName[] = ['read', 'create', 'update', 'delete', 'export', 'disclose', 'break-glass', 'login', 'deny'];

@@ -1,4 +1,6 @@
-import type { AccessContext, AuditAction, ExchangeOptions, PhiGuard, PhiGuardOptions } from '@phiguard/core';
+import type { AccessContext, PhiGuard, PhiGuardOptions } from '@phiguard/core';
+import type { ExchangeOptions } from '@phiguard/core/adapter';
+import type { AuditAction } from '@phiguard/core/audit';
 
 /** What the module knows about the route being served, handed to the context resolver. */
 export interface PhiRouteInfo {

@@ -6,7 +6,15 @@ import { Test } from '@nestjs/testing';
 import { of, tap } from 'rxjs';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccessDeniedError, AuthenticationRequiredError, OptionsError, PolicyError, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
+import {
+  AccessDeniedError,
+  AuthenticationRequiredError,
+  OptionsError,
+  PolicyError,
+  createPhiGuard,
+  type AccessContext,
+  type AuditEvent,
+} from '@phiguard/core';
 import {
   AllowBreakGlass,
   AuditAction,

@@ -4,7 +4,8 @@ import { Body, Controller, HttpCode, Post, UseGuards, type INestApplication } fr
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, signRequest } from '@phiguard/core';
+import { signRequest } from '@phiguard/core/delivery';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { PhiGuardModule, SignatureGuard, SkipPhiGuard } from '@phiguard/nestjs';
 import { SECRET, headerContext, policy } from './fixtures.js';
 

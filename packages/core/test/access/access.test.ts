@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   AccessDeniedError,
-  MemoryStateStore,
   StepUpRequiredError,
   compilePolicy,
   createPhiGuard,
-  fromTemplate,
   type AuditEvent,
   type RelationshipFacts,
 } from '@phiguard/core';
+import { fromTemplate } from '@phiguard/core/policy';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { createManualClock, type ManualClock } from '@phiguard/core/testing';
 import { compileUnchecked, problemsOf } from '../helpers.js';
 import { RECORD, SECRET, nowSeconds, policy, who } from './fixture.js';

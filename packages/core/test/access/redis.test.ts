@@ -5,7 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStateStore, StateUnavailableError, anomalySink, compilePolicy, createPhiGuard, repeatedDenialsRule } from '@phiguard/core';
+import { StateUnavailableError, compilePolicy, createPhiGuard } from '@phiguard/core';
+import { anomalySink, repeatedDenialsRule } from '@phiguard/core/audit';
+import { RedisStateStore } from '@phiguard/core/state';
 import { SECRET, policy, who } from './fixture.js';
 
 const URL = process.env.PHIGUARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:56379';

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  MemoryStateStore,
   OptionsError,
   PolicyError,
   StepUpRequiredError,
@@ -9,6 +8,7 @@ import {
   createPhiGuard,
   systemClock,
 } from '@phiguard/core';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { createManualClock } from '@phiguard/core/testing';
 import { RECORD, SECRET, policy, who } from '../access/fixture.js';
 

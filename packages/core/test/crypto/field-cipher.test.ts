@@ -1,17 +1,8 @@
 import { createManualClock } from '@phiguard/core/testing';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  CIPHERTEXT_OVERHEAD_BYTES,
-  DecryptError,
-  KeyUnavailableError,
-  MemoryKeyStore,
-  OptionsError,
-  createFieldCipher,
-  encodeContext,
-  isCiphertext,
-  type Keyring,
-} from '@phiguard/core';
+import { DecryptError, KeyUnavailableError, OptionsError, createFieldCipher, type Keyring } from '@phiguard/core';
+import { CIPHERTEXT_OVERHEAD_BYTES, MemoryKeyStore, encodeContext, isCiphertext } from '@phiguard/core/crypto';
 import { TestKeyring } from './test-keyring.js';
 
 const ctx = { tenant: 'acme', resource: 'Patient', field: 'ssn', record: '1001' };

@@ -2,19 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   DecryptError,
   KeyUnavailableError,
-  MemoryKeyStore,
   OptionsError,
   compilePolicy,
   createFieldCipher,
   createPhiGuard,
-  createRecordCipher,
   definePolicy,
-  isCiphertext,
-  reencrypt,
-  rewrapKeys,
   type AuditEvent,
   type FieldCipher,
 } from '@phiguard/core';
+import { MemoryKeyStore, createRecordCipher, isCiphertext, reencrypt, rewrapKeys } from '@phiguard/core/crypto';
 import { SECRET, ctx, problemsOf, compileUnchecked } from '../helpers.js';
 import { TestKeyring } from './test-keyring.js';
 

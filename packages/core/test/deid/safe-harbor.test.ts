@@ -3,16 +3,18 @@ import {
   LimitExceededError,
   OptionsError,
   compilePolicy,
-  createSafeHarbor,
   createScanner,
   definePolicy,
+  type CompiledPolicy,
+  type PolicyDefinition,
+} from '@phiguard/core';
+import {
+  createSafeHarbor,
   inferQuasiIdentifierRule,
   safeHarbor,
   safeHarborAll,
-  type CompiledPolicy,
-  type PolicyDefinition,
   type SafeHarborEntry,
-} from '@phiguard/core';
+} from '@phiguard/core/deid';
 
 const SECRET = 'safe-harbor-test-secret-0123456789abcdef';
 const NOW = new Date('2026-06-01T00:00:00Z');

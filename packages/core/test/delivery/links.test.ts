@@ -3,7 +3,15 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditUnavailableError, AuthenticationRequiredError, MemoryStateStore, OptionsError, RedisStateStore, StateUnavailableError, type AuditEvent, type AccessContext } from '@phiguard/core';
+import {
+  AuditUnavailableError,
+  AuthenticationRequiredError,
+  OptionsError,
+  StateUnavailableError,
+  type AuditEvent,
+  type AccessContext,
+} from '@phiguard/core';
+import { MemoryStateStore, RedisStateStore } from '@phiguard/core/state';
 import { createPickupLinks, PickupLinkError, type DeliveryAuditEvent } from '../../src/delivery/index.js';
 import { connectRedis } from './redis.js';
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryStateStore, OptionsError, createScanner } from '@phiguard/core';
+import { OptionsError, createScanner } from '@phiguard/core';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { NotificationPhiError, buildNotification, createPickupLinks, type NotificationInput } from '../../src/delivery/index.js';
 
 const scanner = createScanner();

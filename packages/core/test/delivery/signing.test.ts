@@ -1,7 +1,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, OptionsError, RedisStateStore, StateUnavailableError } from '@phiguard/core';
+import { OptionsError, StateUnavailableError } from '@phiguard/core';
+import { MemoryStateStore, RedisStateStore } from '@phiguard/core/state';
 import { SignatureError, createRequestVerifier, signRequest, signWebhook, signingInput, verifySignedRequest } from '../../src/delivery/index.js';
 import { connectRedis } from './redis.js';
 

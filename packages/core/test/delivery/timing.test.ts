@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import * as crypto from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryStateStore } from '@phiguard/core';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { createPickupLinks, createRequestVerifier, signRequest } from '../../src/delivery/index.js';
 
 vi.mock('node:crypto', async (importOriginal) => {

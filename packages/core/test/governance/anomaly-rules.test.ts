@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type AuditEvent } from '@phiguard/core';
 import {
   MemoryAnomalyStore,
   anomalySink,
@@ -8,8 +9,7 @@ import {
   populationAccessRule,
   type AnomalyAlert,
   type AnomalyRule,
-  type AuditEvent,
-} from '@phiguard/core';
+} from '@phiguard/core/audit';
 import { sampleEvent } from '../audit/fixtures.js';
 
 const T0 = Date.parse('2026-03-02T10:00:00.000Z');

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStateStore, anomalySink, compilePolicy, createPhiGuard, type AnomalyAlert, type AuditEvent } from '@phiguard/core';
+import { compilePolicy, createPhiGuard, type AuditEvent } from '@phiguard/core';
+import { anomalySink, type AnomalyAlert } from '@phiguard/core/audit';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { RECORD, SECRET, policy, who } from '../access/fixture.js';
 import { problemsOf, compileUnchecked } from '../helpers.js';
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AccessDeniedError, MemoryStateStore, createDenyList, createDisclosures, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { AccessDeniedError, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { createDenyList, createDisclosures } from '@phiguard/core/governance';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { REPORTS, SECRET, chart, policy, setup } from './fixture.js';
 
 const security: AccessContext = { principal: { id: 'sec.ops' }, roles: ['security-officer'] };

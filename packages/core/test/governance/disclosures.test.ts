@@ -3,17 +3,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   AccessDeniedError,
-  MemoryDisclosureCopyStore,
-  MemoryStateStore,
   OptionsError,
   StateUnavailableError,
-  authorizationProblems,
-  createChannelExceptions,
   createPhiGuard,
-  createDisclosures,
   createFieldCipher,
   type AuditEvent,
 } from '@phiguard/core';
+import {
+  MemoryDisclosureCopyStore,
+  authorizationProblems,
+  createChannelExceptions,
+  createDisclosures,
+} from '@phiguard/core/governance';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { TestKeyring } from '../crypto/test-keyring.js';
 import { REPORTS, SECRET, asThirdParty, chart, clock, desk, policy, setup, type Report } from './fixture.js';
 

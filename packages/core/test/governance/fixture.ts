@@ -1,14 +1,6 @@
-import {
-  MemoryStateStore,
-  createAuthorizations,
-  createDisclosures,
-  createPhiGuard,
-  createRecipientRegistry,
-  definePolicy,
-  type AccessContext,
-  type AuditEvent,
-  type StateStore,
-} from '@phiguard/core';
+import { createPhiGuard, definePolicy, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { createAuthorizations, createDisclosures, createRecipientRegistry } from '@phiguard/core/governance';
+import { MemoryStateStore, type StateStore } from '@phiguard/core/state';
 
 export const SECRET = 'governance-test-secret-0123456789abcdef';
 

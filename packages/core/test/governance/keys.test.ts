@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { KeyUnavailableError, MemoryKeyStore, MemoryStateStore, compilePolicy, createFieldCipher, createRecordCipher, definePolicy, governedKeyring, type AccessContext, type AuditEvent } from '@phiguard/core';
+import {
+  KeyUnavailableError,
+  compilePolicy,
+  createFieldCipher,
+  definePolicy,
+  type AccessContext,
+  type AuditEvent,
+} from '@phiguard/core';
+import { MemoryKeyStore, createRecordCipher } from '@phiguard/core/crypto';
+import { governedKeyring } from '@phiguard/core/governance';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { TestKeyring } from '../crypto/test-keyring.js';
 
 const custodian: AccessContext = { principal: { id: 'sec.ops' }, roles: ['key-custodian'] };

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryDisclosureCopyStore, MemoryStateStore, createLegalHolds, createPurgeJob, type AccessContext, type AuditEvent, type PurgeTarget } from '@phiguard/core';
+import { type AccessContext, type AuditEvent } from '@phiguard/core';
+import {
+  MemoryDisclosureCopyStore,
+  createLegalHolds,
+  createPurgeJob,
+  type PurgeTarget,
+} from '@phiguard/core/governance';
+import { MemoryStateStore } from '@phiguard/core/state';
 import { clock } from './fixture.js';
 
 const DAY = 86_400_000;

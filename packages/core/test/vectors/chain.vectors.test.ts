@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHAIN_GENESIS, canonicalJson, chainHash, chainSink, verifyChain, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { CHAIN_GENESIS, canonicalJson, chainHash, chainSink, verifyChain } from '@phiguard/core/audit';
 
 /**
  * Known-answer vectors of the audit hash chain (AUDIT.md, "Hash chain"). chain.vectors.json was

@@ -2,18 +2,16 @@ import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DecryptError, createFieldCipher, type Keyring } from '@phiguard/core';
 import {
   CIPHERTEXT_OVERHEAD_BYTES,
-  DecryptError,
   MemoryKeyStore,
-  createFieldCipher,
   encodeContext,
   isCiphertext,
   type DataKey,
   type EncryptionContext,
-  type Keyring,
   type WrappedKey,
-} from '@phiguard/core';
+} from '@phiguard/core/crypto';
 
 /**
  * Known-answer vectors of the field ciphertext format (CIPHERTEXT.md, version 1). The vectors in
