@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import {
   createChainVerifier,
   parseChainKey,
-  postgresAuditSink,
+  createPostgresAuditSink,
   readNdjsonAudit,
   type ChainBreak,
   type ChainVerdict,
@@ -98,7 +98,7 @@ export const auditVerify: Command = {
         return EXIT.usage;
       }
       try {
-        const store = postgresAuditSink({ pool: client, ...(values.table === undefined ? {} : { table: values.table }) });
+        const store = createPostgresAuditSink({ pool: client, ...(values.table === undefined ? {} : { table: values.table }) });
         for await (const e of store.read()) verifier.add(e);
       } catch (err) {
         io.err(`phiguard: cannot read the audit table: ${(err as Error).message}\n`);

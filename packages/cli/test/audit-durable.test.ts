@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { durableSink } from '@phiguard/core/audit';
+import { createDurableSink } from '@phiguard/core/audit';
 import { main } from '../src/main.js';
 import { KEY, sampleEvent } from '../../core/test/audit/fixtures.js';
 
@@ -23,7 +23,7 @@ describe('phiguard audit verify over a durable sink', () => {
   it('the write-ahead files, concatenated, verify; an edited line is reported', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'phiguard-durable-'));
     dirs.push(dir);
-    const s = durableSink({ key: KEY, dir, intervalMs: 0, segmentBytes: 2048 });
+    const s = createDurableSink({ key: KEY, dir, intervalMs: 0, segmentBytes: 2048 });
     for (let i = 0; i < 9; i++) await s.write(sampleEvent(i));
     await s.close();
     expect(readdirSync(dir).filter((n) => n.startsWith('wal-')).length).toBeGreaterThan(1);

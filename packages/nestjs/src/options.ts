@@ -6,7 +6,7 @@ import type { AuditAction } from '@phiguard/core/audit';
 export interface PhiRouteInfo {
   /** The resource the route serves (from `@PhiResource`); null on the break-glass endpoints. */
   readonly resource: string | null;
-  /** The audit action (`@AuditAction`, else from the HTTP method). */
+  /** The audit action (`@AuditAs`, else from the HTTP method). */
   readonly action: AuditAction;
   /** Route pattern (`/patients/:id/results`), never the concrete URL. */
   readonly route: string | undefined;

@@ -17,14 +17,14 @@ import {
 } from '@phiguard/core';
 import {
   AllowBreakGlass,
-  AuditAction,
+  AuditAs,
   MinimumNecessary,
   PHIGUARD_ENGINE,
   PHIGUARD_OPTIONS,
   PhiAccessContext,
   PhiGuardModule,
   PhiResource,
-  PurposeOfUse,
+  Purpose,
   SkipPhiGuard,
 } from '../src/index.js';
 import { CHART, SECRET, SSN, billing, doctor, headerContext, makeApp, policy, type Harness } from './fixtures.js';
@@ -63,7 +63,7 @@ class ChartController {
   }
 
   @Get(':id/export')
-  @AuditAction('export')
+  @AuditAs('export')
   @AllowBreakGlass()
   exported() {
     return { ...CHART };
@@ -90,7 +90,7 @@ class ChartController {
 
 @Controller('treat')
 @PhiResource('Chart')
-@PurposeOfUse('TREAT')
+@Purpose('TREAT')
 class DefaultPurposeController {
   @Get(':id')
   get() {
@@ -199,7 +199,7 @@ describe('access decision (PhiGuardGuard)', () => {
     expect(last()).toMatchObject({ action: 'deny', reason: 'authentication_required', actor: { id: null } });
   });
 
-  it('@PurposeOfUse supplies the purpose only when the request asserts none', async () => {
+  it('@Purpose supplies the purpose only when the request asserts none', async () => {
     h = await makeApp(ALL);
     const none = await request(server()).get('/treat/p-7').set({ 'x-user': 'u-doc', 'x-roles': 'doctor' });
     expect(none.status).toBe(200);
@@ -211,7 +211,7 @@ describe('access decision (PhiGuardGuard)', () => {
     expect(without.body.error.reason).toBe('purpose_required');
   });
 
-  it('@AuditAction and @AllowBreakGlass reach the audit event and the context resolver', async () => {
+  it('@AuditAs and @AllowBreakGlass reach the audit event and the context resolver', async () => {
     h = await makeApp(ALL);
     await request(server()).get('/charts/p-7/export').set(doctor).expect(200);
     expect(last().action).toBe('export');
@@ -499,8 +499,8 @@ describe('bootstrap fails on misconfiguration, naming the field', () => {
     expect(h.events.filter((e) => e.outcome === 'success')).toHaveLength(4);
   });
 
-  it('an unknown @PurposeOfUse code, when the class is defined', () => {
-    expect(() => PurposeOfUse('TREATMENT' as never)).toThrow(/not an HL7 v3 PurposeOfUse/);
+  it('an unknown @Purpose code, when the class is defined', () => {
+    expect(() => Purpose('TREATMENT' as never)).toThrow(/not an HL7 v3 PurposeOfUse/);
   });
 });
 

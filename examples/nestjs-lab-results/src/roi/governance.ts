@@ -22,7 +22,7 @@ import {
   type PurgeJob,
   type RecipientRegistry,
 } from '@phiguard/core/governance';
-import { MemoryStateStore, type StateStore } from '@phiguard/core/state';
+import { createMemoryStateStore, type StateStore } from '@phiguard/core/state';
 import type { ReportView } from '../../../express-lab-results/src/view.js';
 
 /** The roles of the governance desk. */
@@ -78,7 +78,7 @@ export function createGovernance(options: {
   readonly governance: GovernanceOptions | undefined;
 }): Governance {
   const g = options.governance ?? {};
-  const store = options.state ?? new MemoryStateStore();
+  const store = options.state ?? createMemoryStateStore();
   const clock: Clock = g.clock ?? systemClock;
   const now = () => clock.now();
   const { releases } = options;

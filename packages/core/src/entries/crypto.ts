@@ -6,7 +6,7 @@
 export type { DataKey, EncryptionContext, WrappedKey } from '../crypto/keyring.js';
 export { encodeContext } from '../crypto/context.js';
 export { isCiphertext, OVERHEAD_BYTES as CIPHERTEXT_OVERHEAD_BYTES } from '../crypto/format.js';
-export { MemoryKeyStore } from '../crypto/key-store.js';
+export { createMemoryKeyStore } from '../crypto/key-store.js';
 export type { KeyStore, StoredDataKey } from '../crypto/key-store.js';
 export { createRecordCipher } from '../crypto/records.js';
 export type { RecordCipher, RecordCipherOptions } from '../crypto/records.js';

@@ -3,5 +3,5 @@
  * in memory for one process or in Redis for many.
  * @packageDocumentation
  */
-export { MemoryStateStore, RedisStateStore } from '../state/store.js';
+export { createMemoryStateStore, createRedisStateStore } from '../state/store.js';
 export type { RedisLike, RedisStateStoreOptions, StateStore } from '../state/store.js';

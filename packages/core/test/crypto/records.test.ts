@@ -10,7 +10,7 @@ import {
   type AuditEvent,
   type FieldCipher,
 } from '@phiguard/core';
-import { MemoryKeyStore, createRecordCipher, isCiphertext, reencrypt, rewrapKeys } from '@phiguard/core/crypto';
+import { createMemoryKeyStore, createRecordCipher, isCiphertext, reencrypt, rewrapKeys } from '@phiguard/core/crypto';
 import { SECRET, ctx, problemsOf, compileUnchecked } from '../helpers.js';
 import { TestKeyring } from './test-keyring.js';
 
@@ -62,7 +62,7 @@ function counting(cipher: FieldCipher) {
 
 function setup() {
   const keyring = new TestKeyring();
-  const store = new MemoryKeyStore();
+  const store = createMemoryKeyStore();
   const cipher = createFieldCipher({ keyring, store });
   const records = createRecordCipher({ policy: compiled, cipher, tenant: 'acme', indexKey: new Uint8Array(32).fill(7) });
   return { keyring, store, cipher, records };

@@ -8,13 +8,10 @@ import {
   type CompiledPolicy,
   type PolicyDefinition,
 } from '@phiguard/core';
-import {
-  createSafeHarbor,
-  inferQuasiIdentifierRule,
-  safeHarbor,
-  safeHarborAll,
-  type SafeHarborEntry,
-} from '@phiguard/core/deid';
+import { createSafeHarbor, inferQuasiIdentifierRule, type SafeHarborEntry, type SafeHarborOptions } from '@phiguard/core/deid';
+
+/** One record through a de-identifier built for it (most cases here need one call). */
+const safeHarbor = <T>(record: T, options: SafeHarborOptions) => createSafeHarbor(options)(record);
 
 const SECRET = 'safe-harbor-test-secret-0123456789abcdef';
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -365,24 +362,24 @@ describe('safeHarbor: hostile input', () => {
   });
 });
 
-describe('safeHarborAll', () => {
+describe('createSafeHarbor(…).all', () => {
   it('streams an async iterable, in order, validating the options before the first record', async () => {
     async function* source() {
       yield encounter({ age: 40 });
       yield encounter({ age: 95, birthDate: '1930-01-01' });
     }
     const ages: unknown[] = [];
-    for await (const { value } of safeHarborAll(source(), { resource: 'Encounter', policy, now: NOW })) {
+    for await (const { value } of createSafeHarbor({ resource: 'Encounter', policy, now: NOW }).all(source())) {
       ages.push((value as { patient: { age: unknown } }).patient.age);
       assertDeidentified(value, ['Sampleton', '912-48-3571']);
     }
     expect(ages).toEqual([40, '90+']);
-    expect(() => safeHarborAll([], { resource: 'Nope', policy })).toThrow(OptionsError);
+    expect(() => createSafeHarbor({ resource: 'Nope', policy })).toThrow(OptionsError);
   });
 
   it('accepts a plain iterable', async () => {
     const out = [];
-    for await (const r of safeHarborAll([encounter(), encounter()], { resource: 'Encounter', policy, now: NOW })) out.push(r);
+    for await (const r of createSafeHarbor({ resource: 'Encounter', policy, now: NOW }).all([encounter(), encounter()])) out.push(r);
     expect(out).toHaveLength(2);
   });
 });
