@@ -31,7 +31,7 @@ export type {
   SensitiveDefinition,
 } from './policy/types.js';
 export type { CustomOperator } from './operators/builtin.js';
-export { RESTRICTED_ZIP3, RESTRICTED_ZIP3_SOURCE } from './operators/restricted-zip3.js';
+export { RESTRICTED_ZIP3, RESTRICTED_ZIP3_SOURCE, RESTRICTED_ZIP3_2000, RESTRICTED_ZIP3_2000_SOURCE } from './operators/restricted-zip3.js';
 export { PURPOSES_OF_USE, isPurposeOfUse } from './purpose.js';
 export type { PurposeOfUse } from './purpose.js';
 export type { AccessContext, Authentication, BreakGlassClaim, Principal, RequestInfo } from './context.js';
