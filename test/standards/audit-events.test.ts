@@ -48,7 +48,7 @@ function client(base: () => string) {
   };
 }
 
-/** The flows both apps share: reads, denials, creates with DLP block and redact, break-glass start/use/stop/review. */
+/** The flows both apps share: reads, denials, creates with DLP block and redact, deletes, break-glass start/use/stop/review. */
 async function commonFlows(http: ReturnType<typeof client>): Promise<void> {
   expect((await http('GET', '/patients/1001/results', DR, { purpose: 'TREAT' })).status).toBe(200);
   expect((await http('GET', '/patients/1002/results', BILLING, { purpose: 'HPAYMT' })).status).toBe(200);
@@ -58,7 +58,12 @@ async function commonFlows(http: ReturnType<typeof client>): Promise<void> {
   expect((await http('GET', '/patients/1002/results', NURSE, { purpose: 'TREAT' })).status).toBe(403);
   expect((await http('GET', '/patients/1001/results', null)).status).toBe(401);
   // Creates: a clean note, a note DLP blocks, a message DLP redacts.
-  expect((await http('POST', '/patients/1001/notes', DR, { purpose: 'TREAT', body: { text: 'Repeat glucose fasting in 2 weeks.' } })).status).toBe(201);
+  const note = await http('POST', '/patients/1001/notes', DR, { purpose: 'TREAT', body: { text: 'Repeat glucose fasting in 2 weeks.' } });
+  expect(note.status).toBe(201);
+  // Deletes: the nurse may add a note but not delete one; the ordering provider deletes it, once.
+  expect((await http('DELETE', `/patients/1001/notes/${note.body!.id}`, NURSE, { purpose: 'TREAT' })).status).toBe(403);
+  expect((await http('DELETE', `/patients/1001/notes/${note.body!.id}`, DR, { purpose: 'TREAT' })).status).toBe(200);
+  expect((await http('DELETE', `/patients/1001/notes/${note.body!.id}`, DR, { purpose: 'TREAT' })).status).toBe(404);
   expect((await http('POST', '/patients/1001/notes', DR, { purpose: 'TREAT', body: { text: `Verified identity, SSN ${SSN}` } })).status).toBe(422);
   expect((await http('POST', '/patients/1002/messages', { sub: 'pt-2', roles: ['patient'], patient: '1002' }, { purpose: 'PATRQT', body: { text: `my SSN is ${SSN}` } })).status).toBe(201);
   // Break-glass: refused for a role without it, granted, used, revoked, reviewed.
@@ -131,10 +136,10 @@ function kind(e: AuditEvent): string {
 }
 
 describe('audit events of both example apps against FHIR R4 and IHE BALP', () => {
-  it('covers every kind of event: reads, denials, creates, exports, disclosures, break-glass start/stop/review, pickup links, DLP actions', () => {
+  it('covers every kind of event: reads, denials, creates, deletes, exports, disclosures, break-glass start/stop/review, pickup links, DLP actions', () => {
     for (const app of ['express', 'nestjs']) {
       const kinds = new Set(collected.filter((c) => c.app === app).map((c) => kind(c.event)));
-      for (const k of ['read-success', 'deny-read', 'create-success', 'dlp-block', 'dlp-redact', 'break-glass-granted', 'break-glass-revoked', 'break-glass-reviewed', 'deny-break-glass', 'read-under-grant']) {
+      for (const k of ['read-success', 'deny-read', 'create-success', 'delete-success', 'deny-delete', 'dlp-block', 'dlp-redact', 'break-glass-granted', 'break-glass-revoked', 'break-glass-reviewed', 'deny-break-glass', 'read-under-grant']) {
         expect(kinds, `${app} emits ${k}`).toContain(k);
       }
     }
@@ -154,7 +159,7 @@ describe('audit events of both example apps against FHIR R4 and IHE BALP', () =>
     const failures = collected.map(({ app, event }) => ({ app, kind: kind(event), errors: balpErrors(toFhirAuditEvent(event, { observer: 'lab-api', serverAddress: 'lab.example.org' })) })).filter((f) => f.errors.length > 0);
     expect(failures).toEqual([]);
     const claimed = new Set(collected.flatMap(({ event }) => toFhirAuditEvent(event).meta?.profile ?? []).map((p) => p.split('IHE.BasicAudit.')[1]));
-    for (const p of ['PatientRead', 'PatientCreate', 'PrivacyDisclosure.Source']) expect(claimed).toContain(p);
+    for (const p of ['PatientRead', 'PatientCreate', 'PatientDelete', 'PrivacyDisclosure.Source']) expect(claimed).toContain(p);
   });
 
   it('codes each event by what happened: override started and stopped, a review that is no override, denials as authorization decisions, disclosures with both ends and a purpose', () => {
@@ -177,6 +182,16 @@ describe('audit events of both example apps against FHIR R4 and IHE BALP', () =>
         const issued = event.reason === 'pickup-link-issued';
         // Issuing a link sends nothing yet: its recipient is not connected, so the profile is not claimed.
         if (event.patient !== undefined) expect(f.meta?.profile, k).toEqual(issued ? undefined : ['https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PrivacyDisclosure.Source']);
+      }
+      if (event.action === 'delete' && event.outcome === 'success') {
+        // PatientDelete: the client is an Application (110150), the server the custodian, both on the network.
+        expect(f.meta?.profile, k).toEqual(['https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientDelete']);
+        expect([f.type.code, f.action, f.subtype?.[0]?.code], k).toEqual(['rest', 'D', 'delete']);
+        const typed = (code: string) => f.agent.filter((a) => a.type?.coding?.[0]?.code === code);
+        expect(typed('110150').map((a) => a.network?.address), k).toEqual(['127.0.0.1']);
+        expect(typed('custodian').map((a) => a.network?.address), k).toEqual(['lab.example.org']);
+        expect(typed('AUT').map((a) => a.requestor), k).toEqual([true]);
+        expect(f.entity?.find((x) => x.role?.code === '1')?.what?.type, k).toBe('Patient');
       }
       for (const a of f.agent) if (a.requestor) expect(a.network, `${k}: the user carries no network`).toBeUndefined();
     }

@@ -360,6 +360,26 @@ export const policy = definePolicy({
       },
     },
 
+    // A note withdrawn from a patient's results (a note added to the wrong chart, or superseded).
+    // Only the ordering provider may delete, under TREAT; the nurse who may add a note may not
+    // remove one. The answer names the deleted note; the deletion is audited as a `delete`.
+    NoteDeletion: {
+      description: 'The reference of a deleted care-team note (DELETE /patients/:id/notes/:noteId answer).',
+      routes: ['DELETE /patients/:id/notes/:noteId'],
+      subject: 'patientId',
+      subjectParam: 'id',
+      id: 'id',
+      fields: {
+        id: 'non-phi',
+        patientId: { class: 'direct-identifier', description: 'patient id in this system' },
+        deletedBy: { class: 'non-phi', description: 'staff user id of who deleted it' },
+        deletedAt: { class: 'non-phi', description: 'when the note was deleted' },
+      },
+      disclose: {
+        'ordering-provider': { TREAT: { '*': 'send' } },
+      },
+    },
+
     // Messages patients send from the portal. Patients write their phone number or SSN into
     // messages; refusing them would lose the message, so identifiers are replaced by typed
     // markers (`[SSN]`) before the handler stores it.
