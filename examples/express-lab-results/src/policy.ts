@@ -248,6 +248,8 @@ export const policy = definePolicy({
       description: "Disclosures of one patient's data, from the audit trail (references, never values).",
       routes: ['GET /patients/:id/disclosures'],
       subjectParam: 'id',
+      // A search of the trail (?from=&to=): audited as a query of this patient, with those names only.
+      query: { params: ['from', 'to'] },
       fields: {
         '[].eventId': 'non-phi',
         '[].time': 'non-phi',
@@ -330,6 +332,8 @@ export const policy = definePolicy({
       description: 'Safe Harbor de-identified records of all patients (GET /research/extract), NDJSON.',
       routes: ['GET /research/extract'],
       rawBody: 'allow',
+      // A population extract: audited as a query (no patient: the records are de-identified).
+      query: true,
       fields: { records: { class: 'clinical', description: 'de-identified records' } },
       // The records are PatientResults views: safeHarbor applies their sensitive categories for the
       // caller (app.ts passes the access context), so HIV and genetic values are removed here too.
