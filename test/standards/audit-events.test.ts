@@ -223,6 +223,8 @@ describe('audit events of both example apps against FHIR R4 and IHE BALP', () =>
     // The route's patient (keyed), the declared names used, the undeclared one only counted.
     expect(search.patient?.ref).toMatch(/^pt_/);
     expect(search.query).toEqual({ params: ['from', 'to'], other: 1 });
+    // Nest hands the query string over too: the extract declares no names, so `format` is counted.
+    expect(queries.find(({ app }) => app === 'nestjs')!.event.query).toEqual({ params: [], other: 1 });
     expect(toFhirAuditEvent(search).entity!.find((x) => x.role?.code === '24')!.description).toBe('GET /patients/:id/disclosures?from&to&(1 other)');
     for (const { event } of queries) {
       const text = JSON.stringify(toFhirAuditEvent(event));
