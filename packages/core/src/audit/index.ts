@@ -27,6 +27,8 @@ export { ndjsonFileSink, readNdjsonAudit, readNdjsonEvents } from './ndjson.js';
 export type { NdjsonFileSink, NdjsonFileSinkOptions } from './ndjson.js';
 export { OTEL_AUDIT_EVENT, otelAuditAttributes, otelAuditSink } from './otel.js';
 export type { OtelAuditAttributes, OtelTraceApi } from './otel.js';
+export { streamSink } from './stream.js';
+export type { AuditDestination, StreamAuditSink, StreamSinkOptions } from './stream.js';
 export { teeSink } from './tee.js';
 export type { TeeAuditSink } from './tee.js';
 export { auditTableSql, auditWriterRoleSql, postgresAuditSink } from './postgres.js';

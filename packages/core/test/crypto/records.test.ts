@@ -193,6 +193,26 @@ describe('response pipeline with encrypted fields', () => {
     expect(() => guard.release(decision.plan, sealed, ctx(['billing'], 'HPAYMT'), 'read')).toThrow(DecryptError);
   });
 
+  it('prepares nothing (synchronously) for a record held in the clear, and still releases it', async () => {
+    const { cipher, records } = setup();
+    const guard = createPhiGuard({ policy: compiled, audit: { write() {} }, cipher, tenant: 'acme' });
+    for (const [roles, purpose] of [[['clinician'], 'TREAT'], [['billing'], 'HPAYMT']] as const) {
+      const decision = guard.authorize(ctx([...roles], purpose), 'Patient', 'read');
+      if (decision.effect !== 'allow') throw new Error('expected allow');
+      // No promise to wait for: the release of a record without ciphertexts stays synchronous.
+      expect(guard.prepare(decision.plan, record)).toBeNull();
+      expect(guard.release(decision.plan, record, ctx([...roles], purpose), 'read').value).toMatchObject({ id: '1001', name: 'Jane Doe' });
+    }
+    // One encrypted value among clear ones still needs (and gets) its plaintext.
+    const partly = { ...record, ssn: (await records.encryptRecord('Patient', record)).ssn };
+    const decision = guard.authorize(ctx(['billing'], 'HPAYMT'), 'Patient', 'read');
+    if (decision.effect !== 'allow') throw new Error('expected allow');
+    const prepared = guard.prepare(decision.plan, partly);
+    expect(prepared).toBeInstanceOf(Promise);
+    const out = guard.release(decision.plan, partly, ctx(['billing'], 'HPAYMT'), 'read', await prepared).value as Record<string, unknown>;
+    expect(out.ssn).toBe('****6789');
+  });
+
   it('fails closed when the key service is down and no key is cached', async () => {
     const { records, store } = setup();
     const sealed = await records.encryptRecord('Patient', record);
