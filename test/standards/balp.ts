@@ -117,7 +117,7 @@ function checkQueryEntity(e: J, where: string, errors: string[]): void {
     if (q.lifecycle !== undefined) errors.push(`${where}: entity[query].lifecycle 0..0`);
     if (q.detail !== undefined) errors.push(`${where}: entity[query].detail 0..0`);
     if (q.description !== undefined && typeof q.description !== 'string') errors.push(`${where}: entity[query].description 0..1 string`);
-    // base64Binary: FHIR's regex (\s*([0-9a-zA-Z\+\=]){4}\s*)+ with '/' as base64 has it.
+    // base64Binary: FHIR's pattern (\s*([0-9a-zA-Z\+/=]){4}\s*)+, here without whitespace.
     if (typeof q.query !== 'string' || q.query.length === 0 || !/^([0-9a-zA-Z+/=]{4})+$/.test(q.query)) errors.push(`${where}: entity[query].query 1..1 (base64Binary)`);
   }
 }
