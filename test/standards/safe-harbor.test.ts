@@ -9,12 +9,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, definePolicy } from '@phiguard/core';
 import { createSafeHarbor, type SafeHarborOptions } from '@phiguard/core/deid';
-import { ROLE_TEMPLATES, fromTemplate } from '@phiguard/core/policy';
+import { RESTRICTED_ZIP3_2000, ROLE_TEMPLATES, fromTemplate } from '@phiguard/core/policy';
 
 const require = createRequire(import.meta.url);
 const NOW = new Date('2026-06-01T00:00:00Z');
 const OLD = NOW.getUTCFullYear() - 95; // someone born then is 90+
 const RECENT = NOW.getUTCFullYear() - 40;
+// The 2020 list, written out here so that a change to the shipped one fails this test (restricted-zip3.test.ts recomputes it).
+const RESTRICTED_2020 = ['036', '059', '102', '202', '203', '204', '205', '369', '556', '692', '753', '772', '821', '823', '878', '879', '884', '893'];
 
 const policy = compilePolicy(
   definePolicy({
@@ -113,10 +115,15 @@ describe('(B) geographic subdivisions smaller than a state', () => {
     fc.assert(
       fc.property(digits(5), (zip) => {
         const out = run({ address: { postalCode: zip } }).value.address as { postalCode: string };
-        expect(out.postalCode).toBe(['036', '059', '063', '102', '203', '556', '692', '790', '821', '823', '830', '831', '878', '879', '884', '890', '893'].includes(zip.slice(0, 3)) ? '000' : zip.slice(0, 3));
+        expect(out.postalCode).toBe(RESTRICTED_2020.includes(zip.slice(0, 3)) ? '000' : zip.slice(0, 3));
       }),
       RUNS,
     );
+    // Every restricted prefix of the 2020 list, and the 2000 list by name.
+    for (const z of RESTRICTED_2020) expect((run({ address: { postalCode: `${z}01` } }).value.address as { postalCode: string }).postalCode).toBe('000');
+    const by2000 = run({ address: { postalCode: '79001' } }, { restrictedZip3: RESTRICTED_ZIP3_2000 }).value.address as { postalCode: string };
+    expect(by2000.postalCode).toBe('000');
+    expect((run({ address: { postalCode: '79001' } }).value.address as { postalCode: string }).postalCode).toBe('790');
     const custom = run({ address: { postalCode: '02139' } }, { restrictedZip3: ['021'] }).value.address as { postalCode: string };
     expect(custom.postalCode).toBe('000');
     expect(() => deid({ restrictedZip3: ['21'] })).toThrow(/three-digit/);

@@ -29,7 +29,7 @@ import { breakGlassRoutes, getAccessContext, nonPhi, phiguard, sendExport } from
 import { jwtContext } from './auth.js';
 import { keyringFrom } from './keyring.js';
 import { operators, policy } from './policy.js';
-import { createPostStore, createRepository } from './repository.js';
+import { createPostStore, createRepository, type Deleted } from './repository.js';
 import { PATIENTS, careTeamOf } from './data.js';
 
 export { policy } from './policy.js';
@@ -160,6 +160,18 @@ export function createApp(options: AppOptions): LabResultsApp {
       res.status(201).json(posted.add(kind, { patientId: req.params.id, text, ...(kind === 'notes' ? { author } : {}) }));
     });
   }
+
+  // The ordering provider withdraws a note (policy: NoteDeletion). The answer names what went,
+  // never the note's text; phiguard audits it as a delete.
+  app.delete('/patients/:id/notes/:noteId', (req, res) => {
+    const removed = posted.remove('notes', req.params.id, req.params.noteId);
+    if (removed === undefined) {
+      res.status(404).json({ error: { code: 'not_found' } });
+      return;
+    }
+    const deletedBy = getAccessContext(res)?.principal.id ?? 'unknown';
+    res.json({ id: removed.id, patientId: removed.patientId, deletedBy, deletedAt: new Date().toISOString() } satisfies Deleted);
+  });
 
   app.get('/patients/:id/disclosures', async (req, res) => {
     const from = typeof req.query.from === 'string' ? req.query.from : undefined;

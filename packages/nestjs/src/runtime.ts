@@ -64,7 +64,9 @@ export interface HttpRequest {
 export function enterRequest(runtime: PhiGuardRuntime, req: HttpRequest, res: unknown, decide: () => Maybe<Step>): PhiRequestState {
   const known = states.get(req);
   if (known !== undefined) return known;
-  const exchange = runtime.host.begin({ method: req.method, path: (req.originalUrl ?? req.url ?? '/').split('?')[0] ?? '/', headers: req.headers, ip: req.ip });
+  const url = req.originalUrl ?? req.url ?? '/';
+  const q = url.indexOf('?');
+  const exchange = runtime.host.begin({ method: req.method, path: q === -1 ? url : url.slice(0, q), query: q === -1 ? undefined : url.slice(q + 1), headers: req.headers, ip: req.ip });
   const r = res as Partial<GatedResponse> | undefined;
   for (const [k, v] of Object.entries(exchange.headers)) r?.setHeader?.(k, v);
   const gated = r !== undefined && typeof r.writeHead === 'function' && typeof r.end === 'function' && typeof r.getHeaderNames === 'function';

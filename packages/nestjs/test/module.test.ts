@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Readable } from 'node:stream';
-import { Body, Controller, Get, Header, Injectable, Module, NotFoundException, Param, Post, Req, Res, StreamableFile, UseGuards, type INestApplication } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Injectable, Module, NotFoundException, Param, Post, Req, Res, StreamableFile, UseGuards, type INestApplication } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { of, tap } from 'rxjs';
@@ -81,6 +81,10 @@ class ChartController {
   headers() {
     return { ...CHART };
   }
+
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@Param('id') _id: string): void {}
 
   @Get(':id/context')
   context(@PhiAccessContext() context: AccessContext) {
@@ -230,6 +234,16 @@ describe('access decision (PhiGuardGuard)', () => {
     expect(elsewhere.status).toBe(200);
     expect(last()).toMatchObject({ action: 'read', outcome: 'success' });
     expect(last()).not.toHaveProperty('breakGlass');
+  });
+
+  it('a DELETE answered 204 without a body is audited as a delete of the route\'s patient, once, as in Express', async () => {
+    h = await makeApp(ALL);
+    const res = await request(server()).delete('/charts/p-7').set(doctor);
+    expect(res.status).toBe(204);
+    expect(res.text).toBe('');
+    expect(h.events).toHaveLength(1);
+    expect(last()).toMatchObject({ action: 'delete', outcome: 'success', resource: { type: 'Chart' }, patient: { ref: expect.stringMatching(/^pt_/) }, request: { method: 'DELETE', route: '/charts/:id' } });
+    expect(JSON.stringify(h.events)).not.toContain('p-7');
   });
 
   it('@PhiAccessContext hands the resolved context to the handler', async () => {

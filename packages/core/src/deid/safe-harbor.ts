@@ -88,7 +88,8 @@ export interface SafeHarborOptions {
   readonly scanner?: Scanner;
   /**
    * Three-digit ZIP prefixes reported as `000` (areas of 20,000 people or fewer). Default
-   * `RESTRICTED_ZIP3` (HHS's list, 2000 Census). Pass the list for the current census.
+   * `RESTRICTED_ZIP3` (computed from the 2020 Census ZCTA populations); `RESTRICTED_ZIP3_2000`
+   * is HHS's list from the 2000 Census.
    */
   readonly restrictedZip3?: Iterable<string>;
   /** "Today", for the age-over-89 rule on birth years. Default: the current time. */

@@ -42,7 +42,7 @@ export { auditTableSql, auditWriterRoleSql, postgresAuditSink as createPostgresA
 export type { DisclosureQuery, PgQueryable, PostgresAuditSink, PostgresAuditSinkOptions } from '../audit/postgres.js';
 export { bufferedSink as createBufferedSink } from '../audit/buffered.js';
 export type { BufferedAuditSink, BufferedSinkOptions, BufferedSinkStats } from '../audit/buffered.js';
-export { toFhirAuditEvent } from '../audit/fhir.js';
+export { toFhirAuditEvent, toFhirAuditEvents } from '../audit/fhir.js';
 export type {
   AuditRecipient,
   FhirAuditEventAgent,

@@ -257,7 +257,8 @@ describe('safeHarbor: ages over 89 (45 CFR 164.514(b)(2)(i)(C))', () => {
 
 describe('safeHarbor: ZIP codes (45 CFR 164.514(b)(2)(i)(B))', () => {
   it('reports the restricted three-digit prefixes as 000', () => {
-    for (const zip of ['03601', '05901', '10201', '69201', '89001', '89301-1234']) {
+    // The 2020 Census list (RESTRICTED_ZIP3): 890 and 063 are no longer restricted, 202-205 and 369 are.
+    for (const zip of ['03601', '05901', '10201', '20201', '36901', '69201', '75301', '89301-1234']) {
       const { value, report } = safeHarbor(encounter({ postalCode: zip }), { resource: 'Encounter', policy, now: NOW });
       expect((value as { patient: { address: { postalCode: string } } }).patient.address.postalCode).toBe('000');
       expect(entry(report.entries, 'patient.address.postalCode', 'generalized:zip3-restricted')?.count).toBe(1);
