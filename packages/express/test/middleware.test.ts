@@ -194,6 +194,15 @@ describe('body shapes', () => {
     expect(sink.events).toHaveLength(2);
   });
 
+  it('an empty 200 on a PHI route (res.end() with nothing) is audited once, as the request\'s action', async () => {
+    const { app, sink } = makeApp((a) => a.put('/charts/:id', phiResource('Chart'), (_req, res) => void res.status(200).end()));
+    const res = await request(app).put('/charts/ch-1').set(doctor);
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('');
+    expect(sink.events).toHaveLength(1);
+    expect(sink.events[0]).toMatchObject({ action: 'update', outcome: 'success', resource: { type: 'Chart' } });
+  });
+
   it('POST to a PHI route is audited as create', async () => {
     const { app, sink } = makeApp((a) => a.post('/charts', (req, res) => void res.status(201).json({ ...CHART, labs: req.body.labs })));
     const res = await request(app).post('/charts').set(doctor).send({ labs: [{ code: '1-1', value: 1 }] });

@@ -370,10 +370,12 @@ class Gate implements ResponseGate {
         this.sealed = true;
         this.down('end', [undefined, undefined, this.endCallback]);
       };
-      // A 204 on a PHI route did something (a DELETE, an update) and sends nothing: it is released
-      // as "no value", so audited as the request's action, unless an adapter released the
-      // handler's (empty) value already (Nest's interceptor vouches for it).
-      if (status === 204 && exchange.kind === 'phi' && this.vouched === NONE) return this.decided(() => this.settle(exchange.release(undefined), () => done()));
+      // A 204 (or an empty 2xx) on a PHI route did something (a DELETE, an update) and sends
+      // nothing: it is released as "no value", so audited as the request's action, unless an
+      // adapter released the handler's (empty) value already (Nest's interceptor vouches for it).
+      // HEAD is the GET it mirrors, audited where its value is released.
+      const empty = status === 204 || (status >= 200 && status < 300 && bytes.length === 0 && (res as { req?: { method?: string } }).req?.method !== 'HEAD');
+      if (empty && exchange.kind === 'phi' && this.vouched === NONE) return this.decided(() => this.settle(exchange.release(undefined), () => done()));
       return this.decided(done);
     }
     if (exchange.kind === 'unmapped') return this.answer(exchange.refuseUnmapped());
