@@ -1,5 +1,5 @@
 import type { AccessContext, PhiGuard, PhiGuardOptions } from '@phiguard/core';
-import type { ExchangeOptions } from '@phiguard/core/adapter';
+import type { ErrorLogger, ExchangeOptions } from '@phiguard/core/adapter';
 import type { AuditAction } from '@phiguard/core/audit';
 
 /** What the module knows about the route being served, handed to the context resolver. */
@@ -20,10 +20,8 @@ export interface PhiRouteInfo {
 /** Resolves who is asking and why. Throw AuthenticationRequiredError (or anything) for 401. */
 export type ContextResolver<Req = any> = (req: Req, route: PhiRouteInfo) => AccessContext | Promise<AccessContext>;
 
-/** PHI-free operational lines (error name, code, status, request id). pino fits. */
-export interface ErrorLogger {
-  error(obj: object, msg?: string): void;
-}
+/** PHI-free operational lines (error name, code, status, request id): core's type, pino fits. */
+export type { ErrorLogger };
 
 /**
  * Options of `PhiGuardModule.forRoot` (or returned by the `forRootAsync` factory): everything
