@@ -15,8 +15,8 @@ export type { GateHooks, GatedResponse, ResponseGate } from '../exchange/respons
 export { actionForMethod } from '../audit/event.js';
 export { compileNarrowing } from '../policy/narrow.js';
 export type { HandlerNarrowing, NarrowingRules } from '../policy/narrow.js';
-export { FieldIndex } from '../policy/field-index.js';
-export type { DeclaredField, IndexNode } from '../policy/field-index.js';
+// The index comes with a compiled resource (`resource.index`); adapters read it, never build one.
+export type { DeclaredField, FieldIndex, IndexNode } from '../policy/field-index.js';
 export type { InboundInspection } from '../inbound.js';
 export type { PreparedVerifier } from '../delivery/signing.js';
 export { didYouMean } from '../suggest.js';

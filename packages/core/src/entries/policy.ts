@@ -9,8 +9,9 @@ export type { RoleTemplate } from '../policy/templates.js';
 export { PURPOSES_OF_USE, isPurposeOfUse } from '../purpose.js';
 export { RESTRICTED_ZIP3, RESTRICTED_ZIP3_2000, RESTRICTED_ZIP3_2000_SOURCE, RESTRICTED_ZIP3_SOURCE } from '../operators/restricted-zip3.js';
 export { DEFAULT_BREAK_GLASS_REASONS } from '../base/constants.js';
-export { Plan, DEFAULT_LIMITS } from '../policy/plan.js';
-export type { Disclosure, Protected, ProtectLimits, Serialized } from '../policy/plan.js';
+export { DEFAULT_LIMITS } from '../policy/plan.js';
+// Plans come from a compiled policy (`decision.plan`, `planFor`); the class is not constructed by users.
+export type { Disclosure, Plan, Protected, ProtectLimits, Serialized } from '../policy/plan.js';
 export type { BreakGlassUse } from '../policy/compile.js';
 export type { CompiledAccess } from '../policy/access.js';
 export type { TokenCacheOptions } from '../operators/token-cache.js';
