@@ -27,10 +27,10 @@ module.exports = {
       to: { path: '^packages/core/src/(index\\.ts|entries/)' },
     },
     {
-      name: 'tools-use-public-entries',
+      name: 'packages-use-public-entries',
       severity: 'error',
-      comment: 'The CLI is a consumer of @phiguard/core like any other: it imports the package entries, never core sources.',
-      from: { path: '^packages/cli/src/' },
+      comment: 'Adapters, keyrings and the CLI are consumers of @phiguard/core like any other: they import its package entries (the root and subpaths), never core sources.',
+      from: { path: '^packages/(express|nestjs|kms|cli)/src/' },
       to: { path: '^packages/core/src/' },
     },
     {
