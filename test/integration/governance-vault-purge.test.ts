@@ -2,7 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, createLegalHolds, createPurgeJob, createVault, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { createVault } from '@phiguard/core/deid';
+import { createLegalHolds, createPurgeJob } from '@phiguard/core/governance';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
 const DAY = 86_400_000;
@@ -39,7 +42,7 @@ describe('vault.purgeTarget with createPurgeJob', () => {
     await expect(vault.tokenize('x', { domain: 'mrn', patientRef: '' })).rejects.toThrow(/patientRef/);
 
     const now = Date.now();
-    const holds = createLegalHolds({ store: new MemoryStateStore(), audit, patientRef: (id) => `pt_${id}`, roles: ['privacy-officer'], clock: { now: () => now } });
+    const holds = createLegalHolds({ store: createMemoryStateStore(), audit, patientRef: (id) => `pt_${id}`, roles: ['privacy-officer'], clock: { now: () => now } });
     await holds.place(officer, { id: 'litigation-1', patientId: 0 });
     const job = createPurgeJob({ rules: [{ target: vault.purgeTarget(), retentionDays: 365 }], holds, audit, clock: { now: () => now }, batch: 2 });
     const [report] = await job.run(officer);

@@ -93,6 +93,7 @@ function scrub(body: unknown): unknown {
   const b = { ...(body as Record<string, unknown>) };
   if (b.error !== null && typeof b.error === 'object') b.error = { ...(b.error as object), requestId: 'R' };
   if (typeof b.createdAt === 'string') b.createdAt = 'T';
+  if (typeof b.deletedAt === 'string') b.deletedAt = 'T';
   if (typeof b.id === 'string' && /^[\da-f-]{36}$/.test(b.id)) b.id = 'ID';
   return b;
 }
@@ -225,6 +226,49 @@ describe('Express and NestJS examples answer alike', () => {
     expect((seen.express![2] as { status: number }).status).toBe(200);
     expect((seen.express![3] as { status: number }).status).toBe(403);
     expect((seen.express![6] as { status: number }).status).toBe(403);
+  });
+
+  it('delete: a note refused to the nurse, billing and no token, deleted by the ordering provider once, alike and with the same audit trail', async () => {
+    const doctor = await token({ sub: 'parity-doc', roles: ['ordering-provider'] });
+    const nurse = await token({ sub: 'rn.alvarez', roles: ['care-team-nurse'] });
+    const billing = await token({ sub: 'parity-bill', roles: ['billing'] });
+    const seen: Record<string, unknown[]> = { express: [], nest: [] };
+    for (const target of [express, nest]) {
+      const added = await fetch(`${target.base}/patients/1001/notes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${doctor}`, 'x-purpose-of-use': 'TREAT', 'content-type': 'application/json', 'user-agent': 'parity' },
+        body: JSON.stringify({ text: 'Superseded by the repeat panel.' }),
+      });
+      const { id } = (await added.json()) as { id: string };
+      const note = `/patients/1001/notes/${id}`;
+      for (const req of [
+        { label: 'by the nurse (may add, not delete)', path: note, token: nurse, purpose: 'TREAT' },
+        { label: 'by billing', path: note, token: billing, purpose: 'HPAYMT' },
+        { label: 'without a token', path: note, purpose: 'TREAT' },
+        { label: "through another patient's chart", path: `/patients/1002/notes/${id}`, token: doctor, purpose: 'TREAT' },
+        { label: 'by the ordering provider', path: note, token: doctor, purpose: 'TREAT' },
+        { label: 'again', path: note, token: doctor, purpose: 'TREAT' },
+      ]) {
+        const seenNow = await observe(target, { ...req, method: 'DELETE' });
+        seen[target.name]!.push([req.label, seenNow]);
+      }
+    }
+    expect(seen.nest).toEqual(seen.express);
+    const byLabel = Object.fromEntries(seen.express!.map((x) => x as [string, Awaited<ReturnType<typeof observe>>]));
+    expect(Object.fromEntries(Object.entries(byLabel).map(([k, v]) => [k, v.status]))).toEqual({
+      'by the nurse (may add, not delete)': 403,
+      'by billing': 403,
+      'without a token': 401,
+      "through another patient's chart": 404,
+      'by the ordering provider': 200,
+      again: 404,
+    });
+    // One audit event per attempt: refusals as denied deletes, the deletion as a successful delete.
+    const deleted = byLabel['by the ordering provider']!;
+    expect(deleted.events).toHaveLength(1);
+    expect(deleted.events[0]).toMatchObject({ action: 'delete', outcome: 'success', resource: { type: 'NoteDeletion', id: 'ID' }, request: { method: 'DELETE', route: '/patients/:id/notes/:noteId' } });
+    expect(deleted.body).toMatchObject({ id: 'ID', patientId: '1001', deletedBy: 'parity-doc' });
+    expect(byLabel['by the nurse (may add, not delete)']!.events).toMatchObject([{ action: 'deny', attemptedAction: 'delete', outcome: 'denied', reason: 'purpose_not_permitted' }]);
   });
 
   it('the refusals exercise what they claim (not a vacuous match)', async () => {

@@ -1,5 +1,8 @@
 import { BadRequestException, Controller, Get, Header, Inject, NotFoundException, Param, Query } from '@nestjs/common';
-import { DISCLOSURE_BASES, createSafeHarbor, exportCsv, exportEvent, type AccessContext, type DisclosureBasis, type ExportDisclosure, type PhiGuard, type SafeHarbor } from '@phiguard/core';
+import { type AccessContext, type PhiGuard } from '@phiguard/core';
+import { createSafeHarbor, type SafeHarbor } from '@phiguard/core/deid';
+import { exportCsv, exportEvent, type ExportDisclosure } from '@phiguard/core/delivery';
+import { DISCLOSURE_BASES, type DisclosureBasis } from '@phiguard/core/governance';
 import { PHIGUARD_ENGINE, PhiAccessContext, PhiResource } from '@phiguard/nestjs';
 import { PATIENTS } from '../../express-lab-results/src/data.js';
 import { RESULT_COLUMNS, resultRows } from '../../express-lab-results/src/exports.js';

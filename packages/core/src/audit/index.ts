@@ -35,7 +35,7 @@ export { auditTableSql, auditWriterRoleSql, postgresAuditSink } from './postgres
 export type { DisclosureQuery, PgQueryable, PostgresAuditSink, PostgresAuditSinkOptions } from './postgres.js';
 export { bufferedSink } from './buffered.js';
 export type { BufferedAuditSink, BufferedSinkOptions, BufferedSinkStats } from './buffered.js';
-export { toFhirAuditEvent } from './fhir.js';
+export { toFhirAuditEvent, toFhirAuditEvents } from './fhir.js';
 export type {
   AuditRecipient,
   FhirAuditEventAgent,

@@ -4,21 +4,10 @@
  * of a series of disclosures to one recipient for one purpose (164.528(b)(3)).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  ACCOUNTING_EXEMPT,
-  DISCLOSURE_BASES,
-  ExportError,
-  accountingOfDisclosures,
-  createAccountingSuspensions,
-  disclosureDigest,
-  exportCsv,
-  exportEvent,
-  type AccessContext,
-  type AccountingSuspension,
-  type AuditEvent,
-  type DisclosureBasis,
-  type ExportDisclosure,
-} from '@phiguard/core';
+import { type AccessContext, type AuditEvent } from '@phiguard/core';
+import { accountingOfDisclosures } from '@phiguard/core/audit';
+import { ExportError, exportCsv, exportEvent, type ExportDisclosure } from '@phiguard/core/delivery';
+import { ACCOUNTING_EXEMPT, DISCLOSURE_BASES, createAccountingSuspensions, disclosureDigest, type AccountingSuspension, type DisclosureBasis } from '@phiguard/core/governance';
 import { REPORTS, chart, desk, setup } from './fixture.js';
 
 const officer = desk('po.ade', ['privacy-officer']);
