@@ -295,6 +295,34 @@ describe('sendExport', () => {
     expect(events[0]).toMatchObject({ action: 'export', outcome: 'success', resource: { type: 'lab-result', id: res.headers['x-phiguard-export-id'] } });
   });
 
+  it('carries the disclosure record with the digest of the exact bytes sent; a bad block or one without audit answers an error and sends nothing', async () => {
+    const disclosure = { recipient: { type: 'business-associate' as const, id: 'acme-billing', nameRef: 'rn_42' }, purpose: 'Claims processing', basis: 'payment' as const };
+    const { app, events } = exportApp({ disclosure });
+    const res = await request(app).get('/export').buffer(true).parse((r, cb) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks)));
+    });
+    expect(res.status).toBe(200);
+    const sent = res.body as Buffer;
+    expect(events[0]!.disclosure).toEqual({
+      recipient: disclosure.recipient,
+      purpose: 'Claims processing',
+      basis: 'payment',
+      deliveryMethod: 'download',
+      digest: `sha256:${createHash('sha256').update(sent).digest('hex')}`,
+      bytes: sent.length,
+      description: { recordTypes: [], records: 2 },
+    });
+    for (const over of [{ disclosure, audit: undefined }, { disclosure: { ...disclosure, basis: 'whim' as never } }, { disclosure: { ...disclosure, purpose: 'For Jane Doe MRN 7654321' } }]) {
+      const bad = exportApp(over);
+      const r = await request(bad.app).get('/export');
+      expect(r.status).toBe(500);
+      expect(r.text).not.toContain('phiguard-export');
+      expect(bad.events).toEqual([]);
+    }
+  });
+
   it('sends JSON with the watermark, and fixes the extension to the format', async () => {
     const { app } = exportApp({ format: 'json', filename: 'labs.csv' });
     const res = await request(app).get('/export');
