@@ -34,6 +34,7 @@ const require = createRequire(import.meta.url);
 const { SyncRedactor } = require('redact-pii');
 const { OpenRedaction } = await import('@openredaction/core');
 const { generateIndependentSet } = await import('./independent/generate.mjs');
+const { reportNames } = await import('./names-report.mjs');
 
 const { docs, negatives } = loadCorpus();
 const MB = 1 << 20;
@@ -278,6 +279,9 @@ if (process.argv.includes('--verbose')) {
   console.log('set 2 misses:', s2.misses);
   console.log('set 2 false positives:', s2.fps);
 }
+
+// ===================== Set 3: independent person names (measure only) =====================
+reportNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
 
 // ===================== Throughput, one thread, all twenty types =====================
 const NAIVE = [
