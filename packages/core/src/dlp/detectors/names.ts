@@ -562,7 +562,7 @@ function detectListedNames(s: ScanState, names: ReadonlySet<string>): void {
  * space and another capital or a particle. One global pattern over the text; the words are then
  * read by `readName` and weighed.
  */
-const PAIR_START = /(?<![\p{L}\p{M}\p{Nd}'’_-])\p{Lu}[\p{Ll}\p{M}]+(?:['’-]\p{L}[\p{Ll}\p{M}]*)* (?=\p{Lu}|(?:de|da|del|della|di|du|des|la|le|van|von|der|den|ter|bin|binti|ibn|al|el|dos|das)[ -])/gu;
+const PAIR_START = /\p{Lu}[\p{Ll}\p{M}]+(?:['’-]\p{L}[\p{Ll}\p{M}]*)* (?=\p{Lu}|(?:de|da|del|della|di|du|des|la|le|van|von|der|den|ter|bin|binti|ibn|al|el|dos|das)[ -])/gu;
 /** Label nouns before a colon that introduce a person ("Emergency contact: …", "Next of kin: …"). */
 const PERSON_LABEL_NOUNS = new Set(
   'contact kin representative parent informant historian caregiver companion sponsor insured author signer witness translator interpreter guardian spouse partner'.split(' '),
@@ -588,6 +588,27 @@ function detectPairNames(s: ScanState): void {
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const i = m.index;
+    // The run starts a word: no letter, digit, apostrophe, '_' or '-' glued before it.
+    const before = text.charCodeAt(i - 1);
+    if (i > 0 && (isLetter(before) || isDigit(before) || before === 39 || before === 0x2019 || before === 95 || before === 45)) continue;
+    // Cheap checks first: where the run stands, and the first word's lexicon weight.
+    const prev = prevWord(text, i);
+    const inside = prev !== '' || text.charCodeAt(i - 2) === 44 || text.charCodeAt(i - 2) === 59;
+    let labelled = false;
+    if (!inside) {
+      // "Emergency contact: Leandro Popescu"
+      let k = i - 1;
+      while (k >= 0 && text.charCodeAt(k) === 32) k--;
+      if (text.charCodeAt(k) === 58) {
+        let b = k;
+        while (b > 0 && k - b < 16 && isLetter(text.charCodeAt(b - 1))) b--;
+        labelled = PERSON_LABEL_NOUNS.has(text.slice(b, k).toLowerCase());
+      }
+    }
+    const g1 = givenWeightOf(m[0].slice(0, -1));
+    // Runs that start with a known given name are read by `detectLexiconNames`, and runs at the
+    // start of a sentence need a known given name.
+    if (g1 === 2 || (g1 === 1 && inside) || (!inside && !labelled && g1 === 0)) continue;
     const [end, words] = readName(text, i, false);
     if (end <= i || words < 2) continue;
     re.lastIndex = end;
@@ -613,19 +634,6 @@ function detectPairNames(s: ScanState): void {
       first = false;
     }
     if (veto) continue;
-    const prev = prevWord(text, i);
-    const inside = prev !== '' || text.charCodeAt(i - 2) === 44 || text.charCodeAt(i - 2) === 59;
-    let labelled = false;
-    if (!inside) {
-      // "Emergency contact: Leandro Popescu"
-      let k = i - 1;
-      while (k >= 0 && text.charCodeAt(k) === 32) k--;
-      if (text.charCodeAt(k) === 58) {
-        let b = k;
-        while (b > 0 && k - b < 16 && isLetter(text.charCodeAt(b - 1))) b--;
-        labelled = PERSON_LABEL_NOUNS.has(text.slice(b, k).toLowerCase());
-      }
-    }
     const cue = labelled || PERSON_CUES.has(prev);
     let conf = 0;
     if (given > 0 && surname > 0) conf = inside || cue || given === 2 || surname === 2 ? 0.8 : 0;
