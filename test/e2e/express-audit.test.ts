@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type Served } from './serve.js';
-import { verifyChain } from '@phiguard/core';
+import { verifyChain } from '@phiguard/core/audit';
 import { DEV_AUDIT_KEY, createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { PATIENTS } from '../../examples/express-lab-results/src/data.js';
 import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';

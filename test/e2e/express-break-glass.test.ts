@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type Served } from './serve.js';
 import { createManualClock } from '@phiguard/core/testing';
-import { RedisStateStore, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { createRedisStateStore } from '@phiguard/core/state';
 import { createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { memoryLog, type MemoryLog } from '../../examples/express-lab-results/src/memory-log.js';
 
@@ -39,7 +40,7 @@ async function redisClient(url: string): Promise<Redis> {
 
 async function start(url = REDIS): Promise<Instance> {
   const log = memoryLog();
-  const state = new RedisStateStore({ client: await redisClient(url), prefix, timeoutMs: 300 });
+  const state = createRedisStateStore({ client: await redisClient(url), prefix, timeoutMs: 300 });
   const app = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger, state, clock });
   const served = await serve(app);
   servers.push(served);

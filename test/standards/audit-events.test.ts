@@ -6,7 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toFhirAuditEvent, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { toFhirAuditEvent } from '@phiguard/core/audit';
 import { createApp as createExpressApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
 import { createApp as createNestApp } from '../../examples/nestjs-lab-results/src/app.js';

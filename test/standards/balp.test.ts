@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toFhirAuditEvent, toFhirAuditEvents, type AuditAction, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { toFhirAuditEvent, toFhirAuditEvents, type AuditAction } from '@phiguard/core/audit';
 import { balpErrors } from './balp.js';
 import { fhirSchemaErrors } from './validators.js';
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RESTRICTED_ZIP3, RESTRICTED_ZIP3_2000, RESTRICTED_ZIP3_SOURCE } from '@phiguard/core';
+import { RESTRICTED_ZIP3, RESTRICTED_ZIP3_2000, RESTRICTED_ZIP3_SOURCE } from '@phiguard/core/policy';
 
 const text = readFileSync(new URL('../../packages/core/scripts/data/zip3-population-2020.csv', import.meta.url), 'utf8');
 const rows = text

@@ -7,7 +7,9 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RESTRICTED_ZIP3_2000, ROLE_TEMPLATES, compilePolicy, createSafeHarbor, definePolicy, fromTemplate, type SafeHarborOptions } from '@phiguard/core';
+import { compilePolicy, definePolicy } from '@phiguard/core';
+import { createSafeHarbor, type SafeHarborOptions } from '@phiguard/core/deid';
+import { RESTRICTED_ZIP3_2000, ROLE_TEMPLATES, fromTemplate } from '@phiguard/core/policy';
 
 const require = createRequire(import.meta.url);
 const NOW = new Date('2026-06-01T00:00:00Z');

@@ -1,27 +1,27 @@
 import express, { type Express } from 'express';
 import { pino, type Logger } from 'pino';
 import {
-  MemoryStateStore,
-  accountingOfDisclosures,
-  buildNotification,
-  chainSink,
-  createPickupLinks,
-  createSafeHarbor,
   createFieldCipher,
   createPhiGuard,
-  pinoAuditSink,
-  teeSink,
   type AuditEvent,
   type AuditSink,
-  type ChainedAuditSink,
   type Clock,
-  type DurableAuditSink,
-  type TeeAuditSink,
   type KeyCacheOptions,
   type Keyring,
   type Scanner,
-  type StateStore,
 } from '@phiguard/core';
+import {
+  accountingOfDisclosures,
+  createChainSink,
+  createPinoAuditSink,
+  createTeeSink,
+  type ChainedAuditSink,
+  type DurableAuditSink,
+  type TeeAuditSink,
+} from '@phiguard/core/audit';
+import { createSafeHarbor } from '@phiguard/core/deid';
+import { buildNotification, createPickupLinks } from '@phiguard/core/delivery';
+import { createMemoryStateStore, type StateStore } from '@phiguard/core/state';
 import { createHash } from 'node:crypto';
 import { abnormalResultsReport } from './reports.js';
 import { RESULT_COLUMNS, resultRows } from './exports.js';
@@ -96,14 +96,14 @@ export function createApp(options: AppOptions): LabResultsApp {
       if (trail.length > 10_000) trail.shift();
     },
   };
-  const log = pinoAuditSink(options.logger ?? pino());
+  const log = createPinoAuditSink(options.logger ?? pino());
   // Durable first: when it refuses an event (503), nothing else records a disclosure that did not happen.
   const audit = options.durableAudit
-    ? teeSink(options.durableAudit, log, remember)
-    : chainSink(teeSink(log, remember, ...(options.auditStore ? [options.auditStore] : [])), { key: options.auditKey ?? DEV_AUDIT_KEY });
+    ? createTeeSink(options.durableAudit, log, remember)
+    : createChainSink(createTeeSink(log, remember, ...(options.auditStore ? [options.auditStore] : [])), { key: options.auditKey ?? DEV_AUDIT_KEY });
   app.locals.audit = audit;
   // Shared by break-glass grants and pickup-link nonces (Redis in production: every instance).
-  const state = options.state ?? new MemoryStateStore({ clock });
+  const state = options.state ?? createMemoryStateStore({ clock });
   const guard = createPhiGuard({
     policy,
     operators,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RecordCipher } from '@phiguard/core';
+import type { RecordCipher } from '@phiguard/core/crypto';
 import { PATIENTS } from './data.js';
 import { ageOn, labResultsView, type LabResultsView } from './view.js';
 

@@ -1,5 +1,7 @@
 import { Controller, Get, Header, Inject, NotFoundException, Param, Query } from '@nestjs/common';
-import { createSafeHarbor, exportCsv, exportEvent, type AccessContext, type PhiGuard, type SafeHarbor } from '@phiguard/core';
+import { type AccessContext, type PhiGuard } from '@phiguard/core';
+import { createSafeHarbor, type SafeHarbor } from '@phiguard/core/deid';
+import { exportCsv, exportEvent } from '@phiguard/core/delivery';
 import { PHIGUARD_ENGINE, PhiAccessContext, PhiResource } from '@phiguard/nestjs';
 import { PATIENTS } from '../../express-lab-results/src/data.js';
 import { RESULT_COLUMNS, resultRows } from '../../express-lab-results/src/exports.js';

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PolicyError, compileNarrowing, compilePolicy, type AccessContext, type NarrowingRules } from '@phiguard/core';
+import { PolicyError, compilePolicy, type AccessContext } from '@phiguard/core';
+import { compileNarrowing, type NarrowingRules } from '@phiguard/core/adapter';
 import { SECRET } from './helpers.js';
 
 const policy = compilePolicy(

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { compilePolicy, RESTRICTED_ZIP3, RESTRICTED_ZIP3_2000, type CompileOptions, type OperatorSpec } from '@phiguard/core';
+import { compilePolicy, type CompileOptions, type OperatorSpec } from '@phiguard/core';
+import { RESTRICTED_ZIP3, RESTRICTED_ZIP3_2000 } from '@phiguard/core/policy';
 import { applyOperator, ctx, SECRET } from './helpers.js';
 
 /** The value an operator produces for `input` (`undefined` when the field is omitted). */

@@ -9,21 +9,23 @@ import {
   AuditUnavailableError,
   OptionsError,
   PhiGuardError,
+  type AccessContext,
+  type AuditEvent,
+  type Scanner,
+} from '@phiguard/core';
+import { didYouMean } from '@phiguard/core/adapter';
+import {
   createRequestVerifier,
-  didYouMean,
   exportCsv,
   exportEvent,
   exportJson,
   safeFileName,
-  type AccessContext,
-  type AuditEvent,
   type CsvColumn,
   type ExportMeta,
   type ExportResult,
   type Watermark,
-  type Scanner,
-  type StateStore,
-} from '@phiguard/core';
+} from '@phiguard/core/delivery';
+import { type StateStore } from '@phiguard/core/state';
 import { errorBody, requestIdOf } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------

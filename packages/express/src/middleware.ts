@@ -1,26 +1,22 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { OptionsError, createPhiGuard, type AccessContext, type PhiGuard, type PhiGuardOptions } from '@phiguard/core';
 import {
   ENGINE_OPTION_KEYS,
   EXCHANGE_OPTION_KEYS,
-  OptionsError,
   createExchangeHost,
-  createPhiGuard,
   didYouMean,
   errorBody,
   genericCode,
   guardResponse,
   isAnswer,
   statusOf,
-  type AccessContext,
   type Answer,
   type Exchange,
   type ExchangeHost,
   type ExchangeOptions,
-  type PhiGuard,
-  type PhiGuardOptions,
   type ResponseGate,
   type Step,
-} from '@phiguard/core';
+} from '@phiguard/core/adapter';
 import type { ErrorLogger } from './errors.js';
 
 /** Options of {@link phiguard}: everything `createPhiGuard` takes, how requests are handled, and how to read one. */

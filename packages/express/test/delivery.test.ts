@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, OptionsError, createScanner, type AuditEvent } from '@phiguard/core';
+import { OptionsError, createScanner, type AuditEvent } from '@phiguard/core';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { getClientIdentity, getVerifiedSignature, hardenPhiResponses, sendExport, verifySignature, type SendExportOptions } from '../src/delivery.js';
 
 
@@ -27,7 +28,7 @@ function hookApp(options: Partial<Parameters<typeof verifySignature>[0]> = {}, b
   const calls: unknown[] = [];
   const app = express();
   if (before) app.use(before);
-  app.post('/hooks/results', verifySignature({ secrets: [{ id: 'k2', secret: CURRENT }], store: new MemoryStateStore(), ...options }), (req, res) => {
+  app.post('/hooks/results', verifySignature({ secrets: [{ id: 'k2', secret: CURRENT }], store: createMemoryStateStore(), ...options }), (req, res) => {
     calls.push(req.body);
     res.json({ ok: true, secretId: getVerifiedSignature(req)?.secretId ?? null, isBuffer: Buffer.isBuffer(req.body) });
   });
@@ -92,7 +93,7 @@ describe('verifySignature', () => {
 
   it('signs the query string too (originalUrl) and works under a mounted router', async () => {
     const router = express.Router();
-    router.post('/results', verifySignature({ secrets: [{ secret: CURRENT }], store: new MemoryStateStore() }), (_req, res) => void res.json({ ok: true }));
+    router.post('/results', verifySignature({ secrets: [{ secret: CURRENT }], store: createMemoryStateStore() }), (_req, res) => void res.json({ ok: true }));
     const app = express().use('/hooks', router);
     await request(app).post('/hooks/results?v=2').set('X-PhiGuard-Signature', sign(CURRENT, BODY, '/hooks/results?v=2')).send(BODY).expect(200);
     await request(app).post('/hooks/results?v=3').set('X-PhiGuard-Signature', sign(CURRENT, BODY, '/hooks/results?v=2')).send(BODY).expect(401);
@@ -116,7 +117,7 @@ describe('verifySignature', () => {
   });
 
   it('validates options at start-up', () => {
-    const store = new MemoryStateStore();
+    const store = createMemoryStateStore();
     expect(() => verifySignature({ secrets: [{ secret: 'short' }], store })).toThrow(/at least 32/);
     expect(() => verifySignature({ secrets: [{ secret: CURRENT }], store, toleranceSecond: 3 } as never)).toThrow(/did you mean "toleranceSeconds"/);
     expect(() => verifySignature({ secrets: [{ secret: CURRENT }], store, tolerance: 3, toleranceSeconds: 3 })).toThrow(OptionsError);

@@ -1,13 +1,16 @@
 import {
   OptionsError,
+  createPhiGuard,
+  type AccessContext,
+  type CompiledResource,
+  type PhiGuard,
+  type PhiGuardOptions,
+} from '@phiguard/core';
+import {
   compileNarrowing,
   createExchangeHost,
-  createPhiGuard,
   guardResponse,
   didYouMean,
-  type AccessContext,
-  type AuditAction,
-  type CompiledResource,
   type HandlerNarrowing,
   type Exchange,
   type ExchangeHost,
@@ -15,14 +18,13 @@ import {
   type Maybe,
   type ResponseGate,
   type Step,
-  type PhiGuard,
-  type PhiGuardOptions,
-} from '@phiguard/core';
+} from '@phiguard/core/adapter';
+import { type AuditAction } from '@phiguard/core/audit';
 import type { MinimumNecessaryRules } from './decorators.js';
 import { ADAPTER_OPTION_KEYS, type ContextResolver, type ErrorLogger, type PhiGuardModuleOptions } from './options.js';
 
 /** How a route was classified for this request. */
-export type { RouteKind } from '@phiguard/core';
+export type { RouteKind } from '@phiguard/core/adapter';
 
 /** What phiguard keeps for a request: its exchange with the engine and the response gate. */
 export interface PhiRequestState {

@@ -6,17 +6,25 @@ import { Test } from '@nestjs/testing';
 import { of, tap } from 'rxjs';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccessDeniedError, AuthenticationRequiredError, OptionsError, PolicyError, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
+import {
+  AccessDeniedError,
+  AuthenticationRequiredError,
+  OptionsError,
+  PolicyError,
+  createPhiGuard,
+  type AccessContext,
+  type AuditEvent,
+} from '@phiguard/core';
 import {
   AllowBreakGlass,
-  AuditAction,
+  AuditAs,
   MinimumNecessary,
   PHIGUARD_ENGINE,
   PHIGUARD_OPTIONS,
   PhiAccessContext,
   PhiGuardModule,
   PhiResource,
-  PurposeOfUse,
+  Purpose,
   SkipPhiGuard,
 } from '../src/index.js';
 import { CHART, SECRET, SSN, billing, doctor, headerContext, makeApp, policy, type Harness } from './fixtures.js';
@@ -55,7 +63,7 @@ class ChartController {
   }
 
   @Get(':id/export')
-  @AuditAction('export')
+  @AuditAs('export')
   @AllowBreakGlass()
   exported() {
     return { ...CHART };
@@ -86,7 +94,7 @@ class ChartController {
 
 @Controller('treat')
 @PhiResource('Chart')
-@PurposeOfUse('TREAT')
+@Purpose('TREAT')
 class DefaultPurposeController {
   @Get(':id')
   get() {
@@ -195,7 +203,7 @@ describe('access decision (PhiGuardGuard)', () => {
     expect(last()).toMatchObject({ action: 'deny', reason: 'authentication_required', actor: { id: null } });
   });
 
-  it('@PurposeOfUse supplies the purpose only when the request asserts none', async () => {
+  it('@Purpose supplies the purpose only when the request asserts none', async () => {
     h = await makeApp(ALL);
     const none = await request(server()).get('/treat/p-7').set({ 'x-user': 'u-doc', 'x-roles': 'doctor' });
     expect(none.status).toBe(200);
@@ -207,7 +215,7 @@ describe('access decision (PhiGuardGuard)', () => {
     expect(without.body.error.reason).toBe('purpose_required');
   });
 
-  it('@AuditAction and @AllowBreakGlass reach the audit event and the context resolver', async () => {
+  it('@AuditAs and @AllowBreakGlass reach the audit event and the context resolver', async () => {
     h = await makeApp(ALL);
     await request(server()).get('/charts/p-7/export').set(doctor).expect(200);
     expect(last().action).toBe('export');
@@ -505,8 +513,8 @@ describe('bootstrap fails on misconfiguration, naming the field', () => {
     expect(h.events.filter((e) => e.outcome === 'success')).toHaveLength(4);
   });
 
-  it('an unknown @PurposeOfUse code, when the class is defined', () => {
-    expect(() => PurposeOfUse('TREATMENT' as never)).toThrow(/not an HL7 v3 PurposeOfUse/);
+  it('an unknown @Purpose code, when the class is defined', () => {
+    expect(() => Purpose('TREATMENT' as never)).toThrow(/not an HL7 v3 PurposeOfUse/);
   });
 });
 

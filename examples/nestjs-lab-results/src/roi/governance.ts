@@ -1,27 +1,28 @@
 import {
-  MemoryStateStore,
   systemClock,
   type Clock,
+  type AuditEvent,
+  type AuditSink,
+  type FieldCipher,
+  type PhiGuard,
+} from '@phiguard/core';
+import { type DisclosureStore } from '@phiguard/core/audit';
+import {
   createAuthorizations,
   createDenyList,
   createDisclosures,
   createLegalHolds,
   createPurgeJob,
   createRecipientRegistry,
-  type AuditEvent,
-  type AuditSink,
   type Authorizations,
   type DenyList,
   type DisclosureCopyStore,
   type Disclosures,
-  type DisclosureStore,
-  type FieldCipher,
   type LegalHolds,
-  type PhiGuard,
   type PurgeJob,
   type RecipientRegistry,
-  type StateStore,
-} from '@phiguard/core';
+} from '@phiguard/core/governance';
+import { createMemoryStateStore, type StateStore } from '@phiguard/core/state';
 import type { ReportView } from '../../../express-lab-results/src/view.js';
 
 /** The roles of the governance desk. */
@@ -77,7 +78,7 @@ export function createGovernance(options: {
   readonly governance: GovernanceOptions | undefined;
 }): Governance {
   const g = options.governance ?? {};
-  const store = options.state ?? new MemoryStateStore();
+  const store = options.state ?? createMemoryStateStore();
   const clock: Clock = g.clock ?? systemClock;
   const now = () => clock.now();
   const { releases } = options;

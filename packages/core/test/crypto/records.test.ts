@@ -2,19 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   DecryptError,
   KeyUnavailableError,
-  MemoryKeyStore,
   OptionsError,
   compilePolicy,
   createFieldCipher,
   createPhiGuard,
-  createRecordCipher,
   definePolicy,
-  isCiphertext,
-  reencrypt,
-  rewrapKeys,
   type AuditEvent,
   type FieldCipher,
 } from '@phiguard/core';
+import { createMemoryKeyStore, createRecordCipher, isCiphertext, reencrypt, rewrapKeys } from '@phiguard/core/crypto';
 import { SECRET, ctx, problemsOf, compileUnchecked } from '../helpers.js';
 import { TestKeyring } from './test-keyring.js';
 
@@ -66,7 +62,7 @@ function counting(cipher: FieldCipher) {
 
 function setup() {
   const keyring = new TestKeyring();
-  const store = new MemoryKeyStore();
+  const store = createMemoryKeyStore();
   const cipher = createFieldCipher({ keyring, store });
   const records = createRecordCipher({ policy: compiled, cipher, tenant: 'acme', indexKey: new Uint8Array(32).fill(7) });
   return { keyring, store, cipher, records };

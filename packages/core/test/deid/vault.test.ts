@@ -6,11 +6,10 @@ import {
   AuditUnavailableError,
   DecryptError,
   OptionsError,
-  createVault,
   type AccessContext,
   type AuditEvent,
-  type Vault,
 } from '@phiguard/core';
+import { createVault, type Vault } from '@phiguard/core/deid';
 
 const PG_URL = process.env.PHIGUARD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:55432/postgres';
 const TABLE = `deid_vault_${randomBytes(4).toString('hex')}`;

@@ -1,5 +1,5 @@
-import type { CompiledPolicy, CompiledResource } from '../policy/compile.js';
-import { disclosureMatrix, type ResourceMatrix } from './matrix.js';
+import type { CompiledPolicy, CompiledResource } from '@phiguard/core';
+import { disclosureMatrix, type ResourceMatrix } from '@phiguard/core/policy';
 
 /** Options of {@link policyReportHtml}. */
 export interface PolicyReportOptions {

@@ -1,8 +1,8 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, sep } from 'node:path';
-import type { Finding, PhiType } from '../dlp/index.js';
-import { PHI_TYPES, createScanner } from '../dlp/scanner.js';
-import { didYouMean } from '../suggest.js';
+import { createScanner } from '@phiguard/core';
+import { didYouMean } from '@phiguard/core/adapter';
+import { PHI_TYPES, type Finding, type PhiType } from '@phiguard/core/dlp';
 import { EXIT, UsageError, parseCommandArgs, type CliIo, type Command } from './io.js';
 import { VERSION } from './version.js';
 

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { createChainVerifier, parseChainKey, type ChainBreak, type ChainVerdict } from '../audit/chain.js';
-import { readNdjsonAudit } from '../audit/ndjson.js';
-import { postgresAuditSink, type PgQueryable } from '../audit/postgres.js';
+import {
+  createChainVerifier,
+  parseChainKey,
+  createPostgresAuditSink,
+  readNdjsonAudit,
+  type ChainBreak,
+  type ChainVerdict,
+  type PgQueryable,
+} from '@phiguard/core/audit';
 import { EXIT, UsageError, parseCommandArgs, type CliIo, type Command } from './io.js';
 
 interface PgClient extends PgQueryable {
@@ -16,7 +22,7 @@ async function pgClient(url: string): Promise<PgClient> {
     const name = 'pg';
     mod = (await import(name)) as typeof mod;
   } catch {
-    throw new UsageError('reading a PostgreSQL audit table needs the `pg` package: run `npm install pg` next to @phiguard/core');
+    throw new UsageError('reading a PostgreSQL audit table needs the `pg` package: run `npm install pg` next to @phiguard/cli');
   }
   const Client = (mod.Client ?? mod.default?.Client) as new (config: { connectionString: string }) => PgClient;
   const client = new Client({ connectionString: url });
@@ -92,7 +98,7 @@ export const auditVerify: Command = {
         return EXIT.usage;
       }
       try {
-        const store = postgresAuditSink({ pool: client, ...(values.table === undefined ? {} : { table: values.table }) });
+        const store = createPostgresAuditSink({ pool: client, ...(values.table === undefined ? {} : { table: values.table }) });
         for await (const e of store.read()) verifier.add(e);
       } catch (err) {
         io.err(`phiguard: cannot read the audit table: ${(err as Error).message}\n`);

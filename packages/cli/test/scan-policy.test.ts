@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { globToRegExp } from '../../src/cli/scan.js';
+import { main } from '../src/main.js';
+import { globToRegExp } from '../src/scan.js';
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -89,7 +89,7 @@ describe('phiguard scan', () => {
   });
 });
 
-const EXAMPLE = fileURLToPath(new URL('../../../../examples/express-lab-results/dist/app.js', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../../examples/express-lab-results/dist/app.js', import.meta.url));
 
 describe('phiguard policy', () => {
   it('check validates a policy and lists the unclassified fields of a sample payload', async () => {

@@ -1,5 +1,5 @@
-import type { CompiledPolicy } from '../policy/compile.js';
-import type { Leaf } from '../policy/plan.js';
+import type { CompiledPolicy } from './compile.js';
+import type { Leaf } from './plan.js';
 import { PURPOSES_OF_USE, type PurposeOfUse } from '../purpose.js';
 
 /** One resource's disclosure matrix: every declared field × every (role, purpose) with rules. */

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compilePolicy, policyReportHtml, type PolicyDefinition } from '@phiguard/core';
-import { SECRET } from '../helpers.js';
+import { compilePolicy, type PolicyDefinition } from '@phiguard/core';
+import { policyReportHtml } from '../src/report/html.js';
+import { SECRET } from '../../core/test/helpers.js';
 
 const report = (definition: object) => policyReportHtml(compilePolicy(definition as PolicyDefinition, { mode: 'production', secret: SECRET }));
 

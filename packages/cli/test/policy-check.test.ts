@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, type PolicyDefinition } from '@phiguard/core';
-import { main } from '../../src/cli/main.js';
-import { ctx, SECRET } from '../helpers.js';
+import { main } from '../src/main.js';
+import { ctx, SECRET } from '../../core/test/helpers.js';
 
 async function run(...argv: string[]) {
   const out: string[] = [];

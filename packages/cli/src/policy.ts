@@ -2,15 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PolicyError } from '../errors.js';
-import { createScanner } from '../dlp/scanner.js';
-import type { JsonPath } from '../dlp/walk.js';
-import { compilePolicy, type CompileOptions, type CompiledPolicy, type CompiledResource } from '../policy/compile.js';
-import { ANY_KEY, ELEMENT, parsePath } from '../policy/path.js';
-import { isOrmWrapperPath, unclassifiedPaths } from '../policy/unclassified.js';
-import { PURPOSES_OF_USE } from '../purpose.js';
-import type { PolicyDefinition } from '../policy/types.js';
-import { policyReportHtml } from '../report/html.js';
+import {
+  PolicyError,
+  compilePolicy,
+  createScanner,
+  type CompileOptions,
+  type CompiledPolicy,
+  type CompiledResource,
+  type PolicyDefinition,
+} from '@phiguard/core';
+import { ANY_KEY, ELEMENT, isOrmWrapperPath, parsePath, unclassifiedPaths } from '@phiguard/core/adapter';
+import type { JsonPath } from '@phiguard/core/dlp';
+import { PURPOSES_OF_USE } from '@phiguard/core/policy';
+import { policyReportHtml } from './report/html.js';
 import { EXIT, UsageError, parseCommandArgs, type CliIo, type Command } from './io.js';
 
 /**
