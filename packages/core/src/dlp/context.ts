@@ -116,6 +116,8 @@ interface Candidate {
   readonly colonOnly: boolean;
   readonly labelOnly: boolean;
   readonly capitalised: boolean;
+  /** Leading characters the trigram key already matched (letters among the first three). */
+  readonly known: number;
 }
 // Candidates by their first three character slots, longest first: a word start costs one table
 // lookup, and the rare hit a few character comparisons. No regex, no allocation.
@@ -130,6 +132,7 @@ for (const [word, kind] of KIND_BY_WORD) {
     colonOnly: COLON_ONLY.has(word),
     labelOnly: LABEL_ONLY.has(word),
     capitalised: CAPITALISED_KINDS.has(kind),
+    known: leadingLetters(word),
   };
   // One-letter labels ("T:", "F:") live apart: in the trigram table they would give every word
   // starting with that letter a candidate list to walk.
@@ -147,6 +150,13 @@ for (const [word, kind] of KIND_BY_WORD) {
     list.sort((x, y) => y.word.length - x.word.length);
     BY_TRIGRAM[k] = list;
   }
+}
+
+/** Letters at the start of `word`, at most three: a matching trigram key has checked those. */
+function leadingLetters(word: string): number {
+  let k = 0;
+  while (k < 3 && k < word.length && slot(word.charCodeAt(k)) !== 0) k++;
+  return k;
 }
 
 const isWordChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -206,7 +216,7 @@ function longKeywordAt(text: string, pos: number, mask: number, two: number): Kw
     const w = c.word;
     const end = pos + w.length;
     if (end > text.length) continue;
-    for (let k = 0; k < w.length; k++) {
+    for (let k = c.known; k < w.length; k++) {
       let t = text.charCodeAt(pos + k);
       if (t >= 65 && t <= 90) t += 32;
       if (t !== w.charCodeAt(k)) continue outer;

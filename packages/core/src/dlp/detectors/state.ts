@@ -221,8 +221,18 @@ const DIGIT_WORDS = new Set(['zero', 'one', 'two', 'three', 'four', 'five', 'six
 const DIGIT_WORD_FIRST = new Uint8Array(128);
 for (const w of DIGIT_WORDS) DIGIT_WORD_FIRST[w.charCodeAt(0)] = 1;
 
+/** Digit words by first letter (lower case), for a comparison without slicing the text. */
+const DIGIT_WORDS_BY_FIRST: Array<readonly string[] | undefined> = new Array<readonly string[] | undefined>(128).fill(undefined);
+for (const w of DIGIT_WORDS) DIGIT_WORDS_BY_FIRST[w.charCodeAt(0)] = [...(DIGIT_WORDS_BY_FIRST[w.charCodeAt(0)] ?? []), w];
+
 function isDigitWord(text: string, s: number, e: number): boolean {
   const c = text.charCodeAt(s) | 32;
   if (c >= 128 || DIGIT_WORD_FIRST[c] === 0) return false;
-  return DIGIT_WORDS.has(text.slice(s, e).toLowerCase());
+  // Most tokens ("the", "for", "of") fail on length or a letter: no slice, no lower-casing.
+  outer: for (const w of DIGIT_WORDS_BY_FIRST[c]!) {
+    if (w.length !== e - s) continue;
+    for (let k = 1; k < w.length; k++) if ((text.charCodeAt(s + k) | 32) !== w.charCodeAt(k)) continue outer;
+    return true;
+  }
+  return false;
 }
