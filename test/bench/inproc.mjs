@@ -2,7 +2,7 @@
 // app (real IncomingMessage / ServerResponse) on a socket that discards what is written, one at
 // a time. On a shared machine, socket syscalls dominate and vary; this isolates the work the
 // application and phiguard do. Targets are interleaved over rounds; medians are reported.
-//   node test/bench/inproc.mjs [--requests 20000] [--rounds 5] [--only <name part> | --target <name>]
+//   node test/bench/inproc.mjs [--requests 20000] [--rounds 5] [--warmup 2000] [--only <name part> | --target <name>]
 import http from 'node:http';
 import { Duplex } from 'node:stream';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,8 @@ import express from 'express';
 import { pino } from 'pino';
 import { phiguard } from '../../packages/express/dist/index.js';
 import pg from 'pg';
-import { bufferedSink, createFieldCipher, postgresAuditSink, streamSink } from '../../packages/core/dist/index.js';
+import { createFieldCipher } from '../../packages/core/dist/index.js';
+import { createBufferedSink as bufferedSink, createPostgresAuditSink as postgresAuditSink, createStreamSink as streamSink } from '../../packages/core/dist/audit.js';
 import { LocalKeyring } from '../../packages/kms/dist/index.js';
 import { createApp, findPatient, jwtContext, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
 import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, signToken } from './fixture.mjs';
@@ -141,7 +142,7 @@ const only = process.argv.indexOf('--only');
 if (only !== -1) targets.splice(0, targets.length, ...targets.filter((t) => t.name.includes(process.argv[only + 1])));
 const exact = process.argv.indexOf('--target');
 if (exact !== -1) targets.splice(0, targets.length, ...targets.filter((t) => t.name === process.argv[exact + 1]));
-for (const t of targets) await run(t, 2000); // warm-up
+for (const t of targets) await run(t, arg('warmup', 2000)); // warm-up
 const samples = new Map(targets.map((t) => [t.name, []]));
 for (let r = 0; r < rounds; r++) {
   for (const t of targets) samples.get(t.name).push(await run(t, requests / rounds));

@@ -139,6 +139,21 @@ describe('(B) geographic subdivisions smaller than a state', () => {
       }),
       { numRuns: 60 },
     );
+    // Every town of the public list, not a sample: "<town>, <state>" leaves nothing of the town.
+    // (Names with digits are businesses with a ZIP code of their own, "Goodwill Games 1990", not places.)
+    const places = towns.filter((t) => !/\d/.test(t));
+    const missed: string[] = [];
+    for (let i = 0; i < places.length; i += 400) {
+      const chunk = places.slice(i, i + 400).map((t) => t.split('|') as [string, string]);
+      const out = scrub(chunk.map(([city, state]) => `Seen at ${city}, ${state}.`).join('\n')).split('\n');
+      chunk.forEach(([city], j) => {
+        if (out[j]!.includes(city)) missed.push(city);
+      });
+    }
+    expect(missed).toEqual([]);
+    // Every county of the FIPS list, written "<name> County".
+    const out = scrub(counties.map((c) => `Resident of ${c}.`).join('\n')).split('\n');
+    expect(counties.filter((c, j) => out[j]!.includes(c.replace(/ County$/, '')))).toEqual([]);
     expect(scrub('Lives at 12 Oak Street, Apt 4.')).not.toContain('Oak Street');
     // Listed names with periods are read as the scan reads words.
     expect(scrub('Patient lives in Clayton (St. Louis County).')).not.toContain('Louis');
