@@ -86,7 +86,7 @@ export const auditVerify: Command = {
     }
     if (values.table !== undefined && !isPgUrl(source)) throw new UsageError('--table applies to a postgres:// source');
 
-    const verifier = createChainVerifier(heads === undefined ? { key } : { key, heads });
+    let verifier = createChainVerifier(heads === undefined ? { key } : { key, heads });
     let where: (position: number) => string;
     if (isPgUrl(source)) {
       let client: PgClient;
@@ -99,6 +99,9 @@ export const auditVerify: Command = {
       }
       try {
         const store = createPostgresAuditSink({ pool: client, ...(values.table === undefined ? {} : { table: values.table }) });
+        // Retention checkpoints let a purged stream start after its cut, and only there.
+        const checkpoints = await store.checkpoints();
+        verifier = createChainVerifier({ key, checkpoints, ...(heads === undefined ? {} : { heads }) });
         for await (const e of store.read()) verifier.add(e);
       } catch (err) {
         io.err(`phiguard: cannot read the audit table: ${(err as Error).message}\n`);

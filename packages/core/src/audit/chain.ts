@@ -189,6 +189,32 @@ export interface VerifyChainOptions {
    * has another hash was rewritten.
    */
   readonly heads?: readonly { readonly stream: string; readonly seq: number; readonly hash?: string }[];
+  /**
+   * Retention checkpoints (for example `postgresAuditSink(...).checkpoints()`): a stream may
+   * start right after its latest checkpoint, whose `hash` the first remaining event's `prev`
+   * must equal. A checkpoint whose MAC does not verify under the key is reported as `forged`.
+   */
+  readonly checkpoints?: readonly ChainCheckpoint[];
+}
+
+/**
+ * Where a retention purge cut a stream: every event up to `seq` was removed, `hash` is the MAC
+ * of the last removed one, `cutoff` the retention cut-off they were all older than.
+ */
+export interface ChainCheckpoint {
+  readonly stream: string;
+  readonly seq: number;
+  readonly hash: string;
+  /** ISO-8601. */
+  readonly cutoff: string;
+  /** {@link checkpointMac} under the chain key: only a holder of the key can make one. */
+  readonly mac: string;
+}
+
+/** HMAC-SHA256(key, canonical JSON of the checkpoint's stream, seq, hash and cut-off). */
+export function checkpointMac(checkpoint: Omit<ChainCheckpoint, 'mac'>, key: Uint8Array): string {
+  const body = { type: 'phiguard.audit.checkpoint', stream: checkpoint.stream, seq: checkpoint.seq, hash: checkpoint.hash, cutoff: checkpoint.cutoff };
+  return createHmac('sha256', key).update(canonicalJson(body), 'utf8').digest('hex');
 }
 
 interface Rec {
@@ -206,7 +232,7 @@ export interface ChainVerifier {
   verdict(): ChainVerdict;
 }
 
-const VERIFY_KEYS = ['key', 'heads'];
+const VERIFY_KEYS = ['key', 'heads', 'checkpoints'];
 
 /**
  * Creates a verifier that keeps only a few bytes per event (seq, prev, hash, MAC result), so
@@ -267,13 +293,33 @@ export function createChainVerifier(options: VerifyChainOptions): ChainVerifier 
       for (const a of options.heads ?? []) anchors.set(a.stream, a);
       const breaks: ChainBreak[] = [...unchained];
       const heads: (ChainHead & { events: number })[] = [];
+      // Per stream: the latest checkpoint that verifies, or the first one that does not.
+      const starts = new Map<string, ChainCheckpoint>();
+      const forgedCp = new Map<string, ChainCheckpoint>();
+      for (const c of options.checkpoints ?? []) {
+        const ok = c !== null && typeof c === 'object' && typeof c.stream === 'string' && Number.isSafeInteger(c.seq) && c.seq > 0 &&
+          typeof c.hash === 'string' && HASH.test(c.hash) && typeof c.mac === 'string' && HASH.test(c.mac) && typeof c.cutoff === 'string' &&
+          keys.some((k) => timingSafeEqual(Buffer.from(checkpointMac(c, k), 'hex'), Buffer.from(c.mac, 'hex')));
+        if (!ok) {
+          const name = typeof c?.stream === 'string' ? c.stream : '';
+          if (!forgedCp.has(name)) forgedCp.set(name, c);
+          continue;
+        }
+        const had = starts.get(c.stream);
+        if (had === undefined || c.seq > had.seq) starts.set(c.stream, c);
+      }
       let duplicates = 0;
-      const names = [...new Set([...streams.keys(), ...anchors.keys()])].sort();
+      const names = [...new Set([...streams.keys(), ...anchors.keys(), ...starts.keys(), ...forgedCp.keys()])].sort();
       for (const stream of names) {
         const recs = streams.get(stream) ?? [];
-        const r = walk(stream, recs, anchors.get(stream));
+        const bad = forgedCp.get(stream);
+        if (bad !== undefined) {
+          breaks.push({ stream, kind: 'forged', seq: Number.isSafeInteger(bad?.seq) ? bad.seq : null, position: null, detail: 'a retention checkpoint does not verify under the key: events may have been removed outside the purge' });
+          continue;
+        }
+        const r = walk(stream, recs, anchors.get(stream), starts.get(stream));
         duplicates += r.duplicates;
-        if (recs.length > 0) heads.push({ stream, seq: r.seq, hash: r.hash, events: recs.length });
+        if (recs.length > 0 || starts.has(stream)) heads.push({ stream, seq: r.seq, hash: r.hash, events: recs.length });
         if (r.break) breaks.push(r.break);
       }
       return { ok: breaks.length === 0, streams: streams.size, events: count, duplicates, heads, breaks };
@@ -285,9 +331,19 @@ function walk(
   stream: string,
   recs: readonly Rec[],
   anchor: { seq: number; hash?: string } | undefined,
+  start?: ChainCheckpoint,
 ): { seq: number; hash: string; duplicates: number; break?: ChainBreak } {
   let seq = 0;
   let prev = CHAIN_GENESIS;
+  // A purged stream resumes after its checkpoint; one still holding events up to it is walked
+  // from genesis, the checkpoint then acting as an anchor its event must match.
+  const purged = start !== undefined && (recs.length === 0 || recs[0]!.seq > start.seq);
+  if (purged) {
+    seq = start.seq;
+    prev = start.hash;
+  } else if (start !== undefined && (anchor === undefined || anchor.seq < start.seq)) {
+    anchor = { seq: start.seq, hash: start.hash };
+  }
   let duplicates = 0;
   const accepted = new Set<string>();
   const hashAt: string[] = [];
@@ -337,7 +393,12 @@ function walk(
     }
     return stop('inserted', r, expected, `a genuine event with seq ${r.seq} does not link here (replayed, or two writers share this stream id)`);
   }
-  if (anchor !== undefined) {
+  if (anchor !== undefined && purged && anchor.seq <= start!.seq) {
+    // The anchor lies in the purged prefix: only the checkpoint's own position can be compared.
+    if (anchor.seq === start!.seq && anchor.hash !== undefined && anchor.hash !== start!.hash) {
+      return stop('modified', undefined, anchor.seq, `the retention checkpoint at ${anchor.seq} differs from the checkpointed head: the stream was rewritten`);
+    }
+  } else if (anchor !== undefined) {
     if (anchor.seq > seq) {
       return stop('deleted', undefined, seq + 1, `the stream ends at ${seq} but was checkpointed at ${anchor.seq}: events ${seq + 1}-${anchor.seq} are missing`);
     }

@@ -5,6 +5,7 @@ export {
   CHAIN_KEY_MIN_BYTES,
   chainHash,
   chainSink,
+  checkpointMac,
   createChainVerifier,
   parseChainKey,
   verifyChain,
@@ -12,6 +13,7 @@ export {
 export type {
   ChainBreak,
   ChainBreakKind,
+  ChainCheckpoint,
   ChainHead,
   ChainSinkOptions,
   ChainVerdict,
@@ -31,7 +33,9 @@ export { streamSink } from './stream.js';
 export type { AuditDestination, StreamAuditSink, StreamSinkOptions } from './stream.js';
 export { teeSink } from './tee.js';
 export type { TeeAuditSink } from './tee.js';
-export { auditTableSql, auditWriterRoleSql, postgresAuditSink } from './postgres.js';
+export { AUDIT_RETENTION_MIN_DAYS, auditTableSql, auditWriterRoleSql, postgresAuditSink } from './postgres.js';
+export { auditPurgeTarget } from './purge.js';
+export type { AuditPurgeTargetOptions } from './purge.js';
 export type { DisclosureQuery, PgQueryable, PostgresAuditSink, PostgresAuditSinkOptions } from './postgres.js';
 export { bufferedSink } from './buffered.js';
 export type { BufferedAuditSink, BufferedSinkOptions, BufferedSinkStats } from './buffered.js';

@@ -5,7 +5,7 @@
  */
 import { OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
-import type { ChainHead } from './chain.js';
+import type { ChainCheckpoint, ChainHead } from './chain.js';
 import type { AuditAction, AuditBatchSink, AuditEvent, AuditLineSink } from './event.js';
 
 /** The subset of `pg.Pool` (or `pg.Client`) the store uses. */
@@ -44,12 +44,17 @@ export interface PostgresAuditSink extends AuditBatchSink, AuditLineSink {
   read(options?: { readonly pageSize?: number }): AsyncGenerator<AuditEvent>;
   /** Successful events about one patient in a time range, by time. */
   disclosures(query: DisclosureQuery): Promise<AuditEvent[]>;
+  /** The retention checkpoints of `auditPurgeTarget`, for `verifyChain({ checkpoints })`; [] before any purge. */
+  checkpoints(): Promise<ChainCheckpoint[]>;
 }
+
+/** Shortest retention the audit purge accepts, in days: six years with their leap days (45 CFR 164.316(b)(2)(i)). */
+export const AUDIT_RETENTION_MIN_DAYS = 2192;
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** A validated table name: its quoted form, schema prefix for helper objects, and base name. */
-function tableName(table: string | undefined): { quoted: string; schema: string | null; base: string } {
+export function tableName(table: string | undefined): { quoted: string; schema: string | null; base: string } {
   const name = table ?? 'phiguard_audit';
   const parts = typeof name === 'string' ? name.split('.') : [];
   /* Precondition: the table name is one or two lowercase SQL identifiers. */
@@ -61,16 +66,23 @@ function tableName(table: string | undefined): { quoted: string; schema: string 
   return { quoted: parts.map((p) => `"${p}"`).join('.'), schema, base };
 }
 
-const qualify = (schema: string | null, name: string): string => (schema === null ? `"${name}"` : `"${schema}"."${name}"`);
+export const qualify = (schema: string | null, name: string): string => (schema === null ? `"${name}"` : `"${schema}"."${name}"`);
 
 /**
  * DDL for the audit table: columns for querying (stream, seq, time, action, outcome,
  * patient_ref, actor) plus the full event as jsonb; the event id as primary key (idempotent
- * inserts); a trigger refusing UPDATE, DELETE and TRUNCATE, whoever runs them. Idempotent.
+ * inserts); a trigger refusing UPDATE, TRUNCATE and any DELETE not covered by a retention
+ * checkpoint, whoever runs them; the append-only checkpoint table, whose inserts are checked
+ * (a stored event's hash, older than the cut-off, cut-off at least six years ago); and the
+ * purge function writing a checkpoint and deleting the prefix it covers in one call. Idempotent.
  */
 export function auditTableSql(table?: string): string {
   const t = tableName(table);
   const fn = qualify(t.schema, `${t.base}_append_only`);
+  const cp = qualify(t.schema, `${t.base}_checkpoints`);
+  const cpCheck = qualify(t.schema, `${t.base}_checkpoint_check`);
+  const cpFn = qualify(t.schema, `${t.base}_checkpoints_append_only`);
+  const purge = qualify(t.schema, `${t.base}_purge_prefix`);
   return `
 CREATE TABLE IF NOT EXISTS ${t.quoted} (
   id text PRIMARY KEY,
@@ -88,11 +100,26 @@ CREATE TABLE IF NOT EXISTS ${t.quoted} (
 CREATE INDEX IF NOT EXISTS "${t.base}_stream_seq" ON ${t.quoted} (stream, seq, pos);
 CREATE INDEX IF NOT EXISTS "${t.base}_patient_time" ON ${t.quoted} (patient_ref, time);
 CREATE INDEX IF NOT EXISTS "${t.base}_actor_time" ON ${t.quoted} (actor, time);
+CREATE TABLE IF NOT EXISTS ${cp} (
+  stream text NOT NULL,
+  seq bigint NOT NULL,
+  hash text NOT NULL,
+  cutoff timestamptz NOT NULL,
+  mac text NOT NULL,
+  purged bigint NOT NULL DEFAULT 0,
+  at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (stream, seq)
+);
+-- A row may be deleted only when a checkpoint of its stream covers it (seq at or below the
+-- checkpoint, time before its cut-off); UPDATE and TRUNCATE are always refused.
 CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $phiguard$
 BEGIN
+  IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM ${cp} c WHERE c.stream = OLD.stream AND c.seq >= OLD.seq AND OLD.time < c.cutoff) THEN
+    RETURN OLD;
+  END IF;
   RAISE EXCEPTION 'audit table %.% is append-only: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
     USING ERRCODE = 'insufficient_privilege',
-          HINT = 'audit events are never changed or removed by applications; archive whole partitions or tables under a separate administrative procedure';
+          HINT = 'audit events are removed only by the retention purge, after a checkpoint of their stream';
 END
 $phiguard$;
 DROP TRIGGER IF EXISTS "${t.base}_no_update_delete" ON ${t.quoted};
@@ -101,7 +128,49 @@ CREATE TRIGGER "${t.base}_no_update_delete" BEFORE UPDATE OR DELETE ON ${t.quote
 DROP TRIGGER IF EXISTS "${t.base}_no_truncate" ON ${t.quoted};
 CREATE TRIGGER "${t.base}_no_truncate" BEFORE TRUNCATE ON ${t.quoted}
   FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();
+-- A checkpoint must name a stored event by its hash, follow the stream's last checkpoint, cover
+-- only events older than its cut-off, and the cut-off must be at least the retention floor ago.
+CREATE OR REPLACE FUNCTION ${cpCheck}() RETURNS trigger LANGUAGE plpgsql AS $phiguard$
+BEGIN
+  IF NEW.cutoff > now() - interval '${AUDIT_RETENTION_MIN_DAYS} days' THEN
+    RAISE EXCEPTION 'audit checkpoint refused: the cut-off is less than ${AUDIT_RETENTION_MIN_DAYS} days ago' USING ERRCODE = 'check_violation';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM ${t.quoted} e WHERE e.stream = NEW.stream AND e.seq = NEW.seq AND e.event->'chain'->>'hash' = NEW.hash) THEN
+    RAISE EXCEPTION 'audit checkpoint refused: no stored event has this stream, seq and hash' USING ERRCODE = 'check_violation';
+  END IF;
+  IF EXISTS (SELECT 1 FROM ${cp} c WHERE c.stream = NEW.stream AND c.seq >= NEW.seq) THEN
+    RAISE EXCEPTION 'audit checkpoint refused: the stream already has a checkpoint at or after this seq' USING ERRCODE = 'check_violation';
+  END IF;
+  IF EXISTS (SELECT 1 FROM ${t.quoted} e WHERE e.stream = NEW.stream AND e.seq <= NEW.seq AND e.time >= NEW.cutoff) THEN
+    RAISE EXCEPTION 'audit checkpoint refused: it would cover events newer than its cut-off' USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END
+$phiguard$;
+CREATE OR REPLACE FUNCTION ${cpFn}() RETURNS trigger LANGUAGE plpgsql AS $phiguard$
+BEGIN
+  RAISE EXCEPTION 'audit checkpoints %.% are append-only: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$phiguard$;
+DROP TRIGGER IF EXISTS "${t.base}_checkpoint_check" ON ${cp};
+CREATE TRIGGER "${t.base}_checkpoint_check" BEFORE INSERT ON ${cp} FOR EACH ROW EXECUTE FUNCTION ${cpCheck}();
+DROP TRIGGER IF EXISTS "${t.base}_checkpoint_no_update_delete" ON ${cp};
+CREATE TRIGGER "${t.base}_checkpoint_no_update_delete" BEFORE UPDATE OR DELETE ON ${cp} FOR EACH ROW EXECUTE FUNCTION ${cpFn}();
+DROP TRIGGER IF EXISTS "${t.base}_checkpoint_no_truncate" ON ${cp};
+CREATE TRIGGER "${t.base}_checkpoint_no_truncate" BEFORE TRUNCATE ON ${cp} FOR EACH STATEMENT EXECUTE FUNCTION ${cpFn}();
+-- The purge of one stream prefix: the checkpoint and the delete in one transaction (one call).
+CREATE OR REPLACE FUNCTION ${purge}(p_stream text, p_seq bigint, p_hash text, p_cutoff timestamptz, p_mac text) RETURNS bigint LANGUAGE plpgsql AS $phiguard$
+DECLARE n bigint;
+BEGIN
+  INSERT INTO ${cp} (stream, seq, hash, cutoff, mac) VALUES (p_stream, p_seq, p_hash, p_cutoff, p_mac);
+  DELETE FROM ${t.quoted} WHERE stream = p_stream AND seq <= p_seq;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$phiguard$;
 REVOKE ALL ON ${t.quoted} FROM PUBLIC;
+REVOKE ALL ON ${cp} FROM PUBLIC;
+REVOKE ALL ON FUNCTION ${purge}(text, bigint, text, timestamptz, text) FROM PUBLIC;
 `;
 }
 
@@ -245,6 +314,19 @@ ON CONFLICT (id) DO NOTHING`;
         [query.patientRef, toTime(query.from, '-infinity'), toTime(query.to, 'infinity'), actions],
       );
       return (rows as { event: AuditEvent }[]).map((r) => r.event);
+    },
+    async checkpoints() {
+      const cp = qualify(t.schema, `${t.base}_checkpoints`);
+      const exists = await pool.query('SELECT to_regclass($1) IS NOT NULL AS ok', [cp]);
+      if ((exists.rows[0] as { ok: boolean } | undefined)?.ok !== true) return [];
+      const { rows } = await pool.query(`SELECT stream, seq::text AS seq, hash, cutoff, mac FROM ${cp} ORDER BY stream, seq`);
+      return (rows as { stream: string; seq: string; hash: string; cutoff: Date | string; mac: string }[]).map((r) => ({
+        stream: r.stream,
+        seq: Number(r.seq),
+        hash: r.hash,
+        cutoff: new Date(r.cutoff).toISOString(),
+        mac: r.mac,
+      }));
     },
   };
 }

@@ -12,6 +12,7 @@ export {
   CHAIN_KEY_MIN_BYTES,
   chainHash,
   chainSink as createChainSink,
+  checkpointMac,
   createChainVerifier,
   parseChainKey,
   verifyChain,
@@ -19,6 +20,7 @@ export {
 export type {
   ChainBreak,
   ChainBreakKind,
+  ChainCheckpoint,
   ChainHead,
   ChainSinkOptions,
   ChainVerdict,
@@ -38,7 +40,9 @@ export { streamSink as createStreamSink } from '../audit/stream.js';
 export type { AuditDestination, StreamAuditSink, StreamSinkOptions } from '../audit/stream.js';
 export { teeSink as createTeeSink } from '../audit/tee.js';
 export type { TeeAuditSink } from '../audit/tee.js';
-export { auditTableSql, auditWriterRoleSql, postgresAuditSink as createPostgresAuditSink } from '../audit/postgres.js';
+export { AUDIT_RETENTION_MIN_DAYS, auditTableSql, auditWriterRoleSql, postgresAuditSink as createPostgresAuditSink } from '../audit/postgres.js';
+export { auditPurgeTarget as createAuditPurgeTarget } from '../audit/purge.js';
+export type { AuditPurgeTargetOptions } from '../audit/purge.js';
 export type { DisclosureQuery, PgQueryable, PostgresAuditSink, PostgresAuditSinkOptions } from '../audit/postgres.js';
 export { bufferedSink as createBufferedSink } from '../audit/buffered.js';
 export type { BufferedAuditSink, BufferedSinkOptions, BufferedSinkStats } from '../audit/buffered.js';

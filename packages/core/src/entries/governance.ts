@@ -15,7 +15,7 @@ export type { DisclosureRequest, DisclosureResult, Disclosures, DisclosuresOptio
 export { createMemoryDisclosureCopyStore, postgresDisclosureCopyStore as createPostgresDisclosureCopyStore } from '../governance/copies.js';
 export type { DisclosureCopy, DisclosureCopyStore, PostgresCopyStoreOptions } from '../governance/copies.js';
 export { createLegalHolds, createPurgeJob } from '../governance/retention.js';
-export type { LegalHold, LegalHolds, LegalHoldsOptions, PurgeAuditEvent, PurgeCandidate, PurgeJob, PurgeJobOptions, PurgeReport, PurgeTarget, RetentionRule } from '../governance/retention.js';
+export type { LegalHold, LegalHolds, LegalHoldsOptions, HeldRefs, PurgeAuditEvent, PurgeCandidate, PurgeCut, PurgeJob, PurgeJobOptions, PurgeReport, PurgeTarget, RetentionRule, SweepPurgeTarget } from '../governance/retention.js';
 export { createDenyList } from '../governance/containment.js';
 export type { DenyList, DenyListOptions, DenyTarget } from '../governance/containment.js';
 export { governedKeyring as createGovernedKeyring } from '../governance/keys.js';

@@ -11,7 +11,7 @@ export type { DisclosureRequest, DisclosureResult, Disclosures, DisclosuresOptio
 export { MemoryDisclosureCopyStore, postgresDisclosureCopyStore } from './copies.js';
 export type { DisclosureCopy, DisclosureCopyStore, PostgresCopyStoreOptions } from './copies.js';
 export { createLegalHolds, createPurgeJob } from './retention.js';
-export type { LegalHold, LegalHolds, LegalHoldsOptions, PurgeAuditEvent, PurgeCandidate, PurgeJob, PurgeJobOptions, PurgeReport, PurgeTarget, RetentionRule } from './retention.js';
+export type { LegalHold, LegalHolds, LegalHoldsOptions, HeldRefs, PurgeAuditEvent, PurgeCandidate, PurgeCut, PurgeJob, PurgeJobOptions, PurgeReport, PurgeTarget, RetentionRule, SweepPurgeTarget } from './retention.js';
 export { createDenyList } from './containment.js';
 export type { DenyList, DenyListOptions, DenyTarget } from './containment.js';
 export { governedKeyring } from './keys.js';

@@ -29,6 +29,31 @@ export interface PurgeTarget {
   remove(ids: readonly string[]): Promise<number>;
 }
 
+/** Where a sweep cut a stream of records (an audit chain): everything up to `seq` was removed. */
+export interface PurgeCut {
+  readonly stream: string;
+  readonly seq: number;
+}
+
+/** The holds in force when a sweep runs. */
+export interface HeldRefs {
+  readonly patientRefs: ReadonlySet<string>;
+  readonly caseRefs: ReadonlySet<string>;
+}
+
+/**
+ * A store that decides itself what it can remove (an audit chain keeps whole prefixes per
+ * stream): `sweep` removes what is older than `before` and not held, and says how much.
+ */
+export interface SweepPurgeTarget {
+  readonly name: string;
+  /** Used when the rule gives no `retentionDays`. */
+  readonly defaultRetentionDays?: number;
+  /** The job refuses a rule with a shorter retention. */
+  readonly minRetentionDays?: number;
+  sweep(before: number, held: HeldRefs): Promise<{ readonly purged: number; readonly held: number; readonly cuts: readonly PurgeCut[] }>;
+}
+
 /** A legal hold: suspends purge for a patient or a case. */
 export interface LegalHold {
   readonly id: string;
@@ -109,9 +134,9 @@ export function createLegalHolds(options: LegalHoldsOptions): LegalHolds {
 
 /** One store and how long its records are kept. */
 export interface RetentionRule {
-  readonly target: PurgeTarget;
-  /** Days a record is kept after its creation. */
-  readonly retentionDays: number;
+  readonly target: PurgeTarget | SweepPurgeTarget;
+  /** Days a record is kept after its creation (default: the target's `defaultRetentionDays`). */
+  readonly retentionDays?: number;
 }
 
 /** Options of {@link createPurgeJob}. */
@@ -131,6 +156,8 @@ export interface PurgeReport {
   readonly cutoff: string;
   readonly purged: number;
   readonly held: number;
+  /** Sweep targets: where each stream was cut (stream ids and positions, no record content). */
+  readonly cuts?: readonly PurgeCut[];
 }
 
 /** The retention job: run it on a schedule (one instance at a time is enough; runs are idempotent). */
@@ -148,11 +175,21 @@ export function createPurgeJob(options: PurgeJobOptions): PurgeJob {
   checkKeys('createPurgeJob', options, ['rules', 'holds', 'audit', 'clock', 'batch']);
   if (!Array.isArray(options.rules) || options.rules.length === 0) throw new OptionsError('createPurgeJob needs `rules`: [{ target, retentionDays }]');
   const names = new Set<string>();
+  const days = new Map<RetentionRule, number>();
   for (const r of options.rules) {
-    if (r === null || typeof r?.target?.candidates !== 'function' || typeof r.target.remove !== 'function') throw new OptionsError('createPurgeJob rules: each needs a `target` with candidates() and remove()');
-    if (!(Number.isFinite(r.retentionDays) && r.retentionDays > 0)) throw new OptionsError(`createPurgeJob rules: ${r.target.name} needs retentionDays > 0`);
-    if (names.has(r.target.name)) throw new OptionsError(`createPurgeJob rules: ${r.target.name} is listed twice`);
-    names.add(r.target.name);
+    const t = r?.target as Partial<PurgeTarget & SweepPurgeTarget> | undefined;
+    const sweeps = typeof t?.sweep === 'function';
+    if (r === null || t === undefined || t === null || (!sweeps && (typeof t.candidates !== 'function' || typeof t.remove !== 'function'))) {
+      throw new OptionsError('createPurgeJob rules: each needs a `target` with candidates() and remove(), or sweep()');
+    }
+    const d = r.retentionDays ?? (sweeps ? t.defaultRetentionDays : undefined);
+    if (!(typeof d === 'number' && Number.isFinite(d) && d > 0)) throw new OptionsError(`createPurgeJob rules: ${t.name} needs retentionDays > 0`);
+    if (sweeps && t.minRetentionDays !== undefined && d < t.minRetentionDays) {
+      throw new OptionsError(`createPurgeJob rules: ${t.name} keeps records at least ${t.minRetentionDays} days; ${d} is shorter`);
+    }
+    if (names.has(t.name!)) throw new OptionsError(`createPurgeJob rules: ${t.name} is listed twice`);
+    names.add(t.name!);
+    days.set(r, d);
   }
   const batch = options.batch ?? 500;
   if (!Number.isInteger(batch) || batch < 1) throw new OptionsError('createPurgeJob: batch must be a positive integer');
@@ -166,12 +203,21 @@ export function createPurgeJob(options: PurgeJobOptions): PurgeJob {
       const isHeld = (c: PurgeCandidate) => (c.patientRef !== undefined && heldPatients.has(c.patientRef)) || (c.caseRefs ?? []).some((r) => heldCases.has(r));
       const reports: PurgeReport[] = [];
       for (const rule of options.rules) {
-        const cutoff = now() - rule.retentionDays * 86_400_000;
+        const cutoff = now() - days.get(rule)! * 86_400_000;
+        if ('sweep' in rule.target && typeof rule.target.sweep === 'function') {
+          const done = await rule.target.sweep(cutoff, { patientRefs: heldPatients, caseRefs: heldCases });
+          const report: PurgeReport = { target: rule.target.name, cutoff: new Date(cutoff).toISOString(), purged: done.purged, held: done.held, cuts: done.cuts.map((c) => ({ stream: c.stream, seq: c.seq })) };
+          const event: PurgeAuditEvent = { ...actionEvent('delete', context, { resource: { type: 'retention', id: rule.target.name }, reason: 'retention:purge' }), retention: report };
+          await audited(audit, event, now);
+          reports.push(report);
+          continue;
+        }
+        const target = rule.target as PurgeTarget;
         let purged = 0;
         let held = 0;
         const skipped = new Set<string>();
         for (;;) {
-          const page = (await rule.target.candidates(cutoff, batch + skipped.size)).filter((c) => !skipped.has(c.id));
+          const page = (await target.candidates(cutoff, batch + skipped.size)).filter((c) => !skipped.has(c.id));
           if (page.length === 0) break;
           const removable: string[] = [];
           for (const c of page) {
@@ -180,7 +226,7 @@ export function createPurgeJob(options: PurgeJobOptions): PurgeJob {
               held++;
             } else removable.push(c.id);
           }
-          if (removable.length > 0) purged += await rule.target.remove(removable);
+          if (removable.length > 0) purged += await target.remove(removable);
           if (page.length < batch) break;
         }
         const report: PurgeReport = { target: rule.target.name, cutoff: new Date(cutoff).toISOString(), purged, held };
