@@ -6,7 +6,8 @@ import { type AuditEvent } from '@phiguard/core';
 import { AUDIT_RETENTION_MIN_DAYS, auditWriterRoleSql, checkpointMac, createAuditPurgeTarget, createChainSink, createPostgresAuditSink, verifyChain, type ChainedAuditEvent } from '@phiguard/core/audit';
 import { createLegalHolds, createPurgeJob, type PurgeAuditEvent } from '@phiguard/core/governance';
 import { createMemoryStateStore } from '@phiguard/core/state';
-import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
+import { main } from '../../packages/cli/src/main.js';
+import { PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
 const DAY = 86_400_000;
 const table = uniqueTable('audit_purge_it');
@@ -21,7 +22,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (pool === undefined) return;
-  await pool.query(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${table}_checkpoints"`);
+  await pool.query(
+    `DROP TABLE IF EXISTS "${table}", "${table}_checkpoints"; DROP FUNCTION IF EXISTS "${table}_append_only"(), "${table}_checkpoint_check"(), "${table}_checkpoints_append_only"(), "${table}_purge_prefix"(text, bigint, text, timestamptz, text)`,
+  );
   await pool.end();
 });
 
@@ -257,5 +260,30 @@ describe('createAuditPurgeTarget with createPurgeJob', () => {
       client.release();
       await pool.query(`REVOKE ALL ON "${table}" FROM "${role}"; DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
     }
+  });
+
+  it('phiguard audit verify reads the checkpoints: ok after a purge, broken at a deletion past a cut', async () => {
+    const run = async () => {
+      let stdout = '';
+      const code = await main(['audit', 'verify', PG_URL, '--table', table, '--key', key.toString('hex'), '--json'], { out: (t) => void (stdout += t), err: (t) => void (stdout += t), env: {} });
+      return { code, verdict: JSON.parse(stdout) as { ok: boolean; breaks: { stream: string; kind: string }[] } };
+    };
+    // Earlier tests left a forged checkpoint ('forge'), a made-up event ('tamper') and an unchained
+    // event: exactly those break; every purged stream verifies.
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.verdict.breaks.map((b) => [b.stream, b.kind]).sort()).toEqual([['', 'inserted'], ['forge', 'forged'], ['tamper', 'forged']]);
+    // Someone bypassing the trigger removes the first event after a cut: reported as deleted. (A
+    // stream's last events removed leave no trace but against a head checkpointed elsewhere, `--heads`.)
+    const { rows } = await pool.query(
+      `SELECT c.stream, c.seq::int AS seq FROM (SELECT stream, max(seq) AS seq FROM "${table}_checkpoints" GROUP BY stream) c JOIN "${table}" e ON e.stream = c.stream AND e.seq = c.seq + 2 WHERE c.stream LIKE 'app-%' ORDER BY c.stream LIMIT 1`,
+    );
+    const cp = rows[0] as { stream: string; seq: number };
+    await pool.query(`ALTER TABLE "${table}" DISABLE TRIGGER USER`);
+    const gone = await pool.query(`DELETE FROM "${table}" WHERE stream = $1 AND seq = $2`, [cp.stream, cp.seq + 1]);
+    await pool.query(`ALTER TABLE "${table}" ENABLE TRIGGER USER`);
+    expect(gone.rowCount).toBe(1);
+    const after = await run();
+    expect(after.verdict.breaks.filter((b) => b.stream.startsWith('app-'))).toEqual([expect.objectContaining({ stream: cp.stream, kind: 'deleted', seq: cp.seq + 1 })]);
   });
 });
