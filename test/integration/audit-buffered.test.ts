@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (admin === undefined) return; // beforeAll already failed loudly
-  await admin.query(`DROP TABLE IF EXISTS "${table}"; DROP FUNCTION IF EXISTS "${table}_append_only"()`);
+  await admin.query(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${table}_checkpoints"; DROP FUNCTION IF EXISTS "${table}_append_only"(), "${table}_checkpoint_check"(), "${table}_checkpoints_append_only"(), "${table}_purge_prefix"(text, bigint, text, timestamptz, text)`);
   await admin.end();
 });
 

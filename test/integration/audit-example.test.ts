@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (pool === undefined) return;
-  for (const t of tables) await pool.query(`DROP TABLE IF EXISTS "${t}"; DROP FUNCTION IF EXISTS "${t}_append_only"()`).catch(() => undefined);
+  for (const t of tables) await pool.query(`DROP TABLE IF EXISTS "${t}"; DROP TABLE IF EXISTS "${t}_checkpoints"; DROP FUNCTION IF EXISTS "${t}_append_only"(), "${t}_checkpoint_check"(), "${t}_checkpoints_append_only"(), "${t}_purge_prefix"(text, bigint, text, timestamptz, text)`).catch(() => undefined);
   await pool.end();
 });
 

@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (pool === undefined) return; // beforeAll already failed loudly
-  await pool.query(`DROP TABLE IF EXISTS "${table}"; DROP FUNCTION IF EXISTS "${table}_append_only"()`);
+  await pool.query(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${table}_checkpoints"; DROP FUNCTION IF EXISTS "${table}_append_only"(), "${table}_checkpoint_check"(), "${table}_checkpoints_append_only"(), "${table}_purge_prefix"(text, bigint, text, timestamptz, text)`);
   await pool.end();
 });
 
