@@ -1,0 +1,161 @@
+/**
+ * End-to-end over HTTP on the Express example: a CSV export to an outside recipient carries the
+ * disclosure record (recipient, purpose statement, basis, delivery method, digest of the exact
+ * bytes received), is refused and audited without a registered recipient or a business associate
+ * agreement, the accounting of disclosures lists exactly what 164.528 requires, and a user
+ * disabled by the security office is refused on every PHI route and on the governance routes.
+ */
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../examples/express-lab-results/src/app.js';
+import { signToken } from '../../examples/express-lab-results/src/auth.js';
+import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
+
+const JWT_SECRET = 'e2e-jwt-secret-for-the-express-governance-1';
+const log = memoryLog();
+let server: Server;
+let base: string;
+
+type Who = { sub: string; roles: string[] };
+const PRIVACY: Who = { sub: 'po.ade', roles: ['privacy-officer'] };
+const SECURITY: Who = { sub: 'sec.ops', roles: ['security-officer'] };
+const DESK: Who = { sub: 'roi-2', roles: ['release-of-information'] };
+
+async function call(method: string, path: string, who: Who, purpose?: string, body?: unknown) {
+  const token = await signToken({ ...who, amr: ['pwd', 'otp'] }, JWT_SECRET);
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (purpose !== undefined) headers['x-purpose-of-use'] = purpose;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const json = /json/.test(res.headers.get('content-type') ?? '') && bytes.length > 0 ? (JSON.parse(bytes.toString('utf8')) as Record<string, any>) : undefined;
+  return { status: res.status, bytes, json };
+}
+const exportTo = (q: string) => call('GET', `/patients/1003/results.csv?${q}`, DESK, 'HLEGAL');
+
+beforeAll(async () => {
+  server = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: 'e2e-phiguard-secret-with-at-least-32-bytes', logger: log.logger }).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (const r of [
+    { id: 'state-dph', type: 'public-health-authority', name: 'State Department of Public Health' },
+    { id: 'suffolk-court', type: 'court', name: 'Suffolk Superior Court' },
+    { id: 'copy-vendor', type: 'business-associate', name: 'Records Copy Service LLC' },
+  ]) {
+    const res = await call('POST', '/governance/recipients', PRIVACY, 'HOPERAT', r);
+    if (res.status !== 201) throw new Error(`registration failed: ${res.status}`);
+  }
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+});
+
+describe('business-associate registry (Express example)', () => {
+  it('only the privacy office registers recipients, and a bad registration answers 422 with the rule, not the value', async () => {
+    expect((await call('POST', '/governance/recipients', DESK, 'HOPERAT', { id: 'x-lab', type: 'court', name: 'X' })).status).toBe(403);
+    const bad = await call('POST', '/governance/recipients', PRIVACY, 'HOPERAT', { id: 'y-lab', type: 'not-a-type', name: 'Zebulon Quartermaine' });
+    expect(bad.status).toBe(422);
+    expect(bad.json).toMatchObject({ error: { code: 'governance_invalid' } });
+    expect(bad.bytes.toString('utf8')).not.toContain('Zebulon');
+    const anonymous = await fetch(`${base}/governance/recipients`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('CSV export to an outside recipient (Express example)', () => {
+  it('records the disclosure block with the digest of the exact bytes received, and the accounting lists only what 164.528 requires', async () => {
+    const since = new Date().toISOString();
+    const court = await exportTo('recipient=suffolk-court&basis=judicial&statement=Court%20order%20for%20laboratory%20records');
+    expect(court.status).toBe(200);
+    const event = log.auditEvents().filter((e) => e.action === 'export').at(-1)!;
+    expect(event.disclosure).toMatchObject({
+      recipient: { type: 'court', id: 'suffolk-court' },
+      purpose: 'Court order for laboratory records',
+      basis: 'judicial',
+      deliveryMethod: 'download',
+      bytes: court.bytes.length,
+      description: { recordTypes: ['lab'] },
+    });
+    expect(event.disclosure!.recipient.nameRef).toMatch(/^rn_/);
+    expect(event.disclosure!.digest).toBe(`sha256:${createHash('sha256').update(court.bytes).digest('hex')}`);
+    expect(event.disclosure!.description.records).toBe(court.bytes.toString('utf8').trim().split(/\r\n/).length - 2);
+    expect(court.bytes.toString('utf8')).toMatch(/^# phiguard-export .*recipient=suffolk-court/);
+    // No value of the record in the event.
+    expect(JSON.stringify(event)).not.toMatch(/Suffolk Superior|1003/);
+
+    // To the patient (exempt, 164.528(a)(1)(ii)), internal (no recipient), to public health (listed).
+    expect((await exportTo('recipient=state-dph&basis=individual&statement=Copy%20requested%20by%20the%20patient')).status).toBe(200);
+    expect((await exportTo('')).status).toBe(200);
+    expect(log.auditEvents().filter((e) => e.action === 'export').at(-1)!.disclosure).toBeUndefined();
+    const health = await exportTo('recipient=state-dph&basis=public-health&statement=Reportable%20condition');
+    expect(health.status).toBe(200);
+    // Another patient's disclosure is not in this patient's accounting.
+    expect((await call('GET', '/patients/1001/results.csv?recipient=suffolk-court&basis=judicial&statement=Subpoena', DESK, 'HLEGAL')).status).toBe(200);
+
+    const acc = await call('GET', `/governance/patients/1003/disclosures?from=${encodeURIComponent(since)}`, PRIVACY, 'HOPERAT');
+    expect(acc.status).toBe(200);
+    const lines = acc.json as unknown as { action: string; basis: string; purpose: string; recipient: { id: string; name?: string }; digest: string }[];
+    expect(lines.map((l) => [l.action, l.basis, l.recipient.id, l.recipient.name, l.purpose])).toEqual([
+      ['export', 'judicial', 'suffolk-court', 'Suffolk Superior Court', 'Court order for laboratory records'],
+      ['export', 'public-health', 'state-dph', 'State Department of Public Health', 'Reportable condition'],
+    ]);
+    expect(lines[1]!.digest).toBe(`sha256:${createHash('sha256').update(health.bytes).digest('hex')}`);
+    // The accounting is the privacy office's.
+    expect((await call('GET', '/governance/patients/1003/disclosures', DESK, 'HOPERAT')).status).toBe(403);
+  });
+
+  it('refuses an export to an unregistered recipient or a business associate without an agreement (403, audited), and a request without basis or statement (400)', async () => {
+    const unknown = await exportTo('recipient=nobody&basis=judicial&statement=Court%20order');
+    expect(unknown.status).toBe(403);
+    expect(unknown.json).toMatchObject({ error: { reason: 'recipient_unknown' } });
+    const vendor = await exportTo('recipient=copy-vendor&basis=operations&statement=Copy%20service');
+    expect(vendor.status).toBe(403);
+    expect(vendor.json).toMatchObject({ error: { reason: 'agreement_missing' } });
+    expect(log.auditEvents().filter((e) => e.reason === 'agreement_missing' && e.attemptedAction === 'export')).toHaveLength(1);
+    expect(log.auditEvents().filter((e) => e.reason === 'recipient_unknown' && e.attemptedAction === 'export')).toHaveLength(1);
+    for (const refused of [unknown, vendor]) expect(refused.bytes.toString('utf8')).not.toContain('phiguard-export');
+    const before = log.auditEvents().filter((e) => e.action === 'export').length;
+    for (const q of ['recipient=state-dph', 'recipient=state-dph&basis=gossip&statement=x', 'recipient=state-dph&basis=public-health', 'recipient=state-dph&basis=public-health&statement=%20']) {
+      const res = await exportTo(q);
+      expect(res.status, q).toBe(400);
+    }
+    // Nothing was exported by a refused request.
+    expect(log.auditEvents().filter((e) => e.action === 'export')).toHaveLength(before);
+  });
+});
+
+describe('deny list (Express example)', () => {
+  it('a contained user is refused on PHI routes and governance routes, audited; others untouched; re-enabled, served again', async () => {
+    const chen: Who = { sub: 'dr.chen', roles: ['ordering-provider'] };
+    expect((await call('GET', '/patients/1001/results', chen, 'TREAT')).status).toBe(200);
+    // Only the security office may contain.
+    expect((await call('POST', '/governance/deny-list/disable', chen, undefined, { principal: 'rn.okafor', reason: 'x' })).status).toBe(403);
+    expect((await call('POST', '/governance/deny-list/disable', SECURITY, undefined, { principal: 'dr.chen', reason: 'offboarding' })).status).toBe(204);
+    expect(log.auditEvents().at(-1)).toMatchObject({ reason: 'containment:disable:offboarding', actor: { id: 'sec.ops' }, resource: { type: 'Principal', id: 'dr.chen' } });
+    for (const path of ['/patients/1001/results', '/patients/1001/results.csv']) {
+      const res = await call('GET', path, chen, 'TREAT');
+      expect(res.status, path).toBe(403);
+      expect(res.json, path).toMatchObject({ error: { code: 'access_denied', reason: 'principal_disabled' } });
+      expect(res.bytes.toString('utf8')).not.toContain('912-48-3571');
+      console.log(JSON.stringify(log.auditEvents().slice(-3)));
+      expect(log.auditEvents().at(-1)).toMatchObject({ action: 'deny', outcome: 'denied', reason: 'principal_disabled', actor: { id: 'dr.chen' } });
+    }
+    // The governance routes skip the PHI pipeline; they check the list themselves.
+    expect((await call('POST', '/governance/deny-list/disable', SECURITY, undefined, { principal: 'po.ade', reason: 'incident:12' })).status).toBe(204);
+    const officer = await call('GET', '/governance/patients/1003/disclosures', PRIVACY, 'HOPERAT');
+    expect(officer.status).toBe(403);
+    expect(officer.json).toMatchObject({ error: { reason: 'principal_disabled' } });
+    expect(log.auditEvents().at(-1)).toMatchObject({ action: 'deny', reason: 'principal_disabled', actor: { id: 'po.ade' } });
+    expect((await call('POST', '/governance/deny-list/pause', SECURITY, undefined, { principal: 'po.ade' })).status).toBe(422);
+    // Other users are untouched.
+    expect((await call('GET', '/patients/1001/results', { sub: 'dr.ng', roles: ['ordering-provider'] }, 'TREAT')).status).toBe(200);
+    for (const principal of ['dr.chen', 'po.ade']) expect((await call('POST', '/governance/deny-list/enable', SECURITY, undefined, { principal })).status).toBe(204);
+    expect((await call('GET', '/patients/1001/results', chen, 'TREAT')).status).toBe(200);
+    expect((await call('GET', '/governance/patients/1003/disclosures', PRIVACY, 'HOPERAT')).status).toBe(200);
+  });
+});
