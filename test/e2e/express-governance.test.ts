@@ -138,11 +138,12 @@ describe('deny list (Express example)', () => {
     expect((await call('POST', '/governance/deny-list/disable', SECURITY, undefined, { principal: 'dr.chen', reason: 'offboarding' })).status).toBe(204);
     expect(log.auditEvents().at(-1)).toMatchObject({ reason: 'containment:disable:offboarding', actor: { id: 'sec.ops' }, resource: { type: 'Principal', id: 'dr.chen' } });
     for (const path of ['/patients/1001/results', '/patients/1001/results.csv']) {
+      const before = log.auditEvents().length;
       const res = await call('GET', path, chen, 'TREAT');
+      expect(log.auditEvents().length - before, `one event for ${path}`).toBe(1);
       expect(res.status, path).toBe(403);
       expect(res.json, path).toMatchObject({ error: { code: 'access_denied', reason: 'principal_disabled' } });
       expect(res.bytes.toString('utf8')).not.toContain('912-48-3571');
-      console.log(JSON.stringify(log.auditEvents().slice(-3)));
       expect(log.auditEvents().at(-1)).toMatchObject({ action: 'deny', outcome: 'denied', reason: 'principal_disabled', actor: { id: 'dr.chen' } });
     }
     // The governance routes skip the PHI pipeline; they check the list themselves.
