@@ -3,12 +3,19 @@
  * disclosure record (recipient, purpose statement, basis, delivery method, digest of the exact
  * bytes received), is refused and audited without a registered recipient or a business associate
  * agreement, the accounting of disclosures lists exactly what 164.528 requires, and a user
- * disabled by the security office is refused on every PHI route and on the governance routes.
+ * disabled by the security office is refused on every PHI route and on the governance routes;
+ * then on two instances sharing a real Redis, with the accounting read from a real PostgreSQL
+ * audit table.
  */
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresAuditSink } from '@phiguard/core/audit';
+import { createRedisStateStore } from '@phiguard/core/state';
+import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 import { createApp } from '../../examples/express-lab-results/src/app.js';
 import { signToken } from '../../examples/express-lab-results/src/auth.js';
 import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
@@ -158,5 +165,90 @@ describe('deny list (Express example)', () => {
     for (const principal of ['dr.chen', 'po.ade']) expect((await call('POST', '/governance/deny-list/enable', SECURITY, undefined, { principal })).status).toBe(204);
     expect((await call('GET', '/patients/1001/results', chen, 'TREAT')).status).toBe(200);
     expect((await call('GET', '/governance/patients/1003/disclosures', PRIVACY, 'HOPERAT')).status).toBe(200);
+  });
+});
+
+describe('two Express instances sharing Redis, the accounting read from PostgreSQL', () => {
+  const auditTable = uniqueTable('exgov_audit');
+  const prefix = `exgov-e2e-${process.pid}-${Date.now()}:`;
+  let pool: pg.Pool;
+  let client: Redis;
+  const servers: Server[] = [];
+  const bases: string[] = [];
+  const logs = [memoryLog(), memoryLog()];
+
+  beforeAll(async () => {
+    pool = await testPool();
+    await createPostgresAuditSink({ pool, table: auditTable }).migrate();
+    client = new Redis(process.env.PHIGUARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:56379', { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    client.on('error', () => undefined);
+    for (let i = 0; i < 100 && client.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 20));
+    if (client.status !== 'ready') throw new Error('Redis is not reachable: run scripts/services redis (or set PHIGUARD_TEST_REDIS_URL)');
+    for (const log of logs) {
+      const s = createApp({
+        jwtSecret: JWT_SECRET,
+        phiguardSecret: 'e2e-phiguard-secret-with-at-least-32-bytes',
+        logger: log.logger,
+        state: createRedisStateStore({ client, prefix, timeoutMs: 500 }),
+        auditStore: createPostgresAuditSink({ pool, table: auditTable }),
+      }).listen(0, '127.0.0.1');
+      await new Promise<void>((resolve, reject) => s.once('listening', resolve).once('error', reject));
+      servers.push(s);
+      bases.push(`http://127.0.0.1:${(s.address() as AddressInfo).port}`);
+    }
+  });
+  afterAll(async () => {
+    for (const s of servers) await new Promise<void>((resolve) => (s.close(() => resolve()), s.closeAllConnections()));
+    client?.disconnect();
+    if (pool !== undefined) {
+      await pool.query(`DROP TABLE IF EXISTS "${auditTable}"; DROP FUNCTION IF EXISTS "${auditTable}_append_only"()`);
+      await pool.end();
+    }
+  });
+
+  async function at(i: number, method: string, path: string, who: Who, purpose?: string, body?: unknown) {
+    const saved = base;
+    base = bases[i]!;
+    try {
+      return await call(method, path, who, purpose, body);
+    } finally {
+      base = saved;
+    }
+  }
+
+  it('a recipient registered on one instance is admitted on the other; the accounting on either lists exactly the disclosures, from the audit table', async () => {
+    expect((await at(0, 'POST', '/governance/recipients', PRIVACY, undefined, { id: 'county-dph', type: 'public-health-authority', name: 'County Health Department' })).status).toBe(201);
+    expect((await at(0, 'POST', '/governance/recipients', PRIVACY, undefined, { id: 'billing-vendor', type: 'business-associate', name: 'Claims Vendor Inc' })).status).toBe(201);
+    const sent = await at(1, 'GET', '/patients/1002/results.csv?recipient=county-dph&basis=public-health&statement=Reportable%20result', DESK, 'HLEGAL');
+    expect(sent.status).toBe(200);
+    // An internal export and one to the patient: not in the accounting.
+    expect((await at(1, 'GET', '/patients/1002/results.csv', DESK, 'HLEGAL')).status).toBe(200);
+    expect((await at(0, 'GET', '/patients/1002/results.csv?recipient=county-dph&basis=individual&statement=Copy%20for%20the%20patient', DESK, 'HLEGAL')).status).toBe(200);
+    // Refused on the instance that did not register it: the agreement is missing everywhere.
+    const refused = await at(1, 'GET', '/patients/1002/results.csv?recipient=billing-vendor&basis=payment&statement=Claims', DESK, 'HLEGAL');
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({ error: { reason: 'agreement_missing' } });
+    const { rows } = await pool.query(`SELECT event FROM "${auditTable}" WHERE event->>'reason' = 'agreement_missing'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].event).toMatchObject({ action: 'deny', attemptedAction: 'export', actor: { id: 'roi-2' } });
+
+    for (const i of [0, 1]) {
+      const acc = await at(i, 'GET', '/governance/patients/1002/disclosures', PRIVACY);
+      expect(acc.status).toBe(200);
+      const lines = acc.json as unknown as { basis: string; recipient: { id: string; name?: string }; digest: string; what: { resourceType: string } }[];
+      expect(lines.map((l) => [l.basis, l.recipient.id, l.recipient.name, l.what.resourceType])).toEqual([['public-health', 'county-dph', 'County Health Department', 'ResultsExport']]);
+      expect(lines[0]!.digest).toBe(`sha256:${createHash('sha256').update(sent.bytes).digest('hex')}`);
+    }
+  });
+
+  it('a user disabled on one instance is refused on the other', async () => {
+    const ng: Who = { sub: 'dr.ng', roles: ['ordering-provider'] };
+    expect((await at(1, 'GET', '/patients/1002/results', ng, 'TREAT')).status).toBe(200);
+    expect((await at(0, 'POST', '/governance/deny-list/disable', SECURITY, undefined, { principal: 'dr.ng', reason: 'incident:7' })).status).toBe(204);
+    const refused = await at(1, 'GET', '/patients/1002/results', ng, 'TREAT');
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({ error: { reason: 'principal_disabled' } });
+    expect((await at(1, 'POST', '/governance/deny-list/enable', SECURITY, undefined, { principal: 'dr.ng' })).status).toBe(204);
+    expect((await at(0, 'GET', '/patients/1002/results', ng, 'TREAT')).status).toBe(200);
   });
 });

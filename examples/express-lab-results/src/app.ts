@@ -158,8 +158,13 @@ export function createApp(options: AppOptions): LabResultsApp {
 
   // The privacy and security offices: recipients, the accounting of disclosures (read from the
   // durable audit store when it can answer, otherwise this instance's trail), containment.
+  // Only releases with a disclosure record count there: an export without a recipient is a use
+  // inside the organization (the NestJS example writes only those to its release trail).
   const durable = (options.durableAudit ?? options.auditStore) as Partial<DisclosureStore> | undefined;
-  const accountingSource = durable !== undefined && typeof durable.disclosures === 'function' ? (durable as DisclosureStore) : released;
+  const accountingSource: DisclosureStore | readonly AuditEvent[] =
+    durable !== undefined && typeof durable.disclosures === 'function'
+      ? { disclosures: async (query) => (await (durable as DisclosureStore).disclosures(query)).filter((e) => e.disclosure !== undefined) }
+      : released;
   app.use('/governance', governanceRoutes({ guard, resolve: jwtContext(options.jwtSecret), recipients, denyList, accountingSource, audit }));
 
   app.get('/health', nonPhi(), (_req, res) => {
