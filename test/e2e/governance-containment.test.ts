@@ -71,7 +71,10 @@ describe('deny list across instances', () => {
     expect((await http(east, 'POST', '/governance/deny-list/disable', DR_CHEN, { body: { principal: 'rn.okafor', reason: 'x' } })).status).toBe(403);
     const started = performance.now();
     expect((await http(east, 'POST', '/governance/deny-list/disable', SECURITY, { body: { principal: 'dr.chen', reason: 'offboarding' } })).status).toBe(204);
+    const before = [east, west].map((at) => at.log.auditEvents().length);
     const answers = await Promise.all([east, west].map((at) => http(at, 'GET', '/patients/1001/results', DR_CHEN, { purpose: 'TREAT' })));
+    // One event per refused request: the denial, not a second "error" record of it.
+    expect([east, west].map((at, i) => at.log.auditEvents().length - before[i]!)).toEqual([1, 1]);
     const elapsed = performance.now() - started;
     for (const res of answers) {
       expect(res.status).toBe(403);

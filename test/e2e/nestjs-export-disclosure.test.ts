@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../examples/nestjs-lab-results/src/app.js';
 import { signToken } from '../../examples/express-lab-results/src/auth.js';
 import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
+import { expectCourtExportDisclosure } from './export-disclosure.js';
 
 const JWT_SECRET = 'e2e-jwt-secret-for-the-export-disclosures-01';
 const log = memoryLog();
@@ -49,19 +50,7 @@ describe('CSV export to an outside recipient (NestJS example)', () => {
     const court = await exportTo('recipient=suffolk-court&basis=judicial&statement=Court%20order%20for%20laboratory%20records');
     expect(court.status).toBe(200);
     const event = log.auditEvents().filter((e) => e.action === 'export').at(-1)!;
-    expect(event.disclosure).toMatchObject({
-      recipient: { type: 'court', id: 'suffolk-court' },
-      purpose: 'Court order for laboratory records',
-      basis: 'judicial',
-      deliveryMethod: 'download',
-      bytes: court.bytes.length,
-      description: { recordTypes: ['lab'] },
-    });
-    expect(event.disclosure!.recipient.nameRef).toMatch(/^rn_/);
-    expect(event.disclosure!.digest).toBe(`sha256:${createHash('sha256').update(court.bytes).digest('hex')}`);
-    expect(event.disclosure!.description.records).toBe(court.bytes.toString('utf8').trim().split(/\r\n/).length - 2);
-    // No value of the record in the event.
-    expect(JSON.stringify(event)).not.toMatch(/Suffolk Superior|1003/);
+    expectCourtExportDisclosure(event, court.bytes);
 
     // An export to the patient (exempt, 164.528(a)(1)(ii)) and an internal one (no recipient).
     expect((await exportTo('recipient=state-dph&basis=individual&statement=Copy%20requested%20by%20the%20patient')).status).toBe(200);

@@ -105,6 +105,7 @@ export class GovernanceController {
 
   @Post('deny-list/:op')
   @HttpCode(204)
+  @Header('Cache-Control', 'no-store')
   async contain(@Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpResponse, @Param('op') op: string, @Body() body: unknown) {
     const officer = await callerWith(this.runtime, req, ROLES.security, this.governance.denyList);
     const b = fields(body);

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { match, type MatchFunction, type ParamData } from 'path-to-regexp';
-import { AuthenticationRequiredError, LimitExceededError, OptionsError, PhiGuardError } from '../errors.js';
+import { AccessDeniedError, AuthenticationRequiredError, LimitExceededError, OptionsError, PhiGuardError } from '../errors.js';
 import { actionForMethod, denialEvent, disclosureEvent, queryOf, type AuditAction } from '../audit/event.js';
 import type { AccessContext, RequestInfo } from '../context.js';
 import type { PurposeOfUse } from '../purpose.js';
@@ -397,7 +397,16 @@ class RequestExchange implements Exchange {
       // The state store or relationship resolver could not answer: fail closed (503), audited.
       return this.fail(err);
     }
-    if (completed !== context && isPromise(completed)) return completed.then((full) => this.decide(full), (err: unknown) => this.fail(err));
+    if (completed !== context && isPromise(completed)) {
+      return completed.then(
+        (full) => this.decide(full),
+        (err: unknown) => {
+          // A contained user or client: resolve() recorded the denial; one event per request.
+          if (err instanceof AccessDeniedError) this.audited = true;
+          return this.fail(err);
+        },
+      );
+    }
     return this.decide(completed as AccessContext);
   }
 
