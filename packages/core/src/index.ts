@@ -67,7 +67,7 @@ export { actionEvent, actionForMethod, breakGlassEvent, denialEvent, disclosureE
 export type { AuditAction, AuditEvent, AuditOutcome, AuditSink, PinoLike } from './audit/event.js';
 export * from './audit/index.js';
 export { ENGINE_OPTION_KEYS, createPhiGuard } from './guard.js';
-export { EXCHANGE_OPTION_KEYS, canonicalId, createExchangeHost, toJsonValue } from './exchange/exchange.js';
+export { EXCHANGE_OPTION_KEYS, canonicalId, createExchangeHost } from './exchange/exchange.js';
 export type { Claim, ErrorLogger, Exchange, ExchangeHost, ExchangeOptions, Maybe, Released, RequestFacts, RouteKind, Step } from './exchange/exchange.js';
 export { codeOf, errorBody, errorHeaders, genericCode, isAnswer, statusOf } from './exchange/http.js';
 export type { Answer, ErrorBody } from './exchange/http.js';
