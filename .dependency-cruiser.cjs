@@ -20,6 +20,20 @@ module.exports = {
       to: { path: '^packages/core/src/', pathNot: '^packages/core/src/base/' },
     },
     {
+      name: 'entries-are-leaves',
+      severity: 'error',
+      comment: 'The public entries (src/index.ts, src/entries/*) only re-export; core modules import the module that defines a name, never an entry.',
+      from: { path: '^packages/core/src/', pathNot: '^packages/core/src/(index\\.ts|entries/)' },
+      to: { path: '^packages/core/src/(index\\.ts|entries/)' },
+    },
+    {
+      name: 'packages-use-public-entries',
+      severity: 'error',
+      comment: 'Adapters, keyrings and the CLI are consumers of @phiguard/core like any other: they import its package entries (the root and subpaths), never core sources.',
+      from: { path: '^packages/(express|nestjs|kms|cli)/src/' },
+      to: { path: '^packages/core/src/' },
+    },
+    {
       name: 'policy-imports-no-service',
       severity: 'error',
       comment: 'The policy layer (model, plans, decisions) is pure: it must not import stateful services, sinks or the engine; shared constants live in src/base/.',
@@ -27,7 +41,7 @@ module.exports = {
       to: {
         path: [
           '^packages/core/src/access/break-glass\\.ts$',
-          '^packages/core/src/(audit|state|delivery|governance|exchange|cli|report)/',
+          '^packages/core/src/(audit|state|delivery|governance|exchange|entries)/',
           '^packages/core/src/guard\\.ts$',
         ],
       },

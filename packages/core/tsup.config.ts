@@ -1,13 +1,19 @@
 import { defineConfig } from 'tsup';
 
+// One file per public entry: the root, `testing` and the subpaths in src/entries/ (see the
+// `exports` map in package.json, which lists the same names).
+const SUBPATHS = ['adapter', 'audit', 'crypto', 'deid', 'delivery', 'dlp', 'governance', 'policy', 'state'];
+const entry = {
+  index: 'src/index.ts',
+  testing: 'src/testing/index.ts',
+  ...Object.fromEntries(SUBPATHS.map((name) => [name, `src/entries/${name}.ts`])),
+};
+
 export default defineConfig({
-  // `cli` is the `phiguard` command (bin); its shebang is kept and the file made executable.
-  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', cli: 'src/cli/bin.ts' },
+  entry,
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' } },
+  dts: { entry },
   sourcemap: true,
   clean: true,
   target: 'node20',
-  // The CLI loads `pg` at run time only for postgres:// sources; never bundle it.
-  external: ['pg'],
 });

@@ -19,7 +19,8 @@ import {
   buildClient,
   getLocalCryptographicMaterialsCache,
 } from '@aws-crypto/client-node';
-import { createFieldCipher, encodeContext } from '../../packages/core/dist/index.js';
+import { createFieldCipher } from '../../packages/core/dist/index.js';
+import { encodeContext } from '../../packages/core/dist/crypto.js';
 import { LocalKeyring } from '../../packages/kms/dist/index.js';
 
 const i = process.argv.indexOf('--time');

@@ -38,12 +38,10 @@ function listPolicy() {
   const roles = policy.roles.filter((r) => Object.keys(disclose[r] ?? {}).length > 0);
   for (const r of Object.keys(disclose)) if (!roles.includes(r)) delete disclose[r];
   const only = (reveal) => Object.fromEntries(Object.entries(reveal ?? {}).filter(([r]) => roles.includes(r)));
-  rows.sensitive = (source.sensitive ?? []).map((s) => ({
-    ...s,
-    elements: prefixed(s.elements),
-    categories: Object.fromEntries(Object.entries(s.categories).map(([name, c]) => [name, { ...c, reveal: only(c.reveal) }])),
-  }));
-  return { ...policy, roles, resources: { Rows: rows } };
+  rows.sensitive = (source.sensitive ?? []).map((s) => ({ ...s, elements: prefixed(s.elements) }));
+  // Sensitive categories are the policy's; their reveal rules keep the roles kept here.
+  const categories = policy.categories && Object.fromEntries(Object.entries(policy.categories).map(([name, c]) => [name, { ...c, reveal: only(c.reveal) }]));
+  return { ...policy, roles, ...(categories ? { categories } : {}), resources: { Rows: rows } };
 }
 
 const base = document();

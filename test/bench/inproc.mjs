@@ -2,7 +2,7 @@
 // app (real IncomingMessage / ServerResponse) on a socket that discards what is written, one at
 // a time. On a shared machine, socket syscalls dominate and vary; this isolates the work the
 // application and phiguard do. Targets are interleaved over rounds; medians are reported.
-//   node test/bench/inproc.mjs [--requests 20000] [--rounds 5] [--only <name part>]
+//   node test/bench/inproc.mjs [--requests 20000] [--rounds 5] [--warmup 2000] [--only <name part> | --target <name>]
 import http from 'node:http';
 import { Duplex } from 'node:stream';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,8 @@ import express from 'express';
 import { pino } from 'pino';
 import { phiguard } from '../../packages/express/dist/index.js';
 import pg from 'pg';
-import { bufferedSink, chainSink, createFieldCipher, postgresAuditSink } from '../../packages/core/dist/index.js';
+import { createFieldCipher } from '../../packages/core/dist/index.js';
+import { createBufferedSink as bufferedSink, createPostgresAuditSink as postgresAuditSink, createStreamSink as streamSink } from '../../packages/core/dist/audit.js';
 import { LocalKeyring } from '../../packages/kms/dist/index.js';
 import { createApp, findPatient, jwtContext, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
 import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, signToken } from './fixture.mjs';
@@ -66,6 +67,8 @@ const tokens = Object.fromEntries(
   await Promise.all(CALLERS.map(async (c) => [c.role, await signToken({ sub: `bench-${c.role}`, roles: [c.role] }, DEV_JWT_SECRET)])),
 );
 const logger = pino(pino.destination({ dest: join(work, 'audit.log'), sync: false, minLength: 4096 }));
+// Audit lines straight to a pino file destination: the event serialized once, no logger object.
+const destination = streamSink(pino.destination({ dest: join(work, 'audit-lines.ndjson'), sync: false, minLength: 4096 }));
 // NODE_ENV is production for the benchmark; a local key is what a benchmark can have.
 const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
 const cipher = createFieldCipher({ keyring });
@@ -75,7 +78,7 @@ const exampleApp = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PH
  * The example's routes behind phiguard with a synchronous context resolver (claims already
  * verified upstream, as behind an authenticating gateway): phiguard's own cost, without jose.
  */
-function phiguardApp(role, purpose, audit = logger) {
+function phiguardApp(role, purpose, audit = destination) {
   const app = express();
   app.disable('x-powered-by');
   app.use(
@@ -105,15 +108,17 @@ let buffered = null;
 try {
   const store = postgresAuditSink({ pool, table: pgTable });
   await store.migrate();
-  buffered = bufferedSink(store, { maxBuffer: 100_000, maxBatch: 500, flushIntervalMs: 20 });
+  // The chain is computed in the background flush, over the text the store receives.
+  buffered = bufferedSink(store, { maxBuffer: 100_000, maxBatch: 500, flushIntervalMs: 20, chain: { key: new Uint8Array(32).fill(2) } });
 } catch (err) {
   process.stderr.write(`PostgreSQL unavailable (${err.code ?? err.message}); the chain + PostgreSQL row is left out\n`);
 }
-const chained = buffered && chainSink(buffered, { key: new Uint8Array(32).fill(2) });
+const chained = buffered;
 
 const targets = [
   { name: 'plain Express', app: plainApp(false), headers: {}, base: 'plain Express' },
   ...CALLERS.map((c) => ({ name: `phiguard ${c.role} (${c.purpose})`, app: phiguardApp(c.role, c.purpose), headers: {}, base: 'plain Express' })),
+  { name: 'phiguard billing (HPAYMT), audit through a pino logger', app: phiguardApp('billing', 'HPAYMT', logger), headers: {}, base: 'plain Express' },
   ...(chained ? CALLERS.map((c) => ({ name: `phiguard ${c.role} (${c.purpose}), chain + buffered PostgreSQL`, app: phiguardApp(c.role, c.purpose, chained), headers: {}, base: 'plain Express' })) : []),
   { name: 'plain Express + JWT check', app: plainApp(true), headers: { authorization: `Bearer ${tokens.billing}` }, base: 'plain Express + JWT check' },
   ...CALLERS.map((c) => ({
@@ -131,9 +136,13 @@ async function run(target, n) {
   return (used.user + used.system) / n;
 }
 
+// --only keeps the targets whose name contains the text; --target keeps the one named exactly
+// (for profiling a single configuration with --cpu-prof).
 const only = process.argv.indexOf('--only');
 if (only !== -1) targets.splice(0, targets.length, ...targets.filter((t) => t.name.includes(process.argv[only + 1])));
-for (const t of targets) await run(t, 2000); // warm-up
+const exact = process.argv.indexOf('--target');
+if (exact !== -1) targets.splice(0, targets.length, ...targets.filter((t) => t.name === process.argv[exact + 1]));
+for (const t of targets) await run(t, arg('warmup', 2000)); // warm-up
 const samples = new Map(targets.map((t) => [t.name, []]));
 for (let r = 0; r < rounds; r++) {
   for (const t of targets) samples.get(t.name).push(await run(t, requests / rounds));

@@ -22,9 +22,9 @@ const connections = arg('connections', 10);
 const here = new URL('.', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'phiguard-bench-'));
 
-async function start(mode) {
+async function start(mode, extra = []) {
   const audit = join(work, `audit-${mode}-${Date.now()}.log`);
-  const child = fork(join(here, 'server.mjs'), [mode, audit], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+  const child = fork(join(here, 'server.mjs'), [mode, audit, ...extra], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
   const [chunk] = await once(child.stdout, 'data');
   return { child, port: Number(String(chunk).trim()), audit };
 }
@@ -57,6 +57,7 @@ const anyToken = tokens[CALLERS[0].role];
 const cases = [
   { name: 'plain Express', mode: 'plain', headers: {} },
   { name: 'plain Express + JWT check', mode: 'plain-auth', headers: { authorization: `Bearer ${anyToken}` } },
+  { name: 'phiguard billing (HPAYMT), audit to a pino file destination', mode: 'phiguard', args: ['billing', 'HPAYMT'], headers: {} },
   ...CALLERS.map((c) => ({
     name: `example app (JWT + phiguard) ${c.role} (${c.purpose})`,
     mode: 'protected',
@@ -68,10 +69,10 @@ const results = new Map(cases.map((c) => [c.name, []]));
 let auditLines = 0;
 for (let round = 0; round < rounds; round++) {
   for (const c of cases) {
-    const target = await start(c.mode);
+    const target = await start(c.mode, c.args);
     results.get(c.name).push(await measure(target, c.headers));
     await stop(target);
-    if (c.mode === 'protected') auditLines += statSync(target.audit).size > 0 ? 1 : 0;
+    if (c.mode === 'protected' || c.mode === 'phiguard') auditLines += statSync(target.audit).size > 0 ? 1 : 0;
     process.stderr.write('.');
   }
 }

@@ -31,7 +31,7 @@ for (const [name, text] of [
     writeFileSync(join(sub, `notes-${f}.txt`), text);
   }
   const started = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, ['packages/core/dist/cli.js', 'scan', dir], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const run = spawnSync(process.execPath, ['packages/cli/dist/cli.js', 'scan', dir], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const summary = run.stdout.trim().split('\n').at(-1);
   console.log(`${name}: ${MB} MB in ${MB} files, ${seconds.toFixed(1)} s wall, ${(MB / seconds).toFixed(1)} MB/s; "${summary}", exit ${run.status}`);

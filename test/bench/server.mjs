@@ -1,12 +1,17 @@
-// A benchmark target, one per process: `node server.mjs <plain|plain-auth|protected> <auditFile>`.
+// A benchmark target, one per process: `node server.mjs <plain|plain-auth|protected|phiguard> <auditFile> [role purpose]`.
+// `phiguard` is phiguard alone on the example's route (a synchronous context, audit lines to a
+// pino file destination), as in the in-process benchmark; `protected` is the whole example app.
 // Prints the port on stdout; answers { cpu } on IPC so the runner can compute CPU per request.
 import express from 'express';
 import { pino } from 'pino';
-import { createApp, findPatient, jwtContext, labResultsView } from '../../examples/express-lab-results/dist/app.js';
+import { createApp, findPatient, jwtContext, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
+import { phiguard } from '../../packages/express/dist/index.js';
+import { createFieldCipher } from '../../packages/core/dist/index.js';
+import { createStreamSink as streamSink } from '../../packages/core/dist/audit.js';
 import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET } from './fixture.mjs';
 import { LocalKeyring } from '../../packages/kms/dist/index.js';
 
-const [mode, auditFile] = process.argv.slice(2);
+const [mode, auditFile, role = 'billing', purpose = 'HPAYMT'] = process.argv.slice(2);
 
 function plainApp(withAuth) {
   const app = express();
@@ -40,6 +45,23 @@ else if (mode === 'protected') {
   // A local master key, allowed under NODE_ENV=production for the benchmark only.
   const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
   app = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger, keyring });
+} else if (mode === 'phiguard') {
+  const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
+  app = express();
+  app.disable('x-powered-by');
+  app.use(
+    phiguard({
+      policy,
+      operators,
+      secret: DEV_PHIGUARD_SECRET,
+      audit: streamSink(pino.destination({ dest: auditFile, sync: false, minLength: 4096 })),
+      context: () => ({ principal: { id: `bench-${role}` }, roles: [role], purposeOfUse: purpose }),
+      cipher: createFieldCipher({ keyring }),
+      relationship: () => ({ careTeam: true }),
+    }),
+  );
+  app.use(express.json({ limit: '100kb' }));
+  app.get('/patients/:id/results', (req, res) => void res.json(labResultsView(findPatient(req.params.id))));
 } else throw new Error(`unknown mode ${mode}`);
 
 const server = app.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main as cli } from '../../packages/core/src/cli/main.js';
+import { main as cli } from '../../packages/cli/src/main.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const EXAMPLE = fileURLToPath(new URL('../../examples/express-lab-results/dist/app.js', import.meta.url));

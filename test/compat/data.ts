@@ -72,8 +72,8 @@ export async function tokenFor(secret: string, role: Role | 'unknown-role', sub 
 
 const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.19.5';
 const initial = (s: string) => `${s[0]!.toUpperCase()}.`;
-/** HHS Safe Harbor guidance 3.5: prefixes of 20,000 people or fewer are reported as 000. */
-const SPARSE_ZIP3 = '036 059 063 102 203 556 692 790 821 823 830 831 878 879 884 890 893'.split(' ');
+/** Safe Harbor: prefixes of 20,000 people or fewer (2020 Census ZCTAs summed by ZIP3) are reported as 000. */
+const SPARSE_ZIP3 = '036 059 102 202 203 204 205 369 556 692 753 772 821 823 878 879 884 893'.split(' ');
 /** Safe Harbor: a birth year 90 or more years back implies an age over 89, so it is withheld. */
 const birthYear = (date: string): { birthDate?: string } => (new Date().getUTCFullYear() - Number(date.slice(0, 4)) >= 90 ? {} : { birthDate: date.slice(0, 4) });
 const zip3 = (zip: string) => (SPARSE_ZIP3.includes(zip.slice(0, 3)) ? '000' : zip.slice(0, 3));

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type Served } from './serve.js';
-import { verifyChain } from '@phiguard/core';
+import { verifyChain } from '@phiguard/core/audit';
 import { DEV_AUDIT_KEY, createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { PATIENTS } from '../../examples/express-lab-results/src/data.js';
 import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
@@ -82,7 +82,15 @@ describe('audit trail, accounting and aggregates in the Express example', () => 
 describe('watermarked export', () => {
   it('serves a CSV to release-of-information with a watermark line, a file name without identifiers, and an export audit event', async () => {
     const token = await signToken({ sub: 'roi-2', roles: ['release-of-information'], amr: ['pwd', 'otp'] }, JWT_SECRET);
-    const res = await fetch(`${base}/patients/1001/results.csv?recipient=court-clerk`, {
+    // An outside recipient must be in the registry first (the privacy office registers it).
+    const officer = await signToken({ sub: 'po.ade', roles: ['privacy-officer'] }, JWT_SECRET);
+    const registered = await fetch(`${base}/governance/recipients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${officer}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'court-clerk', type: 'court', name: 'Clerk of the Superior Court' }),
+    });
+    expect(registered.status).toBe(201);
+    const res = await fetch(`${base}/patients/1001/results.csv?recipient=court-clerk&basis=judicial&statement=Court%20order`, {
       headers: { authorization: `Bearer ${token}`, 'x-purpose-of-use': 'HLEGAL' },
     });
     expect(res.status).toBe(200);

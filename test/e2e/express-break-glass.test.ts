@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type Served } from './serve.js';
 import { createManualClock } from '@phiguard/core/testing';
-import { RedisStateStore, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { createRedisStateStore } from '@phiguard/core/state';
 import { createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { memoryLog, type MemoryLog } from '../../examples/express-lab-results/src/memory-log.js';
 
@@ -37,10 +38,10 @@ async function redisClient(url: string): Promise<Redis> {
   return c;
 }
 
-async function start(url = REDIS): Promise<Instance> {
+async function start(url = REDIS, containment = true): Promise<Instance> {
   const log = memoryLog();
-  const state = new RedisStateStore({ client: await redisClient(url), prefix, timeoutMs: 300 });
-  const app = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger, state, clock });
+  const state = createRedisStateStore({ client: await redisClient(url), prefix, timeoutMs: 300 });
+  const app = createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger, state, clock, containment });
   const served = await serve(app);
   servers.push(served);
   return { base: served.base, log };
@@ -138,12 +139,14 @@ describe('care-team scope and break-glass across two instances', () => {
     expect((await http(east, 'GET', '/break-glass/reviews', OKAFOR)).status).toBe(403);
   });
 
-  it('a Redis stopped mid-test: break-glass access answers 503 with an error audit event, role-based reads keep working, nothing crashes', async () => {
+  it('a Redis stopped mid-test: break-glass access answers 503 with an error audit event, role-based reads keep working without the deny list and fail closed with it, nothing crashes', async () => {
     const port = 56900 + (process.pid % 90);
     const redis: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     try {
       await new Promise((r) => setTimeout(r, 200));
-      const lone = await start(`redis://127.0.0.1:${port}`);
+      const lone = await start(`redis://127.0.0.1:${port}`, false);
+      // The deny list reads the same store on every PHI request: with it, nobody is served while it cannot answer.
+      const contained = await start(`redis://127.0.0.1:${port}`);
       const { grantId } = (await http(lone, 'POST', '/break-glass', OKAFOR, { body: emergency })).body as { grantId: string };
       expect((await http(lone, 'GET', '/patients/1002/results', OKAFOR, { grant: grantId })).status).toBe(200);
       redis.kill('SIGKILL');
@@ -155,6 +158,11 @@ describe('care-team scope and break-glass across two instances', () => {
       expect((await http(lone, 'POST', '/break-glass', OKAFOR, { body: emergency })).status).toBe(503);
       const plain = await http(lone, 'GET', '/patients/1002/results', { sub: 'dr.chen', roles: ['ordering-provider'] }, { purpose: 'TREAT' });
       expect(plain.status).toBe(200);
+      const closed = await http(contained, 'GET', '/patients/1002/results', { sub: 'dr.chen', roles: ['ordering-provider'] }, { purpose: 'TREAT' });
+      expect(closed.status).toBe(503);
+      expect(closed.body).toMatchObject({ error: { code: 'state_unavailable' } });
+      expect(JSON.stringify(closed.body)).not.toContain('912-48-3571');
+      expect(lastEvent(contained)).toMatchObject({ outcome: 'error', reason: 'state_unavailable', actor: { id: 'dr.chen' } });
       await new Promise((r) => setTimeout(r, 100));
       expect(unhandled).toEqual([]);
     } finally {

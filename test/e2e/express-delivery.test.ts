@@ -11,7 +11,8 @@ import express from 'express';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PhiGuardError, RedisStateStore, type AuditEvent } from '@phiguard/core';
+import { PhiGuardError, type AuditEvent } from '@phiguard/core';
+import { createRedisStateStore } from '@phiguard/core/state';
 import { buildNotification, createPickupLinks, signWebhook } from '../../packages/core/src/delivery/index.js';
 import { connectRedis } from '../../packages/core/test/delivery/redis.js';
 import { hardenPhiResponses, sendExport, verifySignature } from '../../packages/express/src/delivery.js';
@@ -37,7 +38,7 @@ const servers: Server[] = [];
 async function start(): Promise<Instance> {
   const client = await connectRedis();
   clients.push(client);
-  const store = new RedisStateStore({ client, prefix });
+  const store = createRedisStateStore({ client, prefix });
   const audit: AuditEvent[] = [];
   const hooks: unknown[] = [];
   const sink = { write: (e: AuditEvent) => void audit.push(e) };

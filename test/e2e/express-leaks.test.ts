@@ -29,6 +29,7 @@ afterAll(async () => {
 const ROUTES = [
   ...COMMON_ROUTES,
   'GET /patients/1001/disclosures',
+  'GET /governance/patients/1001/disclosures',
   'GET /reports/abnormal-results',
   'GET /patients/1001/results.csv',
   'POST /patients/1001/result-links',

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStateStore } from '@phiguard/core';
+import { createRedisStateStore } from '@phiguard/core/state';
 import { createApp } from '../../examples/nestjs-lab-results/src/app.js';
 import { signToken } from '../../examples/express-lab-results/src/auth.js';
 import { memoryLog, type MemoryLog } from '../../examples/express-lab-results/src/memory-log.js';
@@ -31,7 +31,7 @@ async function start(): Promise<Instance> {
   for (let i = 0; i < 100 && client.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 20));
   if (client.status !== 'ready') throw new Error(`Redis is not reachable at ${REDIS}: run scripts/services redis (or set PHIGUARD_TEST_REDIS_URL)`);
   const log = memoryLog();
-  const state = new RedisStateStore({ client, prefix, timeoutMs: 500 });
+  const state = createRedisStateStore({ client, prefix, timeoutMs: 500 });
   const app = await createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger, state, governance: { breakGlassApproval: 'before' } });
   await app.listen(0, '127.0.0.1');
   apps.push(app);
@@ -71,7 +71,10 @@ describe('deny list across instances', () => {
     expect((await http(east, 'POST', '/governance/deny-list/disable', DR_CHEN, { body: { principal: 'rn.okafor', reason: 'x' } })).status).toBe(403);
     const started = performance.now();
     expect((await http(east, 'POST', '/governance/deny-list/disable', SECURITY, { body: { principal: 'dr.chen', reason: 'offboarding' } })).status).toBe(204);
+    const before = [east, west].map((at) => at.log.auditEvents().length);
     const answers = await Promise.all([east, west].map((at) => http(at, 'GET', '/patients/1001/results', DR_CHEN, { purpose: 'TREAT' })));
+    // One event per refused request: the denial, not a second "error" record of it.
+    expect([east, west].map((at, i) => at.log.auditEvents().length - before[i]!)).toEqual([1, 1]);
     const elapsed = performance.now() - started;
     for (const res of answers) {
       expect(res.status).toBe(403);

@@ -10,7 +10,10 @@ import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStateStore, compilePolicy, postgresAuditSink, postgresDisclosureCopyStore, type AuditEvent, type DisclosureRecord } from '@phiguard/core';
+import { compilePolicy, type AuditEvent } from '@phiguard/core';
+import { createPostgresAuditSink, type DisclosureRecord } from '@phiguard/core/audit';
+import { createPostgresDisclosureCopyStore } from '@phiguard/core/governance';
+import { createRedisStateStore } from '@phiguard/core/state';
 import { createApp, policy } from '../../examples/nestjs-lab-results/src/app.js';
 import { signToken } from '../../examples/express-lab-results/src/auth.js';
 import { memoryLog, type MemoryLog } from '../../examples/express-lab-results/src/memory-log.js';
@@ -50,9 +53,9 @@ async function redisClient(): Promise<Redis> {
 
 async function start(): Promise<Instance> {
   const log = memoryLog();
-  const state = new RedisStateStore({ client: await redisClient(), prefix, timeoutMs: 500 });
-  const auditStore = postgresAuditSink({ pool, table: auditTable });
-  const copies = postgresDisclosureCopyStore({ pool, table: copiesTable });
+  const state = createRedisStateStore({ client: await redisClient(), prefix, timeoutMs: 500 });
+  const auditStore = createPostgresAuditSink({ pool, table: auditTable });
+  const copies = createPostgresDisclosureCopyStore({ pool, table: copiesTable });
   const app = await createApp({ jwtSecret: JWT_SECRET, phiguardSecret: PHIGUARD_SECRET, logger: log.logger, state, auditStore, governance: { clock: { now: clock }, copies, copyRetentionDays: 30 } });
   await app.listen(0, '127.0.0.1');
   return { app, base: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`, log };
@@ -60,8 +63,8 @@ async function start(): Promise<Instance> {
 
 beforeAll(async () => {
   pool = await testPool();
-  await postgresAuditSink({ pool, table: auditTable }).migrate();
-  await postgresDisclosureCopyStore({ pool, table: copiesTable }).migrate();
+  await createPostgresAuditSink({ pool, table: auditTable }).migrate();
+  await createPostgresDisclosureCopyStore({ pool, table: copiesTable }).migrate();
   east = await start();
   west = await start();
   for (const [id, type, name] of [

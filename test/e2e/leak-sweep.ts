@@ -2,7 +2,7 @@
  * The leak sweep both example apps run (they serve the same contract): every route × role ×
  * purpose of use, error paths included, with the response and every log line captured.
  */
-import { PURPOSES_OF_USE } from '@phiguard/core';
+import { PURPOSES_OF_USE } from '@phiguard/core/policy';
 import { canariesFrom, capturedResponse, sweep, type Captured, type Leak, type SweepCase } from '@phiguard/core/testing';
 import { policy, signToken } from '../../examples/express-lab-results/src/app.js';
 import { PATIENTS } from '../../examples/express-lab-results/src/data.js';

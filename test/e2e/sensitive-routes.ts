@@ -5,7 +5,7 @@
  * over both examples, for every role × purpose of use × with and without a second factor.
  */
 import { expect } from 'vitest';
-import { PURPOSES_OF_USE } from '@phiguard/core';
+import { PURPOSES_OF_USE } from '@phiguard/core/policy';
 import { policy, signToken } from '../../examples/express-lab-results/src/app.js';
 import { PATIENTS } from '../../examples/express-lab-results/src/data.js';
 

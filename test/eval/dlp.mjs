@@ -2,7 +2,8 @@
  * DLP evaluation report: per-type precision / recall / F2 of the phiguard scanner and of two
  * peers (`redact-pii`, OpenRedaction `@openredaction/core`) on two sets: the hand-labelled set in
  * packages/core/test/dlp/eval (set 1) and the generated independent set of
- * test/eval/independent (set 2: written apart from the detectors, used only to measure), with
+ * test/eval/independent (set 2: written apart from the detectors, used only to measure), the
+ * independent person-name set of test/eval/independent/names.mjs (set 3, names only), with
  * names, evasion classes and context-bound identifiers reported separately; hard-negative false
  * positives and the share of non-PHI characters covered; throughput (short JSON string values,
  * clinical notes one document per call, 1 MB of text) next to 13 naive regexes and the peers in
@@ -34,6 +35,7 @@ const require = createRequire(import.meta.url);
 const { SyncRedactor } = require('redact-pii');
 const { OpenRedaction } = await import('@openredaction/core');
 const { generateIndependentSet } = await import('./independent/generate.mjs');
+const { reportNames } = await import('./names-report.mjs');
 
 const { docs, negatives } = loadCorpus();
 const MB = 1 << 20;
@@ -278,6 +280,9 @@ if (process.argv.includes('--verbose')) {
   console.log('set 2 misses:', s2.misses);
   console.log('set 2 false positives:', s2.fps);
 }
+
+// ===================== Set 3: independent person names (measure only) =====================
+reportNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
 
 // ===================== Throughput, one thread, all twenty types =====================
 const NAIVE = [

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountingOfDisclosures, postgresAuditSink, type PostgresAuditSink } from '@phiguard/core';
+import { accountingOfDisclosures, createPostgresAuditSink, type PostgresAuditSink } from '@phiguard/core/audit';
 import { trail } from '../../packages/core/test/audit/fixtures.js';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
@@ -12,7 +12,7 @@ const events = trail();
 
 beforeAll(async () => {
   pool = await testPool();
-  store = postgresAuditSink({ pool: { query: (t: string, v?: unknown[]) => (statements.push(t), pool.query(t, v)) }, table });
+  store = createPostgresAuditSink({ pool: { query: (t: string, v?: unknown[]) => (statements.push(t), pool.query(t, v)) }, table });
   await store.migrate();
   await store.writeBatch(events);
 });

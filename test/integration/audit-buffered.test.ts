@@ -1,15 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AuditUnavailableError,
-  bufferedSink,
-  chainSink,
-  createPhiGuard,
-  definePolicy,
-  postgresAuditSink,
-  verifyChain,
-  type AuditEvent,
-} from '@phiguard/core';
+import { AuditUnavailableError, createPhiGuard, definePolicy, type AuditEvent } from '@phiguard/core';
+import { createBufferedSink, createChainSink, createPostgresAuditSink, verifyChain } from '@phiguard/core/audit';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { pgProxy, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
@@ -18,7 +10,7 @@ const table = uniqueTable('audit_buf');
 
 beforeAll(async () => {
   admin = await testPool();
-  await postgresAuditSink({ pool: admin, table }).migrate();
+  await createPostgresAuditSink({ pool: admin, table }).migrate();
 });
 afterAll(async () => {
   if (admin === undefined) return; // beforeAll already failed loudly
@@ -35,7 +27,7 @@ describe('buffered delivery into a real PostgreSQL', () => {
     const pool = new pg.Pool({ connectionString: proxy.url, max: 2, connectionTimeoutMillis: 500 });
     pool.on('error', () => undefined);
     const errors: unknown[] = [];
-    const buffered = bufferedSink(postgresAuditSink({ pool, table }), {
+    const buffered = createBufferedSink(createPostgresAuditSink({ pool, table }), {
       maxBuffer: 300,
       maxBatch: 50,
       flushIntervalMs: 5,
@@ -43,7 +35,7 @@ describe('buffered delivery into a real PostgreSQL', () => {
       retryMaxMs: 200,
       onError: (e) => errors.push(e),
     });
-    const sink = chainSink(buffered, { key: KEY, stream: 'buffered-outage' });
+    const sink = createChainSink(buffered, { key: KEY, stream: 'buffered-outage' });
     const written: AuditEvent[] = [];
     try {
       for (let i = 0; i < 120; i++) {
@@ -97,8 +89,8 @@ describe('buffered delivery into a real PostgreSQL', () => {
         return r;
       },
     };
-    const buffered = bufferedSink(postgresAuditSink({ pool: flaky, table }), { maxBatch: 25, flushIntervalMs: 1, retryMinMs: 5 });
-    const sink = chainSink(buffered, { key: KEY, stream: 'lost-ack' });
+    const buffered = createBufferedSink(createPostgresAuditSink({ pool: flaky, table }), { maxBatch: 25, flushIntervalMs: 1, retryMinMs: 5 });
+    const sink = createChainSink(buffered, { key: KEY, stream: 'lost-ack' });
     for (let i = 0; i < 100; i++) sink.write(sampleEvent(i));
     await buffered.close();
     const stored = await storedOf('lost-ack');
@@ -111,13 +103,13 @@ describe('buffered delivery into a real PostgreSQL', () => {
     const proxy = await pgProxy();
     const pool = new pg.Pool({ connectionString: proxy.url, max: 1, connectionTimeoutMillis: 500 });
     pool.on('error', () => undefined);
-    const buffered = bufferedSink(postgresAuditSink({ pool, table }), { maxBuffer: 3, flushIntervalMs: 1, retryMinMs: 10, retryMaxMs: 50 });
+    const buffered = createBufferedSink(createPostgresAuditSink({ pool, table }), { maxBuffer: 3, flushIntervalMs: 1, retryMinMs: 10, retryMaxMs: 50 });
     const guard = createPhiGuard({
       policy: definePolicy({
         roles: ['clinician'],
         resources: { Note: { subject: 'patientId', fields: { patientId: 'direct-identifier', text: 'clinical' }, disclose: { clinician: { TREAT: { '*': 'send' } } } } },
       }),
-      audit: chainSink(buffered, { key: KEY, stream: 'engine' }),
+      audit: createChainSink(buffered, { key: KEY, stream: 'engine' }),
       secret: 'phiguard-test-secret-0123456789abcdef',
       mode: 'production',
     });

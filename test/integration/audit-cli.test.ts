@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { chainSink, ndjsonFileSink, pinoAuditSink, postgresAuditSink } from '@phiguard/core';
-import { main, type CliIo } from '../../packages/core/src/cli/main.js';
+import { createChainSink, createNdjsonFileSink, createPinoAuditSink, createPostgresAuditSink } from '@phiguard/core/audit';
+import { main, type CliIo } from '../../packages/cli/src/main.js';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
@@ -23,8 +23,8 @@ async function run(args: string[], env: Record<string, string> = {}) {
 }
 
 async function writeTrail(path: string, streams: Record<string, number>): Promise<void> {
-  const file = ndjsonFileSink({ path });
-  const sinks = Object.entries(streams).map(([stream, n]) => ({ sink: chainSink(file, { key: KEY, stream }), n }));
+  const file = createNdjsonFileSink({ path });
+  const sinks = Object.entries(streams).map(([stream, n]) => ({ sink: createChainSink(file, { key: KEY, stream }), n }));
   for (let i = 0; i < Math.max(...sinks.map((s) => s.n)); i++) {
     for (const s of sinks) if (i < s.n) await s.sink.write(sampleEvent(i));
   }
@@ -36,7 +36,7 @@ describe('phiguard audit verify <pino log>', () => {
     const path = join(dir, 'app.log');
     const destination = pino.destination({ dest: path, sync: true });
     const logger = pino(destination);
-    const sink = chainSink(pinoAuditSink(logger), { key: KEY, stream: 'api-1' });
+    const sink = createChainSink(createPinoAuditSink(logger), { key: KEY, stream: 'api-1' });
     for (let i = 0; i < 6; i++) {
       logger.info({ route: '/health' }, 'application line');
       await sink.write(sampleEvent(i));
@@ -112,9 +112,9 @@ describe('phiguard audit verify <file.ndjson>', () => {
     const { randomBytes } = await import('node:crypto');
     const oldKey = randomBytes(32);
     const rotated = join(dir, 'rotated.ndjson');
-    const file = ndjsonFileSink({ path: rotated });
-    await chainSink(file, { key: oldKey, stream: 'before' }).write(sampleEvent(1));
-    await chainSink(file, { key: KEY, stream: 'after' }).write(sampleEvent(2));
+    const file = createNdjsonFileSink({ path: rotated });
+    await createChainSink(file, { key: oldKey, stream: 'before' }).write(sampleEvent(1));
+    await createChainSink(file, { key: KEY, stream: 'after' }).write(sampleEvent(2));
     await file.close();
     expect((await run(['audit', 'verify', rotated, '--key', HEX])).code).toBe(1);
     expect((await run(['audit', 'verify', rotated, '--key', HEX, '--key', oldKey.toString('hex')])).code).toBe(0);
@@ -136,12 +136,12 @@ describe('phiguard audit verify <file.ndjson>', () => {
   });
 
   it('the bin entry is an executable script', () => {
-    const bin = readFileSync(new URL('../../packages/core/src/cli/bin.ts', import.meta.url), 'utf8');
+    const bin = readFileSync(new URL('../../packages/cli/src/bin.ts', import.meta.url), 'utf8');
     expect(bin.startsWith('#!/usr/bin/env node\n')).toBe(true);
-    const pkg = JSON.parse(readFileSync(new URL('../../packages/core/package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(new URL('../../packages/cli/package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
     expect(pkg.bin).toEqual({ phiguard: './bin/phiguard.js' });
     // Committed (not built), so npm links it on the first install; it loads the built CLI.
-    expect(readFileSync(new URL('../../packages/core/bin/phiguard.js', import.meta.url), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(readFileSync(new URL('../../packages/cli/bin/phiguard.js', import.meta.url), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
   it('npm links the bin on install, and the linked command runs', () => {
@@ -157,10 +157,10 @@ describe('phiguard audit verify <postgres://…>', () => {
   const table = uniqueTable('audit_cli');
   beforeAll(async () => {
     pool = await testPool();
-    const store = postgresAuditSink({ pool, table });
+    const store = createPostgresAuditSink({ pool, table });
     await store.migrate();
-    const a = chainSink(store, { key: KEY, stream: 'pg-1' });
-    const b = chainSink(store, { key: KEY, stream: 'pg-2' });
+    const a = createChainSink(store, { key: KEY, stream: 'pg-1' });
+    const b = createChainSink(store, { key: KEY, stream: 'pg-2' });
     for (let i = 0; i < 10; i++) {
       await a.write(sampleEvent(i));
       await b.write(sampleEvent(i + 100));

@@ -1,5 +1,5 @@
 /**
- * durableSink shipping to a real PostgreSQL (scripts/services postgres): NDJSON text stored as
+ * createDurableSink shipping to a real PostgreSQL (scripts/services postgres): NDJSON text stored as
  * written, the store going down and coming back (through a proxy that cuts every connection),
  * shipping resumed after a restart without duplicates, and the trail verifying with the CLI.
  */
@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson, durableSink, postgresAuditSink, type AuditEvent } from '@phiguard/core';
-import { main as cli } from '../../packages/core/src/cli/main.js';
+import { type AuditEvent } from '@phiguard/core';
+import { canonicalJson, createDurableSink, createPostgresAuditSink } from '@phiguard/core/audit';
+import { main as cli } from '../../packages/cli/src/main.js';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { pgProxy, PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
@@ -31,7 +32,7 @@ afterAll(async () => {
 async function store(p: pg.Pool = pool) {
   const table = uniqueTable('audit_durable');
   tables.push(table);
-  const s = postgresAuditSink({ pool: p, table });
+  const s = createPostgresAuditSink({ pool: p, table });
   await s.migrate();
   return { s, table };
 }
@@ -53,7 +54,7 @@ async function verify(table: string): Promise<{ code: number; out: string }> {
   return { code, out: out.join('') };
 }
 
-describe('durableSink → PostgreSQL', () => {
+describe('createDurableSink → PostgreSQL', () => {
   it('writeLines stores NDJSON as written, in order, once per id (a repeated shipment stores nothing)', async () => {
     const { s, table } = await store();
     const events = Array.from({ length: 30 }, (_, i) => sampleEvent(i));
@@ -74,7 +75,7 @@ describe('durableSink → PostgreSQL', () => {
     try {
       const { s, table } = await store(proxied);
       const failures: string[] = [];
-      const sink = durableSink({ key: KEY, dir: tempDir(), ship: s, retryMinMs: 20, retryMaxMs: 100, onError: (_e, i) => void failures.push(i.phase) });
+      const sink = createDurableSink({ key: KEY, dir: tempDir(), ship: s, retryMinMs: 20, retryMaxMs: 100, onError: (_e, i) => void failures.push(i.phase) });
       for (let i = 0; i < 20; i++) await sink.write(sampleEvent(i));
       await sink.drain();
       await proxy.down();
@@ -97,13 +98,13 @@ describe('durableSink → PostgreSQL', () => {
   it('a restart that re-ships what PostgreSQL already holds (acknowledgement lost) stores no event twice; the chain verifies across it', async () => {
     const { s, table } = await store();
     const dir = tempDir();
-    const first = durableSink({ key: KEY, dir, ship: s });
+    const first = createDurableSink({ key: KEY, dir, ship: s });
     for (let i = 0; i < 40; i++) await first.write(sampleEvent(i));
     await first.close();
     // As if killed after the store committed a shipment and before the acknowledgement was saved.
     const ack = JSON.parse(readFileSync(join(dir, 'shipped.json'), 'utf8')) as { offset: number };
     writeFileSync(join(dir, 'shipped.json'), JSON.stringify({ ...ack, offset: 0 }));
-    const again = durableSink({ key: KEY, dir, ship: s });
+    const again = createDurableSink({ key: KEY, dir, ship: s });
     expect(again.recovery.head.seq).toBe(40);
     for (let i = 40; i < 50; i++) await again.write(sampleEvent(i));
     await again.close();

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main as cli } from '../../packages/core/src/cli/main.js';
+import { main as cli } from '../../packages/cli/src/main.js';
 import { signToken } from '../../examples/express-lab-results/src/auth.js';
 import { PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bufferedSink, chainSink, createChainVerifier, postgresAuditSink, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { createBufferedSink, createChainSink, createChainVerifier, createPostgresAuditSink } from '@phiguard/core/audit';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
@@ -9,7 +10,7 @@ const table = uniqueTable('audit_load');
 
 beforeAll(async () => {
   pool = await testPool(8);
-  await postgresAuditSink({ pool, table }).migrate();
+  await createPostgresAuditSink({ pool, table }).migrate();
 });
 afterAll(async () => {
   if (pool === undefined) return; // beforeAll already failed loudly
@@ -21,8 +22,8 @@ describe('audit under load', () => {
   it('10,000 events from 4 instances through buffered → PostgreSQL: all stored once, in order, chains verify', async () => {
     const N = 10_000;
     const instances = Array.from({ length: 4 }, (_, i) => {
-      const buffered = bufferedSink(postgresAuditSink({ pool, table }), { maxBuffer: N, maxBatch: 500, flushIntervalMs: 5 });
-      return { buffered, sink: chainSink(buffered, { key: KEY, stream: `load-${i}` }) };
+      const buffered = createBufferedSink(createPostgresAuditSink({ pool, table }), { maxBuffer: N, maxBatch: 500, flushIntervalMs: 5 });
+      return { buffered, sink: createChainSink(buffered, { key: KEY, stream: `load-${i}` }) };
     });
     const ids = new Set<string>();
     const started = performance.now();
@@ -43,7 +44,7 @@ describe('audit under load', () => {
     expect(rows[0]).toEqual({ n: N, d: N });
     const verifier = createChainVerifier({ key: KEY });
     let read = 0;
-    for await (const e of postgresAuditSink({ pool, table }).read({ pageSize: 3000 })) {
+    for await (const e of createPostgresAuditSink({ pool, table }).read({ pageSize: 3000 })) {
       expect(ids.has(e.id)).toBe(true);
       verifier.add(e);
       read++;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditTableSql, auditWriterRoleSql, chainSink, postgresAuditSink, verifyChain } from '@phiguard/core';
+import { auditTableSql, auditWriterRoleSql, createChainSink, createPostgresAuditSink, verifyChain } from '@phiguard/core/audit';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
@@ -19,9 +19,9 @@ afterAll(async () => {
 
 const count = async (): Promise<number> => Number(((await pool.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0] as { n: number }).n);
 
-describe('postgresAuditSink on a real PostgreSQL', () => {
+describe('createPostgresAuditSink on a real PostgreSQL', () => {
   it('migrates idempotently, also when instances migrate at once', async () => {
-    const sink = postgresAuditSink({ pool, table });
+    const sink = createPostgresAuditSink({ pool, table });
     await Promise.all([sink.migrate(), sink.migrate(), sink.migrate()]);
     await sink.migrate();
     const { rows } = await pool.query(`SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [table]);
@@ -31,8 +31,8 @@ describe('postgresAuditSink on a real PostgreSQL', () => {
   });
 
   it('stores the full event as jsonb with query columns, and reads it back verifiable', async () => {
-    const sink = postgresAuditSink({ pool, table });
-    const chained = chainSink(sink, { key: KEY, stream: 'pg-a' });
+    const sink = createPostgresAuditSink({ pool, table });
+    const chained = createChainSink(sink, { key: KEY, stream: 'pg-a' });
     const events = Array.from({ length: 5 }, (_, i) => sampleEvent(i));
     for (const e of events) await chained.write(e);
     const { rows } = await pool.query(`SELECT stream, seq::int, time, action, outcome, patient_ref, actor, event FROM "${table}" WHERE stream = 'pg-a' ORDER BY seq`);
@@ -49,7 +49,7 @@ describe('postgresAuditSink on a real PostgreSQL', () => {
   });
 
   it('ignores duplicates: the same event id inserted again is a no-op (idempotent retries)', async () => {
-    const sink = postgresAuditSink({ pool, table });
+    const sink = createPostgresAuditSink({ pool, table });
     const before = await count();
     const e = sampleEvent(10);
     await sink.write(e);
@@ -61,12 +61,12 @@ describe('postgresAuditSink on a real PostgreSQL', () => {
   it('batches: many events in multi-row INSERTs, in order, all stored', async () => {
     const statements: string[] = [];
     const spy = { query: (text: string, values?: unknown[]) => (statements.push(text), pool.query(text, values)) };
-    const sink = postgresAuditSink({ pool: spy, table, batchRows: 100 });
-    const chained = chainSink(sink, { key: KEY, stream: 'pg-batch' });
+    const sink = createPostgresAuditSink({ pool: spy, table, batchRows: 100 });
+    const chained = createChainSink(sink, { key: KEY, stream: 'pg-batch' });
     const events = Array.from({ length: 250 }, (_, i) => sampleEvent(i));
     // Chain them in order, then store the chained copies in one batch.
     const captured: Parameters<typeof sink.write>[0][] = [];
-    const capture = chainSink({ write: (e) => void captured.push(e) }, { key: KEY, stream: 'pg-batch' });
+    const capture = createChainSink({ write: (e) => void captured.push(e) }, { key: KEY, stream: 'pg-batch' });
     for (const e of events) capture.write(e);
     await sink.writeBatch(captured);
     expect(statements).toHaveLength(3);
@@ -91,7 +91,7 @@ describe('postgresAuditSink on a real PostgreSQL', () => {
     const client = await pool.connect();
     try {
       await client.query(`SET ROLE "${role}"`);
-      const sink = postgresAuditSink({ pool: client, table });
+      const sink = createPostgresAuditSink({ pool: client, table });
       await sink.write(sampleEvent(30));
       expect((await client.query(`SELECT count(*) FROM "${table}"`)).rows).toHaveLength(1);
       await expect(client.query(`UPDATE "${table}" SET outcome = 'error'`)).rejects.toThrow(/permission denied/);
@@ -106,11 +106,11 @@ describe('postgresAuditSink on a real PostgreSQL', () => {
   });
 
   it('rejects what is not an event and validates options and names', async () => {
-    const sink = postgresAuditSink({ pool, table });
+    const sink = createPostgresAuditSink({ pool, table });
     await expect(sink.write({ ...sampleEvent(1), id: '' })).rejects.toThrow(/not an audit event/);
-    expect(() => postgresAuditSink({ pool, table: 'Robert"); DROP TABLE x;--' })).toThrow(/lowercase SQL identifier/);
-    expect(() => postgresAuditSink({ pool, tabel: 'x' } as never)).toThrow(/did you mean "table"/);
-    expect(() => postgresAuditSink({} as never)).toThrow(/needs `pool`/);
+    expect(() => createPostgresAuditSink({ pool, table: 'Robert"); DROP TABLE x;--' })).toThrow(/lowercase SQL identifier/);
+    expect(() => createPostgresAuditSink({ pool, tabel: 'x' } as never)).toThrow(/did you mean "table"/);
+    expect(() => createPostgresAuditSink({} as never)).toThrow(/needs `pool`/);
     expect(auditTableSql('audit.events')).toContain('"audit"."events"');
   });
 });

@@ -1,7 +1,9 @@
 /** The PostgreSQL store of release copies, on the real server: as a copy store and as a purge target. */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, createLegalHolds, createPurgeJob, postgresDisclosureCopyStore, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { createLegalHolds, createPurgeJob, createPostgresDisclosureCopyStore } from '@phiguard/core/governance';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
 const DAY = 86_400_000;
@@ -16,9 +18,9 @@ afterAll(async () => {
   await pool.end();
 });
 
-describe('postgresDisclosureCopyStore', () => {
+describe('createPostgresDisclosureCopyStore', () => {
   it('migrates idempotently, keeps ciphertext only, returns candidates oldest first, and purges in batches around held records', async () => {
-    const store = postgresDisclosureCopyStore({ pool, table });
+    const store = createPostgresDisclosureCopyStore({ pool, table });
     await store.migrate();
     await store.migrate();
     const t0 = Date.parse('2025-01-01T00:00:00Z');
@@ -32,7 +34,7 @@ describe('postgresDisclosureCopyStore', () => {
     const events: AuditEvent[] = [];
     const audit = { write: (e: AuditEvent) => void events.push(e) };
     const now = () => t0 + 40 * DAY;
-    const holds = createLegalHolds({ store: new MemoryStateStore(), audit, patientRef: (id) => `pt_${id}`, roles: ['po'], clock: { now } });
+    const holds = createLegalHolds({ store: createMemoryStateStore(), audit, patientRef: (id) => `pt_${id}`, roles: ['po'], clock: { now } });
     await holds.place({ principal: { id: 'po-1' }, roles: ['po'] }, { id: 'h', patientId: 1 });
     const job = createPurgeJob({ rules: [{ target: store, retentionDays: 20 }], holds, audit, clock: { now }, batch: 3 });
     const [report] = await job.run({ principal: { id: 'po-1' }, roles: ['po'] });
@@ -45,6 +47,6 @@ describe('postgresDisclosureCopyStore', () => {
     const expectedLeft = Array.from({ length: 25 }, (_, i) => i).filter((i) => !expired.includes(i) || held.includes(i)).map((i) => `c${String(i).padStart(2, '0')}`);
     expect(left).toEqual(expectedLeft);
     expect(events.at(-1)).toMatchObject({ action: 'delete', reason: 'retention:purge', retention: { target: 'disclosure-copies' } });
-    expect(() => postgresDisclosureCopyStore({ pool, table: 'Bad-Name' })).toThrow(/identifier/);
+    expect(() => createPostgresDisclosureCopyStore({ pool, table: 'Bad-Name' })).toThrow(/identifier/);
   });
 });

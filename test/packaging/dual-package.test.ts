@@ -9,7 +9,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * and checks that `require`, `import` and the TypeScript declarations of each resolve.
  */
 const root = resolve(__dirname, '../..');
-const packages = ['core', 'express', 'kms', 'nestjs'];
+const packages = ['core', 'express', 'kms', 'nestjs', 'cli'];
+
+/** The subpaths of @phiguard/core (besides `.`): each a documented entry with an API report. */
+const SUBPATHS = ['adapter', 'audit', 'crypto', 'deid', 'delivery', 'dlp', 'governance', 'policy', 'state', 'testing'];
+
+/**
+ * What the root entry of @phiguard/core exports: the names a user starts with. A name added to
+ * (or removed from) the root is a decision, so it is a change to this list as well.
+ */
+const ROOT_VALUES = [
+  'AccessDeniedError', 'AuditUnavailableError', 'AuthenticationRequiredError', 'DecryptError', 'DlpBlockedError',
+  'KeyUnavailableError', 'LimitExceededError', 'MissingDependencyError', 'OptionsError', 'PhiGuardError', 'PolicyError',
+  'StateUnavailableError', 'StepUpRequiredError', 'ThrottledError',
+  'compilePolicy', 'createFieldCipher', 'createPhiGuard', 'createScanner', 'definePolicy', 'systemClock',
+];
+const ROOT_TYPES = [
+  'AccessContext', 'AuditEvent', 'AuditSink', 'Authentication', 'BreakGlassClaim', 'BreakGlassGrant', 'BreakGlassRequest',
+  'BreakGlassService', 'BuiltinOperatorName', 'Clock', 'CompileOptions', 'CompiledPolicy', 'CompiledResource', 'CustomOperator',
+  'Decision', 'DecryptFailure', 'DenyReason', 'DisclosureMatrix', 'FieldCipher', 'FieldCipherOptions', 'FieldClass',
+  'FieldDeclarations', 'FieldSpec', 'Inspection', 'JsonRelease', 'KeyCacheOptions', 'Keyring', 'OperatorSpec', 'PhiGuard',
+  'PhiGuardErrorCode', 'PhiGuardOptions', 'PolicyDefinition', 'Principal', 'PurposeOfUse', 'Relationship', 'RelationshipFacts',
+  'RelationshipResolver', 'Release', 'RequestInfo', 'ResourceDefinition', 'RuleSet', 'Scanner', 'ScannerOptions', 'Selector',
+  'SensitiveCategory', 'SensitiveDefinition',
+];
 let dir: string;
 
 const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -57,8 +80,13 @@ describe('published packages', () => {
     writeFileSync(
       file,
       `import { createRequire } from 'node:module';
-import * as esm from '@phiguard/core';
-const cjs = createRequire(import.meta.url)('@phiguard/core');
+import * as root from '@phiguard/core';
+import * as delivery from '@phiguard/core/delivery';
+import * as deid from '@phiguard/core/deid';
+// Every error class, wherever its entry: the root holds the engine's, /delivery and /deid their own.
+const esm = { ...root, ...delivery, ...deid };
+const req = createRequire(import.meta.url);
+const cjs = { ...req('@phiguard/core'), ...req('@phiguard/core/delivery'), ...req('@phiguard/core/deid') };
 const args = { PolicyError: [['x']], AccessDeniedError: ['role_unknown'], DecryptError: ['malformed'], LimitExceededError: ['maxDepth', 1], DlpBlockedError: [{}], StepUpRequiredError: [60], MissingDependencyError: ['pkg', 'X'], PhiGuardError: ['internal_error', 'm'], DeliveryError: ['link_invalid', 'm', 410], PickupLinkError: ['link_used'], SignatureError: ['signature_stale'], NotificationPhiError: ['body', ['SSN']], FF1DomainError: ['m'] };
 const names = Object.keys(esm).filter((n) => typeof esm[n] === 'function' && (esm[n] === esm.PhiGuardError || esm[n].prototype instanceof esm.PhiGuardError)).sort();
 const matrix = [];
@@ -98,6 +126,7 @@ console.log(JSON.stringify({ names, distinct: cjs.PolicyError !== esm.PolicyErro
 import { phiguard } from '@phiguard/express';
 import type { Keyring } from '@phiguard/kms';
 import { expectNoPhi, type Captured } from '@phiguard/core/testing';
+${SUBPATHS.map((sub, i) => `import type * as sub${i} from '@phiguard/core/${sub}';\nexport type S${i} = keyof typeof sub${i};`).join('\n')}
 const policy = definePolicy({ roles: ['r'], resources: { R: { fields: { a: 'clinical' }, disclose: { r: { TREAT: { a: 'send' } } } } } });
 export const c = compilePolicy(policy);
 export const m: typeof phiguard = phiguard;
@@ -116,4 +145,74 @@ export const check: (c: readonly Captured[]) => void = (c) => expectNoPhi(c);
     })();
     expect(out).toBe('');
   }, 90_000);
+
+  it.each(['require', 'import'] as const)('load every subpath of @phiguard/core with %s, with the same names as the other format', (style) => {
+    const file = join(dir, style === 'require' ? 'entries.cjs' : 'entries.mjs');
+    const load =
+      style === 'require'
+        ? `const load = async (s) => require(s);`
+        : `const load = (s) => import(s);`;
+    writeFileSync(
+      file,
+      `${load}
+const { createRequire } = require('node:module');
+(async () => {
+  const exportsMap = require('@phiguard/core/package.json').exports;
+  const out = {};
+  for (const key of Object.keys(exportsMap).filter((k) => k !== './package.json')) {
+    const spec = key === '.' ? '@phiguard/core' : '@phiguard/core/' + key.slice(2);
+    const mod = await load(spec);
+    out[key] = Object.keys(mod).filter((k) => k !== 'default' && k !== '__esModule').sort();
+  }
+  console.log(JSON.stringify(out));
+})();
+`.replace("const { createRequire } = require('node:module');\n", style === 'require' ? '' : "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n"),
+    );
+    const loaded = JSON.parse(run(process.execPath, [file], dir)) as Record<string, string[]>;
+    expect(Object.keys(loaded).sort()).toEqual(['.', ...SUBPATHS.map((s) => `./${s}`)].sort());
+    for (const [key, names] of Object.entries(loaded)) expect({ key, empty: names.length === 0 }).toEqual({ key, empty: false });
+    expect(loaded['.']).toEqual([...ROOT_VALUES].sort());
+    // One home per name: no value is exported by two entries.
+    const seen = new Map<string, string>();
+    for (const [key, names] of Object.entries(loaded)) {
+      for (const name of names) {
+        expect({ name, also: seen.get(name) }).toEqual({ name, also: undefined });
+        seen.set(name, key);
+      }
+    }
+  });
+
+  it('declare every subpath for import and require, and the root exports exactly the curated names', async () => {
+    const pkg = JSON.parse(run(process.execPath, ['-p', "JSON.stringify(require('@phiguard/core/package.json').exports)"], dir)) as Record<string, { import: { types: string; default: string }; require: { types: string; default: string } } | string>;
+    for (const sub of SUBPATHS) {
+      expect(pkg[`./${sub}`]).toEqual({
+        import: { types: `./dist/${sub}.d.ts`, default: `./dist/${sub}.js` },
+        require: { types: `./dist/${sub}.d.cts`, default: `./dist/${sub}.cjs` },
+      });
+    }
+    // Values and types of the root entry, read from the published declarations.
+    const ts = (await import('typescript')).default;
+    const rootDts = join(dir, 'node_modules', '@phiguard', 'core', 'dist', 'index.d.ts');
+    const program = ts.createProgram([rootDts], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022 });
+    const checker = program.getTypeChecker();
+    const values: string[] = [];
+    const types: string[] = [];
+    for (const symbol of checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(rootDts)!)!)) {
+      const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+      (target.flags & ts.SymbolFlags.Value ? values : types).push(symbol.name);
+    }
+    expect(values.sort()).toEqual([...ROOT_VALUES].sort());
+    expect(types.sort()).toEqual([...ROOT_TYPES].sort());
+  }, 60_000);
+
+  it('ship the phiguard command in @phiguard/cli, running on the packed @phiguard/core', () => {
+    const pkg = JSON.parse(run(process.execPath, ['-p', "JSON.stringify(require('@phiguard/cli/package.json'))"], dir)) as { bin: Record<string, string>; dependencies: Record<string, string> };
+    expect(pkg.bin).toEqual({ phiguard: './bin/phiguard.js' });
+    expect(Object.keys(pkg.dependencies)).toEqual(['@phiguard/core']);
+    const help = run(process.execPath, [join(dir, 'node_modules', '@phiguard', 'cli', 'bin', 'phiguard.js'), '--help'], dir);
+    expect(help).toContain('phiguard audit verify');
+    expect(help).toContain('phiguard policy check');
+    // The engine no longer carries a command.
+    expect(run(process.execPath, ['-p', "JSON.stringify(require('@phiguard/core/package.json').bin ?? null)"], dir).trim()).toBe('null');
+  });
 });

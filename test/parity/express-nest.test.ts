@@ -93,6 +93,7 @@ function scrub(body: unknown): unknown {
   const b = { ...(body as Record<string, unknown>) };
   if (b.error !== null && typeof b.error === 'object') b.error = { ...(b.error as object), requestId: 'R' };
   if (typeof b.createdAt === 'string') b.createdAt = 'T';
+  if (typeof b.deletedAt === 'string') b.deletedAt = 'T';
   if (typeof b.id === 'string' && /^[\da-f-]{36}$/.test(b.id)) b.id = 'ID';
   return b;
 }
@@ -225,6 +226,99 @@ describe('Express and NestJS examples answer alike', () => {
     expect((seen.express![2] as { status: number }).status).toBe(200);
     expect((seen.express![3] as { status: number }).status).toBe(403);
     expect((seen.express![6] as { status: number }).status).toBe(403);
+  });
+
+  it('delete: a note refused to the nurse, billing and no token, deleted by the ordering provider once, alike and with the same audit trail', async () => {
+    const doctor = await token({ sub: 'parity-doc', roles: ['ordering-provider'] });
+    const nurse = await token({ sub: 'rn.alvarez', roles: ['care-team-nurse'] });
+    const billing = await token({ sub: 'parity-bill', roles: ['billing'] });
+    const seen: Record<string, unknown[]> = { express: [], nest: [] };
+    for (const target of [express, nest]) {
+      const added = await fetch(`${target.base}/patients/1001/notes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${doctor}`, 'x-purpose-of-use': 'TREAT', 'content-type': 'application/json', 'user-agent': 'parity' },
+        body: JSON.stringify({ text: 'Superseded by the repeat panel.' }),
+      });
+      const { id } = (await added.json()) as { id: string };
+      const note = `/patients/1001/notes/${id}`;
+      for (const req of [
+        { label: 'by the nurse (may add, not delete)', path: note, token: nurse, purpose: 'TREAT' },
+        { label: 'by billing', path: note, token: billing, purpose: 'HPAYMT' },
+        { label: 'without a token', path: note, purpose: 'TREAT' },
+        { label: "through another patient's chart", path: `/patients/1002/notes/${id}`, token: doctor, purpose: 'TREAT' },
+        { label: 'by the ordering provider', path: note, token: doctor, purpose: 'TREAT' },
+        { label: 'again', path: note, token: doctor, purpose: 'TREAT' },
+      ]) {
+        const seenNow = await observe(target, { ...req, method: 'DELETE' });
+        seen[target.name]!.push([req.label, seenNow]);
+      }
+    }
+    expect(seen.nest).toEqual(seen.express);
+    const byLabel = Object.fromEntries(seen.express!.map((x) => x as [string, Awaited<ReturnType<typeof observe>>]));
+    expect(Object.fromEntries(Object.entries(byLabel).map(([k, v]) => [k, v.status]))).toEqual({
+      'by the nurse (may add, not delete)': 403,
+      'by billing': 403,
+      'without a token': 401,
+      "through another patient's chart": 404,
+      'by the ordering provider': 200,
+      again: 404,
+    });
+    // One audit event per attempt: refusals as denied deletes, the deletion as a successful delete.
+    const deleted = byLabel['by the ordering provider']!;
+    expect(deleted.events).toHaveLength(1);
+    expect(deleted.events[0]).toMatchObject({ action: 'delete', outcome: 'success', resource: { type: 'NoteDeletion', id: 'ID' }, request: { method: 'DELETE', route: '/patients/:id/notes/:noteId' } });
+    expect(deleted.body).toMatchObject({ id: 'ID', patientId: '1001', deletedBy: 'parity-doc' });
+    expect(byLabel['by the nurse (may add, not delete)']!.events).toMatchObject([{ action: 'deny', attemptedAction: 'delete', outcome: 'denied', reason: 'purpose_not_permitted' }]);
+  });
+
+  it('governance: recipients registered, exports disclosed or refused, the accounting and the deny list, alike and with the same audit trail', async () => {
+    const officer = await token({ sub: 'parity-po', roles: ['privacy-officer'] });
+    const security = await token({ sub: 'parity-sec', roles: ['security-officer'] });
+    const desk = await token({ sub: 'parity-roi', roles: ['release-of-information'] });
+    const doctor = await token({ sub: 'parity-contained', roles: ['ordering-provider'] });
+    const csv = (q: string) => ({ label: `export ${q}`, path: `/patients/1004/results.csv?${q}`, token: desk, purpose: 'HLEGAL' });
+    const json = (label: string, path: string, t: string, body: unknown, method = 'POST') => ({ label, path, method, token: t, body: JSON.stringify(body) });
+    const steps: Request[] = [
+      json('register a court', '/governance/recipients', officer, { id: 'parity-court', type: 'court', name: 'Parity County Court' }),
+      json('register a business associate without an agreement', '/governance/recipients', officer, { id: 'parity-vendor', type: 'business-associate', name: 'Parity Copy Service' }),
+      json('register by the desk (not the privacy office)', '/governance/recipients', desk, { id: 'parity-x', type: 'court', name: 'X' }),
+      json('register an unknown type', '/governance/recipients', officer, { id: 'parity-y', type: 'not-a-type', name: 'Y' }),
+      { label: 'register without a token', path: '/governance/recipients', method: 'POST', body: '{}' },
+      csv('recipient=parity-court&basis=judicial&statement=Court%20order'),
+      csv('recipient=parity-court&basis=individual&statement=Copy%20for%20the%20patient'),
+      csv(''),
+      csv('recipient=parity-nobody&basis=judicial&statement=Court%20order'),
+      csv('recipient=parity-vendor&basis=operations&statement=Copy%20service'),
+      csv('recipient=parity-court'),
+      csv('recipient=parity-court&basis=gossip&statement=x'),
+      { label: 'accounting', path: '/governance/patients/1004/disclosures', token: officer },
+      { label: 'accounting by the desk', path: '/governance/patients/1004/disclosures', token: desk },
+      { label: 'results before containment', path: '/patients/1001/results', token: doctor, purpose: 'TREAT' },
+      json('contain by a doctor', '/governance/deny-list/disable', doctor, { principal: 'parity-contained', reason: 'x' }),
+      json('contain', '/governance/deny-list/disable', security, { principal: 'parity-contained', reason: 'offboarding' }),
+      { label: 'results while contained', path: '/patients/1001/results', token: doctor, purpose: 'TREAT' },
+      { label: 'export while contained', path: '/patients/1001/results.csv', token: doctor, purpose: 'TREAT' },
+      json('an unknown deny-list operation', '/governance/deny-list/pause', security, { principal: 'parity-contained' }),
+      json('release', '/governance/deny-list/enable', security, { principal: 'parity-contained' }),
+      { label: 'results after release', path: '/patients/1001/results', token: doctor, purpose: 'TREAT' },
+    ];
+    const seen: Record<string, [string, unknown][]> = { express: [], nest: [] };
+    for (const target of [express, nest]) {
+      for (const step of steps) {
+        const o = await observe(target, step);
+        // Event ids, times and export digests (the watermark carries a random id and a time) differ per run.
+        // scrub() spreads a JSON array (the accounting) into an object keyed by index.
+        const lines = step.label === 'accounting' ? Object.values(o.body as Record<string, { what: object }>) : null;
+        const body = lines === null ? o.body : lines.map((l) => ({ ...l, eventId: 'ID', time: 'T', digest: 'D', what: { ...l.what, resourceId: 'ID' } }));
+        const events = o.events.map((e) => JSON.parse(JSON.stringify(e).replace(/"digest":"sha256:[\da-f]+"/g, '"digest":"D"').replace(/"bytes":\d+/g, '"bytes":0')));
+        seen[target.name]!.push([step.label, { ...o, body, events }]);
+      }
+    }
+    for (let i = 0; i < steps.length; i++) expect(seen.nest![i], steps[i]!.label).toEqual(seen.express![i]);
+    const status = Object.fromEntries(seen.express!.map(([label, o]) => [label, (o as { status: number }).status]));
+    expect(Object.values(status)).toEqual([201, 201, 403, 422, 401, 200, 200, 200, 403, 403, 400, 400, 200, 403, 200, 403, 204, 403, 403, 422, 204, 200]);
+    const accounting = (seen.express!.find(([l]) => l === 'accounting')![1] as { body: { recipient: { id: string; name: string }; basis: string }[] }).body;
+    expect(accounting.map((l) => [l.recipient.id, l.recipient.name, l.basis])).toEqual([['parity-court', 'Parity County Court', 'judicial']]);
   });
 
   it('the refusals exercise what they claim (not a vacuous match)', async () => {

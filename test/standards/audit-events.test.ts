@@ -6,7 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toFhirAuditEvent, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { toFhirAuditEvent } from '@phiguard/core/audit';
 import { createApp as createExpressApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
 import { createApp as createNestApp } from '../../examples/nestjs-lab-results/src/app.js';
@@ -18,6 +19,8 @@ const JWT_SECRET = 'standards-jwt-secret-for-the-audit-suite';
 const PHIGUARD_SECRET = 'standards-phiguard-secret-with-at-least-32-bytes';
 const PATIENT_IDS = ['1001', '1002', '1003', '1004', '1005'];
 const SSN = '219-09-9999';
+/** A value (and an undeclared parameter name) sent in a query string: never in an event. */
+const QUERY_VALUE = 'Quennell';
 
 type Who = { sub: string; roles: string[]; patient?: string };
 const DR = { sub: 'dr.chen', roles: ['ordering-provider'] };
@@ -48,7 +51,7 @@ function client(base: () => string) {
   };
 }
 
-/** The flows both apps share: reads, denials, creates with DLP block and redact, break-glass start/use/stop/review. */
+/** The flows both apps share: reads, denials, creates with DLP block and redact, deletes, break-glass start/use/stop/review. */
 async function commonFlows(http: ReturnType<typeof client>): Promise<void> {
   expect((await http('GET', '/patients/1001/results', DR, { purpose: 'TREAT' })).status).toBe(200);
   expect((await http('GET', '/patients/1002/results', BILLING, { purpose: 'HPAYMT' })).status).toBe(200);
@@ -58,7 +61,12 @@ async function commonFlows(http: ReturnType<typeof client>): Promise<void> {
   expect((await http('GET', '/patients/1002/results', NURSE, { purpose: 'TREAT' })).status).toBe(403);
   expect((await http('GET', '/patients/1001/results', null)).status).toBe(401);
   // Creates: a clean note, a note DLP blocks, a message DLP redacts.
-  expect((await http('POST', '/patients/1001/notes', DR, { purpose: 'TREAT', body: { text: 'Repeat glucose fasting in 2 weeks.' } })).status).toBe(201);
+  const note = await http('POST', '/patients/1001/notes', DR, { purpose: 'TREAT', body: { text: 'Repeat glucose fasting in 2 weeks.' } });
+  expect(note.status).toBe(201);
+  // Deletes: the nurse may add a note but not delete one; the ordering provider deletes it, once.
+  expect((await http('DELETE', `/patients/1001/notes/${note.body!.id}`, NURSE, { purpose: 'TREAT' })).status).toBe(403);
+  expect((await http('DELETE', `/patients/1001/notes/${note.body!.id}`, DR, { purpose: 'TREAT' })).status).toBe(200);
+  expect((await http('DELETE', `/patients/1001/notes/${note.body!.id}`, DR, { purpose: 'TREAT' })).status).toBe(404);
   expect((await http('POST', '/patients/1001/notes', DR, { purpose: 'TREAT', body: { text: `Verified identity, SSN ${SSN}` } })).status).toBe(422);
   expect((await http('POST', '/patients/1002/messages', { sub: 'pt-2', roles: ['patient'], patient: '1002' }, { purpose: 'PATRQT', body: { text: `my SSN is ${SSN}` } })).status).toBe(201);
   // Break-glass: refused for a role without it, granted, used, revoked, reviewed.
@@ -81,8 +89,9 @@ beforeAll(async () => {
   servers.push(served);
   const ex = client(() => served.base);
   await commonFlows(ex);
-  expect((await ex('GET', '/patients/1002/results.csv?recipient=requester', DR, { purpose: 'TREAT' })).status).toBe(200);
-  expect((await ex('GET', '/patients/1002/disclosures', AUDITOR, { purpose: 'HOPERAT' })).status).toBe(200);
+  expect((await ex('GET', '/patients/1002/results.csv', DR, { purpose: 'TREAT' })).status).toBe(200);
+  // A search of the trail, with a parameter the route does not declare (a name, as a client might send).
+  expect((await ex('GET', `/patients/1002/disclosures?from=2020-01-01&to=2030-12-31&${QUERY_VALUE}=${QUERY_VALUE}`, AUDITOR, { purpose: 'HOPERAT' })).status).toBe(200);
   expect((await ex('GET', '/research/extract', RESEARCHER, { purpose: 'HRESCH' })).status).toBe(200);
   const issued = await ex('POST', '/patients/1003/result-links', DR, { purpose: 'TREAT' });
   expect(issued.status).toBe(201);
@@ -100,6 +109,8 @@ beforeAll(async () => {
   const nestBase = `http://127.0.0.1:${(nest.getHttpServer().address() as AddressInfo).port}`;
   const ne = client(() => nestBase);
   await commonFlows(ne);
+  // A population extract (a query without a patient).
+  expect((await ne('GET', '/research/extract?format=ndjson', RESEARCHER, { purpose: 'HRESCH' })).status).toBe(200);
   // The desk releases to recipients in the governance registry (the privacy office registers them).
   const OFFICER = { sub: 'po.ade', roles: ['privacy-officer'] };
   for (const [id, type, name] of [['patient-self', 'individual', 'The patient'], ['dr-rivera', 'provider', 'Riverside Clinic']]) {
@@ -127,14 +138,15 @@ function kind(e: AuditEvent): string {
   if (e.action === 'deny') return `deny-${e.attemptedAction}`;
   if (delivery !== undefined) return `${delivery}-${e.action}`;
   if (e.breakGlass !== undefined) return `${e.action}-under-grant`;
+  if (e.query !== undefined) return `query-${e.outcome}`;
   return `${e.action}-${e.outcome}`;
 }
 
 describe('audit events of both example apps against FHIR R4 and IHE BALP', () => {
-  it('covers every kind of event: reads, denials, creates, exports, disclosures, break-glass start/stop/review, pickup links, DLP actions', () => {
+  it('covers every kind of event: reads, denials, creates, deletes, exports, disclosures, break-glass start/stop/review, pickup links, DLP actions', () => {
     for (const app of ['express', 'nestjs']) {
       const kinds = new Set(collected.filter((c) => c.app === app).map((c) => kind(c.event)));
-      for (const k of ['read-success', 'deny-read', 'create-success', 'dlp-block', 'dlp-redact', 'break-glass-granted', 'break-glass-revoked', 'break-glass-reviewed', 'deny-break-glass', 'read-under-grant']) {
+      for (const k of ['read-success', 'deny-read', 'create-success', 'delete-success', 'deny-delete', 'query-success', 'dlp-block', 'dlp-redact', 'break-glass-granted', 'break-glass-revoked', 'break-glass-reviewed', 'deny-break-glass', 'read-under-grant']) {
         expect(kinds, `${app} emits ${k}`).toContain(k);
       }
     }
@@ -154,7 +166,7 @@ describe('audit events of both example apps against FHIR R4 and IHE BALP', () =>
     const failures = collected.map(({ app, event }) => ({ app, kind: kind(event), errors: balpErrors(toFhirAuditEvent(event, { observer: 'lab-api', serverAddress: 'lab.example.org' })) })).filter((f) => f.errors.length > 0);
     expect(failures).toEqual([]);
     const claimed = new Set(collected.flatMap(({ event }) => toFhirAuditEvent(event).meta?.profile ?? []).map((p) => p.split('IHE.BasicAudit.')[1]));
-    for (const p of ['PatientRead', 'PatientCreate', 'PrivacyDisclosure.Source']) expect(claimed).toContain(p);
+    for (const p of ['PatientRead', 'PatientCreate', 'PatientDelete', 'PatientQuery', 'Query', 'PrivacyDisclosure.Source']) expect(claimed).toContain(p);
   });
 
   it('codes each event by what happened: override started and stopped, a review that is no override, denials as authorization decisions, disclosures with both ends and a purpose', () => {
@@ -178,7 +190,46 @@ describe('audit events of both example apps against FHIR R4 and IHE BALP', () =>
         // Issuing a link sends nothing yet: its recipient is not connected, so the profile is not claimed.
         if (event.patient !== undefined) expect(f.meta?.profile, k).toEqual(issued ? undefined : ['https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PrivacyDisclosure.Source']);
       }
+      if (event.action === 'delete' && event.outcome === 'success') {
+        // PatientDelete: the client is an Application (110150), the server the custodian, both on the network.
+        expect(f.meta?.profile, k).toEqual(['https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientDelete']);
+        expect([f.type.code, f.action, f.subtype?.[0]?.code], k).toEqual(['rest', 'D', 'delete']);
+        const typed = (code: string) => f.agent.filter((a) => a.type?.coding?.[0]?.code === code);
+        expect(typed('110150').map((a) => a.network?.address), k).toEqual(['127.0.0.1']);
+        expect(typed('custodian').map((a) => a.network?.address), k).toEqual(['lab.example.org']);
+        expect(typed('AUT').map((a) => a.requestor), k).toEqual([true]);
+        expect(f.entity?.find((x) => x.role?.code === '1')?.what?.type, k).toBe('Patient');
+      }
       for (const a of f.agent) if (a.requestor) expect(a.network, `${k}: the user carries no network`).toBeUndefined();
+    }
+  });
+
+  it('queries are BALP Query / PatientQuery: search-type, client 110153 and server 110152, entity[query] with the route pattern and declared parameter names only', () => {
+    const queries = collected.filter(({ event }) => event.query !== undefined);
+    expect(new Set(queries.map(({ app, event }) => `${app} ${event.request?.route}`))).toEqual(new Set(['express /patients/:id/disclosures', 'express /research/extract', 'nestjs /research/extract']));
+    for (const { app, event } of queries) {
+      const f = toFhirAuditEvent(event, { observer: 'lab-api', serverAddress: 'lab.example.org' });
+      const k = `${app} ${event.request?.route}`;
+      expect([f.type.code, f.subtype?.[0]?.code, f.action], k).toEqual(['rest', 'search-type', 'E']);
+      const typed = (code: string) => f.agent.filter((a) => a.type?.coding?.[0]?.code === code);
+      expect(typed('110153').map((a) => a.network?.address), k).toEqual(['127.0.0.1']);
+      expect(typed('110152').map((a) => a.who?.display), k).toEqual(['lab-api']);
+      const q = f.entity!.filter((x) => x.role?.code === '24');
+      expect(q, k).toHaveLength(1);
+      expect(Buffer.from(q[0]!.query!, 'base64').toString('utf8'), k).toBe(q[0]!.description);
+      const patient = event.patient !== undefined;
+      expect(f.meta?.profile, k).toEqual([`https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.${patient ? 'PatientQuery' : 'Query'}`]);
+    }
+    const search = queries.find(({ event }) => event.request?.route === '/patients/:id/disclosures')!.event;
+    // The route's patient (keyed), the declared names used, the undeclared one only counted.
+    expect(search.patient?.ref).toMatch(/^pt_/);
+    expect(search.query).toEqual({ params: ['from', 'to'], other: 1 });
+    // Nest hands the query string over too: the extract declares no names, so `format` is counted.
+    expect(queries.find(({ app }) => app === 'nestjs')!.event.query).toEqual({ params: [], other: 1 });
+    expect(toFhirAuditEvent(search).entity!.find((x) => x.role?.code === '24')!.description).toBe('GET /patients/:id/disclosures?from&to&(1 other)');
+    for (const { event } of queries) {
+      const text = JSON.stringify(toFhirAuditEvent(event));
+      for (const value of [QUERY_VALUE, '2020-01-01', '2030-12-31', 'ndjson']) expect(text).not.toContain(value);
     }
   });
 
@@ -198,6 +249,7 @@ describe('audit events of both example apps against FHIR R4 and IHE BALP', () =>
       for (const text of [JSON.stringify(event), JSON.stringify(toFhirAuditEvent(event))]) {
         expect(rawId.test(text.replace(/"time":"[^"]*"|"recorded":"[^"]*"|"expiresAt":"[^"]*"|"valueString":"[^"]*T[^"]*"/g, '')), `${app} ${kind(event)}: ${text}`).toBe(false);
         expect(text).not.toContain(SSN);
+        expect(text).not.toContain(QUERY_VALUE);
       }
     }
   });

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toFhirAuditEvent, type AuditAction, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { toFhirAuditEvent, toFhirAuditEvents, type AuditAction } from '@phiguard/core/audit';
 import { balpErrors } from './balp.js';
 import { fhirSchemaErrors } from './validators.js';
 
@@ -50,7 +51,18 @@ describe('the BALP checker and the FHIR R4 schema', () => {
 
   const read = () => fhir(toEvent({ action: 'read', actor: { id: 'u-1', roles: [], ip: '10.0.0.1', userAgent: 'curl/8' }, purposeOfUse: 'TREAT', patient: { ref: 'pt_x' }, requestId: 'r-1' }));
   const disclosure = () => fhir(toEvent({ action: 'disclose', actor: { id: 'u-1', roles: [], ip: '10.0.0.1', userAgent: 'curl/8' }, purposeOfUse: 'PATRQT', patient: { ref: 'pt_x' }, requestId: 'r-1' }));
+  const query = (patient = true) =>
+    fhir({ ...toEvent({ action: 'read', actor: { id: 'u-1', roles: [], ip: '10.0.0.1', userAgent: 'curl/8' }, purposeOfUse: 'TREAT', patient: patient ? { ref: 'pt_x' } : undefined, requestId: 'r-1' }), request: { method: 'GET', route: '/patients/:id/labs', requestId: 'r-1' }, query: { params: ['code', 'date'] } });
+  const queryEntity = (f: J) => (f.entity as J[]).find((x) => x.role?.code === '24')!;
   const mutations: [string, () => J, RegExp][] = [
+    ['query with the Read agent typing (server as Source Role ID)', () => { const f = query(); agentTyped(f, '110152').type.coding[0].code = '110153'; return f; }, /agent\[server\] \(110152\) is required|max 1/],
+    ['query with action R', () => { const f = query(); f.action = 'R'; return f; }, /action = #E/],
+    ['query entity naming a resource', () => { const f = query(); queryEntity(f).what = { display: 'Lab' }; return f; }, /entity\[query\]\.what 0\.\.0/],
+    ['query entity without the query', () => { const f = query(); delete queryEntity(f).query; return f; }, /entity\[query\]\.query 1\.\.1/],
+    ['query entity query not base64', () => { const f = query(); queryEntity(f).query = 'GET /labs?code'; return f; }, /base64Binary/],
+    ['query entity with detail', () => { const f = query(false); queryEntity(f).detail = [{ type: 'q', valueString: 'x' }]; return f; }, /detail 0\.\.0/],
+    ['query with a second System Object entity', () => { const f = query(); f.entity.push({ type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2' }, role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '4' }, what: { display: 'x' } }); return f; }, /entity\[query\] 1\.\.1/],
+    ['patient query without the patient', () => { const f = query(); f.entity = f.entity.filter((x: J) => x.role?.code !== '1'); return f; }, /PatientQuery: entity\[patient\] 1\.\.1/],
     ['server agent without network', () => { const f = read(); delete agentTyped(f, '110153').network; return f; }, /agent\[server\]\.network 1\.\.1/],
     ['server typed as the client', () => { const f = read(); agentTyped(f, '110153').type.coding[0].code = '110152'; return f; }, /agent\[server\] \(110153\) is required|max 1/],
     ['user with a network', () => { const f = read(); agentTyped(f, 'IRCP').network = { address: '10.0.0.1', type: '2' }; return f; }, /network 0\.\.0/],
@@ -67,6 +79,30 @@ describe('the BALP checker and the FHIR R4 schema', () => {
   ];
   it.each(mutations)('the checker rejects: %s', (_name, make, message) => {
     expect(balpErrors(make()).join('\n')).toMatch(message);
+  });
+
+  it('queries: PatientQuery with a patient, Query without; one PatientQuery per patient of a multi-patient answer; values never in the query entity', () => {
+    for (const [f, profile] of [[query(), 'PatientQuery'], [query(false), 'Query']] as const) {
+      expect(balpErrors(f)).toEqual([]);
+      expect(fhirSchemaErrors(f)).toEqual([]);
+      expect(f.meta.profile).toEqual([`https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.${profile}`]);
+      expect(queryEntity(f).description).toBe('GET /patients/:id/labs?code&date');
+    }
+    const refs = ['pt_aaaaaaaaaaaaaaaaaaaaaa', 'pt_bbbbbbbbbbbbbbbbbbbbbb', 'pt_cccccccccccccccccccccc'];
+    const several: AuditEvent = { ...toEvent({ action: 'read', actor: { id: 'u-1', roles: [], ip: '10.0.0.1', userAgent: 'curl/8' }, purposeOfUse: 'TREAT', patient: { ref: refs[0]! }, requestId: 'r-1' }), patients: refs, query: { params: [], other: 2 } };
+    // One resource cannot be a PatientQuery about three patients: no profile claimed, the split claims each.
+    expect(toFhirAuditEvent(several).meta).toBeUndefined();
+    const split = toFhirAuditEvents(several, { observer: 'lab-api', serverAddress: 'lab.example.org' });
+    expect(split.map((f) => f.entity!.find((x) => x.role?.code === '1')!.what!.identifier!.value)).toEqual(refs);
+    expect(new Set(split.map((f) => f.id)).size).toBe(3);
+    for (const f of split) {
+      expect(balpErrors(JSON.parse(JSON.stringify(f)))).toEqual([]);
+      expect(fhirSchemaErrors(JSON.parse(JSON.stringify(f)))).toEqual([]);
+      expect(f.meta?.profile?.[0]).toMatch(/PatientQuery$/);
+      expect(f.entity!.find((x) => x.role?.code === '24')!.description).toBe('GET /patients/:id/results?(2 other)');
+    }
+    // Not a query: one event, as toFhirAuditEvent maps it.
+    expect(toFhirAuditEvents({ ...several, query: undefined })).toHaveLength(1);
   });
 
   it('the FHIR schema rejects what R4 does not allow', () => {

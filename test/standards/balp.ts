@@ -2,7 +2,7 @@
  * A checker of the IHE Basic Audit Log Patterns (BALP, IHE ITI.BasicAudit 1.1) constraints that
  * phiguard's FHIR mapping claims, transcribed by hand from the profiles' FSH sources
  * (input/fsh/PatientRead.fsh, PatientCreate.fsh, PatientUpdate.fsh, PatientDelete.fsh,
- * Disclose.fsh, AuthZ.fsh, terms.fsh). Each rule names its profile and element. It reads FHIR
+ * PatientQuery.fsh, Disclose.fsh, AuthZ.fsh, terms.fsh). Each rule names its profile and element. It reads FHIR
  * JSON only, independently of the mapping code, and returns every violation it finds.
  *
  * For an event that claims a profile in `meta.profile`, that profile's rules apply. For every
@@ -103,13 +103,35 @@ function checkData(e: J, where: string, errors: string[]): void {
   }
 }
 
-const REST_PROFILES: Record<string, { subtype: readonly string[]; action: string; client: [string, string]; server: [string, string]; user: readonly [string, string][] }> = {
+/**
+ * entity[query] (PatientQuery.fsh Query): type audit-entity-type#2 1..1, role object-role#24
+ * "Query" 1.., what 0..0, lifecycle 0..0, description 0..1, query 1..1 (base64Binary), detail 0..0.
+ * The entity slicing is by `type` value, so every System Object entity falls in this slice: 1..1.
+ */
+function checkQueryEntity(e: J, where: string, errors: string[]): void {
+  const objects = entitiesTyped(e, ENTITY_TYPE, '2');
+  if (objects.length !== 1) errors.push(`${where}: entity[query] 1..1 (System Object entities found: ${objects.length})`);
+  for (const q of objects) {
+    if (!is(q.role as Coding, OBJECT_ROLE, '24')) errors.push(`${where}: entity[query].role = object-role#24 "Query"`);
+    if (q.what !== undefined) errors.push(`${where}: entity[query].what 0..0`);
+    if (q.lifecycle !== undefined) errors.push(`${where}: entity[query].lifecycle 0..0`);
+    if (q.detail !== undefined) errors.push(`${where}: entity[query].detail 0..0`);
+    if (q.description !== undefined && typeof q.description !== 'string') errors.push(`${where}: entity[query].description 0..1 string`);
+    // base64Binary: FHIR's pattern (\s*([0-9a-zA-Z\+/=]){4}\s*)+, here without whitespace.
+    if (typeof q.query !== 'string' || q.query.length === 0 || !/^([0-9a-zA-Z+/=]{4})+$/.test(q.query)) errors.push(`${where}: entity[query].query 1..1 (base64Binary)`);
+  }
+}
+
+const REST_PROFILES: Record<string, { subtype: readonly string[]; action: string; client: [string, string]; server: [string, string]; user: readonly [string, string][]; entity?: 'data' | 'query' }> = {
   // PatientRead.fsh Read: subtype[anyRead] from AllReadVS; action = #R; client DCM#110152, server DCM#110153, user IRCP.
   Read: { subtype: ['read', 'vread'], action: 'R', client: [DCM, '110152'], server: [DCM, '110153'], user: [[PARTICIPATION, 'IRCP']] },
   // PatientCreate.fsh Create: subtype = #create; action = #C; client DCM#110153, server DCM#110152, user from DataSources (AUT, INF, CST).
   Create: { subtype: ['create'], action: 'C', client: [DCM, '110153'], server: [DCM, '110152'], user: [[PARTICIPATION, 'AUT'], [PARTICIPATION, 'INF'], [PARTICIPATION, 'CST']] },
   // PatientUpdate.fsh Update: subtype from AllUpdateVS (update, patch); action = #U; client 110153, server 110152, user from DataSources.
   Update: { subtype: ['update', 'patch'], action: 'U', client: [DCM, '110153'], server: [DCM, '110152'], user: [[PARTICIPATION, 'AUT'], [PARTICIPATION, 'INF'], [PARTICIPATION, 'CST']] },
+  // PatientQuery.fsh Query: subtype[anySearch] from AllSearchVS (search, search-type, search-system); action = #E;
+  // client DCM#110153 "Source Role ID", server DCM#110152 "Destination Role ID" (the query flows client → server); user IRCP.
+  Query: { subtype: ['search', 'search-type', 'search-system'], action: 'E', client: [DCM, '110153'], server: [DCM, '110152'], user: [[PARTICIPATION, 'IRCP']], entity: 'query' },
   // PatientDelete.fsh Delete: subtype = #delete; action = #D; client DCM#110150, server provenance-participant-type#custodian, user from DataSources.
   Delete: {
     subtype: ['delete'],
@@ -151,10 +173,11 @@ function checkRestProfile(e: J, name: string, patient: boolean, errors: string[]
   // entity 1..; transaction 0..1; data 1..1
   if (asArray(e.entity).length < 1) errors.push(`${where}: entity 1..`);
   checkTransaction(e, where, errors);
-  checkData(e, where, errors);
-  // Patient*: entity 2..; entity[patient] 1..1
+  if (p.entity === 'query') checkQueryEntity(e, where, errors);
+  else checkData(e, where, errors);
+  // Patient*: entity[patient] 1..1; PatientRead/Create/Update/Delete also entity 2.. (PatientQuery keeps Query's entity 1..).
   if (patient) {
-    if (asArray(e.entity).length < 2) errors.push(`${where}: entity 2..`);
+    if (p.entity !== 'query' && asArray(e.entity).length < 2) errors.push(`${where}: entity 2..`);
     checkPatientEntity(e, where, 1, errors);
   }
 }
@@ -229,7 +252,7 @@ export function balpErrors(event: unknown): string[] {
   const subtypes = asArray(e.subtype) as Coding[];
   if (is(type, 'http://terminology.hl7.org/CodeSystem/audit-event-type', 'rest')) {
     // Which REST profile's agent typing applies is decided by the interaction, whatever the outcome.
-    const name = subtypes.some((c) => is(c, RESTFUL, 'read')) ? 'Read' : subtypes.some((c) => is(c, RESTFUL, 'create')) ? 'Create' : subtypes.some((c) => is(c, RESTFUL, 'update')) ? 'Update' : subtypes.some((c) => is(c, RESTFUL, 'delete')) ? 'Delete' : undefined;
+    const name = Object.keys(REST_PROFILES).find((n) => subtypes.some((c) => REST_PROFILES[n]!.subtype.some((code) => is(c, RESTFUL, code))));
     if (name === undefined) errors.push('rest: subtype names no restful interaction');
     else {
       const p = REST_PROFILES[name]!;
@@ -238,6 +261,8 @@ export function balpErrors(event: unknown): string[] {
       checkAgent(e, where, { name: 'client', system: p.client[0], code: p.client[1], min: 0, who: true, network: true }, errors);
       checkAgent(e, where, { name: 'server', system: p.server[0], code: p.server[1], min: 1, who: true, network: true }, errors);
       for (const a of asArray(e.agent)) if (a.requestor === true && a.network !== undefined) errors.push(`${where}: agent[user].network 0..0`);
+      // A query carries its query entity whatever the outcome: it is what the audit says was asked.
+      if (p.entity === 'query') checkQueryEntity(e, where, errors);
     }
   }
   if (is(type, DCM, '110113')) {

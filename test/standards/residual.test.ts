@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createScanner, safeHarborDetectors } from '@phiguard/core';
+import { createScanner } from '@phiguard/core';
+import { safeHarborDetectors } from '@phiguard/core/deid';
 
 const NOW = () => new Date('2026-06-01T00:00:00Z');
 const scanner = createScanner({ detectors: safeHarborDetectors({ now: NOW }) });

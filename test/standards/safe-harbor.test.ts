@@ -7,12 +7,16 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ROLE_TEMPLATES, compilePolicy, createSafeHarbor, definePolicy, fromTemplate, type SafeHarborOptions } from '@phiguard/core';
+import { compilePolicy, definePolicy } from '@phiguard/core';
+import { createSafeHarbor, type SafeHarborOptions } from '@phiguard/core/deid';
+import { RESTRICTED_ZIP3_2000, ROLE_TEMPLATES, fromTemplate } from '@phiguard/core/policy';
 
 const require = createRequire(import.meta.url);
 const NOW = new Date('2026-06-01T00:00:00Z');
 const OLD = NOW.getUTCFullYear() - 95; // someone born then is 90+
 const RECENT = NOW.getUTCFullYear() - 40;
+// The 2020 list, written out here so that a change to the shipped one fails this test (restricted-zip3.test.ts recomputes it).
+const RESTRICTED_2020 = ['036', '059', '102', '202', '203', '204', '205', '369', '556', '692', '753', '772', '821', '823', '878', '879', '884', '893'];
 
 const policy = compilePolicy(
   definePolicy({
@@ -111,10 +115,15 @@ describe('(B) geographic subdivisions smaller than a state', () => {
     fc.assert(
       fc.property(digits(5), (zip) => {
         const out = run({ address: { postalCode: zip } }).value.address as { postalCode: string };
-        expect(out.postalCode).toBe(['036', '059', '063', '102', '203', '556', '692', '790', '821', '823', '830', '831', '878', '879', '884', '890', '893'].includes(zip.slice(0, 3)) ? '000' : zip.slice(0, 3));
+        expect(out.postalCode).toBe(RESTRICTED_2020.includes(zip.slice(0, 3)) ? '000' : zip.slice(0, 3));
       }),
       RUNS,
     );
+    // Every restricted prefix of the 2020 list, and the 2000 list by name.
+    for (const z of RESTRICTED_2020) expect((run({ address: { postalCode: `${z}01` } }).value.address as { postalCode: string }).postalCode).toBe('000');
+    const by2000 = run({ address: { postalCode: '79001' } }, { restrictedZip3: RESTRICTED_ZIP3_2000 }).value.address as { postalCode: string };
+    expect(by2000.postalCode).toBe('000');
+    expect((run({ address: { postalCode: '79001' } }).value.address as { postalCode: string }).postalCode).toBe('790');
     const custom = run({ address: { postalCode: '02139' } }, { restrictedZip3: ['021'] }).value.address as { postalCode: string };
     expect(custom.postalCode).toBe('000');
     expect(() => deid({ restrictedZip3: ['21'] })).toThrow(/three-digit/);
@@ -130,6 +139,21 @@ describe('(B) geographic subdivisions smaller than a state', () => {
       }),
       { numRuns: 60 },
     );
+    // Every town of the public list, not a sample: "<town>, <state>" leaves nothing of the town.
+    // (Names with digits are businesses with a ZIP code of their own, "Goodwill Games 1990", not places.)
+    const places = towns.filter((t) => !/\d/.test(t));
+    const missed: string[] = [];
+    for (let i = 0; i < places.length; i += 400) {
+      const chunk = places.slice(i, i + 400).map((t) => t.split('|') as [string, string]);
+      const out = scrub(chunk.map(([city, state]) => `Seen at ${city}, ${state}.`).join('\n')).split('\n');
+      chunk.forEach(([city], j) => {
+        if (out[j]!.includes(city)) missed.push(city);
+      });
+    }
+    expect(missed).toEqual([]);
+    // Every county of the FIPS list, written "<name> County".
+    const out = scrub(counties.map((c) => `Resident of ${c}.`).join('\n')).split('\n');
+    expect(counties.filter((c, j) => out[j]!.includes(c.replace(/ County$/, '')))).toEqual([]);
     expect(scrub('Lives at 12 Oak Street, Apt 4.')).not.toContain('Oak Street');
     // Listed names with periods are read as the scan reads words.
     expect(scrub('Patient lives in Clayton (St. Louis County).')).not.toContain('Louis');

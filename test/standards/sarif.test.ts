@@ -9,8 +9,8 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../packages/core/src/cli/main.js';
-import { VERSION } from '../../packages/core/src/cli/version.js';
+import { main } from '../../packages/cli/src/main.js';
+import { VERSION } from '../../packages/cli/src/version.js';
 import { sarifSchemaErrors } from './validators.js';
 
 async function scan(...argv: string[]) {

@@ -1,27 +1,31 @@
 import express, { type Express } from 'express';
 import { pino, type Logger } from 'pino';
 import {
-  MemoryStateStore,
-  accountingOfDisclosures,
-  buildNotification,
-  chainSink,
-  createPickupLinks,
-  createSafeHarbor,
   createFieldCipher,
   createPhiGuard,
-  pinoAuditSink,
-  teeSink,
   type AuditEvent,
   type AuditSink,
-  type ChainedAuditSink,
   type Clock,
-  type DurableAuditSink,
-  type TeeAuditSink,
   type KeyCacheOptions,
   type Keyring,
   type Scanner,
-  type StateStore,
+  systemClock,
 } from '@phiguard/core';
+import {
+  accountingOfDisclosures,
+  createChainSink,
+  createPinoAuditSink,
+  createTeeSink,
+  type ChainedAuditSink,
+  type DisclosureStore,
+  type DurableAuditSink,
+  type TeeAuditSink,
+} from '@phiguard/core/audit';
+import { createSafeHarbor } from '@phiguard/core/deid';
+import { buildNotification, createPickupLinks } from '@phiguard/core/delivery';
+import { createMemoryStateStore, type StateStore } from '@phiguard/core/state';
+import { createDenyList, createRecipientRegistry } from '@phiguard/core/governance';
+import { GOVERNANCE_ROLES, Refusal, disclosureOf, governanceRoutes } from './governance.js';
 import { createHash } from 'node:crypto';
 import { abnormalResultsReport } from './reports.js';
 import { RESULT_COLUMNS, resultRows } from './exports.js';
@@ -29,7 +33,7 @@ import { breakGlassRoutes, getAccessContext, nonPhi, phiguard, sendExport } from
 import { jwtContext } from './auth.js';
 import { keyringFrom } from './keyring.js';
 import { operators, policy } from './policy.js';
-import { createPostStore, createRepository } from './repository.js';
+import { createPostStore, createRepository, type Deleted } from './repository.js';
 import { PATIENTS, careTeamOf } from './data.js';
 
 export { policy } from './policy.js';
@@ -68,6 +72,8 @@ export interface AppOptions {
   readonly publicUrl?: string;
   /** The time every phiguard component reads (tests advance one instead of sleeping). Default: the wall clock. */
   readonly clock?: Clock;
+  /** Check the shared deny list (incident containment) on every PHI request. Default true. */
+  readonly containment?: boolean;
 }
 
 /** The app and what a graceful shutdown must drain. */
@@ -90,20 +96,31 @@ export function createApp(options: AppOptions): LabResultsApp {
   // Audit: one pino JSON line per event, hash-chained (phiguard audit verify), and the recent
   // events kept in memory for the accounting of disclosures.
   const trail: AuditEvent[] = [];
+  // The releases outside the organization (events with a disclosure record): what the privacy
+  // office's accounting reads when there is no durable store, as the NestJS example's release trail.
+  const released: AuditEvent[] = [];
   const remember: AuditSink = {
     write(event) {
       trail.push(event);
       if (trail.length > 10_000) trail.shift();
+      if (event.disclosure !== undefined) {
+        released.push(event);
+        if (released.length > 10_000) released.shift();
+      }
     },
   };
-  const log = pinoAuditSink(options.logger ?? pino());
+  const log = createPinoAuditSink(options.logger ?? pino());
   // Durable first: when it refuses an event (503), nothing else records a disclosure that did not happen.
   const audit = options.durableAudit
-    ? teeSink(options.durableAudit, log, remember)
-    : chainSink(teeSink(log, remember, ...(options.auditStore ? [options.auditStore] : [])), { key: options.auditKey ?? DEV_AUDIT_KEY });
+    ? createTeeSink(options.durableAudit, log, remember)
+    : createChainSink(createTeeSink(log, remember, ...(options.auditStore ? [options.auditStore] : [])), { key: options.auditKey ?? DEV_AUDIT_KEY });
   app.locals.audit = audit;
   // Shared by break-glass grants and pickup-link nonces (Redis in production: every instance).
-  const state = options.state ?? new MemoryStateStore({ clock });
+  const state = options.state ?? createMemoryStateStore({ clock });
+  // Governance: the business-associate registry and the deny list live in the shared state too,
+  // so a recipient registered or a user disabled on one instance counts on every one.
+  const recipients = createRecipientRegistry({ store: state, secret: options.phiguardSecret, audit, managerRoles: [GOVERNANCE_ROLES.privacy], clock: clock ?? systemClock });
+  const denyList = createDenyList({ store: state, audit, roles: [GOVERNANCE_ROLES.security], clock: clock ?? systemClock });
   const guard = createPhiGuard({
     policy,
     operators,
@@ -115,6 +132,8 @@ export function createApp(options: AppOptions): LabResultsApp {
     state,
     scanner: options.scanner,
     clock,
+    // Incident containment: users and clients disabled on any instance are refused on every one.
+    ...(options.containment === false ? {} : { denyList }),
   });
   // Single-use result links, keyed apart from the other secrets (derived here for the example).
   const links = createPickupLinks({
@@ -136,6 +155,17 @@ export function createApp(options: AppOptions): LabResultsApp {
   // Emergency access: POST /break-glass { patientId, reason, justification } → { grantId }; then
   // X-Break-Glass-Grant: <grantId> on the patient's requests. Reviews for the auditor role.
   app.use('/break-glass', breakGlassRoutes());
+
+  // The privacy and security offices: recipients, the accounting of disclosures (read from the
+  // durable audit store when it can answer, otherwise this instance's trail), containment.
+  // Only releases with a disclosure record count there: an export without a recipient is a use
+  // inside the organization (the NestJS example writes only those to its release trail).
+  const durable = (options.durableAudit ?? options.auditStore) as Partial<DisclosureStore> | undefined;
+  const accountingSource: DisclosureStore | readonly AuditEvent[] =
+    durable !== undefined && typeof durable.disclosures === 'function'
+      ? { disclosures: async (query) => (await (durable as DisclosureStore).disclosures(query)).filter((e) => e.disclosure !== undefined) }
+      : released;
+  app.use('/governance', governanceRoutes({ guard, resolve: jwtContext(options.jwtSecret), recipients, denyList, accountingSource, audit }));
 
   app.get('/health', nonPhi(), (_req, res) => {
     res.json({ status: 'ok' });
@@ -160,6 +190,18 @@ export function createApp(options: AppOptions): LabResultsApp {
       res.status(201).json(posted.add(kind, { patientId: req.params.id, text, ...(kind === 'notes' ? { author } : {}) }));
     });
   }
+
+  // The ordering provider withdraws a note (policy: NoteDeletion). The answer names what went,
+  // never the note's text; phiguard audits it as a delete.
+  app.delete('/patients/:id/notes/:noteId', (req, res) => {
+    const removed = posted.remove('notes', req.params.id, req.params.noteId);
+    if (removed === undefined) {
+      res.status(404).json({ error: { code: 'not_found' } });
+      return;
+    }
+    const deletedBy = getAccessContext(res)?.principal.id ?? 'unknown';
+    res.json({ id: removed.id, patientId: removed.patientId, deletedBy, deletedAt: new Date().toISOString() } satisfies Deleted);
+  });
 
   app.get('/patients/:id/disclosures', async (req, res) => {
     const from = typeof req.query.from === 'string' ? req.query.from : undefined;
@@ -187,12 +229,25 @@ export function createApp(options: AppOptions): LabResultsApp {
   });
 
   // Watermarked CSV for records requests: rows filtered through the policy for this caller, then
-  // sent with a file name that carries no identifier, and audited as an export.
+  // sent with a file name that carries no identifier, and audited as an export. With `recipient`
+  // (a registry id) the export leaves the organization: the registry admits the recipient (403
+  // `recipient_unknown` / `agreement_missing`, audited) and the export event carries the
+  // disclosure record (basis, purpose statement, digest of the bytes sent) the accounting reads.
   app.get('/patients/:id/results.csv', async (req, res) => {
     const record = PATIENTS.get(req.params.id);
     const context = getAccessContext(res);
     if (record === undefined || context === null) {
       res.status(404).json({ error: { code: 'not_found' } });
+      return;
+    }
+    const patientRef = guard.policy.patientRef(record.patient.id);
+    let disclosure;
+    try {
+      // A refused recipient (AccessDeniedError) is answered and audited by phiguard's pipeline.
+      disclosure = await disclosureOf(recipients, context, req.query, patientRef);
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      res.status(err.status).json({ error: { code: err.code, ...err.extra } });
       return;
     }
     // HIV and genetic rows are filtered by the policy's sensitive categories, as in the JSON view.
@@ -206,14 +261,15 @@ export function createApp(options: AppOptions): LabResultsApp {
       columns: RESULT_COLUMNS,
       meta: {
         purpose: context.purposeOfUse ?? 'unknown',
-        recipient: String(req.query.recipient ?? 'requester'),
+        recipient: disclosure?.recipient.id ?? 'requester',
         user: context.principal.id,
         requestId: String(res.getHeader('x-request-id') ?? ''),
       },
       audit,
       resource: 'ResultsExport',
       context,
-      patientRef: guard.policy.patientRef(record.patient.id),
+      patientRef,
+      ...(disclosure === undefined ? {} : { disclosure }),
     });
   });
 

@@ -248,6 +248,8 @@ export const policy = definePolicy({
       description: "Disclosures of one patient's data, from the audit trail (references, never values).",
       routes: ['GET /patients/:id/disclosures'],
       subjectParam: 'id',
+      // A search of the trail (?from=&to=): audited as a query of this patient, with those names only.
+      query: { params: ['from', 'to'] },
       fields: {
         '[].eventId': 'non-phi',
         '[].time': 'non-phi',
@@ -330,6 +332,8 @@ export const policy = definePolicy({
       description: 'Safe Harbor de-identified records of all patients (GET /research/extract), NDJSON.',
       routes: ['GET /research/extract'],
       rawBody: 'allow',
+      // A population extract: audited as a query (no patient: the records are de-identified).
+      query: true,
       fields: { records: { class: 'clinical', description: 'de-identified records' } },
       // The records are PatientResults views: safeHarbor applies their sensitive categories for the
       // caller (app.ts passes the access context), so HIV and genetic values are removed here too.
@@ -357,6 +361,26 @@ export const policy = definePolicy({
       disclose: {
         'ordering-provider': { TREAT: { '*': 'send' } },
         'care-team-nurse': { TREAT: { '*': 'send' } },
+      },
+    },
+
+    // A note withdrawn from a patient's results (a note added to the wrong chart, or superseded).
+    // Only the ordering provider may delete, under TREAT; the nurse who may add a note may not
+    // remove one. The answer names the deleted note; the deletion is audited as a `delete`.
+    NoteDeletion: {
+      description: 'The reference of a deleted care-team note (DELETE /patients/:id/notes/:noteId answer).',
+      routes: ['DELETE /patients/:id/notes/:noteId'],
+      subject: 'patientId',
+      subjectParam: 'id',
+      id: 'id',
+      fields: {
+        id: 'non-phi',
+        patientId: { class: 'direct-identifier', description: 'patient id in this system' },
+        deletedBy: { class: 'non-phi', description: 'staff user id of who deleted it' },
+        deletedAt: { class: 'non-phi', description: 'when the note was deleted' },
+      },
+      disclose: {
+        'ordering-provider': { TREAT: { '*': 'send' } },
       },
     },
 

@@ -1,4 +1,5 @@
-import { RESTRICTED_ZIP3, suppressSmallCells } from '@phiguard/core';
+import { suppressSmallCells } from '@phiguard/core/deid';
+import { RESTRICTED_ZIP3 } from '@phiguard/core/policy';
 import { PATIENTS } from './data.js';
 import { SENSITIVE_CATEGORIES } from './policy.js';
 

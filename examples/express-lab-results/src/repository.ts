@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RecordCipher } from '@phiguard/core';
+import type { RecordCipher } from '@phiguard/core/crypto';
 import { PATIENTS } from './data.js';
 import { ageOn, labResultsView, type LabResultsView } from './view.js';
 
@@ -50,6 +50,16 @@ export interface Posted {
 export interface PostStore {
   add(kind: 'notes' | 'messages', post: Omit<Posted, 'id' | 'createdAt'>): Posted;
   list(kind: 'notes' | 'messages'): readonly Posted[];
+  /** Deletes a patient's post; undefined when that patient has no post with this id. */
+  remove(kind: 'notes' | 'messages', patientId: string, id: string): Posted | undefined;
+}
+
+/** What a deletion answers: which note went, from whose chart, by whom and when (not its text). */
+export interface Deleted {
+  readonly id: string;
+  readonly patientId: string;
+  readonly deletedBy: string;
+  readonly deletedAt: string;
 }
 
 export function createPostStore(): PostStore {
@@ -61,5 +71,9 @@ export function createPostStore(): PostStore {
       return row;
     },
     list: (kind) => rows[kind],
+    remove(kind, patientId, id) {
+      const i = rows[kind].findIndex((r) => r.id === id && r.patientId === patientId);
+      return i === -1 ? undefined : rows[kind].splice(i, 1)[0];
+    },
   };
 }

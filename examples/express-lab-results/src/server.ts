@@ -19,7 +19,14 @@
  */
 import { join } from 'node:path';
 import pg from 'pg';
-import { bufferedSink, durableSink, parseChainKey, postgresAuditSink, type AuditSink, type DurableAuditSink } from '@phiguard/core';
+import { type AuditSink } from '@phiguard/core';
+import {
+  createBufferedSink,
+  createDurableSink,
+  parseChainKey,
+  createPostgresAuditSink,
+  type DurableAuditSink,
+} from '@phiguard/core/audit';
 import { createApp, DEV_AUDIT_KEY } from './app.js';
 import { secretsFrom } from './auth.js';
 
@@ -47,15 +54,15 @@ const walDir = process.env.PHIGUARD_AUDIT_DIR;
 if (process.env.PHIGUARD_AUDIT_PG_URL) {
   pool = new pg.Pool({ connectionString: process.env.PHIGUARD_AUDIT_PG_URL, max: 4 });
   pool.on('error', () => undefined); // a connection lost while idle: the next query reconnects
-  const store = postgresAuditSink({ pool, table });
+  const store = createPostgresAuditSink({ pool, table });
   await store.migrate();
   if (mode === 'durable') {
-    durableAudit = durableSink({ dir: walDir ?? join('.phiguard-audit', table ?? 'phiguard_audit'), key: auditKey ?? DEV_AUDIT_KEY, ship: store, onError });
+    durableAudit = createDurableSink({ dir: walDir ?? join('.phiguard-audit', table ?? 'phiguard_audit'), key: auditKey ?? DEV_AUDIT_KEY, ship: store, onError });
   } else {
-    auditStore = mode === 'sync' ? store : bufferedSink(store, { maxBuffer: 50_000, maxBatch: 500, flushIntervalMs: 50 });
+    auditStore = mode === 'sync' ? store : createBufferedSink(store, { maxBuffer: 50_000, maxBatch: 500, flushIntervalMs: 50 });
   }
 } else if (mode === 'durable' && walDir) {
-  durableAudit = durableSink({ dir: walDir, key: auditKey ?? DEV_AUDIT_KEY, onError }); // the files are the record
+  durableAudit = createDurableSink({ dir: walDir, key: auditKey ?? DEV_AUDIT_KEY, onError }); // the files are the record
 }
 const app = createApp({ jwtSecret, phiguardSecret, auditKey, auditStore, durableAudit });
 

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { pino } from 'pino';
-import { createFieldCipher, createPhiGuard, pinoAuditSink, teeSink, type AuditEvent, type PhiGuard } from '@phiguard/core';
+import { createFieldCipher, createPhiGuard, type AuditEvent, type PhiGuard } from '@phiguard/core';
+import { createPinoAuditSink, createTeeSink } from '@phiguard/core/audit';
 import { PHIGUARD_ENGINE, PhiGuardModule, breakGlassController } from '@phiguard/nestjs';
 import type { AppOptions as ExpressAppOptions } from '../../express-lab-results/src/app.js';
 import { jwtContext } from '../../express-lab-results/src/auth.js';
@@ -40,7 +41,7 @@ export class LabResultsModule {
     // Releases of information are decided by their own matrix (roi/policy.ts), audited to the same
     // log, to the durable store when there is one, and to a trail the accounting reads otherwise.
     const trail: AuditEvent[] = [];
-    const releaseAudit = teeSink(pinoAuditSink(audit), { write: (e: AuditEvent) => void (trail.push(e), trail.length > 10_000 && trail.shift()) }, ...(options.auditStore ? [options.auditStore] : []));
+    const releaseAudit = createTeeSink(createPinoAuditSink(audit), { write: (e: AuditEvent) => void (trail.push(e), trail.length > 10_000 && trail.shift()) }, ...(options.auditStore ? [options.auditStore] : []));
     const releases = createPhiGuard({ policy: roiPolicy, secret: options.phiguardSecret, audit: releaseAudit, cipher });
     // Recipients, authorizations, holds and the deny list live in the shared state (Redis in production).
     const governance = createGovernance({ releases, state: options.state, secret: options.phiguardSecret, cipher, auditStore: options.auditStore, trail, governance: options.governance });

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, BadRequestException, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, BadRequestException, Param, Post } from '@nestjs/common';
 import type { AccessContext } from '@phiguard/core';
 import { AllowBreakGlass, PhiAccessContext, PhiResource, SkipPhiGuard } from '@phiguard/nestjs';
 import { PATIENTS } from '../../express-lab-results/src/data.js';
-import type { PostStore, ResultsRepository } from '../../express-lab-results/src/repository.js';
+import type { Deleted, PostStore, ResultsRepository } from '../../express-lab-results/src/repository.js';
 
 /** Injection tokens of the example's storage. */
 export const RESULTS = 'lab-results:repository';
@@ -42,6 +42,15 @@ export class PostsController {
   note(@Param('id') id: string, @Body() body: unknown, @PhiAccessContext() context: AccessContext) {
     const text = textOf(body);
     return this.posts.add('notes', { patientId: this.patient(id), text, author: context.principal.id });
+  }
+
+  /** The ordering provider withdraws a note (policy: NoteDeletion); audited as a delete. */
+  @Delete(':id/notes/:noteId')
+  @PhiResource('NoteDeletion')
+  deleteNote(@Param('id') id: string, @Param('noteId') noteId: string, @PhiAccessContext() context: AccessContext): Deleted {
+    const removed = this.posts.remove('notes', id, noteId);
+    if (removed === undefined) throw new NotFoundException({ error: { code: 'not_found' } });
+    return { id: removed.id, patientId: removed.patientId, deletedBy: context.principal.id, deletedAt: new Date().toISOString() };
   }
 
   @Post(':id/messages')

@@ -63,4 +63,9 @@ export interface RequestInfo {
   readonly userAgent?: string;
   readonly requestId?: string;
   readonly traceId?: string;
+  /**
+   * Names of the query-string parameters (`?from=…&to=…` → `['from', 'to']`), sorted, never their
+   * values. Audit records only the names the resource declares (`query.params`); see AUDIT.md.
+   */
+  readonly query?: readonly string[];
 }

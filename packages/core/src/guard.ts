@@ -12,6 +12,7 @@ import {
   actionForMethod,
   denialEvent,
   disclosureEvent,
+  queryOf,
   errorEvent,
   pinoAuditSink,
   type AuditAction,
@@ -131,7 +132,8 @@ export interface PhiGuard {
   /**
    * Projects `value` under `plan` and audits the disclosure. Throws AccessDeniedError (audited)
    * for a patient request on another patient's record, LimitExceededError (audited as an
-   * error) for oversized values, AuditUnavailableError when the audit write fails.
+   * error) for oversized values, AuditUnavailableError when the audit write fails. `subjectId`
+   * is the patient the route names (its `subjectParam`), audited (keyed) when the value names none.
    */
   release<T = unknown>(
     plan: Plan,
@@ -139,12 +141,13 @@ export interface PhiGuard {
     context: AccessContext,
     action: AuditAction,
     plaintexts?: ReadonlyMap<string, unknown> | null,
+    subjectId?: string | number,
   ): Release<T>;
   /**
    * {@link PhiGuard.release} that projects and serializes in one pass (the plan's compiled
    * serializer): the JSON text of the released value, with the same audit and errors.
    */
-  releaseJson(plan: Plan, value: unknown, context: AccessContext, action: AuditAction, plaintexts?: ReadonlyMap<string, unknown> | null): JsonRelease;
+  releaseJson(plan: Plan, value: unknown, context: AccessContext, action: AuditAction, plaintexts?: ReadonlyMap<string, unknown> | null, subjectId?: string | number): JsonRelease;
   /**
    * Applies the resource's DLP rule to a request body (null when it declares none). Under
    * `block`, throws DlpBlockedError (audited with counts by type) when identifiers are found;
@@ -196,6 +199,13 @@ function toSink(audit: unknown): AuditSink {
 }
 
 /** Creates the engine. Validates everything eagerly: misconfiguration fails at start-up. */
+/** A JSON array, or a FHIR Bundle of search results: what a query answers. */
+function isCollection(root: unknown): boolean {
+  if (Array.isArray(root)) return true;
+  const b = root as { resourceType?: unknown; type?: unknown } | null;
+  return b !== null && typeof b === 'object' && b.resourceType === 'Bundle' && b.type === 'searchset';
+}
+
 export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   if (options === null || typeof options !== 'object') throw new OptionsError('phiguard options must be an object');
   for (const key of Object.keys(options)) {
@@ -301,6 +311,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     context: AccessContext,
     action: AuditAction,
     project: () => R,
+    subjectId?: string | number,
   ): { out: R; event: AuditEvent; pending: Promise<void> | undefined } => {
     let result: R;
     const grant = context.breakGlass?.validated;
@@ -331,11 +342,16 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     const root = jsonOf(value, '');
     const rawId = resource.idPath ? readJsonPath(root, resource.idPath) : undefined;
     const subject = resource.subjectPath ? readJsonPath(root, resource.subjectPath) : undefined;
-    const refs = patientRefsOf(plan.resource, root);
+    const fromValue = patientRefsOf(plan.resource, root);
+    // A value that names no patient (a list of disclosures under /patients/:id/…) is about the route's patient.
+    const refs = fromValue.patientRef === undefined && subjectId !== undefined ? { patientRef: policy.patientRef(subjectId) } : fromValue;
     // A record whose id is the patient's id (a patient resource) is named by the keyed ref: audit never carries a raw patient id.
     const resourceId =
       typeof rawId !== 'string' && typeof rawId !== 'number' ? undefined : subject !== undefined && String(rawId) === String(subject) ? refs.patientRef : String(rawId).slice(0, 128);
-    const disclosed = disclosureEvent(action, context, result.disclosure, { ...refs, resourceId });
+    const base = disclosureEvent(action, context, result.disclosure, { ...refs, resourceId });
+    // A list or search answer (or a resource declared a query) is audited as a query: parameter names, never values.
+    const query = action === 'read' ? queryOf(resource, context, isCollection(root)) : undefined;
+    const disclosed = query === undefined ? base : { ...base, query };
     // Heightened audit: every access under a grant names it.
     const event =
       grant === undefined
@@ -463,8 +479,9 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       context: AccessContext,
       action: AuditAction,
       plaintexts: ReadonlyMap<string, unknown> | null = null,
+      subjectId?: string | number,
     ): Release<T> {
-      const { out, event, pending } = released(plan, value, context, action, () => plan.apply<T>(value, context, plaintexts));
+      const { out, event, pending } = released(plan, value, context, action, () => plan.apply<T>(value, context, plaintexts), subjectId);
       return pending ? { value: out.value, event, pending } : { value: out.value, event };
     },
     releaseJson(
@@ -473,8 +490,9 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
       context: AccessContext,
       action: AuditAction,
       plaintexts: ReadonlyMap<string, unknown> | null = null,
+      subjectId?: string | number,
     ): JsonRelease {
-      const { out, event, pending } = released(plan, value, context, action, () => plan.serialize(value, context, plaintexts));
+      const { out, event, pending } = released(plan, value, context, action, () => plan.serialize(value, context, plaintexts), subjectId);
       return pending ? { json: out.json, event, pending } : { json: out.json, event };
     },
     recordError(context: AccessContext | null, resource: string, action: AuditAction, code: string): void {

@@ -3,7 +3,13 @@
  * values JSON cannot carry. Every case either projects safely or is refused as a whole.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { compilePolicy, LimitExceededError, type CompileOptions, type FieldDeclarations, type RuleSet } from '@phiguard/core';
+import {
+  compilePolicy,
+  LimitExceededError,
+  type CompileOptions,
+  type FieldDeclarations,
+  type RuleSet,
+} from '@phiguard/core';
 import { ctx, deepFreeze } from './helpers.js';
 
 function compile(fields: FieldDeclarations, rules: RuleSet, options: CompileOptions = {}) {

@@ -296,6 +296,30 @@ describe('compilePolicy validates routes', () => {
     resourceOf(p).rawBody = 'yes';
     expectProblem(p, /rawBody must be "allow" or "deny"/);
   });
+
+  it.each([
+    ['yes', /query must be true or \{ params/],
+    [{ params: 'from' }, /query must be true or \{ params/],
+    [{ params: ['from', 'jane doe'] }, /query\.params has "jane doe", not a parameter name/],
+    [{ params: ['1001'] }, /query\.params has "1001"/],
+    [{ params: ['from'], values: true }, /query.*unknown/i],
+  ])('query %j is refused: its names go into audit as written', (query, message) => {
+    const p = base();
+    resourceOf(p).query = query;
+    expectProblem(p, message);
+  });
+
+  it('query: true and query.params compile to the names audit may record', () => {
+    const p = base();
+    resourceOf(p).query = { params: ['from', 'to', 'from', '_count', 'code:text'] };
+    const compiled = compilePolicy(p as never, { secret: SECRET });
+    const r = [...compiled.resources.values()][0]!;
+    expect(r.query).toEqual({ params: ['from', 'to', '_count', 'code:text'] });
+    resourceOf(p).query = true;
+    expect([...compilePolicy(p as never, { secret: SECRET }).resources.values()][0]!.query).toEqual({ params: [] });
+    delete resourceOf(p).query;
+    expect([...compilePolicy(p as never, { secret: SECRET }).resources.values()][0]!.query).toBeNull();
+  });
 });
 
 describe('compilePolicy reports every problem at once', () => {

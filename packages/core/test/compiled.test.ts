@@ -8,7 +8,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { AccessDeniedError, compilePolicy, type AccessContext, type FieldClass, type OperatorSpec, type Plan, type PolicyDefinition } from '@phiguard/core';
+import {
+  AccessDeniedError,
+  compilePolicy,
+  type AccessContext,
+  type FieldClass,
+  type OperatorSpec,
+  type PolicyDefinition,
+} from '@phiguard/core';
+import { type Plan } from '@phiguard/core/policy';
 import { SECRET } from './helpers.js';
 
 const CLASSES: readonly FieldClass[] = ['direct-identifier', 'quasi-identifier', 'clinical', 'free-text', 'sensitive', 'non-phi'];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AccessDeniedError, compilePolicy, definePolicy, Plan, PolicyError } from '@phiguard/core';
+import { AccessDeniedError, compilePolicy, definePolicy, PolicyError } from '@phiguard/core';
+import { Plan } from '../src/policy/plan.js';
 import { ctx, SECRET } from './helpers.js';
 
 const policy = definePolicy({

@@ -12,8 +12,8 @@ import {
   type AccessContext,
   type AuditEvent,
   type PhiGuardOptions,
-  type Plan,
 } from '@phiguard/core';
+import { type Plan } from '@phiguard/core/policy';
 import { SECRET } from './helpers.js';
 
 const policy = definePolicy({

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { compilePolicy, RESTRICTED_ZIP3, type CompileOptions, type OperatorSpec } from '@phiguard/core';
+import { compilePolicy, type CompileOptions, type OperatorSpec } from '@phiguard/core';
+import { RESTRICTED_ZIP3, RESTRICTED_ZIP3_2000 } from '@phiguard/core/policy';
 import { applyOperator, ctx, SECRET } from './helpers.js';
 
 /** The value an operator produces for `input` (`undefined` when the field is omitted). */
@@ -191,7 +192,9 @@ describe('year', () => {
 
 describe('zip3', () => {
   // 45 CFR 164.514(b)(2)(i)(B): HHS list of three-digit ZIP areas with 20,000 or fewer people.
-  const RESTRICTED = ['036', '059', '063', '102', '203', '556', '692', '790', '821', '823', '830', '831', '878', '879', '884', '890', '893'];
+  // The 2020 Census list (test/standards/restricted-zip3.test.ts recomputes it from the ZCTA aggregate).
+  const RESTRICTED = ['036', '059', '102', '202', '203', '204', '205', '369', '556', '692', '753', '772', '821', '823', '878', '879', '884', '893'];
+  const HHS_2000 = ['036', '059', '063', '102', '203', '556', '692', '790', '821', '823', '830', '831', '878', '879', '884', '890', '893'];
 
   it('keeps the first three digits of a 5-digit ZIP', () => {
     expect(op('zip3', '94110')).toBe('941');
@@ -214,8 +217,9 @@ describe('zip3', () => {
     expect(op('zip3', Number(`${prefix}42`))).toBe('000');
   });
 
-  it('exports exactly the 17 HHS restricted prefixes', () => {
+  it('exports the 18 prefixes of the 2020 Census, and the 17 of HHS\'s 2000 list by name', () => {
     expect([...RESTRICTED_ZIP3].sort()).toEqual(RESTRICTED);
+    expect([...RESTRICTED_ZIP3_2000].sort()).toEqual(HHS_2000);
   });
 
   it('omits what is not a ZIP code', () => {

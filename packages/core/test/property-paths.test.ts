@@ -10,7 +10,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DlpBlockedError, compilePolicy, createScanner, type FieldClass, type PolicyDefinition, type Scanner } from '@phiguard/core';
+import {
+  DlpBlockedError,
+  compilePolicy,
+  createScanner,
+  type FieldClass,
+  type PolicyDefinition,
+  type Scanner,
+} from '@phiguard/core';
 import { inspectBody } from '../src/inbound.js';
 
 const CLASSES: readonly FieldClass[] = ['direct-identifier', 'quasi-identifier', 'clinical', 'free-text', 'sensitive', 'non-phi'];
@@ -122,7 +129,7 @@ describe('inbound DLP and the projection read paths through one field index', ()
   });
 
   it('Safe Harbor keeps exactly the strings the projection sends, for policies of kept classes (random overlapping patterns)', async () => {
-    const { createSafeHarbor } = await import('@phiguard/core');
+    const { createSafeHarbor } = await import('@phiguard/core/deid');
     const keptFields = fieldsArb.map((fields) => fields.map(([path, cls]) => [path, cls === 'non-phi' ? 'non-phi' : 'clinical'] as const));
     fc.assert(
       fc.property(keptFields, docArb, (fields, raw) => {
@@ -160,7 +167,8 @@ describe('inbound DLP and the projection read paths through one field index', ()
 
 describe('the record cipher reads paths through the same index', () => {
   it('encrypts what the index assigns to an encrypted field, never a sibling declared on its own (a.* before a.note)', async () => {
-    const { createFieldCipher, createRecordCipher, isCiphertext } = await import('@phiguard/core');
+    const { createFieldCipher } = await import('@phiguard/core');
+    const { createRecordCipher, isCiphertext } = await import('@phiguard/core/crypto');
     const { TestKeyring } = await import('./crypto/test-keyring.js');
     const policy = compilePolicy(
       {

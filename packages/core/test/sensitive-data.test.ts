@@ -3,7 +3,8 @@
  * elements, and to Safe Harbor for the caller it de-identifies for.
  */
 import { describe, expect, it } from 'vitest';
-import { StepUpRequiredError, compilePolicy, createSafeHarbor, type AccessContext, type PolicyDefinition } from '@phiguard/core';
+import { StepUpRequiredError, compilePolicy, type AccessContext, type PolicyDefinition } from '@phiguard/core';
+import { createSafeHarbor } from '@phiguard/core/deid';
 import { compileUnchecked, problemsOf, SECRET } from './helpers.js';
 
 const HIV = '20447-9';

@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { AccessDeniedError, createPhiGuard, type AccessContext, type AuditEvent, type PolicyDefinition } from '@phiguard/core';
+import {
+  AccessDeniedError,
+  createPhiGuard,
+  type AccessContext,
+  type AuditEvent,
+  type PolicyDefinition,
+} from '@phiguard/core';
 import { SECRET, compileUnchecked } from './helpers.js';
 
 const definition = {

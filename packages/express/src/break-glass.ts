@@ -1,5 +1,12 @@
 import { Router, type Request, type Response } from 'express';
-import { AccessDeniedError, AuthenticationRequiredError, OptionsError, PhiGuardError, codeOf, statusOf, type AccessContext } from '@phiguard/core';
+import {
+  AccessDeniedError,
+  AuthenticationRequiredError,
+  OptionsError,
+  PhiGuardError,
+  type AccessContext,
+} from '@phiguard/core';
+import { codeOf, statusOf } from '@phiguard/core/adapter';
 
 const NO_APP_CODES: ReadonlySet<string> = new Set();
 const errorCode = (err: unknown, status: number) => codeOf(err, status, NO_APP_CODES);

@@ -9,21 +9,24 @@ import {
   AuditUnavailableError,
   OptionsError,
   PhiGuardError,
+  type AccessContext,
+  type AuditEvent,
+  type Scanner,
+} from '@phiguard/core';
+import { didYouMean } from '@phiguard/core/adapter';
+import {
   createRequestVerifier,
-  didYouMean,
   exportCsv,
   exportEvent,
   exportJson,
   safeFileName,
-  type AccessContext,
-  type AuditEvent,
   type CsvColumn,
+  type ExportDisclosure,
   type ExportMeta,
   type ExportResult,
   type Watermark,
-  type Scanner,
-  type StateStore,
-} from '@phiguard/core';
+} from '@phiguard/core/delivery';
+import { type StateStore } from '@phiguard/core/state';
 import { errorBody, requestIdOf } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -186,9 +189,15 @@ export interface SendExportOptions {
   readonly patientRef?: string;
   /** Scanner for the file name (your names list). Default: the default scanner. */
   readonly scanner?: Scanner;
+  /**
+   * For an export that leaves the organization: the disclosure record (recipient, purpose
+   * statement, basis, authorization, delivery method), as on `disclose` events; the digest of
+   * the exact bytes sent is added. Needs `audit`.
+   */
+  readonly disclosure?: ExportDisclosure;
 }
 
-const EXPORT_KEYS = ['format', 'filename', 'rows', 'columns', 'meta', 'audit', 'resource', 'context', 'patientRef', 'scanner'];
+const EXPORT_KEYS = ['format', 'filename', 'rows', 'columns', 'meta', 'audit', 'resource', 'context', 'patientRef', 'scanner', 'disclosure'];
 
 /**
  * Sends a watermarked CSV or JSON export as an attachment: builds it with `exportCsv` /
@@ -210,8 +219,11 @@ export async function sendExport(res: Response, options: SendExportOptions): Pro
     } else {
       throw new OptionsError('sendExport: `format` must be "csv" or "json"');
     }
+    // A disclosure nobody records would leave the accounting incomplete.
+    if (options.disclosure !== undefined && options.audit === undefined) throw new OptionsError('sendExport: `disclosure` needs `audit`');
     if (options.audit !== undefined) {
       const event = exportEvent(result, {
+        ...(options.disclosure === undefined ? {} : { disclosure: options.disclosure }),
         format: options.format,
         ...(options.resource === undefined ? {} : { resource: options.resource }),
         ...(options.context === undefined ? {} : { context: options.context }),

@@ -1,26 +1,22 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { OptionsError, createPhiGuard, type AccessContext, type PhiGuard, type PhiGuardOptions } from '@phiguard/core';
 import {
   ENGINE_OPTION_KEYS,
   EXCHANGE_OPTION_KEYS,
-  OptionsError,
   createExchangeHost,
-  createPhiGuard,
   didYouMean,
   errorBody,
   genericCode,
   guardResponse,
   isAnswer,
   statusOf,
-  type AccessContext,
   type Answer,
   type Exchange,
   type ExchangeHost,
   type ExchangeOptions,
-  type PhiGuard,
-  type PhiGuardOptions,
   type ResponseGate,
   type Step,
-} from '@phiguard/core';
+} from '@phiguard/core/adapter';
 import type { ErrorLogger } from './errors.js';
 
 /** Options of {@link phiguard}: everything `createPhiGuard` takes, how requests are handled, and how to read one. */
@@ -141,13 +137,16 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
       req.app.use(phiguardErrorHandler());
     }
     hookRouter(req.app);
-    const exchange = runtime.host.begin({ method: req.method, path: req.originalUrl.split('?')[0] ?? '/', headers: req.headers, ip: req.ip });
+    const url = req.originalUrl;
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const exchange = runtime.host.begin({ method: req.method, path, query: q === -1 ? undefined : url.slice(q + 1), headers: req.headers, ip: req.ip });
     for (const k in exchange.headers) res.setHeader(k, exchange.headers[k]!);
     const state: State = { runtime, exchange, dispatched: false, gate: undefined as unknown as ResponseGate };
     (state as { gate: ResponseGate }).gate = guardResponse(res, exchange, { decide: () => decideLate(req, state) });
     states.set(res, state);
     // A first claim by URL; the route that actually runs confirms or replaces it.
-    claimBy(exchange, runtime.host.match(req.method, req.originalUrl.split('?')[0] ?? '/'), undefined);
+    claimBy(exchange, runtime.host.match(req.method, path), undefined);
     next();
   };
 }

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, OptionsError, createScanner, type AuditEvent } from '@phiguard/core';
+import { OptionsError, createScanner, type AuditEvent } from '@phiguard/core';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { getClientIdentity, getVerifiedSignature, hardenPhiResponses, sendExport, verifySignature, type SendExportOptions } from '../src/delivery.js';
 
 
@@ -27,7 +28,7 @@ function hookApp(options: Partial<Parameters<typeof verifySignature>[0]> = {}, b
   const calls: unknown[] = [];
   const app = express();
   if (before) app.use(before);
-  app.post('/hooks/results', verifySignature({ secrets: [{ id: 'k2', secret: CURRENT }], store: new MemoryStateStore(), ...options }), (req, res) => {
+  app.post('/hooks/results', verifySignature({ secrets: [{ id: 'k2', secret: CURRENT }], store: createMemoryStateStore(), ...options }), (req, res) => {
     calls.push(req.body);
     res.json({ ok: true, secretId: getVerifiedSignature(req)?.secretId ?? null, isBuffer: Buffer.isBuffer(req.body) });
   });
@@ -92,7 +93,7 @@ describe('verifySignature', () => {
 
   it('signs the query string too (originalUrl) and works under a mounted router', async () => {
     const router = express.Router();
-    router.post('/results', verifySignature({ secrets: [{ secret: CURRENT }], store: new MemoryStateStore() }), (_req, res) => void res.json({ ok: true }));
+    router.post('/results', verifySignature({ secrets: [{ secret: CURRENT }], store: createMemoryStateStore() }), (_req, res) => void res.json({ ok: true }));
     const app = express().use('/hooks', router);
     await request(app).post('/hooks/results?v=2').set('X-PhiGuard-Signature', sign(CURRENT, BODY, '/hooks/results?v=2')).send(BODY).expect(200);
     await request(app).post('/hooks/results?v=3').set('X-PhiGuard-Signature', sign(CURRENT, BODY, '/hooks/results?v=2')).send(BODY).expect(401);
@@ -116,7 +117,7 @@ describe('verifySignature', () => {
   });
 
   it('validates options at start-up', () => {
-    const store = new MemoryStateStore();
+    const store = createMemoryStateStore();
     expect(() => verifySignature({ secrets: [{ secret: 'short' }], store })).toThrow(/at least 32/);
     expect(() => verifySignature({ secrets: [{ secret: CURRENT }], store, toleranceSecond: 3 } as never)).toThrow(/did you mean "toleranceSeconds"/);
     expect(() => verifySignature({ secrets: [{ secret: CURRENT }], store, tolerance: 3, toleranceSeconds: 3 })).toThrow(OptionsError);
@@ -292,6 +293,34 @@ describe('sendExport', () => {
     expect(text).toContain("r2,'=cmd|calc,-1");
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ action: 'export', outcome: 'success', resource: { type: 'lab-result', id: res.headers['x-phiguard-export-id'] } });
+  });
+
+  it('carries the disclosure record with the digest of the exact bytes sent; a bad block or one without audit answers an error and sends nothing', async () => {
+    const disclosure = { recipient: { type: 'business-associate' as const, id: 'acme-billing', nameRef: 'rn_42' }, purpose: 'Claims processing', basis: 'payment' as const };
+    const { app, events } = exportApp({ disclosure });
+    const res = await request(app).get('/export').buffer(true).parse((r, cb) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks)));
+    });
+    expect(res.status).toBe(200);
+    const sent = res.body as Buffer;
+    expect(events[0]!.disclosure).toEqual({
+      recipient: disclosure.recipient,
+      purpose: 'Claims processing',
+      basis: 'payment',
+      deliveryMethod: 'download',
+      digest: `sha256:${createHash('sha256').update(sent).digest('hex')}`,
+      bytes: sent.length,
+      description: { recordTypes: [], records: 2 },
+    });
+    for (const over of [{ disclosure, audit: undefined }, { disclosure: { ...disclosure, basis: 'whim' as never } }, { disclosure: { ...disclosure, purpose: 'For Jane Doe MRN 7654321' } }]) {
+      const bad = exportApp(over);
+      const r = await request(bad.app).get('/export');
+      expect(r.status).toBe(500);
+      expect(r.text).not.toContain('phiguard-export');
+      expect(bad.events).toEqual([]);
+    }
   });
 
   it('sends JSON with the watermark, and fixes the extension to the format', async () => {

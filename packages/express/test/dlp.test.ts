@@ -81,21 +81,23 @@ describe('response headers on PHI routes', () => {
 
 describe('engine options through the middleware', () => {
   it('accepts every createPhiGuard option (relationship, state, scanner, cipher…)', async () => {
-    const { MemoryStateStore, createScanner } = await import('@phiguard/core');
+    const { createScanner } = await import('@phiguard/core');
+    const { createMemoryStateStore } = await import('@phiguard/core/state');
     expect(() =>
-      makeApp(() => undefined, { relationship: () => ({ careTeam: true }), encounterFollowUpDays: 7, state: new MemoryStateStore(), scanner: createScanner() }),
+      makeApp(() => undefined, { relationship: () => ({ careTeam: true }), encounterFollowUpDays: 7, state: createMemoryStateStore(), scanner: createScanner() }),
     ).not.toThrow();
   });
 });
 
 describe('throttled users', () => {
   it('answer 429 throttled on PHI routes while paused, audited as an error', async () => {
-    const { createPhiGuard, MemoryStateStore } = await import('@phiguard/core');
+    const { createPhiGuard } = await import('@phiguard/core');
+    const { createMemoryStateStore } = await import('@phiguard/core/state');
     const express = (await import('express')).default;
     const { phiguard } = await import('@phiguard/express');
     const { policy, SECRET, headerContext, MemorySink, CHART } = await import('./fixtures.js');
     const sink = new MemorySink();
-    const guard = createPhiGuard({ policy, secret: SECRET, audit: sink, mode: 'production', state: new MemoryStateStore(), throttling: true });
+    const guard = createPhiGuard({ policy, secret: SECRET, audit: sink, mode: 'production', state: createMemoryStateStore(), throttling: true });
     const app = express();
     app.use(phiguard({ guard, context: headerContext }));
     app.get('/charts/:id', (_req, res) => void res.json(CHART));

@@ -181,6 +181,28 @@ describe('body shapes', () => {
     expect((await request(early).get('/charts/1')).status).toBe(204);
   });
 
+  it('a DELETE answered 204 without a body is audited as a delete, once; a refused one as a denied delete', async () => {
+    const { app, sink } = makeApp((a) => a.delete('/charts/:id', phiResource('Chart'), (_req, res) => void res.status(204).end()));
+    const res = await request(app).delete('/charts/ch-1').set(doctor);
+    expect(res.status).toBe(204);
+    expect(res.text).toBe('');
+    expect(sink.events).toHaveLength(1);
+    expect(sink.events[0]).toMatchObject({ action: 'delete', outcome: 'success', resource: { type: 'Chart' }, request: { method: 'DELETE', route: '/charts/:id' } });
+    const refused = await request(app).delete('/charts/ch-1').set({ 'x-user': 'mallory', 'x-roles': 'janitor', 'x-purpose': 'TREAT' });
+    expect(refused.status).toBe(403);
+    expect(sink.events.at(-1)).toMatchObject({ action: 'deny', attemptedAction: 'delete', outcome: 'denied' });
+    expect(sink.events).toHaveLength(2);
+  });
+
+  it('an empty 200 on a PHI route (res.end() with nothing) is audited once, as the request\'s action', async () => {
+    const { app, sink } = makeApp((a) => a.put('/charts/:id', phiResource('Chart'), (_req, res) => void res.status(200).end()));
+    const res = await request(app).put('/charts/ch-1').set(doctor);
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('');
+    expect(sink.events).toHaveLength(1);
+    expect(sink.events[0]).toMatchObject({ action: 'update', outcome: 'success', resource: { type: 'Chart' } });
+  });
+
   it('POST to a PHI route is audited as create', async () => {
     const { app, sink } = makeApp((a) => a.post('/charts', (req, res) => void res.status(201).json({ ...CHART, labs: req.body.labs })));
     const res = await request(app).post('/charts').set(doctor).send({ labs: [{ code: '1-1', value: 1 }] });

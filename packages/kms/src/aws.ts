@@ -1,7 +1,8 @@
 // Types only: the SDK itself is an optional peer, loaded when a keyring first talks to KMS.
 import type * as AwsKms from '@aws-sdk/client-kms';
 import { DecryptError, KeyUnavailableError, OptionsError } from '@phiguard/core';
-import type { DataKey, EncryptionContext, Keyring, WrappedKey } from '@phiguard/core';
+import type { Keyring } from '@phiguard/core';
+import type { DataKey, EncryptionContext, WrappedKey } from '@phiguard/core/crypto';
 import { importPeer, requirePeer } from './peer.js';
 import { checkContext, checkDataKey, checkOptions, checkWrapped, DATA_KEY_BYTES } from './util.js';
 

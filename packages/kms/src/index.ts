@@ -4,7 +4,8 @@
  * @packageDocumentation
  */
 /** The keyring contract, defined by @phiguard/core and implemented here. */
-export type { DataKey, EncryptionContext, Keyring, WrappedKey } from '@phiguard/core';
+export type { Keyring } from '@phiguard/core';
+export type { DataKey, EncryptionContext, WrappedKey } from '@phiguard/core/crypto';
 /** Development and test keyring: a 32-byte master key in process memory. */
 export { LocalKeyring } from './local.js';
 export type { LocalKeyringOptions, LocalKeyringSourceOptions } from './local.js';

@@ -1,7 +1,9 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DecryptError, encodeContext, OptionsError } from '@phiguard/core';
-import type { DataKey, EncryptionContext, Keyring, WrappedKey } from '@phiguard/core';
+import { DecryptError, OptionsError } from '@phiguard/core';
+import { encodeContext } from '@phiguard/core/crypto';
+import type { Keyring } from '@phiguard/core';
+import type { DataKey, EncryptionContext, WrappedKey } from '@phiguard/core/crypto';
 import { checkContext, checkDataKey, checkOptions, checkWrapped, DATA_KEY_BYTES } from './util.js';
 
 const IV_BYTES = 12;

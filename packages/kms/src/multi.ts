@@ -1,5 +1,6 @@
 import { DecryptError, KeyUnavailableError, OptionsError } from '@phiguard/core';
-import type { DataKey, EncryptionContext, Keyring, WrappedKey } from '@phiguard/core';
+import type { Keyring } from '@phiguard/core';
+import type { DataKey, EncryptionContext, WrappedKey } from '@phiguard/core/crypto';
 import { checkContext, checkDataKey, checkOptions, checkWrapped } from './util.js';
 
 /** Options of {@link MultiKeyring}. */

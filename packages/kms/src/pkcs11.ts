@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type * as Pkcs11Types from 'pkcs11js';
-import { DecryptError, encodeContext, KeyUnavailableError, OptionsError } from '@phiguard/core';
-import type { DataKey, EncryptionContext, Keyring, WrappedKey } from '@phiguard/core';
+import { DecryptError, KeyUnavailableError, OptionsError } from '@phiguard/core';
+import { encodeContext } from '@phiguard/core/crypto';
+import type { Keyring } from '@phiguard/core';
+import type { DataKey, EncryptionContext, WrappedKey } from '@phiguard/core/crypto';
 import { importPeer, requirePeer } from './peer.js';
 import { checkContext, checkDataKey, checkOptions, checkWrapped, DATA_KEY_BYTES } from './util.js';
 

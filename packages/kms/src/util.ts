@@ -1,5 +1,6 @@
-import { didYouMean, OptionsError } from '@phiguard/core';
-import type { EncryptionContext } from '@phiguard/core';
+import { OptionsError } from '@phiguard/core';
+import { didYouMean } from '@phiguard/core/adapter';
+import type { EncryptionContext } from '@phiguard/core/crypto';
 
 /** Length of every data key a keyring wraps: AES-256. */
 export const DATA_KEY_BYTES = 32;

@@ -1,9 +1,12 @@
 /**
- * Key operations under audit and containment with a real HSM: core's governedKeyring over a
+ * Key operations under audit and containment with a real HSM: core's createGovernedKeyring over a
  * Pkcs11Keyring on a throwaway SoftHSM2 token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyUnavailableError, MemoryKeyStore, MemoryStateStore, createFieldCipher, governedKeyring, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { KeyUnavailableError, createFieldCipher, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { createMemoryKeyStore } from '@phiguard/core/crypto';
+import { createGovernedKeyring } from '@phiguard/core/governance';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { Pkcs11Keyring } from '../src/index.js';
 import { createSoftHsm, type SoftHsm, type SoftHsmToken } from './softhsm.js';
 
@@ -29,14 +32,14 @@ const hsmKeyring = (keyLabel: string) => {
   return k;
 };
 
-describe('governedKeyring over PKCS#11 (SoftHSM2)', () => {
+describe('createGovernedKeyring over PKCS#11 (SoftHSM2)', () => {
   it('audits every HSM operation, disables the master key on every instance sharing the store, and rotates to a new HSM key in one call', async () => {
     const events: AuditEvent[] = [];
     const audit = { write: (e: AuditEvent) => void events.push(e) };
-    const state = new MemoryStateStore();
-    const old = governedKeyring({ keyring: hsmKeyring('master-2025'), audit, store: state, roles: ['key-custodian'] });
-    const otherInstance = governedKeyring({ keyring: hsmKeyring('master-2025'), audit, store: state, roles: ['key-custodian'] });
-    const keys = new MemoryKeyStore();
+    const state = createMemoryStateStore();
+    const old = createGovernedKeyring({ keyring: hsmKeyring('master-2025'), audit, store: state, roles: ['key-custodian'] });
+    const otherInstance = createGovernedKeyring({ keyring: hsmKeyring('master-2025'), audit, store: state, roles: ['key-custodian'] });
+    const keys = createMemoryKeyStore();
     const cipher = createFieldCipher({ keyring: old, store: keys });
     const ciphertext = await cipher.encrypt('912-48-3571', CONTEXT);
     expect(events.map((e) => e.reason)).toEqual(['key:generate']);
@@ -46,7 +49,7 @@ describe('governedKeyring over PKCS#11 (SoftHSM2)', () => {
     expect(JSON.stringify(events)).not.toContain(token.pin);
 
     // Rotation: the stored data key rewrapped under the 2026 key; old values still open.
-    const next = governedKeyring({ keyring: hsmKeyring('master-2026'), audit, store: state, roles: ['key-custodian'] });
+    const next = createGovernedKeyring({ keyring: hsmKeyring('master-2026'), audit, store: state, roles: ['key-custodian'] });
     expect(await old.rotateNow(custodian, { cipher, keyStore: keys, from: old, to: next })).toEqual({ rewrapped: 1, reencrypted: 0 });
     expect(events.map((e) => e.reason)).toEqual(['key:generate', 'key:unwrap', 'key:wrap', 'key:rotate:1:0']);
 

@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DecryptError, KeyUnavailableError, OptionsError } from '@phiguard/core';
-import type { DataKey, EncryptionContext, Keyring, WrappedKey } from '@phiguard/core';
+import type { Keyring } from '@phiguard/core';
+import type { DataKey, EncryptionContext, WrappedKey } from '@phiguard/core/crypto';
 import { LocalKeyring, MultiKeyring } from '../src/index.js';
 
 const CONTEXT = { tenant: 't1', field: 'mrn', record: '42' };

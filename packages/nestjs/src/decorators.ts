@@ -1,5 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
-import { OptionsError, isPurposeOfUse, type AuditAction as AuditActionName, type PurposeOfUse as PurposeOfUseCode } from '@phiguard/core';
+import { OptionsError, type PurposeOfUse as PurposeOfUseCode } from '@phiguard/core';
+import { type AuditAction as AuditActionName } from '@phiguard/core/audit';
+import { isPurposeOfUse } from '@phiguard/core/policy';
 import { METADATA } from './tokens.js';
 
 const AUDIT_ACTIONS: readonly AuditActionName[] = ['read', 'create', 'update', 'delete', 'export', 'disclose', 'break-glass', 'login', 'deny'];
@@ -24,9 +26,9 @@ export function PhiResource(resource: string): ClassDecorator & MethodDecorator 
  * The purpose of use assumed when the request asserts none (the resolver returned no
  * `purposeOfUse`). A purpose the request does assert always wins; the default is audited like one.
  */
-export function PurposeOfUse(purpose: PurposeOfUseCode): ClassDecorator & MethodDecorator {
+export function Purpose(purpose: PurposeOfUseCode): ClassDecorator & MethodDecorator {
   /* Precondition: an HL7 v3 PurposeOfUse code. */
-  if (!isPurposeOfUse(purpose)) throw new OptionsError(`@PurposeOfUse("${String(purpose)}"): not an HL7 v3 PurposeOfUse code phiguard knows (TREAT, HPAYMT, …)`);
+  if (!isPurposeOfUse(purpose)) throw new OptionsError(`@Purpose("${String(purpose)}"): not an HL7 v3 PurposeOfUse code phiguard knows (TREAT, HPAYMT, …)`);
   return SetMetadata(METADATA.purpose, purpose);
 }
 
@@ -36,8 +38,8 @@ export function SkipPhiGuard(): ClassDecorator & MethodDecorator {
 }
 
 /** The audit action recorded for the route (default: from the HTTP method, `GET` → `read`). */
-export function AuditAction(action: AuditActionName): ClassDecorator & MethodDecorator {
-  if (!AUDIT_ACTIONS.includes(action)) throw new OptionsError(`@AuditAction("${String(action)}"): expected one of ${AUDIT_ACTIONS.join(', ')}`);
+export function AuditAs(action: AuditActionName): ClassDecorator & MethodDecorator {
+  if (!AUDIT_ACTIONS.includes(action)) throw new OptionsError(`@AuditAs("${String(action)}"): expected one of ${AUDIT_ACTIONS.join(', ')}`);
   return SetMetadata(METADATA.auditAction, action);
 }
 

@@ -1,5 +1,12 @@
 import 'reflect-metadata';
-import { PolicyError, type FieldClass, type FieldSpec, type OperatorSpec, type PolicyDefinition, type RuleSet } from '@phiguard/core';
+import {
+  PolicyError,
+  type FieldClass,
+  type FieldSpec,
+  type OperatorSpec,
+  type PolicyDefinition,
+  type RuleSet,
+} from '@phiguard/core';
 import { METADATA } from './tokens.js';
 
 /** What `@Phi` declares about a DTO property. */

@@ -1,4 +1,4 @@
-import type { Answer } from '@phiguard/core';
+import type { Answer } from '@phiguard/core/adapter';
 
 /** An answer the exchange gave in the handler's place, carried to the exception filter. */
 export class PhiGuardAnswer extends Error {
@@ -19,4 +19,4 @@ export class PhiGuardRefusal extends Error {
   }
 }
 
-export type { ErrorBody } from '@phiguard/core';
+export type { ErrorBody } from '@phiguard/core/adapter';

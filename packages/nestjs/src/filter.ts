@@ -1,6 +1,6 @@
 import { Catch, HttpException, Inject, Injectable, Optional, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
-import { errorBody, errorHeaders, type Answer } from '@phiguard/core';
+import { errorBody, errorHeaders, type Answer } from '@phiguard/core/adapter';
 import { PhiGuardAnswer, PhiGuardRefusal } from './errors.js';
 import { PhiGuardRuntime, enterRequest, type HttpRequest } from './runtime.js';
 import { PHIGUARD_RUNTIME } from './tokens.js';

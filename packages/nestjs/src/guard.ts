@@ -1,6 +1,8 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { actionForMethod, type AuditAction, type PurposeOfUse } from '@phiguard/core';
+import { type PurposeOfUse } from '@phiguard/core';
+import { actionForMethod } from '@phiguard/core/adapter';
+import { type AuditAction } from '@phiguard/core/audit';
 import type { MinimumNecessaryRules } from './decorators.js';
 import { PhiGuardRuntime, enterRequest, type HttpRequest, type PhiRequestState } from './runtime.js';
 import { METADATA, PHIGUARD_RUNTIME } from './tokens.js';

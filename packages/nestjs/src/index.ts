@@ -5,7 +5,7 @@
  */
 export { PHIGUARD_ENGINE, PHIGUARD_OPTIONS, PHIGUARD_RUNTIME, METADATA } from './tokens.js';
 export { PhiGuardModule, InjectPhiGuard, InjectPhiGuardOptions, PhiAccessContext } from './module.js';
-export { AllowBreakGlass, AuditAction, MinimumNecessary, NARROWING_OPERATORS, PhiResource, PurposeOfUse, SkipPhiGuard } from './decorators.js';
+export { AllowBreakGlass, AuditAs, MinimumNecessary, NARROWING_OPERATORS, PhiResource, Purpose, SkipPhiGuard } from './decorators.js';
 export type { MinimumNecessaryRules } from './decorators.js';
 export { Phi, dtoFields, policyFromDtos } from './dto.js';
 export type { PhiFieldOptions } from './dto.js';

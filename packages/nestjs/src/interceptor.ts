@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable, StreamableFile, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { from, mergeMap, takeLast, type Observable } from 'rxjs';
-import { isAnswer, type Answer } from '@phiguard/core';
+import { isAnswer, type Answer } from '@phiguard/core/adapter';
 import { PhiGuardAnswer } from './errors.js';
 import { PhiGuardRuntime, phiRequestState, type HttpRequest, type Narrowing, type PhiRequestState } from './runtime.js';
 import { METADATA, PHIGUARD_RUNTIME } from './tokens.js';

@@ -1,10 +1,12 @@
-import type { AccessContext, AuditAction, ExchangeOptions, PhiGuard, PhiGuardOptions } from '@phiguard/core';
+import type { AccessContext, PhiGuard, PhiGuardOptions } from '@phiguard/core';
+import type { ErrorLogger, ExchangeOptions } from '@phiguard/core/adapter';
+import type { AuditAction } from '@phiguard/core/audit';
 
 /** What the module knows about the route being served, handed to the context resolver. */
 export interface PhiRouteInfo {
   /** The resource the route serves (from `@PhiResource`); null on the break-glass endpoints. */
   readonly resource: string | null;
-  /** The audit action (`@AuditAction`, else from the HTTP method). */
+  /** The audit action (`@AuditAs`, else from the HTTP method). */
   readonly action: AuditAction;
   /** Route pattern (`/patients/:id/results`), never the concrete URL. */
   readonly route: string | undefined;
@@ -18,10 +20,8 @@ export interface PhiRouteInfo {
 /** Resolves who is asking and why. Throw AuthenticationRequiredError (or anything) for 401. */
 export type ContextResolver<Req = any> = (req: Req, route: PhiRouteInfo) => AccessContext | Promise<AccessContext>;
 
-/** PHI-free operational lines (error name, code, status, request id). pino fits. */
-export interface ErrorLogger {
-  error(obj: object, msg?: string): void;
-}
+/** PHI-free operational lines (error name, code, status, request id): core's type, pino fits. */
+export type { ErrorLogger };
 
 /**
  * Options of `PhiGuardModule.forRoot` (or returned by the `forRootAsync` factory): everything

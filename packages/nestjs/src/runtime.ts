@@ -1,13 +1,16 @@
 import {
   OptionsError,
+  createPhiGuard,
+  type AccessContext,
+  type CompiledResource,
+  type PhiGuard,
+  type PhiGuardOptions,
+} from '@phiguard/core';
+import {
   compileNarrowing,
   createExchangeHost,
-  createPhiGuard,
   guardResponse,
   didYouMean,
-  type AccessContext,
-  type AuditAction,
-  type CompiledResource,
   type HandlerNarrowing,
   type Exchange,
   type ExchangeHost,
@@ -15,14 +18,13 @@ import {
   type Maybe,
   type ResponseGate,
   type Step,
-  type PhiGuard,
-  type PhiGuardOptions,
-} from '@phiguard/core';
+} from '@phiguard/core/adapter';
+import { type AuditAction } from '@phiguard/core/audit';
 import type { MinimumNecessaryRules } from './decorators.js';
 import { ADAPTER_OPTION_KEYS, type ContextResolver, type ErrorLogger, type PhiGuardModuleOptions } from './options.js';
 
 /** How a route was classified for this request. */
-export type { RouteKind } from '@phiguard/core';
+export type { RouteKind } from '@phiguard/core/adapter';
 
 /** What phiguard keeps for a request: its exchange with the engine and the response gate. */
 export interface PhiRequestState {
@@ -62,7 +64,9 @@ export interface HttpRequest {
 export function enterRequest(runtime: PhiGuardRuntime, req: HttpRequest, res: unknown, decide: () => Maybe<Step>): PhiRequestState {
   const known = states.get(req);
   if (known !== undefined) return known;
-  const exchange = runtime.host.begin({ method: req.method, path: (req.originalUrl ?? req.url ?? '/').split('?')[0] ?? '/', headers: req.headers, ip: req.ip });
+  const url = req.originalUrl ?? req.url ?? '/';
+  const q = url.indexOf('?');
+  const exchange = runtime.host.begin({ method: req.method, path: q === -1 ? url : url.slice(0, q), query: q === -1 ? undefined : url.slice(q + 1), headers: req.headers, ip: req.ip });
   const r = res as Partial<GatedResponse> | undefined;
   for (const [k, v] of Object.entries(exchange.headers)) r?.setHeader?.(k, v);
   const gated = r !== undefined && typeof r.writeHead === 'function' && typeof r.end === 'function' && typeof r.getHeaderNames === 'function';

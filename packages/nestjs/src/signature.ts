@@ -1,5 +1,7 @@
 import { Injectable, mixin, type CanActivate, type ExecutionContext, type Type } from '@nestjs/common';
-import { OptionsError, createRequestVerifier, type StateStore, type VerificationSecret, type VerifiedRequest } from '@phiguard/core';
+import { OptionsError } from '@phiguard/core';
+import { createRequestVerifier, type VerificationSecret, type VerifiedRequest } from '@phiguard/core/delivery';
+import { type StateStore } from '@phiguard/core/state';
 import { PhiGuardRefusal } from './errors.js';
 
 /** Options of {@link SignatureGuard}. */

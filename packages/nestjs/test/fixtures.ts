@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
-import { AuthenticationRequiredError, definePolicy, type AccessContext, type AuditEvent, type AuditSink } from '@phiguard/core';
+import {
+  AuthenticationRequiredError,
+  definePolicy,
+  type AccessContext,
+  type AuditEvent,
+  type AuditSink,
+} from '@phiguard/core';
 import { PhiGuardModule, type PhiGuardModuleOptions, type PhiRouteInfo } from '../src/index.js';
 
 export const SSN = '123-45-6789';

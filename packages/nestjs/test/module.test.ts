@@ -1,22 +1,30 @@
 import 'reflect-metadata';
 import { Readable } from 'node:stream';
-import { Body, Controller, Get, Header, Injectable, Module, NotFoundException, Param, Post, Req, Res, StreamableFile, UseGuards, type INestApplication } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Injectable, Module, NotFoundException, Param, Post, Req, Res, StreamableFile, UseGuards, type INestApplication } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { of, tap } from 'rxjs';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccessDeniedError, AuthenticationRequiredError, OptionsError, PolicyError, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
+import {
+  AccessDeniedError,
+  AuthenticationRequiredError,
+  OptionsError,
+  PolicyError,
+  createPhiGuard,
+  type AccessContext,
+  type AuditEvent,
+} from '@phiguard/core';
 import {
   AllowBreakGlass,
-  AuditAction,
+  AuditAs,
   MinimumNecessary,
   PHIGUARD_ENGINE,
   PHIGUARD_OPTIONS,
   PhiAccessContext,
   PhiGuardModule,
   PhiResource,
-  PurposeOfUse,
+  Purpose,
   SkipPhiGuard,
 } from '../src/index.js';
 import { CHART, SECRET, SSN, billing, doctor, headerContext, makeApp, policy, type Harness } from './fixtures.js';
@@ -55,7 +63,7 @@ class ChartController {
   }
 
   @Get(':id/export')
-  @AuditAction('export')
+  @AuditAs('export')
   @AllowBreakGlass()
   exported() {
     return { ...CHART };
@@ -74,6 +82,10 @@ class ChartController {
     return { ...CHART };
   }
 
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@Param('id') _id: string): void {}
+
   @Get(':id/context')
   context(@PhiAccessContext() context: AccessContext) {
     return { ...CHART, comment: `${context.principal.id}/${context.purposeOfUse}` };
@@ -82,7 +94,7 @@ class ChartController {
 
 @Controller('treat')
 @PhiResource('Chart')
-@PurposeOfUse('TREAT')
+@Purpose('TREAT')
 class DefaultPurposeController {
   @Get(':id')
   get() {
@@ -191,7 +203,7 @@ describe('access decision (PhiGuardGuard)', () => {
     expect(last()).toMatchObject({ action: 'deny', reason: 'authentication_required', actor: { id: null } });
   });
 
-  it('@PurposeOfUse supplies the purpose only when the request asserts none', async () => {
+  it('@Purpose supplies the purpose only when the request asserts none', async () => {
     h = await makeApp(ALL);
     const none = await request(server()).get('/treat/p-7').set({ 'x-user': 'u-doc', 'x-roles': 'doctor' });
     expect(none.status).toBe(200);
@@ -203,7 +215,7 @@ describe('access decision (PhiGuardGuard)', () => {
     expect(without.body.error.reason).toBe('purpose_required');
   });
 
-  it('@AuditAction and @AllowBreakGlass reach the audit event and the context resolver', async () => {
+  it('@AuditAs and @AllowBreakGlass reach the audit event and the context resolver', async () => {
     h = await makeApp(ALL);
     await request(server()).get('/charts/p-7/export').set(doctor).expect(200);
     expect(last().action).toBe('export');
@@ -222,6 +234,16 @@ describe('access decision (PhiGuardGuard)', () => {
     expect(elsewhere.status).toBe(200);
     expect(last()).toMatchObject({ action: 'read', outcome: 'success' });
     expect(last()).not.toHaveProperty('breakGlass');
+  });
+
+  it('a DELETE answered 204 without a body is audited as a delete of the route\'s patient, once, as in Express', async () => {
+    h = await makeApp(ALL);
+    const res = await request(server()).delete('/charts/p-7').set(doctor);
+    expect(res.status).toBe(204);
+    expect(res.text).toBe('');
+    expect(h.events).toHaveLength(1);
+    expect(last()).toMatchObject({ action: 'delete', outcome: 'success', resource: { type: 'Chart' }, patient: { ref: expect.stringMatching(/^pt_/) }, request: { method: 'DELETE', route: '/charts/:id' } });
+    expect(JSON.stringify(h.events)).not.toContain('p-7');
   });
 
   it('@PhiAccessContext hands the resolved context to the handler', async () => {
@@ -491,8 +513,8 @@ describe('bootstrap fails on misconfiguration, naming the field', () => {
     expect(h.events.filter((e) => e.outcome === 'success')).toHaveLength(4);
   });
 
-  it('an unknown @PurposeOfUse code, when the class is defined', () => {
-    expect(() => PurposeOfUse('TREATMENT' as never)).toThrow(/not an HL7 v3 PurposeOfUse/);
+  it('an unknown @Purpose code, when the class is defined', () => {
+    expect(() => Purpose('TREATMENT' as never)).toThrow(/not an HL7 v3 PurposeOfUse/);
   });
 });
 

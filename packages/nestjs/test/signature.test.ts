@@ -4,7 +4,8 @@ import { Body, Controller, HttpCode, Post, UseGuards, type INestApplication } fr
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, signRequest } from '@phiguard/core';
+import { signRequest } from '@phiguard/core/delivery';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { PhiGuardModule, SignatureGuard, SkipPhiGuard } from '@phiguard/nestjs';
 import { SECRET, headerContext, policy } from './fixtures.js';
 
@@ -17,7 +18,7 @@ const received: unknown[] = [];
 class HooksController {
   @Post('results')
   @HttpCode(202)
-  @UseGuards(SignatureGuard({ secrets: [{ secret: CURRENT }, { secret: RETIRED, notAfter: new Date(Date.now() - 1000) }], store: new MemoryStateStore() }))
+  @UseGuards(SignatureGuard({ secrets: [{ secret: CURRENT }, { secret: RETIRED, notAfter: new Date(Date.now() - 1000) }], store: createMemoryStateStore() }))
   receive(@Body() body: unknown) {
     received.push(body);
     return { received: true };

@@ -1,5 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { AccessDeniedError, AuthenticationRequiredError, denialEvent, type AccessContext, type DenyList } from '@phiguard/core';
+import { AccessDeniedError, AuthenticationRequiredError, type AccessContext } from '@phiguard/core';
+import { denialEvent } from '@phiguard/core/audit';
+import { type DenyList } from '@phiguard/core/governance';
 import { PHIGUARD_RUNTIME, SkipPhiGuard, phiRequestState, type PhiGuardRuntime } from '@phiguard/nestjs';
 import { RoiError, type ReleaseOfInformation, type ReleaseRequest } from './service.js';
 import { ROLES } from './governance.js';

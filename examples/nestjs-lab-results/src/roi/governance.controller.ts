@@ -1,5 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { OptionsError, accountingOfDisclosures, type DenyTarget, type RecipientInput } from '@phiguard/core';
+import { OptionsError } from '@phiguard/core';
+import { accountingOfDisclosures } from '@phiguard/core/audit';
+import { type DenyTarget, type RecipientInput } from '@phiguard/core/governance';
 import { PHIGUARD_RUNTIME, SkipPhiGuard, type PhiGuardRuntime } from '@phiguard/nestjs';
 import { callerWith, type HttpRequest } from './controller.js';
 import { ROLES, type Governance } from './governance.js';
@@ -103,6 +105,7 @@ export class GovernanceController {
 
   @Post('deny-list/:op')
   @HttpCode(204)
+  @Header('Cache-Control', 'no-store')
   async contain(@Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpResponse, @Param('op') op: string, @Body() body: unknown) {
     const officer = await callerWith(this.runtime, req, ROLES.security, this.governance.denyList);
     const b = fields(body);

@@ -1,27 +1,28 @@
 import {
-  MemoryStateStore,
   systemClock,
   type Clock,
+  type AuditEvent,
+  type AuditSink,
+  type FieldCipher,
+  type PhiGuard,
+} from '@phiguard/core';
+import { type DisclosureStore } from '@phiguard/core/audit';
+import {
   createAuthorizations,
   createDenyList,
   createDisclosures,
   createLegalHolds,
   createPurgeJob,
   createRecipientRegistry,
-  type AuditEvent,
-  type AuditSink,
   type Authorizations,
   type DenyList,
   type DisclosureCopyStore,
   type Disclosures,
-  type DisclosureStore,
-  type FieldCipher,
   type LegalHolds,
-  type PhiGuard,
   type PurgeJob,
   type RecipientRegistry,
-  type StateStore,
-} from '@phiguard/core';
+} from '@phiguard/core/governance';
+import { createMemoryStateStore, type StateStore } from '@phiguard/core/state';
 import type { ReportView } from '../../../express-lab-results/src/view.js';
 
 /** The roles of the governance desk. */
@@ -60,6 +61,8 @@ export interface Governance {
   readonly denyList: DenyList;
   /** Where the accounting reads: the durable audit store when there is one, otherwise this instance's trail. */
   readonly accountingSource: DisclosureStore | readonly AuditEvent[];
+  /** Records a disclosure made elsewhere (an export to a recipient) where the accounting reads. */
+  readonly recordDisclosure: (event: AuditEvent) => Promise<void>;
   readonly now: () => number;
 }
 
@@ -77,7 +80,7 @@ export function createGovernance(options: {
   readonly governance: GovernanceOptions | undefined;
 }): Governance {
   const g = options.governance ?? {};
-  const store = options.state ?? new MemoryStateStore();
+  const store = options.state ?? createMemoryStateStore();
   const clock: Clock = g.clock ?? systemClock;
   const now = () => clock.now();
   const { releases } = options;
@@ -98,5 +101,8 @@ export function createGovernance(options: {
   const purge = g.copies === undefined ? null : createPurgeJob({ rules: [{ target: g.copies, retentionDays: g.copyRetentionDays ?? 2190 }], holds, audit: releases, clock });
   const durable = options.auditStore;
   const accountingSource = durable !== undefined && typeof durable.disclosures === 'function' ? (durable as DisclosureStore) : options.trail;
-  return { store, recipients, authorizations, disclosures, holds, purge, denyList, accountingSource, now };
+  const recordDisclosure = async (event: AuditEvent) => {
+    await releases.write(event);
+  };
+  return { store, recipients, authorizations, disclosures, holds, purge, denyList, accountingSource, recordDisclosure, now };
 }

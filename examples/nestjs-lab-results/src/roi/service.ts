@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { AccessDeniedError, OptionsError, actionEvent, type AccessContext, type DisclosureBasis, type PhiGuard } from '@phiguard/core';
+import { AccessDeniedError, OptionsError, type AccessContext, type PhiGuard } from '@phiguard/core';
+import { actionEvent } from '@phiguard/core/audit';
+import { type DisclosureBasis } from '@phiguard/core/governance';
 import type { ResultsRepository } from '../../../express-lab-results/src/repository.js';
 import type { LabResultsView } from '../../../express-lab-results/src/view.js';
 import { validateRequest, type ReleaseRequestInput } from './intake.js';

@@ -7,6 +7,7 @@ import { didYouMean } from '../suggest.js';
 import type { AuditAction, AuditEvent } from './event.js';
 import type { DisclosureQuery } from './postgres.js';
 import { ACCOUNTING_EXEMPT, type DisclosureBasis, type DisclosureDetails } from '../governance/disclosure.js';
+import { suspensionProblems, type AccountingSuspension } from '../governance/suspensions.js';
 
 /** Query of {@link accountingOfDisclosures}. */
 export interface AccountingQuery {
@@ -33,6 +34,30 @@ export interface AccountingQuery {
   readonly rule?: '164.528';
   /** Resolves a recipient's name reference to the name and address given to the patient (164.528(b)(2)(ii)). */
   readonly recipientName?: (nameRef: string) => Promise<{ readonly name: string; readonly address?: string } | null> | { readonly name: string; readonly address?: string } | null;
+  /**
+   * Recorded suspensions (164.528(a)(2), `createAccountingSuspensions().list()`): a disclosure to
+   * the suspension's agency made between its start and end is left out of an accounting given
+   * before the end, and listed in one given after it.
+   */
+  readonly suspensions?: readonly AccountingSuspension[];
+  /** When the accounting is given (decides which suspensions are in force). Default now. */
+  readonly asOf?: string | Date;
+  /**
+   * 164.528(b)(3): several disclosures to the same recipient for the same purpose and basis are
+   * listed once: the first in full, with `summary` (how many, their periodicity, the date of the last).
+   */
+  readonly summarize?: boolean;
+}
+
+/** 164.528(b)(3): the multiple disclosures one line of the accounting stands for. */
+export interface DisclosureSummary {
+  /** How many disclosures, this one included, in the accounting period. */
+  readonly disclosures: number;
+  /** Mean interval between them in days (one decimal), as their frequency or periodicity. */
+  readonly everyDays: number;
+  /** Date of the last disclosure of the series (ISO-8601 UTC) and its event. */
+  readonly last: string;
+  readonly lastEventId: string;
 }
 
 /** One line of the accounting. */
@@ -57,6 +82,8 @@ export interface DisclosureRecord {
   readonly authorizationRef?: string;
   readonly deliveryMethod?: DisclosureDetails['deliveryMethod'];
   readonly digest?: string;
+  /** When this line stands for several disclosures (query `summarize`). */
+  readonly summary?: DisclosureSummary;
 }
 
 /** A store answering the accounting query itself (the PostgreSQL sink does, by index). */
@@ -67,7 +94,7 @@ export interface DisclosureStore {
 /** Where the accounting reads events: a store, or events (an array, an NDJSON reader). */
 export type AccountingSource = DisclosureStore | Iterable<AuditEvent> | AsyncIterable<AuditEvent>;
 
-const QUERY_KEYS = ['patientRef', 'from', 'to', 'actions', 'excludePurposes', 'rule', 'recipientName'];
+const QUERY_KEYS = ['patientRef', 'from', 'to', 'actions', 'excludePurposes', 'rule', 'recipientName', 'suspensions', 'asOf', 'summarize'];
 // Purposes of use whose disclosures 164.528(a)(1)(i)-(ii) exempts, for events without a recorded basis.
 const EXEMPT_PURPOSES = new Set(['TREAT', 'ETREAT', 'HPAYMT', 'HOPERAT', 'PATRQT']);
 
@@ -105,13 +132,26 @@ export async function accountingOfDisclosures(source: AccountingSource, query: A
   const to = bound(query.to, 'to');
   if (query.rule !== undefined && query.rule !== '164.528') throw new OptionsError('accountingOfDisclosures `rule` must be "164.528"');
   if (query.recipientName !== undefined && typeof query.recipientName !== 'function') throw new OptionsError('accountingOfDisclosures `recipientName` must be a function');
+  if (query.summarize !== undefined && typeof query.summarize !== 'boolean') throw new OptionsError('accountingOfDisclosures `summarize` must be a boolean');
+  const asOf = bound(query.asOf, 'asOf') ?? Date.now();
+  if (query.suspensions !== undefined && !Array.isArray(query.suspensions)) throw new OptionsError('accountingOfDisclosures `suspensions` must be an array (createAccountingSuspensions().list())');
+  for (const s of query.suspensions ?? []) {
+    const problems = suspensionProblems(s);
+    if (problems.length > 0) throw new OptionsError(`accountingOfDisclosures suspension: ${problems.join('; ')}`);
+  }
+  // 164.528(a)(2): only suspensions for this patient (or every patient) still in force when the accounting is given.
+  const inForce = (query.suspensions ?? []).filter((s) => (s.patientRef === undefined || s.patientRef === query.patientRef) && asOf < Date.parse(s.end));
+  const suspended = (e: AuditEvent, t: number): boolean => {
+    const to = e.disclosure?.recipient.id;
+    return to !== undefined && inForce.some((s) => s.agency === to && t >= Date.parse(s.start) && t < Date.parse(s.end));
+  };
   const strict = query.rule === '164.528';
   const actions = new Set(query.actions ?? (strict ? RULE_ACTIONS : DEFAULT_ACTIONS));
   const excluded = new Set(query.excludePurposes ?? []);
   const matches = (e: AuditEvent): boolean => {
     if (e === null || typeof e !== 'object' || e.outcome !== 'success' || e.patient?.ref !== query.patientRef || !actions.has(e.action)) return false;
     const t = Date.parse(e.time);
-    return (from === undefined || t >= from) && (to === undefined || t < to) && !(e.purposeOfUse !== null && excluded.has(e.purposeOfUse)) && !(strict && exempt(e));
+    return (from === undefined || t >= from) && (to === undefined || t < to) && !(e.purposeOfUse !== null && excluded.has(e.purposeOfUse)) && !(strict && exempt(e)) && !suspended(e, t);
   };
 
   const found: AuditEvent[] = [];
@@ -161,5 +201,32 @@ export async function accountingOfDisclosures(source: AccountingSource, query: A
           }),
     });
   }
-  return out;
+  return query.summarize === true ? summarized(out) : out;
+}
+
+/** 164.528(b)(3): one line per recipient, purpose and basis for a series of governed disclosures. */
+function summarized(lines: readonly DisclosureRecord[]): DisclosureRecord[] {
+  const series = new Map<string, DisclosureRecord[]>();
+  const order: (DisclosureRecord | string)[] = [];
+  for (const line of lines) {
+    if (line.recipient === undefined) {
+      order.push(line);
+      continue;
+    }
+    const key = JSON.stringify([line.recipient.type, line.recipient.id, line.purpose, line.basis]);
+    const group = series.get(key);
+    if (group === undefined) {
+      series.set(key, [line]);
+      order.push(key);
+    } else group.push(line);
+  }
+  return order.map((o): DisclosureRecord => {
+    if (typeof o !== 'string') return o;
+    const group = series.get(o)!;
+    const first = group[0]!;
+    if (group.length === 1) return first;
+    const last = group.at(-1)!;
+    const span = Date.parse(last.time) - Date.parse(first.time);
+    return { ...first, summary: { disclosures: group.length, everyDays: Math.round((span / (group.length - 1) / 86_400_000) * 10) / 10, last: last.time, lastEventId: last.eventId } };
+  });
 }

@@ -306,3 +306,8 @@ export function anomalySink(options: AnomalySinkOptions): AnomalySink {
     flush: () => tail,
   };
 }
+
+/** An in-memory {@link AnomalyStore} for a single instance and tests; `now` is epoch milliseconds. */
+export function createMemoryAnomalyStore(now: () => number = Date.now): AnomalyStore {
+  return new MemoryAnomalyStore(now);
+}

@@ -59,6 +59,12 @@ export interface AuditEvent {
   readonly dlp?: { readonly action: 'block' | 'redact' | 'report'; readonly counts: Readonly<Record<string, number>> };
   /** For `disclose` and `export`: recipient, purpose, basis, authorization, delivery and digest (45 CFR 164.528(b)). */
   readonly disclosure?: DisclosureDetails;
+  /**
+   * When the read was a query (a list or search answer, a searchset Bundle, or a resource declared
+   * `query`): the query-string parameter names the resource declares that the request used, and
+   * how many other names it carried. Never a value. The route pattern is `request.route`.
+   */
+  readonly query?: { readonly params: readonly string[]; readonly other?: number };
   /** Break-glass grant used for this access, when one was. */
   readonly breakGlass?: { readonly reason: string; readonly grantId: string; readonly expiresAt: string };
   /** Tamper-evidence link, added by `chainSink` (never by the engine). */
@@ -212,6 +218,24 @@ export function disclosureEvent(
     disclosed: disclosure.disclosed,
     transforms: disclosure.transforms,
   });
+}
+
+/**
+ * The `query` of a read event: present when the resource is declared a query (`query` in the
+ * policy) or the value released is a collection. Only declared parameter names are kept (a name
+ * the client made up may itself be a value); the others are counted.
+ */
+export function queryOf(
+  resource: { readonly query: { readonly params: readonly string[] } | null },
+  context: AccessContext,
+  collection: boolean,
+): AuditEvent['query'] | undefined {
+  if (resource.query === null && !collection) return undefined;
+  const declared = resource.query?.params ?? [];
+  const names = context.request?.query ?? [];
+  const params = names.filter((n) => declared.includes(n));
+  const other = names.length - params.length;
+  return other > 0 ? { params, other } : { params };
 }
 
 /** Builds the event for a refused attempt. */

@@ -51,6 +51,10 @@ export interface FhirAuditEventEntity {
   what?: FhirReference;
   type?: FhirCoding;
   role?: FhirCoding;
+  /** Describes the query (BALP Query: the cleaned search). */
+  description?: string;
+  /** The query, base64 (BALP Query `entity[query].query`). */
+  query?: string;
   detail?: { type: string; valueString?: string }[];
 }
 /** The FHIR R4 AuditEvent resource this mapping produces. */
@@ -131,8 +135,12 @@ const AUTHZ_ROLE = coding(BALP_AUTHZ, 'AuthZ-Role', 'Authorization Decision usin
 const DISCLOSE = coding(LIFECYCLE, 'disclose', 'Disclose Record Lifecycle Event');
 const EXTRACT = coding(LIFECYCLE, 'extract', 'Extract Record Lifecycle Event');
 const restful = (code: string): FhirCoding => coding(RESTFUL, code, code);
+// A search over one resource type (the route's); R4's parent code `search` is abstract.
+const SEARCH_TYPE = restful('search-type');
+const QUERY_ROLE = coding(OBJECT_ROLE, '24', 'Query');
+const OTHER_ENTITY = coding(ENTITY_TYPE, '4', 'Other');
 
-// Agent types (BALP PatientRead.fsh, PatientCreate.fsh, PatientUpdate.fsh, PatientDelete.fsh, Disclose.fsh, AuthZ.fsh).
+// Agent types (BALP PatientRead.fsh, PatientQuery.fsh, PatientCreate.fsh, PatientUpdate.fsh, PatientDelete.fsh, Disclose.fsh, AuthZ.fsh).
 const SOURCE_ROLE = concept(DCM, '110153', 'Source Role ID');
 const DESTINATION_ROLE = concept(DCM, '110152', 'Destination Role ID');
 const APPLICATION = concept(DCM, '110150', 'Application');
@@ -173,6 +181,10 @@ const network = (address: string): NonNullable<FhirAuditEventAgent['network']> =
  * - successful reads, creates, updates and deletes over HTTP: `rest` + restful-interaction, the
  *   client, server and user agents typed as the BALP Read/Create/Update/Delete profile types
  *   them (Patient* when a patient is involved); outside HTTP, DICOM 110110 Patient Record;
+ * - queries (a read whose event carries `query`: a list or search answer, an extract): `rest` +
+ *   `search-type`, action E, the client as Source Role ID and the server as Destination Role ID,
+ *   an `entity[query]` (object-role 24) holding the route pattern and declared parameter names,
+ *   never values (BALP Query, PatientQuery with one patient; see {@link toFhirAuditEvents});
  * - disclosures (and exports to a named recipient): DICOM Export with the ISO 21089 `disclose`
  *   subtype, this server as the source agent, the recipient (the external party the event
  *   names, otherwise the requesting client) as the recipient agent (PrivacyDisclosure.Source);
@@ -323,6 +335,21 @@ export function toFhirAuditEvent(event: AuditEvent, options: FhirAuditOptions = 
           : client(DESTINATION_ROLE);
     out.agent = agents(server(SOURCE_ROLE), to, user(RECIPIENT));
     if (disclosure && success && event.patient !== undefined && to?.network !== undefined) profile = 'PrivacyDisclosure.Source';
+  } else if (performed === 'read' && event.query !== undefined) {
+    // BALP Query / PatientQuery (PatientQuery.fsh): the query parameters flow from the client
+    // (Source Role ID) to the server (Destination Role ID), the reverse of Read.
+    out.type = overHttp ? REST : PATIENT_RECORD;
+    out.subtype = [SEARCH_TYPE];
+    out.action = 'E';
+    const c = client(SOURCE_ROLE);
+    out.agent = agents(c, server(DESTINATION_ROLE), user(RECIPIENT));
+    // entity[query] is the one System Object of a query: the data summary moves to an Other entity.
+    const text = queryText(event);
+    data.type = OTHER_ENTITY;
+    entity.splice(entity.indexOf(data), 0, { type: coding(ENTITY_TYPE, '2', 'System Object'), role: QUERY_ROLE, description: text, query: Buffer.from(text, 'utf8').toString('base64') });
+    // PatientQuery names one patient per event: an answer about several is split by toFhirAuditEvents.
+    const several = event.patients !== undefined && event.patients.length > 1;
+    if (overHttp && success && c !== undefined && !several) profile = event.patient !== undefined ? 'PatientQuery' : 'Query';
   } else if (isRestful(performed)) {
     const p = RESTFUL_PATTERN[performed];
     out.type = overHttp ? REST : PATIENT_RECORD;
@@ -339,6 +366,28 @@ export function toFhirAuditEvent(event: AuditEvent, options: FhirAuditOptions = 
   if (out.agent.length === 0) out.agent = [{ type: AUTH_SERVER, who: observer(), requestor: false }];
   if (profile !== undefined) out.meta = { profile: [`${BALP_PROFILE}${profile}`] };
   return out;
+}
+
+/**
+ * {@link toFhirAuditEvent} for every patient an event is about: a query answered with several
+ * patients' records is one BALP PatientQuery per patient ("one AuditEvent is created for every
+ * Patient identified in the resulting search set"), ids `<event id>-<n>`. Any other event maps to one.
+ */
+export function toFhirAuditEvents(event: AuditEvent, options: FhirAuditOptions = {}): FhirAuditEventR4[] {
+  const refs = event.patients;
+  if (event.query === undefined || refs === undefined || refs.length < 2) return [toFhirAuditEvent(event, options)];
+  return refs.map((ref, i) => toFhirAuditEvent({ ...event, id: `${event.id}-${i + 1}`, patient: { ref }, patients: undefined }, options));
+}
+
+/**
+ * The query as audit may show it: method, route pattern and the declared parameter names the
+ * request used (`GET /patients/:id/disclosures?from&to`), never a value or a concrete path.
+ */
+function queryText(event: AuditEvent): string {
+  const q = event.query!;
+  const where = event.request?.route ?? event.resource.type;
+  const names = q.other === undefined ? q.params : [...q.params, `(${q.other} other)`];
+  return `${event.request?.method ?? 'GET'} ${where}${names.length > 0 ? `?${names.join('&')}` : ''}`;
 }
 
 /** The external recipient an application put on the event (`recipient: { type, id, name?, address? }`), if well formed. */

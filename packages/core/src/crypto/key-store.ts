@@ -37,3 +37,12 @@ export class MemoryKeyStore implements KeyStore {
     return [...this.#keys.values()];
   }
 }
+
+/** A {@link KeyStore} in process memory (synchronous): keys are lost when the process exits. */
+export function createMemoryKeyStore(): {
+  get(id: string): StoredDataKey | undefined;
+  put(key: StoredDataKey): void;
+  list(): Iterable<StoredDataKey>;
+} {
+  return new MemoryKeyStore();
+}

@@ -35,7 +35,8 @@ export interface RecordCipher {
   decryptRecord<T>(resource: string, record: T, fields?: readonly string[]): Promise<T>;
   /**
    * Decrypts what `plan` will read from `value` (fields its rules send or transform by value),
-   * as ciphertext → plaintext for `Plan.apply`. Null when the plan reads no encrypted field.
+   * as ciphertext → plaintext for `Plan.apply`. Null when the plan reads no encrypted field, or
+   * when `value` holds no ciphertext where it reads one.
    */
   plaintextsFor(plan: Plan, value: unknown): Promise<ReadonlyMap<string, unknown>> | null;
   /**
@@ -74,6 +75,8 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
   const indexKey = options.indexKey === undefined ? null : Buffer.from(options.indexKey);
   if (indexKey !== null && indexKey.length < 32) throw new OptionsError('record cipher: `indexKey` must be at least 32 bytes');
   const budgetOf = () => ({ left: policy.limits.maxNodes, limit: policy.limits.maxNodes });
+  /** The field paths each plan decrypts, as mapFields wants them. */
+  const wantedOf = new WeakMap<Plan, ReadonlySet<string>>();
 
   const resourceOf = (name: string): CompiledResource => {
     const r = policy.resources.get(name);
@@ -166,9 +169,9 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
       if (plan.decryptPaths.length === 0) return null;
       const work: Promise<void>[] = [];
       const plain = new Map<string, unknown>();
-      // Several records at once (a top-level array) each bind their own id.
       const resource = resourceOf(plan.resource);
-      const wanted = new Set(plan.decryptPaths.map((segments) => formatPath(segments)));
+      let wanted = wantedOf.get(plan);
+      if (wanted === undefined) wantedOf.set(plan, (wanted = new Set(plan.decryptPaths.map((segments) => formatPath(segments)))));
       // Several records at once (a top-level array) each bind their own id.
       const root = resource.index.root;
       const many = Array.isArray(value) && root.element !== null;
@@ -184,7 +187,9 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
           return v;
         }, budgetOf(), many ? root.element! : root);
       }
-      return work.length === 0 ? Promise.resolve(plain) : Promise.all(work).then(() => plain);
+      // Nothing encrypted in this value: no promise, the release stays synchronous. (A ciphertext
+      // the walk meets later without its plaintext fails closed with DecryptError.)
+      return work.length === 0 ? null : Promise.all(work).then(() => plain);
     },
     blindIndex(name: string, field: string, value: string): string {
       const resource = resourceOf(name);

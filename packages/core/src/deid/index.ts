@@ -1,7 +1,7 @@
 /** De-identification and pseudonymization: Safe Harbor, keyed and vault tokens, FF1, disclosure control. */
 export { FF1DomainError, FF1_ALPHABET, FF1_MIN_DOMAIN, createFF1, decryptPreservingFormat, encryptPreservingFormat } from './ff1.js';
 export type { FF1, FF1Options, PreserveFormatOptions } from './ff1.js';
-export { createSafeHarbor, inferQuasiIdentifierRule, safeHarbor, safeHarborAll } from './safe-harbor.js';
+export { createSafeHarbor, inferQuasiIdentifierRule } from './safe-harbor.js';
 export type {
   QuasiIdentifierRule,
   SafeHarbor,

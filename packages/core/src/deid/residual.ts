@@ -135,11 +135,15 @@ const spelledEmails = pattern(
 );
 
 /** Splits a `|` list or an iterable into a lower-case lookup keyed by the first word. */
+/** A word of a place name, in the text and in the lists alike. */
+const PLACE_WORD = /[\p{L}][\p{L}'’.-]{0,30}/gu;
+
 function index(names: Iterable<string> | string): Map<string, string[][]> {
   const byFirst = new Map<string, string[][]>();
   for (const raw of typeof names === 'string' ? names.split('|') : names) {
-    // Words in the form the scan reads them: trailing periods and apostrophes dropped ("St. Louis").
-    const words = raw.toLowerCase().split(/\s+/).map((w) => w.replace(/[.’']+$/, '')).filter(Boolean);
+    // Words as the scan reads them (letters only, so "&" and digits are not words), trailing
+    // periods and apostrophes dropped ("St. Louis").
+    const words = Array.from(raw.toLowerCase().matchAll(PLACE_WORD), (m) => m[0].replace(/[.’']+$/, '')).filter(Boolean);
     if (words.length === 0 || words.length > 6) continue;
     const list = byFirst.get(words[0]!) ?? [];
     list.push(words);
@@ -162,7 +166,7 @@ function longest(byFirst: Map<string, string[][]>, words: readonly { w: string }
 }
 
 const US_STATES =
-  'al ak az ar ca co ct de dc fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm ny nc nd oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy pr gu vi alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah vermont virginia washington wisconsin wyoming';
+  'al ak az ar ca co ct de dc fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm ny nc nd oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy pr gu vi as mp fm mh pw aa ae ap alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah vermont virginia washington wisconsin wyoming';
 const STATE = new Set(US_STATES.split(' '));
 const PLACE_CUE = new Set('in from near to of lives resident moved town city village township county born residing located'.split(' '));
 const COUNTY_WORD = new Set(['county', 'parish', 'borough']);
@@ -176,7 +180,7 @@ const COUNTY_WORD = new Set(['county', 'parish', 'borough']);
 function placeNames(places: Iterable<string> | string, counties: Iterable<string> | string): CustomDetector {
   const towns = index(places);
   const countyIndex = index(counties);
-  const WORD = /[\p{L}][\p{L}'’.-]{0,30}/gu;
+  const WORD = new RegExp(PLACE_WORD.source, PLACE_WORD.flags);
   return {
     type: 'STREET_ADDRESS',
     *find(text) {

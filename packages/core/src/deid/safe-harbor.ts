@@ -73,7 +73,7 @@ export interface SafeHarborResult<T = unknown> {
   readonly report: SafeHarborReport;
 }
 
-/** Options of {@link safeHarbor}. */
+/** Options of {@link createSafeHarbor}. */
 export interface SafeHarborOptions {
   /** The resource (of `policy`) the records are. Its field classes drive every decision. */
   readonly resource: string;
@@ -88,7 +88,8 @@ export interface SafeHarborOptions {
   readonly scanner?: Scanner;
   /**
    * Three-digit ZIP prefixes reported as `000` (areas of 20,000 people or fewer). Default
-   * `RESTRICTED_ZIP3` (HHS's list, 2000 Census). Pass the list for the current census.
+   * `RESTRICTED_ZIP3` (computed from the 2020 Census ZCTA populations); `RESTRICTED_ZIP3_2000`
+   * is HHS's list from the 2000 Census.
    */
   readonly restrictedZip3?: Iterable<string>;
   /** "Today", for the age-over-89 rule on birth years. Default: the current time. */
@@ -200,12 +201,27 @@ function isPlainContainer(v: object): boolean {
 const KNOWN_MAX = 256;
 const ESCAPE = /[.*+?^${}()|[\]\\]/g;
 
-/** A de-identifier for one resource, built once: see {@link safeHarbor}. */
-export type SafeHarbor = <T = unknown>(record: T, call?: SafeHarborCall) => SafeHarborResult<T>;
+/** A de-identifier for one resource, built once by {@link createSafeHarbor}. */
+export interface SafeHarbor {
+  /** De-identifies one record. */
+  <T = unknown>(record: T, call?: SafeHarborCall): SafeHarborResult<T>;
+  /** De-identifies a stream of records (an iterable or async iterable), one result per record, in order. */
+  all<T = unknown>(records: Iterable<T> | AsyncIterable<T>): AsyncGenerator<SafeHarborResult<T>, void, undefined>;
+}
 
 /**
- * Builds a Safe Harbor de-identifier for one resource of a compiled policy. Validates the options
- * and precompiles the field tree once; call the result per record.
+ * Builds a Safe Harbor de-identifier for `options.resource` of a compiled policy. Validates the
+ * options and precompiles the field tree once; call the result per record, or `.all(records)` for
+ * a stream. Each record is de-identified by the Safe Harbor method
+ * (45 CFR 164.514(b)(2)), driven by the policy's field classes:
+ * - `direct-identifier` fields are removed;
+ * - `quasi-identifier` fields are generalized: dates → year, birth years withheld when the person
+ *   may be 90 or older, ages over 89 → `"90+"`, ZIP codes → ZIP3 with restricted prefixes →
+ *   `"000"`, state and sex kept; a value the rule cannot read is removed;
+ * - `free-text` fields are scrubbed by the DLP scanner (and of the record's own identifiers) or
+ *   removed (`freeText: 'remove'`);
+ * - `clinical`, `non-phi` (and by default `sensitive`) fields are kept;
+ * - anything the policy does not classify is removed.
  */
 export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
   /* Precondition: options name a resource of a compiled policy, with known keys only. */
@@ -272,7 +288,7 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
     return { path, cls, rule };
   });
 
-  return function safeHarborRecord<T>(original: T, call?: SafeHarborCall): SafeHarborResult<T> {
+  const run = function safeHarborRecord<T>(original: T, call?: SafeHarborCall): SafeHarborResult<T> {
     const thisYear = today().getUTCFullYear();
     const entries = new Map<string, { path: string; action: SafeHarborAction; count: number; findings?: Partial<Record<ScrubType, number>> }>();
     const note = (path: string, action: SafeHarborAction, findings?: Partial<Record<ScrubType, number>>): void => {
@@ -505,6 +521,11 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
     const list = [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.action < b.action ? -1 : 1));
     return { value, report: { resource, entries: list } };
   };
+  const all = <T>(records: Iterable<T> | AsyncIterable<T>): AsyncGenerator<SafeHarborResult<T>, void, undefined> =>
+    (async function* stream() {
+      for await (const record of records) yield run(record);
+    })();
+  return Object.assign(run, { all }) as SafeHarbor;
 }
 
 /** Strings worth looking for in free text: long enough, and not a code word such as `phone`. */
@@ -526,36 +547,4 @@ function knownIdentifierPattern(known: Set<string>): RegExp {
   // Longest first, so "Avery Quinn" wins over "Avery". Literal alternatives: linear time.
   const alternatives = [...known].sort((a, b) => b.length - a.length).map((s) => s.replace(ESCAPE, '\\$&'));
   return new RegExp(`(?<![\\p{L}\\p{N}])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}])`, 'giu');
-}
-
-/**
- * De-identifies one record of `options.resource` by the Safe Harbor method
- * (45 CFR 164.514(b)(2)), driven by the policy's field classes:
- * - `direct-identifier` fields are removed;
- * - `quasi-identifier` fields are generalized: dates → year, birth years withheld when the person
- *   may be 90 or older, ages over 89 → `"90+"`, ZIP codes → ZIP3 with restricted prefixes →
- *   `"000"`, state and sex kept; a value the rule cannot read is removed;
- * - `free-text` fields are scrubbed by the DLP scanner (and of the record's own identifiers) or
- *   removed (`freeText: 'remove'`);
- * - `clinical`, `non-phi` (and by default `sensitive`) fields are kept;
- * - anything the policy does not classify is removed.
- *
- * For many records, build once with {@link createSafeHarbor} or stream with {@link safeHarborAll}.
- */
-export function safeHarbor<T = unknown>(record: T, options: SafeHarborOptions): SafeHarborResult<T> {
-  return createSafeHarbor(options)(record);
-}
-
-/**
- * De-identifies a stream of records (an iterable or async iterable), one result per record, in
- * order. The options are validated once, before the first record is read.
- */
-export function safeHarborAll<T = unknown>(
-  records: Iterable<T> | AsyncIterable<T>,
-  options: SafeHarborOptions,
-): AsyncGenerator<SafeHarborResult<T>, void, undefined> {
-  const run = createSafeHarbor(options);
-  return (async function* stream() {
-    for await (const record of records) yield run(record);
-  })();
 }

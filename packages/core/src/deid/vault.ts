@@ -10,6 +10,7 @@ import { didYouMean } from '../suggest.js';
 import { isPurposeOfUse, PURPOSES_OF_USE, type PurposeOfUse } from '../purpose.js';
 import type { AccessContext } from '../context.js';
 import { denialEvent, disclosureEvent, errorEvent, type AuditEvent, type AuditSink } from '../audit/event.js';
+import type { PurgeTarget } from '../governance/retention.js';
 
 /** The part of a `pg.Pool` (or `pg.Client`) the vault uses. */
 export interface VaultPool {
@@ -39,6 +40,11 @@ export interface VaultOptions {
 export interface TokenizeOptions {
   /** What kind of value this is (`ssn`, `mrn`, `patient-id`…). The same value in two domains gets two tokens. */
   readonly domain: string;
+  /**
+   * The patient the value belongs to (`policy.patientRef(id)`), so that a legal hold on the
+   * patient keeps the token from the purge. Recorded with the first tokenization only.
+   */
+  readonly patientRef?: string;
 }
 
 /** A token vault. */
@@ -61,6 +67,12 @@ export interface Vault {
    * @throws DecryptError when the stored ciphertext does not authenticate (tampered or wrong key).
    */
   reidentify(token: string, context: AccessContext): Promise<string | null>;
+  /**
+   * The vault as a store of the retention job (`createPurgeJob({ rules: [{ target:
+   * vault.purgeTarget(), retentionDays }] })`): tokens created before the cut-off, with their
+   * patient reference for legal holds. A purged token re-identifies to nothing.
+   */
+  purgeTarget(): PurgeTarget;
 }
 
 const OPTION_KEYS = ['pool', 'key', 'audit', 'table', 'reidentifyRole', 'purposes'];
@@ -180,6 +192,27 @@ export function createVault(options: VaultOptions): Vault {
           UNIQUE (domain, lookup)
         )`,
       );
+      // Added after the first release: tables created before it gain the column here.
+      await pool.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS patient_ref text`);
+    },
+
+    purgeTarget() {
+      return {
+        name: `vault:${parts.join('.')}`,
+        async candidates(before, limit) {
+          const found = await pool.query(`SELECT token, patient_ref, created_at FROM ${table} WHERE created_at < $1 ORDER BY created_at, token LIMIT $2`, [new Date(before), limit]);
+          return found.rows.map((r) => ({
+            id: String(r['token']),
+            ...(typeof r['patient_ref'] === 'string' ? { patientRef: r['patient_ref'] } : {}),
+            createdAt: new Date(r['created_at'] as string | Date).getTime(),
+          }));
+        },
+        async remove(ids) {
+          if (ids.length === 0) return 0;
+          const done = await pool.query(`WITH gone AS (DELETE FROM ${table} WHERE token = ANY($1::text[]) RETURNING 1) SELECT count(*)::int AS n FROM gone`, [ids]);
+          return Number(done.rows[0]?.['n'] ?? 0);
+        },
+      };
     },
 
     async tokenize(value, tokenizeOptions) {
@@ -190,15 +223,17 @@ export function createVault(options: VaultOptions): Vault {
         typeof domain === 'string' && domain.length > 0 && domain.length <= 128,
         () => new OptionsError('Vault.tokenize: pass { domain }, a non-empty string of at most 128 characters.'),
       );
+      const patientRef = tokenizeOptions.patientRef;
+      needs(patientRef === undefined || (typeof patientRef === 'string' && patientRef.length > 0 && patientRef.length <= 128), () => new OptionsError('Vault.tokenize: `patientRef` must be the keyed patient reference (policy.patientRef(id)).'));
       const normalized = value.normalize('NFC');
       const lookup = lookupOf(domain, normalized);
       const existing = await pool.query(`SELECT token FROM ${table} WHERE domain = $1 AND lookup = $2`, [domain, lookup]);
       if (existing.rows[0] !== undefined) return String(existing.rows[0]['token']);
       const token = `vt_${randomBytes(16).toString('base64url')}`;
       const inserted = await pool.query(
-        `INSERT INTO ${table} (token, domain, lookup, ciphertext) VALUES ($1, $2, $3, $4)
+        `INSERT INTO ${table} (token, domain, lookup, ciphertext, patient_ref) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (domain, lookup) DO NOTHING RETURNING token`,
-        [token, domain, lookup, seal(normalized, token, domain)],
+        [token, domain, lookup, seal(normalized, token, domain), patientRef ?? null],
       );
       if (inserted.rows[0] !== undefined) return token;
       // Another caller stored the same value between our SELECT and INSERT: use its token.

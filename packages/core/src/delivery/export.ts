@@ -3,6 +3,7 @@ import type { AccessContext } from '../context.js';
 import { getDefaultScanner, type Scanner } from '../dlp/scanner.js';
 import { deliveryEvent, type DeliveryAuditEvent } from './audit.js';
 import { ExportError } from './errors.js';
+import { DELIVERY_METHODS, DISCLOSURE_BASES, RECIPIENT_TYPES, disclosureDigest, type DeliveryMethod, type DisclosureBasis, type DisclosureDetails, type Recipient } from '../governance/disclosure.js';
 
 /** Who exports what for whom: stamped into every export and its audit event. */
 export interface ExportMeta {
@@ -137,16 +138,82 @@ export function exportCsv(rows: readonly unknown[], columns: readonly CsvColumn[
 }
 
 /**
+ * The disclosure record of an export that leaves the organization (45 CFR 164.528(b)(2)): the
+ * same block as a `disclose` event, minus what the export itself fixes (the digest and size of
+ * the exact bytes sent, the record count).
+ */
+export interface ExportDisclosure {
+  /** As the registry admitted it (`recipients.admit`): type, id and keyed name reference. */
+  readonly recipient: Recipient;
+  /** Brief statement of purpose, as the patient reads it in the accounting (no identifiers). */
+  readonly purpose: string;
+  readonly basis: DisclosureBasis;
+  readonly authorizationRef?: string;
+  /** Default `download`. */
+  readonly deliveryMethod?: DeliveryMethod;
+  readonly copyRef?: string;
+  readonly channelExceptionRef?: string;
+  /** What the rows are (record types, date range); the count is the export's. */
+  readonly description?: { readonly recordTypes?: readonly string[]; readonly from?: string; readonly to?: string };
+}
+
+/** The disclosure block of an export, checked; the digest is of `body`, every byte sent. */
+function exportDisclosure(d: ExportDisclosure, result: ExportResult): DisclosureDetails {
+  if (d === null || typeof d !== 'object') throw new ExportError('exportEvent: `disclosure` must be { recipient, purpose, basis, deliveryMethod?, authorizationRef? }');
+  const r = d.recipient;
+  if (r === null || typeof r !== 'object' || !RECIPIENT_TYPES.includes(r.type) || typeof r.id !== 'string' || r.id === '' || typeof r.nameRef !== 'string' || r.nameRef === '') {
+    throw new ExportError('exportEvent disclosure: `recipient` must be { type, id, nameRef } as the recipient registry admits it');
+  }
+  if (typeof d.purpose !== 'string' || d.purpose.trim() === '' || d.purpose.length > 200 || CONTROL.test(d.purpose)) throw new ExportError('exportEvent disclosure: `purpose` must be a brief statement (at most 200 characters)');
+  // The statement is written to audit: it must not carry an identifier.
+  if (getDefaultScanner().scan(d.purpose).length > 0) throw new ExportError('exportEvent disclosure: `purpose` holds what looks like an identifier; state the purpose without names, dates or numbers of the patient');
+  if (!DISCLOSURE_BASES.includes(d.basis)) throw new ExportError(`exportEvent disclosure: basis must be one of ${DISCLOSURE_BASES.join(', ')}`);
+  const method = d.deliveryMethod ?? 'download';
+  if (!DELIVERY_METHODS.includes(method)) throw new ExportError(`exportEvent disclosure: deliveryMethod must be one of ${DELIVERY_METHODS.join(', ')}`);
+  for (const k of ['authorizationRef', 'copyRef', 'channelExceptionRef'] as const) {
+    const v = d[k];
+    if (v !== undefined && (typeof v !== 'string' || !TOKEN.test(v))) throw new ExportError(`exportEvent disclosure: \`${k}\` must be a short reference`);
+  }
+  if (d.basis === 'authorization' && d.authorizationRef === undefined) throw new ExportError('exportEvent disclosure: basis "authorization" needs `authorizationRef`');
+  const desc = d.description ?? {};
+  const types = desc.recordTypes ?? [];
+  if (!Array.isArray(types) || types.some((t) => typeof t !== 'string' || !TOKEN.test(t))) throw new ExportError('exportEvent disclosure: description.recordTypes must be short type names');
+  for (const k of ['from', 'to'] as const) {
+    if (desc[k] !== undefined && Number.isNaN(Date.parse(String(desc[k])))) throw new ExportError(`exportEvent disclosure: description.${k} must be an ISO-8601 date`);
+  }
+  return {
+    recipient: { type: r.type, id: r.id, nameRef: r.nameRef },
+    purpose: d.purpose.trim(),
+    basis: d.basis,
+    ...(d.authorizationRef === undefined ? {} : { authorizationRef: d.authorizationRef }),
+    deliveryMethod: method,
+    digest: disclosureDigest(result.body),
+    bytes: Buffer.byteLength(result.body, 'utf8'),
+    ...(d.copyRef === undefined ? {} : { copyRef: d.copyRef }),
+    description: {
+      recordTypes: [...new Set(types)].sort(),
+      ...(desc.from === undefined ? {} : { from: new Date(desc.from).toISOString() }),
+      ...(desc.to === undefined ? {} : { to: new Date(desc.to).toISOString() }),
+      records: result.watermark.records,
+    },
+    ...(d.channelExceptionRef === undefined ? {} : { channelExceptionRef: d.channelExceptionRef }),
+  };
+}
+
+/**
  * The audit event of an export (action `export`): the watermark's references (export id,
- * purpose, recipient, record count, digest), never a value from the data.
+ * purpose, recipient, record count, digest), never a value from the data. With `disclosure`,
+ * an export that leaves the organization also carries the disclosure record of a `disclose`
+ * event, so the accounting of disclosures lists or leaves it out by the same 164.528 rules.
  */
 export function exportEvent(
   result: ExportResult,
-  details: { readonly format: 'csv' | 'json'; readonly resource?: string; readonly context?: AccessContext | null; readonly patientRef?: string },
+  details: { readonly format: 'csv' | 'json'; readonly resource?: string; readonly context?: AccessContext | null; readonly patientRef?: string; readonly disclosure?: ExportDisclosure },
 ): DeliveryAuditEvent {
   const w = result.watermark;
+  const disclosure = details.disclosure === undefined ? undefined : exportDisclosure(details.disclosure, result);
   const context = details.context ?? { principal: { id: w.user }, roles: [], purposeOfUse: w.purpose, request: { requestId: w.requestId } };
-  return deliveryEvent(
+  const event = deliveryEvent(
     context,
     'export',
     'success',
@@ -154,6 +221,7 @@ export function exportEvent(
     { kind: 'export', exportId: w.exportId, format: details.format, records: w.records, recipient: w.recipient, digest: w.digest },
     { purposeOfUse: w.purpose, ...(details.patientRef === undefined ? {} : { patientRef: details.patientRef }) },
   );
+  return disclosure === undefined ? event : { ...event, disclosure };
 }
 
 const EXT = /\.[A-Za-z0-9]{1,8}$/;

@@ -19,4 +19,4 @@ export type {
 export { buildNotification } from './notify.js';
 export type { Notification, NotificationChannel, NotificationInput, NotificationTemplate } from './notify.js';
 export { exportCsv, exportEvent, exportJson, safeFileName } from './export.js';
-export type { CsvColumn, ExportMeta, ExportResult, Watermark } from './export.js';
+export type { CsvColumn, ExportDisclosure, ExportMeta, ExportResult, Watermark } from './export.js';

@@ -116,10 +116,14 @@ interface Candidate {
   readonly colonOnly: boolean;
   readonly labelOnly: boolean;
   readonly capitalised: boolean;
+  /** Leading characters the trigram key already matched (letters among the first three). */
+  readonly known: number;
 }
 // Candidates by their first three character slots, longest first: a word start costs one table
 // lookup, and the rare hit a few character comparisons. No regex, no allocation.
 const BY_TRIGRAM: Array<Candidate[] | undefined> = new Array<Candidate[] | undefined>(27 * 27 * 27).fill(undefined);
+/** One-letter context words by their lower-case character code (all are colon-only). */
+const ONE_LETTER: Array<Candidate | undefined> = new Array<Candidate | undefined>(128).fill(undefined);
 for (const [word, kind] of KIND_BY_WORD) {
   const cand: Candidate = {
     word,
@@ -128,14 +132,17 @@ for (const [word, kind] of KIND_BY_WORD) {
     colonOnly: COLON_ONLY.has(word),
     labelOnly: LABEL_ONLY.has(word),
     capitalised: CAPITALISED_KINDS.has(kind),
+    known: leadingLetters(word),
   };
+  // One-letter labels ("T:", "F:") live apart: in the trigram table they would give every word
+  // starting with that letter a candidate list to walk.
+  if (word.length === 1) {
+    ONE_LETTER[word.charCodeAt(0)] = cand;
+    continue;
+  }
   const keysFor: number[] = [];
   if (word.length >= 3) keysFor.push(keyAt(word, 0));
-  else {
-    const base = slot(word.charCodeAt(0)) * 729 + (word.length > 1 ? slot(word.charCodeAt(1)) * 27 : 0);
-    if (word.length === 2) keysFor.push(base); // "pt": the next character must not be a letter
-    else for (let c = 0; c < 27 * 27; c++) keysFor.push(base + c);
-  }
+  else keysFor.push(slot(word.charCodeAt(0)) * 729 + slot(word.charCodeAt(1)) * 27); // "pt": the next character must not be a letter
   for (const k of keysFor) {
     FIRST_TWO[Math.floor(k / 27)] = 1;
     const list = BY_TRIGRAM[k] ?? [];
@@ -143,6 +150,13 @@ for (const [word, kind] of KIND_BY_WORD) {
     list.sort((x, y) => y.word.length - x.word.length);
     BY_TRIGRAM[k] = list;
   }
+}
+
+/** Letters at the start of `word`, at most three: a matching trigram key has checked those. */
+function leadingLetters(word: string): number {
+  let k = 0;
+  while (k < 3 && k < word.length && slot(word.charCodeAt(k)) !== 0) k++;
+  return k;
 }
 
 const isWordChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -182,7 +196,19 @@ export function kindMask(types: Iterable<PhiType>): number {
  */
 export function keywordAt(text: string, pos: number, mask: number): Kw | undefined {
   const two = slot(text.charCodeAt(pos)) * 27 + slot(text.charCodeAt(pos + 1));
-  if (FIRST_TWO[two] === 0) return undefined;
+  const kind = FIRST_TWO[two] === 0 ? undefined : longKeywordAt(text, pos, mask, two);
+  if (kind !== undefined) return kind;
+  // Shortest last: a one-letter label ("T:", "F:") right before its colon.
+  if (text.charCodeAt(pos + 1) !== 58) return undefined;
+  const first = text.charCodeAt(pos) | 32;
+  const one = first < 128 ? ONE_LETTER[first] : undefined;
+  if (one === undefined || (mask & (1 << one.kind)) === 0) return undefined;
+  lastKeywordEnd = pos + 1;
+  return one.kind;
+}
+
+/** `keywordAt` for context words of two letters or more. */
+function longKeywordAt(text: string, pos: number, mask: number, two: number): Kw | undefined {
   const list = BY_TRIGRAM[two * 27 + slot(text.charCodeAt(pos + 2))];
   if (list === undefined) return undefined;
   outer: for (const c of list) {
@@ -190,7 +216,7 @@ export function keywordAt(text: string, pos: number, mask: number): Kw | undefin
     const w = c.word;
     const end = pos + w.length;
     if (end > text.length) continue;
-    for (let k = 0; k < w.length; k++) {
+    for (let k = c.known; k < w.length; k++) {
       let t = text.charCodeAt(pos + k);
       if (t >= 65 && t <= 90) t += 32;
       if (t !== w.charCodeAt(k)) continue outer;

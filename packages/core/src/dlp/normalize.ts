@@ -488,29 +488,44 @@ function letterO(text: string, at: number, add: Add): void {
  * the original span it came from. (Per-code-point NFKC does not compose combining sequences; that
  * does not change digits, letters or separators, which is what the detectors read.)
  */
-export function normalize(text: string, feats = -1, words = true): NormalizedText {
+/**
+ * Buffers `normalize` writes into, owned by one scan state and reused from text to text: a scan
+ * allocates no typed arrays once they are large enough. The maps a call returns are views of
+ * them, valid until the next call with the same buffers.
+ */
+export class NormalizeBuffers {
+  units = new Uint16Array(256);
+  starts = new Int32Array(256);
+  ends = new Int32Array(256);
+}
+
+export function normalize(text: string, feats = -1, words = true, buffers: NormalizeBuffers = new NormalizeBuffers()): NormalizedText {
   const rewrites = findRewrites(text, feats, words);
   // Bit 1024 of the scanner's features: a non-ASCII character (known already, or looked for).
   if (rewrites === undefined && (feats === -1 ? !hasNonAscii(text) : (feats & 1024) === 0)) return { text, starts: undefined, ends: undefined };
   const n = text.length;
   // Output code units and their origins, in typed arrays grown by doubling: no per-character
   // strings, one decode at the end.
-  let units = new Uint16Array(n + 16);
-  let starts = new Int32Array(n + 16);
-  let ends = new Int32Array(n + 16);
+  if (buffers.units.length < n + 16) {
+    const size = Math.max(n + 16, buffers.units.length * 2);
+    buffers.units = new Uint16Array(size);
+    buffers.starts = new Int32Array(size);
+    buffers.ends = new Int32Array(size);
+  }
+  let { units, starts, ends } = buffers;
   let out = 0;
   const grow = (need: number) => {
     if (need <= units.length) return;
     const size = Math.max(need, units.length * 2);
     const u2 = new Uint16Array(size);
     u2.set(units);
-    units = u2;
+    units = buffers.units = u2;
     const s2 = new Int32Array(size);
     s2.set(starts);
-    starts = s2;
+    starts = buffers.starts = s2;
     const e2 = new Int32Array(size);
     e2.set(ends);
-    ends = e2;
+    ends = buffers.ends = e2;
   };
   const put = (rep: string, s: number, e: number) => {
     grow(out + rep.length);
@@ -554,7 +569,7 @@ export function normalize(text: string, feats = -1, words = true): NormalizedTex
   for (let k = 0; k < out; k += 8192) {
     normalized += String.fromCharCode.apply(null, units.subarray(k, Math.min(out, k + 8192)) as unknown as number[]);
   }
-  return { text: normalized, starts, ends };
+  return { text: normalized, starts: starts.subarray(0, out), ends: ends.subarray(0, out) };
 }
 
 /** Maps a span of the normalized text back to the original text. */

@@ -5,7 +5,8 @@
  * @example
  * ```ts
  * import pino from 'pino';
- * import { createScanner, dlpPinoOptions } from '@phiguard/core';
+ * import { createScanner } from '@phiguard/core';
+ * import { dlpPinoOptions } from '@phiguard/core/dlp';
  *
  * const logger = pino({ ...dlpPinoOptions(createScanner()) });
  * logger.child({ patient: 'MRN: 00482913' }).info({ note: 'SSN 123-45-6789' }, 'call %s', '617-555-0143');

@@ -114,7 +114,8 @@ export interface Scanner {
   /**
    * Findings in `text`, sorted by start then end; offsets in UTF-16 code units of `text`, end
    * exclusive. Overlaps are resolved: spans of one type merge; between types the higher
-   * confidence wins, then the longer span, then the earlier one.
+   * confidence wins, then the longer span, then the earlier one. A scan that finds nothing returns
+   * one shared frozen empty array (copy it before adding to it).
    */
   scan(text: string): Finding[];
   /**
@@ -224,6 +225,12 @@ const CONTAINERS: ReadonlySet<PhiType> = new Set<PhiType>(['URL', 'EMAIL']);
 
 const byPosition = (a: RawFinding, b: RawFinding) => a.start - b.start || a.end - b.end;
 
+/**
+ * The result of every scan that finds nothing: one shared frozen array, so the common case of a
+ * string without PHI allocates nothing.
+ */
+const NO_FINDINGS = Object.freeze([]) as unknown as Finding[];
+
 /** Features that can start a finding; text without any of them needs a lower-case cue. */
 const INTERESTING = F.Digit | F.Upper | F.At | F.Amp | F.Lt | F.Caret | F.Bar | F.NonAscii;
 /** Lower-case cues: a first-person name, an age in words, a spelled "at", digit words. */
@@ -289,24 +296,24 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
 
   function scan(text: string): Finding[] {
     if (typeof text !== 'string') throw new OptionsError('scan(text): text must be a string.');
-    if (text.length === 0 || types.size === 0) return [];
+    if (text.length === 0 || types.size === 0) return NO_FINDINGS;
     let feats = features(text);
     // Pre-filter: without digits, capitals, '@', '&', '%', '<', '^', '|' or a non-ASCII character,
     // only a lower-case cue ("this is maria", "ninety", a spelled "at", digit words) can lead to
-    // a finding; most short JSON values stop here.
-    if ((feats & INTERESTING) === 0 && custom.length === 0 && !LOWER_CUES.test(text)) return [];
-    let norm = normalize(text, feats, false);
-    let t = norm.text;
-    if (t !== text) feats = features(t);
+    // a finding; most short JSON values stop here, with no allocation.
+    if ((feats & INTERESTING) === 0 && custom.length === 0 && !LOWER_CUES.test(text)) return NO_FINDINGS;
     // One state per scanner, reused; a scan started from inside a scan (a custom detector) gets its own.
     const s = pooled !== undefined && !pooled.busy ? pooled : new ScanState(types, mask);
     pooled ??= s;
     s.busy = true;
     try {
+      let norm = normalize(text, feats, false, s.buffers);
+      let t = norm.text;
+      if (t !== text) feats = features(t);
       s.reset(t, feats);
       if (s.digitWords >= 3) {
         // Digits spelled as words ("six one seven …"): a second normalization reads them.
-        norm = normalize(text, -1, true);
+        norm = normalize(text, -1, true, s.buffers);
         t = norm.text;
         feats = features(t);
         s.reset(t, feats);
@@ -334,7 +341,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
         }
       }
       const out = s.out;
-      if (out.length === 0) return out;
+      if (out.length === 0) return NO_FINDINGS;
       const raw = minConfidence > 0 ? out.filter((f) => f.confidence >= minConfidence) : out;
       // Detectors emit in text order, so the list is often sorted already: check before sorting.
       let sorted = true;

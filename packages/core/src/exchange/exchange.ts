@@ -10,8 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { match, type MatchFunction, type ParamData } from 'path-to-regexp';
-import { AuthenticationRequiredError, OptionsError, PhiGuardError } from '../errors.js';
-import { actionForMethod, denialEvent, disclosureEvent, type AuditAction } from '../audit/event.js';
+import { AccessDeniedError, AuthenticationRequiredError, OptionsError, PhiGuardError } from '../errors.js';
+import { actionForMethod, denialEvent, disclosureEvent, queryOf, type AuditAction } from '../audit/event.js';
 import type { AccessContext, RequestInfo } from '../context.js';
 import type { PurposeOfUse } from '../purpose.js';
 import type { CompiledResource } from '../policy/compile.js';
@@ -59,6 +59,8 @@ export interface RequestFacts {
   readonly method: string;
   /** The URL path as received, without the query string. */
   readonly path: string;
+  /** The query string as received (after `?`), if any: only its parameter names are kept. */
+  readonly query?: string;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly ip?: string;
 }
@@ -360,6 +362,7 @@ class RequestExchange implements Exchange {
       userAgent: typeof ua === 'string' ? ua : undefined,
       requestId: this.requestId,
       traceId: trace?.[1],
+      query: queryNames(this.facts.query),
     };
   }
 
@@ -394,7 +397,16 @@ class RequestExchange implements Exchange {
       // The state store or relationship resolver could not answer: fail closed (503), audited.
       return this.fail(err);
     }
-    if (completed !== context && isPromise(completed)) return completed.then((full) => this.decide(full), (err: unknown) => this.fail(err));
+    if (completed !== context && isPromise(completed)) {
+      return completed.then(
+        (full) => this.decide(full),
+        (err: unknown) => {
+          // A contained user or client: resolve() recorded the denial; one event per request.
+          if (err instanceof AccessDeniedError) this.audited = true;
+          return this.fail(err);
+        },
+      );
+    }
     return this.decide(completed as AccessContext);
   }
 
@@ -500,11 +512,11 @@ class RequestExchange implements Exchange {
     try {
       const { guard } = this.host;
       if (as === 'json') {
-        const r = guard.releaseJson(this.plan!, body, this.context!, this.action, plaintexts);
+        const r = guard.releaseJson(this.plan!, body, this.context!, this.action, plaintexts, this.subject);
         out = { body: null, json: r.json, headers: NO_STORE };
         pending = r.pending;
       } else {
-        const r = guard.release(this.plan!, body, this.context!, this.action, plaintexts);
+        const r = guard.release(this.plan!, body, this.context!, this.action, plaintexts, this.subject);
         out = { body: r.value === undefined ? null : r.value, headers: NO_STORE };
         pending = r.pending;
       }
@@ -531,12 +543,15 @@ class RequestExchange implements Exchange {
       this.audited = true;
       return this.answer(500, 'raw_body_denied');
     }
-    const event = disclosureEvent(
+    const raw = disclosureEvent(
       this.action,
       this.context!,
       { resource: this.resource!, purposeOfUse: this.plan.purposeOfUse, roles: this.plan.roles, disclosed: ['(raw body)'], transforms: {} },
       this.subject === undefined ? {} : { patientRef: this.host.guard.policy.patientRef(this.subject) },
     );
+    // A raw body is a query only where the resource says so (an extract, a report): its shape is not read.
+    const query = this.action === 'read' ? queryOf(this.compiled!, this.context!, false) : undefined;
+    const event = query === undefined ? raw : { ...raw, query };
     let pending;
     try {
       pending = this.host.guard.write(event);
@@ -609,6 +624,18 @@ class RequestExchange implements Exchange {
 }
 
 const NO_STORE: Readonly<Record<string, string>> = Object.freeze({ 'Cache-Control': 'no-store' });
+
+const MAX_QUERY_NAMES = 32;
+/** The parameter names of a query string, sorted and unique, bounded; the values are dropped here. */
+function queryNames(query: string | undefined): readonly string[] | undefined {
+  if (query === undefined || query === '') return undefined;
+  const names = new Set<string>();
+  for (const name of new URLSearchParams(query).keys()) {
+    if (names.size === MAX_QUERY_NAMES) break;
+    if (name !== '') names.add(name.slice(0, 64));
+  }
+  return names.size === 0 ? undefined : [...names].sort();
+}
 
 function isPromise<T>(v: unknown): v is Promise<T> {
   return v !== null && typeof v === 'object' && typeof (v as Promise<T>).then === 'function';

@@ -364,12 +364,19 @@ class Gate implements ResponseGate {
     if (bytes.length === 0 || NO_BODY.has(status) || (status >= 300 && status < 400)) {
       // No body (204, 304, HEAD), or a redirect's generated text that repeats its Location: only
       // the headers leave, scrubbed.
-      return this.decided(() => {
+      const done = () => {
         dropHeaders(res, BODY_HEADERS);
         this.commitHeaders();
         this.sealed = true;
         this.down('end', [undefined, undefined, this.endCallback]);
-      });
+      };
+      // A 204 (or an empty 2xx) on a PHI route did something (a DELETE, an update) and sends
+      // nothing: it is released as "no value", so audited as the request's action, unless an
+      // adapter released the handler's (empty) value already (Nest's interceptor vouches for it).
+      // HEAD is the GET it mirrors, audited where its value is released.
+      const empty = status === 204 || (status >= 200 && status < 300 && bytes.length === 0 && (res as { req?: { method?: string } }).req?.method !== 'HEAD');
+      if (empty && exchange.kind === 'phi' && this.vouched === NONE) return this.decided(() => this.settle(exchange.release(undefined), () => done()));
+      return this.decided(done);
     }
     if (exchange.kind === 'unmapped') return this.answer(exchange.refuseUnmapped());
     const parsed = parseJson(bytes, res);

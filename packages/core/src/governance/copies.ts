@@ -95,3 +95,8 @@ export function postgresDisclosureCopyStore(options: PostgresCopyStoreOptions): 
     },
   };
 }
+
+/** A {@link DisclosureCopyStore} in process memory (one instance, tests). */
+export function createMemoryDisclosureCopyStore(): DisclosureCopyStore {
+  return new MemoryDisclosureCopyStore();
+}

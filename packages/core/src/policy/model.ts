@@ -59,6 +59,8 @@ export interface CompiledResource {
   readonly name: string;
   readonly routes: readonly { readonly method: string; readonly path: string }[];
   readonly rawBody: 'allow' | 'deny';
+  /** Declared a query resource (`query`), with the parameter names audit may record; null otherwise. */
+  readonly query: { readonly params: readonly string[] } | null;
   /** Reads the patient id (for hashing) from a value of this resource; null when the subject is a list (see `subjectsOf`). */
   readonly subjectPath: readonly string[] | null;
   /**
@@ -141,7 +143,8 @@ const POLICY_KEYS = ['roles', 'resources', 'separationOfDuties', 'breakGlass', '
 /** Keys under which data usually lists its codes or security labels (FHIR, LOINC, lab exports). */
 const CODED_KEY = /^(code|codes|coding|loinc|loinccode|test|tests|testcode|security|meta|valuecodeableconcept)$/i;
 const FIELD_SPEC_KEYS = ['class', 'category', 'description', 'encrypt'];
-const RESOURCE_KEYS = ['description', 'fields', 'envelope', 'subject', 'subjectFormat', 'subjectParam', 'id', 'routes', 'rawBody', 'dlp', 'relationship', 'sensitive', 'disclose'];
+const QUERY_PARAM = /^[A-Za-z_][\w.:-]{0,63}$/;
+const RESOURCE_KEYS = ['description', 'fields', 'envelope', 'subject', 'subjectFormat', 'subjectParam', 'id', 'routes', 'rawBody', 'query', 'dlp', 'relationship', 'sensitive', 'disclose'];
 const DLP_ACTIONS = ['block', 'redact', 'report'];
 const OPTION_KEYS = ['secret', 'operators', 'limits', 'tokenCache', 'mode', 'warn', 'clock'];
 
@@ -334,6 +337,20 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
     if (def.rawBody !== undefined && def.rawBody !== 'allow' && def.rawBody !== 'deny') {
       problems.push(`${where}: rawBody must be "allow" or "deny"`);
     }
+    // Query parameter names go into audit as written here: they must be names, not values.
+    let query: { readonly params: readonly string[] } | null = null;
+    if (def.query === true) query = Object.freeze({ params: Object.freeze([]) });
+    else if (def.query !== undefined) {
+      const q = def.query as unknown;
+      const params = isObject(q) && Array.isArray(q.params) ? (q.params as unknown[]) : undefined;
+      if (params === undefined) problems.push(`${where}: query must be true or { params: ['name', …] }`);
+      else {
+        if (isObject(q)) unknownKeys(q, ['params'], `${where}: query`, problems);
+        const bad = params.filter((n) => typeof n !== 'string' || !QUERY_PARAM.test(n));
+        for (const n of bad) problems.push(`${where}: query.params has ${JSON.stringify(n)}, not a parameter name (letters, digits, _ . : -)`);
+        if (bad.length === 0) query = Object.freeze({ params: Object.freeze([...new Set(params as string[])]) });
+      }
+    }
 
     const relationships = compileRelationships(def, roles, where, problems);
     const sensitive = compileSensitive(def, fields, roles, where, problems, shared ?? undefined);
@@ -393,6 +410,7 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
           name,
           routes: Object.freeze(routes),
           rawBody: def.rawBody ?? 'deny',
+          query,
           subjectPath,
           subjectsOf,
           subjectParam,
@@ -546,6 +564,7 @@ function envelopeOf(
     ...(def.subject === undefined ? {} : { subject: moved(def.subject) }),
     ...(def.subjectFormat === undefined ? {} : { subjectFormat: def.subjectFormat }),
     ...(def.rawBody === undefined ? {} : { rawBody: def.rawBody }),
+    ...(def.query === undefined ? {} : { query: def.query }),
     ...(def.relationship === undefined ? {} : { relationship: def.relationship, subjectParam: def.subjectParam }),
     ...(def.sensitive === undefined
       ? {}

@@ -123,6 +123,13 @@ export interface ResourceDefinition<Role extends string = string, Fields extends
   /** Whether raw bodies (Buffers, strings, streams) may be sent on this resource's routes. Default `'deny'`. */
   readonly rawBody?: 'allow' | 'deny';
   /**
+   * This resource's reads are queries (a search, a list, an extract of many records): audited
+   * with `query` (FHIR: the BALP Query / PatientQuery pattern). `params` names the query-string
+   * parameters the routes take; audit records those names (never values) and counts any other.
+   * Without it, a read is a query when its value is a JSON array or a FHIR searchset Bundle.
+   */
+  readonly query?: true | { readonly params: readonly string[] };
+  /**
    * DLP on request bodies of this resource's routes: the free-text and unclassified string
    * fields are scanned for identifiers. `block` refuses the request (422, audited with counts by
    * type), `redact` replaces each identifier by a typed marker (`[SSN]`) before the handler sees

@@ -185,3 +185,13 @@ export class RedisStateStore implements StateStore {
     return Number(await this.#call('EVAL', ADD_DISTINCT, 1, this.#prefix + key, member, Math.max(1, Math.ceil(ttlMs))));
   }
 }
+
+/** A {@link StateStore} in this process's memory: one instance, tests and single-process services. */
+export function createMemoryStateStore(options: { readonly clock?: Clock } = {}): StateStore {
+  return new MemoryStateStore(options);
+}
+
+/** A {@link StateStore} in Redis, shared by every instance of a service. */
+export function createRedisStateStore(options: RedisStateStoreOptions): StateStore {
+  return new RedisStateStore(options);
+}

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   AccessDeniedError,
-  MemoryStateStore,
   StepUpRequiredError,
   compilePolicy,
   createPhiGuard,
-  fromTemplate,
   type AuditEvent,
   type RelationshipFacts,
 } from '@phiguard/core';
+import { fromTemplate } from '@phiguard/core/policy';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { createManualClock, type ManualClock } from '@phiguard/core/testing';
 import { compileUnchecked, problemsOf } from '../helpers.js';
 import { RECORD, SECRET, nowSeconds, policy, who } from './fixture.js';
@@ -21,7 +21,7 @@ const allow = (d: ReturnType<typeof compiled.decide>) => {
 
 function guardWith(facts: RelationshipFacts = { careTeam: true }, clock?: ManualClock) {
   const events: AuditEvent[] = [];
-  const store = new MemoryStateStore({ clock });
+  const store = createMemoryStateStore({ clock });
   const guard = createPhiGuard({
     policy: clock === undefined ? compiled : compilePolicy(policy, { secret: SECRET, mode: 'production', clock }),
     audit: { write: (e) => void events.push(e) },

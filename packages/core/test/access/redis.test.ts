@@ -5,7 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStateStore, StateUnavailableError, anomalySink, compilePolicy, createPhiGuard, repeatedDenialsRule } from '@phiguard/core';
+import { StateUnavailableError, compilePolicy, createPhiGuard } from '@phiguard/core';
+import { createAnomalySink, repeatedDenialsRule } from '@phiguard/core/audit';
+import { createRedisStateStore } from '@phiguard/core/state';
 import { SECRET, policy, who } from './fixture.js';
 
 const URL = process.env.PHIGUARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:56379';
@@ -36,9 +38,9 @@ afterAll(() => {
   for (const c of clients) c.disconnect();
 });
 
-describe('RedisStateStore', () => {
+describe('createRedisStateStore', () => {
   it('implements the store operations atomically, with TTLs', async () => {
-    const store = new RedisStateStore({ client: await ready(client()), prefix });
+    const store = createRedisStateStore({ client: await ready(client()), prefix });
     await store.set('a', '1');
     expect(await store.get('a')).toBe('1');
     expect(await store.getMany(['a', 'missing'])).toEqual(['1', null]);
@@ -61,7 +63,7 @@ describe('RedisStateStore', () => {
   it('two instances sharing Redis honour each other\'s grants and revocations', async () => {
     const compiled = compilePolicy(policy, { secret: SECRET, mode: 'production' });
     const make = async () =>
-      createPhiGuard({ policy: compiled, audit: { write() {} }, relationship: () => ({ careTeam: false }), state: new RedisStateStore({ client: await ready(client()), prefix }) });
+      createPhiGuard({ policy: compiled, audit: { write() {} }, relationship: () => ({ careTeam: false }), state: createRedisStateStore({ client: await ready(client()), prefix }) });
     const east = await make();
     const west = await make();
     const nurse = who('rn-7', ['nurse'], 'TREAT');
@@ -81,7 +83,7 @@ describe('RedisStateStore', () => {
     try {
       const c = await ready(client(`redis://127.0.0.1:${port}`));
       const compiled = compilePolicy(policy, { secret: SECRET, mode: 'production' });
-      const guard = createPhiGuard({ policy: compiled, audit: { write() {} }, relationship: () => ({ careTeam: true }), state: new RedisStateStore({ client: c, timeoutMs: 300 }) });
+      const guard = createPhiGuard({ policy: compiled, audit: { write() {} }, relationship: () => ({ careTeam: true }), state: createRedisStateStore({ client: c, timeoutMs: 300 }) });
       const nurse = who('rn-8', ['nurse'], 'TREAT');
       const { grantId } = await guard.breakGlass!.grant(nurse, { patientId: '1004', reason: 'system-downtime', justification: 'EHR downtime, paper chart unavailable now' });
       server.kill('SIGKILL');
@@ -103,10 +105,10 @@ describe('anomaly counters and throttling on the shared store', () => {
   it('repeated denials on one instance throttle the user on the other (429), until the pause ends', async () => {
     const compiled = compilePolicy(policy, { secret: SECRET, mode: 'production' });
     const alerts: string[] = [];
-    const storeA = new RedisStateStore({ client: await ready(client()), prefix });
-    const storeB = new RedisStateStore({ client: await ready(client()), prefix });
+    const storeA = createRedisStateStore({ client: await ready(client()), prefix });
+    const storeB = createRedisStateStore({ client: await ready(client()), prefix });
     let east: ReturnType<typeof createPhiGuard>;
-    const detector = anomalySink({
+    const detector = createAnomalySink({
       rules: [repeatedDenialsRule({ maxDenials: 3, windowMs: 60_000 })],
       store: storeA, // any StateStore is an AnomalyStore: the counters are shared too
       onAlert: async (a) => {
@@ -128,7 +130,7 @@ describe('anomaly counters and throttling on the shared store', () => {
   });
 
   it('distinct-member windows count and expire atomically (mass access)', async () => {
-    const store = new RedisStateStore({ client: await ready(client()), prefix });
+    const store = createRedisStateStore({ client: await ready(client()), prefix });
     const sizes = await Promise.all(['a', 'b', 'a', 'c'].map((m) => store.addDistinct('mass:u1', m, 150)));
     expect(Math.max(...sizes)).toBe(3);
     await new Promise((r) => setTimeout(r, 200));

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  MemoryStateStore,
   OptionsError,
   PolicyError,
   StepUpRequiredError,
@@ -9,6 +8,7 @@ import {
   createPhiGuard,
   systemClock,
 } from '@phiguard/core';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { createManualClock } from '@phiguard/core/testing';
 import { RECORD, SECRET, policy, who } from '../access/fixture.js';
 
@@ -35,11 +35,11 @@ describe('Clock', () => {
     expect(clock.now()).toBe(T0 + 5);
   });
 
-  it('MemoryStateStore: every TTL ends exactly ttlMs later on its clock (property)', async () => {
+  it('createMemoryStateStore: every TTL ends exactly ttlMs later on its clock (property)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 2 }), async (ttl, op) => {
         const clock = createManualClock(T0);
-        const store = new MemoryStateStore({ clock });
+        const store = createMemoryStateStore({ clock });
         if (op === 0) await store.set('k', 'v', ttl);
         else if (op === 1) await store.setIfAbsent('k', 'v', ttl);
         else await store.increment('k', ttl);
@@ -97,9 +97,9 @@ describe('Clock', () => {
   it('a bad clock is refused at start-up, and a clock goes with the policy definition, not beside a compiled policy', () => {
     for (const bad of [5, 'now', {}, { now: 1 }, null]) {
       expect(() => compilePolicy(policy, { secret: SECRET, clock: bad as never })).toThrow(PolicyError);
-      expect(() => new MemoryStateStore({ clock: bad as never })).toThrow(OptionsError);
+      expect(() => createMemoryStateStore({ clock: bad as never })).toThrow(OptionsError);
     }
-    expect(() => new MemoryStateStore({ clok: createManualClock() } as never)).toThrow(/did you mean "clock"/);
+    expect(() => createMemoryStateStore({ clok: createManualClock() } as never)).toThrow(/did you mean "clock"/);
     const compiled = compilePolicy(policy, { secret: SECRET, mode: 'production' });
     expect(() => createPhiGuard({ policy: compiled, audit, relationship: () => ({}), clock: createManualClock() })).toThrow(/pass them to compilePolicy/);
     expect(() => createPhiGuard({ policy, secret: SECRET, audit, relationship: () => ({}), clok: createManualClock() } as never)).toThrow(/did you mean "clock"/);

@@ -1,24 +1,15 @@
 import { createManualClock } from '@phiguard/core/testing';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  CIPHERTEXT_OVERHEAD_BYTES,
-  DecryptError,
-  KeyUnavailableError,
-  MemoryKeyStore,
-  OptionsError,
-  createFieldCipher,
-  encodeContext,
-  isCiphertext,
-  type Keyring,
-} from '@phiguard/core';
+import { DecryptError, KeyUnavailableError, OptionsError, createFieldCipher, type Keyring } from '@phiguard/core';
+import { CIPHERTEXT_OVERHEAD_BYTES, createMemoryKeyStore, encodeContext, isCiphertext } from '@phiguard/core/crypto';
 import { TestKeyring } from './test-keyring.js';
 
 const ctx = { tenant: 'acme', resource: 'Patient', field: 'ssn', record: '1001' };
 
 function setup(cache?: Parameters<typeof createFieldCipher>[0]['cache']) {
   const keyring = new TestKeyring();
-  const store = new MemoryKeyStore();
+  const store = createMemoryKeyStore();
   const clock = createManualClock();
   const cipher = createFieldCipher({ keyring, store, cache, clock });
   return { keyring, store, cipher, clock };
@@ -141,7 +132,7 @@ describe('field cipher: every tampering fails with a typed error, never garbage'
   });
 
   it('rejects a data key wrapped by another keyring', async () => {
-    const store = new MemoryKeyStore();
+    const store = createMemoryKeyStore();
     const sealed = await createFieldCipher({ keyring: new TestKeyring(), store }).encrypt('secret', ctx);
     const other = createFieldCipher({ keyring: new TestKeyring(), store });
     expect((await rejection(other.decrypt(sealed, ctx))).reason).toBe('unwrap');
@@ -149,7 +140,7 @@ describe('field cipher: every tampering fails with a typed error, never garbage'
 
   it('refuses a key whose commitment does not match its id', async () => {
     const keyring = new TestKeyring();
-    const store = new MemoryKeyStore();
+    const store = createMemoryKeyStore();
     const a = createFieldCipher({ keyring, store });
     const sealed = await a.encrypt('secret', ctx);
     await a.encrypt('other', { ...ctx, tenant: 't2' });

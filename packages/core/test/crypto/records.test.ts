@@ -2,19 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   DecryptError,
   KeyUnavailableError,
-  MemoryKeyStore,
   OptionsError,
   compilePolicy,
   createFieldCipher,
   createPhiGuard,
-  createRecordCipher,
   definePolicy,
-  isCiphertext,
-  reencrypt,
-  rewrapKeys,
   type AuditEvent,
   type FieldCipher,
 } from '@phiguard/core';
+import { createMemoryKeyStore, createRecordCipher, isCiphertext, reencrypt, rewrapKeys } from '@phiguard/core/crypto';
 import { SECRET, ctx, problemsOf, compileUnchecked } from '../helpers.js';
 import { TestKeyring } from './test-keyring.js';
 
@@ -66,7 +62,7 @@ function counting(cipher: FieldCipher) {
 
 function setup() {
   const keyring = new TestKeyring();
-  const store = new MemoryKeyStore();
+  const store = createMemoryKeyStore();
   const cipher = createFieldCipher({ keyring, store });
   const records = createRecordCipher({ policy: compiled, cipher, tenant: 'acme', indexKey: new Uint8Array(32).fill(7) });
   return { keyring, store, cipher, records };
@@ -191,6 +187,26 @@ describe('response pipeline with encrypted fields', () => {
     const decision = guard.authorize(ctx(['billing'], 'HPAYMT'), 'Patient', 'read');
     if (decision.effect !== 'allow') throw new Error('expected allow');
     expect(() => guard.release(decision.plan, sealed, ctx(['billing'], 'HPAYMT'), 'read')).toThrow(DecryptError);
+  });
+
+  it('prepares nothing (synchronously) for a record held in the clear, and still releases it', async () => {
+    const { cipher, records } = setup();
+    const guard = createPhiGuard({ policy: compiled, audit: { write() {} }, cipher, tenant: 'acme' });
+    for (const [roles, purpose] of [[['clinician'], 'TREAT'], [['billing'], 'HPAYMT']] as const) {
+      const decision = guard.authorize(ctx([...roles], purpose), 'Patient', 'read');
+      if (decision.effect !== 'allow') throw new Error('expected allow');
+      // No promise to wait for: the release of a record without ciphertexts stays synchronous.
+      expect(guard.prepare(decision.plan, record)).toBeNull();
+      expect(guard.release(decision.plan, record, ctx([...roles], purpose), 'read').value).toMatchObject({ id: '1001', name: 'Jane Doe' });
+    }
+    // One encrypted value among clear ones still needs (and gets) its plaintext.
+    const partly = { ...record, ssn: (await records.encryptRecord('Patient', record)).ssn };
+    const decision = guard.authorize(ctx(['billing'], 'HPAYMT'), 'Patient', 'read');
+    if (decision.effect !== 'allow') throw new Error('expected allow');
+    const prepared = guard.prepare(decision.plan, partly);
+    expect(prepared).toBeInstanceOf(Promise);
+    const out = guard.release(decision.plan, partly, ctx(['billing'], 'HPAYMT'), 'read', await prepared).value as Record<string, unknown>;
+    expect(out.ssn).toBe('****6789');
   });
 
   it('fails closed when the key service is down and no key is cached', async () => {

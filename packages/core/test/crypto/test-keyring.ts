@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { DecryptError, KeyUnavailableError, encodeContext, type EncryptionContext, type Keyring, type WrappedKey } from '@phiguard/core';
+import { DecryptError, KeyUnavailableError, type Keyring } from '@phiguard/core';
+import { encodeContext, type EncryptionContext, type WrappedKey } from '@phiguard/core/crypto';
 
 /**
  * A keyring for core's unit tests: AES-256-GCM wrapping under an in-memory master key, with call

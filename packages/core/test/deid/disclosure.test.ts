@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { OptionsError } from '@phiguard/core';
 import {
-  OptionsError,
   kAnonymity,
   laplaceNoise,
   reidentificationRisk,
   suppressSmallCells,
   topBottomCode,
   type SuppressedTable,
-} from '@phiguard/core';
+} from '@phiguard/core/deid';
 
 /**
  * Every non-negative integer completion of the suppressed cells consistent with the published

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
+import { OptionsError } from '@phiguard/core';
 import {
   FF1DomainError,
   FF1_ALPHABET,
-  OptionsError,
   createFF1,
   decryptPreservingFormat,
   encryptPreservingFormat,
-} from '@phiguard/core';
+} from '@phiguard/core/deid';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 const K128 = hex('2B7E151628AED2A6ABF7158809CF4F3C');

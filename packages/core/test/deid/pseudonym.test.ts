@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { OptionsError, createPseudonymizer } from '@phiguard/core';
+import { OptionsError } from '@phiguard/core';
+import { createPseudonymizer } from '@phiguard/core/deid';
 
 const KEY = randomBytes(32);
 

@@ -6,11 +6,10 @@ import {
   AuditUnavailableError,
   DecryptError,
   OptionsError,
-  createVault,
   type AccessContext,
   type AuditEvent,
-  type Vault,
 } from '@phiguard/core';
+import { createVault, type Vault } from '@phiguard/core/deid';
 
 const PG_URL = process.env.PHIGUARD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:55432/postgres';
 const TABLE = `deid_vault_${randomBytes(4).toString('hex')}`;
@@ -48,7 +47,7 @@ describe('createVault on PostgreSQL', () => {
   it('migrate() is idempotent', async () => {
     await vault.migrate();
     const cols = await pool.query(`SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY column_name`, [TABLE]);
-    expect(cols.rows.map((r) => r['column_name'])).toEqual(['ciphertext', 'created_at', 'domain', 'lookup', 'token']);
+    expect(cols.rows.map((r) => r['column_name'])).toEqual(['ciphertext', 'created_at', 'domain', 'lookup', 'patient_ref', 'token']);
   });
 
   it('tokenize is idempotent per (domain, value) and random across values and domains', async () => {

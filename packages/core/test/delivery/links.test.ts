@@ -3,7 +3,15 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditUnavailableError, AuthenticationRequiredError, MemoryStateStore, OptionsError, RedisStateStore, StateUnavailableError, type AuditEvent, type AccessContext } from '@phiguard/core';
+import {
+  AuditUnavailableError,
+  AuthenticationRequiredError,
+  OptionsError,
+  StateUnavailableError,
+  type AuditEvent,
+  type AccessContext,
+} from '@phiguard/core';
+import { createMemoryStateStore, createRedisStateStore } from '@phiguard/core/state';
 import { createPickupLinks, PickupLinkError, type DeliveryAuditEvent } from '../../src/delivery/index.js';
 import { connectRedis } from './redis.js';
 
@@ -31,18 +39,18 @@ const decode = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, '
 
 describe('createPickupLinks: options', () => {
   it('refuses a secret shorter than 32 bytes, a missing store and misspelled options', () => {
-    expect(() => createPickupLinks({ secret: 'short', store: new MemoryStateStore() })).toThrow(/at least 32/);
-    expect(() => createPickupLinks({ secret: [], store: new MemoryStateStore() })).toThrow(OptionsError);
+    expect(() => createPickupLinks({ secret: 'short', store: createMemoryStateStore() })).toThrow(/at least 32/);
+    expect(() => createPickupLinks({ secret: [], store: createMemoryStateStore() })).toThrow(OptionsError);
     expect(() => createPickupLinks({ secret: SECRET } as never)).toThrow(/StateStore/);
-    expect(() => createPickupLinks({ secret: SECRET, store: new MemoryStateStore(), ttlSecond: 5 } as never)).toThrow(/did you mean "ttlSeconds"/);
-    expect(() => createPickupLinks({ secret: SECRET, store: new MemoryStateStore(), ttlSeconds: 0 })).toThrow(/ttlSeconds/);
+    expect(() => createPickupLinks({ secret: SECRET, store: createMemoryStateStore(), ttlSecond: 5 } as never)).toThrow(/did you mean "ttlSeconds"/);
+    expect(() => createPickupLinks({ secret: SECRET, store: createMemoryStateStore(), ttlSeconds: 0 })).toThrow(/ttlSeconds/);
   });
 });
 
 describe('pickup links held for one response', () => {
   it('a held link refuses a second opener; abandoned (the response was refused) it opens again; committed it is spent and audited once', async () => {
     const audit = sink();
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore(), audit });
+    const links = createPickupLinks({ secret: SECRET, store: createMemoryStateStore(), audit });
     const { token } = await links.issue({ resource: 'lab-result', resourceId: 'r-88', audience: 'patient:1001', patientRef: 'pt_abc', context: who });
     const issued = audit.events.length;
     const held = await links.hold(token, { audience: 'patient:1001', context: who });
@@ -63,7 +71,7 @@ describe('pickup links held for one response', () => {
 describe('pickup links (memory store)', () => {
   it('issues a token with no identifier in it and redeems it once', async () => {
     const audit = sink();
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore(), audit });
+    const links = createPickupLinks({ secret: SECRET, store: createMemoryStateStore(), audit });
     const before = Date.now();
     const { token, expiresAt } = await links.issue({ resource: 'lab-result', resourceId: 'MRN-4455667-result-88', audience: 'patient:1001', patientRef: 'pt_abc', context: who });
     expect(token).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
@@ -94,7 +102,7 @@ describe('pickup links (memory store)', () => {
 
   it('answers link_expired (410) after the expiry, checked against the signed time', async () => {
     const clock = createManualClock(1_700_000_000_000);
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore(), ttlSeconds: 60, clock });
+    const links = createPickupLinks({ secret: SECRET, store: createMemoryStateStore(), ttlSeconds: 60, clock });
     const { token } = await links.issue({ resource: 'r', resourceId: 'x1', audience: 'a' });
     clock.advance(60_000);
     expect(await codeOf(links.redeem(token, { audience: 'a' }))).toMatchObject({ code: 'link_expired', status: 410 });
@@ -103,14 +111,14 @@ describe('pickup links (memory store)', () => {
   it('expires through the store TTL too', async () => {
     // The store's clock runs ahead of the links' own (fixed) time: only the TTL can expire it.
     const storeClock = createManualClock(1_700_000_000_000);
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore({ clock: storeClock }), ttlSeconds: 1, clock: createManualClock(1_700_000_000_000) });
+    const links = createPickupLinks({ secret: SECRET, store: createMemoryStateStore({ clock: storeClock }), ttlSeconds: 1, clock: createManualClock(1_700_000_000_000) });
     const { token } = await links.issue({ resource: 'r', resourceId: 'x1', audience: 'a' });
     storeClock.advance(1000);
     expect((await codeOf(links.redeem(token, { audience: 'a' }))).status).toBe(410);
   });
 
   it('answers link_invalid (404) for tampered payloads, macs, versions, other keys and other audiences, without saying which', async () => {
-    const store = new MemoryStateStore();
+    const store = createMemoryStateStore();
     const links = createPickupLinks({ secret: SECRET, store });
     const { token } = await links.issue({ resource: 'r', resourceId: 'x1', audience: 'patient:1' });
     const [, payload, mac] = token.split('.') as [string, string, string];
@@ -137,7 +145,7 @@ describe('pickup links (memory store)', () => {
   });
 
   it('flipping any character of the token never yields a redemption', async () => {
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore() });
+    const links = createPickupLinks({ secret: SECRET, store: createMemoryStateStore() });
     const { token } = await links.issue({ resource: 'r', resourceId: 'x1', audience: 'a' });
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     for (let i = 0; i < token.length; i++) {
@@ -149,7 +157,7 @@ describe('pickup links (memory store)', () => {
   });
 
   it('rotation: issues with the first secret and accepts links made under a listed previous one', async () => {
-    const store = new MemoryStateStore();
+    const store = createMemoryStateStore();
     const before = createPickupLinks({ secret: OLD, store });
     const { token } = await before.issue({ resource: 'r', resourceId: 'x1', audience: 'a' });
     const during = createPickupLinks({ secret: [SECRET, OLD], store });
@@ -162,7 +170,7 @@ describe('pickup links (memory store)', () => {
   });
 
   it('requireAuth links need an authenticated context, and a refusal does not spend them', async () => {
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore() });
+    const links = createPickupLinks({ secret: SECRET, store: createMemoryStateStore() });
     const { token } = await links.issue({ resource: 'r', resourceId: 'x1', audience: 'a', requireAuth: true });
     expect(decode(token).r).toBe(1);
     await expect(links.redeem(token, { audience: 'a' })).rejects.toBeInstanceOf(AuthenticationRequiredError);
@@ -171,7 +179,7 @@ describe('pickup links (memory store)', () => {
   });
 
   it('revoke withdraws a link (410 link_revoked)', async () => {
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore() });
+    const links = createPickupLinks({ secret: SECRET, store: createMemoryStateStore() });
     const { token } = await links.issue({ resource: 'r', resourceId: 'x1', audience: 'a' });
     expect(await links.revoke(token)).toBe(true);
     expect(await links.revoke(token)).toBe(false);
@@ -179,7 +187,7 @@ describe('pickup links (memory store)', () => {
   });
 
   it('fails closed when the audit sink fails: no link is left behind', async () => {
-    const store = new MemoryStateStore();
+    const store = createMemoryStateStore();
     const keys: string[] = [];
     const set = store.set.bind(store);
     store.set = async (key, value, ttl) => {
@@ -193,14 +201,14 @@ describe('pickup links (memory store)', () => {
   });
 
   it('validates issue requests', async () => {
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore(), ttlSeconds: 60 });
+    const links = createPickupLinks({ secret: SECRET, store: createMemoryStateStore(), ttlSeconds: 60 });
     await expect(links.issue({ resource: 'r', resourceId: '', audience: 'a' })).rejects.toThrow(/resourceId/);
     await expect(links.issue({ resource: 'r', resourceId: 'x', audience: 'a', ttlSeconds: 61 })).rejects.toThrow(/ttlSeconds/);
     await expect(links.issue({ resource: 'r', resourceId: 'x', audience: 'a', audiance: 'b' } as never)).rejects.toThrow(/did you mean "audience"/);
   });
 
   it('property: no resource, id or audience is readable in the token', async () => {
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore() });
+    const links = createPickupLinks({ secret: SECRET, store: createMemoryStateStore() });
     await fc.assert(
       fc.asyncProperty(fc.string({ minLength: 8, maxLength: 40 }), fc.string({ minLength: 8, maxLength: 40 }), fc.string({ minLength: 8, maxLength: 40 }), async (resource, resourceId, audience) => {
         const { token } = await links.issue({ resource, resourceId, audience });
@@ -215,16 +223,16 @@ describe('pickup links (memory store)', () => {
   });
 
   it('fails closed (503) when the store cannot answer', async () => {
-    const down = new RedisStateStore({ client: { call: () => Promise.reject(new Error('ECONNREFUSED')) } });
+    const down = createRedisStateStore({ client: { call: () => Promise.reject(new Error('ECONNREFUSED')) } });
     const links = createPickupLinks({ secret: SECRET, store: down });
     await expect(links.issue({ resource: 'r', resourceId: 'x', audience: 'a' })).rejects.toBeInstanceOf(StateUnavailableError);
-    const ok = createPickupLinks({ secret: SECRET, store: new MemoryStateStore() });
+    const ok = createPickupLinks({ secret: SECRET, store: createMemoryStateStore() });
     const { token } = await ok.issue({ resource: 'r', resourceId: 'x', audience: 'a' });
     await expect(links.redeem(token, { audience: 'a' })).rejects.toMatchObject({ code: 'state_unavailable', status: 503 });
   });
 
   it('concurrent redemptions on one instance succeed exactly once', async () => {
-    const links = createPickupLinks({ secret: SECRET, store: new MemoryStateStore() });
+    const links = createPickupLinks({ secret: SECRET, store: createMemoryStateStore() });
     const { token } = await links.issue({ resource: 'r', resourceId: 'x1', audience: 'a' });
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => links.redeem(token, { audience: 'a' })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -246,8 +254,8 @@ describe('pickup links on a shared Redis (two instances)', () => {
   });
 
   it('the same link redeemed concurrently from two instances succeeds exactly once', async () => {
-    const one = createPickupLinks({ secret: SECRET, store: new RedisStateStore({ client: a, prefix }) });
-    const two = createPickupLinks({ secret: SECRET, store: new RedisStateStore({ client: b, prefix }) });
+    const one = createPickupLinks({ secret: SECRET, store: createRedisStateStore({ client: a, prefix }) });
+    const two = createPickupLinks({ secret: SECRET, store: createRedisStateStore({ client: b, prefix }) });
     for (let round = 0; round < 20; round++) {
       const { token } = await one.issue({ resource: 'lab-result', resourceId: `res-${round}`, audience: 'patient:1001' });
       const results = await Promise.allSettled([
@@ -264,8 +272,8 @@ describe('pickup links on a shared Redis (two instances)', () => {
   });
 
   it('a link issued on one instance is redeemed on the other, and the reference is not in Redis after use', async () => {
-    const one = createPickupLinks({ secret: SECRET, store: new RedisStateStore({ client: a, prefix }) });
-    const two = createPickupLinks({ secret: SECRET, store: new RedisStateStore({ client: b, prefix }) });
+    const one = createPickupLinks({ secret: SECRET, store: createRedisStateStore({ client: a, prefix }) });
+    const two = createPickupLinks({ secret: SECRET, store: createRedisStateStore({ client: b, prefix }) });
     const { token, linkId } = await one.issue({ resource: 'lab-result', resourceId: 'res-x', audience: 'patient:1002' });
     expect(await a.pttl(`${prefix}pickup:link:${linkId}`)).toBeGreaterThan(890_000);
     expect((await two.redeem(token, { audience: 'patient:1002' })).resourceId).toBe('res-x');

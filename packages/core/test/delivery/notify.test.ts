@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryStateStore, OptionsError, createScanner } from '@phiguard/core';
+import { OptionsError, createScanner } from '@phiguard/core';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { NotificationPhiError, buildNotification, createPickupLinks, type NotificationInput } from '../../src/delivery/index.js';
 
 const scanner = createScanner();
@@ -24,7 +25,7 @@ function phiError(fn: () => unknown): NotificationPhiError {
 
 describe('buildNotification', () => {
   it('builds an SMS with a generic line and the link only', async () => {
-    const { token } = await createPickupLinks({ secret: 'x'.repeat(32), store: new MemoryStateStore() }).issue({ resource: 'lab-result', resourceId: 'HbA1c-2024-03-15', audience: 'p:1' });
+    const { token } = await createPickupLinks({ secret: 'x'.repeat(32), store: createMemoryStateStore() }).issue({ resource: 'lab-result', resourceId: 'HbA1c-2024-03-15', audience: 'p:1' });
     const link = `https://portal.example.org/pickup/${token}`;
     const sms = buildNotification({ channel: 'sms', template: 'result-ready', link, organization: 'Acme Health', expiresInMinutes: 15 });
     expect(sms).toEqual({ text: `Acme Health: A new result is ready in your secure portal. Open this secure link to view it: ${link} It expires in 15 minutes. The link works once.` });

@@ -1,7 +1,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, OptionsError, RedisStateStore, StateUnavailableError } from '@phiguard/core';
+import { OptionsError, StateUnavailableError } from '@phiguard/core';
+import { createMemoryStateStore, createRedisStateStore } from '@phiguard/core/state';
 import { SignatureError, createRequestVerifier, signRequest, signWebhook, signingInput, verifySignedRequest } from '../../src/delivery/index.js';
 import { connectRedis } from './redis.js';
 
@@ -42,7 +43,7 @@ describe('signRequest', () => {
 
 describe('verifySignedRequest', () => {
   const at = (seconds: number) => ({ now: () => seconds * 1000 });
-  const verify = (over: Partial<Parameters<typeof verifySignedRequest>[0]>, store = new MemoryStateStore()) =>
+  const verify = (over: Partial<Parameters<typeof verifySignedRequest>[0]>, store = createMemoryStateStore()) =>
     verifySignedRequest({ header: signRequest({ secret: CURRENT, method: 'POST', path: '/hooks', body, timestamp: T0 }), method: 'POST', path: '/hooks', body, secrets: [{ id: 'k2', secret: CURRENT }], store, clock: at(T0 + 1), ...over });
 
   it('accepts a valid request and names the secret', async () => {
@@ -50,13 +51,13 @@ describe('verifySignedRequest', () => {
   });
 
   it('rejects a replay on the same store (409 signature_replayed)', async () => {
-    const store = new MemoryStateStore();
+    const store = createMemoryStateStore();
     await verify({}, store);
     expect(await codeOf(verify({}, store))).toEqual({ code: 'signature_replayed', status: 409 });
   });
 
   it('rejects a replay that keeps only the other of two signatures', async () => {
-    const store = new MemoryStateStore();
+    const store = createMemoryStateStore();
     const a = signRequest({ secret: CURRENT, method: 'POST', path: '/hooks', body, timestamp: T0 });
     const b = signRequest({ secret: PREVIOUS, method: 'POST', path: '/hooks', body, timestamp: T0 }).split(',')[1];
     const secrets = [{ secret: CURRENT }, { secret: PREVIOUS }];
@@ -101,12 +102,12 @@ describe('verifySignedRequest', () => {
   });
 
   it('fails closed (503) when the replay store cannot answer', async () => {
-    const down = new RedisStateStore({ client: { call: () => Promise.reject(new Error('ECONNREFUSED')) } });
-    await expect(verify({}, down as unknown as MemoryStateStore)).rejects.toBeInstanceOf(StateUnavailableError);
+    const down = createRedisStateStore({ client: { call: () => Promise.reject(new Error('ECONNREFUSED')) } });
+    await expect(verify({}, down)).rejects.toBeInstanceOf(StateUnavailableError);
   });
 
   it('validates its options at once', () => {
-    const store = new MemoryStateStore();
+    const store = createMemoryStateStore();
     expect(() => createRequestVerifier({ secrets: [], store })).toThrow(/secrets/);
     expect(() => createRequestVerifier({ secrets: [{ secret: 'short' }], store })).toThrow(/at least 32/);
     expect(() => createRequestVerifier({ secrets: [{ secret: CURRENT, notAfter: 'soon' }], store })).toThrow(/notAfter/);
@@ -122,7 +123,7 @@ describe('signWebhook', () => {
     expect(hook).toMatchObject({ url: 'https://partner.example/hooks/results?v=2', method: 'POST', body: '{"resultId":"r-9"}' });
     expect(hook.headers['Content-Type']).toBe('application/json');
     await expect(
-      verifySignedRequest({ header: hook.headers['X-PhiGuard-Signature'], method: hook.method, path: '/hooks/results?v=2', body: hook.body, secrets: [{ secret: CURRENT }], store: new MemoryStateStore(), clock: { now: () => T0 * 1000 } }),
+      verifySignedRequest({ header: hook.headers['X-PhiGuard-Signature'], method: hook.method, path: '/hooks/results?v=2', body: hook.body, secrets: [{ secret: CURRENT }], store: createMemoryStateStore(), clock: { now: () => T0 * 1000 } }),
     ).resolves.toMatchObject({ ok: true });
   });
 
@@ -147,7 +148,7 @@ describe('replay protection across instances (real Redis)', () => {
 
   it('a request replayed concurrently to two instances is accepted exactly once', async () => {
     const header = signRequest({ secret: CURRENT, method: 'POST', path: '/hooks', body });
-    const make = (client: Redis) => createRequestVerifier({ secrets: [{ secret: CURRENT }], store: new RedisStateStore({ client, prefix }) });
+    const make = (client: Redis) => createRequestVerifier({ secrets: [{ secret: CURRENT }], store: createRedisStateStore({ client, prefix }) });
     const [one, two] = [make(a), make(b)];
     const results = await Promise.allSettled([one, two, one, two].map((v) => v.verify({ header, method: 'POST', path: '/hooks', body })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import * as crypto from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryStateStore } from '@phiguard/core';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { createPickupLinks, createRequestVerifier, signRequest } from '../../src/delivery/index.js';
 
 vi.mock('node:crypto', async (importOriginal) => {
@@ -26,7 +26,7 @@ describe('constant-time comparisons', () => {
     const header = signRequest({ secret: A, method: 'POST', path: '/h', body: 'x', timestamp: T0 });
     const hex = header.split('v1=')[1]!;
     const flip = (i: number) => hex.slice(0, i) + (hex[i] === '0' ? '1' : '0') + hex.slice(i + 1);
-    const v = createRequestVerifier({ secrets: [{ secret: A }, { secret: B }, { secret: C }], store: new MemoryStateStore(), clock: { now: () => T0 * 1000 } });
+    const v = createRequestVerifier({ secrets: [{ secret: A }, { secret: B }, { secret: C }], store: createMemoryStateStore(), clock: { now: () => T0 * 1000 } });
     for (const sig of [flip(0), flip(63)]) {
       spy.mockClear();
       await expect(v.verify({ header: `t=${T0},v1=${sig}`, method: 'POST', path: '/h', body: 'x' })).rejects.toMatchObject({ code: 'signature_invalid' });
@@ -40,7 +40,7 @@ describe('constant-time comparisons', () => {
   });
 
   it('pickup links: the MAC is compared under every secret, the audience hash with timingSafeEqual too', async () => {
-    const store = new MemoryStateStore();
+    const store = createMemoryStateStore();
     const links = createPickupLinks({ secret: [A, B, C], store });
     const { token } = await links.issue({ resource: 'r', resourceId: 'x', audience: 'a' });
     spy.mockClear();

@@ -36,6 +36,71 @@ describe('findings', () => {
   });
 });
 
+describe('reused scan buffers', () => {
+  // Evasions that make the normalized view differ from the text, each with the identifier it hides.
+  const cases: Array<[string, string, string]> = [
+    ['SSN 123\u200b-45-6789 on file', 'SSN', '123\u200b-45-6789'],
+    ['mail jroe&#64;example.org today', 'EMAIL', 'jroe&#64;example.org'],
+    ['card \u0664\u0661\u0661\u0661 1111 1111 1111 ok', 'CREDIT_CARD', '\u0664\u0661\u0661\u0661 1111 1111 1111'],
+    ['ssn 123 45 6789', 'SSN', '123 45 6789'],
+  ];
+  it('offsets stay right whatever the previous scan of the same scanner was (long, short, evasive or clean)', () => {
+    const s = createScanner();
+    const long = `${'Vitals stable, BP 120/80. '.repeat(400)}SSN 123\u200b-45-6789`;
+    // Every order of the cases, with a long evasive text and clean text in between.
+    for (let round = 0; round < 3; round++) {
+      for (const [text, type, value] of [...cases].sort(() => (round === 1 ? -1 : 1))) {
+        const found = s.scan(text).filter((f) => f.type === type).map((f) => text.slice(f.start, f.end));
+        expect(found).toEqual([value]);
+        const l = s.scan(long).filter((f) => f.type === 'SSN');
+        expect(l.map((f) => long.slice(f.start, f.end))).toEqual(['123\u200b-45-6789']);
+        expect(s.scan('no identifiers here')).toEqual([]);
+      }
+    }
+  });
+  it('a scan started inside a scan (a custom detector) does not disturb the outer offsets', () => {
+    const inner = createScanner();
+    let s: ReturnType<typeof createScanner>;
+    let depth = 0;
+    s = createScanner({
+      detectors: [
+        {
+          type: 'MRN',
+          find(text) {
+            // The same scanner, on a longer evasive text, while the outer scan is in flight.
+            if (depth++ === 0) {
+              expect(s.scan(`x\u200b\u200b\u200b ${'y'.repeat(300)} SSN 345\u200b-67-8912`).map((f) => f.type)).toContain('SSN');
+              expect(inner.scan('mail a&#64;b.org').length).toBe(1);
+            }
+            depth--;
+            const i = text.indexOf('K-');
+            return i < 0 ? [] : [{ start: i, end: i + 6 }];
+          },
+        },
+      ],
+    });
+    const text = 'id \u200bK-\u200b1234, SSN 123\u200b-45-6789';
+    const f = s.scan(text);
+    expect(f.map((x) => [x.type, text.slice(x.start, x.end)])).toEqual([
+      ['MRN', 'K-\u200b1234'],
+      ['SSN', '123\u200b-45-6789'],
+    ]);
+  });
+  it('a scan that finds nothing returns a frozen empty array, the same for every call', () => {
+    const s = createScanner();
+    const a = s.scan('all quiet tonight');
+    const b = s.scan('Vitals stable, BP 120/80.');
+    expect(a).toEqual([]);
+    expect(b).toEqual([]);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(() => (a as unknown as unknown[]).push(1)).toThrow(TypeError);
+    // Findings lists are the caller's own.
+    const c = s.scan('SSN 123-45-6789');
+    c.push(c[0]!);
+    expect(s.scan('SSN 123-45-6789')).toHaveLength(1);
+  });
+});
+
 describe('options', () => {
   it('types: reports only those types', () => {
     const s = createScanner({ types: ['EMAIL'] });

@@ -4,7 +4,9 @@
  * and the engine, as an application would produce them.
  */
 import { describe, expect, it } from 'vitest';
-import { ACCOUNTING_EXEMPT, DISCLOSURE_BASES, accountingOfDisclosures, type AccessContext, type DisclosureBasis } from '@phiguard/core';
+import { type AccessContext } from '@phiguard/core';
+import { accountingOfDisclosures } from '@phiguard/core/audit';
+import { ACCOUNTING_EXEMPT, DISCLOSURE_BASES, type DisclosureBasis } from '@phiguard/core/governance';
 import { REPORTS, chart, desk, setup } from './fixture.js';
 
 const officer = desk('po.ade', ['privacy-officer']);

@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
+import { type AuditEvent } from '@phiguard/core';
 import {
-  MemoryAnomalyStore,
-  anomalySink,
+  createMemoryAnomalyStore,
+  createAnomalySink,
   breakGlassRule,
   newNetworkRule,
   nonClinicalResultsRule,
   populationAccessRule,
   type AnomalyAlert,
   type AnomalyRule,
-  type AuditEvent,
-} from '@phiguard/core';
+} from '@phiguard/core/audit';
 import { sampleEvent } from '../audit/fixtures.js';
 
 const T0 = Date.parse('2026-03-02T10:00:00.000Z');
 const ev = (minute: number, over: Partial<AuditEvent>): AuditEvent => sampleEvent(0, { time: new Date(T0 + minute * 60_000).toISOString(), action: 'read', ...over });
 async function run(rules: AnomalyRule[], events: AuditEvent[]): Promise<AnomalyAlert[]> {
   const alerts: AnomalyAlert[] = [];
-  const sink = anomalySink({ rules, onAlert: (a) => void alerts.push(a), store: new MemoryAnomalyStore(() => T0), breakGlassAlerts: false });
+  const sink = createAnomalySink({ rules, onAlert: (a) => void alerts.push(a), store: createMemoryAnomalyStore(() => T0), breakGlassAlerts: false });
   for (const e of events) sink.write(e);
   await sink.idle();
   return alerts;
@@ -90,14 +90,14 @@ describe('non-clinical roles reading result values', () => {
 });
 
 describe('break-glass rule', () => {
-  it('alerts on a grant or a request, not on a review or revocation; on by default in anomalySink', async () => {
+  it('alerts on a grant or a request, not on a review or revocation; on by default in createAnomalySink', async () => {
     const bg = (reason: string) => ev(0, { action: 'break-glass', reason, breakGlass: { reason: 'life-threatening-emergency', grantId: 'g', expiresAt: '2026-03-02T11:00:00.000Z' } });
     expect((await run([breakGlassRule()], [bg('granted'), bg('requested'), bg('revoked'), bg('reviewed:appropriate')])).map((a) => a.detail)).toEqual([
       'break-glass granted (life-threatening-emergency)',
       'break-glass requested (life-threatening-emergency)',
     ]);
     const alerts: AnomalyAlert[] = [];
-    const sink = anomalySink({ rules: [], onAlert: (a) => void alerts.push(a) });
+    const sink = createAnomalySink({ rules: [], onAlert: (a) => void alerts.push(a) });
     sink.write(bg('granted'));
     await sink.idle();
     expect(alerts.map((a) => a.rule)).toEqual(['break-glass']);

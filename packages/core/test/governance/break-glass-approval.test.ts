@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStateStore, anomalySink, compilePolicy, createPhiGuard, type AnomalyAlert, type AuditEvent } from '@phiguard/core';
+import { compilePolicy, createPhiGuard, type AuditEvent } from '@phiguard/core';
+import { createAnomalySink, type AnomalyAlert } from '@phiguard/core/audit';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { RECORD, SECRET, policy, who } from '../access/fixture.js';
 import { problemsOf, compileUnchecked } from '../helpers.js';
 
@@ -10,13 +12,13 @@ const officer = who('po-1', ['privacy-officer'], 'HOPERAT');
 function guardWith(approval: 'none' | 'before' | 'after') {
   const events: AuditEvent[] = [];
   const alerts: AnomalyAlert[] = [];
-  const anomalies = anomalySink({ rules: [], onAlert: (a) => void alerts.push(a) });
+  const anomalies = createAnomalySink({ rules: [], onAlert: (a) => void alerts.push(a) });
   const compiled = compilePolicy({ ...policy, breakGlass: { ...policy.breakGlass!, approval } }, { secret: SECRET, mode: 'production' });
   const guard = createPhiGuard({
     policy: compiled,
     audit: { write: (e) => void (events.push(e), anomalies.write(e)) },
     relationship: () => ({ careTeam: false }),
-    state: new MemoryStateStore(),
+    state: createMemoryStateStore(),
   });
   const use = async (grantId: string) => guard.authorize(await guard.resolve({ ...nurse, breakGlass: { grantId } }, 'Results', '1001'), 'Results', 'read', '1001');
   return { guard, events, alerts, anomalies, use };
@@ -77,7 +79,7 @@ describe('break-glass approval', () => {
   });
 
   it('grant records are kept for the configured retention', async () => {
-    const store = new MemoryStateStore();
+    const store = createMemoryStateStore();
     const ttls: number[] = [];
     const set = store.set.bind(store);
     store.set = async (k, v, ttl) => {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AccessDeniedError, MemoryStateStore, createDenyList, createDisclosures, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { AccessDeniedError, createPhiGuard, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { createDenyList, createDisclosures } from '@phiguard/core/governance';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { REPORTS, SECRET, chart, policy, setup } from './fixture.js';
 
 const security: AccessContext = { principal: { id: 'sec.ops' }, roles: ['security-officer'] };
 function world() {
   const events: AuditEvent[] = [];
-  const state = new MemoryStateStore();
+  const state = createMemoryStateStore();
   const audit = { write: (e: AuditEvent) => void events.push(e) };
   const denyList = createDenyList({ store: state, audit, roles: ['security-officer'] });
   const guard = createPhiGuard({ policy, secret: SECRET, audit, state, denyList });
@@ -59,7 +61,7 @@ describe('deny list (45 CFR 164.308(a)(6)(ii))', () => {
   });
 
   it('fails closed when the store cannot answer', async () => {
-    const failing = new MemoryStateStore();
+    const failing = createMemoryStateStore();
     failing.getMany = async () => {
       throw new Error('down');
     };

@@ -3,17 +3,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   AccessDeniedError,
-  MemoryDisclosureCopyStore,
-  MemoryStateStore,
   OptionsError,
   StateUnavailableError,
-  authorizationProblems,
-  createChannelExceptions,
   createPhiGuard,
-  createDisclosures,
   createFieldCipher,
   type AuditEvent,
 } from '@phiguard/core';
+import {
+  createMemoryDisclosureCopyStore,
+  authorizationProblems,
+  createChannelExceptions,
+  createDisclosures,
+} from '@phiguard/core/governance';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { TestKeyring } from '../crypto/test-keyring.js';
 import { REPORTS, SECRET, asThirdParty, chart, clock, desk, policy, setup, type Report } from './fixture.js';
 
@@ -84,7 +86,7 @@ describe('disclosure records (45 CFR 164.528(b)(2))', () => {
   it('keeps an encrypted copy whose plaintext is the digested body', async () => {
     const keyring = new TestKeyring();
     const cipher = createFieldCipher({ keyring });
-    const copies = new MemoryDisclosureCopyStore();
+    const copies = createMemoryDisclosureCopyStore();
     const s = setup();
     await withRecipients(s);
     const disclosures = createDisclosures({ guard: s.guard, recipients: s.recipients, copies, cipher, clock: { now: s.now } });
@@ -278,13 +280,13 @@ describe('options', () => {
   it('are validated at creation', () => {
     const s = setup();
     expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, recipiets: 1 } as never)).toThrow(/did you mean/);
-    expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, copies: new MemoryDisclosureCopyStore() })).toThrow(/go together/);
+    expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, copies: createMemoryDisclosureCopyStore() })).toThrow(/go together/);
     expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, records: { Nope: { collection: 'x', typeOf: String, dateOf: String } } })).toThrow(/unknown resource|must be a resource/);
     expect(() => setup({ store: {} as never })).toThrow(/StateStore/);
     expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, clock: (() => 1) as never })).toThrow(/clock.*must be a Clock/);
     expect(() => createDisclosures({ guard: s.guard, recipients: s.recipients, now: () => 1 } as never)).toThrow(/unknown createDisclosures option "now"/);
     expect(SECRET.length).toBeGreaterThanOrEqual(32);
-    expect(new MemoryStateStore()).toBeDefined();
+    expect(createMemoryStateStore()).toBeDefined();
     expect(clock()()).toBe(Date.parse('2025-04-01T12:00:00Z'));
   });
 });
@@ -326,7 +328,7 @@ describe('faults and bad input', () => {
   });
 
   it('a store that cannot answer fails the disclosure closed; so does an audit sink that fails, and no body is returned', async () => {
-    const store = new MemoryStateStore();
+    const store = createMemoryStateStore();
     const s = setup({ store });
     await withRecipients(s);
     const ctx = { principal: { id: 'po.ade' }, roles: ['requester:public-health'], purposeOfUse: 'PUBHLTH' };

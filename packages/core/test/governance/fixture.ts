@@ -1,14 +1,6 @@
-import {
-  MemoryStateStore,
-  createAuthorizations,
-  createDisclosures,
-  createPhiGuard,
-  createRecipientRegistry,
-  definePolicy,
-  type AccessContext,
-  type AuditEvent,
-  type StateStore,
-} from '@phiguard/core';
+import { createPhiGuard, definePolicy, type AccessContext, type AuditEvent } from '@phiguard/core';
+import { createAuthorizations, createDisclosures, createRecipientRegistry } from '@phiguard/core/governance';
+import { createMemoryStateStore, type StateStore } from '@phiguard/core/state';
 
 export const SECRET = 'governance-test-secret-0123456789abcdef';
 
@@ -75,7 +67,7 @@ export function clock(start = Date.parse('2025-04-01T12:00:00Z')) {
 /** Everything a disclosure needs, in memory, with the audit trail collected. */
 export function setup(options: { store?: StateStore; now?: ReturnType<typeof clock> } = {}) {
   const events: AuditEvent[] = [];
-  const store = options.store ?? new MemoryStateStore();
+  const store = options.store ?? createMemoryStateStore();
   const now = options.now ?? clock();
   const guard = createPhiGuard({ policy, secret: SECRET, audit: { write: (e) => void events.push(e) } });
   const recipients = createRecipientRegistry({ store, secret: SECRET, audit: guard, managerRoles: ['privacy-officer'], clock: { now } });

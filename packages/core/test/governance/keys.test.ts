@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { KeyUnavailableError, MemoryKeyStore, MemoryStateStore, compilePolicy, createFieldCipher, createRecordCipher, definePolicy, governedKeyring, type AccessContext, type AuditEvent } from '@phiguard/core';
+import {
+  KeyUnavailableError,
+  compilePolicy,
+  createFieldCipher,
+  definePolicy,
+  type AccessContext,
+  type AuditEvent,
+} from '@phiguard/core';
+import { createMemoryKeyStore, createRecordCipher } from '@phiguard/core/crypto';
+import { createGovernedKeyring } from '@phiguard/core/governance';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { TestKeyring } from '../crypto/test-keyring.js';
 
 const custodian: AccessContext = { principal: { id: 'sec.ops' }, roles: ['key-custodian'] };
@@ -7,11 +17,11 @@ const ctx = { tenant: 't1', resource: 'Chart', field: 'patient.ssn', id: 'c1' };
 
 function world() {
   const events: AuditEvent[] = [];
-  const store = new MemoryStateStore();
+  const store = createMemoryStateStore();
   const inner = new TestKeyring('test:primary');
-  const keyring = governedKeyring({ keyring: inner, audit: { write: (e) => void events.push(e) }, store, roles: ['key-custodian'] });
+  const keyring = createGovernedKeyring({ keyring: inner, audit: { write: (e) => void events.push(e) }, store, roles: ['key-custodian'] });
   // A second instance sharing the store.
-  const other = governedKeyring({ keyring: inner, audit: { write: (e) => void events.push(e) }, store, roles: ['key-custodian'] });
+  const other = createGovernedKeyring({ keyring: inner, audit: { write: (e) => void events.push(e) }, store, roles: ['key-custodian'] });
   return { events, keyring, other, inner, store };
 }
 
@@ -50,7 +60,7 @@ describe('key operations under audit and containment', () => {
 
   it('rotateNow: fresh data keys for new values and every stored key rewrapped under the new master key, in one audited call', async () => {
     const { events, keyring } = world();
-    const store = new MemoryKeyStore();
+    const store = createMemoryKeyStore();
     const cipher = createFieldCipher({ keyring, store });
     const before = await cipher.encrypt('value one', ctx);
     const next = new TestKeyring('test:next');
@@ -89,8 +99,8 @@ describe('key operations under audit and containment', () => {
   });
 
   it('a failing audit sink fails the key operation closed', async () => {
-    const keyring = governedKeyring({ keyring: new TestKeyring(), audit: { write: () => Promise.reject(new Error('down')) }, store: new MemoryStateStore(), roles: ['k'] });
+    const keyring = createGovernedKeyring({ keyring: new TestKeyring(), audit: { write: () => Promise.reject(new Error('down')) }, store: createMemoryStateStore(), roles: ['k'] });
     await expect(keyring.generateDataKey(ctx)).rejects.toMatchObject({ code: 'audit_unavailable' });
-    expect(() => governedKeyring({ keyring: new TestKeyring(), audit: { write: () => undefined }, store: new MemoryStateStore(), roles: ['k'], servce: 'x' } as never)).toThrow(/did you mean "service"/);
+    expect(() => createGovernedKeyring({ keyring: new TestKeyring(), audit: { write: () => undefined }, store: createMemoryStateStore(), roles: ['k'], servce: 'x' } as never)).toThrow(/did you mean "service"/);
   });
 });

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryDisclosureCopyStore, MemoryStateStore, createLegalHolds, createPurgeJob, type AccessContext, type AuditEvent, type PurgeTarget } from '@phiguard/core';
+import { type AccessContext, type AuditEvent } from '@phiguard/core';
+import {
+  createMemoryDisclosureCopyStore,
+  createLegalHolds,
+  createPurgeJob,
+  type PurgeTarget,
+} from '@phiguard/core/governance';
+import { createMemoryStateStore } from '@phiguard/core/state';
 import { clock } from './fixture.js';
 
 const DAY = 86_400_000;
@@ -30,7 +37,7 @@ describe('retention, legal holds and purge (45 CFR 164.530(j))', () => {
               return ids.filter((id) => records.delete(id)).length;
             },
           };
-          const holds = createLegalHolds({ store: new MemoryStateStore(), audit, patientRef: ref, roles: ['privacy-officer'], clock: { now } });
+          const holds = createLegalHolds({ store: createMemoryStateStore(), audit, patientRef: ref, roles: ['privacy-officer'], clock: { now } });
           for (const p of heldPatients) await holds.place(officer, { id: `hold-p${p}`, patientId: p });
           for (const c of heldCases) await holds.place(officer, { id: `hold-${c}`, caseRef: c });
           const job = createPurgeJob({ rules: [{ target, retentionDays }], holds, audit, clock: { now }, batch });
@@ -51,12 +58,12 @@ describe('retention, legal holds and purge (45 CFR 164.530(j))', () => {
     const now = clock();
     const events: AuditEvent[] = [];
     const audit = { write: (e: AuditEvent) => void events.push(e) };
-    const holds = createLegalHolds({ store: new MemoryStateStore(), audit, patientRef: ref, roles: ['privacy-officer'], clock: { now } });
+    const holds = createLegalHolds({ store: createMemoryStateStore(), audit, patientRef: ref, roles: ['privacy-officer'], clock: { now } });
     await expect(holds.place({ principal: { id: 'x' }, roles: ['billing'] }, { id: 'h1', patientId: '1' })).rejects.toMatchObject({ status: 403 });
     await expect(holds.place(officer, { id: 'h1' })).rejects.toThrow(/patientId or a caseRef/);
     await holds.place(officer, { id: 'h1', patientId: '1' });
     expect(events.at(-1)).toMatchObject({ action: 'create', reason: 'legal-hold:place', patient: { ref: 'pt_1' } });
-    const copies = new MemoryDisclosureCopyStore();
+    const copies = createMemoryDisclosureCopyStore();
     await copies.put({ id: 'd1', patientRef: 'pt_1', createdAt: now() - 400 * DAY, ciphertext: 'x' });
     const job = createPurgeJob({ rules: [{ target: copies, retentionDays: 365 }], holds, audit, clock: { now } });
     expect((await job.run(officer))[0]).toMatchObject({ purged: 0, held: 1 });
@@ -68,7 +75,7 @@ describe('retention, legal holds and purge (45 CFR 164.530(j))', () => {
 
   it('validates its rules', () => {
     const audit = { write: () => undefined };
-    const copies = new MemoryDisclosureCopyStore();
+    const copies = createMemoryDisclosureCopyStore();
     expect(() => createPurgeJob({ rules: [], audit })).toThrow(/rules/);
     expect(() => createPurgeJob({ rules: [{ target: copies, retentionDays: 0 }], audit })).toThrow(/retentionDays/);
     expect(() => createPurgeJob({ rules: [{ target: copies, retentionDays: 1 }, { target: copies, retentionDays: 2 }], audit })).toThrow(/twice/);

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHAIN_GENESIS, canonicalJson, chainHash, chainSink, verifyChain, type AuditEvent } from '@phiguard/core';
+import { type AuditEvent } from '@phiguard/core';
+import { CHAIN_GENESIS, canonicalJson, chainHash, createChainSink, verifyChain } from '@phiguard/core/audit';
 
 /**
  * Known-answer vectors of the audit hash chain (AUDIT.md, "Hash chain"). chain.vectors.json was
@@ -72,9 +73,9 @@ describe('audit hash chain known-answer vectors (AUDIT.md)', () => {
     });
   });
 
-  it('chainSink links the events exactly as the vectors (replacing a forged chain it is handed), leaving its input unmodified', async () => {
+  it('createChainSink links the events exactly as the vectors (replacing a forged chain it is handed), leaving its input unmodified', async () => {
     const written: AuditEvent[] = [];
-    const sink = chainSink({ write: (e) => void written.push(e) }, { key, stream: file.stream });
+    const sink = createChainSink({ write: (e) => void written.push(e) }, { key, stream: file.stream });
     const before = JSON.stringify(file.events[2]);
     for (const e of events) await sink.write(e);
     expect(written.map((e) => (e as AuditEvent & { chain: unknown }).chain)).toEqual(file.links.map((l) => l.link));

@@ -2,18 +2,16 @@ import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DecryptError, createFieldCipher, type Keyring } from '@phiguard/core';
 import {
   CIPHERTEXT_OVERHEAD_BYTES,
-  DecryptError,
-  MemoryKeyStore,
-  createFieldCipher,
+  createMemoryKeyStore,
   encodeContext,
   isCiphertext,
   type DataKey,
   type EncryptionContext,
-  type Keyring,
   type WrappedKey,
-} from '@phiguard/core';
+} from '@phiguard/core/crypto';
 
 /**
  * Known-answer vectors of the field ciphertext format (CIPHERTEXT.md, version 1). The vectors in
@@ -97,7 +95,7 @@ const wrapContext = (context: Record<string, string>): EncryptionContext =>
 
 /** A reader holding the vector's data key in its key store, under the key id the spec names. */
 function reader(v: Vector, dataKey = Buffer.from(v.dataKeyHex, 'hex')) {
-  const store = new MemoryKeyStore();
+  const store = createMemoryKeyStore();
   store.put({ id: v.expected.keyIdBase64url, wrapped: [{ keyId: 'fixed', ciphertext: Uint8Array.of(1) }], context: wrapContext(v.context), createdAt: '2030-01-01T00:00:00.000Z' });
   const keyring = new FixedKeyring(dataKey);
   return { cipher: createFieldCipher({ keyring, store }), keyring };

@@ -5,6 +5,7 @@
  * facility words, words after a credential).
  */
 import { GIVEN_NAMES } from './name-lexicon.js';
+import { SURNAMES } from './surname-lexicon.js';
 
 const words = (s: string): string[] => s.split(/\s+/).filter((w) => w !== '');
 
@@ -36,7 +37,47 @@ const GIVEN = new Set(words(GIVEN_NAMES));
 /** Weight of `w` (lower case) as a given name: 0 unknown, 1 weak (ambiguous), 2 strong. */
 export function givenWeight(w: string): 0 | 1 | 2 {
   if (!GIVEN.has(w)) return 0;
-  return AMBIGUOUS.has(w) ? 1 : 2;
+  return isWeakGiven(w) ? 1 : 2;
+}
+
+/**
+ * The Moby lists carry no counts and hold rare entries that are everyday or clinical words
+ * ("Bank", "Care", "Rochester"): those, and the ambiguous names above, are weak evidence.
+ */
+function isWeakGiven(w: string): boolean {
+  return AMBIGUOUS.has(w) || WEAK_GIVEN.has(w) || TERM_WORDS.has(w) || NEVER_NAME_WORDS.has(w);
+}
+const WEAK_GIVEN = new Set(
+  words(`bank base bear bird bond bone boot boy brand cash care chrysler cross deck fair field ford gale gay
+  glad hale harp hart heart lark lord marsh moss oak park pax pier port read ring rock sage salmon saw
+  say scarface shadow ship star storm sunshine temp town way worth rochester chester boston denver phoenix
+  york kent salem cleveland washington lincoln jefferson madison montgomery richmond sheffield hamilton
+  dixie cinnamon candy cookie tuesday yankee stinky piggy pooh`),
+);
+
+/**
+ * Surnames that are also everyday, clinical or place words ("Brown", "Bell", "Graves", "Long"):
+ * no surname evidence of their own.
+ */
+const COMMON_SURNAMES = new Set(
+  words(`brown white green black gray grey young long little short stone hill wood woods rose bell wells graves
+  king price cross day page rice lane park parks hall hunter fox bird banks church mills power powers love
+  may mayo frank hope joy case chase rich french english holland england wall walls ward west north south
+  lee guy bush moss hay hays foster grant major bishop dean judge marsh pope ray reed summers winter spring
+  field fields rivers ross booth burns cook cooper carter baker porter sharp strong swift sweet wise gross
+  free best hale hardy house lamb lord mann mason miles nash noble oliver page pearson person parsons
+  palmer pace rush salt sims snow steel storm vance wolf york`),
+);
+/** Surname weights: 2 for frequent surnames (≥ 20 bearers per 100,000), 1 for the others. */
+const SURNAME = new Map<string, 1 | 2>();
+for (const pair of words(SURNAMES)) {
+  const colon = pair.indexOf(':');
+  const name = pair.slice(0, colon);
+  if (!COMMON_SURNAMES.has(name)) SURNAME.set(name, Number(pair.slice(colon + 1)) >= 20 ? 2 : 1);
+}
+/** Weight of `w` (lower case) as a surname of the 2010 Census list: 0 unknown or common word, 1, 2 frequent. */
+export function surnameWeight(w: string): 0 | 1 | 2 {
+  return SURNAME.get(w) ?? 0;
 }
 
 /** Case-folded hash of text[s, e) (ASCII letters, '-', '\''), or -1 when a character is not ASCII. */
@@ -62,12 +103,15 @@ export function maybeGiven(h: number): boolean {
   return (BLOOM[b >> 3]! & (1 << (b & 7))) !== 0;
 }
 
-/** The capitalised forms ("Maria"), so that the common case needs no lower-casing. */
-const CAPITALISED = new Map<string, 1 | 2>();
-for (const w of GIVEN) CAPITALISED.set(w[0]!.toUpperCase() + w.slice(1), AMBIGUOUS.has(w) ? 1 : 2);
+/** The capitalised forms ("Maria"), so that the common case needs no lower-casing; built on first use. */
+let CAPITALISED: Map<string, 1 | 2> | undefined;
 
 /** `givenWeight` of a word as written ("Maria", "MARIA", "Inés"). */
 export function givenWeightOf(word: string): 0 | 1 | 2 {
+  if (CAPITALISED === undefined) {
+    CAPITALISED = new Map();
+    for (const g of GIVEN) CAPITALISED.set(g[0]!.toUpperCase() + g.slice(1), isWeakGiven(g) ? 1 : 2);
+  }
   const w = CAPITALISED.get(word);
   if (w !== undefined) return w;
   // Capitalised ASCII words not in the map are not given names; others are lower-cased first.
@@ -150,5 +194,72 @@ export const STOP_AFTER_NAME = new Set(
   regarding re please thanks thank hi hello hey dear sorry ok okay yes no not
   patient mother father mom dad wife husband son daughter sister brother friend caregiver nurse doctor
   again today tomorrow yesterday now soon later tonight morning afternoon evening
+  `),
+);
+
+/**
+ * Capitalised words of clinical, administrative and place phrases that are written in title case
+ * inside sentences ("referred to Physical Therapy", "history of Atrial Fibrillation", "moved to
+ * New Mexico"): a run of capitalised words holding one is not a name unless the lexicons say so.
+ */
+export const TERM_WORDS = new Set(
+  words(`
+  acute chronic multiple atrial fibrillation flutter heart failure congestive obstructive pulmonary coronary artery
+  kidney renal liver hepatic cardiac diabetes mellitus hypertension hyperlipidemia asthma sclerosis lupus
+  arthritis rheumatoid cancer breast lung colon prostate ovarian pancreatic leukemia anemia sickle thyroid
+  stroke seizure epilepsy dementia depression anxiety bipolar schizophrenia autism spectrum cerebral palsy
+  sleep apnea obesity morbid gout migraine neuropathy retinopathy nephropathy cirrhosis hepatitis pneumonia
+  sepsis covid influenza measles mumps rubella tetanus pertussis varicella zoster herpes simplex papilloma
+  physical occupational speech respiratory therapy therapist intensive emergency urgent critical primary
+  behavioral mental rehab rehabilitation skilled nursing facility services service program programs center
+  department clinic hospital medical health home hospice palliative infusion dialysis transplant wound
+  infectious diseases gastroenterology endocrinology nephrology pulmonology rheumatology dermatology urology
+  orthopedics orthopaedics pediatrics pediatric obstetrics gynecology psychiatry psychology podiatry
+  ophthalmology otolaryngology anesthesia anesthesiology pathology hematology immunology allergy geriatrics
+  nutrition dietary dietitian diabetic education case management social work chaplain spiritual care
+  advantage supplemental part plan plans blue cross shield united aetna cigna humana anthem kaiser
+  epic mychart cerner portal telehealth zoom teams outlook gmail yahoo google apple android iphone windows
+  new old north south east west northern southern eastern western central upper lower great saint san santa
+  los las fort lake mount mountain port beach valley river springs city county state republic kingdom island
+  america american york jersey mexico carolina dakota virginia hampshire island angeles francisco diego
+  antonio jose vegas orleans paso louis petersburg
+  english spanish french german chinese mandarin cantonese vietnamese korean japanese russian arabic
+  portuguese italian polish hindi urdu tagalog haitian creole somali amharic farsi sign language
+  christian catholic muslim jewish hindu buddhist baptist methodist lutheran
+  vital signs review systems physical exam assessment plan chief complaint present illness past surgical
+  social family history allergies medications labs imaging results impression diagnosis diagnoses
+  procedure procedures orders follow instructions discharge admission progress consult operative report
+  normal abnormal stable improved unchanged worse mild moderate severe left right bilateral positive negative
+  morning evening night daily weekly monthly annual total complete partial general regional local
+  covid-19 sars-cov-2 hiv aids copd chf cad ckd esrd gerd
+  blood bank angina unstable pectoris infarction embolism thrombosis insufficiency deficiency disease
+  solostar flexpen kwikpen pen inhaler tablet tablets capsule injection solution cream ointment patch
+  associates group partners foundation network alliance society association institute company corp inc llc
+  `),
+);
+
+/** Endings of clinical and abstract words, never of a name here (checked only on words no lexicon knows). */
+const TERM_ENDING = /(?:itis|osis|emia|aemia|pathy|ectomy|otomy|ostomy|plasty|scopy|ology|ologic|ological|ism|ness|ment|tion|sion|ous|ics|ized|ised|ful|less|able|ible|pril|olol|statin|mab|nib|azole|cillin|mycin|floxacin|sartan|dipine|zepam|tidine|prazole|gram|graphy|therapy|care)$/;
+
+/** True when a capitalised word no lexicon knows reads as a clinical, abstract or place word. */
+export function isTermWord(lower: string): boolean {
+  return TERM_WORDS.has(lower) || NEVER_NAME_WORDS.has(lower) || TERM_ENDING.test(lower);
+}
+
+/** Conjunctions and prepositions that support a run only when a lexicon knows one of its words. */
+export const WEAK_PERSON_CUES = new Set(words('and or per via from to for'));
+
+/**
+ * Lower-case words after which two capitalised words are read as a person's name even when no
+ * lexicon knows them ("spoke with Harpreet Köhler", "her neighbor Seo-yeon Raghunathan").
+ */
+export const PERSON_CUES = new Set(
+  words(`
+  with by
+  neighbor neighbour friend caregiver partner roommate cousin aunt uncle niece nephew grandson granddaughter
+  grandmother grandfather grandma grandpa stepson stepdaughter stepmother stepfather boyfriend girlfriend fiance
+  fiancee colleague coworker landlord sponsor interpreter translator chaperone witness advocate guardian proxy
+  spoke talked called phoned told asked informed visited accompanied met contacted paged texted emailed messaged
+  notified thanked reassured counseled counselled updated consulted signed dictated transcribed authored
   `),
 );

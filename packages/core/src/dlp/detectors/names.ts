@@ -8,7 +8,20 @@
  * a middle initial "A.") and may hold particles ("van", "de", "bin").
  */
 import { Kw } from '../context.js';
-import { EPONYM_FOLLOWERS, NEVER_NAME_WORDS, PARTICLES, STOP_AFTER_NAME, givenWeight, givenWeightOf, maybeGiven, wordHash } from './name-evidence.js';
+import {
+  EPONYM_FOLLOWERS,
+  NEVER_NAME_WORDS,
+  PARTICLES,
+  PERSON_CUES,
+  WEAK_PERSON_CUES,
+  STOP_AFTER_NAME,
+  givenWeight,
+  givenWeightOf,
+  isTermWord,
+  maybeGiven,
+  surnameWeight,
+  wordHash,
+} from './name-evidence.js';
 import { isDigit, type ScanState } from './state.js';
 
 /** Letter classes of UTF-16 units, filled on first use: 1 capital, 2 other letter or mark, 3 not a letter. */
@@ -114,7 +127,25 @@ function readName(text: string, p: number, allCaps: boolean): [number, number] {
       r = pe + 1;
       particles++;
     }
-    if (particles === 0 || !isUpper(text.charCodeAt(r))) break;
+    if (particles === 0) {
+      // "al-Sayed", "el-Amin", "bin-Laden": a particle joined by a hyphen is part of the word.
+      const j = q + 1;
+      const c1 = text.charCodeAt(j);
+      if ((c1 === 97 || c1 === 101 || c1 === 98) && /^(?:al|el|bin|ben|abu|ad|ash)-[\p{L}]/u.test(text.slice(j, j + 6))) {
+        const we = wordEnd(text, j);
+        if (we - j > 3 && !isLetter(text.charCodeAt(we) || 0)) {
+          end = we;
+          words++;
+          q = we;
+          if (text.charCodeAt(q) === 32 && isUpper(text.charCodeAt(q + 1))) {
+            q++;
+            continue;
+          }
+        }
+      }
+      break;
+    }
+    if (!isUpper(text.charCodeAt(r))) break;
     q = r;
   }
   // A trailing eponym noun ("Wilson disease") unmakes the name.
@@ -195,7 +226,7 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
       // "From: \"Ana O'Brien\" <ana@…>": a quoted display name.
       if (text.charCodeAt(p) === 34) p++;
       if (FIRST_PERSON.has(label) && !isUpper(text.charCodeAt(p))) {
-        lowerCaseName(s, p);
+        lowerCaseName(s, p, label);
         continue;
       }
       if (!colon && TWO_WORDS_NO_COLON.has(label)) minWords = 2;
@@ -203,10 +234,12 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
       conf = colon ? 0.85 : 0.75;
     }
     const [end, words] = readName(text, p, false);
-    if (end > p && words >= minWords) s.emit('PERSON_NAME', p, end, conf);
+    if (end > p && words >= minWords && !(kind === Kw.Signoff && termVeto(text, p, end))) s.emit('PERSON_NAME', p, end, conf);
   }
   detectSignatures(s);
+  detectSignatureBlock(s);
   detectLexiconNames(s);
+  detectPairNames(s);
   detectDisplayNames(s);
   detectCaretNames(s);
   if (names !== undefined && names.size > 0) detectListedNames(s, names);
@@ -214,6 +247,16 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
 
 /** Cues after which a portal message names its writer, often in lower case ("this is maria"). */
 const FIRST_PERSON = new Set(['this is', 'i am', 'my name is']);
+
+/** True when a word of text[p, end) that no lexicon knows reads as a clinical, place or facility term. */
+function termVeto(text: string, p: number, end: number): boolean {
+  for (const tok of text.slice(p, end).split(' ')) {
+    if (tok.length < 2 || tok.endsWith('.')) continue;
+    const low = tok.toLowerCase();
+    if (!PARTICLES.has(low) && givenWeight(low) === 0 && surnameWeight(low) === 0 && isTermWord(low)) return true;
+  }
+  return false;
+}
 
 /** A letter word at `p` (any script, apostrophes and hyphens inside): its end, or `p`. */
 function wordEnd(text: string, p: number): number {
@@ -231,18 +274,51 @@ function wordEnd(text: string, p: number): number {
  * A lower-case name after a first-person cue: a known given name, and a second word unless it is
  * a common word ("this is maria lopez", "this is maria calling").
  */
-function lowerCaseName(s: ScanState, p: number): void {
+function lowerCaseName(s: ScanState, p: number, label: string): void {
   const { text } = s;
   const e1 = wordEnd(text, p);
-  if (e1 === p || givenWeight(text.slice(p, e1).toLowerCase()) === 0) return;
+  if (e1 - p < 2) return;
+  const w1 = text.slice(p, e1).toLowerCase();
+  if (STOP_AFTER_NAME.has(w1) || NEVER_NAME_WORDS.has(w1) || NOT_A_WRITER.has(w1) || isTermWord(w1)) return;
+  if (givenWeight(w1) === 0) {
+    // A word no lexicon knows: a name after "my name is", or after "this is" when what follows
+    // reads as the rest of an introduction ("this is wojciech again", "this is ayse, …").
+    if (label === 'i am') return;
+    if (label === 'this is' && !INTRO_AFTER.test(text.slice(e1, e1 + 10))) return;
+  }
   let end = e1;
-  if (text.charCodeAt(e1) === 32) {
-    const e2 = wordEnd(text, e1 + 1);
-    const w2 = text.slice(e1 + 1, e2).toLowerCase();
-    if (e2 - e1 > 2 && !STOP_AFTER_NAME.has(w2) && !w2.endsWith('ing') && !NEVER_NAME_WORDS.has(w2) && !isLetter(text.charCodeAt(e2) || 0)) end = e2;
+  // Up to two more words ("maria lopez", "joao du plessis"), particles included.
+  let q = e1;
+  for (let w = 0; w < 3 && text.charCodeAt(q) === 32; w++) {
+    const e2 = wordEnd(text, q + 1);
+    const w2 = text.slice(q + 1, e2).toLowerCase();
+    if (PARTICLES.has(w2) && w < 2) {
+      q = e2;
+      continue;
+    }
+    if (e2 - q > 2 && !STOP_AFTER_NAME.has(w2) && !NOT_A_WRITER.has(w2) && !w2.endsWith('ing') && !NEVER_NAME_WORDS.has(w2) && !isTermWord(w2) && !isLetter(text.charCodeAt(e2) || 0)) {
+      end = e2;
+      q = e2;
+      // A one-letter middle initial: "solene b lopes".
+    } else if (e2 - q === 2 && w < 2 && text.charCodeAt(e2) === 32) {
+      q = e2;
+      continue;
+    } else break;
   }
   s.emit('PERSON_NAME', p, end, 0.75);
 }
+
+/** What follows a writer's name in an introduction ("this is maria again", "this is ayşe, …"). */
+const INTRO_AFTER = /^(?:,|\.|!| again\b| here\b| from\b| calling\b| writing\b| the\b| and\b| [a-z]+ (?:again|here|from|calling|writing)\b|$)/;
+/** Words after "this is" / "i am" that describe, not name, the writer. */
+const NOT_A_WRITER = new Set(
+  (
+    'urgent important serious ridiculous confusing frustrating crazy weird strange odd fine good great bad worse better ' +
+    'sick tired worried scared concerned confused sorry ok okay correct right wrong true false new same real really very ' +
+    'still also just not no yes regarding about for re in on at to me him her them us it that what who how why when where ' +
+    'getting going having feeling taking trying wondering asking writing calling texting messaging emailing following'
+  ).split(' '),
+);
 
 /** True when the word ending at `e` starts a sentence (text start, or after . ! ? or a line break). */
 function sentenceStart(text: string, b: number): boolean {
@@ -379,7 +455,7 @@ function detectSignatures(s: ScanState): void {
     let p = dash + 1;
     if (s.code(p) === 32) p++;
     const [end, words] = readName(text, p, false);
-    if (end > p && words >= 2) {
+    if (end > p && words >= 2 && !termVeto(text, p, end)) {
       let q = end;
       if (s.code(q) === 46) q++;
       if (isLineEnd(s.code(q))) s.emit('PERSON_NAME', p, end, 0.75);
@@ -401,7 +477,7 @@ function detectSignatures(s: ScanState): void {
   const prev2 = s.code(b - 2);
   if (b < e && (prev === 10 || (prev === 32 && (prev2 === 46 || prev2 === 33 || prev2 === 63)))) {
     const [end, words] = readName(text, b, false);
-    if (end === e && words >= 2) s.emit('PERSON_NAME', b, end, 0.7);
+    if (end === e && words >= 2 && !termVeto(text, b, end)) s.emit('PERSON_NAME', b, end, 0.7);
   }
 }
 
@@ -479,4 +555,150 @@ function detectListedNames(s: ScanState, names: ReadonlySet<string>): void {
       i = end;
     } else i = e;
   }
+}
+
+/**
+ * A candidate start: a capitalised word (any script, apostrophes and hyphens inside) followed by a
+ * space and another capital or a particle. One global pattern over the text; the words are then
+ * read by `readName` and weighed.
+ */
+const PAIR_START = /\p{Lu}[\p{Ll}\p{M}]+(?:['’-]\p{L}[\p{Ll}\p{M}]*)* (?=\p{Lu}|(?:de|da|del|della|di|du|des|la|le|van|von|der|den|ter|bin|binti|ibn|al|el|dos|das)[ -])/gu;
+/** Label nouns before a colon that introduce a person ("Emergency contact: …", "Next of kin: …"). */
+const PERSON_LABEL_NOUNS = new Set(
+  'contact kin representative parent informant historian caregiver companion sponsor insured author signer witness translator interpreter guardian spouse partner'.split(' '),
+);
+
+/** The lower-case word ending right before `i` (after one space), or ''. */
+function prevWord(text: string, i: number): string {
+  if (text.charCodeAt(i - 1) !== 32) return '';
+  let k = i - 1;
+  while (k > 0 && i - 1 - k < 16 && isLower(text.charCodeAt(k - 1))) k--;
+  return k < i - 1 && !isLetter(text.charCodeAt(k - 1) || 0) ? text.slice(k, i - 1) : '';
+}
+
+/**
+ * Runs of two or three capitalised words weighed by the lexicons and their place in the text: a
+ * known given name and a census surname; one of them inside a sentence after a lower-case word;
+ * or, when no lexicon knows them, a person cue before them ("spoke with", "her neighbor", ":" of
+ * "Emergency contact:"). Any word that reads as a clinical, place or facility term vetoes the run.
+ */
+function detectPairNames(s: ScanState): void {
+  const { text } = s;
+  const re = PAIR_START;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const i = m.index;
+    // The run starts a word: no letter, digit, apostrophe, '_' or '-' glued before it.
+    const before = text.charCodeAt(i - 1);
+    if (i > 0 && (isLetter(before) || isDigit(before) || before === 39 || before === 0x2019 || before === 95 || before === 45)) continue;
+    // Cheap checks first: where the run stands, and the first word's lexicon weight.
+    const prev = prevWord(text, i);
+    const inside = prev !== '' || text.charCodeAt(i - 2) === 44 || text.charCodeAt(i - 2) === 59;
+    let labelled = false;
+    if (!inside) {
+      // "Emergency contact: Leandro Popescu"
+      let k = i - 1;
+      while (k >= 0 && text.charCodeAt(k) === 32) k--;
+      if (text.charCodeAt(k) === 58) {
+        let b = k;
+        while (b > 0 && k - b < 16 && isLetter(text.charCodeAt(b - 1))) b--;
+        labelled = PERSON_LABEL_NOUNS.has(text.slice(b, k).toLowerCase());
+      }
+    }
+    const g1 = givenWeightOf(m[0].slice(0, -1));
+    // Runs that start with a known given name are read by `detectLexiconNames`, and runs at the
+    // start of a sentence need a known given name.
+    if (g1 === 2 || (g1 === 1 && inside) || (!inside && !labelled && g1 === 0)) continue;
+    const [end, words] = readName(text, i, false);
+    if (end <= i || words < 2) continue;
+    re.lastIndex = end;
+    // A fourth capitalised word or a digit after the run: a heading or a product, not a name.
+    const after = text.charCodeAt(end);
+    if ((after === 32 && isUpper(text.charCodeAt(end + 1))) || isDigit(after)) continue;
+    let given = 0;
+    let surname = 0;
+    let veto = false;
+    let nonAscii = false;
+    let first = true;
+    for (const tok of text.slice(i, end).split(' ')) {
+      if (tok.length < 2 || tok.endsWith('.')) continue; // an initial
+      const low = tok.toLowerCase();
+      if (PARTICLES.has(low)) continue;
+      for (let k = 0; k < tok.length && !nonAscii; k++) if (tok.charCodeAt(k) > 127) nonAscii = true;
+      const g = first ? givenWeightOf(tok) : 0;
+      let sn = first ? 0 : surnameWeight(low);
+      if (!first && sn === 0 && low.includes('-')) for (const part of low.split('-')) sn = Math.max(sn, surnameWeight(part)) as 0 | 1 | 2;
+      if (g === 0 && sn === 0 && givenWeight(low) === 0 && isTermWord(low)) veto = true;
+      if (first) given = g;
+      else surname = Math.max(surname, sn);
+      first = false;
+    }
+    if (veto) continue;
+    const cue = labelled || PERSON_CUES.has(prev);
+    let conf = 0;
+    if (given > 0 && surname > 0) conf = inside || cue || given === 2 || surname === 2 ? 0.8 : 0;
+    else if (given > 0 || surname > 0) conf = cue || WEAK_PERSON_CUES.has(prev) || (inside && (given === 2 || surname === 2)) ? 0.7 : 0;
+    else conf = cue || (inside && nonAscii) ? 0.6 : 0;
+    if (conf > 0) s.emit('PERSON_NAME', i, end, conf);
+  }
+}
+
+/**
+ * The signature block at the end of a message: a line of one to three name words (optionally
+ * ", RN" or another credential after them) among the last three lines, after a blank line, a "--"
+ * delimiter or a one-line sign-off ending with a comma ("Best,", "Warmly,"). A name line followed
+ * by a credential is a signature wherever it stands.
+ */
+function detectSignatureBlock(s: ScanState): void {
+  const { text } = s;
+  let le = text.length;
+  for (let line = 0; line < 3 && le > 0; line++) {
+    // Skip trailing blank lines.
+    while (le > 0 && (text.charCodeAt(le - 1) === 10 || text.charCodeAt(le - 1) === 13 || text.charCodeAt(le - 1) === 32)) le--;
+    if (le === 0) return;
+    let ls = le;
+    while (ls > 0 && text.charCodeAt(ls - 1) !== 10 && text.charCodeAt(ls - 1) !== 13 && le - ls < 80) ls--;
+    if (ls > 0 && text.charCodeAt(ls - 1) !== 10 && text.charCodeAt(ls - 1) !== 13) return;
+    signatureLine(s, ls, le);
+    le = ls;
+  }
+}
+
+const CREDENTIAL_TAIL = /^, ?(?:[A-Z][A-Za-z]{0,5}(?:-[A-Z])?)(?:, ?[A-Z][A-Za-z]{0,5})*\.?$/;
+
+function signatureLine(s: ScanState, ls: number, le: number): void {
+  const { text } = s;
+  let p = ls;
+  while (p < le && text.charCodeAt(p) === 32) p++;
+  if (p === 0) return;
+  const [end, words] = readName(text, p, false);
+  if (end <= p) return;
+  let lineEnd = le;
+  if (text.charCodeAt(lineEnd - 1) === 46) lineEnd--;
+  const credential = end < lineEnd && CREDENTIAL_TAIL.test(text.slice(end, le));
+  if (end !== lineEnd && !credential) return;
+  // What stands before the line: a blank line, "--", or a short sign-off ending with ','.
+  let pe = ls - 1;
+  if (text.charCodeAt(pe) === 10 && text.charCodeAt(pe - 1) === 13) pe--;
+  let pb = pe;
+  while (pb > 0 && text.charCodeAt(pb - 1) !== 10 && text.charCodeAt(pb - 1) !== 13) pb--;
+  const prevLine = text.slice(pb, pe).trim();
+  const blank = prevLine === '';
+  const delimiter = prevLine === '--' || prevLine === '—' || prevLine === '-';
+  const signoff = prevLine.endsWith(',') && prevLine.length <= 24 && !/\d/.test(prevLine);
+  if (!(credential || blank || delimiter || signoff)) return;
+  // Every word must read as a name word; one word needs a delimiter, a sign-off or a lexicon name.
+  let known = false;
+  for (const tok of text.slice(p, end).split(' ')) {
+    if (tok.length < 2 || tok.endsWith('.')) continue;
+    const low = tok.toLowerCase();
+    if (PARTICLES.has(low)) continue;
+    const lex = givenWeight(low) > 0 || surnameWeight(low) > 0;
+    if (!lex && isTermWord(low)) return;
+    if (lex) known = true;
+  }
+  if (words < 2 && !(delimiter || signoff || (credential && known) || (known && blank && givenWeight(text.slice(p, end).toLowerCase()) === 2))) return;
+  // A lone name line with nothing before it in the text is not a signature.
+  if (pb === 0 && blank && !credential) return;
+  s.emit('PERSON_NAME', p, end, credential || delimiter || signoff ? 0.8 : 0.7);
 }

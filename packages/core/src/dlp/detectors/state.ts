@@ -1,6 +1,7 @@
 /** Shared state of one scan: the normalized text, its digit runs and context words, and the output. */
 import type { PhiType } from '../types.js';
 import { KeywordIndex, keywordAt, lastKeywordEnd } from '../context.js';
+import { NormalizeBuffers } from '../normalize.js';
 
 /** A finding on the normalized text, before offsets are mapped back. */
 export interface RawFinding {
@@ -9,6 +10,9 @@ export interface RawFinding {
   end: number;
   confidence: number;
 }
+
+/** The empty findings list of a scan state before its first finding; never written to. */
+const NO_OUT: RawFinding[] = Object.freeze([]) as unknown as RawFinding[];
 
 /** ASCII character classes: 1 digit, 2 upper-case letter, 3 lower-case letter, 0 other. */
 const CLASS = new Uint8Array(123);
@@ -81,7 +85,10 @@ export class ScanState {
   readonly runStart: number[] = [];
   readonly runEnd: number[] = [];
   readonly kw = new KeywordIndex();
-  out: RawFinding[] = [];
+  /** Typed arrays the normalized view and its offset maps are written into, reused. */
+  readonly buffers = new NormalizeBuffers();
+  /** Findings so far; the shared `NO_OUT` until the first one (a scan without findings allocates no array). */
+  out: RawFinding[] = NO_OUT;
   /** Starts of 17-character tokens of capitals and digits (VIN candidates). */
   readonly vinStarts: number[] = [];
   text = '';
@@ -104,7 +111,7 @@ export class ScanState {
     this.runStart.length = 0;
     this.runEnd.length = 0;
     this.vinStarts.length = 0;
-    this.out = [];
+    this.out = NO_OUT;
     this.kw.clear();
     this.digitWords = tokenize(text, this.mask, this.runStart, this.runEnd, this.vinStarts, this.kw);
   }
@@ -121,7 +128,10 @@ export class ScanState {
 
   /** Records a finding of `type` on the normalized text when the caller asked for that type. */
   emit(type: PhiType, start: number, end: number, confidence: number): void {
-    if (end > start && this.enabled.has(type)) this.out.push({ type, start, end, confidence });
+    if (end > start && this.enabled.has(type)) {
+      if (this.out === NO_OUT) this.out = [];
+      this.out.push({ type, start, end, confidence });
+    }
   }
 
   /** The UTF-16 unit at `i`, or 0 outside the text. */
@@ -211,8 +221,18 @@ const DIGIT_WORDS = new Set(['zero', 'one', 'two', 'three', 'four', 'five', 'six
 const DIGIT_WORD_FIRST = new Uint8Array(128);
 for (const w of DIGIT_WORDS) DIGIT_WORD_FIRST[w.charCodeAt(0)] = 1;
 
+/** Digit words by first letter (lower case), for a comparison without slicing the text. */
+const DIGIT_WORDS_BY_FIRST: Array<readonly string[] | undefined> = new Array<readonly string[] | undefined>(128).fill(undefined);
+for (const w of DIGIT_WORDS) DIGIT_WORDS_BY_FIRST[w.charCodeAt(0)] = [...(DIGIT_WORDS_BY_FIRST[w.charCodeAt(0)] ?? []), w];
+
 function isDigitWord(text: string, s: number, e: number): boolean {
   const c = text.charCodeAt(s) | 32;
   if (c >= 128 || DIGIT_WORD_FIRST[c] === 0) return false;
-  return DIGIT_WORDS.has(text.slice(s, e).toLowerCase());
+  // Most tokens ("the", "for", "of") fail on length or a letter: no slice, no lower-casing.
+  outer: for (const w of DIGIT_WORDS_BY_FIRST[c]!) {
+    if (w.length !== e - s) continue;
+    for (let k = 1; k < w.length; k++) if ((text.charCodeAt(s + k) | 32) !== w.charCodeAt(k)) continue outer;
+    return true;
+  }
+  return false;
 }

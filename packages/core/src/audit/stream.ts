@@ -1,0 +1,129 @@
+/**
+ * Audit lines straight to a stream: a pino destination (`pino.destination()`, a SonicBoom),
+ * `process.stdout`, an `fs.WriteStream`. The event is serialized once (its plan's disclosure
+ * lists from a cache) and handed over as one line: no logger object in between, no second serialization. This is the
+ * cheapest audit path; what it guarantees is the destination's (SonicBoom with `sync: false`
+ * holds lines in memory until its buffer fills, so a crash can lose the last ones: use
+ * `durableSink` where every released response needs its event on disk).
+ *
+ * Lines are NDJSON of events by default, or pino's shape (`{"level":30,"time":…,"msg":…,
+ * "audit":{…}}`) with `format: 'pino'`, so they can share a file with the application's pino
+ * logs; `phiguard audit verify` and `readNdjsonEvents` read both.
+ */
+import { AuditUnavailableError, OptionsError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
+import { canonicalJson } from './canonical.js';
+import type { AuditBatchSink, AuditEvent, AuditLineSink } from './event.js';
+
+/** What streamSink writes to: SonicBoom, a Node writable, or anything with `write(string)`. */
+export interface AuditDestination {
+  /** Takes one or more whole lines. A `false` return (back-pressure) is tolerated, as pino does. */
+  write(chunk: string): unknown;
+  /** SonicBoom's flush, or a writable's callback flush. */
+  flush?(cb?: (err?: Error | null) => void): void;
+  /** Closes the destination (SonicBoom's end, a writable's end). */
+  end?(): void;
+}
+
+/** Options of {@link streamSink}. */
+export interface StreamSinkOptions {
+  /** `'ndjson'` (default): one event per line. `'pino'`: pino's line shape with the event under `audit`. */
+  readonly format?: 'ndjson' | 'pino';
+}
+
+/** A sink writing audit lines to a stream. */
+export interface StreamAuditSink extends AuditBatchSink, AuditLineSink {
+  /** Resolves once the destination has flushed what it holds (when it can flush). */
+  flush(): Promise<void>;
+  /** Flushes and ends the destination; later writes throw AuditUnavailableError. */
+  close(): Promise<void>;
+}
+
+const STREAM_KEYS = ['format'];
+
+/**
+ * An event's JSON text, as JSON.parse(JSON.stringify(event)) reads it. A plan's disclosure lists
+ * are frozen and shared by every event of the plan: their text is kept (canonicalJson caches
+ * frozen values), so a long `disclosed` list is serialized once per plan, not once per event.
+ */
+export function eventJson(event: AuditEvent): string {
+  let out = '{';
+  for (const key in event) {
+    const value = (event as unknown as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(key)}:${value !== null && typeof value === 'object' && Object.isFrozen(value) ? canonicalJson(value) : JSON.stringify(value)}`;
+  }
+  return `${out}}`;
+}
+const PINO_INFO = 30;
+
+/**
+ * Writes each event as one line to `destination`. A destination that throws (closed, destroyed)
+ * makes the write throw AuditUnavailableError, so the PHI response it covers is refused.
+ */
+export function streamSink(destination: AuditDestination, options: StreamSinkOptions = {}): StreamAuditSink {
+  if (destination === null || typeof destination !== 'object' || typeof destination.write !== 'function') {
+    throw new OptionsError('streamSink(destination) needs a stream with write(string): pino.destination(...), process.stdout or an fs.WriteStream');
+  }
+  if (options === null || typeof options !== 'object') throw new OptionsError('streamSink options must be an object');
+  for (const k of Object.keys(options)) {
+    if (!STREAM_KEYS.includes(k)) throw new OptionsError(`unknown streamSink option "${k}"${didYouMean(k, STREAM_KEYS)}`);
+  }
+  const format = options.format ?? 'ndjson';
+  if (format !== 'ndjson' && format !== 'pino') throw new OptionsError('streamSink `format` must be "ndjson" or "pino"');
+  const pino = format === 'pino';
+  let closed = false;
+
+  const line = (event: AuditEvent): string =>
+    pino ? `{"level":${PINO_INFO},"time":${Date.now()},"msg":"phiguard.audit","audit":${eventJson(event)}}\n` : `${eventJson(event)}\n`;
+
+  const put = (text: string): void => {
+    if (closed) throw new AuditUnavailableError();
+    // Rare in SonicBoom (it throws once ended/destroyed); any failure refuses the release it covers.
+    const writable = destination as { destroyed?: boolean; writableEnded?: boolean };
+    if (writable.destroyed === true || writable.writableEnded === true) throw new AuditUnavailableError();
+    try {
+      destination.write(text);
+    } catch {
+      throw new AuditUnavailableError();
+    }
+  };
+
+  const flush = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (typeof destination.flush !== 'function') return resolve();
+      try {
+        // SonicBoom calls back (once its buffer is written); a writable's flush may not exist.
+        destination.flush((err) => (err ? reject(new AuditUnavailableError()) : resolve()));
+      } catch {
+        reject(new AuditUnavailableError());
+      }
+    });
+
+  return {
+    write(event) {
+      put(line(event));
+    },
+    async writeBatch(events) {
+      let text = '';
+      for (const e of events) text += line(e);
+      put(text);
+    },
+    async writeLines(ndjson) {
+      // Lines already serialized (bufferedSink with `chain`): passed on as they are, or wrapped for pino.
+      if (!pino) return put(ndjson.endsWith('\n') || ndjson === '' ? ndjson : `${ndjson}\n`);
+      let text = '';
+      const now = Date.now();
+      for (const l of ndjson.split('\n')) if (l !== '') text += `{"level":${PINO_INFO},"time":${now},"msg":"phiguard.audit","audit":${l}}\n`;
+      put(text);
+    },
+    flush,
+    async close() {
+      if (closed) return;
+      await flush().catch(() => undefined);
+      closed = true;
+      destination.end?.();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * @phiguard/core/adapter: for authors of framework adapters and tools built on the engine
+ * (`@phiguard/express`, `@phiguard/nestjs`, `@phiguard/kms`, `@phiguard/cli`). The request
+ * exchange, the response gate, the HTTP error mapping, field paths and the helpers an adapter
+ * shares with the engine. Application code does not need this entry.
+ * @packageDocumentation
+ */
+export { ENGINE_OPTION_KEYS } from '../guard.js';
+export { EXCHANGE_OPTION_KEYS, canonicalId, createExchangeHost } from '../exchange/exchange.js';
+export type { Claim, ErrorLogger, Exchange, ExchangeHost, ExchangeOptions, Maybe, Released, RequestFacts, RouteKind, Step } from '../exchange/exchange.js';
+export { codeOf, errorBody, errorHeaders, genericCode, isAnswer, statusOf } from '../exchange/http.js';
+export type { Answer, ErrorBody } from '../exchange/http.js';
+export { guardResponse } from '../exchange/response.js';
+export type { GateHooks, GatedResponse, ResponseGate } from '../exchange/response.js';
+export { actionForMethod } from '../audit/event.js';
+export { compileNarrowing } from '../policy/narrow.js';
+export type { HandlerNarrowing, NarrowingRules } from '../policy/narrow.js';
+// The index comes with a compiled resource (`resource.index`); adapters read it, never build one.
+export type { DeclaredField, FieldIndex, IndexNode } from '../policy/field-index.js';
+export type { InboundInspection } from '../inbound.js';
+export type { PreparedVerifier } from '../delivery/signing.js';
+export { didYouMean } from '../suggest.js';
+export { ANY_KEY, ELEMENT, parsePath } from '../policy/path.js';
+export { isOrmWrapperPath, unclassifiedPaths } from '../policy/unclassified.js';

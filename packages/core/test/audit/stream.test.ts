@@ -1,0 +1,110 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import fc from 'fast-check';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bufferedSink } from '../../src/audit/buffered.js';
+import { verifyChain } from '../../src/audit/chain.js';
+import type { AuditEvent } from '../../src/audit/event.js';
+import { readNdjsonEvents } from '../../src/audit/ndjson.js';
+import { eventJson, streamSink } from '../../src/audit/stream.js';
+import { AuditUnavailableError, OptionsError } from '../../src/errors.js';
+import { KEY, sampleEvent, stored } from './fixtures.js';
+
+const work = mkdtempSync(join(tmpdir(), 'phiguard-stream-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function collect(path: string): Promise<AuditEvent[]> {
+  const out: AuditEvent[] = [];
+  for await (const e of readNdjsonEvents(path)) out.push(e);
+  return out;
+}
+
+describe('eventJson', () => {
+  it('reads back as JSON.stringify would, frozen (cached) members included, on random events', () => {
+    const text = fc.string({ unit: 'grapheme', maxLength: 12 });
+    const member = fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined));
+    const frozen = <T>(a: fc.Arbitrary<T>) => a.map((v) => Object.freeze(v));
+    fc.assert(
+      fc.property(
+        fc.record({ id: text, time: text, action: fc.constantFrom('read', 'export'), outcome: fc.constant('success') }),
+        fc.dictionary(text, fc.oneof(member, fc.dictionary(text, member), fc.array(member), frozen(fc.array(text)), frozen(fc.dictionary(text, text)))),
+        (head, rest) => {
+          const event = { ...rest, ...head } as unknown as AuditEvent;
+          // Twice: the second reading comes from the cache of frozen members.
+          for (let i = 0; i < 2; i++) expect(JSON.parse(eventJson(event))).toEqual(JSON.parse(JSON.stringify(event)));
+        },
+      ),
+    );
+  });
+});
+
+describe('streamSink', () => {
+  for (const format of ['ndjson', 'pino'] as const) {
+    it(`writes every event as one line to a pino destination (${format}), read back unchanged`, async () => {
+      const path = join(work, `events-${format}.log`);
+      const dest = pino.destination({ dest: path, sync: false, minLength: 4096 });
+      const sink = streamSink(dest, { format });
+      const events = Array.from({ length: 250 }, (_, i) => sampleEvent(i));
+      for (const e of events) expect(sink.write(e)).toBeUndefined();
+      await sink.close();
+      const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(250);
+      if (format === 'pino') for (const l of lines) expect(JSON.parse(l)).toMatchObject({ level: 30, msg: 'phiguard.audit' });
+      expect(await collect(path)).toEqual(events.map(stored));
+    });
+  }
+
+  it('shares a file with the application’s own pino lines, which readers pass over', async () => {
+    const path = join(work, 'shared.log');
+    const dest = pino.destination({ dest: path, sync: true });
+    const app = pino(dest);
+    const sink = streamSink(dest, { format: 'pino' });
+    app.info({ route: '/health' }, 'ok');
+    sink.write(sampleEvent(1));
+    app.warn('slow');
+    sink.write(sampleEvent(2));
+    await sink.flush();
+    expect((await collect(path)).map((e) => e.resource.id)).toEqual(['5001', '5002']);
+  });
+
+  it('chained in a buffered flush: the file verifies, and an edited line is found', async () => {
+    const path = join(work, 'chained.ndjson');
+    const dest = pino.destination({ dest: path, sync: false, minLength: 4096 });
+    const sink = bufferedSink(streamSink(dest), { chain: { key: KEY, stream: 'api-1' }, flushIntervalMs: 1 });
+    for (let i = 0; i < 120; i++) sink.write(sampleEvent(i));
+    await sink.close();
+    const events = await collect(path);
+    expect(events).toHaveLength(120);
+    expect(verifyChain(events, { key: KEY })).toMatchObject({ ok: true, events: 120 });
+    const edited = events.map((e, i) => (i === 57 ? { ...e, purposeOfUse: 'HPAYMT' } : e));
+    const verdict = verifyChain(edited, { key: KEY });
+    expect(verdict.ok).toBe(false);
+    expect(verdict.breaks[0]).toMatchObject({ kind: 'modified', seq: 58 });
+  });
+
+  it('fails closed once the destination is gone, so the release it covers is refused', async () => {
+    const dest = new PassThrough();
+    const sink = streamSink(dest);
+    sink.write(sampleEvent(1));
+    dest.destroy();
+    expect(() => sink.write(sampleEvent(2))).toThrow(AuditUnavailableError);
+    const throwing = streamSink({
+      write() {
+        throw new Error('EBADF');
+      },
+    });
+    expect(() => throwing.write(sampleEvent(3))).toThrow(AuditUnavailableError);
+    const closed = streamSink(new PassThrough());
+    await closed.close();
+    expect(() => closed.write(sampleEvent(4))).toThrow(AuditUnavailableError);
+  });
+
+  it('refuses what is not a destination, and unknown options with a suggestion', () => {
+    expect(() => streamSink({} as never)).toThrow(OptionsError);
+    expect(() => streamSink(new PassThrough(), { formt: 'pino' } as never)).toThrow(/did you mean "format"/);
+    expect(() => streamSink(new PassThrough(), { format: 'xml' } as never)).toThrow(OptionsError);
+  });
+});
