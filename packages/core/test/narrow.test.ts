@@ -113,3 +113,63 @@ describe('compileNarrowing', () => {
     expect(() => compileNarrowing(policy, 'Lab', {})).toThrow(/unknown resource "Lab"; did you mean "Labs"\?/);
   });
 });
+
+/**
+ * An ORM-like instance (Sequelize, Mongoose): columns behind `dataValues`, internals alongside,
+ * and `toJSON()` returning what the model serializes. Nested at several depths.
+ */
+class Model {
+  readonly _previousDataValues: Record<string, unknown>;
+  readonly sequelize = { connection: 'postgres://internal', password: 'not-a-field' };
+  constructor(readonly dataValues: Record<string, unknown>) {
+    this._previousDataValues = { ...dataValues };
+  }
+  toJSON(): Record<string, unknown> {
+    return { ...this.dataValues };
+  }
+}
+
+const ormDoc = () =>
+  new Model({
+    id: 'v-1',
+    patient: new Model({ id: 'P1001', name: 'Avery Quinn', birthDate: '1980-02-03' }),
+    results: [new Model({ code: '718-7', value: 13.2, note: 'call Avery at 555-0100' }), new Model({ code: '2345-7', value: 94 })],
+  });
+
+describe('compileNarrowing reads values through toJSON, as the plan does', () => {
+  const selectors = ['*', '@clinical', '@direct-identifier', '@free-text', '@quasi-identifier', 'id', 'patient.id', 'patient.name', 'results[].value', 'results[].note'];
+
+  it('narrows an ORM instance (toJSON at the root, in objects and in array elements) exactly as its JSON (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...selectors), fc.constantFrom('send' as const, 'deny' as const)), fc.constantFrom(clinician, billing), (rules, context) => {
+        const n = compileNarrowing(policy, 'Labs', rules);
+        const decided = policy.decide(context, 'Labs');
+        if (decided.effect !== 'allow') throw new Error('expected allow');
+        const fromModel = n.after(decided.plan.apply(n.before(ormDoc()), context).value);
+        const fromJson = n.after(decided.plan.apply(n.before(JSON.parse(JSON.stringify(ormDoc()))), context).value);
+        expect(fromModel).toEqual(fromJson);
+        // Internals of the model (connection, previous values) never reach the output.
+        expect(JSON.stringify(fromModel) ?? '').not.toMatch(/internal|not-a-field|dataValues|_previous/);
+      }),
+    );
+  });
+
+  it('drops a field the handler does not send from inside a nested model, keeping the rest', () => {
+    const n = compileNarrowing(policy, 'Labs', { '@clinical': 'send', 'patient.name': 'send' });
+    const before = n.before(ormDoc()) as unknown;
+    // The subject is kept for the audit while the plan runs; the note (free-text) is gone already.
+    expect(JSON.parse(JSON.stringify(before))).toEqual({
+      id: 'v-1',
+      patient: { id: 'P1001', name: 'Avery Quinn' },
+      results: [{ code: '718-7', value: 13.2 }, { code: '2345-7', value: 94 }],
+    });
+    const { value } = policy.protect(before, clinician, 'Labs');
+    expect(n.after(value)).toEqual({ id: 'v-1', patient: { name: 'Avery Quinn' }, results: [{ code: '718-7', value: 13.2 }, { code: '2345-7', value: 94 }] });
+  });
+
+  it('leaves an ORM instance whose narrowing drops nothing untouched (the plan reads its toJSON)', () => {
+    const n = compileNarrowing(policy, 'Labs', { '*': 'send' });
+    const model = ormDoc();
+    expect(n.before(model)).toBe(model);
+  });
+});

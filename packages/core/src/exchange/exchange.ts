@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { match, type MatchFunction, type ParamData } from 'path-to-regexp';
-import { AccessDeniedError, AuthenticationRequiredError, LimitExceededError, OptionsError, PhiGuardError } from '../errors.js';
+import { AccessDeniedError, AuthenticationRequiredError, OptionsError, PhiGuardError } from '../errors.js';
 import { actionForMethod, denialEvent, disclosureEvent, queryOf, type AuditAction } from '../audit/event.js';
 import type { AccessContext, RequestInfo } from '../context.js';
 import type { PurposeOfUse } from '../purpose.js';
@@ -490,15 +490,11 @@ class RequestExchange implements Exchange {
     const { guard } = this.host;
     const context = this.context!;
     const claim = this.claimed!;
-    // Plans read values as JSON.stringify would (toJSON); a handler's narrowing reads plain values too.
+    // Plans and a handler's narrowing read values through the one toJSON reader (policy/json.ts).
     let body = value;
-    if (claim.narrow !== undefined) {
-      const plain = toJsonValue(value, guard.policy.limits.maxDepth);
-      if (plain instanceof Error) return this.fail(plain);
-      body = claim.narrow(plain, context);
-    }
     let prepared;
     try {
+      if (claim.narrow !== undefined) body = claim.narrow(value, context);
       prepared = guard.prepare(this.plan, body);
     } catch (err) {
       return this.fail(err);
@@ -643,47 +639,4 @@ function queryNames(query: string | undefined): readonly string[] | undefined {
 
 function isPromise<T>(v: unknown): v is Promise<T> {
   return v !== null && typeof v === 'object' && typeof (v as Promise<T>).then === 'function';
-}
-
-/**
- * What JSON.stringify would serialize, as plain values: `toJSON` honoured (ORM instances, model
- * classes, Dates), so fields a model hides are never projected from its internals. Plain trees are
- * returned as they are (no copy); a depth past the limit is refused, not a stack overflow.
- */
-export function toJsonValue(value: unknown, maxDepth: number): unknown {
-  if (!needsConversion(value, 0, maxDepth)) return value;
-  try {
-    return convert(value, '', 0, maxDepth);
-  } catch (err) {
-    return err instanceof LimitExceededError ? err : new LimitExceededError('maxDepth', maxDepth);
-  }
-}
-
-function needsConversion(value: unknown, depth: number, maxDepth: number): boolean {
-  if (value === null || typeof value !== 'object') return typeof value === 'bigint';
-  if (depth > maxDepth) return true;
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
-  if (Array.isArray(value)) {
-    for (const v of value) if (needsConversion(v, depth + 1, maxDepth)) return true;
-    return false;
-  }
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) return true;
-  for (const k in value) if (Object.hasOwn(value, k) && needsConversion((value as Record<string, unknown>)[k], depth + 1, maxDepth)) return true;
-  return false;
-}
-
-function convert(value: unknown, key: string, depth: number, maxDepth: number): unknown {
-  if (depth > maxDepth) throw new LimitExceededError('maxDepth', maxDepth);
-  let v = value;
-  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON(k: string): unknown }).toJSON(key);
-  if (typeof v === 'bigint') throw new TypeError('BigInt value cannot be serialized to JSON');
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((item, i) => convert(item, String(i), depth + 1, maxDepth));
-  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const k of Object.keys(v)) {
-    const item = convert((v as Record<string, unknown>)[k], k, depth + 1, maxDepth);
-    if (item !== undefined && typeof item !== 'function' && typeof item !== 'symbol') out[k] = item;
-  }
-  return out;
 }

@@ -9,6 +9,7 @@
  *   reverse), is in no field: unclassified.
  */
 import { LimitExceededError } from '../errors.js';
+import { jsonOf } from './json.js';
 import { ANY_KEY, ELEMENT, formatPath, parsePath } from './path.js';
 import type { FieldClass, FieldSpec } from './types.js';
 
@@ -120,27 +121,33 @@ export class FieldIndex {
     from: IndexNode = this.root,
     /** Also remove the objects that removals left empty (as a projection omits them). */
     prune = false,
+    /**
+     * Read each value as JSON.stringify would (`toJSON`), as the plans do, so a model instance is
+     * mapped by what it serializes. A copy is then plain data; an untouched value is returned as is.
+     */
+    json = false,
   ): unknown {
-    const go = (v: unknown, node: IndexNode): unknown => {
+    const go = (raw: unknown, node: IndexNode, key: string | number): unknown => {
       if (--budget.left < 0) throw new LimitExceededError('maxNodes', budget.limit);
-      if (node.field !== null) return wanted.has(node.field.path) ? fn(v, node.field) : v;
-      if (v === null || typeof v !== 'object') return v;
+      const v = json ? jsonOf(raw, key) : raw;
+      if (node.field !== null) return wanted.has(node.field.path) ? fn(v, node.field) : raw;
+      if (v === null || typeof v !== 'object') return raw;
       if (Array.isArray(v)) {
         const element = node.element;
-        if (element === null) return v;
+        if (element === null) return raw;
         let out: unknown[] | null = null;
         for (let i = 0; i < v.length; i++) {
-          const r = go(v[i], element);
+          const r = go(v[i], element, i);
           if (r !== v[i]) (out ??= v.slice())[i] = r;
         }
-        return out ?? v;
+        return out ?? raw;
       }
       let out: Record<string, unknown> | null = null;
       for (const key of Object.keys(v)) {
         const child = childOf(node, key);
         if (child === null) continue;
         const before = (v as Record<string, unknown>)[key];
-        const r = go(before, child);
+        const r = go(before, child, key);
         if (r !== before) {
           out ??= { ...(v as Record<string, unknown>) };
           // `undefined` withholds the field: the key goes, as JSON would drop it.
@@ -149,9 +156,9 @@ export class FieldIndex {
         }
       }
       if (prune && out !== null && Object.keys(out).length === 0) return undefined;
-      return out ?? v;
+      return out ?? raw;
     };
-    return go(value, from);
+    return go(value, from, '');
   }
 }
 

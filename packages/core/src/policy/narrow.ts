@@ -18,7 +18,8 @@ export interface HandlerNarrowing {
   /** Declared fields the handler sends (policy spelling). */
   readonly sends: ReadonlySet<string>;
   /**
-   * Before the plan: a copy of the handler's value without the fields it does not send. The
+   * Before the plan: a copy of the handler's value without the fields it does not send, read
+   * through `toJSON` as the plan reads it (ORM instances, Dates). The
    * resource's `id` and `subject` are kept so the plan can still audit them; `after` removes them.
    */
   before<T>(value: T): T;
@@ -66,7 +67,7 @@ export function compileNarrowing(policy: CompiledPolicy, resource: string, rules
   return Object.freeze({
     resource,
     sends,
-    before: <T>(value: T): T => (dropBefore.size === 0 ? value : (index.mapFields(value, dropBefore, drop, budget()) as T)),
-    after: <T>(value: T): T => (audited.size === 0 ? value : (index.mapFields(value, audited, drop, budget(), index.root, true) as T)),
+    before: <T>(value: T): T => (dropBefore.size === 0 ? value : (index.mapFields(value, dropBefore, drop, budget(), index.root, false, true) as T)),
+    after: <T>(value: T): T => (audited.size === 0 ? value : (index.mapFields(value, audited, drop, budget(), index.root, true, true) as T)),
   });
 }
