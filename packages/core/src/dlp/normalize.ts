@@ -8,7 +8,7 @@
  *   Devanagari, Bengali, fullwidth …) folds to its ASCII digit; dash and space variants become
  *   '-' and ' '; everything else goes through NFKC (fullwidth letters).
  * - rewrites of short stretches, found by `findRewrites`: HTML character references (`&#64;`,
- *   `&#x40;`, `&commat;`), percent-encoding (`%40`), line breaks and indentation inside an
+ *   `&#x40;`, `&commat;`, accented letters such as `&uuml;`), percent-encoding (`%40`), line breaks and indentation inside an
  *   identifier, spaced digits (`1 2 3 4 5 6 7 8 9`), digits spelled as words (`six one seven`),
  *   the letter O inside a digit run (`617-555-O143`), and spelled-out e-mail addresses
  *   (`jane dot roe at example dot org`, `jroe (at) example [dot] org`, `jroe{at}example.org`).
@@ -103,6 +103,25 @@ const NAMED_ENTITIES: Record<string, string> = {
   minus: '-', ndash: '-', mdash: '-', lowbar: '_', sol: '/', num: '#', colon: ':', lpar: '(', rpar: ')',
   plus: '+', comma: ',', equals: '=', percnt: '%', dollar: '$', excl: '!', quest: '?', semi: ';', ast: '*',
 };
+
+/** HTML's named references of accented letters, `&uuml;` = u + combining diaeresis, composed. */
+const ENTITY_MARKS: Record<string, string> = {
+  grave: '\u0300', acute: '\u0301', circ: '\u0302', tilde: '\u0303', uml: '\u0308', ring: '\u030a', cedil: '\u0327', caron: '\u030c',
+};
+const ENTITY_LETTERS: Record<string, string> = {
+  szlig: 'ß', aelig: 'æ', AElig: 'Æ', oslash: 'ø', Oslash: 'Ø', eth: 'ð', ETH: 'Ð', thorn: 'þ', THORN: 'Þ', oelig: 'œ', OElig: 'Œ',
+};
+const LETTER_ENTITY = /^([A-Za-z])(grave|acute|circ|tilde|uml|ring|cedil|caron)$/;
+
+/** The letter a named reference stands for (case matters: `&Ouml;` is Ö), or undefined. */
+function letterEntity(body: string): string | undefined {
+  if (Object.hasOwn(ENTITY_LETTERS, body)) return ENTITY_LETTERS[body];
+  const m = LETTER_ENTITY.exec(body);
+  if (m === null) return undefined;
+  // Read only where letter and mark compose to one code point (there is no "q acute"): a real letter.
+  const composed = (m[1]! + ENTITY_MARKS[m[2]!]!).normalize('NFC');
+  return composed.length === 1 ? composed : undefined;
+}
 
 const DIGIT_WORDS: Record<string, string> = {
   zero: '0', oh: '0', one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9',
@@ -226,7 +245,8 @@ function entity(text: string, at: number, m: string, add: Add): void {
     return;
   }
   if (!semi) return;
-  const rep = NAMED_ENTITIES[body.toLowerCase()];
+  const lower = body.toLowerCase();
+  const rep = Object.hasOwn(NAMED_ENTITIES, lower) ? NAMED_ENTITIES[lower] : letterEntity(body);
   if (rep !== undefined) add(at, at + m.length, rep);
 }
 

@@ -60,3 +60,34 @@ describe('offsets after normalization', () => {
     );
   });
 });
+
+describe('named references of accented letters', () => {
+  const names = (text: string) =>
+    scanner
+      .scan(text)
+      .filter((f) => f.type === 'PERSON_NAME')
+      .map((f) => text.slice(f.start, f.end));
+
+  it('reads &uuml;, &Eacute;, &ntilde;, &szlig; as the letters they name, and maps the name back to the original text', () => {
+    expect(normalize('M&uuml;ller &Eacute;lodie Pe&ntilde;a Stra&szlig;e &Oslash;').text).toBe('Müller Élodie Peña Straße Ø');
+    expect(names('Seen by Dr. J&uuml;rgen M&uuml;ller today.')).toEqual(['J&uuml;rgen M&uuml;ller']);
+    expect(names('Patient name: Ren&eacute;e Fran&ccedil;ois')).toEqual(['Ren&eacute;e Fran&ccedil;ois']);
+  });
+
+  it('leaves references HTML does not name, and prototype keys, as they are', () => {
+    for (const text of ['&qacute; &juml; &Uring;x', '&toString; &valueOf; &constructor;', '&uuml without a semicolon']) {
+      expect(normalize(text).text).toBe(text.replace('&Uring;', 'Ů'));
+    }
+  });
+
+  it('every named accented letter composes to one code point, on random letter × mark pairs', () => {
+    const marks = ['grave', 'acute', 'circ', 'tilde', 'uml', 'ring', 'cedil', 'caron'];
+    fc.assert(
+      fc.property(fc.constantFrom(...'AEIOUYCNSZaeiouycnsz'), fc.constantFrom(...marks), (letter, mark) => {
+        const out = normalize(`x &${letter}${mark}; y`).text;
+        const composed = (letter + { grave: '\u0300', acute: '\u0301', circ: '\u0302', tilde: '\u0303', uml: '\u0308', ring: '\u030a', cedil: '\u0327', caron: '\u030c' }[mark]!).normalize('NFC');
+        expect(out).toBe(composed.length === 1 ? `x ${composed} y` : `x &${letter}${mark}; y`);
+      }),
+    );
+  });
+});
