@@ -1,13 +1,13 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Req, type Type } from '@nestjs/common';
-import { AuthenticationRequiredError, type AccessContext, type BreakGlassService } from '@phiguard/core';
+import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Req, applyDecorators, type Type } from '@nestjs/common';
+import { BREAK_GLASS_DISABLED, BREAK_GLASS_ENDPOINTS, BREAK_GLASS_HEADERS, answerBreakGlass, type BreakGlassEndpoint } from '@phiguard/core/adapter';
 import { SkipPhiGuard } from './decorators.js';
 import { PhiGuardRefusal } from './errors.js';
 import { PhiGuardRuntime, enterRequest, type HttpRequest } from './runtime.js';
 import { PHIGUARD_RUNTIME } from './tokens.js';
 
-
-type Fields = Record<string, unknown>;
-const fieldsOf = (body: unknown): Fields => (body !== null && typeof body === 'object' ? (body as Fields) : {});
+/** Nest declares status and headers statically: read them from core's endpoint table. */
+const answers = (endpoint: BreakGlassEndpoint) =>
+  applyDecorators(HttpCode(BREAK_GLASS_ENDPOINTS[endpoint].status), ...Object.entries(BREAK_GLASS_HEADERS).map(([k, v]) => Header(k, v)));
 
 /**
  * Break-glass endpoints under `path` (default `break-glass`), the NestJS counterpart of the
@@ -17,7 +17,7 @@ const fieldsOf = (body: unknown): Fields => (body !== null && typeof body === 'o
  * - `DELETE /:grantId` → 204 (the grant's holder or a reviewer)
  * - `GET /reviews` → 200 grants awaiting after-action review (reviewers)
  * - `POST /:grantId/review` `{ decision: 'appropriate' | 'inappropriate' }` → 204 (reviewers)
- * The caller comes from the module's `context` resolver; every outcome is audited by core.
+ * The caller comes from the module's `context` resolver; core answers and audits every outcome.
  * Requests then invoke a grant with `X-Break-Glass-Grant` on routes marked `@AllowBreakGlass()`.
  */
 export function breakGlassController(path = 'break-glass'): Type<unknown> {
@@ -27,57 +27,39 @@ export function breakGlassController(path = 'break-glass'): Type<unknown> {
     constructor(@Inject(PHIGUARD_RUNTIME) protected readonly runtime: PhiGuardRuntime) {}
 
     @Post()
-    @HttpCode(201)
-    @Header('Cache-Control', 'no-store')
-    async grant(@Req() req: HttpRequest, @Body() body: unknown) {
-      const [context, service] = await this.enter(req);
-      const b = fieldsOf(body);
-      return service.grant(context, {
-        patientId: b.patientId as string,
-        reason: b.reason as string,
-        justification: b.justification as string,
-        ...(b.minutes === undefined ? {} : { minutes: Number(b.minutes) }),
-      });
+    @answers('grant')
+    grant(@Req() req: HttpRequest, @Body() body: unknown) {
+      return this.answer('grant', req, {}, body);
     }
 
     @Get('reviews')
-    @Header('Cache-Control', 'no-store')
-    async reviews(@Req() req: HttpRequest) {
-      const [context, service] = await this.enter(req);
-      return service.pendingReviews(context);
+    @answers('reviews')
+    reviews(@Req() req: HttpRequest) {
+      return this.answer('reviews', req, {}, undefined);
     }
 
     @Delete(':grantId')
-    @HttpCode(204)
-    @Header('Cache-Control', 'no-store')
-    async revoke(@Req() req: HttpRequest, @Param('grantId') grantId: string): Promise<void> {
-      const [context, service] = await this.enter(req);
-      await service.revoke(context, String(grantId));
+    @answers('revoke')
+    revoke(@Req() req: HttpRequest, @Param('grantId') grantId: string) {
+      return this.answer('revoke', req, { grantId }, undefined);
     }
 
     @Post(':grantId/review')
-    @HttpCode(204)
-    @Header('Cache-Control', 'no-store')
-    async review(@Req() req: HttpRequest, @Param('grantId') grantId: string, @Body() body: unknown): Promise<void> {
-      const [context, service] = await this.enter(req);
-      await service.review(context, String(grantId), fieldsOf(body).decision as 'appropriate' | 'inappropriate');
+    @answers('review')
+    review(@Req() req: HttpRequest, @Param('grantId') grantId: string, @Body() body: unknown) {
+      return this.answer('review', req, { grantId }, body);
     }
 
-    /** The caller (401 when the resolver refuses) and the service (404 when the policy declares no break-glass). */
-    protected async enter(req: HttpRequest): Promise<[AccessContext, BreakGlassService]> {
+    /** 404 when the policy declares no break-glass; core's typed errors go to the exception filter. */
+    protected async answer(endpoint: BreakGlassEndpoint, req: HttpRequest, params: Record<string, string>, body: unknown): Promise<unknown> {
       const service = this.runtime.engine.breakGlass;
-      if (service === null) throw new PhiGuardRefusal('break_glass_disabled', 404);
+      if (service === null) throw new PhiGuardRefusal(BREAK_GLASS_DISABLED.code, BREAK_GLASS_DISABLED.status);
       const state = enterRequest(this.runtime, req, undefined, () => null);
-      let resolved: AccessContext | null | undefined;
-      try {
-        resolved = await this.runtime.resolve(req, { resource: null, action: 'break-glass', route: req.route?.path, allowBreakGlass: false });
-      } catch {
-        throw new AuthenticationRequiredError();
-      }
-      if (resolved === null || typeof resolved !== 'object') throw new AuthenticationRequiredError();
+      const route = req.route?.path;
       const ua = req.headers['user-agent'];
-      const request = { method: req.method, route: req.route?.path, ip: req.ip, userAgent: typeof ua === 'string' ? ua : undefined, requestId: state.requestId };
-      return [{ ...resolved, request: { ...request, ...resolved.request } }, service];
+      const request = { method: req.method, route, ip: req.ip, userAgent: typeof ua === 'string' ? ua : undefined, requestId: state.requestId };
+      const resolve = () => this.runtime.resolve(req, { resource: null, action: 'break-glass', route, allowBreakGlass: false });
+      return (await answerBreakGlass(endpoint, service, { resolve, request, params, body })).body;
     }
   }
   return PhiGuardBreakGlassController;

@@ -22,3 +22,5 @@ export type { PreparedVerifier } from '../delivery/signing.js';
 export { didYouMean } from '../suggest.js';
 export { ANY_KEY, ELEMENT, parsePath } from '../policy/path.js';
 export { isOrmWrapperPath, unclassifiedPaths } from '../policy/unclassified.js';
+export { BREAK_GLASS_DISABLED, BREAK_GLASS_ENDPOINTS, BREAK_GLASS_HEADERS, answerBreakGlass, breakGlassRefusal } from '../exchange/break-glass.js';
+export type { BreakGlassEndpoint, BreakGlassFacts, BreakGlassReply } from '../exchange/break-glass.js';
