@@ -27,7 +27,7 @@ describe('names in any script after a title or label', () => {
   it('property: Title + Unicode given + Unicode family is found whole, offsets in the original text', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('Dr. ', 'Mr. ', 'Mrs. ', 'Ms. ', 'Patient: ', 'Name: '),
+        fc.constantFrom('Dr. ', 'Mr. ', 'Mrs. ', 'Ms. ', 'Prof. ', 'Professor ', 'Sra. ', 'Herr ', 'Mme ', 'Patient: ', 'Name: '),
         fc.constantFrom(...UNICODE_GIVEN),
         fc.constantFrom(...UNICODE_FAMILY),
         fc.constantFrom('', ' was seen.', ', 54 y/o.', '\nNext line'),

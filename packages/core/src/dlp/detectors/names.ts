@@ -51,7 +51,7 @@ const NOT_NAMES = new Set(
     'The This That These Those There Here Patient Pt Name Date Plan History Education Portal Safety Care Services ' +
     'Information Instructions Medicare Medicaid Insurance Unknown None Not Please Thank Thanks Dear Sincerely ' +
     'Regards Family Given Doctor Nurse Physician Provider Clinic Hospital Center Office Department Team Staff ' +
-    'Mr Mrs Ms Miss Dr Mx MD NP PA RN DO Jr Sr Is Was Has Had And Or With Without For From To In On At Of By ' +
+    'Mr Mrs Ms Miss Dr Mx Prof Professor Dra Sra Srta Mme Mlle Herr Frau MD NP PA RN DO Jr Sr Is Was Has Had And Or With Without For From To In On At Of By ' +
     'Reports Denies Presents Admitted Discharged Seen Called Returns Continue Follow Summary Note Notes Results ' +
     'Self Spouse Son Daughter Mother Father Wife Husband Brother Sister Guardian Emergency Contact Primary ' +
     'Secondary Home Work Cell Phone Fax Email Address Street Avenue Road January February March April May June ' +
