@@ -7,7 +7,7 @@ const central = definePolicy({
   resources: {
     Patient: {
       id: 'id',
-      fields: { id: 'direct-identifier', name: { class: 'direct-identifier' }, hiv: { class: 'sensitive', category: 'HIV' } },
+      fields: { id: 'direct-identifier', mrn: 'direct-identifier', name: { class: 'direct-identifier' }, hiv: { class: 'sensitive', category: 'HIV' } },
       disclose: {
         clerk: { HOPERAT: { '@direct-identifier': 'send' } },
         doctor: { TREAT: { '*': 'send', mrn: 'redact' } },
