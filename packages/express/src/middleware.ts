@@ -1,10 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { OptionsError, createPhiGuard, type AccessContext, type PhiGuard, type PhiGuardOptions } from '@phiguard/core';
+import { OptionsError, type AccessContext, type PhiGuard, type PhiGuardOptions } from '@phiguard/core';
 import {
-  ENGINE_OPTION_KEYS,
-  EXCHANGE_OPTION_KEYS,
-  createExchangeHost,
-  didYouMean,
+  createAdapterHost,
   errorBody,
   genericCode,
   guardResponse,
@@ -66,8 +63,7 @@ const states = new WeakMap<object, State>();
 const installedOn = new WeakSet<object>();
 /** Router layer prototypes whose request handling phiguard hooks, to decide where the route runs. */
 const hooked = new WeakSet<object>();
-const ADAPTER_KEYS = ['guard', 'context', 'installErrorHandler', 'logger', 'bodyLimit'];
-const OPTION_KEYS = [...ENGINE_OPTION_KEYS, ...EXCHANGE_OPTION_KEYS, ...ADAPTER_KEYS];
+const ADAPTER_KEYS = ['installErrorHandler', 'bodyLimit'];
 /** Marks middleware that claims or releases a route from inside its own stack. */
 const ROUTE_MARK = Symbol.for('phiguard.routeMiddleware');
 
@@ -87,35 +83,12 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
   if (arguments.length === 3 && typeof arguments[2] === 'function') {
     throw new OptionsError('phiguard must be called: use app.use(phiguard({ policy, context, audit })), not app.use(phiguard).');
   }
-  if (options === null || typeof options !== 'object') throw new OptionsError('phiguard(options): options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) throw new OptionsError(`unknown phiguard option "${key}"${didYouMean(key, OPTION_KEYS)}`);
-  }
-  /* Precondition: a context resolver; without it nobody can be authorized. */
-  if (typeof options.context !== 'function') {
-    throw new OptionsError('phiguard needs `context: (req) => ({ principal, roles, purposeOfUse })` to know who is asking and why.');
-  }
-  const { guard: given, context, installErrorHandler = true, logger, bodyLimit = '100kb', onUnmappedRoute, nonPhi, errorCodes, errorMessages, ...engineOptions } = options;
-  let guard: PhiGuard;
-  if (given !== undefined) {
-    if (engineOptions.policy !== undefined || engineOptions.audit !== undefined) throw new OptionsError('pass either `guard` or `policy` and `audit`, not both');
-    guard = given;
-  } else {
-    guard = createPhiGuard(engineOptions as PhiGuardOptions);
-  }
-  const auditLogger = options.audit as Partial<ErrorLogger> | undefined;
-  const exchangeOptions: ExchangeOptions = Object.fromEntries(
-    Object.entries({
-      onUnmappedRoute,
-      nonPhi,
-      errorCodes,
-      errorMessages,
-      logger: logger ?? (typeof auditLogger?.error === 'function' ? (auditLogger as ErrorLogger) : undefined),
-    }).filter(([, v]) => v !== undefined),
-  );
+  // Core reads the shared options (engine or `guard`, exchange, logger) and refuses unknown keys.
+  const { guard, host } = createAdapterHost(options, { label: 'phiguard', adapterKeys: ADAPTER_KEYS });
+  const { context, installErrorHandler = true, bodyLimit = '100kb' } = options;
   const runtime: Runtime = {
     guard,
-    host: createExchangeHost(guard, exchangeOptions),
+    host,
     resolve: context,
     installErrorHandler,
     // Bodies of DLP routes are parsed here, before the handler, so they are scanned whatever the app mounts later.

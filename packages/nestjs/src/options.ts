@@ -67,6 +67,3 @@ export interface PhiGuardModuleAsyncOptions {
   /** Make the module's exports visible everywhere (default false). */
   readonly global?: boolean;
 }
-
-/** Options the adapter itself reads; every other key goes to `createPhiGuard`, which validates it. */
-export const ADAPTER_OPTION_KEYS = ['guard', 'context', 'onUnmappedRoute', 'logger', 'nonPhi', 'errorCodes', 'errorMessages'];

@@ -1,14 +1,7 @@
-import {
-  OptionsError,
-  createPhiGuard,
-  type AccessContext,
-  type CompiledResource,
-  type PhiGuard,
-  type PhiGuardOptions,
-} from '@phiguard/core';
+import { OptionsError, type AccessContext, type CompiledResource, type PhiGuard } from '@phiguard/core';
 import {
   compileNarrowing,
-  createExchangeHost,
+  createAdapterHost,
   guardResponse,
   didYouMean,
   type HandlerNarrowing,
@@ -21,7 +14,7 @@ import {
 } from '@phiguard/core/adapter';
 import { type AuditAction } from '@phiguard/core/audit';
 import type { MinimumNecessaryRules } from './decorators.js';
-import { ADAPTER_OPTION_KEYS, type ContextResolver, type ErrorLogger, type PhiGuardModuleOptions } from './options.js';
+import { type ContextResolver, type ErrorLogger, type PhiGuardModuleOptions } from './options.js';
 
 /** How a route was classified for this request. */
 export type { RouteKind } from '@phiguard/core/adapter';
@@ -91,36 +84,9 @@ export class PhiGuardRuntime {
   private readonly narrowings = new WeakMap<object, Narrowing>();
 
   constructor(options: PhiGuardModuleOptions) {
-    if (options === null || typeof options !== 'object') throw new OptionsError('PhiGuardModule options must be an object');
-    /* Precondition: a context resolver; without it nobody can be authorized. */
-    if (typeof options.context !== 'function') {
-      throw new OptionsError('PhiGuardModule needs `context: (req) => ({ principal, roles, purposeOfUse })` to know who is asking and why.');
-    }
-    const { guard, context, onUnmappedRoute, logger, nonPhi, errorCodes, errorMessages, ...engineOptions } = options;
-    if (guard !== undefined) {
-      const extra = Object.entries(engineOptions).filter(([, v]) => v !== undefined).map(([k]) => k);
-      if (extra.length > 0) {
-        throw new OptionsError(`pass either \`guard\` or engine options, not both (got ${extra.join(', ')}${didYouMean(extra[0]!, ADAPTER_OPTION_KEYS)})`);
-      }
-      this.engine = guard;
-    } else {
-      // Core validates its own options (unknown keys with a suggestion, policy problems by field).
-      try {
-        this.engine = createPhiGuard(engineOptions as PhiGuardOptions);
-      } catch (err) {
-        const key = err instanceof OptionsError ? /^unknown phiguard option "([^"]+)"/.exec(err.message)?.[1] : undefined;
-        const hint = key === undefined ? '' : didYouMean(key, ADAPTER_OPTION_KEYS);
-        if (hint !== '') throw new OptionsError(`unknown PhiGuardModule option "${key}"${hint}`);
-        throw err;
-      }
-    }
-    this.resolve = context;
-    const auditLogger = options.audit as Partial<ErrorLogger> | undefined;
-    this.logger = logger ?? (typeof auditLogger?.error === 'function' ? (auditLogger as ErrorLogger) : undefined);
-    const exchangeOptions = Object.fromEntries(
-      Object.entries({ onUnmappedRoute, nonPhi, errorCodes, errorMessages, logger: this.logger }).filter(([, v]) => v !== undefined),
-    );
-    this.host = createExchangeHost(this.engine, exchangeOptions);
+    // Core reads the shared options (engine or `guard`, exchange, logger) and refuses unknown keys.
+    ({ guard: this.engine, host: this.host, logger: this.logger } = createAdapterHost(options, { label: 'PhiGuardModule', adapterKeys: [] }));
+    this.resolve = options.context;
   }
 
   /** Checks a resource name at bootstrap. */
