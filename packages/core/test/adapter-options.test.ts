@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { OptionsError, createPhiGuard, definePolicy } from '@phiguard/core';
-import { createAdapterHost } from '@phiguard/core/adapter';
+import { createAdapterHost, requestFacts } from '@phiguard/core/adapter';
 import { SECRET } from './helpers.js';
 
 const policy = definePolicy({
@@ -64,5 +64,20 @@ describe('createAdapterHost', () => {
     expect(createAdapterHost({ policy, audit: sink(), secret: SECRET, context, logger }, spec).logger).toBe(logger);
     expect(createAdapterHost({ policy, audit, secret: SECRET, context }, spec).logger).toBe(audit);
     expect(createAdapterHost({ policy, audit: sink(), secret: SECRET, context }, spec).logger).toBeUndefined();
+  });
+});
+
+describe('requestFacts', () => {
+  // Each row: the URL as received, the path and the query string the exchange sees.
+  const urls: readonly [string, string, string | undefined][] = [
+    ['/charts/7', '/charts/7', undefined],
+    ['/charts/7?from=2020&to=2021', '/charts/7', 'from=2020&to=2021'],
+    ['/charts/7?', '/charts/7', ''],
+    ['/?a=1?b=2', '/', 'a=1?b=2'],
+    ['/charts/%3F7?x', '/charts/%3F7', 'x'],
+  ];
+  it.each(urls)('splits %s once, at the first "?"', (url, path, query) => {
+    const headers = { 'user-agent': 'ua' };
+    expect(requestFacts('GET', url, headers, '10.0.0.1')).toEqual({ method: 'GET', path, query, headers, ip: '10.0.0.1' });
   });
 });

@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { OptionsError, type AccessContext, type PhiGuard, type PhiGuardOptions } from '@phiguard/core';
 import {
   createAdapterHost,
+  requestFacts,
   errorBody,
   genericCode,
   guardResponse,
@@ -110,16 +111,14 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
       req.app.use(phiguardErrorHandler());
     }
     hookRouter(req.app);
-    const url = req.originalUrl;
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const exchange = runtime.host.begin({ method: req.method, path, query: q === -1 ? undefined : url.slice(q + 1), headers: req.headers, ip: req.ip });
+    const facts = requestFacts(req.method, req.originalUrl, req.headers, req.ip);
+    const exchange = runtime.host.begin(facts);
     for (const k in exchange.headers) res.setHeader(k, exchange.headers[k]!);
     const state: State = { runtime, exchange, dispatched: false, gate: undefined as unknown as ResponseGate };
     (state as { gate: ResponseGate }).gate = guardResponse(res, exchange, { decide: () => decideLate(req, state) });
     states.set(res, state);
     // A first claim by URL; the route that actually runs confirms or replaces it.
-    claimBy(exchange, runtime.host.match(req.method, path), undefined);
+    claimBy(exchange, runtime.host.match(req.method, facts.path), undefined);
     next();
   };
 }

@@ -2,6 +2,7 @@ import { OptionsError, type AccessContext, type CompiledResource, type PhiGuard 
 import {
   compileNarrowing,
   createAdapterHost,
+  requestFacts,
   guardResponse,
   didYouMean,
   type HandlerNarrowing,
@@ -57,9 +58,7 @@ export interface HttpRequest {
 export function enterRequest(runtime: PhiGuardRuntime, req: HttpRequest, res: unknown, decide: () => Maybe<Step>): PhiRequestState {
   const known = states.get(req);
   if (known !== undefined) return known;
-  const url = req.originalUrl ?? req.url ?? '/';
-  const q = url.indexOf('?');
-  const exchange = runtime.host.begin({ method: req.method, path: q === -1 ? url : url.slice(0, q), query: q === -1 ? undefined : url.slice(q + 1), headers: req.headers, ip: req.ip });
+  const exchange = runtime.host.begin(requestFacts(req.method, req.originalUrl ?? req.url ?? '/', req.headers, req.ip));
   const r = res as Partial<GatedResponse> | undefined;
   for (const [k, v] of Object.entries(exchange.headers)) r?.setHeader?.(k, v);
   const gated = r !== undefined && typeof r.writeHead === 'function' && typeof r.end === 'function' && typeof r.getHeaderNames === 'function';

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { ENGINE_OPTION_KEYS } from '../guard.js';
-export { EXCHANGE_OPTION_KEYS, canonicalId, createExchangeHost } from '../exchange/exchange.js';
+export { EXCHANGE_OPTION_KEYS, canonicalId, createExchangeHost, requestFacts } from '../exchange/exchange.js';
 export { createAdapterHost } from '../exchange/adapter-options.js';
 export type { AdapterHost, AdapterOptionsSpec } from '../exchange/adapter-options.js';
 export type { Claim, ErrorLogger, Exchange, ExchangeHost, ExchangeOptions, Maybe, Released, RequestFacts, RouteKind, Step } from '../exchange/exchange.js';

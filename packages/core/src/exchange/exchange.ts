@@ -65,6 +65,12 @@ export interface RequestFacts {
   readonly ip?: string;
 }
 
+/** The request facts from a URL as received (`/charts/7?from=…`): the path and query string split once, for every adapter. */
+export function requestFacts(method: string, url: string, headers: RequestFacts['headers'], ip?: string): RequestFacts {
+  const q = url.indexOf('?');
+  return { method, path: q === -1 ? url : url.slice(0, q), query: q === -1 ? undefined : url.slice(q + 1), headers, ip };
+}
+
 /** A route claimed for a resource. */
 export interface Claim {
   readonly resource: string;
