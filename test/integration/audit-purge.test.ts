@@ -6,6 +6,7 @@ import { type AuditEvent } from '@phiguard/core';
 import { AUDIT_RETENTION_MIN_DAYS, auditWriterRoleSql, checkpointMac, createAuditPurgeTarget, createChainSink, createPostgresAuditSink, verifyChain, type ChainedAuditEvent } from '@phiguard/core/audit';
 import { createLegalHolds, createPurgeJob, type PurgeAuditEvent } from '@phiguard/core/governance';
 import { createMemoryStateStore } from '@phiguard/core/state';
+import { seededRandom } from '@phiguard/core/testing';
 import { main } from '../../packages/cli/src/main.js';
 import { PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
@@ -27,18 +28,6 @@ afterAll(async () => {
   );
   await pool.end();
 });
-
-/** A small deterministic generator (mulberry32), so a failing layout can be replayed by its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const event = (ageDays: number, patientRef: string): AuditEvent => ({
   id: randomUUID(),
@@ -75,7 +64,8 @@ describe('createAuditPurgeTarget with createPurgeJob', () => {
     store = createPostgresAuditSink({ pool, table });
     await store.migrate();
     await store.migrate(); // idempotent
-    const next = rng(20_261_207);
+    // Seeded, so a failing layout can be replayed.
+    const next = seededRandom(20_261_207);
     for (let s = 0; s < 12; s++) {
       const stream = `app-${s}`;
       const n = 1 + Math.floor(next() * 10);

@@ -48,8 +48,11 @@ const GIVEN = ['Zebulon', 'Quilla', 'Ferdinanda', 'Oswin', 'Marisol', 'Thaddeus'
 const FAMILY = ['Quartermaine', 'Thistlewood', 'Brackenbury', 'Nightingale-Voss', 'Oakenshield', 'Fairweather', 'Underhill', 'Ashdown'];
 const STREETS = ['Canary Lane', 'Kestrel Court', 'Linnet Road', 'Siskin Avenue'];
 
-/** mulberry32: small, fast and deterministic, so a seed reproduces the same canaries. */
-function rng(seed: number): () => number {
+/**
+ * A seeded random number generator (mulberry32: small, fast, deterministic) giving numbers in
+ * [0, 1): a seed reproduces the same canaries, or the same generated test case.
+ */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -82,7 +85,7 @@ export function luhnCheckDigit(digits: string): string {
  * `1999`; MRNs start with `CNRY`.
  */
 export function createCanaries(options: { readonly seed?: number; readonly count?: number } = {}): CanaryPatient[] {
-  const next = rng(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
   const digits = (n: number) => Array.from({ length: n }, () => Math.floor(next() * 10)).join('');
   const out: CanaryPatient[] = [];

@@ -3,7 +3,7 @@
  * and assertions that prove no PHI escaped. Kept out of the main entry: import it from tests.
  * @packageDocumentation
  */
-export { CANARY_MRN_PREFIX, canariesFrom, canaryDetectors, createCanaries, luhnCheckDigit } from './canaries.js';
+export { CANARY_MRN_PREFIX, canariesFrom, canaryDetectors, createCanaries, luhnCheckDigit, seededRandom } from './canaries.js';
 export type { Canary, CanaryPatient } from './canaries.js';
 export { captureConsole, captureLog, capturedResponse, capturedSpans, recordFetch } from './capture.js';
 export type { Captured, RecordedResponse, SpanLike } from './capture.js';
