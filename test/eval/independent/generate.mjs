@@ -9,18 +9,8 @@
  * entity tests ('plain', 'name', an evasion class, 'context'). `negatives` are lines with no
  * identifier at all (lab values, reference ranges, LOINC and ICD-10 codes, doses, times).
  */
+import { seededRandom } from '../../../packages/core/dist/testing.js';
 
-/** mulberry32: small, seeded, good enough to pick from lists. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const GIVEN = [
   'Adaeze', 'Aiko', 'Alejandro', 'Amara', 'Anders', 'Anneliese', 'Arjun', 'Aurélie', 'Bartholomew', 'Beatriz',
@@ -54,7 +44,7 @@ const STREETS = ['Juniper', 'Wexford', 'Old Mill', 'Harbor View', 'Saltmarsh', '
 
 /** Builds the set. */
 export function generateIndependentSet(seed = 20261207) {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = (xs) => xs[Math.floor(r() * xs.length)];
   const int = (lo, hi) => lo + Math.floor(r() * (hi - lo + 1));
   const pad = (n, w) => String(n).padStart(w, '0');

@@ -13,17 +13,8 @@
  * Each document: { kind, text, labels: [{ type: 'PERSON_NAME', start, end, cls }] }; `cls`
  * names the template ('prose', 'email', 'signature', 'fhir', 'hl7', 'portal', 'title', ...).
  */
+import { seededRandom } from '../../../packages/core/dist/testing.js';
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Given names by origin (hand-written; spelled as their bearers write them).
 const GIVEN = [
@@ -110,7 +101,7 @@ const NEGATIVE_LINES = [
 
 /** Builds the set. */
 export function generateNamesSet(seed = 31415) {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = (xs) => xs[Math.floor(r() * xs.length)];
   const given = () => pick(GIVEN);
   const family = () => (r() < 0.1 ? pick(PARTICLE_FAMILY) : pick(FAMILY));
