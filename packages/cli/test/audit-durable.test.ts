@@ -4,20 +4,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDurableSink } from '@phiguard/core/audit';
 import { main } from '../src/main.js';
-import { KEY, sampleEvent } from '../../core/test/audit/fixtures.js';
+import { KEY, sampleEvent, walLines } from '../../core/test/audit/fixtures.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** Every line of every write-ahead file in `dir`, in file order. */
-function lines(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((n) => n.startsWith('wal-'))
-    .sort()
-    .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter((l) => l !== ''));
-}
 
 describe('phiguard audit verify over a durable sink', () => {
   it('the write-ahead files, concatenated, verify; an edited line is reported', async () => {
@@ -28,7 +21,7 @@ describe('phiguard audit verify over a durable sink', () => {
     await s.close();
     expect(readdirSync(dir).filter((n) => n.startsWith('wal-')).length).toBeGreaterThan(1);
     const trail = join(dir, 'trail.ndjson');
-    writeFileSync(trail, lines(dir).join('\n') + '\n');
+    writeFileSync(trail, walLines(dir).join('\n') + '\n');
     const run = async () => {
       const out: string[] = [];
       const code = await main(['audit', 'verify', trail, '--key', Buffer.from(KEY).toString('hex')], { out: (t: string) => void out.push(t), err: (t: string) => void out.push(t), env: {} });

@@ -11,7 +11,7 @@ import { AuditUnavailableError, OptionsError } from '../../src/errors.js';
 import { createPhiGuard } from '../../src/guard.js';
 import { definePolicy } from '../../src/index.js';
 import { ctx, SECRET } from '../helpers.js';
-import { KEY, memorySink, sampleEvent } from './fixtures.js';
+import { KEY, memorySink, sampleEvent, walLines } from './fixtures.js';
 
 /** Time that moves only when the test says so. */
 function manualTimer(): AuditTimer & { advance(ms: number): void; readonly armed: number } {
@@ -56,14 +56,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** Every line of every write-ahead file in `dir`, in file order. */
-function lines(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((n) => n.startsWith('wal-'))
-    .sort()
-    .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter((l) => l !== ''));
-}
-const events = (dir: string) => lines(dir).map((l) => JSON.parse(l) as AuditEvent);
+const events = (dir: string) => walLines(dir).map((l) => JSON.parse(l) as AuditEvent);
 
 /** A store keeping one copy per event id, counting deliveries; `down` makes it fail. */
 function idempotentStore(kind: 'lines' | 'events' = 'lines') {
@@ -116,12 +109,12 @@ describe('durableSink: group commit', () => {
     timer.advance(1);
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(0);
-    expect(lines(dir)).toEqual([]);
+    expect(walLines(dir)).toEqual([]);
     timer.advance(1);
     await Promise.all(writes);
     expect(done).toBe(3);
     expect(s.stats()).toMatchObject({ committed: 3, commits: 1, pending: 0 });
-    expect(lines(dir)).toHaveLength(3);
+    expect(walLines(dir)).toHaveLength(3);
   });
 
   it('closes a batch as soon as it holds maxBatch events, without waiting for the interval', async () => {
@@ -160,7 +153,7 @@ describe('durableSink: group commit', () => {
         const e = { ...more, ...sampleEvent(1, { actor: { id: actor, roles: ['r'] }, request: { route }, disclosed }) } as AuditEvent;
         await s.write(e);
         reference.write(e);
-        const line = lines(dir).at(-1)!;
+        const line = walLines(dir).at(-1)!;
         const want = chained.events.at(-1)!;
         expect(line).toBe(canonicalJson(JSON.parse(line)));
         expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(want)));
@@ -191,7 +184,7 @@ describe('durableSink: group commit', () => {
     const w = s.write(sampleEvent(0));
     await s.flush();
     await w;
-    expect(lines(dir)).toHaveLength(1);
+    expect(walLines(dir)).toHaveLength(1);
   });
 });
 
@@ -252,7 +245,7 @@ describe('durableSink: recovery after a crash', () => {
     const stream = first.stream;
     await first.close();
     const file = join(dir, readdirSync(dir).find((n) => n.startsWith('wal-'))!);
-    const last = lines(dir).at(-1)!;
+    const last = walLines(dir).at(-1)!;
     const garbage = tail(last);
     appendFileSync(file, garbage);
     writeFileSync(join(dir, 'lock'), '999999999'); // left by the killed process
@@ -440,7 +433,7 @@ describe('durableSink under the engine', () => {
     expect(sent).toBe(false);
     timer.advance(1);
     await released.pending;
-    const [line] = lines(dir);
+    const [line] = walLines(dir);
     expect(JSON.parse(line!)).toMatchObject({ id: released.event.id, disclosed: ['reportId', 'patient.mrn', 'results[].code'], transforms: { 'patient.mrn': 'partial' }, chain: { seq: 1 } });
     for (const phi of ['PT-77', 'MRN-0042']) expect(line).not.toContain(phi);
   });

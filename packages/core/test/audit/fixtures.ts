@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AuditEvent, AuditSink } from '../../src/audit/event.js';
 
 export const KEY = new Uint8Array(randomBytes(32));
@@ -53,3 +55,11 @@ export function trail(): AuditEvent[] {
   ];
 }
 
+
+/** Every line of every write-ahead file of a durable sink's `dir`, in file order. */
+export function walLines(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => n.startsWith('wal-'))
+    .sort()
+    .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter((l) => l !== ''));
+}
