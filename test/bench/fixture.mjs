@@ -1,4 +1,7 @@
-// The ~2 KB lab-results document of patient 1001 and the example's policy, from the built example.
+// The ~2 KB lab-results document of patient 1001 and the example's policy, from the built example,
+// and the example's route behind phiguard alone, as the in-process and HTTP benchmarks measure it.
+import express from 'express';
+import { phiguard } from '../../packages/express/dist/index.js';
 import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, findPatient, labResultsView, operators, policy, signToken } from '../../examples/express-lab-results/dist/app.js';
 
 export { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, operators, policy, signToken };
@@ -13,3 +16,28 @@ export const CALLERS = [
   { role: 'ordering-provider', purpose: 'TREAT' },
   { role: 'researcher', purpose: 'HRESCH' },
 ];
+
+/**
+ * The example's route behind phiguard with a synchronous context resolver (claims already
+ * verified upstream, as behind an authenticating gateway): phiguard's own cost, without jose.
+ * The policy marks fields `encrypt: true` and scopes nurses to the care team; the document is in
+ * the clear, so `cipher` is never called.
+ */
+export function phiguardApp({ role, purpose, audit, cipher }) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    phiguard({
+      policy,
+      operators,
+      secret: DEV_PHIGUARD_SECRET,
+      audit,
+      context: () => ({ principal: { id: `bench-${role}` }, roles: [role], purposeOfUse: purpose }),
+      cipher,
+      relationship: () => ({ careTeam: true }),
+    }),
+  );
+  app.use(express.json({ limit: '100kb' }));
+  app.get('/patients/:id/results', (req, res) => void res.json(labResultsView(findPatient(req.params.id))));
+  return app;
+}

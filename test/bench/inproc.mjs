@@ -10,13 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { pino } from 'pino';
-import { phiguard } from '../../packages/express/dist/index.js';
 import pg from 'pg';
 import { createFieldCipher } from '../../packages/core/dist/index.js';
 import { createBufferedSink as bufferedSink, createPostgresAuditSink as postgresAuditSink, createStreamSink as streamSink } from '../../packages/core/dist/audit.js';
 import { LocalKeyring } from '../../packages/kms/dist/index.js';
-import { createApp, findPatient, jwtContext, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
-import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, signToken } from './fixture.mjs';
+import { createApp, findPatient, jwtContext, labResultsView } from '../../examples/express-lab-results/dist/app.js';
+import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, phiguardApp, signToken } from './fixture.mjs';
 
 process.env.NODE_ENV = 'production';
 const arg = (name, fallback) => {
@@ -74,30 +73,7 @@ const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProdu
 const cipher = createFieldCipher({ keyring });
 const exampleApp = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger, keyring });
 
-/**
- * The example's routes behind phiguard with a synchronous context resolver (claims already
- * verified upstream, as behind an authenticating gateway): phiguard's own cost, without jose.
- */
-function phiguardApp(role, purpose, audit = destination) {
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(
-    phiguard({
-      policy,
-      operators,
-      secret: DEV_PHIGUARD_SECRET,
-      audit,
-      context: () => ({ principal: { id: `bench-${role}` }, roles: [role], purposeOfUse: purpose }),
-      // The example's policy marks fields `encrypt: true` and scopes nurses to the care team;
-      // the document here is in the clear, so the cipher is never called.
-      cipher,
-      relationship: () => ({ careTeam: true }),
-    }),
-  );
-  app.use(express.json({ limit: '100kb' }));
-  app.get('/patients/:id/results', (req, res) => void res.json(labResultsView(findPatient(req.params.id))));
-  return app;
-}
+const phiguardAppFor = (role, purpose, audit = destination) => phiguardApp({ role, purpose, audit, cipher });
 
 // The hash chain into the buffered PostgreSQL sink (batched inserts off the request), when the
 // project's PostgreSQL is up; a table of its own, dropped at the end.
@@ -117,9 +93,9 @@ const chained = buffered;
 
 const targets = [
   { name: 'plain Express', app: plainApp(false), headers: {}, base: 'plain Express' },
-  ...CALLERS.map((c) => ({ name: `phiguard ${c.role} (${c.purpose})`, app: phiguardApp(c.role, c.purpose), headers: {}, base: 'plain Express' })),
-  { name: 'phiguard billing (HPAYMT), audit through a pino logger', app: phiguardApp('billing', 'HPAYMT', logger), headers: {}, base: 'plain Express' },
-  ...(chained ? CALLERS.map((c) => ({ name: `phiguard ${c.role} (${c.purpose}), chain + buffered PostgreSQL`, app: phiguardApp(c.role, c.purpose, chained), headers: {}, base: 'plain Express' })) : []),
+  ...CALLERS.map((c) => ({ name: `phiguard ${c.role} (${c.purpose})`, app: phiguardAppFor(c.role, c.purpose), headers: {}, base: 'plain Express' })),
+  { name: 'phiguard billing (HPAYMT), audit through a pino logger', app: phiguardAppFor('billing', 'HPAYMT', logger), headers: {}, base: 'plain Express' },
+  ...(chained ? CALLERS.map((c) => ({ name: `phiguard ${c.role} (${c.purpose}), chain + buffered PostgreSQL`, app: phiguardAppFor(c.role, c.purpose, chained), headers: {}, base: 'plain Express' })) : []),
   { name: 'plain Express + JWT check', app: plainApp(true), headers: { authorization: `Bearer ${tokens.billing}` }, base: 'plain Express + JWT check' },
   ...CALLERS.map((c) => ({
     name: `example app (JWT + phiguard) ${c.role} (${c.purpose})`,

@@ -4,11 +4,10 @@
 // Prints the port on stdout; answers { cpu } on IPC so the runner can compute CPU per request.
 import express from 'express';
 import { pino } from 'pino';
-import { createApp, findPatient, jwtContext, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
-import { phiguard } from '../../packages/express/dist/index.js';
+import { createApp, findPatient, jwtContext, labResultsView } from '../../examples/express-lab-results/dist/app.js';
 import { createFieldCipher } from '../../packages/core/dist/index.js';
 import { createStreamSink as streamSink } from '../../packages/core/dist/audit.js';
-import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET } from './fixture.mjs';
+import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, phiguardApp } from './fixture.mjs';
 import { LocalKeyring } from '../../packages/kms/dist/index.js';
 
 const [mode, auditFile, role = 'billing', purpose = 'HPAYMT'] = process.argv.slice(2);
@@ -47,21 +46,8 @@ else if (mode === 'protected') {
   app = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger, keyring });
 } else if (mode === 'phiguard') {
   const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
-  app = express();
-  app.disable('x-powered-by');
-  app.use(
-    phiguard({
-      policy,
-      operators,
-      secret: DEV_PHIGUARD_SECRET,
-      audit: streamSink(pino.destination({ dest: auditFile, sync: false, minLength: 4096 })),
-      context: () => ({ principal: { id: `bench-${role}` }, roles: [role], purposeOfUse: purpose }),
-      cipher: createFieldCipher({ keyring }),
-      relationship: () => ({ careTeam: true }),
-    }),
-  );
-  app.use(express.json({ limit: '100kb' }));
-  app.get('/patients/:id/results', (req, res) => void res.json(labResultsView(findPatient(req.params.id))));
+  const audit = streamSink(pino.destination({ dest: auditFile, sync: false, minLength: 4096 }));
+  app = phiguardApp({ role, purpose, audit, cipher: createFieldCipher({ keyring }) });
 } else throw new Error(`unknown mode ${mode}`);
 
 const server = app.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
