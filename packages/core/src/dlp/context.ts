@@ -238,38 +238,55 @@ function longKeywordAt(text: string, pos: number, mask: number, two: number): Kw
 /** End of the keyword last returned by `keywordAt` (saves allocating a tuple per keyword). */
 export let lastKeywordEnd = 0;
 
-/** Positions of context words in one text, in order. */
+/** Positions of context words in one text, in order, in typed arrays reused from text to text. */
 export class KeywordIndex {
-  readonly starts: number[] = [];
-  readonly ends: number[] = [];
-  readonly kinds: Kw[] = [];
+  starts = new Int32Array(16);
+  ends = new Int32Array(16);
+  kinds = new Uint8Array(16);
+  /** Number of keywords recorded; entries past it are stale. */
+  count = 0;
   /** Bit set of the kinds present (bit k = kind k). */
   seen = 0;
 
   /** Appends a keyword (called in text order by the scan state). */
   add(start: number, end: number, kind: Kw): void {
-    this.starts.push(start);
-    this.ends.push(end);
-    this.kinds.push(kind);
+    const n = this.count;
+    if (n === this.starts.length) this.grow();
+    this.starts[n] = start;
+    this.ends[n] = end;
+    this.kinds[n] = kind;
+    this.count = n + 1;
     this.seen |= 1 << kind;
   }
 
-  /** Empties the index for the next text. */
+  private grow(): void {
+    const size = this.starts.length * 2;
+    const s = new Int32Array(size);
+    s.set(this.starts);
+    this.starts = s;
+    const e = new Int32Array(size);
+    e.set(this.ends);
+    this.ends = e;
+    const k = new Uint8Array(size);
+    k.set(this.kinds);
+    this.kinds = k;
+  }
+
+  /** Empties the index for the next text (the arrays are kept). */
   clear(): void {
-    this.starts.length = 0;
-    this.ends.length = 0;
-    this.kinds.length = 0;
+    this.count = 0;
     this.seen = 0;
   }
 
   /** Index of the last keyword ending at or before `pos`, or -1. */
   private lastEndingBy(pos: number): number {
+    const ends = this.ends;
     let lo = 0;
-    let hi = this.ends.length - 1;
+    let hi = this.count - 1;
     let ans = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.ends[mid]! <= pos) {
+      if (ends[mid]! <= pos) {
         ans = mid;
         lo = mid + 1;
       } else hi = mid - 1;
@@ -279,6 +296,7 @@ export class KeywordIndex {
 
   /** True when a keyword of `kind` ends within `window` characters before `pos`. */
   before(pos: number, kind: Kw, window: number): boolean {
+    if ((this.seen & (1 << kind)) === 0) return false;
     for (let i = this.lastEndingBy(pos); i >= 0 && this.ends[i]! >= pos - window; i--) {
       if (this.kinds[i] === kind) return true;
     }
@@ -288,7 +306,7 @@ export class KeywordIndex {
   /** The kind of the nearest keyword among `kinds` ending within `window` before `pos`, if any. */
   nearest(pos: number, kinds: readonly Kw[], window: number): Kw | undefined {
     for (let i = this.lastEndingBy(pos); i >= 0 && this.ends[i]! >= pos - window; i--) {
-      const k = this.kinds[i]!;
+      const k = this.kinds[i]! as Kw;
       if (kinds.includes(k)) return k;
     }
     return undefined;

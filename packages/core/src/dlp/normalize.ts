@@ -74,6 +74,23 @@ function fold(cp: number): string {
   return s;
 }
 
+/** Per UTF-16 unit above U+007F: 1 when the view reads it as itself, 2 when it changes; 0 not yet known. */
+const SAME = new Uint8Array(65536);
+
+/**
+ * True when the normalized view reads the UTF-16 unit `c` (above U+007F) as itself: an accented
+ * letter, say, but not an invisible character, a foreign digit or a fullwidth letter. Surrogates
+ * count as changed (their code point is looked at only by `normalize`).
+ */
+export function foldsToItself(c: number): boolean {
+  let v = SAME[c]!;
+  if (v === 0) {
+    v = (c >= 0xd800 && c <= 0xdfff) || fold(c) !== String.fromCharCode(c) ? 2 : 1;
+    SAME[c] = v;
+  }
+  return v === 1;
+}
+
 // One character class, no quantifier: the engine's scan loop is several times faster than a JS loop.
 const NON_ASCII = /[^\x00-\x7f]/;
 

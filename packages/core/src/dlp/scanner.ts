@@ -2,7 +2,7 @@
 import { OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { Finding, PhiType } from './types.js';
-import { mapSpan, normalize } from './normalize.js';
+import { mapSpan, normalize, type NormalizedText } from './normalize.js';
 import { assertSafeRegex } from './safe-regex.js';
 import { detectAddresses } from './detectors/address.js';
 import { detectTextDates, detectWordAges } from './detectors/dates.js';
@@ -17,7 +17,7 @@ import {
 } from './detectors/identifiers.js';
 import { detectNames } from './detectors/names.js';
 import { detectNumeric } from './detectors/numeric.js';
-import { F, ScanState, features, type RawFinding } from './detectors/state.js';
+import { F, P, ScanState, type RawFinding } from './detectors/state.js';
 import { Kw, kindMask } from './context.js';
 import { detectEmail, detectIpv6, detectUrl } from './detectors/web.js';
 import {
@@ -294,40 +294,60 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
   const nameKinds = (1 << Kw.NameLabel) | (1 << Kw.Title) | (1 << Kw.Signoff) | (1 << Kw.Credential);
   let pooled: ScanState | undefined;
 
+  // Which detectors can run, decided once.
+  const wantsEmail = types.has('EMAIL');
+  const wantsUrl = types.has('URL');
+  const wantsIp = types.has('IP_ADDRESS');
+  const wantsVin = types.has('VEHICLE_ID');
+  const wantsDevice = types.has('DEVICE_ID');
+  const wantsDate = types.has('DATE');
+  const wantsAge = types.has('AGE_OVER_89');
+  const wantsAddress = types.has('STREET_ADDRESS');
+
   function scan(text: string): Finding[] {
     if (typeof text !== 'string') throw new OptionsError('scan(text): text must be a string.');
     if (text.length === 0 || types.size === 0) return NO_FINDINGS;
-    let feats = features(text);
-    // Pre-filter: without digits, capitals, '@', '&', '%', '<', '^', '|' or a non-ASCII character,
-    // only a lower-case cue ("this is maria", "ninety", a spelled "at", digit words) can lead to
-    // a finding; most short JSON values stop here, with no allocation.
-    if ((feats & INTERESTING) === 0 && custom.length === 0 && !LOWER_CUES.test(text)) return NO_FINDINGS;
     // One state per scanner, reused; a scan started from inside a scan (a custom detector) gets its own.
     const s = pooled !== undefined && !pooled.busy ? pooled : new ScanState(types, mask);
     pooled ??= s;
     s.busy = true;
     try {
-      let norm = normalize(text, feats, false, s.buffers);
-      let t = norm.text;
-      if (t !== text) feats = features(t);
-      s.reset(t, feats);
+      // One pass: features, normalizer landmarks, digit runs, VIN candidates, context words.
+      s.reset(text);
+      let feats = s.features;
+      // Pre-filter: without digits, capitals, '@', '&', '%', '<', '^', '|' or a non-ASCII character,
+      // only a lower-case cue ("this is maria", "ninety", a spelled "at", digit words) can lead to
+      // a finding; most short JSON values stop here, with no allocation.
+      if ((feats & INTERESTING) === 0 && custom.length === 0 && !LOWER_CUES.test(text)) return NO_FINDINGS;
+      let norm: NormalizedText | undefined;
+      let t = text;
+      // The normalized view only when the pass saw something it could change: plain text (ASCII,
+      // or letters such as é that read as themselves) is its own view, with no copy and no maps.
+      if ((s.flags & (P.Rewrite | P.Fold)) !== 0) {
+        norm = normalize(text, feats, false, s.buffers);
+        if (norm.text !== text) {
+          t = norm.text;
+          s.reset(t);
+          feats = s.features;
+        }
+      }
       if (s.digitWords >= 3) {
         // Digits spelled as words ("six one seven …"): a second normalization reads them.
         norm = normalize(text, -1, true, s.buffers);
         t = norm.text;
-        feats = features(t);
-        s.reset(t, feats);
+        s.reset(t);
+        feats = s.features;
       }
       if (numeric && (feats & (F.Digit)) !== 0) detectNumeric(s);
-      if (types.has('EMAIL') && (feats & (F.At)) !== 0) detectEmail(s);
-      if (types.has('URL') && (feats & (F.Colon | F.Dot)) !== 0) detectUrl(s);
-      if (types.has('IP_ADDRESS') && (feats & (F.Colon)) !== 0) detectIpv6(s);
-      if (types.has('VEHICLE_ID') && s.vinStarts.length > 0) detectVin(s);
+      if (wantsEmail && (feats & (F.At)) !== 0) detectEmail(s);
+      if (wantsUrl && (feats & (F.Colon | F.Dot)) !== 0) detectUrl(s);
+      if (wantsIp && (feats & (F.Colon)) !== 0) detectIpv6(s);
+      if (wantsVin && s.vins > 0) detectVin(s);
       if (wantsContextIds && (s.kw.seen & contextKinds) !== 0) detectContextIds(s);
-      if (types.has('DEVICE_ID') && (feats & (F.Paren)) !== 0 && (feats & (F.Digit)) !== 0) detectUdi(s);
-      if (types.has('DATE') && s.has(Kw.Month) && (feats & (F.Digit)) !== 0) detectTextDates(s);
-      if (types.has('AGE_OVER_89') && s.has(Kw.Ninety)) detectWordAges(s);
-      if (types.has('STREET_ADDRESS') && ((feats & (F.Digit)) !== 0 || s.has(Kw.PoBox))) detectAddresses(s);
+      if (wantsDevice && (feats & (F.Paren)) !== 0 && (feats & (F.Digit)) !== 0) detectUdi(s);
+      if (wantsDate && s.has(Kw.Month) && (feats & (F.Digit)) !== 0) detectTextDates(s);
+      if (wantsAge && s.has(Kw.Ninety)) detectWordAges(s);
+      if (wantsAddress && ((feats & (F.Digit)) !== 0 || s.has(Kw.PoBox))) detectAddresses(s);
       if (wantsNames && ((s.kw.seen & nameKinds) !== 0 || (feats & (F.Upper | F.NonAscii | F.Caret | F.Lt)) !== 0)) detectNames(s, names);
       if (hl7 && (feats & (F.Bar)) !== 0) detectHl7(s);
       if (institution.length > 0) detectInstitution(s, institution);
@@ -350,7 +370,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
       const kept = resolve(raw);
       // The kept findings are this scan's own objects: map offsets in place, no copies.
       for (const f of kept) {
-        if (norm.starts !== undefined) {
+        if (norm !== undefined && norm.starts !== undefined) {
           const [start, end] = mapSpan(norm, f.start, f.end);
           f.start = start;
           f.end = end;

@@ -51,7 +51,7 @@ function unit(text: string, p: number): number {
 /** STREET_ADDRESS findings: street lines from house numbers, and PO boxes from their keyword. */
 export function detectAddresses(s: ScanState): void {
   const { text, runStart: rs, runEnd: re } = s;
-  for (let i = 0; i < rs.length; i++) {
+  for (let i = 0; i < s.runs; i++) {
     const a = rs[i]!;
     const L = re[i]! - a;
     if (L > 6 || !s.leftClean(a)) continue;
@@ -92,7 +92,7 @@ export function detectAddresses(s: ScanState): void {
 
   // PO boxes: "PO Box 1187", "P.O. Box 442", "P O Box 9201".
   const { kw } = s;
-  for (let k = 0; k < kw.kinds.length; k++) {
+  for (let k = 0; k < kw.count; k++) {
     if (kw.kinds[k] !== Kw.PoBox) continue;
     let p = kw.ends[k]!;
     if (text.charCodeAt(p) !== 32) continue;

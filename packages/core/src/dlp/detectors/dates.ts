@@ -29,7 +29,7 @@ function skipOrdinal(text: string, p: number): number {
 /** DATE findings around capitalised month names. */
 export function detectTextDates(s: ScanState): void {
   const { text, kw } = s;
-  for (let k = 0; k < kw.kinds.length; k++) {
+  for (let k = 0; k < kw.count; k++) {
     if (kw.kinds[k] !== Kw.Month) continue;
     const ms = kw.starts[k]!;
     let me = kw.ends[k]!;
@@ -97,7 +97,7 @@ const WORD_AGE_SUFFIX = /[- ](?:years?[- ]old|year-old|yrs?[- ]old|years? of age
 /** "ninety-two year old", "ninety years of age", "aged ninety". */
 export function detectWordAges(s: ScanState): void {
   const { text, kw } = s;
-  for (let k = 0; k < kw.kinds.length; k++) {
+  for (let k = 0; k < kw.count; k++) {
     if (kw.kinds[k] !== Kw.Ninety) continue;
     const start = kw.starts[k]!;
     let e = kw.ends[k]!;

@@ -97,8 +97,8 @@ function valueEnd(text: string, p: number): number {
 /** MRN, health-plan, account, licence and device identifiers after their context words. */
 export function detectContextIds(s: ScanState): void {
   const { text, kw } = s;
-  for (let k = 0; k < kw.kinds.length; k++) {
-    const type = TYPE_BY_KIND.get(kw.kinds[k]!);
+  for (let k = 0; k < kw.count; k++) {
+    const type = TYPE_BY_KIND.get(kw.kinds[k]! as Kw);
     if (type === undefined || !s.wants(type)) continue;
     const p = valueStart(text, kw.ends[k]!);
     if (p - kw.ends[k]! > 30 || p >= text.length) continue;
@@ -160,7 +160,8 @@ export function detectUdi(s: ScanState): void {
 
 /** VIN: a 17-character token of capitals and digits without I, O, Q and with a valid check digit. */
 export function detectVin(s: ScanState): void {
-  for (const start of s.vinStarts) {
+  for (let k = 0; k < s.vins; k++) {
+    const start = s.vinStarts[k]!;
     if (validVin(s.text.slice(start, start + 17))) {
       s.emit('VEHICLE_ID', start, start + 17, s.kw.before(start, Kw.Vin, 30) ? 0.98 : 0.9);
     }

@@ -22,7 +22,7 @@ import {
   surnameWeight,
   wordHash,
 } from './name-evidence.js';
-import { isDigit, type ScanState } from './state.js';
+import { F, P, isDigit, type ScanState } from './state.js';
 
 /** Letter classes of UTF-16 units, filled on first use: 1 capital, 2 other letter or mark, 3 not a letter. */
 const UCLASS = new Uint8Array(65536);
@@ -160,7 +160,7 @@ function readName(text: string, p: number, allCaps: boolean): [number, number] {
 /** PERSON_NAME findings from context words, signatures, credentials and the optional name list. */
 export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined): void {
   const { text, kw } = s;
-  for (let k = 0; k < kw.kinds.length; k++) {
+  for (let k = 0; k < kw.count; k++) {
     const kind = kw.kinds[k]!;
     const ks = kw.starts[k]!;
     const ke = kw.ends[k]!;
@@ -236,12 +236,14 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
     const [end, words] = readName(text, p, false);
     if (end > p && words >= minWords && !(kind === Kw.Signoff && termVeto(text, p, end))) s.emit('PERSON_NAME', p, end, conf);
   }
+  const feats = s.features;
   detectSignatures(s);
-  detectSignatureBlock(s);
-  detectLexiconNames(s);
-  detectPairNames(s);
-  detectDisplayNames(s);
-  detectCaretNames(s);
+  // One line that does not start with a space holds no signature block (see signatureLine).
+  if ((feats & F.Newline) !== 0 || text.charCodeAt(0) === 32) detectSignatureBlock(s);
+  if (s.caps > 0 || (feats & F.NonAscii) !== 0) detectLexiconNames(s);
+  if ((s.flags & P.Pair) !== 0) detectPairNames(s);
+  if ((feats & F.Lt) !== 0) detectDisplayNames(s);
+  if ((feats & F.Caret) !== 0) detectCaretNames(s);
   if (names !== undefined && names.size > 0) detectListedNames(s, names);
 }
 
@@ -335,10 +337,19 @@ function sentenceStart(text: string, b: number): boolean {
  * Weak (ambiguous) given names need a second name word and a position inside a sentence.
  */
 function detectLexiconNames(s: ScanState): void {
-  const { text } = s;
+  const { text, capStarts } = s;
   const n = text.length;
+  // In ASCII text a capitalised word starts only where the scan's pass saw a token start with a
+  // capital: visit those, not every character.
+  const ascii = (s.features & F.NonAscii) === 0;
+  let next = 0;
   let i = 0;
   while (i < n) {
+    if (ascii) {
+      while (next < s.caps && capStarts[next]! < i) next++;
+      if (next === s.caps) break;
+      i = capStarts[next++]!;
+    }
     const c = text.charCodeAt(i);
     if (!isUpper(c) || (i > 0 && (isLetter(text.charCodeAt(i - 1)) || isDigit(text.charCodeAt(i - 1)) || text.charCodeAt(i - 1) === 39))) {
       i++;

@@ -46,13 +46,13 @@ function len(s: ScanState, k: number): number {
 }
 /** The single separator between run k and k+1, or 0 when the gap is not one character. */
 function sep(s: ScanState, k: number): number {
-  return k + 1 < s.runStart.length && s.runStart[k + 1]! - s.runEnd[k]! === 1 ? s.text.charCodeAt(s.runEnd[k]!) : 0;
+  return k + 1 < s.runs && s.runStart[k + 1]! - s.runEnd[k]! === 1 ? s.text.charCodeAt(s.runEnd[k]!) : 0;
 }
 
 /** Runs every digit-run detector over the scan state (see the module comment). */
 export function detectNumeric(s: ScanState): void {
   const { text, runStart: rs, runEnd: re } = s;
-  const R = rs.length;
+  const R = s.runs;
 
   for (let i = 0; i < R; i++) {
     const a = rs[i]!;

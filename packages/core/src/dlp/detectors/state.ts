@@ -1,7 +1,7 @@
 /** Shared state of one scan: the normalized text, its digit runs and context words, and the output. */
 import type { PhiType } from '../types.js';
 import { KeywordIndex, keywordAt, lastKeywordEnd } from '../context.js';
-import { NormalizeBuffers } from '../normalize.js';
+import { NormalizeBuffers, foldsToItself } from '../normalize.js';
 
 /** A finding on the normalized text, before offsets are mapped back. */
 export interface RawFinding {
@@ -15,7 +15,7 @@ export interface RawFinding {
 const NO_OUT: RawFinding[] = Object.freeze([]) as unknown as RawFinding[];
 
 /** ASCII character classes: 1 digit, 2 upper-case letter, 3 lower-case letter, 0 other. */
-const CLASS = new Uint8Array(123);
+const CLASS = new Uint8Array(128);
 for (let c = 48; c <= 57; c++) CLASS[c] = 1;
 for (let c = 65; c <= 90; c++) CLASS[c] = 2;
 for (let c = 97; c <= 122; c++) CLASS[c] = 3;
@@ -77,23 +77,51 @@ export function features(text: string): number {
 }
 
 /**
+ * Bits of `ScanState.flags`, found by the same pass as the features: whether the normalizer has
+ * anything to do. Each is a superset of what the normalizer looks for, so a text without them is
+ * its own normalized view.
+ */
+export const P = {
+  /**
+   * A possible rewrite landmark: '&', '%', a line break, digits one or two spaces apart, a digit
+   * next to an O, a bracket before "at" / "dot", a spaced "at" or '@'.
+   */
+  Rewrite: 1,
+  /** A character above U+007F that the normalized view does not read as itself. */
+  Fold: 2,
+  /**
+   * A space between a letter and a capital or a name particle ("Maria Lopez", "Ana de Souza"),
+   * or any character above U+007F: where two capitalised words can meet.
+   */
+  Pair: 4,
+} as const;
+
+/**
  * Everything a built-in detector reads and writes during one scan. A scanner keeps one and resets
- * it for each text, so a scan allocates no arrays of its own.
+ * it for each text; its lists are typed arrays with a count, kept from text to text, so a scan
+ * allocates nothing until it finds something.
  */
 export class ScanState {
-  /** Maximal runs of ASCII digits: run k is text[runStart[k], runEnd[k]). */
-  readonly runStart: number[] = [];
-  readonly runEnd: number[] = [];
+  /** Maximal runs of ASCII digits: run k < `runs` is text[runStart[k], runEnd[k]). */
+  runStart = new Int32Array(32);
+  runEnd = new Int32Array(32);
+  runs = 0;
   readonly kw = new KeywordIndex();
   /** Typed arrays the normalized view and its offset maps are written into, reused. */
   readonly buffers = new NormalizeBuffers();
   /** Findings so far; the shared `NO_OUT` until the first one (a scan without findings allocates no array). */
   out: RawFinding[] = NO_OUT;
-  /** Starts of 17-character tokens of capitals and digits (VIN candidates). */
-  readonly vinStarts: number[] = [];
+  /** Starts of tokens that begin with an ASCII capital (name candidates): the first `caps`. */
+  capStarts = new Int32Array(32);
+  caps = 0;
+  /** Starts of 17-character tokens of capitals and digits (VIN candidates): the first `vins`. */
+  vinStarts = new Int32Array(8);
+  vins = 0;
   text = '';
   /** Character features of `text` (see `features`). */
   features = 0;
+  /** Bits of `P`: what normalizing `text` could change. */
+  flags = 0;
   /** True while a scan uses this state (a detector that scans again gets a fresh one). */
   busy = false;
   /** Number of digit words ("one", "five", "oh") in the text. */
@@ -104,16 +132,15 @@ export class ScanState {
     private readonly mask: number,
   ) {}
 
-  /** Starts a scan of `text`: tokenizes it into digit runs, VIN candidates and context words. */
-  reset(text: string, feats: number): void {
+  /**
+   * Starts a scan of `text`: one pass finds its features (`features`, `flags`), digit runs, VIN
+   * candidates, context words and digit words.
+   */
+  reset(text: string): void {
     this.text = text;
-    this.features = feats;
-    this.runStart.length = 0;
-    this.runEnd.length = 0;
-    this.vinStarts.length = 0;
     this.out = NO_OUT;
     this.kw.clear();
-    this.digitWords = tokenize(text, this.mask, this.runStart, this.runEnd, this.vinStarts, this.kw);
+    pass(this, text, this.mask);
   }
 
   /** True when the text holds a context word of `kind`. */
@@ -159,31 +186,119 @@ export class ScanState {
   }
 }
 
+/** `a` doubled, its contents kept. */
+function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+const isHexCode = (c: number) => isDigitCode(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+/** A character of an e-mail address (letters, digits, . _ - + @). */
+const isMailCode = (c: number) => (c < 128 && CLASS[c] !== 0) || c === 46 || c === 95 || c === 45 || c === 43 || c === 64;
+
+/** Letters a-z → 1..26: a short lower-case word read as a number, compared without a slice. */
+const wordCode = (text: string, s: number, e: number): number => {
+  let v = 0;
+  for (let k = s; k < e; k++) v = v * 27 + (text.charCodeAt(k) - 96);
+  return v;
+};
+/** Name particles that may follow a capitalised word (the look-ahead of the names pass), as `wordCode`s. */
+const PAIR_PARTICLES = new Set(
+  'de da del della di du des la le van von der den ter bin binti ibn al el dos das'.split(' ').map((w) => wordCode(w, 0, w.length)),
+);
+
+/** True when a name particle followed by a space or '-' starts at `p` ("de ", "van ", "al-"). */
+function particleAt(text: string, p: number): boolean {
+  let e = p;
+  while (e - p <= 5 && e < text.length) {
+    const c = text.charCodeAt(e);
+    if (c < 97 || c > 122) break;
+    e++;
+  }
+  const next = text.charCodeAt(e);
+  return e - p >= 2 && e - p <= 5 && (next === 32 || next === 45) && PAIR_PARTICLES.has(wordCode(text, p, e));
+}
+
 /**
- * One pass over the tokens of `text`: digit runs, 17-character capital/digit tokens (VIN
- * candidates) and context words at word starts. A plain function (not the constructor) so the
- * engine optimizes the hot loop on its own.
+ * True when the line break at `at` may sit inside an identifier, the only place the normalizer
+ * joins one: after a digit, a separator or an address character, and (past the indentation)
+ * before a digit, a separator or a small letter. A superset of the normalizer's own rule.
  */
-function tokenize(
-  text: string,
-  mask: number,
-  runStart: number[],
-  runEnd: number[],
-  vinStarts: number[],
-  kw: KeywordIndex,
-): number {
-  // Tight inner loops per character class; no allocation but the pushes.
+function lineBreakLandmark(text: string, at: number): boolean {
+  const b = text.charCodeAt(at - 1) === 13 ? at - 1 : at;
+  let e = at + 1;
+  while (e < text.length && e - at <= 16 && (text.charCodeAt(e) === 32 || text.charCodeAt(e) === 9)) e++;
+  const prev = b > 0 ? text.charCodeAt(b - 1) : 0;
+  const next = e < text.length ? text.charCodeAt(e) : 0;
+  return (isMailCode(prev) || prev === 47) && ((isMailCode(next) && !(next >= 65 && next <= 90)) || next === 47);
+}
+
+/**
+ * The one pass over `text` a scan starts with: character features, normalizer landmarks, digit
+ * runs, 17-character capital/digit tokens (VIN candidates), context words at word starts and
+ * digit words. A plain function (not a method) so the engine optimizes the hot loop on its own;
+ * locals in the loop, written back to the state at the end.
+ */
+function pass(s: ScanState, text: string, mask: number): void {
   const n = text.length;
+  const kw = s.kw;
+  let runStart = s.runStart;
+  let runEnd = s.runEnd;
+  let runs = 0;
+  let vinStarts = s.vinStarts;
+  let vins = 0;
+  let capStarts = s.capStarts;
+  let caps = 0;
+  let f = 0;
+  let flags = 0;
   let digitWords = 0;
   let kwEnd = 0;
   let i = 0;
   while (i < n) {
     let c = text.charCodeAt(i);
-    if (c > 122 || CLASS[c] === 0) {
+    if (c >= 128) {
+      f |= F.NonAscii;
+      flags |= P.Pair;
+      if ((flags & P.Fold) === 0 && !foldsToItself(c)) flags |= P.Fold;
+      i++;
+      continue;
+    }
+    if (CLASS[c] === 0) {
+      f |= FEATURE[c]!;
+      if (c === 32) {
+        // " at ", " AT ", " @ ": a spelled-out address may follow.
+        const n1 = text.charCodeAt(i + 1);
+        if (n1 === 64 ? text.charCodeAt(i + 2) === 32 : (n1 === 97 || n1 === 65) && (text.charCodeAt(i + 2) | 32) === 116 && text.charCodeAt(i + 3) === 32) flags |= P.Rewrite;
+        if ((flags & P.Pair) === 0 && i > 0) {
+          const p0 = text.charCodeAt(i - 1);
+          if (p0 < 128 && CLASS[p0]! >= 2 && ((n1 >= 65 && n1 <= 90) || (n1 >= 97 && n1 <= 122 && particleAt(text, i + 1)))) flags |= P.Pair;
+        }
+      } else if (c === 10) {
+        if (lineBreakLandmark(text, i)) flags |= P.Rewrite;
+      } else if (c === 38) {
+        // "&#64;", "&commat;"
+        const n1 = text.charCodeAt(i + 1);
+        if (n1 === 35 || (n1 < 128 && CLASS[n1] !== 0)) flags |= P.Rewrite;
+      } else if (c === 37) {
+        // "%40" (not "80%")
+        if (isHexCode(text.charCodeAt(i + 1)) && isHexCode(text.charCodeAt(i + 2))) flags |= P.Rewrite;
+      } else if (c === 40 || c === 91 || c === 123 || c === 60) {
+        // "(at)", "[dot]", "{ at }", "<at>"
+        let q = i + 1;
+        if (text.charCodeAt(q) === 32) q++;
+        const n1 = text.charCodeAt(q) | 32;
+        if (n1 === 97 || n1 === 100) flags |= P.Rewrite;
+      }
       i++;
       continue;
     }
     const tokStart = i;
+    if (c >= 65 && c <= 90) {
+      if (caps === capStarts.length) capStarts = s.capStarts = grown(capStarts);
+      capStarts[caps++] = i;
+    }
     if (c >= 65 && i >= kwEnd && (i === 0 || text.charCodeAt(i - 1) !== 95)) {
       const kind = keywordAt(text, i, mask);
       if (kind !== undefined) {
@@ -195,24 +310,48 @@ function tokenize(
     let upperOnly = true;
     while (i < n) {
       c = text.charCodeAt(i);
-      if (c > 122) break;
+      if (c >= 128) break;
       const k = CLASS[c];
       if (k === 0) break;
       if (k === 1) {
         const rs = i;
         i++;
         while (i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57) i++;
-        runStart.push(rs);
-        runEnd.push(i);
+        if (runs === runStart.length) {
+          runStart = s.runStart = grown(runStart);
+          runEnd = s.runEnd = grown(runEnd);
+        }
+        runStart[runs] = rs;
+        runEnd[runs] = i;
+        runs++;
+        // An O glued to the run ("555-O143"), or digits one or two spaces apart ("1 2 3").
+        const before = rs > 0 ? text.charCodeAt(rs - 1) | 32 : 0;
+        const after = i < n ? text.charCodeAt(i) : 0;
+        if (
+          before === 111 ||
+          (after | 32) === 111 ||
+          (after === 32 && (isDigitCode(text.charCodeAt(i + 1)) || (text.charCodeAt(i + 1) === 32 && isDigitCode(text.charCodeAt(i + 2)))))
+        ) {
+          flags |= P.Rewrite;
+        }
         continue;
       }
-      if (k === 3 && upperOnly) upperOnly = false;
+      if (k === 2) f |= F.Upper;
+      else if (upperOnly) upperOnly = false;
       i++;
     }
-    if (upperOnly && i - tokStart === 17) vinStarts.push(tokStart);
-    else if (i - tokStart <= 5 && i - tokStart >= 2 && isDigitWord(text, tokStart, i)) digitWords++;
+    if (upperOnly && i - tokStart === 17) {
+      if (vins === vinStarts.length) vinStarts = s.vinStarts = grown(vinStarts);
+      vinStarts[vins++] = tokStart;
+    } else if (i - tokStart <= 5 && i - tokStart >= 2 && isDigitWord(text, tokStart, i)) digitWords++;
   }
-  return digitWords;
+  if (runs > 0) f |= F.Digit;
+  s.runs = runs;
+  s.vins = vins;
+  s.caps = caps;
+  s.features = f;
+  s.flags = flags;
+  s.digitWords = digitWords;
 }
 
 /** zero one two three four five six seven eight nine oh, in any case. */
