@@ -222,6 +222,24 @@ function particleAt(text: string, p: number): boolean {
 }
 
 /**
+ * True when a spelled-out address may continue after "at " at `p`: a domain label, then a '.' or
+ * a spaced "dot" (the first thing the normalizer's reading of " at " asks for).
+ */
+function spelledAtLandmark(text: string, p: number): boolean {
+  let e = p;
+  while (e < text.length && e - p < 63) {
+    const c = text.charCodeAt(e);
+    if ((c < 128 && CLASS[c] !== 0) || c === 45 || c === 95) e++;
+    else break;
+  }
+  if (e === p) return false;
+  let q = e;
+  while (q < text.length && q - e < 2 && text.charCodeAt(q) === 32) q++;
+  if (text.charCodeAt(q) === 46) return true;
+  return q > e && (text.charCodeAt(q) | 32) === 100 && (text.charCodeAt(q + 1) | 32) === 111 && (text.charCodeAt(q + 2) | 32) === 116;
+}
+
+/**
  * True when the line break at `at` may sit inside an identifier, the only place the normalizer
  * joins one: after a digit, a separator or an address character, and (past the indentation)
  * before a digit, a separator or a small letter. A superset of the normalizer's own rule.
@@ -268,9 +286,11 @@ function pass(s: ScanState, text: string, mask: number): void {
     if (CLASS[c] === 0) {
       f |= FEATURE[c]!;
       if (c === 32) {
-        // " at ", " AT ", " @ ": a spelled-out address may follow.
+        // " at ", " AT ", " @ ": a spelled-out address may follow ("jroe at example dot org").
         const n1 = text.charCodeAt(i + 1);
-        if (n1 === 64 ? text.charCodeAt(i + 2) === 32 : (n1 === 97 || n1 === 65) && (text.charCodeAt(i + 2) | 32) === 116 && text.charCodeAt(i + 3) === 32) flags |= P.Rewrite;
+        if (n1 === 64 ? text.charCodeAt(i + 2) === 32 && spelledAtLandmark(text, i + 3) : (n1 === 97 || n1 === 65) && (text.charCodeAt(i + 2) | 32) === 116 && text.charCodeAt(i + 3) === 32 && spelledAtLandmark(text, i + 4)) {
+          flags |= P.Rewrite;
+        }
         if ((flags & P.Pair) === 0 && i > 0) {
           const p0 = text.charCodeAt(i - 1);
           if (p0 < 128 && CLASS[p0]! >= 2 && ((n1 >= 65 && n1 <= 90) || (n1 >= 97 && n1 <= 122 && particleAt(text, i + 1)))) flags |= P.Pair;
@@ -324,13 +344,14 @@ function pass(s: ScanState, text: string, mask: number): void {
         runStart[runs] = rs;
         runEnd[runs] = i;
         runs++;
-        // An O glued to the run ("555-O143"), or digits one or two spaces apart ("1 2 3").
+        // An O glued to the run ("555-O143"), or single digits one or two spaces apart ("1 2 3";
+        // the normalizer collapses only single digits, so "4551 3374" is no landmark).
         const before = rs > 0 ? text.charCodeAt(rs - 1) | 32 : 0;
         const after = i < n ? text.charCodeAt(i) : 0;
         if (
           before === 111 ||
           (after | 32) === 111 ||
-          (after === 32 && (isDigitCode(text.charCodeAt(i + 1)) || (text.charCodeAt(i + 1) === 32 && isDigitCode(text.charCodeAt(i + 2)))))
+          (after === 32 && i - rs === 1 && (isDigitCode(text.charCodeAt(i + 1)) || (text.charCodeAt(i + 1) === 32 && isDigitCode(text.charCodeAt(i + 2)))))
         ) {
           flags |= P.Rewrite;
         }
