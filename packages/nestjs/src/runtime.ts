@@ -62,7 +62,7 @@ export function enterRequest(runtime: PhiGuardRuntime, req: HttpRequest, res: un
   const r = res as Partial<GatedResponse> | undefined;
   for (const [k, v] of Object.entries(exchange.headers)) r?.setHeader?.(k, v);
   const gated = r !== undefined && typeof r.writeHead === 'function' && typeof r.end === 'function' && typeof r.getHeaderNames === 'function';
-  const gate = gated ? guardResponse(r as GatedResponse, exchange, { decide }) : null;
+  const gate = gated ? guardResponse(r as GatedResponse, exchange, { decide, done: () => states.delete(req) }) : null;
   const state: PhiRequestState = { exchange, gate, requestId: exchange.requestId };
   states.set(req, state);
   return state;
