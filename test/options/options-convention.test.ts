@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import express from 'express';
-import { OptionsError, createFieldCipher, createPhiGuard, createScanner, definePolicy } from '../src/index.js';
-import { createPickupLinks } from '../src/entries/delivery.js';
-import { createMemoryStateStore } from '../src/entries/state.js';
-import { phiguard } from '../../express/src/index.js';
+import { OptionsError, createFieldCipher, createPhiGuard, createScanner, definePolicy } from '../../packages/core/src/index.js';
+import { createPickupLinks } from '../../packages/core/src/entries/delivery.js';
+import { createMemoryStateStore } from '../../packages/core/src/entries/state.js';
+import { phiguard } from '../../packages/express/src/index.js';
 
 // A secret-looking value that must never appear in an error: each factory gets it where a
 // wrong-type or unknown option is, and the message and issues are searched for it.
