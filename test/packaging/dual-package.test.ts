@@ -28,10 +28,10 @@ const ROOT_TYPES = [
   'AccessContext', 'AuditEvent', 'AuditSink', 'Authentication', 'BreakGlassClaim', 'BreakGlassGrant', 'BreakGlassRequest',
   'BreakGlassService', 'BuiltinOperatorName', 'Clock', 'CompileOptions', 'CompiledPolicy', 'CompiledResource', 'CustomOperator',
   'Decision', 'DecryptFailure', 'DenyReason', 'DisclosureMatrix', 'FieldCipher', 'FieldCipherOptions', 'FieldClass',
-  'FieldDeclarations', 'FieldSpec', 'Inspection', 'JsonRelease', 'KeyCacheOptions', 'Keyring', 'OperatorSpec', 'PhiGuard',
+  'FieldDeclarations', 'FieldSpec', 'Inspection', 'JsonRelease', 'KeyCacheOptions', 'Keyring', 'OperatorSpec', 'OptionIssue', 'PhiGuard',
   'PhiGuardErrorCode', 'PhiGuardOptions', 'PolicyDefinition', 'Principal', 'PurposeOfUse', 'Relationship', 'RelationshipFacts',
   'RelationshipResolver', 'Release', 'RequestInfo', 'ResourceDefinition', 'RuleSet', 'Scanner', 'ScannerOptions', 'Selector',
-  'SensitiveCategory', 'SensitiveDefinition',
+  'SensitiveCategory', 'SensitiveDefinition', 'ValueKind',
 ];
 let dir: string;
 

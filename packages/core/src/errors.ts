@@ -94,10 +94,35 @@ export class PolicyError extends PhiGuardError {
   }
 }
 
-/** Options passed to a phiguard factory are invalid. Thrown at start-up. */
+/** What kind of value an option held: enough to fix it, never the value (options hold secrets). */
+export type ValueKind = 'undefined' | 'null' | 'boolean' | 'number' | 'bigint' | 'string' | 'symbol' | 'function' | 'array' | 'object' | 'bytes' | 'regexp';
+
+/**
+ * One problem with a factory's options, machine-readable. `problem`: `unknown` key (with the
+ * closest known one in `suggestion`), wrong `type` of value, `missing` required key, or a value
+ * of the right type that is `invalid` (out of range, too short).
+ */
+export interface OptionIssue {
+  readonly problem: 'unknown' | 'type' | 'missing' | 'invalid';
+  /** Dotted path of the option (`cache.maxAgeMs`); `''` for the options object itself. */
+  readonly path: string;
+  /** What the value must be, in words. */
+  readonly expected: string;
+  /** The kind of value received. */
+  readonly received: ValueKind;
+  readonly suggestion?: string;
+}
+
+/**
+ * Options passed to a phiguard factory are invalid. Thrown at start-up. `issues` lists every
+ * problem found (empty for checks made after the options were parsed, such as a policy
+ * resource that needs a cipher); neither the message nor the issues carry an option's value.
+ */
 export class OptionsError extends PhiGuardError {
-  constructor(message: string) {
+  readonly issues: readonly OptionIssue[];
+  constructor(message: string, issues: readonly OptionIssue[] = []) {
     super('options_invalid', message);
+    this.issues = Object.freeze([...issues]);
   }
 }
 

@@ -34,7 +34,7 @@ import { createBreakGlassService, type BreakGlassService } from './access/break-
 import { trustGrant } from './access/trusted-grant.js';
 import { MemoryStateStore, type StateStore } from './state/store.js';
 import type { DenyList } from './governance/containment.js';
-import { didYouMean } from './suggest.js';
+import { option, optionsSchema, type OptionsSchema } from './options.js';
 
 /** Options of {@link createPhiGuard}. */
 export interface PhiGuardOptions extends CompileOptions {
@@ -176,11 +176,38 @@ export interface PhiGuard {
   write(event: AuditEvent): Promise<void> | undefined;
 }
 
-/** The option names {@link createPhiGuard} accepts: adapters validate theirs against it. */
-export const ENGINE_OPTION_KEYS: readonly string[] = Object.freeze([
-  'policy', 'audit', 'secret', 'operators', 'limits', 'tokenCache', 'mode', 'warn', 'cipher', 'tenant', 'indexKey', 'scanner',
-  'relationship', 'encounterFollowUpDays', 'state', 'throttling', 'clock', 'denyList',
-]);
+const compiled = (expected: string) => option.any<never>(expected);
+
+/**
+ * The options of {@link createPhiGuard}. Compile options (`secret`, `limits`…) are checked by
+ * compilePolicy, which reports every policy problem at once. Adapters extend this schema.
+ */
+export const ENGINE_OPTIONS: OptionsSchema<PhiGuardOptions> = optionsSchema<PhiGuardOptions>('phiguard', {
+  policy: option.required(option.custom('a policy from definePolicy (or compilePolicy)', ['object'])),
+  audit: option.required(
+    option.custom('an audit destination (45 CFR 164.312(b)): `audit: pino()` or an object with write(event)', ['object'], (a) =>
+      typeof (a as AuditSink).write === 'function' || typeof (a as PinoLike).info === 'function'),
+  ),
+  secret: compiled('checked by compilePolicy'),
+  operators: compiled('checked by compilePolicy'),
+  limits: compiled('checked by compilePolicy'),
+  tokenCache: compiled('checked by compilePolicy'),
+  mode: compiled('checked by compilePolicy'),
+  warn: compiled('checked by compilePolicy'),
+  clock: compiled('checked by compilePolicy'),
+  cipher: option.implementing('a field cipher (createFieldCipher)', 'encrypt', 'decrypt'),
+  tenant: option.string('a non-empty tenant name', (t) => t.length > 0),
+  indexKey: option.custom('a Uint8Array of at least 32 bytes', ['bytes']),
+  scanner: option.custom('a Scanner (createScanner) or scanner options', ['object']),
+  relationship: option.func('a function (principal, patientId) => facts'),
+  encounterFollowUpDays: option.number('a number of days ≥ 0', (d) => Number.isFinite(d) && d >= 0),
+  state: option.implementing('a StateStore (MemoryStateStore, RedisStateStore)', 'getMany'),
+  throttling: option.boolean(),
+  denyList: option.implementing('a deny list from createDenyList({ store, audit, roles })', 'check'),
+});
+
+/** The option names {@link createPhiGuard} accepts. */
+export const ENGINE_OPTION_KEYS: readonly string[] = ENGINE_OPTIONS.keys;
 
 const actionForResolve = (context: AccessContext): AuditAction => actionForMethod(context.request?.method);
 
@@ -188,15 +215,7 @@ function isCompiled(p: PolicyDefinition | CompiledPolicy): p is CompiledPolicy {
   return typeof (p as CompiledPolicy).decide === 'function';
 }
 
-function toSink(audit: unknown): AuditSink {
-  if (audit !== null && typeof audit === 'object') {
-    if (typeof (audit as AuditSink).write === 'function') return audit as AuditSink;
-    if (typeof (audit as PinoLike).info === 'function') return pinoAuditSink(audit as PinoLike);
-  }
-  throw new OptionsError(
-    'phiguard needs an audit destination (45 CFR 164.312(b)): pass `audit: pino()` or an object with write(event).',
-  );
-}
+const toSink = (audit: AuditSink | PinoLike): AuditSink => (typeof (audit as AuditSink).write === 'function' ? (audit as AuditSink) : pinoAuditSink(audit as PinoLike));
 
 /** Creates the engine. Validates everything eagerly: misconfiguration fails at start-up. */
 /** A JSON array, or a FHIR Bundle of search results: what a query answers. */
@@ -207,11 +226,7 @@ function isCollection(root: unknown): boolean {
 }
 
 export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
-  if (options === null || typeof options !== 'object') throw new OptionsError('phiguard options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!ENGINE_OPTION_KEYS.includes(key)) throw new OptionsError(`unknown phiguard option "${key}"${didYouMean(key, ENGINE_OPTION_KEYS)}`);
-  }
-  if (options.policy === undefined) throw new OptionsError('phiguard needs a `policy` (from definePolicy)');
+  ENGINE_OPTIONS.parse(options);
   const sink = toSink(options.audit);
   const {
     policy: given,
@@ -227,12 +242,6 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     denyList,
     ...compileOptions
   } = options;
-  if (relationship !== undefined && typeof relationship !== 'function') throw new OptionsError('`relationship` must be a function (principal, patientId) => facts');
-  if (!Number.isFinite(encounterFollowUpDays) || encounterFollowUpDays < 0) throw new OptionsError('`encounterFollowUpDays` must be a number of days ≥ 0');
-  if (stateOption !== undefined && (stateOption === null || typeof stateOption.getMany !== 'function')) {
-    throw new OptionsError('`state` must be a StateStore (MemoryStateStore, RedisStateStore)');
-  }
-  if (denyList !== undefined && typeof denyList?.check !== 'function') throw new OptionsError('`denyList` must come from createDenyList({ store, audit, roles })');
   let scanner: Scanner | null =
     scannerOption !== undefined && typeof (scannerOption as Scanner).scan === 'function' ? (scannerOption as Scanner) : null;
   // Options are validated now; the scanner itself is built when a body first needs it.

@@ -54,4 +54,4 @@ export {
   StepUpRequiredError,
   ThrottledError,
 } from './errors.js';
-export type { DecryptFailure, DenyReason, PhiGuardErrorCode } from './errors.js';
+export type { DecryptFailure, DenyReason, OptionIssue, PhiGuardErrorCode, ValueKind } from './errors.js';

@@ -1,12 +1,12 @@
 import { Inject, Module, createParamDecorator, type DynamicModule, type ExecutionContext, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
-import { OptionsError } from '@phiguard/core';
+import { adapterOptionsSchema, option, optionIssue, optionsSchema } from '@phiguard/core/adapter';
 import { PhiGuardExplorer } from './explorer.js';
 import { PhiGuardExceptionFilter } from './filter.js';
 import { PhiGuardGuard } from './guard.js';
 import { PhiGuardInterceptor } from './interceptor.js';
 import type { PhiGuardModuleAsyncOptions, PhiGuardModuleOptions, PhiGuardOptionsFactory } from './options.js';
-import { PhiGuardRuntime, getAccessContext } from './runtime.js';
+import { LABEL, PhiGuardRuntime, getAccessContext } from './runtime.js';
 import { PHIGUARD_ENGINE, PHIGUARD_OPTIONS, PHIGUARD_RUNTIME } from './tokens.js';
 
 const shared: Provider[] = [
@@ -20,6 +20,16 @@ const shared: Provider[] = [
   { provide: APP_FILTER, useClass: PhiGuardExceptionFilter },
 ];
 const exported = [PHIGUARD_OPTIONS, PHIGUARD_ENGINE, PHIGUARD_RUNTIME];
+// Checked when the module is declared; the runtime checks them again, with the engine's own checks, at bootstrap.
+const ROOT_OPTIONS = adapterOptionsSchema(LABEL, { global: option.boolean() });
+const ASYNC_OPTIONS = optionsSchema<PhiGuardModuleAsyncOptions>(`${LABEL}.forRootAsync`, {
+  imports: option.array(),
+  inject: option.array(),
+  useFactory: option.func('a function returning the module options'),
+  useClass: option.custom('a class implementing createPhiGuardOptions()', ['function']),
+  useExisting: option.any('a provider token'),
+  global: option.boolean(),
+});
 
 /**
  * phiguard for NestJS. Import once in the root module:
@@ -30,8 +40,7 @@ const exported = [PHIGUARD_OPTIONS, PHIGUARD_ENGINE, PHIGUARD_RUNTIME];
 export class PhiGuardModule {
   /** Configures the module with options known up front. */
   static forRoot(options: PhiGuardModuleOptions & { readonly global?: boolean }): DynamicModule {
-    if (options === null || typeof options !== 'object') throw new OptionsError('PhiGuardModule.forRoot(options): options must be an object');
-    const { global = false, ...rest } = options;
+    const { global = false, ...rest } = ROOT_OPTIONS.parse(options);
     return {
       module: PhiGuardModule,
       global,
@@ -46,9 +55,9 @@ export class PhiGuardModule {
    * `forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (config) => ({ … }) })`.
    */
   static forRootAsync(options: PhiGuardModuleAsyncOptions): DynamicModule {
-    const ways = options === null || typeof options !== 'object' ? [] : (['useFactory', 'useClass', 'useExisting'] as const).filter((k) => options[k] !== undefined);
-    if (ways.length !== 1) {
-      throw new OptionsError('PhiGuardModule.forRootAsync needs exactly one of useFactory (with inject), useClass or useExisting');
+    ASYNC_OPTIONS.parse(options);
+    if ((['useFactory', 'useClass', 'useExisting'] as const).filter((k) => options[k] !== undefined).length !== 1) {
+      throw optionIssue(ASYNC_OPTIONS.label, '', 'an object with exactly one of useFactory (with inject), useClass or useExisting', options);
     }
     const create = (factory: PhiGuardOptionsFactory) => factory.createPhiGuardOptions();
     const providers: Provider[] =

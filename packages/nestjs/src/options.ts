@@ -1,5 +1,5 @@
-import type { AccessContext, PhiGuard, PhiGuardOptions } from '@phiguard/core';
-import type { ErrorLogger, ExchangeOptions } from '@phiguard/core/adapter';
+import type { AccessContext } from '@phiguard/core';
+import type { AdapterOptions, ErrorLogger } from '@phiguard/core/adapter';
 import type { AuditAction } from '@phiguard/core/audit';
 
 /** What the module knows about the route being served, handed to the context resolver. */
@@ -24,26 +24,11 @@ export type ContextResolver<Req = any> = (req: Req, route: PhiRouteInfo) => Acce
 export type { ErrorLogger };
 
 /**
- * Options of `PhiGuardModule.forRoot` (or returned by the `forRootAsync` factory): everything
- * `createPhiGuard` takes, or a ready engine in `guard`, plus how to read a request.
+ * Options of `PhiGuardModule.forRoot` (or returned by the `forRootAsync` factory): core's adapter
+ * options (`createPhiGuard`'s, or a ready engine in `guard`, the exchange's, `logger`) with a
+ * Nest `context` resolver. Routes with neither `@PhiResource` nor `@SkipPhiGuard` are unmapped.
  */
-export interface PhiGuardModuleOptions extends Omit<PhiGuardOptions, 'policy' | 'audit'>, Omit<ExchangeOptions, 'logger' | 'onUnmappedRoute'> {
-  /** The policy (definePolicy, policyFromDtos, or compiled). Omit when passing `guard`. */
-  readonly policy?: PhiGuardOptions['policy'];
-  /** Audit destination: a pino logger or an AuditSink. Omit when passing `guard`. */
-  readonly audit?: PhiGuardOptions['audit'];
-  /** An engine already created with createPhiGuard (shared with other adapters). */
-  readonly guard?: PhiGuard;
-  /** Resolves the access context from the request; called only on PHI routes. Required. */
-  readonly context: ContextResolver;
-  /**
-   * Routes with neither `@PhiResource` nor `@SkipPhiGuard`: `'deny'` (default) answers a body
-   * they return with 500 `unmapped_route`, since nobody classified it; `'pass'` sends it unchanged.
-   */
-  readonly onUnmappedRoute?: 'deny' | 'pass';
-  /** Receives PHI-free error lines. Default: the audit logger when it has `error` (pino). */
-  readonly logger?: ErrorLogger;
-}
+export type PhiGuardModuleOptions = AdapterOptions<ContextResolver>;
 
 /** A provider that builds the module options (for `forRootAsync({ useClass })` or `useExisting`). */
 export interface PhiGuardOptionsFactory {

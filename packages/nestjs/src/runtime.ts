@@ -17,6 +17,9 @@ import { type AuditAction } from '@phiguard/core/audit';
 import type { MinimumNecessaryRules } from './decorators.js';
 import { type ContextResolver, type ErrorLogger, type PhiGuardModuleOptions } from './options.js';
 
+/** @internal How the module's options are named in messages. */
+export const LABEL = 'PhiGuardModule';
+
 /** How a route was classified for this request. */
 export type { RouteKind } from '@phiguard/core/adapter';
 
@@ -62,7 +65,7 @@ export function enterRequest(runtime: PhiGuardRuntime, req: HttpRequest, res: un
   const r = res as Partial<GatedResponse> | undefined;
   for (const [k, v] of Object.entries(exchange.headers)) r?.setHeader?.(k, v);
   const gated = r !== undefined && typeof r.writeHead === 'function' && typeof r.end === 'function' && typeof r.getHeaderNames === 'function';
-  const gate = gated ? guardResponse(r as GatedResponse, exchange, { decide }) : null;
+  const gate = gated ? guardResponse(r as GatedResponse, exchange, { decide, done: () => states.delete(req) }) : null;
   const state: PhiRequestState = { exchange, gate, requestId: exchange.requestId };
   states.set(req, state);
   return state;
@@ -84,7 +87,7 @@ export class PhiGuardRuntime {
 
   constructor(options: PhiGuardModuleOptions) {
     // Core reads the shared options (engine or `guard`, exchange, logger) and refuses unknown keys.
-    ({ guard: this.engine, host: this.host, logger: this.logger } = createAdapterHost(options, { label: 'PhiGuardModule', adapterKeys: [] }));
+    ({ guard: this.engine, host: this.host, logger: this.logger } = createAdapterHost(options, { label: LABEL }));
     this.resolve = options.context;
   }
 

@@ -437,7 +437,7 @@ describe('bootstrap fails on misconfiguration, naming the field', () => {
     const engine = createPhiGuard({ policy, secret: SECRET, audit: { write: () => undefined } });
     await expect(boot({ guard: engine, policy: undefined, secret: undefined, audit: undefined, cipher: undefined })).resolves.toBeUndefined();
     await expect(boot({ guard: engine })).rejects.toThrow(/either `guard` or engine options.*policy, secret, audit/);
-    await expect(boot({ onUnmappedRoute: 'allow' })).rejects.toThrow(/onUnmappedRoute must be "deny" or "pass"/);
+    await expect(boot({ onUnmappedRoute: 'allow' })).rejects.toThrow(/`onUnmappedRoute` must be "deny" or "pass"/);
   });
 
   it('a missing audit destination (45 CFR 164.312(b))', async () => {

@@ -1,7 +1,7 @@
-import { isClock, systemClock, type Clock } from '../base/clock.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { DecryptError, KeyUnavailableError, OptionsError, PhiGuardError } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { option, optionsSchema } from '../options.js';
 import { encodeContext } from './context.js';
 import {
   HEADER_BYTES,
@@ -64,8 +64,19 @@ export interface FieldCipher {
   readonly stats: { readonly generated: number; readonly unwrapped: number };
 }
 
-const CACHE_KEYS = ['maxAgeMs', 'maxValuesPerKey', 'maxBytesPerKey', 'maxKeys'];
-const OPTION_KEYS = ['keyring', 'store', 'cache', 'clock'];
+const LABEL = 'createFieldCipher';
+const CACHE_OPTIONS = optionsSchema<KeyCacheOptions>(LABEL, {
+  maxAgeMs: option.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer of milliseconds'),
+  maxValuesPerKey: option.integer(1, 2 ** 32),
+  maxBytesPerKey: option.integer(1, 2 ** 30),
+  maxKeys: option.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer'),
+});
+const OPTIONS = optionsSchema<FieldCipherOptions>(LABEL, {
+  keyring: option.required(option.implementing('a Keyring (generateDataKey, encryptDataKey, decryptDataKey)', 'generateDataKey', 'decryptDataKey')),
+  store: option.implementing('a KeyStore (get, put, list)', 'get', 'put', 'list'),
+  cache: option.nested(CACHE_OPTIONS),
+  clock: option.clock(),
+});
 const ENC_INFO = Buffer.from('phiguard field v1 encryption key');
 const COMMIT_INFO = Buffer.from('phiguard field v1 key commitment');
 const EMPTY = Buffer.alloc(0);
@@ -98,14 +109,6 @@ function derive(dataKey: Uint8Array): { key: Buffer; commitment: Buffer } {
   };
 }
 
-function positive(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new OptionsError(`field cipher: cache.${name} must be an integer from 1 to ${max}`);
-  }
-  return value;
-}
-
 /** Keyring failures other than the two typed ones become KeyUnavailableError, without their messages (they may hold context). */
 function asKeyError(err: unknown): PhiGuardError {
   return err instanceof DecryptError || err instanceof KeyUnavailableError ? err : new KeyUnavailableError();
@@ -133,25 +136,8 @@ class IvPool {
  * rotation. The format is documented in CIPHERTEXT.md.
  */
 export function createFieldCipher(options: FieldCipherOptions): FieldCipher {
-  if (options === null || typeof options !== 'object') throw new OptionsError('createFieldCipher needs options: { keyring }');
-  for (const k of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(k)) throw new OptionsError(`field cipher: unknown option "${k}"${didYouMean(k, OPTION_KEYS)}`);
-  }
-  const { keyring } = options;
-  if (!keyring || typeof keyring.generateDataKey !== 'function' || typeof keyring.decryptDataKey !== 'function') {
-    throw new OptionsError('field cipher: `keyring` must implement Keyring (generateDataKey, encryptDataKey, decryptDataKey)');
-  }
-  const store = options.store ?? new MemoryKeyStore();
-  if (options.clock !== undefined && !isClock(options.clock)) throw new OptionsError('field cipher: `clock` must be a Clock (an object with now())');
-  const clock = options.clock ?? systemClock;
-  const cacheOptions = options.cache ?? {};
-  for (const k of Object.keys(cacheOptions)) {
-    if (!CACHE_KEYS.includes(k)) throw new OptionsError(`field cipher: unknown cache option "${k}"${didYouMean(k, CACHE_KEYS)}`);
-  }
-  const maxAgeMs = positive('maxAgeMs', cacheOptions.maxAgeMs, 5 * 60_000);
-  const maxValues = positive('maxValuesPerKey', cacheOptions.maxValuesPerKey, 1_000_000, 2 ** 32);
-  const maxBytes = positive('maxBytesPerKey', cacheOptions.maxBytesPerKey, 2 ** 30);
-  const maxKeys = positive('maxKeys', cacheOptions.maxKeys, 1000);
+  const { keyring, store = new MemoryKeyStore(), clock = systemClock, cache = {} } = OPTIONS.parse(options);
+  const { maxAgeMs = 5 * 60_000, maxValuesPerKey: maxValues = 1_000_000, maxBytesPerKey: maxBytes = 2 ** 30, maxKeys = 1000 } = cache;
 
   /** Unwrapped keys by id, oldest first. */
   const byId = new Map<string, CachedKey>();

@@ -1,4 +1,5 @@
-import { isClock, systemClock, type Clock } from '../base/clock.js';
+import { systemClock, type Clock } from '../base/clock.js';
+import { option, optionsSchema } from '../options.js';
 import { randomBytes } from 'node:crypto';
 import type { AccessContext } from '../context.js';
 import { AuthenticationRequiredError, OptionsError } from '../errors.js';
@@ -83,9 +84,16 @@ export interface PickupLinks {
   revoke(token: string, context?: AccessContext): Promise<boolean>;
 }
 
-const OPTION_KEYS = ['secret', 'store', 'ttlSeconds', 'audit', 'prefix', 'clock'];
-const REQUEST_KEYS = ['resource', 'resourceId', 'audience', 'requireAuth', 'patientRef', 'ttlSeconds', 'context'];
 const MAX_TTL = 30 * 24 * 3600;
+const OPTIONS = optionsSchema<PickupLinkOptions>('createPickupLinks', {
+  secret: option.required(option.custom('a secret of at least 32 bytes, or [current, ...previous]', ['string', 'bytes', 'array'])),
+  store: option.required(option.implementing('a StateStore (MemoryStateStore for one instance, RedisStateStore for several)', 'setIfAbsent', 'get')),
+  ttlSeconds: option.integer(1, MAX_TTL),
+  audit: option.implementing('an AuditSink ({ write(event) })', 'write'),
+  prefix: option.string(),
+  clock: option.clock(),
+});
+const REQUEST_KEYS = ['resource', 'resourceId', 'audience', 'requireAuth', 'patientRef', 'ttlSeconds', 'context'];
 const MAX_TOKEN = 512;
 const TOKEN = /^v1\.([A-Za-z0-9_-]{1,400})\.([A-Za-z0-9_-]{43})$/;
 const ID = /^[A-Za-z0-9_-]{22}$/;
@@ -133,26 +141,14 @@ const rand = () => randomBytes(16).toString('base64url');
  * keyed hash.
  */
 export function createPickupLinks(options: PickupLinkOptions): PickupLinks {
-  checkKeys(options, OPTION_KEYS, 'createPickupLinks');
+  OPTIONS.parse(options);
   /* Precondition: at least one secret, each of at least 32 bytes. */
   const secrets = Array.isArray(options.secret) ? (options.secret as readonly SecretInput[]) : [options.secret as SecretInput];
   if (secrets.length === 0) throw new OptionsError('createPickupLinks: `secret` needs at least one secret ([current, ...previous])');
-  const keys = secrets.map((s, i) => deriveKey(secretBytes(s, `createPickupLinks: secret[${i}]`)));
+  const keys = secrets.map((s, i) => deriveKey(secretBytes(s, 'createPickupLinks', `secret[${i}]`)));
   const current = keys[0]!;
-  /* Precondition: a state store, so that single use holds across instances. */
-  const store = options.store;
-  if (!store || typeof store.setIfAbsent !== 'function' || typeof store.get !== 'function') {
-    throw new OptionsError('createPickupLinks needs `store`: a StateStore (MemoryStateStore for one instance, RedisStateStore for several)');
-  }
-  const ttlSeconds = options.ttlSeconds ?? 900;
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TTL) {
-    throw new OptionsError(`createPickupLinks: ttlSeconds must be an integer from 1 to ${MAX_TTL}`);
-  }
-  if (options.audit !== undefined && typeof options.audit?.write !== 'function') throw new OptionsError('createPickupLinks: `audit` must be an AuditSink ({ write(event) })');
-  const audit = options.audit;
-  const prefix = options.prefix ?? 'pickup:';
-  if (options.clock !== undefined && !isClock(options.clock)) throw new OptionsError('createPickupLinks: `clock` must be a Clock (an object with now())');
-  const clock = options.clock ?? systemClock;
+  // A state store (the schema requires one), so that single use holds across instances.
+  const { store, ttlSeconds = 900, audit, prefix = 'pickup:', clock = systemClock } = options;
   const now = () => clock.now();
   const linkKey = (id: string) => `${prefix}link:${id}`;
   const usedKey = (nonce: string) => `${prefix}used:${nonce}`;

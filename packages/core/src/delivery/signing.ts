@@ -1,4 +1,5 @@
-import { isClock, systemClock, type Clock } from '../base/clock.js';
+import { systemClock, type Clock } from '../base/clock.js';
+import { option, optionsSchema } from '../options.js';
 import { createHash } from 'node:crypto';
 import { OptionsError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
@@ -92,7 +93,7 @@ const mac = (secret: Buffer, input: string) => hmac(secret, input);
  */
 export function signRequest(input: SignRequestInput): string {
   checkKeys(input, ['secret', 'method', 'path', 'body', 'timestamp'], 'signRequest');
-  const secret = secretBytes(input.secret, 'signRequest: secret');
+  const secret = secretBytes(input.secret, 'signRequest', 'secret');
   const t = input.timestamp ?? Math.floor(Date.now() / 1000);
   if (!Number.isInteger(t) || t < 0) throw new OptionsError('signRequest: timestamp must be whole seconds since the epoch');
   return `t=${t},v1=${mac(secret, signingInput(t, input.method, input.path, input.body)).toString('hex')}`;
@@ -128,6 +129,22 @@ function deadline(value: VerificationSecret['notAfter'], index: number): number 
   return ms;
 }
 
+const VERIFIER = 'createRequestVerifier';
+const VERIFIER_OPTIONS = optionsSchema<Omit<VerifySignedRequestInput, 'header' | 'method' | 'path' | 'body'>>(VERIFIER, {
+  secrets: option.required(
+    option.array('a list of at least one { secret, id?, notAfter? } (the current secret first, then rotated ones with their notAfter)', (l) => l.length > 0),
+  ),
+  toleranceSeconds: option.integer(1, 3600),
+  store: option.required(option.implementing('a StateStore shared by every instance (replay protection)', 'setIfAbsent')),
+  prefix: option.string(),
+  clock: option.clock(),
+});
+const SECRET_OPTIONS = optionsSchema<VerificationSecret>(`${VERIFIER} secret`, {
+  id: option.string(),
+  secret: option.any(),
+  notAfter: option.any(),
+});
+
 /** @internal Validated, precomputed verification options (shared by the Express middleware). */
 export interface PreparedVerifier {
   verify(request: { header: VerifySignedRequestInput['header']; method: string; path: string; body?: SignedBody }): Promise<VerifiedRequest>;
@@ -138,24 +155,14 @@ export interface PreparedVerifier {
  * {@link verifySignedRequest}, for callers that verify many requests with the same secrets.
  */
 export function createRequestVerifier(options: Omit<VerifySignedRequestInput, 'header' | 'method' | 'path' | 'body'>): PreparedVerifier {
-  checkKeys(options, ['secrets', 'toleranceSeconds', 'store', 'prefix', 'clock'], 'verifySignedRequest');
+  VERIFIER_OPTIONS.parse(options);
   /* Precondition: at least one secret, each of at least 32 bytes. */
-  if (!Array.isArray(options.secrets) || options.secrets.length === 0) {
-    throw new OptionsError('verifySignedRequest needs `secrets: [{ secret, id?, notAfter? }]` (the current secret first, then rotated ones with their notAfter)');
-  }
   const secrets = options.secrets.map((s: VerificationSecret, i: number) => {
-    if (s === null || typeof s !== 'object') throw new OptionsError(`secrets[${i}] must be { secret, id?, notAfter? }`);
-    checkKeys(s, ['id', 'secret', 'notAfter'], `secrets[${i}]`);
-    return { id: s.id, key: secretBytes(s.secret, `secrets[${i}].secret`), notAfter: deadline(s.notAfter, i) };
+    SECRET_OPTIONS.parse(s);
+    return { id: s.id, key: secretBytes(s.secret, VERIFIER, `secrets[${i}].secret`), notAfter: deadline(s.notAfter, i) };
   });
-  const tolerance = options.toleranceSeconds ?? 300;
-  if (!Number.isInteger(tolerance) || tolerance < 1 || tolerance > 3600) throw new OptionsError('verifySignedRequest: toleranceSeconds must be an integer from 1 to 3600');
-  /* Precondition: a store, so that a replay is caught on every instance. */
-  const store = options.store;
-  if (!store || typeof store.setIfAbsent !== 'function') throw new OptionsError('verifySignedRequest needs `store`: a StateStore shared by every instance (replay protection)');
-  const prefix = options.prefix ?? 'sig:';
-  if (options.clock !== undefined && !isClock(options.clock)) throw new OptionsError('verifySignedRequest: `clock` must be a Clock (an object with now())');
-  const clock = options.clock ?? systemClock;
+  /* Precondition: a store (the schema requires one), so that a replay is caught on every instance. */
+  const { store, toleranceSeconds: tolerance = 300, prefix = 'sig:', clock = systemClock } = options;
   const now = () => clock.now();
 
   return {

@@ -1,17 +1,16 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { OptionsError } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { checkKeys as checkOptionKeys, optionIssue } from '../options.js';
 
 /** A secret as given: UTF-8 text or raw bytes. */
 export type SecretInput = string | Uint8Array;
 
-/** @internal Secret bytes, refusing ones shorter than `min` bytes. */
-export function secretBytes(secret: unknown, what: string, min = 32): Buffer {
+/** @internal Secret bytes (option `path` of `label`), refusing ones shorter than `min` bytes. */
+export function secretBytes(secret: unknown, label: string, path: string, min = 32): Buffer {
   let bytes: Buffer;
   if (typeof secret === 'string') bytes = Buffer.from(secret, 'utf8');
   else if (secret instanceof Uint8Array) bytes = Buffer.from(secret);
-  else throw new OptionsError(`${what} must be a string or Uint8Array of at least ${min} bytes (e.g. randomBytes(32))`);
-  if (bytes.length < min) throw new OptionsError(`${what} is ${bytes.length} bytes; use at least ${min} (e.g. randomBytes(32).toString('base64url'))`);
+  else throw optionIssue(label, path, `a string or Uint8Array of at least ${min} bytes (e.g. randomBytes(32))`, secret, secret === undefined ? 'missing' : 'type');
+  if (bytes.length < min) throw optionIssue(label, path, `at least ${min} bytes (e.g. randomBytes(32).toString('base64url'))`, secret);
   return bytes;
 }
 
@@ -38,10 +37,5 @@ export function fromBase64url(text: string): Buffer | null {
   return bytes.toString('base64url') === text ? bytes : null;
 }
 
-/** @internal Rejects unknown option keys with a suggestion. */
-export function checkKeys(options: unknown, known: readonly string[], where: string): void {
-  if (options === null || typeof options !== 'object') throw new OptionsError(`${where}: options must be an object`);
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new OptionsError(`unknown ${where} option "${key}"${didYouMean(key, known)}`);
-  }
-}
+/** @internal Rejects unknown option keys with a suggestion (structured issues). */
+export const checkKeys = (options: unknown, known: readonly string[], where: string): void => checkOptionKeys(where, options, known);

@@ -1,6 +1,7 @@
 /** `createScanner`: validates options once, then scans text for PHI in linear time. */
 import { OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
+import { option, optionsSchema } from '../options.js';
 import type { Finding, PhiType } from './types.js';
 import { mapSpan, normalize, type NormalizedText } from './normalize.js';
 import { assertSafeRegex } from './safe-regex.js';
@@ -130,7 +131,13 @@ export interface Scanner {
   redactObject<T>(value: T, options?: RedactObjectOptions): RedactObjectResult<T>;
 }
 
-const OPTION_KEYS = ['types', 'detectors', 'names', 'institutionPatterns', 'minConfidence'];
+const OPTIONS = optionsSchema<ScannerOptions>('createScanner', {
+  types: option.array('an array of PHI types'),
+  detectors: option.array('an array of detectors { type, find } or { type, pattern }'),
+  names: option.custom('an iterable of strings (an array or a Set)', ['array', 'object'], (n) => typeof (n as Iterable<string>)[Symbol.iterator] === 'function'),
+  institutionPatterns: option.array('an array of { type, pattern }'),
+  minConfidence: option.number('a number between 0 and 1', (c) => c >= 0 && c <= 1),
+});
 const CONTEXT_ID_TYPES: readonly ContextIdType[] = ['MRN', 'HEALTH_PLAN_ID', 'ACCOUNT_NUMBER', 'LICENSE_NUMBER', 'DEVICE_ID'];
 
 function checkType(t: unknown, where: string, allowed: readonly string[] = PHI_TYPES): PhiType {
@@ -238,39 +245,19 @@ const LOWER_CUES = /\b(?:this is|i am|i'm|my name is|ninety|at|zero|oh|one|two|t
 
 /** Creates a scanner. Options are validated here, once; invalid options throw `OptionsError`. */
 export function createScanner(options: ScannerOptions = {}): Scanner {
-  if (options === null || typeof options !== 'object') throw new OptionsError('createScanner: options must be an object.');
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) {
-      throw new OptionsError(`createScanner: unknown option "${key.slice(0, 40)}"${didYouMean(key, OPTION_KEYS)}.`);
-    }
-  }
+  OPTIONS.parse(options);
   let types: ReadonlySet<PhiType> = new Set(PHI_TYPES);
-  if (options.types !== undefined) {
-    if (!Array.isArray(options.types)) throw new OptionsError('createScanner: types must be an array of PHI types.');
-    types = new Set(options.types.map((t: unknown, i) => checkType(t, `createScanner: types[${i}]`)));
-  }
+  if (options.types !== undefined) types = new Set(options.types.map((t: unknown, i) => checkType(t, `createScanner: types[${i}]`)));
   const minConfidence = options.minConfidence ?? 0;
-  if (typeof minConfidence !== 'number' || !(minConfidence >= 0 && minConfidence <= 1)) {
-    throw new OptionsError('createScanner: minConfidence must be a number between 0 and 1.');
-  }
-  if (options.detectors !== undefined && !Array.isArray(options.detectors)) {
-    throw new OptionsError('createScanner: detectors must be an array.');
-  }
   const custom = (options.detectors ?? []).map(compileDetector);
   let names: Set<string> | undefined;
   if (options.names !== undefined) {
-    if (options.names === null || typeof (options.names as Iterable<string>)[Symbol.iterator] !== 'function' || typeof options.names === 'string') {
-      throw new OptionsError('createScanner: names must be an iterable of strings (an array or a Set).');
-    }
     names = new Set();
     for (const n of options.names) {
       if (typeof n !== 'string') throw new OptionsError('createScanner: every entry of names must be a string.');
       const t = n.trim().toLowerCase();
       if (t.length >= 2) names.add(t);
     }
-  }
-  if (options.institutionPatterns !== undefined && !Array.isArray(options.institutionPatterns)) {
-    throw new OptionsError('createScanner: institutionPatterns must be an array of { type, pattern }.');
   }
   const institution: CompiledInstitutionPattern[] = (options.institutionPatterns ?? []).map((p: unknown, i) => {
     const where = `createScanner: institutionPatterns[${i}]`;

@@ -5,10 +5,13 @@
  * shares with the engine. Application code does not need this entry.
  * @packageDocumentation
  */
-export { ENGINE_OPTION_KEYS } from '../guard.js';
-export { EXCHANGE_OPTION_KEYS, canonicalId, createExchangeHost, requestFacts } from '../exchange/exchange.js';
-export { createAdapterHost } from '../exchange/adapter-options.js';
-export type { AdapterHost, AdapterOptionsSpec } from '../exchange/adapter-options.js';
+export { ENGINE_OPTIONS, ENGINE_OPTION_KEYS } from '../guard.js';
+export { EXCHANGE_OPTIONS, EXCHANGE_OPTION_KEYS, canonicalId, createExchangeHost, requestFacts } from '../exchange/exchange.js';
+export { adapterOptionsSchema, createAdapterHost } from '../exchange/adapter-options.js';
+export type { AdapterHost, AdapterOptions, AdapterOptionsSpec } from '../exchange/adapter-options.js';
+// The options convention: a schema per factory, composed by adapters.
+export { checkKeys, kindOf, option, optionIssue, optionsSchema } from '../options.js';
+export type { OptionRule, OptionsSchema, OptionsShape } from '../options.js';
 export type { Claim, ErrorLogger, Exchange, ExchangeHost, ExchangeOptions, Maybe, Released, RequestFacts, RouteKind, Step } from '../exchange/exchange.js';
 export { codeOf, errorBody, errorHeaders, genericCode, isAnswer, statusOf } from '../exchange/http.js';
 export type { Answer, ErrorBody } from '../exchange/http.js';

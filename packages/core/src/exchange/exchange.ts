@@ -18,6 +18,7 @@ import type { CompiledResource } from '../policy/compile.js';
 import type { Plan } from '../policy/plan.js';
 import type { PhiGuard } from '../guard.js';
 import { didYouMean } from '../suggest.js';
+import { option, optionsSchema, type OptionsSchema } from '../options.js';
 import { canonicalId } from '../ids.js';
 
 export { canonicalId };
@@ -51,8 +52,17 @@ export interface ExchangeOptions {
   readonly errorMessages?: 'omit' | 'redact';
 }
 
-/** The option names {@link ExchangeOptions} has, for adapters that validate theirs. */
-export const EXCHANGE_OPTION_KEYS: readonly string[] = Object.freeze(['onUnmappedRoute', 'nonPhi', 'errorCodes', 'logger', 'errorMessages']);
+/** The options of {@link createExchangeHost}, named as phiguard's; adapters extend them. */
+export const EXCHANGE_OPTIONS: OptionsSchema<ExchangeOptions> = optionsSchema<ExchangeOptions>('phiguard', {
+  onUnmappedRoute: option.oneOf(['deny', 'pass']),
+  nonPhi: option.array('a list of routes such as "GET /health"'),
+  errorCodes: option.array('a list of token-shaped codes (`patient_not_found`)', (l) => l.every((c) => typeof c === 'string' && /^[a-z][a-z0-9_.-]{0,63}$/i.test(c))),
+  logger: option.implementing('a logger with error(obj, msg) (pino)', 'error'),
+  errorMessages: option.oneOf(['omit', 'redact']),
+});
+
+/** The option names {@link ExchangeOptions} has. */
+export const EXCHANGE_OPTION_KEYS: readonly string[] = EXCHANGE_OPTIONS.keys;
 
 /** What an adapter knows about a request before any route runs. */
 export interface RequestFacts {
@@ -192,16 +202,7 @@ function shapeOf(pattern: string): string {
 
 /** Creates the per-application host of exchanges. Validates eagerly. */
 export function createExchangeHost(guard: PhiGuard, options: ExchangeOptions = {}): ExchangeHost {
-  for (const key of Object.keys(options)) {
-    if (!EXCHANGE_OPTION_KEYS.includes(key)) throw new OptionsError(`unknown phiguard option "${key}"${didYouMean(key, EXCHANGE_OPTION_KEYS)}`);
-  }
-  const { onUnmappedRoute = 'deny', errorMessages = 'omit', errorCodes = [], nonPhi = [], logger } = options;
-  if (onUnmappedRoute !== 'deny' && onUnmappedRoute !== 'pass') throw new OptionsError('onUnmappedRoute must be "deny" or "pass"');
-  if (errorMessages !== 'omit' && errorMessages !== 'redact') throw new OptionsError('errorMessages must be "omit" or "redact"');
-  if (!Array.isArray(errorCodes) || errorCodes.some((c) => typeof c !== 'string' || !/^[a-z][a-z0-9_.-]{0,63}$/i.test(c))) {
-    throw new OptionsError('errorCodes must be a list of token-shaped codes (`patient_not_found`)');
-  }
-  if (!Array.isArray(nonPhi)) throw new OptionsError('nonPhi must be a list of routes such as "GET /health"');
+  const { onUnmappedRoute = 'deny', errorMessages = 'omit', errorCodes = [], nonPhi = [], logger } = EXCHANGE_OPTIONS.parse(options);
   const allowedCodes = new Set(errorCodes);
   const entries: RouteEntry[] = [];
   for (const resource of guard.policy.resources.values()) {

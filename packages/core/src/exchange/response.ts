@@ -42,6 +42,12 @@ export interface GateHooks {
    * or an outer interceptor answered from a cache): resolves the context from the request.
    */
   decide(): Maybe<Step>;
+  /**
+   * Called once the response's last byte went down to Node: the adapter drops its own per-request
+   * state. Nothing of the exchange stays reachable from the response after it, so a response that
+   * lingers (keep-alive, a slow socket) does not carry the request's objects into the old generation.
+   */
+  done?(): void;
 }
 
 export interface ResponseGate {
@@ -234,7 +240,9 @@ class Gate implements ResponseGate {
       for (const [k, v] of Object.entries(this.vouchedHeaders)) this.res.setHeader(k, v);
       this.commitHeaders();
       this.sealed = true;
-      return this.down('json', [body]);
+      const sent = this.down('json', [body]);
+      this.retire();
+      return sent;
     }
     this.releaseValue(body, true);
     return this.res;
@@ -277,6 +285,15 @@ class Gate implements ResponseGate {
     this.commitHeaders();
     this.sealed = true;
     this.down('end', [JSON.stringify(a.body), 'utf8', this.endCallback]);
+    this.retire();
+  }
+
+  /** The body went out: the response forgets its gate (later calls reach Node's methods, as after the end). */
+  private retire(): void {
+    if (gates.get(this.res) !== this) return;
+    gates.delete(this.res);
+    this.chunks = [];
+    this.hooks.done?.();
   }
 
   /** Applies the exchange's answer, sync or async; `then` runs when it let the body through. */
@@ -329,6 +346,7 @@ class Gate implements ResponseGate {
     this.commitHeaders();
     this.sealed = true;
     this.down('json', [body]);
+    this.retire();
   }
 
   private sendReleased(text: string, headers: Readonly<Record<string, string>>, viaJson: boolean): void {
@@ -350,6 +368,7 @@ class Gate implements ResponseGate {
     } else {
       this.down('end', [text, 'utf8', this.endCallback]);
     }
+    this.retire();
   }
 
   private finishBody(): void {
@@ -369,6 +388,7 @@ class Gate implements ResponseGate {
         this.commitHeaders();
         this.sealed = true;
         this.down('end', [undefined, undefined, this.endCallback]);
+        this.retire();
       };
       // A 204 (or an empty 2xx) on a PHI route did something (a DELETE, an update) and sends
       // nothing: it is released as "no value", so audited as the request's action, unless an
@@ -387,6 +407,7 @@ class Gate implements ResponseGate {
         this.commitHeaders();
         this.sealed = true;
         this.down('end', [bytes, undefined, this.endCallback]);
+        this.retire();
       }),
     );
   }

@@ -148,8 +148,8 @@ export function scopeCovers(scope: AuthorizationScope, asked: AuthorizationScope
 export function createAuthorizations(options: AuthorizationsOptions): Authorizations {
   checkKeys('createAuthorizations', options, KEYS);
   const store = needStore('createAuthorizations', options.store);
-  const intake = roleSet('createAuthorizations intakeRoles', options.intakeRoles);
-  const revokers = roleSet('createAuthorizations revokerRoles', options.revokerRoles);
+  const intake = roleSet('createAuthorizations', 'intakeRoles', options.intakeRoles);
+  const revokers = roleSet('createAuthorizations', 'revokerRoles', options.revokerRoles);
   const now = needClock('createAuthorizations', options.clock);
   const { audit, patientRef } = options;
   if (typeof patientRef !== 'function') throw new OptionsError('createAuthorizations needs `patientRef` (guard.policy.patientRef)');

@@ -1,8 +1,8 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { AuditEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
-import { AuditUnavailableError, OptionsError } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { AuditUnavailableError } from '../errors.js';
+import { checkKeys as checkOptionKeys, optionIssue } from '../options.js';
 import type { StateStore } from '../state/store.js';
 import { isClock, systemClock } from '../base/clock.js';
 
@@ -26,18 +26,13 @@ export function hasRole(context: AccessContext | null | undefined, roles: Readon
   return Array.isArray(context?.roles) && context.roles.some((r) => roles.has(r));
 }
 
-/** @internal Validates an options object's keys with "did you mean". */
-export function checkKeys(where: string, options: unknown, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object') throw new OptionsError(`${where} needs an options object`);
-  for (const k of Object.keys(options)) {
-    if (!known.includes(k)) throw new OptionsError(`unknown ${where} option "${k}"${didYouMean(k, known)}`);
-  }
-}
+/** @internal Validates an options object's keys with "did you mean" (structured issues). */
+export const checkKeys = (where: string, options: unknown, known: readonly string[]): void => checkOptionKeys(where, options, known);
 
-/** @internal A non-empty role list, as a set. */
-export function roleSet(where: string, roles: unknown): ReadonlySet<string> {
+/** @internal A non-empty role list (option `key` of `where`), as a set. */
+export function roleSet(where: string, key: string, roles: unknown): ReadonlySet<string> {
   if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => typeof r !== 'string' || r === '')) {
-    throw new OptionsError(`${where} must list at least one role`);
+    throw optionIssue(where, key, 'a list of at least one role', roles, roles === undefined ? 'missing' : Array.isArray(roles) ? 'invalid' : 'type');
   }
   return new Set(roles as string[]);
 }
@@ -45,7 +40,7 @@ export function roleSet(where: string, roles: unknown): ReadonlySet<string> {
 /** @internal A StateStore, checked. */
 export function needStore(where: string, store: unknown): StateStore {
   if (store === null || typeof store !== 'object' || typeof (store as StateStore).getMany !== 'function') {
-    throw new OptionsError(`${where} needs \`store\`: a StateStore (MemoryStateStore, or RedisStateStore shared by every instance)`);
+    throw optionIssue(where, 'store', 'a StateStore (MemoryStateStore, or RedisStateStore shared by every instance)', store, store === undefined ? 'missing' : 'type');
   }
   return store as StateStore;
 }
@@ -53,14 +48,16 @@ export function needStore(where: string, store: unknown): StateStore {
 /** @internal The `clock` option, checked, as a function of epoch milliseconds. */
 export function needClock(where: string, clock: unknown): () => number {
   if (clock === undefined) return () => systemClock.now();
-  if (!isClock(clock)) throw new OptionsError(`${where}: \`clock\` must be a Clock ({ now(): epoch milliseconds })`);
+  if (!isClock(clock)) throw optionIssue(where, 'clock', 'a Clock ({ now(): epoch milliseconds })', clock, 'type');
   return () => clock.now();
 }
 
 /** @internal A keyed reference function (`<prefix>_<hex>`) under a key derived from `secret` for `label`. */
 export function keyedRef(where: string, secret: unknown, label: string, prefix: string): (value: string) => string {
   const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret instanceof Uint8Array ? Buffer.from(secret) : null;
-  if (bytes === null || bytes.length < 32) throw new OptionsError(`${where} needs \`secret\` of at least 32 bytes (keys the references written to audit)`);
+  if (bytes === null || bytes.length < 32) {
+    throw optionIssue(where, 'secret', 'a string or Uint8Array of at least 32 bytes (keys the references written to audit)', secret, secret === undefined ? 'missing' : bytes === null ? 'type' : 'invalid');
+  }
   const key = Buffer.from(hkdfSync('sha256', bytes, 'phiguard', label, 32));
   return (value) => `${prefix}_${createHmac('sha256', key).update(value.normalize('NFC').trim().toLowerCase()).digest('hex').slice(0, 32)}`;
 }

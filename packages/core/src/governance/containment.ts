@@ -48,7 +48,7 @@ function target(t: DenyTarget): DenyTarget {
 export function createDenyList(options: DenyListOptions): DenyList {
   checkKeys('createDenyList', options, ['store', 'audit', 'roles', 'clock']);
   const store = needStore('createDenyList', options.store);
-  const roles = roleSet('createDenyList roles', options.roles);
+  const roles = roleSet('createDenyList', 'roles', options.roles);
   const now = needClock('createDenyList', options.clock);
   const { audit } = options;
   if (audit === null || typeof audit?.write !== 'function') throw new OptionsError('createDenyList needs `audit` (an AuditSink, or the guard)');

@@ -69,7 +69,7 @@ export function governedKeyring(options: GovernedKeyringOptions): GovernedKeyrin
   if (keyring === null || typeof keyring?.generateDataKey !== 'function' || typeof keyring.decryptDataKey !== 'function') throw new OptionsError('governedKeyring needs `keyring` (a Keyring)');
   if (audit === null || typeof audit?.write !== 'function') throw new OptionsError('governedKeyring needs `audit`');
   const store = needStore('governedKeyring', options.store);
-  const roles = roleSet('governedKeyring roles', options.roles);
+  const roles = roleSet('governedKeyring', 'roles', options.roles);
   const service: AccessContext = { principal: { id: options.service ?? 'phiguard' }, roles: [] };
   // Key ids are not secrets (ARNs, labels, fingerprints); context values are never recorded.
   const keyEvent = (context: AccessContext, action: 'create' | 'read' | 'update', keyIds: readonly string[], code: string) =>

@@ -99,7 +99,7 @@ function problemsOf(input: RecipientInput): string[] {
 export function createRecipientRegistry(options: RecipientRegistryOptions): RecipientRegistry {
   checkKeys('createRecipientRegistry', options, KEYS);
   const store = needStore('createRecipientRegistry', options.store);
-  const managers = roleSet('createRecipientRegistry managerRoles', options.managerRoles);
+  const managers = roleSet('createRecipientRegistry', 'managerRoles', options.managerRoles);
   const now = needClock('createRecipientRegistry', options.clock);
   const nameRefOf = keyedRef('createRecipientRegistry', options.secret, 'phiguard/recipient-name/v1', 'rn');
   const required = new Set<RecipientType>(options.agreementRequiredFor ?? ['business-associate']);

@@ -88,7 +88,7 @@ const holdKey = (id: string) => `gov:legal-hold:${id}`;
 export function createLegalHolds(options: LegalHoldsOptions): LegalHolds {
   checkKeys('createLegalHolds', options, ['store', 'audit', 'patientRef', 'roles', 'clock']);
   const store = needStore('createLegalHolds', options.store);
-  const roles = roleSet('createLegalHolds roles', options.roles);
+  const roles = roleSet('createLegalHolds', 'roles', options.roles);
   const now = needClock('createLegalHolds', options.clock);
   const { audit, patientRef } = options;
   if (typeof patientRef !== 'function') throw new OptionsError('createLegalHolds needs `patientRef` (guard.policy.patientRef)');

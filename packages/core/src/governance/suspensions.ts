@@ -87,7 +87,7 @@ export function suspensionProblems(s: unknown): string[] {
 export function createAccountingSuspensions(options: AccountingSuspensionsOptions): AccountingSuspensions {
   checkKeys('createAccountingSuspensions', options, ['store', 'audit', 'patientRef', 'roles', 'clock']);
   const store = needStore('createAccountingSuspensions', options.store);
-  const roles = roleSet('createAccountingSuspensions roles', options.roles);
+  const roles = roleSet('createAccountingSuspensions', 'roles', options.roles);
   const now = needClock('createAccountingSuspensions', options.clock);
   const { audit, patientRef } = options;
   if (typeof patientRef !== 'function') throw new OptionsError('createAccountingSuspensions needs `patientRef` (guard.policy.patientRef)');
