@@ -64,6 +64,17 @@ describe('projection on a PHI route', () => {
     expect(head.headers['cache-control']).toBe('no-store');
     expect(sink.events.map((e) => e.request?.method)).toEqual(['GET', 'HEAD']);
   });
+
+  it('a released body carries no validator: no ETag, never a 304, and its exact Content-Length', async () => {
+    const first = await request(app).get('/charts/ch-1').set(billing);
+    expect(first.status).toBe(200);
+    expect(first.headers.etag).toBeUndefined();
+    expect(Number(first.headers['content-length'])).toBe(Buffer.byteLength(first.text, 'utf8'));
+    // A client replaying a validator still gets the body, projected for it now: no-store means no revalidation.
+    const again = await request(app).get('/charts/ch-1').set(billing).set('If-None-Match', '*');
+    expect(again.status).toBe(200);
+    expect(again.text).toBe(first.text);
+  });
 });
 
 describe('denials', () => {

@@ -356,18 +356,11 @@ class Gate implements ResponseGate {
     if (res.getHeader('content-type') === undefined || !viaJson) res.setHeader('Content-Type', 'application/json; charset=utf-8');
     this.commitHeaders();
     this.sealed = true;
-    const send = (res as unknown as { send?: Fn }).send;
-    if (viaJson && typeof send === 'function') {
-      // Express's send: ETag, freshness (304) and HEAD as res.json would have them.
-      this.passing++;
-      try {
-        send.call(res, text);
-      } finally {
-        this.passing--;
-      }
-    } else {
-      this.down('end', [text, 'utf8', this.endCallback]);
-    }
+    // Straight to Node's end (which drops the body of a HEAD): a released body is Cache-Control:
+    // no-store, so an ETag and a 304 would only cost a hash per response. Content-Length as
+    // Express's send sets it, HEAD included.
+    res.setHeader('Content-Length', Buffer.byteLength(text, 'utf8'));
+    this.down('end', [text, 'utf8', this.endCallback]);
     this.retire();
   }
 
