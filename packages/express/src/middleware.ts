@@ -108,22 +108,16 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
     const exchange = runtime.host.begin(facts);
     for (const k in exchange.headers) res.setHeader(k, exchange.headers[k]!);
     const state: State = { runtime, exchange, dispatched: false, gate: undefined as unknown as ResponseGate };
-    (state as { gate: ResponseGate }).gate = guardResponse(res, exchange, { decide: () => decideLate(req, state), done: () => retire(res) });
+    (state as { gate: ResponseGate }).gate = guardResponse(res, exchange, { decide: () => decideLate(req, state), done: () => states.delete(res) });
+    // After the last byte (`done`) the response forgets the request's state: its gate and exchange
+    // would otherwise age with a lingering response (keep-alive, a slow socket) into the old
+    // generation. An error raised after the end is handled as outside phiguard (logged; the
+    // connection destroyed).
     states.set(res, state);
     // A first claim by URL; the route that actually runs confirms or replaces it.
     claimBy(exchange, runtime.host.match(req.method, facts.path), undefined);
     next();
   };
-}
-
-/**
- * After the last byte the response forgets the request's state: its gate and exchange would
- * otherwise age with a lingering response (keep-alive, a slow socket) and cost old-generation
- * collections (a third of phiguard's cost per request, measured). An error raised after the end
- * finds no state and is handled as outside phiguard (logged; the connection is destroyed).
- */
-function retire(res: Response): void {
-  states.delete(res);
 }
 
 function claimBy(exchange: Exchange, matched: ReturnType<ExchangeHost['match']>, params: Record<string, unknown> | undefined): void {

@@ -240,9 +240,7 @@ class Gate implements ResponseGate {
       for (const [k, v] of Object.entries(this.vouchedHeaders)) this.res.setHeader(k, v);
       this.commitHeaders();
       this.sealed = true;
-      const sent = this.down('json', [body]);
-      this.retire();
-      return sent;
+      return this.last('json', [body]);
     }
     this.releaseValue(body, true);
     return this.res;
@@ -284,16 +282,20 @@ class Gate implements ResponseGate {
     res.statusCode = a.status;
     this.commitHeaders();
     this.sealed = true;
-    this.down('end', [JSON.stringify(a.body), 'utf8', this.endCallback]);
-    this.retire();
+    this.last('end', [JSON.stringify(a.body), 'utf8', this.endCallback]);
   }
 
-  /** The body went out: the response forgets its gate (later calls reach Node's methods, as after the end). */
-  private retire(): void {
-    if (gates.get(this.res) !== this) return;
-    gates.delete(this.res);
-    this.chunks = [];
-    this.hooks.done?.();
+  /**
+   * Sends the response's last call down the chain; then the response forgets its gate and the
+   * adapter its state (later calls reach Node's methods, as after the end).
+   */
+  private last(m: 'end' | 'json', args: unknown[]): unknown {
+    const sent = this.down(m, args);
+    if (gates.get(this.res) === this) {
+      gates.delete(this.res);
+      this.hooks.done?.();
+    }
+    return sent;
   }
 
   /** Applies the exchange's answer, sync or async; `then` runs when it let the body through. */
@@ -345,8 +347,7 @@ class Gate implements ResponseGate {
     dropHeaders(res, BODY_HEADERS);
     this.commitHeaders();
     this.sealed = true;
-    this.down('json', [body]);
-    this.retire();
+    this.last('json', [body]);
   }
 
   private sendReleased(text: string, headers: Readonly<Record<string, string>>, viaJson: boolean): void {
@@ -360,8 +361,7 @@ class Gate implements ResponseGate {
     // no-store, so an ETag and a 304 would only cost a hash per response. Content-Length as
     // Express's send sets it, HEAD included.
     res.setHeader('Content-Length', Buffer.byteLength(text, 'utf8'));
-    this.down('end', [text, 'utf8', this.endCallback]);
-    this.retire();
+    this.last('end', [text, 'utf8', this.endCallback]);
   }
 
   private finishBody(): void {
@@ -380,8 +380,7 @@ class Gate implements ResponseGate {
         dropHeaders(res, BODY_HEADERS);
         this.commitHeaders();
         this.sealed = true;
-        this.down('end', [undefined, undefined, this.endCallback]);
-        this.retire();
+        this.last('end', [undefined, undefined, this.endCallback]);
       };
       // A 204 (or an empty 2xx) on a PHI route did something (a DELETE, an update) and sends
       // nothing: it is released as "no value", so audited as the request's action, unless an
@@ -399,8 +398,7 @@ class Gate implements ResponseGate {
         if (exchange.kind === 'phi') res.setHeader('Cache-Control', 'no-store');
         this.commitHeaders();
         this.sealed = true;
-        this.down('end', [bytes, undefined, this.endCallback]);
-        this.retire();
+        this.last('end', [bytes, undefined, this.endCallback]);
       }),
     );
   }
