@@ -1,25 +1,16 @@
 /** The PostgreSQL store of release copies, on the real server: as a copy store and as a purge target. */
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AuditEvent } from '@phiguard/core';
 import { createLegalHolds, createPurgeJob, createPostgresDisclosureCopyStore } from '@phiguard/core/governance';
 import { createMemoryStateStore } from '@phiguard/core/state';
-import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
+import { pgSuite } from '../../packages/core/test/audit/pg.js';
 
 const DAY = 86_400_000;
-const table = uniqueTable('gov_copies_it');
-let pool: pg.Pool;
-beforeAll(async () => {
-  pool = await testPool();
-});
-afterAll(async () => {
-  if (pool === undefined) return;
-  await pool.query(`DROP TABLE IF EXISTS "${table}"`);
-  await pool.end();
-});
+const { table, pool: poolOf } = pgSuite('gov_copies_it');
 
 describe('createPostgresDisclosureCopyStore', () => {
   it('migrates idempotently, keeps ciphertext only, returns candidates oldest first, and purges in batches around held records', async () => {
+    const pool = poolOf();
     const store = createPostgresDisclosureCopyStore({ pool, table });
     await store.migrate();
     await store.migrate();

@@ -1,28 +1,19 @@
 /** Vault tokens under the retention job, on the real PostgreSQL server: expired removed, held and recent kept, the run audited. */
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AuditEvent } from '@phiguard/core';
 import { createVault } from '@phiguard/core/deid';
 import { createLegalHolds, createPurgeJob } from '@phiguard/core/governance';
 import { createMemoryStateStore } from '@phiguard/core/state';
-import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
+import { pgSuite } from '../../packages/core/test/audit/pg.js';
 
 const DAY = 86_400_000;
-const table = uniqueTable('gov_vault_it');
+const { table, pool: poolOf } = pgSuite('gov_vault_it');
 const officer = { principal: { id: 'po-1' }, roles: ['privacy-officer'], purposeOfUse: 'HOPERAT' } as const;
-let pool: pg.Pool;
-beforeAll(async () => {
-  pool = await testPool();
-});
-afterAll(async () => {
-  if (pool === undefined) return;
-  await pool.query(`DROP TABLE IF EXISTS "${table}"`);
-  await pool.end();
-});
 
 describe('vault.purgeTarget with createPurgeJob', () => {
   it('removes tokens past retention, keeps held and recent ones, and records the run', async () => {
+    const pool = poolOf();
     const events: AuditEvent[] = [];
     const audit = { write: (e: AuditEvent) => void events.push(e) };
     const vault = createVault({ pool, key: randomBytes(32), audit, table });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The PostgreSQL the audit suites use: `scripts/services postgres` starts it. */
 export const PG_URL = process.env.PHIGUARD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:55432/postgres';
@@ -23,6 +24,30 @@ export async function testPool(max = 4): Promise<pg.Pool> {
 
 /** A fresh table name per suite, so suites running in parallel never share rows. */
 export const uniqueTable = (prefix: string): string => `${prefix}_${randomBytes(4).toString('hex')}`;
+
+/**
+ * A suite's pool and table: the pool opened before the suite, the table dropped and the pool
+ * closed after it. `pool()` is valid inside the suite's tests.
+ */
+export function pgSuite(prefix: string): { readonly table: string; pool(): pg.Pool } {
+  const table = uniqueTable(prefix);
+  let pool: pg.Pool | undefined;
+  beforeAll(async () => {
+    pool = await testPool();
+  });
+  afterAll(async () => {
+    if (pool === undefined) return;
+    await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+    await pool.end();
+  });
+  return {
+    table,
+    pool() {
+      if (pool === undefined) throw new Error('pgSuite: the pool is open only inside the suite');
+      return pool;
+    },
+  };
+}
 
 /**
  * A TCP proxy in front of the test server that can be cut (every connection reset, new ones
