@@ -72,7 +72,9 @@ function plainApp(withAuth) {
 const lazy = (make) => {
   let value;
   let made = false;
-  return () => (made ? value : ((made = true), (value = make())));
+  const get = () => (made ? value : ((made = true), (value = make())));
+  get.made = () => made;
+  return get;
 };
 const tokens = lazy(async () =>
   Object.fromEntries(await Promise.all(CALLERS.map(async (c) => [c.role, await signToken({ sub: `bench-${c.role}`, roles: [c.role] }, DEV_JWT_SECRET)]))),
@@ -146,7 +148,7 @@ async function run(built, n) {
 }
 
 async function cleanUp() {
-  logger().flush();
+  if (logger.made()) logger().flush();
   if (buffered) {
     // The events of the run drain to PostgreSQL in the background; the figures do not wait on it.
     await buffered.close({ timeoutMs: 120_000 }).catch(() => process.stderr.write('the buffered sink had not drained when closed\n'));
