@@ -16,6 +16,7 @@ import {
 import { didYouMean } from '@phiguard/core/adapter';
 import {
   createRequestVerifier,
+  signatureHeaderName,
   exportCsv,
   exportEvent,
   exportJson,
@@ -123,8 +124,7 @@ export function verifySignature(options: VerifySignatureOptions): RequestHandler
     ...(options.toleranceSeconds ?? options.tolerance) !== undefined ? { toleranceSeconds: options.toleranceSeconds ?? options.tolerance } : {},
     ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
   });
-  const header = (options.header ?? 'x-phiguard-signature').toLowerCase();
-  if (!/^[a-z0-9-]{1,64}$/.test(header)) throw new OptionsError('verifySignature: `header` must be a header name');
+  const header = signatureHeaderName(options.header, 'verifySignature');
   const json = options.json ?? false;
   // Every content type: the signature covers the bytes, whatever they are.
   const raw = express.raw({ type: () => true, limit: options.limit ?? '1mb' });

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Req, applyDecorators, type Type } from '@nestjs/common';
-import { BREAK_GLASS_DISABLED, BREAK_GLASS_ENDPOINTS, BREAK_GLASS_HEADERS, answerBreakGlass, type BreakGlassEndpoint } from '@phiguard/core/adapter';
+import { BREAK_GLASS_DISABLED, BREAK_GLASS_ENDPOINTS, BREAK_GLASS_HEADERS, answerBreakGlass, breakGlassFacts, type BreakGlassEndpoint } from '@phiguard/core/adapter';
 import { SkipPhiGuard } from './decorators.js';
 import { PhiGuardRefusal } from './errors.js';
 import { PhiGuardRuntime, enterRequest, type HttpRequest } from './runtime.js';
@@ -56,10 +56,8 @@ export function breakGlassController(path = 'break-glass'): Type<unknown> {
       if (service === null) throw new PhiGuardRefusal(BREAK_GLASS_DISABLED.code, BREAK_GLASS_DISABLED.status);
       const state = enterRequest(this.runtime, req, undefined, () => null);
       const route = req.route?.path;
-      const ua = req.headers['user-agent'];
-      const request = { method: req.method, route, ip: req.ip, userAgent: typeof ua === 'string' ? ua : undefined, requestId: state.requestId };
       const resolve = () => this.runtime.resolve(req, { resource: null, action: 'break-glass', route, allowBreakGlass: false });
-      return (await answerBreakGlass(endpoint, service, { resolve, request, params, body })).body;
+      return (await answerBreakGlass(endpoint, service, breakGlassFacts(state, route, resolve, params, body))).body;
     }
   }
   return PhiGuardBreakGlassController;

@@ -1,21 +1,17 @@
 import 'reflect-metadata';
 import { PolicyError, type PolicyDefinition } from '@phiguard/core';
-import { policyFromFieldDeclarations, type FieldDeclaration } from '@phiguard/core/policy';
+import { flattenDeclarations, policyFromFieldDeclarations, type NestedDeclaration } from '@phiguard/core/policy';
 import { METADATA } from './tokens.js';
 
-/** What `@Phi` declares about a DTO property: a core field declaration, and how DTOs nest. */
-export interface PhiFieldOptions extends FieldDeclaration {
-  /** The property holds another DTO (or, with `each`, an array of them): its `@Phi` fields nest under it. */
-  readonly nested?: () => abstract new (...args: never[]) => unknown;
-  readonly each?: boolean;
-}
+type DtoClass = abstract new (...args: never[]) => unknown;
+
+/** What `@Phi` declares about a DTO property: a core field declaration, and how DTOs nest (`nested`, `each`). */
+export type PhiFieldOptions = NestedDeclaration<DtoClass>;
 
 interface DtoField {
   readonly property: string;
   readonly options: PhiFieldOptions;
 }
-
-type DtoClass = abstract new (...args: never[]) => unknown;
 
 /** Declares a DTO property's PHI class; read by {@link policyFromDtos}. */
 export function Phi(options: PhiFieldOptions): PropertyDecorator {
@@ -28,21 +24,10 @@ export function Phi(options: PhiFieldOptions): PropertyDecorator {
   };
 }
 
-/** The field declarations `@Phi` makes on a DTO class (nested DTOs flattened), with their masks. */
+/** The field declarations `@Phi` makes on a DTO class (nested DTOs flattened by core), with their masks. */
 export function dtoFields(dto: DtoClass, prefix = '', seen: ReadonlySet<DtoClass> = new Set()): Map<string, PhiFieldOptions> {
-  const out = new Map<string, PhiFieldOptions>();
-  if (seen.has(dto)) throw new PolicyError([`${dto.name}: DTOs nest in a cycle; declare the repeated part once`]);
-  const fields = (Reflect.getMetadata(METADATA.dtoFields, dto) as DtoField[] | undefined) ?? [];
-  for (const { property, options } of fields) {
-    const path = `${prefix}${property}`;
-    if (options.nested !== undefined) {
-      const child = options.nested();
-      for (const [p, o] of dtoFields(child, `${path}${options.each ? '[]' : ''}.`, new Set([...seen, dto]))) out.set(p, o);
-    } else {
-      out.set(path, options);
-    }
-  }
-  return out;
+  const read = (cls: DtoClass) => ((Reflect.getMetadata(METADATA.dtoFields, cls) as DtoField[] | undefined) ?? []).map((f) => [f.property, f.options] as const);
+  return flattenDeclarations(dto, read, prefix, seen);
 }
 
 /**

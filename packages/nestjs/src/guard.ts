@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type PurposeOfUse } from '@phiguard/core';
-import { actionForMethod } from '@phiguard/core/adapter';
+import { actionForMethod, runUnclaimed } from '@phiguard/core/adapter';
 import { type AuditAction } from '@phiguard/core/audit';
 import type { MinimumNecessaryRules } from './decorators.js';
 import { PhiGuardRuntime, enterRequest, type HttpRequest, type PhiRequestState } from './runtime.js';
@@ -40,11 +40,7 @@ export class PhiGuardGuard implements CanActivate {
       return true;
     }
     if (resource === undefined) {
-      const listed = this.runtime.host.match(req.method, route ?? '');
-      if (listed === 'non-phi') state.exchange.skip();
-      else if (route !== undefined) state.exchange.ranRoute(route);
-      // A write nobody classified is refused before its handler runs (no side effect to repeat).
-      const refused = state.exchange.beforeUnmapped();
+      const refused = runUnclaimed(state.exchange, req.method, route);
       if (refused !== null) throw new PhiGuardAnswer(refused);
       return true;
     }

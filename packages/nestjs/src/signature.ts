@@ -1,8 +1,8 @@
 import { Injectable, mixin, type CanActivate, type ExecutionContext, type Type } from '@nestjs/common';
-import { OptionsError } from '@phiguard/core';
-import { createRequestVerifier, type VerificationSecret, type VerifiedRequest } from '@phiguard/core/delivery';
+import { createRequestVerifier, signatureHeaderName, type VerificationSecret, type VerifiedRequest } from '@phiguard/core/delivery';
 import { type StateStore } from '@phiguard/core/state';
 import { PhiGuardRefusal } from './errors.js';
+import type { HttpRequest } from './runtime.js';
 
 /** Options of {@link SignatureGuard}. */
 export interface SignatureGuardOptions {
@@ -32,28 +32,19 @@ export function SignatureGuard(options: SignatureGuardOptions): Type<CanActivate
     store: options.store,
     ...(options.toleranceSeconds === undefined ? {} : { toleranceSeconds: options.toleranceSeconds }),
   });
-  const header = (options.header ?? 'x-phiguard-signature').toLowerCase();
-  if (!/^[a-z0-9-]{1,64}$/.test(header)) throw new OptionsError('SignatureGuard: `header` must be a header name');
+  const header = signatureHeaderName(options.header, 'SignatureGuard');
 
   @Injectable()
   class PhiGuardSignatureGuard implements CanActivate {
     async canActivate(context: ExecutionContext): Promise<boolean> {
-      const req = context.switchToHttp().getRequest<{
-        method: string;
-        originalUrl?: string;
-        url: string;
-        headers: Record<string, string | string[] | undefined>;
-        rawBody?: Buffer;
-        body?: unknown;
-        phiguardSignature?: VerifiedSignature;
-      }>();
+      const req = context.switchToHttp().getRequest<HttpRequest & { rawBody?: Buffer; phiguardSignature?: VerifiedSignature }>();
       const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
       // Without the raw bytes the body cannot be checked: refuse rather than verify a re-serialization.
       if (hasBody && !Buffer.isBuffer(req.rawBody)) throw new PhiGuardRefusal('signature_body_parsed', 500);
       req.phiguardSignature = await verifier.verify({
         header: req.headers[header],
         method: req.method,
-        path: req.originalUrl ?? req.url,
+        path: req.originalUrl ?? req.url ?? '/',
         ...(Buffer.isBuffer(req.rawBody) ? { body: req.rawBody } : {}),
       });
       return true;

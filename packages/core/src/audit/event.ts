@@ -16,6 +16,9 @@ export type AuditAction =
   | 'login'
   | 'deny';
 
+/** Every audit action, for checking one given at run time (a decorator's argument). */
+export const AUDIT_ACTIONS: readonly AuditAction[] = Object.freeze(['read', 'create', 'update', 'delete', 'export', 'disclose', 'break-glass', 'login', 'deny']);
+
 export type AuditOutcome = 'success' | 'denied' | 'error';
 
 /**

@@ -145,6 +145,16 @@ const SECRET_OPTIONS = optionsSchema<VerificationSecret>(`${VERIFIER} secret`, {
   notAfter: option.any(),
 });
 
+/**
+ * The request header a verifier reads, lower-cased as Node delivers headers: `header`, or
+ * `x-phiguard-signature` by default. Anything but a header name is an OptionsError naming `label`.
+ */
+export function signatureHeaderName(header: string | undefined, label: string): string {
+  const name = (header ?? 'x-phiguard-signature').toLowerCase();
+  if (!/^[a-z0-9-]{1,64}$/.test(name)) throw new OptionsError(`${label}: \`header\` must be a header name`);
+  return name;
+}
+
 /** @internal Validated, precomputed verification options (shared by the Express middleware). */
 export interface PreparedVerifier {
   verify(request: { header: VerifySignedRequestInput['header']; method: string; path: string; body?: SignedBody }): Promise<VerifiedRequest>;
