@@ -2,11 +2,10 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable, StreamableFile, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { from, mergeMap, takeLast, type Observable } from 'rxjs';
-import { admitRequest, isAnswer, isRawValue, releaseReturned } from '@phiguard/core/adapter';
+import { admitRequest, isAnswer, isRawValue, releaseReturned, routeInfoOf } from '@phiguard/core/adapter';
 import { PhiGuardAnswer } from './errors.js';
 import { PhiGuardRuntime, phiRequestState, type HttpRequest, type Narrowing, type PhiRequestState } from './runtime.js';
-import { METADATA, PHIGUARD_RUNTIME } from './tokens.js';
-import type { MinimumNecessaryRules } from './decorators.js';
+import { PHIGUARD_RUNTIME } from './tokens.js';
 
 /**
  * Decides and releases, after every guard: resolves the context (the application's AuthGuard has
@@ -29,13 +28,11 @@ export class PhiGuardInterceptor implements NestInterceptor {
     const state = phiRequestState(req);
     if (state === null || state.exchange.kind !== 'phi') return next.handle();
     const { exchange } = state;
-    const { resource, action, route } = exchange;
-    const resolve = () => this.runtime.resolve(req, { resource, action, route, allowBreakGlass: allowsGrant(this.reflector, ctx) });
-    const admitted = await admitRequest(exchange, resolve, String(req.headers['content-type'] ?? ''), req.body);
+    const admitted = await admitRequest(exchange, () => this.runtime.resolve(req, routeInfoOf(exchange)), String(req.headers['content-type'] ?? ''), req.body);
     if (isAnswer(admitted)) throw new PhiGuardAnswer(admitted);
     if (admitted.body !== req.body) req.body = admitted.body; // request DLP redacted it
-    const rules = this.reflector.getAllAndOverride<MinimumNecessaryRules>(METADATA.minimumNecessary, [ctx.getHandler(), ctx.getClass()]);
-    const narrowing = rules === undefined ? null : this.runtime.narrowingFor(ctx.getHandler(), exchange.resource!, rules, '');
+    // The guard compiled (or found) the handler's narrowing when it claimed the route.
+    const narrowing = this.runtime.narrowings.get(ctx.getHandler()) ?? null;
     // Nest sends the last value of an Observable: only that one is released (and audited).
     return next.handle().pipe(
       takeLast(1),
@@ -50,10 +47,6 @@ export class PhiGuardInterceptor implements NestInterceptor {
     if (value instanceof Readable) value.destroy();
     throw new PhiGuardAnswer(released);
   }
-}
-
-function allowsGrant(reflector: Reflector, ctx: ExecutionContext): boolean {
-  return reflector.getAllAndOverride<boolean>(METADATA.breakGlass, [ctx.getHandler(), ctx.getClass()]) === true;
 }
 
 /** Strings, binary data and streams (core's raw values, and Nest's `StreamableFile`): nothing phiguard can project field by field. */

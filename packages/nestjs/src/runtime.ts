@@ -67,7 +67,8 @@ export class PhiGuardRuntime {
   readonly host: ExchangeHost;
   readonly resolve: ContextResolver;
   readonly logger: ErrorLogger | undefined;
-  private readonly narrowings: NarrowingCache;
+  /** Handlers' `@MinimumNecessary` narrowings, compiled at bootstrap. */
+  readonly narrowings: NarrowingCache;
 
   constructor(options: PhiGuardModuleOptions) {
     // Core reads the shared options (engine or `guard`, exchange, logger) and refuses unknown keys.

@@ -16,7 +16,21 @@ export type { Claim, ErrorLogger, Exchange, ExchangeHost, ExchangeOptions, Maybe
 export { codeOf, errorBody, errorHeaders, genericCode, isAnswer, statusOf } from '../exchange/http.js';
 export type { Answer, ErrorBody } from '../exchange/http.js';
 export { guardResponse } from '../exchange/response.js';
-export { admitRequest, breakGlassFacts, isGatedResponse, isRawValue, narrowingCache, refusal, releaseReturned, requestEntries, requestInfoOf, resourceNamed, runUnclaimed } from '../exchange/entry.js';
+export {
+  admitRequest,
+  breakGlassFacts,
+  classifyRoute,
+  isGatedResponse,
+  isRawValue,
+  narrowingCache,
+  refusal,
+  releaseReturned,
+  requestEntries,
+  requestInfoOf,
+  resourceNamed,
+  routeInfoOf,
+  runUnclaimed,
+} from '../exchange/entry.js';
 export type { EntryStart, NarrowingCache, NarrowingSite, RequestEntries, RequestEntry, RouteInfo } from '../exchange/entry.js';
 export type { GateHooks, GatedResponse, ResponseGate } from '../exchange/response.js';
 export { actionForMethod } from '../audit/event.js';

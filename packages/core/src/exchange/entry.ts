@@ -12,7 +12,7 @@ import type { CompiledPolicy, CompiledResource } from '../policy/compile.js';
 import { compileNarrowing, type HandlerNarrowing, type NarrowingRules } from '../policy/narrow.js';
 import { didYouMean } from '../suggest.js';
 import type { BreakGlassFacts } from './break-glass.js';
-import type { Exchange, ExchangeHost, Maybe, RequestFacts, Step } from './exchange.js';
+import type { Claim, Exchange, ExchangeHost, Maybe, RequestFacts, Step } from './exchange.js';
 import { errorBody, errorHeaders, isAnswer, type Answer } from './http.js';
 import { guardResponse, type GatedResponse, type ResponseGate } from './response.js';
 
@@ -39,6 +39,11 @@ export interface RouteInfo {
    * (`X-Break-Glass-Grant`, or `breakGlass` set by the resolver) honoured on it.
    */
   readonly allowBreakGlass: boolean;
+}
+
+/** The route facts of an exchange's claim, for the context resolver (what the route declared when it claimed). */
+export function routeInfoOf(exchange: Exchange): RouteInfo {
+  return { resource: exchange.resource, action: exchange.action, route: exchange.route, allowBreakGlass: exchange.allowBreakGlass };
 }
 
 /** How a request is entered. */
@@ -111,11 +116,14 @@ export interface NarrowingSite {
 export interface NarrowingCache {
   /** The handler's narrowing of `resource`; problems are one OptionsError naming the site and every field. */
   of(handler: object, resource: string, rules: NarrowingRules, site: NarrowingSite): HandlerNarrowing;
+  /** The narrowing compiled for the handler, if any. */
+  get(handler: object): HandlerNarrowing | undefined;
 }
 
 export function narrowingCache(policy: CompiledPolicy): NarrowingCache {
   const compiled = new WeakMap<object, HandlerNarrowing>();
   return {
+    get: (handler) => compiled.get(handler),
     of(handler, resource, rules, site) {
       const known = compiled.get(handler);
       if (known !== undefined) return known;
@@ -148,6 +156,18 @@ export function breakGlassFacts(entry: RequestEntry, route: string | undefined, 
 /** A refusal the adapter makes itself (a route it serves that is switched off): a code, never a message. */
 export function refusal(entry: RequestEntry | undefined, status: number, code: string, reason?: string): Answer {
   return { status, headers: errorHeaders(undefined, status), body: errorBody(code, status, entry?.requestId, reason) };
+}
+
+/**
+ * Classifies the route that runs from what the adapter's declarations say of it: a route marked
+ * as carrying no PHI is skipped, a claim is made, and a route with neither runs as unclaimed
+ * ({@link runUnclaimed}). Returns the refusal of an unclassified write, or null.
+ */
+export function classifyRoute(exchange: Exchange, method: string, route: string | undefined, declared: 'non-phi' | Claim | undefined): Answer | null {
+  if (declared === undefined) return runUnclaimed(exchange, method, route);
+  if (declared === 'non-phi') exchange.skip();
+  else exchange.claim(declared);
+  return null;
 }
 
 /**
