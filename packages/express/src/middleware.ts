@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { OptionsError, type AccessContext, type PhiGuard } from '@phiguard/core';
 import {
+  checkResourceName,
   createAdapterHost,
   option,
   type AdapterOptions,
@@ -208,7 +209,7 @@ function mark<T extends RequestHandler>(fn: T): T {
  * `app.use(phiguard(…))` first.
  */
 export function phiResource(resource: string, options: { readonly allowBreakGlass?: boolean } = {}): RequestHandler {
-  if (typeof resource !== 'string' || resource.length === 0) throw new OptionsError('phiResource(name) needs a resource name from the policy');
+  checkResourceName(resource, 'phiResource');
   return mark(function phiResourceMiddleware(req: Request, res: Response, next: NextFunction) {
     const state = states.get(res);
     if (state === undefined) return next(new OptionsError(`phiResource("${resource}") runs without phiguard: add app.use(phiguard({ … })) before the routes.`));

@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import { OptionsError, type PurposeOfUse as PurposeOfUseCode } from '@phiguard/core';
-import { checkNarrowingRules, type NarrowingRules } from '@phiguard/core/adapter';
+import { checkNarrowingRules, checkResourceName, type NarrowingRules } from '@phiguard/core/adapter';
 import { AUDIT_ACTIONS, type AuditAction as AuditActionName } from '@phiguard/core/audit';
 import { isPurposeOfUse } from '@phiguard/core/policy';
 import { METADATA } from './tokens.js';
@@ -17,9 +17,7 @@ export type MinimumNecessaryRules = NarrowingRules;
  * The name is checked against the policy at bootstrap.
  */
 export function PhiResource(resource: string): ClassDecorator & MethodDecorator {
-  /* Precondition: a resource name. */
-  if (typeof resource !== 'string' || resource.length === 0) throw new OptionsError('@PhiResource(name) needs a resource name from the policy');
-  return SetMetadata(METADATA.resource, resource);
+  return SetMetadata(METADATA.resource, checkResourceName(resource, '@PhiResource'));
 }
 
 /**

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { PolicyError, type PolicyDefinition } from '@phiguard/core';
-import { flattenDeclarations, policyFromFieldDeclarations, type NestedDeclaration } from '@phiguard/core/policy';
+import { declarationSources, flattenDeclarations, policyFromFieldDeclarations, type NestedDeclaration } from '@phiguard/core/policy';
 import { METADATA } from './tokens.js';
 
 type DtoClass = abstract new (...args: never[]) => unknown;
@@ -41,11 +41,5 @@ export function dtoFields(dto: DtoClass, prefix = '', seen: ReadonlySet<DtoClass
  * const policy = policyFromDtos(centralPolicy, { PatientResults: LabResultsDto });
  */
 export function policyFromDtos<P extends PolicyDefinition>(policy: P, dtos: Readonly<Record<string, DtoClass | readonly DtoClass[]>>): P {
-  const sources = Object.fromEntries(
-    Object.entries(dtos).map(([name, classes]) => [
-      name,
-      (Array.isArray(classes) ? (classes as readonly DtoClass[]) : [classes as DtoClass]).map((dto) => ({ name: dto.name, fields: () => dtoFields(dto) })),
-    ]),
-  );
-  return policyFromFieldDeclarations(policy, sources, { caller: 'policyFromDtos', marker: '@Phi', sources: 'DTOs' });
+  return policyFromFieldDeclarations(policy, declarationSources(dtos, (dto) => dtoFields(dto)), { caller: 'policyFromDtos', marker: '@Phi', sources: 'DTOs' });
 }

@@ -19,6 +19,7 @@ export { guardResponse } from '../exchange/response.js';
 export {
   admitRequest,
   breakGlassFacts,
+  checkResourceName,
   classifyRoute,
   isGatedResponse,
   isRawValue,

@@ -94,6 +94,13 @@ export function requestEntries<E extends RequestEntry = RequestEntry>(): Request
   };
 }
 
+/** A resource name where a route is claimed (a decorator, a middleware), checked before any policy is at hand. */
+export function checkResourceName(name: string, label: string): string {
+  /* Precondition: a resource name. */
+  if (typeof name !== 'string' || name.length === 0) throw new OptionsError(`${label}(name) needs a resource name from the policy`);
+  return name;
+}
+
 /**
  * The compiled resource a name an adapter was given (a decorator, a middleware) refers to; an
  * unknown name is an OptionsError `label: the policy has no such resource`, with a suggestion.

@@ -56,6 +56,18 @@ export function flattenDeclarations<S extends { readonly name: string }>(
   return out;
 }
 
+/**
+ * The declaration sources for {@link policyFromFieldDeclarations} from classes a framework
+ * declares fields on (one or several per resource name), each read with `fields` when merging.
+ */
+export function declarationSources<S extends { readonly name: string }>(
+  classes: Readonly<Record<string, S | readonly S[]>>,
+  fields: (source: S) => ReadonlyMap<string, FieldDeclaration>,
+): Record<string, DeclarationSource[]> {
+  const list = (c: S | readonly S[]): readonly S[] => (Array.isArray(c) ? (c as readonly S[]) : [c as S]);
+  return Object.fromEntries(Object.entries(classes).map(([name, c]) => [name, list(c).map((s) => ({ name: s.name, fields: () => fields(s) }))]));
+}
+
 export interface DeclarationMergeOptions {
   /** The function named in messages (`policyFromDtos`). */
   readonly caller?: string;
