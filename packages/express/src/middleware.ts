@@ -6,7 +6,7 @@ import {
   option,
   type AdapterOptions,
   type OptionsShape,
-  requestFacts,
+  nodeRequestFacts,
   errorBody,
   genericCode,
   isAnswer,
@@ -108,7 +108,7 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
       req.app.use(phiguardErrorHandler());
     }
     hookRouter(req.app);
-    const facts = requestFacts(req.method, req.originalUrl, req.headers, req.ip);
+    const facts = nodeRequestFacts(req);
     // Core drops the state at the response's last byte: an error raised after the end is handled
     // as outside phiguard (logged; the connection destroyed).
     const state: State = states.enter(res, { host: runtime.host, facts, response: res, decide: () => decideLate(req, state) }, (entry) => ({ ...entry, gate: entry.gate!, runtime, dispatched: false }));

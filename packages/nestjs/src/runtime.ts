@@ -2,14 +2,15 @@ import { type AccessContext, type CompiledResource, type PhiGuard } from '@phigu
 import {
   createAdapterHost,
   narrowingCache,
+  nodeRequestFacts,
   requestEntries,
-  requestFacts,
   resourceNamed,
   type EntryStart,
   type ErrorLogger,
   type ExchangeHost,
   type HandlerNarrowing,
   type NarrowingCache,
+  type NodeRequest,
   type RequestEntry,
 } from '@phiguard/core/adapter';
 import type { MinimumNecessaryRules } from './decorators.js';
@@ -37,22 +38,16 @@ export function getAccessContext(req: object): AccessContext | null {
   return states.get(req)?.exchange.context ?? null;
 }
 
-/** The parts of an Express request the adapter reads. */
-export interface HttpRequest {
-  method: string;
-  originalUrl?: string;
-  url?: string;
-  headers: Record<string, string | string[] | undefined>;
+/** The parts of an Express request the adapter reads: core's Node request, with what the route matched. */
+export interface HttpRequest extends NodeRequest {
   params?: Record<string, unknown>;
   body?: unknown;
-  ip?: string;
   route?: { path?: string };
 }
 
 /** @internal Enters the request (once): core begins its exchange and gates a Node response. */
 export function enterRequest(runtime: PhiGuardRuntime, req: HttpRequest, res: unknown, decide: EntryStart['decide']): PhiRequestState {
-  const facts = requestFacts(req.method, req.originalUrl ?? req.url ?? '/', req.headers, req.ip);
-  return states.enter(req, { host: runtime.host, facts, response: res, decide }, (entry) => entry);
+  return states.enter(req, { host: runtime.host, facts: nodeRequestFacts(req), response: res, decide }, (entry) => entry);
 }
 
 /** A handler's `@MinimumNecessary` narrowing, compiled by core against its resource. */

@@ -24,6 +24,7 @@ export {
   isGatedResponse,
   isRawValue,
   narrowingCache,
+  nodeRequestFacts,
   refusal,
   releaseReturned,
   requestEntries,
@@ -32,7 +33,7 @@ export {
   routeInfoOf,
   runUnclaimed,
 } from '../exchange/entry.js';
-export type { EntryStart, NarrowingCache, NarrowingSite, RequestEntries, RequestEntry, RouteInfo } from '../exchange/entry.js';
+export type { EntryStart, NarrowingCache, NarrowingSite, NodeRequest, RequestEntries, RequestEntry, RouteInfo } from '../exchange/entry.js';
 export type { GateHooks, GatedResponse, ResponseGate } from '../exchange/response.js';
 export { actionForMethod } from '../audit/event.js';
 export { NARROWING_OPERATORS, checkNarrowingRules, compileNarrowing } from '../policy/narrow.js';

@@ -12,7 +12,7 @@ import type { CompiledPolicy, CompiledResource } from '../policy/compile.js';
 import { compileNarrowing, type HandlerNarrowing, type NarrowingRules } from '../policy/narrow.js';
 import { didYouMean } from '../suggest.js';
 import type { BreakGlassFacts } from './break-glass.js';
-import type { Claim, Exchange, ExchangeHost, Maybe, RequestFacts, Step } from './exchange.js';
+import { requestFacts, type Claim, type Exchange, type ExchangeHost, type Maybe, type RequestFacts, type Step } from './exchange.js';
 import { errorBody, errorHeaders, isAnswer, type Answer } from './http.js';
 import { guardResponse, type GatedResponse, type ResponseGate } from './response.js';
 
@@ -44,6 +44,20 @@ export interface RouteInfo {
 /** The route facts of an exchange's claim, for the context resolver (what the route declared when it claimed). */
 export function routeInfoOf(exchange: Exchange): RouteInfo {
   return { resource: exchange.resource, action: exchange.action, route: exchange.route, allowBreakGlass: exchange.allowBreakGlass };
+}
+
+/** The parts of a Node request (node:http, Express, Nest on Express) the request facts come from. */
+export interface NodeRequest {
+  readonly method: string;
+  readonly originalUrl?: string;
+  readonly url?: string;
+  readonly headers: RequestFacts['headers'];
+  readonly ip?: string;
+}
+
+/** The request facts of a Node request: the URL as the app received it (`originalUrl`, before any mount point strips it). */
+export function nodeRequestFacts(req: NodeRequest): RequestFacts {
+  return requestFacts(req.method, req.originalUrl ?? req.url ?? '/', req.headers, req.ip);
 }
 
 /** How a request is entered. */
