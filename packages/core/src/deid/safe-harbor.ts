@@ -225,28 +225,28 @@ export interface SafeHarbor {
  */
 export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
   /* Precondition: options name a resource of a compiled policy, with known keys only. */
-  needs(options !== null && typeof options === 'object', () => new OptionsError('safeHarbor: pass options { resource, policy }.'));
+  needs(options !== null && typeof options === 'object', () => new OptionsError('createSafeHarbor: pass options { resource, policy }.'));
   for (const k of Object.keys(options)) {
-    needs(OPTION_KEYS.includes(k), () => new OptionsError(`safeHarbor: unknown option \`${k}\`${didYouMean(k, OPTION_KEYS)}`));
+    needs(OPTION_KEYS.includes(k), () => new OptionsError(`createSafeHarbor: unknown option \`${k}\`${didYouMean(k, OPTION_KEYS)}`));
   }
   const { policy, resource } = options;
   needs(
     policy !== null && typeof policy === 'object' && policy.resources instanceof Map,
-    () => new OptionsError('safeHarbor: `policy` must be a compiled policy (compilePolicy(definePolicy({…}))).'),
+    () => new OptionsError('createSafeHarbor: `policy` must be a compiled policy (compilePolicy(definePolicy({…}))).'),
   );
   const compiled = policy.resources.get(resource);
   needs(
     compiled !== undefined,
-    () => new OptionsError(`safeHarbor: unknown resource "${String(resource)}"${didYouMean(String(resource), policy.resources.keys())}.`),
+    () => new OptionsError(`createSafeHarbor: unknown resource "${String(resource)}"${didYouMean(String(resource), policy.resources.keys())}.`),
   );
   const freeText = options.freeText ?? 'scrub';
-  needs(freeText === 'scrub' || freeText === 'remove', () => new OptionsError('safeHarbor: `freeText` must be "scrub" or "remove".'));
+  needs(freeText === 'scrub' || freeText === 'remove', () => new OptionsError('createSafeHarbor: `freeText` must be "scrub" or "remove".'));
   const sensitive = options.sensitive ?? 'keep';
-  needs(sensitive === 'keep' || sensitive === 'remove', () => new OptionsError('safeHarbor: `sensitive` must be "keep" or "remove".'));
+  needs(sensitive === 'keep' || sensitive === 'remove', () => new OptionsError('createSafeHarbor: `sensitive` must be "keep" or "remove".'));
   const now = options.now;
   needs(
     now === undefined || typeof now === 'function' || (now instanceof Date && !Number.isNaN(now.getTime())),
-    () => new OptionsError('safeHarbor: `now` must be a valid Date or a function returning one.'),
+    () => new OptionsError('createSafeHarbor: `now` must be a valid Date or a function returning one.'),
   );
   const scrubKnown = options.scrubKnownIdentifiers ?? true;
   const overrides = options.quasiIdentifiers ?? {};
@@ -254,28 +254,28 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
     const spec = compiled.fields.get(path);
     needs(
       spec?.class === 'quasi-identifier',
-      () => new OptionsError(`safeHarbor: quasiIdentifiers."${path}" is not a quasi-identifier field of ${resource}${didYouMean(path, compiled.fields.keys())}.`),
+      () => new OptionsError(`createSafeHarbor: quasiIdentifiers."${path}" is not a quasi-identifier field of ${resource}${didYouMean(path, compiled.fields.keys())}.`),
     );
-    needs(RULES.includes(rule), () => new OptionsError(`safeHarbor: quasiIdentifiers."${path}" must be one of ${RULES.join(', ')}.`));
+    needs(RULES.includes(rule), () => new OptionsError(`createSafeHarbor: quasiIdentifiers."${path}" must be one of ${RULES.join(', ')}.`));
   }
   const removeList = options.remove ?? [];
-  needs(Array.isArray(removeList), () => new OptionsError('safeHarbor: `remove` must be a list of declared field paths.'));
+  needs(Array.isArray(removeList), () => new OptionsError('createSafeHarbor: `remove` must be a list of declared field paths.'));
   for (const path of removeList) {
     needs(
       compiled.fields.has(path),
-      () => new OptionsError(`safeHarbor: remove: "${String(path)}" is not a declared field of ${resource}${didYouMean(String(path), compiled.fields.keys())}.`),
+      () => new OptionsError(`createSafeHarbor: remove: "${String(path)}" is not a declared field of ${resource}${didYouMean(String(path), compiled.fields.keys())}.`),
     );
   }
   needs(
     options.context === undefined || options.context === null || typeof options.context === 'object',
-    () => new OptionsError('safeHarbor: `context` must be an access context (the caller the records are for) or null.'),
+    () => new OptionsError('createSafeHarbor: `context` must be an access context (the caller the records are for) or null.'),
   );
   const keepResourceId = options.keepResourceId ?? false;
   const idPath = compiled.idPath === null ? null : compiled.idPath.join('.');
   const restricted: ReadonlySet<string> = options.restrictedZip3 === undefined ? RESTRICTED_ZIP3 : new Set(options.restrictedZip3);
   needs(
     options.restrictedZip3 === undefined || [...restricted].every((z) => typeof z === 'string' && /^\d{3}$/.test(z)),
-    () => new OptionsError('safeHarbor: `restrictedZip3` must list three-digit ZIP prefixes as strings ("036").'),
+    () => new OptionsError('createSafeHarbor: `restrictedZip3` must list three-digit ZIP prefixes as strings ("036").'),
   );
   const today = (): Date => (typeof now === 'function' ? now() : (now ?? new Date()));
   const scanner = options.scanner ?? createScanner({ detectors: safeHarborDetectors({ now: today }) });
