@@ -8,10 +8,8 @@ type DtoClass = abstract new (...args: never[]) => unknown;
 /** What `@Phi` declares about a DTO property: a core field declaration, and how DTOs nest (`nested`, `each`). */
 export type PhiFieldOptions = NestedDeclaration<DtoClass>;
 
-interface DtoField {
-  readonly property: string;
-  readonly options: PhiFieldOptions;
-}
+/** What `@Phi` records on a class: property and declaration, in the shape core's `flattenDeclarations` reads. */
+type DtoField = readonly [property: string, options: PhiFieldOptions];
 
 /** Declares a DTO property's PHI class; read by {@link policyFromDtos}. */
 export function Phi(options: PhiFieldOptions): PropertyDecorator {
@@ -20,14 +18,13 @@ export function Phi(options: PhiFieldOptions): PropertyDecorator {
     const ctor = target.constructor;
     // Own list, seeded from the parent class so subclasses inherit their parent's fields.
     const own: DtoField[] = Reflect.getOwnMetadata(METADATA.dtoFields, ctor) ?? [...((Reflect.getMetadata(METADATA.dtoFields, ctor) as DtoField[] | undefined) ?? [])];
-    Reflect.defineMetadata(METADATA.dtoFields, [...own.filter((f) => f.property !== property), { property, options }], ctor);
+    Reflect.defineMetadata(METADATA.dtoFields, [...own.filter(([p]) => p !== property), [property, options]], ctor);
   };
 }
 
 /** The field declarations `@Phi` makes on a DTO class (nested DTOs flattened by core), with their masks. */
 export function dtoFields(dto: DtoClass, prefix = '', seen: ReadonlySet<DtoClass> = new Set()): Map<string, PhiFieldOptions> {
-  const read = (cls: DtoClass) => ((Reflect.getMetadata(METADATA.dtoFields, cls) as DtoField[] | undefined) ?? []).map((f) => [f.property, f.options] as const);
-  return flattenDeclarations(dto, read, prefix, seen);
+  return flattenDeclarations(dto, (cls) => (Reflect.getMetadata(METADATA.dtoFields, cls) as DtoField[] | undefined) ?? [], prefix, seen);
 }
 
 /**

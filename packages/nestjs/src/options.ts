@@ -1,14 +1,11 @@
 import type { AccessContext } from '@phiguard/core';
-import type { AdapterOptions, ErrorLogger, RouteInfo } from '@phiguard/core/adapter';
+import type { AdapterOptions, RouteInfo } from '@phiguard/core/adapter';
 
 /** What the module knows about the route being served, handed to the context resolver (core's `RouteInfo`). */
 export type PhiRouteInfo = RouteInfo;
 
 /** Resolves who is asking and why. Throw AuthenticationRequiredError (or anything) for 401. */
 export type ContextResolver<Req = any> = (req: Req, route: PhiRouteInfo) => AccessContext | Promise<AccessContext>;
-
-/** PHI-free operational lines (error name, code, status, request id): core's type, pino fits. */
-export type { ErrorLogger };
 
 /**
  * Options of `PhiGuardModule.forRoot` (or returned by the `forRootAsync` factory): core's adapter

@@ -19,9 +19,6 @@ import { type ContextResolver, type PhiGuardModuleOptions } from './options.js';
 /** @internal How the module's options are named in messages. */
 export const LABEL = 'PhiGuardModule';
 
-/** How a route was classified for this request. */
-export type { RouteKind } from '@phiguard/core/adapter';
-
 /** What phiguard keeps for a request: its exchange with the engine and the response gate (core's request entry). */
 export type PhiRequestState = RequestEntry;
 

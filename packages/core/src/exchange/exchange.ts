@@ -116,6 +116,7 @@ export type Step = Answer | null;
 /** Returned where an asynchronous store or sink must answer first. */
 export type Maybe<T> = T | Promise<T>;
 
+/** How a route was classified for a request: claimed for a resource, carrying no PHI, or unclaimed. */
 export type RouteKind = 'phi' | 'non-phi' | 'unmapped';
 
 /** One request's exchange with the engine. */
