@@ -66,8 +66,9 @@ const bare = (method = 'GET', url = '/notes/p-1'): RequestEntry => entries.enter
 describe('request entries over node:http', () => {
   let server: http.Server;
   let base: string;
-  const seen: { entry: RequestEntry; again: RequestEntry; key: object }[] = [];
-  const store = requestEntries<RequestEntry & { readonly label: string }>();
+  type Labelled = RequestEntry & { readonly label: string };
+  const seen: { entry: Labelled; again: Labelled; key: object }[] = [];
+  const store = requestEntries<Labelled>();
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
