@@ -27,7 +27,7 @@ import { pino } from 'pino';
 import { createFieldCipher } from '../../packages/core/dist/index.js';
 import { canonicalJson, createBufferedSink as bufferedSink, createChainSink as chainSink, createDurableSink as durableSink, createPostgresAuditSink as postgresAuditSink, disclosureEvent } from '../../packages/core/dist/audit.js';
 import { phiguard } from '../../packages/express/dist/index.js';
-import { LocalKeyring } from '../../packages/kms/dist/index.js';
+import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 import { findPatient, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
 import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, signToken } from './fixture.mjs';
 
@@ -173,7 +173,7 @@ function inject(app) {
     app(req, res);
   });
 }
-const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
+const keyring = createLocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
 const cipher = createFieldCipher({ keyring });
 function appWith(audit) {
   const app = express();

@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import pg from 'pg';
 import { createFieldCipher } from '../../packages/core/dist/index.js';
 import { createBufferedSink as bufferedSink, createPostgresAuditSink as postgresAuditSink, createStreamSink as streamSink } from '../../packages/core/dist/audit.js';
-import { LocalKeyring } from '../../packages/kms/dist/index.js';
+import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 import { createApp, findPatient, jwtContext, labResultsView } from '../../examples/express-lab-results/dist/app.js';
 import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, phiguardApp, signToken } from './fixture.mjs';
 
@@ -69,7 +69,7 @@ const logger = pino(pino.destination({ dest: join(work, 'audit.log'), sync: fals
 // Audit lines straight to a pino file destination: the event serialized once, no logger object.
 const destination = streamSink(pino.destination({ dest: join(work, 'audit-lines.ndjson'), sync: false, minLength: 4096 }));
 // NODE_ENV is production for the benchmark; a local key is what a benchmark can have.
-const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
+const keyring = createLocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
 const cipher = createFieldCipher({ keyring });
 const exampleApp = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger, keyring });
 

@@ -30,7 +30,7 @@ export interface KeyCacheOptions {
 
 /** Options of {@link createFieldCipher}. */
 export interface FieldCipherOptions {
-  /** Wraps and unwraps data keys (AwsKmsKeyring, Pkcs11Keyring, LocalKeyring… from @phiguard/kms). */
+  /** Wraps and unwraps data keys (createAwsKmsKeyring, createPkcs11Keyring, createLocalKeyring… from @phiguard/kms). */
   readonly keyring: Keyring;
   /**
    * Where wrapped data keys are kept. Default: in process memory, which suits tests and a
