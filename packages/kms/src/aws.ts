@@ -82,7 +82,9 @@ export interface AwsKmsKeyring extends Keyring {
   readonly keyIds: readonly string[];
   /** The key that wraps new data keys. */
   readonly primaryKeyId: string;
+  /** Time limit of one KMS operation, retries included (ms). */
   readonly timeoutMs: number;
+  /** Requests per KMS operation, at most. */
   readonly maxAttempts: number;
   /** Destroys the clients the keyring built (not injected ones), closing their sockets. */
   close(): void;

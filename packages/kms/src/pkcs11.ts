@@ -55,6 +55,7 @@ const KEY_OPTIONS = optionsSchema<Pkcs11CreateKeyOptions>(KEY_LABEL, { ...SHAPE,
 export interface Pkcs11Keyring extends Keyring {
   /** `pkcs11:<keyLabel>`. */
   readonly keyId: string;
+  /** `CKA_LABEL` of the master key on the token. */
   readonly keyLabel: string;
   /** Path of the PKCS#11 module. */
   readonly library: string;

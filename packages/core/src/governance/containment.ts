@@ -45,10 +45,10 @@ function target(t: DenyTarget): DenyTarget {
   return t;
 }
 
-/** Creates the deny list over a shared state store. */
 const { store, audit, roles, clock } = GOVERNANCE_OPTIONS;
 const DENY_OPTIONS = optionsSchema<DenyListOptions>('createDenyList', { store, audit, roles, clock });
 
+/** Creates the deny list over a shared state store. */
 export function createDenyList(options: DenyListOptions): DenyList {
   const { store, clock } = DENY_OPTIONS.parse(options ?? null);
   const roles = new Set(options.roles);

@@ -84,9 +84,9 @@ export function suspensionProblems(s: unknown): string[] {
   return p;
 }
 
-/** Creates the suspension register. */
 const SUSPENSION_OPTIONS = optionsSchema<AccountingSuspensionsOptions>('createAccountingSuspensions', GOVERNANCE_OPTIONS);
 
+/** Creates the suspension register. */
 export function createAccountingSuspensions(options: AccountingSuspensionsOptions): AccountingSuspensions {
   const { store, clock } = SUSPENSION_OPTIONS.parse(options ?? null);
   const roles = new Set(options.roles);
