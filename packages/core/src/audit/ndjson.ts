@@ -3,7 +3,7 @@
  */
 import { createReadStream, fdatasync, openSync, close as fsClose } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { AuditUnavailableError, OptionsError } from '../errors.js';
+import { AuditUnavailableError } from '../errors.js';
 import { option, optionsSchema } from '../options.js';
 import type { AuditBatchSink, AuditEvent } from './event.js';
 import { writeFully } from './io.js';

@@ -4,7 +4,6 @@
  * held and verifies, after recording a keyed checkpoint that lets the rest of the stream verify.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { OptionsError } from '../errors.js';
 import type { HeldRefs, PurgeCut, SweepPurgeTarget } from '../governance/retention.js';
 import { option, optionsSchema } from '../options.js';
 import { CHAIN_GENESIS, CHAIN_KEY_MIN_BYTES, chainHash, checkpointMac } from './chain.js';
