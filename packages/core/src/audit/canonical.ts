@@ -24,18 +24,47 @@ export function canonicalJson(value: unknown): string {
  */
 export function canonicalSplit(value: Readonly<Record<string, unknown>>, key: string): { readonly head: string; readonly tail: string } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError('canonical JSON: not an object');
-  const keys = Object.keys(value);
-  if (keys.length > 1) keys.sort();
+  const { sorted, names } = orderOf(Object.keys(value));
   let head = '{';
   let tail = '';
-  for (const k of keys) {
+  for (let i = 0; i < sorted.length; i++) {
+    const k = sorted[i]!;
     const item = value[k];
     if (k === key || item === undefined) continue;
-    const member = JSON.stringify(k) + ':' + write(item, 1);
+    const member = names[i]! + write(item, 1);
     if (k < key) head += member + ',';
     else tail += ',' + member;
   }
   return { head, tail: tail + '}' };
+}
+
+/** An object shape's keys in canonical order, each with its `"key":` text. */
+interface KeyOrder {
+  readonly keys: readonly string[];
+  readonly sorted: readonly string[];
+  readonly names: readonly string[];
+}
+
+// Audit events are built with one fixed shape (the same keys in the same order), so the sort and
+// the key texts are kept for the last few shapes seen instead of being redone per event.
+const ORDERS_KEPT = 32;
+const MAX_KEYS_KEPT = 64;
+const orders: KeyOrder[] = [];
+
+function orderOf(keys: string[]): KeyOrder {
+  search: for (const order of orders) {
+    if (order.keys.length !== keys.length) continue;
+    for (let i = 0; i < keys.length; i++) if (order.keys[i] !== keys[i]) continue search;
+    return order;
+  }
+  // Default sort: by UTF-16 code units, as RFC 8785 orders members.
+  const sorted = keys.length > 1 ? [...keys].sort() : keys;
+  const order: KeyOrder = { keys, sorted, names: sorted.map((k) => JSON.stringify(k) + ':') };
+  if (keys.length <= MAX_KEYS_KEPT) {
+    if (orders.length === ORDERS_KEPT) orders.pop();
+    orders.unshift(order);
+  }
+  return order;
 }
 
 // Frozen objects whose members are all primitives or themselves cached cannot change: their
@@ -90,14 +119,13 @@ function serialize(value: object, depth: number): string {
     return out + ']';
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  if (keys.length > 1) keys.sort();
+  const { sorted, names } = orderOf(Object.keys(record));
   let out = '{';
   let first = true;
-  for (const key of keys) {
-    const item = record[key];
+  for (let i = 0; i < sorted.length; i++) {
+    const item = record[sorted[i]!];
     if (item === undefined) continue;
-    out += (first ? '' : ',') + JSON.stringify(key) + ':' + write(item, depth + 1);
+    out += (first ? '' : ',') + names[i]! + write(item, depth + 1);
     first = false;
   }
   return out + '}';

@@ -22,6 +22,8 @@ export interface GatedResponse {
   statusCode: number;
   statusMessage?: string;
   readonly headersSent: boolean;
+  /** True once Node's end ran (node:http sets it). */
+  readonly writableEnded?: boolean;
   writeHead(...args: any[]): unknown;
   write(...args: any[]): boolean;
   end(...args: any[]): unknown;
@@ -219,7 +221,12 @@ class Gate implements ResponseGate {
   }
 
   end(i: number, args: unknown[]): unknown {
-    if (this.through(i)) return this.call(i, 'end', args);
+    if (this.through(i)) {
+      const sent = this.call(i, 'end', args);
+      // A response phiguard let pass (no PHI, a raw body) retires its gate at Node's end too.
+      if (this.passing === 0 && this.res.writableEnded === true) this.retire();
+      return sent;
+    }
     if (this.exchange.refused || this.settling) return this.res;
     const [chunk, encoding, cb] = args;
     if (typeof chunk === 'function') this.endCallback = chunk as Fn;
@@ -291,11 +298,15 @@ class Gate implements ResponseGate {
    */
   private last(m: 'end' | 'json', args: unknown[]): unknown {
     const sent = this.down(m, args);
-    if (gates.get(this.res) === this) {
-      gates.delete(this.res);
-      this.hooks.done?.();
-    }
+    this.retire();
     return sent;
+  }
+
+  /** The response forgets its gate, and the adapter its state (once). */
+  private retire(): void {
+    if (gates.get(this.res) !== this) return;
+    gates.delete(this.res);
+    this.hooks.done?.();
   }
 
   /** Applies the exchange's answer, sync or async; `then` runs when it let the body through. */

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/audit/canonical.js';
+import { canonicalJson, canonicalSplit } from '../../src/audit/canonical.js';
 import {
   CHAIN_GENESIS,
   chainSink,
@@ -33,6 +34,40 @@ describe('canonical JSON', () => {
     const e = sampleEvent(3);
     const reordered = Object.fromEntries(Object.entries(stored(e)).reverse());
     expect(canonicalJson(reordered)).toBe(canonicalJson(e));
+  });
+  // The reference is RFC 8785's rule read literally: members sorted by UTF-16 code units,
+  // compared one unit at a time, written without whitespace, undefined members left out.
+  const reference = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : reference(x))).join(',')}]`;
+    if (v === null || typeof v !== 'object') return JSON.stringify(v);
+    const units = (s: string) => Array.from({ length: s.length }, (_, i) => s.charCodeAt(i));
+    const before = (a: string, b: string) => {
+      const [x, y] = [units(a), units(b)];
+      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+      return x.length - y.length;
+    };
+    const members = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+    return `{${members.sort(([a], [b]) => before(a, b)).map(([k, x]) => `${JSON.stringify(k)}:${reference(x)}`).join(',')}}`;
+  };
+  it('matches RFC 8785 ordering on random objects, including the same keys met in other orders and many shapes (property)', () => {
+    const key = fc.oneof(fc.constantFrom('a', 'b', 'A', 'é', '__proto__', 'chain', 'z1', 'z10', 'z2', '\u{1F600}', '\uffff'), fc.string({ maxLength: 4 }));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), fc.integer(), fc.string({ maxLength: 6 }), fc.constant(undefined), fc.array(tie('node'), { maxLength: 3 }), tie('object')),
+      object: fc.dictionary(key, tie('node'), { maxKeys: 6 }),
+    })).object as fc.Arbitrary<Record<string, unknown>>;
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 40 }), (objects) => {
+        for (const o of objects) {
+          // The same members, inserted in reverse: one canonical text.
+          const reversed = JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(o).reverse()))) as Record<string, unknown>;
+          expect(canonicalJson(o)).toBe(reference(o));
+          expect(canonicalJson(reversed)).toBe(canonicalJson(JSON.parse(JSON.stringify(o))));
+          const { head, tail } = canonicalSplit(o, 'chain');
+          expect(`${head}"chain":1${tail}`).toBe(reference({ ...o, chain: 1 }));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
   it('refuses values JSON cannot carry faithfully', () => {
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(TypeError);

@@ -117,6 +117,31 @@ describe('durableSink: group commit', () => {
     expect(walLines(dir)).toHaveLength(3);
   });
 
+  // A commit is one write on a descriptor opened O_DSYNC: it returns once the bytes are on the
+  // disk. Read from the kernel's view of the process's descriptors (Linux /proc).
+  it.runIf(process.platform === 'linux')('commits on a descriptor opened O_DSYNC with fsync (default), without it when fsync is false', async () => {
+    const O_DSYNC = 0o10000; // Linux's value; /proc prints the open flags in octal
+    const walFlags = (dir: string): number[] =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        let target = '';
+        try {
+          target = readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return [];
+        }
+        if (!target.startsWith(dir) || !/wal-\d+\.ndjson$/.test(target)) return [];
+        return [parseInt(/^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8)];
+      });
+    const durable = tempDir();
+    await sink({ dir: durable }).write(sampleEvent(1));
+    const relaxed = tempDir();
+    await sink({ dir: relaxed, fsync: false }).write(sampleEvent(1));
+    expect(walFlags(durable)).toHaveLength(1);
+    expect(walFlags(durable)[0]! & O_DSYNC).toBe(O_DSYNC);
+    expect(walFlags(relaxed)).toHaveLength(1);
+    expect(walFlags(relaxed)[0]! & O_DSYNC).toBe(0);
+  });
+
   it('closes a batch as soon as it holds maxBatch events, without waiting for the interval', async () => {
     const dir = tempDir();
     const timer = manualTimer();
