@@ -31,6 +31,7 @@ import { phiguard } from '../../packages/express/dist/index.js';
 import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 import { findPatient, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
 import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, signToken } from './fixture.mjs';
+import { dropAuditTableSql } from '../../packages/core/dist/testing.js';
 
 process.env.NODE_ENV = 'production';
 const arg = (name, fallback) => {
@@ -87,7 +88,7 @@ async function insertRate(writers, chained) {
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${name}`);
-  await pool.query(`DROP TABLE ${name} CASCADE`).catch(() => undefined);
+  await pool.query(dropAuditTableSql(name)).catch(() => undefined);
   if (rows[0].n !== per * writers) throw new Error(`stored ${rows[0].n}, expected ${per * writers}`);
   return (per * writers) / seconds;
 }
@@ -120,7 +121,7 @@ async function linesRate(writers) {
   }));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${name}`);
-  await pool.query(`DROP TABLE ${name} CASCADE`).catch(() => undefined);
+  await pool.query(dropAuditTableSql(name)).catch(() => undefined);
   if (rows[0].n !== per * writers) throw new Error(`stored ${rows[0].n}, expected ${per * writers}`);
   return (per * writers) / seconds;
 }
@@ -147,7 +148,7 @@ async function durableRate(writers) {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await Promise.all(sinks.map((s) => s.close()));
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${name}`);
-  await pool.query(`DROP TABLE ${name} CASCADE`).catch(() => undefined);
+  await pool.query(dropAuditTableSql(name)).catch(() => undefined);
   if (rows[0].n !== per * writers) throw new Error(`stored ${rows[0].n}, expected ${per * writers}`);
   return (per * writers) / seconds;
 }
@@ -280,7 +281,7 @@ if (childAt !== -1) {
   process.on('message', async (m) => {
     if (m.run !== undefined) return process.send(await target.run(m.run));
     const s = await target.stop();
-    for (const name of created) await pool.query(`DROP TABLE IF EXISTS ${name} CASCADE; DROP FUNCTION IF EXISTS ${name}_append_only()`).catch(() => undefined);
+    for (const name of created) await pool.query(dropAuditTableSql(name)).catch(() => undefined);
     await pool.end();
     rmSync(work, { recursive: true, force: true });
     process.send({ stats: s });
@@ -361,7 +362,7 @@ for (let r = 0; r < HTTP_ROUNDS && servers.length > 0; r++) {
 for (const s of servers) {
   s.child.kill('SIGTERM');
   await once(s.child, 'exit');
-  await pool.query(`DROP TABLE IF EXISTS ${s.table} CASCADE`).catch(() => undefined);
+  await pool.query(dropAuditTableSql(s.table)).catch(() => undefined);
 }
 
 console.log(`\nPostgreSQL inserts, ${EVENTS} events; Node ${process.version}; ${cpus().length} × ${cpus()[0]?.model}; ${new Date().toISOString()}\n`);
@@ -393,7 +394,7 @@ writeFileSync(
   join(out, 'audit.json'),
   JSON.stringify({ date: new Date().toISOString(), rates, targets: targets.map((t) => ({ name: t.name, us: median(samples.get(t.name).map((x) => x.us)) })), http: Object.fromEntries(http_) }, null, 2),
 );
-for (const name of created) await pool.query(`DROP TABLE IF EXISTS ${name} CASCADE; DROP FUNCTION IF EXISTS ${name}_append_only()`).catch(() => undefined);
+for (const name of created) await pool.query(dropAuditTableSql(name)).catch(() => undefined);
 await pool.end();
 rmSync(work, { recursive: true, force: true });
 }

@@ -22,6 +22,7 @@ import { createBufferedSink as bufferedSink, createPostgresAuditSink as postgres
 import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 import { createApp, findPatient, jwtContext, labResultsView } from '../../examples/express-lab-results/dist/app.js';
 import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, phiguardApp, signToken } from './fixture.mjs';
+import { dropAuditTableSql } from '../../packages/core/dist/testing.js';
 
 process.env.NODE_ENV = 'production';
 const arg = (name, fallback) => {
@@ -152,7 +153,7 @@ async function cleanUp() {
   if (buffered) {
     // The events of the run drain to PostgreSQL in the background; the figures do not wait on it.
     await buffered.close({ timeoutMs: 120_000 }).catch(() => process.stderr.write('the buffered sink had not drained when closed\n'));
-    await pool.query(`DROP TABLE IF EXISTS ${pgTable} CASCADE`).catch(() => undefined);
+    await pool.query(dropAuditTableSql(pgTable)).catch(() => undefined);
   }
   await pool?.end();
   rmSync(work, { recursive: true, force: true });

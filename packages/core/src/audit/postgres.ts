@@ -69,6 +69,18 @@ export function tableName(table: string | undefined): { quoted: string; schema: 
 export const qualify = (schema: string | null, name: string): string => (schema === null ? `"${name}"` : `"${schema}"."${name}"`);
 
 /**
+ * DDL removing what {@link auditTableSql} created for `table`: the table, its checkpoint table,
+ * their triggers and functions. For test suites and benchmarks that create a store per run; an
+ * audit trail in use is subject to retention, not to this.
+ */
+export function dropAuditTableSql(table?: string): string {
+  const t = tableName(table);
+  const q = (name: string) => qualify(t.schema, `${t.base}_${name}`);
+  return `DROP TABLE IF EXISTS ${t.quoted}, ${q('checkpoints')} CASCADE;
+DROP FUNCTION IF EXISTS ${q('append_only')}(), ${q('checkpoint_check')}(), ${q('checkpoints_append_only')}(), ${q('purge_prefix')}(text, bigint, text, timestamptz, text);`;
+}
+
+/**
  * DDL for the audit table: columns for querying (stream, seq, time, action, outcome,
  * patient_ref, actor) plus the full event as jsonb; the event id as primary key (idempotent
  * inserts); a trigger refusing UPDATE, TRUNCATE and any DELETE not covered by a retention
