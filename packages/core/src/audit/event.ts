@@ -71,12 +71,12 @@ export interface AuditEvent {
   readonly query?: { readonly params: readonly string[]; readonly other?: number };
   /** Break-glass grant used for this access, when one was. */
   readonly breakGlass?: { readonly reason: string; readonly grantId: string; readonly expiresAt: string };
-  /** Tamper-evidence link, added by `chainSink` (never by the engine). */
+  /** Tamper-evidence link, added by `createChainSink` (never by the engine). */
   readonly chain?: ChainLink;
 }
 
 /**
- * One link of an audit hash chain (see `chainSink`): the event is the `seq`-th of `stream`,
+ * One link of an audit hash chain (see `createChainSink`): the event is the `seq`-th of `stream`,
  * `prev` is the previous event's `hash` (`CHAIN_GENESIS` for seq 1), and `hash` is the
  * HMAC-SHA256, in lowercase hex, of the event's canonical JSON with `chain.hash` left out.
  */
