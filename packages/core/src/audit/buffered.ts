@@ -7,6 +7,7 @@ import { AuditUnavailableError } from '../errors.js';
 import { canonicalSplit } from './canonical.js';
 import { withinTimeout } from './io.js';
 import { option, optionsSchema } from '../options.js';
+import { systemTimer, type AuditTimer } from './timer.js';
 import { chainShape, chainStart, needSink, type ChainHead } from './chain.js';
 import type { AuditBatchSink, AuditEvent, AuditLineSink, AuditSink } from './event.js';
 
@@ -31,6 +32,8 @@ export interface BufferedSinkOptions {
    * `writeLines` (PostgreSQL), the serialized lines are sent as they are.
    */
   readonly chain?: { readonly key: Uint8Array; readonly stream?: string; readonly resume?: { readonly seq: number; readonly hash: string } };
+  /** Timers of the deliveries and retries (tests advance them by hand). Default: real time. */
+  readonly timer?: AuditTimer;
 }
 
 /** Delivery counters of a {@link BufferedAuditSink}. */
@@ -72,6 +75,7 @@ const OPTIONS = optionsSchema<BufferedSinkOptions>(LABEL, {
   retryMinMs: count(1),
   retryMaxMs: count(1),
   onError: option.func(),
+  timer: option.implementing('an AuditTimer { now(), set(callback, ms), clear(handle) }', 'now', 'set', 'clear'),
   chain: option.nested(optionsSchema<NonNullable<BufferedSinkOptions['chain']>>(LABEL, chainShape(LABEL)), '{ key, stream?, resume? }'),
 });
 
@@ -95,7 +99,7 @@ interface Split {
  */
 export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}): BufferedAuditSink {
   needSink(LABEL, 'inner', inner);
-  const { maxBuffer = 10_000, maxBatch = 500, flushIntervalMs = 50, retryMinMs = 100, retryMaxMs = 5000, onError } = OPTIONS.parse(options);
+  const { maxBuffer = 10_000, maxBatch = 500, flushIntervalMs = 50, retryMinMs = 100, retryMaxMs = 5000, onError, timer = systemTimer } = OPTIONS.parse(options);
   const batchWriter = typeof (inner as Partial<AuditBatchSink>).writeBatch === 'function' ? (inner as AuditBatchSink) : null;
   const start = options.chain === undefined ? null : chainStart(options.chain);
   const chain = start === null ? null : { ...start, streamJson: JSON.stringify(start.stream) };
@@ -129,7 +133,7 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
   let attempt = 0;
   let closed = false;
   let pumping = false;
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  let armed: unknown = null;
   let retrying = false;
   const waiters: { target: number; resolve: () => void }[] = [];
 
@@ -171,14 +175,14 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
   };
 
   const arm = (delay: number): void => {
-    if (timer !== null) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
+    if (armed !== null) timer.clear(armed);
+    armed = timer.set(() => {
+      armed = null;
       retrying = false;
       void pump();
     }, delay);
     // Buffered events must not keep a process alive on their own; close() drains on shutdown.
-    timer.unref?.();
+    (armed as { unref?: () => void }).unref?.();
   };
 
   const pump = async (): Promise<void> => {
@@ -215,7 +219,7 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
   const schedule = (): void => {
     if (pumping || retrying) return;
     if (buffer.length >= maxBatch) arm(0);
-    else if (timer === null) arm(flushIntervalMs);
+    else if (armed === null) arm(flushIntervalMs);
   };
 
   const flush = (flushOptions: { readonly timeoutMs?: number } = {}): Promise<void> => {
@@ -243,8 +247,8 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
     async close(closeOptions: { readonly timeoutMs?: number } = {}) {
       closed = true;
       await flush({ timeoutMs: closeOptions.timeoutMs ?? 10_000 });
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
+      if (armed !== null) timer.clear(armed);
+      armed = null;
       const maybe = inner as Partial<{ close(): Promise<void> }>;
       if (typeof maybe.close === 'function') await maybe.close();
     },

@@ -26,29 +26,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Clock } from '../base/clock.js';
 import { AuditUnavailableError, OptionsError } from '../errors.js';
 import { option, optionIssue, optionsSchema } from '../options.js';
 import { canonicalSplit } from './canonical.js';
+import { systemTimer, type AuditTimer } from './timer.js';
 import { withinTimeout, writeFully } from './io.js';
 import { CHAIN_GENESIS, chainHash, chainKeyRule, streamIdRule, type ChainHead } from './chain.js';
 import type { AuditBatchSink, AuditEvent, AuditLineSink, AuditSink, ChainLink } from './event.js';
 
-/**
- * Time and timers of the batch writer and the shipper: a {@link Clock} (only intervals are read
- * from `now()`) that can also schedule; injectable so tests advance time by hand.
- */
-export interface AuditTimer extends Clock {
-  set(callback: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-
-/** Real time. */
-export const systemTimer: AuditTimer = Object.freeze({
-  now: () => performance.now(),
-  set: (callback: () => void, ms: number): unknown => setTimeout(callback, ms),
-  clear: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-});
 
 /** Options of {@link durableSink}. */
 export interface DurableSinkOptions {

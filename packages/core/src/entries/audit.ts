@@ -31,8 +31,10 @@ export type {
   VerifyChainOptions,
 } from '../audit/chain.js';
 export type { AuditBatchSink, AuditLineSink, ChainLink } from '../audit/event.js';
-export { durableSink as createDurableSink, systemTimer } from '../audit/durable.js';
-export type { AuditTimer, DurableAuditSink, DurableErrorInfo, DurableRecovery, DurableSinkOptions, DurableSinkStats } from '../audit/durable.js';
+export { durableSink as createDurableSink } from '../audit/durable.js';
+export { systemTimer } from '../audit/timer.js';
+export type { AuditTimer } from '../audit/timer.js';
+export type { DurableAuditSink, DurableErrorInfo, DurableRecovery, DurableSinkOptions, DurableSinkStats } from '../audit/durable.js';
 export { ndjsonFileSink as createNdjsonFileSink, readNdjsonAudit, readNdjsonEvents } from '../audit/ndjson.js';
 export type { NdjsonFileSink, NdjsonFileSinkOptions } from '../audit/ndjson.js';
 export { OTEL_AUDIT_EVENT, otelAuditAttributes, otelAuditSink as createOtelAuditSink } from '../audit/otel.js';

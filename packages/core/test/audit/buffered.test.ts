@@ -5,7 +5,7 @@ import { canonicalJson } from '../../src/audit/canonical.js';
 import { chainSink, verifyChain } from '../../src/audit/chain.js';
 import type { AuditEvent, AuditBatchSink, AuditLineSink, AuditSink } from '../../src/audit/event.js';
 import { AuditUnavailableError, OptionsError } from '../../src/errors.js';
-import { KEY, sampleEvent, stored } from './fixtures.js';
+import { KEY, manualTimer, sampleEvent, stored } from './fixtures.js';
 
 /** A batch store that can be switched down, keeping what it acknowledged. */
 function fakeStore() {
@@ -72,15 +72,40 @@ describe('bufferedSink', () => {
     expect(sink.stats()).toMatchObject({ buffered: 0, delivered: 20, attempt: 0 });
   });
 
-  it('backs off exponentially between retries (bounded by retryMaxMs)', async () => {
+  it('backs off exponentially between retries (bounded by retryMaxMs), with jitter in [delay/2, delay]', async () => {
     const store = fakeStore();
     store.state.down = true;
-    const sink = bufferedSink(store.sink, { flushIntervalMs: 0, retryMinMs: 40, retryMaxMs: 80 });
+    const timer = manualTimer();
+    const sink = bufferedSink(store.sink, { flushIntervalMs: 0, retryMinMs: 40, retryMaxMs: 80, timer });
     sink.write(sampleEvent(0));
-    await new Promise((r) => setTimeout(r, 150));
-    // t≈0 first try, then ≥ 20 ms, ≥ 40 ms, ≥ 40 ms …: a handful, not a busy loop.
-    expect(store.state.calls).toBeGreaterThanOrEqual(2);
-    expect(store.state.calls).toBeLessThanOrEqual(6);
+    // Each attempt's time on the manual clock; between attempts the real store call settles.
+    const at: number[] = [];
+    let now = 0;
+    while (at.length < 5) {
+      const calls = store.state.calls;
+      timer.advance(1);
+      now++;
+      if (store.state.calls > calls) at.push(now);
+      // Let the failed attempt settle and arm its retry before time moves on.
+      for (let i = 0; i < 500 && timer.armed === 0; i++) await new Promise((r) => setTimeout(r, 0));
+    }
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    // Delays 40, 80, 80, 80 (doubling from retryMinMs, capped at retryMaxMs), each jittered down to half.
+    expect(gaps[0]).toBeGreaterThanOrEqual(20);
+    expect(gaps[0]).toBeLessThanOrEqual(41);
+    for (const g of gaps.slice(1)) {
+      expect(g).toBeGreaterThanOrEqual(40);
+      expect(g).toBeLessThanOrEqual(81);
+    }
+    expect(sink.stats()).toMatchObject({ failures: 5, delivered: 0 });
+    store.state.down = false;
+    const flushed = sink.flush();
+    while (sink.stats().delivered === 0) {
+      timer.advance(10);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await flushed;
+    expect(store.stored).toHaveLength(1);
   });
 
   it('with a sink without writeBatch, keeps what was acknowledged and retries from the first failure', async () => {

@@ -5,39 +5,13 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson, canonicalSplit } from '../../src/audit/canonical.js';
 import { chainSink, verifyChain } from '../../src/audit/chain.js';
-import { durableSink, type AuditTimer, type DurableSinkOptions } from '../../src/audit/durable.js';
+import { durableSink, type DurableSinkOptions } from '../../src/audit/durable.js';
 import type { AuditEvent, AuditLineSink, AuditSink } from '../../src/audit/event.js';
 import { AuditUnavailableError, OptionsError } from '../../src/errors.js';
 import { createPhiGuard } from '../../src/guard.js';
 import { definePolicy } from '../../src/index.js';
 import { ctx, SECRET } from '../helpers.js';
-import { KEY, memorySink, sampleEvent, walLines } from './fixtures.js';
-
-/** Time that moves only when the test says so. */
-function manualTimer(): AuditTimer & { advance(ms: number): void; readonly armed: number } {
-  let now = 0;
-  let next = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    set(fn, ms) {
-      timers.set(++next, { at: now + ms, fn });
-      return next;
-    },
-    clear: (h) => void timers.delete(h as number),
-    advance(ms) {
-      now += ms;
-      for (const [h, t] of [...timers].sort((a, b) => a[1].at - b[1].at)) {
-        if (t.at > now) continue;
-        timers.delete(h);
-        t.fn();
-      }
-    },
-    get armed() {
-      return timers.size;
-    },
-  };
-}
+import { KEY, manualTimer, memorySink, sampleEvent, walLines } from './fixtures.js';
 
 const dirs: string[] = [];
 const open: { close(): Promise<void> }[] = [];

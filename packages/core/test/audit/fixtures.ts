@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent, AuditSink } from '../../src/audit/event.js';
+import type { AuditTimer } from '../../src/audit/timer.js';
 
 export const KEY = new Uint8Array(randomBytes(32));
 
@@ -62,4 +63,30 @@ export function walLines(dir: string): string[] {
     .filter((n) => n.startsWith('wal-'))
     .sort()
     .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter((l) => l !== ''));
+}
+
+/** Time that moves only when the test says so. */
+export function manualTimer(): AuditTimer & { advance(ms: number): void; readonly armed: number } {
+  let now = 0;
+  let next = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    set(fn, ms) {
+      timers.set(++next, { at: now + ms, fn });
+      return next;
+    },
+    clear: (h) => void timers.delete(h as number),
+    advance(ms) {
+      now += ms;
+      for (const [h, t] of [...timers].sort((a, b) => a[1].at - b[1].at)) {
+        if (t.at > now) continue;
+        timers.delete(h);
+        t.fn();
+      }
+    },
+    get armed() {
+      return timers.size;
+    },
+  };
 }
