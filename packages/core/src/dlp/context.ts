@@ -100,15 +100,6 @@ const CAPITALISED_KINDS = new Set<Kw>([Kw.Month, Kw.Title, Kw.Credential]);
 const KIND_BY_WORD = new Map<string, Kw>();
 for (const [kind, list] of WORDS) for (const w of list.split(',')) KIND_BY_WORD.set(w, kind);
 
-/** Letters → 1..26 (case-folded), anything else → 0; a table, for the per-word hot path. */
-const SLOT = new Uint8Array(128);
-for (let c = 65; c <= 90; c++) SLOT[c] = c - 64;
-for (let c = 97; c <= 122; c++) SLOT[c] = c - 96;
-const slot = (c: number): number => (c < 128 ? SLOT[c]! : 0);
-const keyAt = (s: string, p: number) => slot(s.charCodeAt(p)) * 729 + slot(s.charCodeAt(p + 1)) * 27 + slot(s.charCodeAt(p + 2));
-/** First two slots that begin some keyword: most words are rejected before the third lookup. */
-const FIRST_TWO = new Uint8Array(27 * 27);
-
 interface Candidate {
   readonly word: string;
   readonly kind: Kw;
@@ -116,48 +107,71 @@ interface Candidate {
   readonly colonOnly: boolean;
   readonly labelOnly: boolean;
   readonly capitalised: boolean;
-  /** Leading characters the trigram key already matched (letters among the first three). */
-  readonly known: number;
 }
-// Candidates by their first three character slots, longest first: a word start costs one table
-// lookup, and the rare hit a few character comparisons. No regex, no allocation.
-const BY_TRIGRAM: Array<Candidate[] | undefined> = new Array<Candidate[] | undefined>(27 * 27 * 27).fill(undefined);
+const candidate = (word: string, kind: Kw): Candidate => ({
+  word,
+  kind,
+  prefix: PREFIX_KINDS.has(kind),
+  colonOnly: COLON_ONLY.has(word),
+  labelOnly: LABEL_ONLY.has(word),
+  capitalised: CAPITALISED_KINDS.has(kind),
+});
+
+/**
+ * The context words of two characters or more in one trie over case-folded characters: a word
+ * start costs one table step per character it shares with some context word (most words stop
+ * after one or two), and every context word that starts there is found in the same walk, with
+ * no candidate lists to compare and no allocation.
+ *
+ * SYMBOL maps an ASCII character to its trie symbol (letters case-folded to 1..26, the other
+ * characters of context words after them; 0: no context word holds it).
+ */
+const SYMBOL = new Uint8Array(128);
+for (let c = 65; c <= 90; c++) SYMBOL[c] = c - 64;
+for (let c = 97; c <= 122; c++) SYMBOL[c] = c - 96;
+let symbols = 27;
+for (const w of KIND_BY_WORD.keys()) {
+  for (let k = 0; k < w.length; k++) {
+    const c = w.charCodeAt(k);
+    if (SYMBOL[c] === 0) SYMBOL[c] = symbols++;
+  }
+}
+const WIDTH = symbols;
+let nodes = 1;
+let NEXT = new Int32Array(64 * WIDTH);
+/** Candidate index + 1 of the word ending at each node (0: none). */
+let WORD_AT = new Int32Array(64);
 /** One-letter context words by their lower-case character code (all are colon-only). */
 const ONE_LETTER: Array<Candidate | undefined> = new Array<Candidate | undefined>(128).fill(undefined);
+const CANDIDATES: Candidate[] = [];
 for (const [word, kind] of KIND_BY_WORD) {
-  const cand: Candidate = {
-    word,
-    kind,
-    prefix: PREFIX_KINDS.has(kind),
-    colonOnly: COLON_ONLY.has(word),
-    labelOnly: LABEL_ONLY.has(word),
-    capitalised: CAPITALISED_KINDS.has(kind),
-    known: leadingLetters(word),
-  };
-  // One-letter labels ("T:", "F:") live apart: in the trigram table they would give every word
-  // starting with that letter a candidate list to walk.
+  // One-letter labels ("T:", "F:") live apart: in the trie they would make every word that
+  // starts with that letter a candidate.
   if (word.length === 1) {
-    ONE_LETTER[word.charCodeAt(0)] = cand;
+    ONE_LETTER[word.charCodeAt(0)] = candidate(word, kind);
     continue;
   }
-  const keysFor: number[] = [];
-  if (word.length >= 3) keysFor.push(keyAt(word, 0));
-  else keysFor.push(slot(word.charCodeAt(0)) * 729 + slot(word.charCodeAt(1)) * 27); // "pt": the next character must not be a letter
-  for (const k of keysFor) {
-    FIRST_TWO[Math.floor(k / 27)] = 1;
-    const list = BY_TRIGRAM[k] ?? [];
-    list.push(cand);
-    list.sort((x, y) => y.word.length - x.word.length);
-    BY_TRIGRAM[k] = list;
+  let node = 0;
+  for (let k = 0; k < word.length; k++) {
+    const at = node * WIDTH + SYMBOL[word.charCodeAt(k)]!;
+    if (NEXT[at] === 0) {
+      if (nodes * WIDTH >= NEXT.length) {
+        const grown = new Int32Array(NEXT.length * 2);
+        grown.set(NEXT);
+        NEXT = grown;
+        const words = new Int32Array(WORD_AT.length * 2);
+        words.set(WORD_AT);
+        WORD_AT = words;
+      }
+      NEXT[at] = nodes++;
+    }
+    node = NEXT[at]!;
   }
+  CANDIDATES.push(candidate(word, kind));
+  WORD_AT[node] = CANDIDATES.length;
 }
-
-/** Letters at the start of `word`, at most three: a matching trigram key has checked those. */
-function leadingLetters(word: string): number {
-  let k = 0;
-  while (k < 3 && k < word.length && slot(word.charCodeAt(k)) !== 0) k++;
-  return k;
-}
+/** Candidates found by one walk, deepest last (no context word is longer than 64 characters). */
+const FOUND = new Int32Array(64);
 
 const isWordChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
@@ -192,36 +206,28 @@ export function kindMask(types: Iterable<PhiType>): number {
 
 /**
  * The context word starting at `pos` (a word start) whose kind is in `mask`, or undefined; its
- * end goes to `lastKeywordEnd`.
+ * end goes to `lastKeywordEnd`. Of the context words that start there, the longest one whose
+ * rules hold wins.
  */
 export function keywordAt(text: string, pos: number, mask: number): Kw | undefined {
-  const two = slot(text.charCodeAt(pos)) * 27 + slot(text.charCodeAt(pos + 1));
-  const kind = FIRST_TWO[two] === 0 ? undefined : longKeywordAt(text, pos, mask, two);
-  if (kind !== undefined) return kind;
-  // Shortest last: a one-letter label ("T:", "F:") right before its colon.
-  if (text.charCodeAt(pos + 1) !== 58) return undefined;
-  const first = text.charCodeAt(pos) | 32;
-  const one = first < 128 ? ONE_LETTER[first] : undefined;
-  if (one === undefined || (mask & (1 << one.kind)) === 0) return undefined;
-  lastKeywordEnd = pos + 1;
-  return one.kind;
-}
-
-/** `keywordAt` for context words of two letters or more. */
-function longKeywordAt(text: string, pos: number, mask: number, two: number): Kw | undefined {
-  const list = BY_TRIGRAM[two * 27 + slot(text.charCodeAt(pos + 2))];
-  if (list === undefined) return undefined;
-  outer: for (const c of list) {
+  const n = text.length;
+  let found = 0;
+  let node = 0;
+  for (let k = pos; k < n; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 128) break;
+    const sym = SYMBOL[c]!;
+    if (sym === 0) break;
+    node = NEXT[node * WIDTH + sym]!;
+    if (node === 0) break;
+    const w = WORD_AT[node]!;
+    if (w !== 0 && found < 64) FOUND[found++] = w - 1;
+  }
+  while (found > 0) {
+    const c = CANDIDATES[FOUND[--found]!]!;
     if ((mask & (1 << c.kind)) === 0) continue;
-    const w = c.word;
-    const end = pos + w.length;
-    if (end > text.length) continue;
-    for (let k = c.known; k < w.length; k++) {
-      let t = text.charCodeAt(pos + k);
-      if (t >= 65 && t <= 90) t += 32;
-      if (t !== w.charCodeAt(k)) continue outer;
-    }
-    const next = end < text.length ? text.charCodeAt(end) : 0;
+    const end = pos + c.word.length;
+    const next = end < n ? text.charCodeAt(end) : 0;
     if (c.colonOnly ? next !== 58 : !c.prefix && isWordChar(next)) continue;
     if (c.labelOnly && next !== 58 && next !== 34) continue;
     if (c.capitalised) {
@@ -229,11 +235,17 @@ function longKeywordAt(text: string, pos: number, mask: number, two: number): Kw
       if (first < 65 || first > 90) continue;
     }
     // "DL" (driver's licence) only in capitals: "mg/dL" is a unit.
-    if (w === 'dl' && text.charCodeAt(pos) === 100) continue;
+    if (c.word === 'dl' && text.charCodeAt(pos) === 100) continue;
     lastKeywordEnd = end;
     return c.kind;
   }
-  return undefined;
+  // Shortest last: a one-letter label ("T:", "F:") right before its colon.
+  if (text.charCodeAt(pos + 1) !== 58) return undefined;
+  const first = text.charCodeAt(pos) | 32;
+  const one = first < 128 ? ONE_LETTER[first] : undefined;
+  if (one === undefined || (mask & (1 << one.kind)) === 0) return undefined;
+  lastKeywordEnd = pos + 1;
+  return one.kind;
 }
 /** End of the keyword last returned by `keywordAt` (saves allocating a tuple per keyword). */
 export let lastKeywordEnd = 0;
