@@ -137,10 +137,10 @@ for (const w of KIND_BY_WORD.keys()) {
   }
 }
 const WIDTH = symbols;
-let nodes = 1;
-let NEXT = new Int32Array(64 * WIDTH);
+/** Trie transitions while building: node * WIDTH + symbol → next node (0: none; the root is 0). */
+const next: number[] = new Array<number>(WIDTH).fill(0);
 /** Candidate index + 1 of the word ending at each node (0: none). */
-let WORD_AT = new Int32Array(64);
+const wordAt: number[] = [0];
 /** One-letter context words by their lower-case character code (all are colon-only). */
 const ONE_LETTER: Array<Candidate | undefined> = new Array<Candidate | undefined>(128).fill(undefined);
 const CANDIDATES: Candidate[] = [];
@@ -154,22 +154,18 @@ for (const [word, kind] of KIND_BY_WORD) {
   let node = 0;
   for (let k = 0; k < word.length; k++) {
     const at = node * WIDTH + SYMBOL[word.charCodeAt(k)]!;
-    if (NEXT[at] === 0) {
-      if (nodes * WIDTH >= NEXT.length) {
-        const grown = new Int32Array(NEXT.length * 2);
-        grown.set(NEXT);
-        NEXT = grown;
-        const words = new Int32Array(WORD_AT.length * 2);
-        words.set(WORD_AT);
-        WORD_AT = words;
-      }
-      NEXT[at] = nodes++;
+    if (next[at] === 0) {
+      next[at] = wordAt.length;
+      wordAt.push(0);
+      for (let j = 0; j < WIDTH; j++) next.push(0);
     }
-    node = NEXT[at]!;
+    node = next[at]!;
   }
   CANDIDATES.push(candidate(word, kind));
-  WORD_AT[node] = CANDIDATES.length;
+  wordAt[node] = CANDIDATES.length;
 }
+const NEXT = Int32Array.from(next);
+const WORD_AT = Int32Array.from(wordAt);
 /** Candidates found by one walk, deepest last (no context word is longer than 64 characters). */
 const FOUND = new Int32Array(64);
 

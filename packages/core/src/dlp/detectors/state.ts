@@ -205,12 +205,17 @@ const wordCode = (text: string, s: number, e: number): number => {
   return v;
 };
 /** Name particles that may follow a capitalised word (the look-ahead of the names pass), as `wordCode`s. */
-const PAIR_PARTICLES = new Set(
-  'de da del della di du des la le van von der den ter bin binti ibn al el dos das'.split(' ').map((w) => wordCode(w, 0, w.length)),
-);
+const PAIR_PARTICLE_WORDS = 'de da del della di du des la le van von der den ter bin binti ibn al el dos das'.split(' ');
+const PAIR_PARTICLES = new Set(PAIR_PARTICLE_WORDS.map((w) => wordCode(w, 0, w.length)));
+
+/** First two letters of the particles (`wordCode`s): most lower-case words fail here. */
+const PARTICLE_HEADS = new Uint8Array(27 * 27);
+for (const w of PAIR_PARTICLE_WORDS) PARTICLE_HEADS[wordCode(w, 0, 2)] = 1;
 
 /** True when a name particle followed by a space or '-' starts at `p` ("de ", "van ", "al-"). */
 function particleAt(text: string, p: number): boolean {
+  const c1 = text.charCodeAt(p + 1);
+  if (c1 < 97 || c1 > 122 || PARTICLE_HEADS[(text.charCodeAt(p) - 96) * 27 + (c1 - 96)] === 0) return false;
   let e = p;
   while (e - p <= 5 && e < text.length) {
     const c = text.charCodeAt(e);
