@@ -233,6 +233,7 @@ export function keywordAt(text: string, pos: number, mask: number): Kw | undefin
     // "DL" (driver's licence) only in capitals: "mg/dL" is a unit.
     if (c.word === 'dl' && text.charCodeAt(pos) === 100) continue;
     lastKeywordEnd = end;
+    lastKeywordWord = c.word;
     return c.kind;
   }
   // Shortest last: a one-letter label ("T:", "F:") right before its colon.
@@ -241,28 +242,34 @@ export function keywordAt(text: string, pos: number, mask: number): Kw | undefin
   const one = first < 128 ? ONE_LETTER[first] : undefined;
   if (one === undefined || (mask & (1 << one.kind)) === 0) return undefined;
   lastKeywordEnd = pos + 1;
+  lastKeywordWord = one.word;
   return one.kind;
 }
 /** End of the keyword last returned by `keywordAt` (saves allocating a tuple per keyword). */
 export let lastKeywordEnd = 0;
+/** The context word (lower case, as listed) last returned by `keywordAt`. */
+export let lastKeywordWord = '';
 
 /** Positions of context words in one text, in order, in typed arrays reused from text to text. */
 export class KeywordIndex {
   starts = new Int32Array(16);
   ends = new Int32Array(16);
   kinds = new Uint8Array(16);
+  /** The context words as listed (lower case): the text's word, case-folded, with no slice. */
+  words: string[] = [];
   /** Number of keywords recorded; entries past it are stale. */
   count = 0;
   /** Bit set of the kinds present (bit k = kind k). */
   seen = 0;
 
   /** Appends a keyword (called in text order by the scan state). */
-  add(start: number, end: number, kind: Kw): void {
+  add(start: number, end: number, kind: Kw, word: string): void {
     const n = this.count;
     if (n === this.starts.length) this.grow();
     this.starts[n] = start;
     this.ends[n] = end;
     this.kinds[n] = kind;
+    this.words[n] = word;
     this.count = n + 1;
     this.seen |= 1 << kind;
   }

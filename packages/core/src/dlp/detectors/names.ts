@@ -223,7 +223,8 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
       minWords = 2;
       conf = 0.8;
     } else {
-      const label = text.slice(ks, ke).toLowerCase();
+      // The context word as listed: the label's text, lower-cased, without a slice.
+      const label = kw.words[k]!;
       const isJsonKey = text.charCodeAt(ks - 1) === 34 && text.charCodeAt(ke) === 34;
       if (isJsonKey) {
         // "family": "Smith", "given": ["John", "Paul"]

@@ -1,6 +1,6 @@
 /** Shared state of one scan: the normalized text, its digit runs and context words, and the output. */
 import type { PhiType } from '../types.js';
-import { KeywordIndex, keywordAt, lastKeywordEnd } from '../context.js';
+import { KeywordIndex, keywordAt, lastKeywordEnd, lastKeywordWord } from '../context.js';
 import { NormalizeBuffers, foldsToItself } from '../normalize.js';
 
 /** A finding on the normalized text, before offsets are mapped back. */
@@ -327,7 +327,7 @@ function pass(s: ScanState, text: string, mask: number): void {
     if (c >= 65 && i >= kwEnd && (i === 0 || text.charCodeAt(i - 1) !== 95)) {
       const kind = keywordAt(text, i, mask);
       if (kind !== undefined) {
-        kw.add(i, lastKeywordEnd, kind);
+        kw.add(i, lastKeywordEnd, kind, lastKeywordWord);
         kwEnd = lastKeywordEnd;
       }
     }
