@@ -206,19 +206,42 @@ export function kindMask(types: Iterable<PhiType>): number {
  * rules hold wins.
  */
 export function keywordAt(text: string, pos: number, mask: number): Kw | undefined {
+  return pickKeyword(text, pos, mask, walkKeywords(text, pos, 0, 0));
+}
+
+/**
+ * Walks the trie from `node` over text[from, …), recording in `KW_FOUND` (after the first
+ * `found`) every context word that ends on the way; returns the new count. Symbol 0 has no
+ * transition, so a character no context word holds ends the walk.
+ */
+export function walkKeywords(text: string, from: number, node: number, found: number): number {
   const n = text.length;
-  let found = 0;
-  let node = 0;
-  for (let k = pos; k < n; k++) {
+  for (let k = from; k < n; k++) {
     const c = text.charCodeAt(k);
     if (c >= 128) break;
-    const sym = SYMBOL[c]!;
-    if (sym === 0) break;
-    node = NEXT[node * WIDTH + sym]!;
+    node = NEXT[node * WIDTH + SYMBOL[c]!]!;
     if (node === 0) break;
     const w = WORD_AT[node]!;
     if (w !== 0 && found < 64) FOUND[found++] = w - 1;
   }
+  return found;
+}
+
+/** The trie, for the scan state's pass, which walks it while it reads a word (see `walkKeywords`). */
+export const KW_SYMBOL: Readonly<Uint8Array> = SYMBOL;
+export const KW_NEXT: Readonly<Int32Array> = NEXT;
+export const KW_WIDTH = WIDTH;
+export const KW_WORD_AT: Readonly<Int32Array> = WORD_AT;
+/** Candidates of the current walk (indexes into the trie's words), deepest last. */
+export const KW_FOUND: Int32Array = FOUND;
+
+/**
+ * Of the `found` context words of a walk from `pos` (in `KW_FOUND`), the longest whose kind is in
+ * `mask` and whose rules hold; else a one-letter label before a colon; else undefined. Its end
+ * goes to `lastKeywordEnd`, its word to `lastKeywordWord`.
+ */
+export function pickKeyword(text: string, pos: number, mask: number, found: number): Kw | undefined {
+  const n = text.length;
   while (found > 0) {
     const c = CANDIDATES[FOUND[--found]!]!;
     if ((mask & (1 << c.kind)) === 0) continue;
