@@ -164,8 +164,10 @@ for (const [word, kind] of KIND_BY_WORD) {
   CANDIDATES.push(candidate(word, kind));
   wordAt[node] = CANDIDATES.length;
 }
-const NEXT = Int32Array.from(next);
-const WORD_AT = Int32Array.from(wordAt);
+if (wordAt.length > 0xffff) throw new Error('context-word trie too large');
+// 16-bit transitions: half the memory of 32-bit ones, so more of the trie stays in cache.
+const NEXT = Uint16Array.from(next);
+const WORD_AT = Uint16Array.from(wordAt);
 /** Candidates found by one walk, deepest last (no context word is longer than 64 characters). */
 const FOUND = new Int32Array(64);
 
@@ -229,9 +231,9 @@ export function walkKeywords(text: string, from: number, node: number, found: nu
 
 /** The trie, for the scan state's pass, which walks it while it reads a word (see `walkKeywords`). */
 export const KW_SYMBOL: Readonly<Uint8Array> = SYMBOL;
-export const KW_NEXT: Readonly<Int32Array> = NEXT;
+export const KW_NEXT: Readonly<Uint16Array> = NEXT;
 export const KW_WIDTH = WIDTH;
-export const KW_WORD_AT: Readonly<Int32Array> = WORD_AT;
+export const KW_WORD_AT: Readonly<Uint16Array> = WORD_AT;
 /** Candidates of the current walk (indexes into the trie's words), deepest last. */
 export const KW_FOUND: Int32Array = FOUND;
 
