@@ -377,6 +377,9 @@ function pass(s: ScanState, text: string, mask: number): void {
       if (k === 2) f |= F.Upper;
       else if (upperOnly) upperOnly = false;
       i++;
+      // The rest of a lower-case word, once no context word and no VIN can continue it: a tight
+      // loop (most characters of prose are read here).
+      if (node < 0 && !upperOnly) while (i < n && (c = text.charCodeAt(i)) >= 97 && c <= 122) i++;
     }
     if (look) {
       // The walk goes on past the word for context words of several words ("date of birth").
