@@ -624,12 +624,13 @@ export function normalize(text: string, feats = -1, words = true, buffers: Norma
   return { text: normalized, starts: starts.subarray(0, out), ends: ends.subarray(0, out) };
 }
 
-/** Maps a span of the normalized text back to the original text. */
-export function mapSpan(norm: NormalizedText, start: number, end: number): [number, number] {
-  if (norm.starts === undefined || norm.ends === undefined) return [start, end];
-  if (end <= start) {
-    const s = norm.starts[start] ?? 0;
-    return [s, s];
+/** Maps a span of the normalized text back to the original text, in place (no tuple per span). */
+export function mapSpan(norm: NormalizedText, span: { start: number; end: number }): void {
+  const { starts, ends } = norm;
+  if (starts === undefined || ends === undefined) return;
+  if (span.end <= span.start) span.end = span.start = starts[span.start] ?? 0;
+  else {
+    span.end = ends[span.end - 1]!;
+    span.start = starts[span.start]!;
   }
-  return [norm.starts[start]!, norm.ends[end - 1]!];
 }

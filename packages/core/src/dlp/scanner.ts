@@ -3,7 +3,7 @@ import { OptionsError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import { option, optionsSchema } from '../options.js';
 import type { Finding, PhiType } from './types.js';
-import { normalize, type NormalizedText } from './normalize.js';
+import { mapSpan, normalize, type NormalizedText } from './normalize.js';
 import { assertSafeRegex } from './safe-regex.js';
 import { detectAddresses } from './detectors/address.js';
 import { detectTextDates, detectWordAges } from './detectors/dates.js';
@@ -356,17 +356,8 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
       if (!sorted) raw.sort(byPosition);
       const kept = resolve(raw);
       // The kept findings are this scan's own objects: map offsets in place, no copies.
-      const starts = norm?.starts;
-      const ends = norm?.ends;
       for (const f of kept) {
-        if (starts !== undefined && ends !== undefined) {
-          // mapSpan, inline: no tuple per finding.
-          if (f.end <= f.start) f.end = f.start = starts[f.start] ?? 0;
-          else {
-            f.end = ends[f.end - 1]!;
-            f.start = starts[f.start]!;
-          }
-        }
+        if (norm !== undefined) mapSpan(norm, f);
         f.confidence = Math.round(f.confidence * 100) / 100;
       }
       return kept;
