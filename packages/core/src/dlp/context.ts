@@ -97,8 +97,10 @@ const LABEL_ONLY = new Set(['to', 'from', 're', 'cc', 'attn', 'name', 'given', '
 /** Kinds that only count when capitalised: "May 5" is a date and "may" a verb; "Dr." a title. */
 const CAPITALISED_KINDS = new Set<Kw>([Kw.Month, Kw.Title, Kw.Credential]);
 
-const KIND_BY_WORD = new Map<string, Kw>();
-for (const [kind, list] of WORDS) for (const w of list.split(',')) KIND_BY_WORD.set(w, kind);
+const kindByWord = new Map<string, Kw>();
+for (const [kind, list] of WORDS) for (const w of list.split(',')) kindByWord.set(w, kind);
+/** Every context word (lower case, as listed) and its kind (a word listed twice keeps the last). */
+export const KIND_BY_WORD: ReadonlyMap<string, Kw> = kindByWord;
 
 interface Candidate {
   readonly word: string;
