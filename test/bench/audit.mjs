@@ -12,7 +12,8 @@
 //    mode, autocannon with `--connections`, interleaved rounds: requests/s and p99 latency.
 //   scripts/services postgres && npm run build && node test/bench/audit.mjs [--events 50000] [--requests 10000] [--inflight 32] [--http-duration 5] [--http-rounds 3] [--connections 16]
 import http from 'node:http';
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
@@ -27,9 +28,10 @@ import { pino } from 'pino';
 import { createFieldCipher } from '../../packages/core/dist/index.js';
 import { canonicalJson, createBufferedSink as bufferedSink, createChainSink as chainSink, createDurableSink as durableSink, createPostgresAuditSink as postgresAuditSink, disclosureEvent } from '../../packages/core/dist/audit.js';
 import { phiguard } from '../../packages/express/dist/index.js';
-import { LocalKeyring } from '../../packages/kms/dist/index.js';
+import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 import { findPatient, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
 import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, signToken } from './fixture.mjs';
+import { dropAuditTableSql } from '../../packages/core/dist/testing.js';
 
 process.env.NODE_ENV = 'production';
 const arg = (name, fallback) => {
@@ -86,7 +88,7 @@ async function insertRate(writers, chained) {
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${name}`);
-  await pool.query(`DROP TABLE ${name} CASCADE`).catch(() => undefined);
+  await pool.query(dropAuditTableSql(name)).catch(() => undefined);
   if (rows[0].n !== per * writers) throw new Error(`stored ${rows[0].n}, expected ${per * writers}`);
   return (per * writers) / seconds;
 }
@@ -119,7 +121,7 @@ async function linesRate(writers) {
   }));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${name}`);
-  await pool.query(`DROP TABLE ${name} CASCADE`).catch(() => undefined);
+  await pool.query(dropAuditTableSql(name)).catch(() => undefined);
   if (rows[0].n !== per * writers) throw new Error(`stored ${rows[0].n}, expected ${per * writers}`);
   return (per * writers) / seconds;
 }
@@ -146,7 +148,7 @@ async function durableRate(writers) {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await Promise.all(sinks.map((s) => s.close()));
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${name}`);
-  await pool.query(`DROP TABLE ${name} CASCADE`).catch(() => undefined);
+  await pool.query(dropAuditTableSql(name)).catch(() => undefined);
   if (rows[0].n !== per * writers) throw new Error(`stored ${rows[0].n}, expected ${per * writers}`);
   return (per * writers) / seconds;
 }
@@ -173,7 +175,7 @@ function inject(app) {
     app(req, res);
   });
 }
-const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
+const keyring = createLocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
 const cipher = createFieldCipher({ keyring });
 function appWith(audit) {
   const app = express();
@@ -208,6 +210,85 @@ async function cpuPerRequest(app, n) {
   return { us: (used.user + used.system) / n, rps: n / seconds };
 }
 
+// Each in-process target runs in a process of its own (one app per process, as an application
+// runs), the rounds interleaved across them; `--one-process` runs them all in this process.
+const sinkTargets = [
+  { name: 'plain Express', make: async () => ({ audit: null }) },
+  { name: 'audit: none (a no-op sink)', make: async () => ({ audit: { write() {} } }) },
+  { name: 'audit: pino to a file', make: async () => ({ audit: pino(pino.destination({ dest: join(work, 'a.log'), sync: false, minLength: 4096 })) }) },
+  {
+    name: 'audit: chain + buffered PostgreSQL (async)',
+    make: async () => {
+      const buffered = bufferedSink(await table(`bench_async_${process.pid}`), { maxBuffer: 100_000, maxBatch: 500, flushIntervalMs: 20 });
+      return { audit: chainSink(buffered, { key }), close: () => buffered.close() };
+    },
+  },
+  {
+    name: 'audit: buffered PostgreSQL, chain in the flush (async, `chain` option)',
+    make: async () => {
+      const buffered = bufferedSink(await table(`bench_async_bg_${process.pid}`), { maxBuffer: 100_000, maxBatch: 500, flushIntervalMs: 20, chain: { key } });
+      return { audit: buffered, close: () => buffered.close() };
+    },
+  },
+  {
+    name: 'audit: durable (write-ahead file + fdatasync, shipped to PostgreSQL)',
+    make: async () => {
+      const durable = durableSink({ dir: join(work, 'inproc-wal'), key, ship: await table(`bench_durable_${process.pid}`), maxPending: 100_000, intervalMs: INTERVAL });
+      return { audit: durable, close: async () => ((stats = durable.stats()), await durable.close(), stats) };
+    },
+  },
+  {
+    name: 'audit: durable, write-ahead file only (no store)',
+    make: async () => {
+      const durable = durableSink({ dir: join(work, 'inproc-wal-local'), key, maxPending: 100_000, intervalMs: INTERVAL });
+      return { audit: durable, close: () => durable.close() };
+    },
+  },
+  { name: 'audit: chain + PostgreSQL per event (sync)', make: async () => ({ audit: chainSink(await table(`bench_sync_${process.pid}`), { key }) }) },
+];
+let stats = null;
+
+/** A target: `run(n)` resolves to { us, rps }; `stop()` closes its sinks and resolves to the durable stats, if any. */
+async function localTarget(t) {
+  const built = await t.make();
+  const app = appWith(built.audit);
+  return { name: t.name, run: (n) => cpuPerRequest(app, n), stop: async () => (await built.close?.()) ?? null };
+}
+function childTarget(t) {
+  const proc = fork(fileURLToPath(import.meta.url), ['--child', t.name, ...process.argv.slice(2).filter((a) => a !== '--one-process')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let waiting = null;
+  proc.on('message', (m) => {
+    const w = waiting;
+    waiting = null;
+    w?.(m);
+  });
+  const ask = (msg) => new Promise((resolve) => ((waiting = resolve), proc.send(msg)));
+  return {
+    name: t.name,
+    ready: new Promise((resolve) => (waiting = resolve)),
+    run: (n) => ask({ run: n }),
+    stop: async () => {
+      const { stats: s } = await ask({ stop: true });
+      await once(proc, 'exit');
+      return s;
+    },
+  };
+}
+// ── a child: one in-process target, run on request ─────────────────────────────────────────
+const childAt = process.argv.indexOf('--child');
+if (childAt !== -1) {
+  const target = await localTarget(sinkTargets.find((t) => t.name === process.argv[childAt + 1]));
+  process.on('message', async (m) => {
+    if (m.run !== undefined) return process.send(await target.run(m.run));
+    const s = await target.stop();
+    for (const name of created) await pool.query(dropAuditTableSql(name)).catch(() => undefined);
+    await pool.end();
+    rmSync(work, { recursive: true, force: true });
+    process.send({ stats: s });
+    process.disconnect();
+  });
+  process.send({ ready: true });
+} else {
 const rates = [];
 if (only('rates')) {
   for (const [writers, chained] of [[1, false], [4, false], [4, true]]) rates.push({ how: 'writeBatch (multi-row INSERT)', writers, chained, eventsPerSecond: await insertRate(writers, chained) });
@@ -215,30 +296,27 @@ if (only('rates')) {
   rates.push({ how: 'durableSink end to end in one process (serialize, chain, group commit + fdatasync, ship)', writers: 4, chained: true, eventsPerSecond: await durableRate(4) });
 }
 
-const buffered = bufferedSink(await table(`bench_async_${Date.now()}`), { maxBuffer: 100_000, maxBatch: 500, flushIntervalMs: 20 });
-const bufferedChained = bufferedSink(await table(`bench_async_bg_${Date.now()}`), { maxBuffer: 100_000, maxBatch: 500, flushIntervalMs: 20, chain: { key } });
-const durable = durableSink({ dir: join(work, 'inproc-wal'), key, ship: await table(`bench_durable_${Date.now()}`), maxPending: 100_000, intervalMs: INTERVAL });
-const durableLocal = durableSink({ dir: join(work, 'inproc-wal-local'), key, maxPending: 100_000, intervalMs: INTERVAL });
-const targets = [
-  { name: 'plain Express', app: appWith(null) },
-  { name: 'audit: none (a no-op sink)', app: appWith({ write() {} }) },
-  { name: 'audit: pino to a file', app: appWith(pino(pino.destination({ dest: join(work, 'a.log'), sync: false, minLength: 4096 }))) },
-  { name: 'audit: chain + buffered PostgreSQL (async)', app: appWith(chainSink(buffered, { key })) },
-  { name: 'audit: buffered PostgreSQL, chain in the flush (async, `chain` option)', app: appWith(bufferedChained) },
-  { name: 'audit: durable (write-ahead file + fdatasync, shipped to PostgreSQL)', app: appWith(durable) },
-  { name: 'audit: durable, write-ahead file only (no store)', app: appWith(durableLocal) },
-  { name: 'audit: chain + PostgreSQL per event (sync)', app: appWith(chainSink(await table(`bench_sync_${Date.now()}`), { key })) },
-];
+const targets = sinkTargets;
 const samples = new Map(targets.map((t) => [t.name, []]));
+let commitStats = null;
 if (only('inproc')) {
-  for (const t of targets) await cpuPerRequest(t.app, 1000);
-  for (let r = 0; r < 5; r++) for (const t of targets) samples.get(t.name).push(await cpuPerRequest(t.app, REQUESTS / 5));
+  const oneProcess = process.argv.includes('--one-process');
+  const runners = [];
+  for (const t of targets) {
+    if (oneProcess) runners.push(await localTarget(t));
+    else {
+      const c = childTarget(t);
+      await c.ready;
+      runners.push(c);
+    }
+  }
+  for (const r of runners) await r.run(1000);
+  for (let round = 0; round < 5; round++) for (const r of runners) samples.get(r.name).push(await r.run(REQUESTS / 5));
+  for (const r of runners) {
+    const s = await r.stop();
+    if (r.name.startsWith('audit: durable (')) commitStats = s;
+  }
 }
-await buffered.close();
-await bufferedChained.close();
-const commitStats = durable.stats();
-await durable.close();
-await durableLocal.close();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ── 3. over HTTP: the example server per audit mode ─────────────────────────────────────────
@@ -284,7 +362,7 @@ for (let r = 0; r < HTTP_ROUNDS && servers.length > 0; r++) {
 for (const s of servers) {
   s.child.kill('SIGTERM');
   await once(s.child, 'exit');
-  await pool.query(`DROP TABLE IF EXISTS ${s.table} CASCADE`).catch(() => undefined);
+  await pool.query(dropAuditTableSql(s.table)).catch(() => undefined);
 }
 
 console.log(`\nPostgreSQL inserts, ${EVENTS} events; Node ${process.version}; ${cpus().length} × ${cpus()[0]?.model}; ${new Date().toISOString()}\n`);
@@ -298,7 +376,7 @@ for (const t of only('inproc') ? targets : []) {
   const rps = median(samples.get(t.name).map((x) => x.rps));
   console.log(`| ${t.name} | ${us.toFixed(0)} | ${t.name === 'plain Express' ? '' : (base / us).toFixed(2)} | ${Math.round(rps)} |`);
 }
-if (only('inproc')) console.log(`\ndurable: ${commitStats.committed} events in ${commitStats.commits} commits (${(commitStats.committed / commitStats.commits).toFixed(1)} per fsync)`);
+if (commitStats) console.log(`\ndurable: ${commitStats.committed} events in ${commitStats.commits} commits (${(commitStats.committed / commitStats.commits).toFixed(1)} per fsync)`);
 console.log(`\nOver HTTP: the example server (JWT + phiguard, billing), PostgreSQL store, autocannon ${CONNECTIONS} connections, ${HTTP_ROUNDS} × ${HTTP_DURATION} s interleaved, medians\n`);
 console.log(`| PHIGUARD_AUDIT_MODE | requests/s (saturated) | p50 ms | p99 ms | p99 − async p99 | at ${RATE} req/s: p50 ms | p99 ms | p99 − async p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|`);
 const p99Async = median(http_.get('async').map((x) => x.p99));
@@ -316,6 +394,7 @@ writeFileSync(
   join(out, 'audit.json'),
   JSON.stringify({ date: new Date().toISOString(), rates, targets: targets.map((t) => ({ name: t.name, us: median(samples.get(t.name).map((x) => x.us)) })), http: Object.fromEntries(http_) }, null, 2),
 );
-for (const name of created) await pool.query(`DROP TABLE IF EXISTS ${name} CASCADE; DROP FUNCTION IF EXISTS ${name}_append_only()`).catch(() => undefined);
+for (const name of created) await pool.query(dropAuditTableSql(name)).catch(() => undefined);
 await pool.end();
 rmSync(work, { recursive: true, force: true });
+}

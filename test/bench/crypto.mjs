@@ -21,7 +21,7 @@ import {
 } from '@aws-crypto/client-node';
 import { createFieldCipher } from '../../packages/core/dist/index.js';
 import { encodeContext } from '../../packages/core/dist/crypto.js';
-import { LocalKeyring } from '../../packages/kms/dist/index.js';
+import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 
 const i = process.argv.indexOf('--time');
 const time = i === -1 ? 1000 : Number(process.argv[i + 1]);
@@ -29,7 +29,7 @@ const master = createHash('sha256').update('phiguard benchmark master key').dige
 const context = { tenant: 'acme', resource: 'PatientResults', field: 'patient.ssn', record: 'lrv-7f3a9c' };
 
 // phiguard, with a keyring that counts its calls.
-const local = new LocalKeyring({ key: master });
+const local = createLocalKeyring({ key: master });
 const calls = { generate: 0, decrypt: 0 };
 const keyring = {
   generateDataKey: (c) => (calls.generate++, local.generateDataKey(c)),

@@ -19,9 +19,10 @@ import { pino } from 'pino';
 import pg from 'pg';
 import { createFieldCipher } from '../../packages/core/dist/index.js';
 import { createBufferedSink as bufferedSink, createPostgresAuditSink as postgresAuditSink, createStreamSink as streamSink } from '../../packages/core/dist/audit.js';
-import { LocalKeyring } from '../../packages/kms/dist/index.js';
+import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 import { createApp, findPatient, jwtContext, labResultsView } from '../../examples/express-lab-results/dist/app.js';
 import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, phiguardApp, signToken } from './fixture.mjs';
+import { dropAuditTableSql } from '../../packages/core/dist/testing.js';
 
 process.env.NODE_ENV = 'production';
 const arg = (name, fallback) => {
@@ -83,7 +84,7 @@ const logger = lazy(() => pino(pino.destination({ dest: join(work, 'audit.log'),
 // Audit lines straight to a pino file destination: the event serialized once, no logger object.
 const destination = lazy(() => streamSink(pino.destination({ dest: join(work, 'audit-lines.ndjson'), sync: false, minLength: 4096 })));
 // NODE_ENV is production for the benchmark; a local key is what a benchmark can have.
-const keyring = lazy(() => new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true }));
+const keyring = lazy(() => createLocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true }));
 const cipher = lazy(() => createFieldCipher({ keyring: keyring() }));
 const exampleApp = lazy(() => createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger: logger(), keyring: keyring() }));
 const phiguardAppFor = (role, purpose, audit = destination()) => phiguardApp({ role, purpose, audit, cipher: cipher() });
@@ -152,7 +153,7 @@ async function cleanUp() {
   if (buffered) {
     // The events of the run drain to PostgreSQL in the background; the figures do not wait on it.
     await buffered.close({ timeoutMs: 120_000 }).catch(() => process.stderr.write('the buffered sink had not drained when closed\n'));
-    await pool.query(`DROP TABLE IF EXISTS ${pgTable} CASCADE`).catch(() => undefined);
+    await pool.query(dropAuditTableSql(pgTable)).catch(() => undefined);
   }
   await pool?.end();
   rmSync(work, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { createApp, findPatient, jwtContext, labResultsView } from '../../exampl
 import { createFieldCipher } from '../../packages/core/dist/index.js';
 import { createStreamSink as streamSink } from '../../packages/core/dist/audit.js';
 import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, phiguardApp } from './fixture.mjs';
-import { LocalKeyring } from '../../packages/kms/dist/index.js';
+import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 
 const [mode, auditFile, role = 'billing', purpose = 'HPAYMT'] = process.argv.slice(2);
 
@@ -42,10 +42,10 @@ else if (mode === 'plain-auth') app = plainApp(true);
 else if (mode === 'protected') {
   const logger = pino(pino.destination({ dest: auditFile, sync: false, minLength: 4096 }));
   // A local master key, allowed under NODE_ENV=production for the benchmark only.
-  const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
+  const keyring = createLocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
   app = createApp({ jwtSecret: DEV_JWT_SECRET, phiguardSecret: DEV_PHIGUARD_SECRET, logger, keyring });
 } else if (mode === 'phiguard') {
-  const keyring = new LocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
+  const keyring = createLocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
   const audit = streamSink(pino.destination({ dest: auditFile, sync: false, minLength: 4096 }));
   app = phiguardApp({ role, purpose, audit, cipher: createFieldCipher({ keyring }) });
 } else throw new Error(`unknown mode ${mode}`);

@@ -8,7 +8,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type Served } from './serve.js';
 import { createManualClock } from '@phiguard/core/testing';
-import { AwsKmsKeyring } from '@phiguard/kms';
+import { createAwsKmsKeyring } from '@phiguard/kms';
 import { createApp, signToken } from '../../examples/express-lab-results/src/app.js';
 import { PATIENTS } from '../../examples/express-lab-results/src/data.js';
 import { memoryLog } from '../../examples/express-lab-results/src/memory-log.js';
@@ -28,7 +28,7 @@ let base: string;
 
 beforeAll(async () => {
   kms = await KmsServer.start([KEY]);
-  const keyring = new AwsKmsKeyring({
+  const keyring = createAwsKmsKeyring({
     keyIds: [KEY],
     clientForRegion: (region) => new KMSClient({ region, endpoint: kms.endpoint, credentials, maxAttempts: 1 }),
     timeoutMs: 400,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountingOfDisclosures, createPostgresAuditSink, type PostgresAuditSink } from '@phiguard/core/audit';
 import { trail } from '../../packages/core/test/audit/fixtures.js';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
+import { dropAuditTableSql } from '@phiguard/core/testing';
 
 let pool: pg.Pool;
 let store: PostgresAuditSink;
@@ -18,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (pool === undefined) return; // beforeAll already failed loudly
-  await pool.query(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${table}_checkpoints"; DROP FUNCTION IF EXISTS "${table}_append_only"(), "${table}_checkpoint_check"(), "${table}_checkpoints_append_only"(), "${table}_purge_prefix"(text, bigint, text, timestamptz, text)`);
+  await pool.query(dropAuditTableSql(table));
   await pool.end();
 });
 

@@ -4,6 +4,7 @@ import { AuditUnavailableError, createPhiGuard, definePolicy, type AuditEvent } 
 import { createBufferedSink, createChainSink, createPostgresAuditSink, verifyChain } from '@phiguard/core/audit';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { pgProxy, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
+import { dropAuditTableSql } from '@phiguard/core/testing';
 
 let admin: pg.Pool;
 const table = uniqueTable('audit_buf');
@@ -14,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (admin === undefined) return; // beforeAll already failed loudly
-  await admin.query(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${table}_checkpoints"; DROP FUNCTION IF EXISTS "${table}_append_only"(), "${table}_checkpoint_check"(), "${table}_checkpoints_append_only"(), "${table}_purge_prefix"(text, bigint, text, timestamptz, text)`);
+  await admin.query(dropAuditTableSql(table));
   await admin.end();
 });
 

@@ -10,6 +10,7 @@ import { createChainSink, createNdjsonFileSink, createPinoAuditSink, createPostg
 import { main, type CliIo } from '../../packages/cli/src/main.js';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
+import { dropAuditTableSql } from '@phiguard/core/testing';
 
 const HEX = Buffer.from(KEY).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), 'phiguard-cli-'));
@@ -168,7 +169,7 @@ describe('phiguard audit verify <postgres://…>', () => {
   });
   afterAll(async () => {
     if (pool === undefined) return; // beforeAll already failed loudly
-    await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_checkpoints"; DROP FUNCTION IF EXISTS "${table}_append_only"(), "${table}_checkpoint_check"(), "${table}_checkpoints_append_only"(), "${table}_purge_prefix"(text, bigint, text, timestamptz, text)`);
+    await pool.query(dropAuditTableSql(table));
     await pool.end();
   });
 

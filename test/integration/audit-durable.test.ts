@@ -13,6 +13,7 @@ import { canonicalJson, createDurableSink, createPostgresAuditSink } from '@phig
 import { main as cli } from '../../packages/cli/src/main.js';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { pgProxy, PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
+import { dropAuditTableSql } from '@phiguard/core/testing';
 
 let pool: pg.Pool;
 const tables: string[] = [];
@@ -25,7 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   if (pool === undefined) return;
-  for (const t of tables) await pool.query(`DROP TABLE IF EXISTS "${t}"; DROP TABLE IF EXISTS "${t}_checkpoints"; DROP FUNCTION IF EXISTS "${t}_append_only"(), "${t}_checkpoint_check"(), "${t}_checkpoints_append_only"(), "${t}_purge_prefix"(text, bigint, text, timestamptz, text)`).catch(() => undefined);
+  for (const t of tables) await pool.query(dropAuditTableSql(t)).catch(() => undefined);
   await pool.end();
 });
 

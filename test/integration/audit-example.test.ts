@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as cli } from '../../packages/cli/src/main.js';
 import { signToken } from '../../examples/express-lab-results/src/auth.js';
 import { PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
+import { dropAuditTableSql } from '@phiguard/core/testing';
 
 const SERVER = fileURLToPath(new URL('../../examples/express-lab-results/dist/server.js', import.meta.url));
 const JWT_SECRET = 'integration-jwt-secret-for-the-audit-example';
@@ -31,7 +32,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (pool === undefined) return;
-  for (const t of tables) await pool.query(`DROP TABLE IF EXISTS "${t}"; DROP TABLE IF EXISTS "${t}_checkpoints"; DROP FUNCTION IF EXISTS "${t}_append_only"(), "${t}_checkpoint_check"(), "${t}_checkpoints_append_only"(), "${t}_purge_prefix"(text, bigint, text, timestamptz, text)`).catch(() => undefined);
+  for (const t of tables) await pool.query(dropAuditTableSql(t)).catch(() => undefined);
   await pool.end();
 });
 

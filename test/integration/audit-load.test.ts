@@ -4,6 +4,7 @@ import { type AuditEvent } from '@phiguard/core';
 import { createBufferedSink, createChainSink, createChainVerifier, createPostgresAuditSink } from '@phiguard/core/audit';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
+import { dropAuditTableSql } from '@phiguard/core/testing';
 
 let pool: pg.Pool;
 const table = uniqueTable('audit_load');
@@ -14,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (pool === undefined) return; // beforeAll already failed loudly
-  await pool.query(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${table}_checkpoints"; DROP FUNCTION IF EXISTS "${table}_append_only"(), "${table}_checkpoint_check"(), "${table}_checkpoints_append_only"(), "${table}_purge_prefix"(text, bigint, text, timestamptz, text)`);
+  await pool.query(dropAuditTableSql(table));
   await pool.end();
 });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditTableSql, auditWriterRoleSql, createChainSink, createPostgresAuditSink, verifyChain } from '@phiguard/core/audit';
 import { KEY, sampleEvent } from '../../packages/core/test/audit/fixtures.js';
 import { testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
+import { dropAuditTableSql } from '@phiguard/core/testing';
 
 let pool: pg.Pool;
 const table = uniqueTable('audit_pg');
@@ -13,13 +14,28 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (pool === undefined) return; // beforeAll already failed loudly
-  await pool.query(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${table}_checkpoints"; DROP FUNCTION IF EXISTS "${table}_append_only"(), "${table}_checkpoint_check"(), "${table}_checkpoints_append_only"(), "${table}_purge_prefix"(text, bigint, text, timestamptz, text); DROP ROLE IF EXISTS "${role}"`);
+  await pool.query(`${dropAuditTableSql(table)}; DROP ROLE IF EXISTS "${role}"`);
   await pool.end();
 });
 
 const count = async (): Promise<number> => Number(((await pool.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0] as { n: number }).n);
 
 describe('createPostgresAuditSink on a real PostgreSQL', () => {
+  it('dropAuditTableSql removes every table, trigger and function the migration created, and nothing else', async () => {
+    const scratch = uniqueTable('audit_drop');
+    const objects = async () => {
+      const tables = await pool.query(`SELECT relname FROM pg_class WHERE relname LIKE $1`, [`${scratch}%`]);
+      const functions = await pool.query(`SELECT proname FROM pg_proc WHERE proname LIKE $1`, [`${scratch}%`]);
+      const triggers = await pool.query(`SELECT tgname FROM pg_trigger WHERE tgname LIKE $1`, [`${scratch}%`]);
+      return [...tables.rows.map((r: { relname: string }) => r.relname), ...functions.rows.map((r: { proname: string }) => r.proname), ...triggers.rows.map((r: { tgname: string }) => r.tgname)];
+    };
+    await createPostgresAuditSink({ pool, table: scratch }).migrate();
+    const created = await objects();
+    expect(created).toEqual(expect.arrayContaining([scratch, `${scratch}_checkpoints`, `${scratch}_append_only`, `${scratch}_purge_prefix`]));
+    await pool.query(dropAuditTableSql(scratch));
+    expect(await objects()).toEqual([]);
+  });
+
   it('migrates idempotently, also when instances migrate at once', async () => {
     const sink = createPostgresAuditSink({ pool, table });
     await Promise.all([sink.migrate(), sink.migrate(), sink.migrate()]);

@@ -6,7 +6,7 @@ import { type AuditEvent } from '@phiguard/core';
 import { AUDIT_RETENTION_MIN_DAYS, auditWriterRoleSql, checkpointMac, createAuditPurgeTarget, createChainSink, createPostgresAuditSink, verifyChain, type ChainedAuditEvent } from '@phiguard/core/audit';
 import { createLegalHolds, createPurgeJob, type PurgeAuditEvent } from '@phiguard/core/governance';
 import { createMemoryStateStore } from '@phiguard/core/state';
-import { seededRandom } from '@phiguard/core/testing';
+import { seededRandom, dropAuditTableSql } from '@phiguard/core/testing';
 import { main } from '../../packages/cli/src/main.js';
 import { PG_URL, testPool, uniqueTable } from '../../packages/core/test/audit/pg.js';
 
@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (pool === undefined) return;
   await pool.query(
-    `DROP TABLE IF EXISTS "${table}", "${table}_checkpoints"; DROP FUNCTION IF EXISTS "${table}_append_only"(), "${table}_checkpoint_check"(), "${table}_checkpoints_append_only"(), "${table}_purge_prefix"(text, bigint, text, timestamptz, text)`,
+    dropAuditTableSql(table),
   );
   await pool.end();
 });

@@ -62,7 +62,7 @@ ${style === 'require' ? "const core = require('@phiguard/core'); const ex = requ
 const policy = core.definePolicy({ roles: ['r'], resources: { R: { fields: { a: 'clinical', b: 'direct-identifier' }, disclose: { r: { TREAT: { a: 'send' } } } } } });
 const compiled = core.compilePolicy(policy, { mode: 'production' });
 const out = compiled.protect({ a: 1, b: 2 }, { principal: { id: 'u' }, roles: ['r'], purposeOfUse: 'TREAT' }, 'R');
-console.log(JSON.stringify({ out: out.value, phiguard: typeof ex.phiguard, nest: nest.PHIGUARD_OPTIONS, kms: typeof kms, canaries: testing.createCanaries({ seed: 1 }).length, keyring: typeof kms.LocalKeyring, denied: new core.AccessDeniedError('role_unknown').status }));
+console.log(JSON.stringify({ out: out.value, phiguard: typeof ex.phiguard, nest: nest.PHIGUARD_OPTIONS, kms: typeof kms, canaries: testing.createCanaries({ seed: 1 }).length, keyring: typeof kms.createLocalKeyring, denied: new core.AccessDeniedError('role_unknown').status }));
 `;
 
 describe('published packages', () => {

@@ -78,7 +78,7 @@ async function runCommonJs(cwd: string, source: string, env: NodeJS.ProcessEnv):
 /** The same round trip from CommonJS: the keyring's commands must work with the application's own client. */
 const commonJsRoundTrip = (make: string, other: string, close: string) => `
 const { createFieldCipher, MissingDependencyError } = require('@phiguard/core');
-const { AwsKmsKeyring, Pkcs11Keyring } = require('@phiguard/kms');
+const { createAwsKmsKeyring, createPkcs11Keyring } = require('@phiguard/kms');
 (async () => {
   ${make}
   const cipher = createFieldCipher({ keyring });
@@ -125,10 +125,10 @@ describe('keyring backends are optional peers of @phiguard/kms', () => {
     const out = await typecheckAndRun(
       cwd,
       `${imports}import { KMSClient } from '@aws-sdk/client-kms';
-import { AwsKmsKeyring, Pkcs11Keyring } from '@phiguard/kms';
+import { createAwsKmsKeyring, createPkcs11Keyring } from '@phiguard/kms';
 const client = new KMSClient({ region: 'us-east-1', endpoint: process.env.KMS_ENDPOINT, maxAttempts: 1, credentials: { accessKeyId: 'AKIDLOOPBACK', secretAccessKey: 'loopback' } });
-const keyring = new AwsKmsKeyring({ keyIds: ['${ARN}'], client });
-${shared("new Pkcs11Keyring({ tokenLabel: 'hsm', pin: '0000', keyLabel: 'k' })")}
+const keyring = createAwsKmsKeyring({ keyIds: ['${ARN}'], client });
+${shared("createPkcs11Keyring({ tokenLabel: 'hsm', pin: '0000', keyLabel: 'k' })")}
 client.destroy();`,
       { KMS_ENDPOINT: kms.endpoint },
     );
@@ -151,8 +151,8 @@ client.destroy();`,
       commonJsRoundTrip(
         `const { KMSClient } = require('@aws-sdk/client-kms');
   const client = new KMSClient({ region: 'us-east-1', endpoint: process.env.KMS_ENDPOINT, maxAttempts: 1, credentials: { accessKeyId: 'AKIDLOOPBACK', secretAccessKey: 'loopback' } });
-  const keyring = new AwsKmsKeyring({ keyIds: ['${ARN}'], client });`,
-        "new Pkcs11Keyring({ tokenLabel: 'hsm', pin: '0000', keyLabel: 'k' })",
+  const keyring = createAwsKmsKeyring({ keyIds: ['${ARN}'], client });`,
+        "createPkcs11Keyring({ tokenLabel: 'hsm', pin: '0000', keyLabel: 'k' })",
         'client.destroy();',
       ),
       { KMS_ENDPOINT: kms.endpoint },
@@ -171,11 +171,11 @@ client.destroy();`,
     const token = hsm.tokens[0]!;
     const out = await typecheckAndRun(
       cwd,
-      `${imports}import { AwsKmsKeyring, Pkcs11Keyring } from '@phiguard/kms';
+      `${imports}import { createAwsKmsKeyring, createPkcs11Key, createPkcs11Keyring } from '@phiguard/kms';
 const options = { tokenLabel: '${token.label}', pin: '${token.pin}', keyLabel: 'consumer-master' };
-await Pkcs11Keyring.createKey({ ...options, ifExists: 'keep' });
-const keyring = new Pkcs11Keyring(options);
-${shared("new AwsKmsKeyring({ keyIds: ['" + ARN + "'] })")}
+await createPkcs11Key({ ...options, ifExists: 'keep' });
+const keyring = createPkcs11Keyring(options);
+${shared("createAwsKmsKeyring({ keyIds: ['" + ARN + "'] })")}
 await keyring.close();`,
       { SOFTHSM2_CONF: process.env.SOFTHSM2_CONF },
     );
@@ -194,8 +194,8 @@ await keyring.close();`,
     const fromCommonJs = await runCommonJs(
       cwd,
       commonJsRoundTrip(
-        `const keyring = new Pkcs11Keyring({ tokenLabel: '${token.label}', pin: '${token.pin}', keyLabel: 'consumer-master' });`,
-        "new AwsKmsKeyring({ keyIds: ['" + ARN + "'] })",
+        `const keyring = createPkcs11Keyring({ tokenLabel: '${token.label}', pin: '${token.pin}', keyLabel: 'consumer-master' });`,
+        "createAwsKmsKeyring({ keyIds: ['" + ARN + "'] })",
         'await keyring.close();',
       ),
       { SOFTHSM2_CONF: process.env.SOFTHSM2_CONF },
@@ -211,8 +211,8 @@ await keyring.close();`,
     expect(existsSync(addon)).toBe(false);
     writeFileSync(
       join(cwd, 'probe.mjs'),
-      `import { Pkcs11Keyring } from '@phiguard/kms';
-const k = new Pkcs11Keyring({ tokenLabel: 'consumer-token', pin: '0000', keyLabel: 'k' });
+      `import { createPkcs11Keyring } from '@phiguard/kms';
+const k = createPkcs11Keyring({ tokenLabel: 'consumer-token', pin: '0000', keyLabel: 'k' });
 try { await k.generateDataKey({ tenant: 't' }); } catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })); }`,
     );
     const { stdout } = await promisify(execFile)(process.execPath, ['probe.mjs'], { cwd, encoding: 'utf8' });

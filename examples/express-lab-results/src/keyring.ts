@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Keyring } from '@phiguard/core';
-import { AwsKmsKeyring, LocalKeyring } from '@phiguard/kms';
+import { createAwsKmsKeyring, createLocalKeyring } from '@phiguard/kms';
 
 /**
  * The development master key: public (it is derived from this string), so that `npm run demo`
- * needs nothing. LocalKeyring itself refuses to start under NODE_ENV=production.
+ * needs nothing. createLocalKeyring itself refuses to start under NODE_ENV=production.
  */
 const DEV_KEY = createHash('sha256').update('phiguard-example-DEVELOPMENT-ONLY-master-key').digest();
 
@@ -18,14 +18,14 @@ export function keyringFrom(env: NodeJS.ProcessEnv, warn: (line: string) => void
   const kind = env.PHIGUARD_KEYRING ?? 'local';
   switch (kind) {
     case 'local':
-      if (env.PHIGUARD_LOCAL_KEY) return LocalKeyring.fromEnv('PHIGUARD_LOCAL_KEY');
+      if (env.PHIGUARD_LOCAL_KEY) return createLocalKeyring({ env: 'PHIGUARD_LOCAL_KEY' });
       warn('warning: PHIGUARD_LOCAL_KEY is not set; encrypting with the embedded development key. Use PHIGUARD_KEYRING=aws outside development.');
-      return new LocalKeyring({ key: DEV_KEY });
+      return createLocalKeyring({ key: DEV_KEY });
     case 'aws': {
       const keyIds = (env.PHIGUARD_KMS_KEY_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       if (keyIds.length === 0) throw new Error('PHIGUARD_KEYRING=aws needs PHIGUARD_KMS_KEY_IDS (comma-separated key ARNs)');
       const [primary, ...more] = keyIds as [string, ...string[]];
-      return new AwsKmsKeyring({
+      return createAwsKmsKeyring({
         keyIds: [primary, ...more],
         ...(env.PHIGUARD_KMS_ENDPOINT ? { clientConfig: { endpoint: env.PHIGUARD_KMS_ENDPOINT } } : {}),
       });

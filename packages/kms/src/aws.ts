@@ -1,10 +1,11 @@
 // Types only: the SDK itself is an optional peer, loaded when a keyring first talks to KMS.
 import type * as AwsKms from '@aws-sdk/client-kms';
-import { DecryptError, KeyUnavailableError, OptionsError } from '@phiguard/core';
+import { DecryptError, KeyUnavailableError } from '@phiguard/core';
 import type { Keyring } from '@phiguard/core';
 import type { DataKey, EncryptionContext, WrappedKey } from '@phiguard/core/crypto';
 import { importPeer, requirePeer } from './peer.js';
-import { checkContext, checkDataKey, checkOptions, checkWrapped, DATA_KEY_BYTES } from './util.js';
+import { option, optionIssue, optionsSchema } from '@phiguard/core/adapter';
+import { checkContext, checkDataKey, checkWrapped, DATA_KEY_BYTES } from './util.js';
 
 type Sdk = typeof AwsKms;
 
@@ -17,7 +18,7 @@ export interface KmsClient {
   destroy(): void;
 }
 
-/** Options of {@link AwsKmsKeyring}. */
+/** Options of {@link createAwsKmsKeyring}. */
 export interface AwsKmsKeyringOptions {
   /**
    * Key ARNs (`arn:aws:kms:<region>:<account>:key/<id>`). The first is the primary: it wraps
@@ -54,19 +55,40 @@ export interface AwsKmsKeyringOptions {
   grantTokens?: readonly string[];
 }
 
-const OPTION_KEYS = [
-  'keyIds',
-  'client',
-  'clientForRegion',
-  'clientConfig',
-  'timeoutMs',
-  'maxAttempts',
-  'backoffBaseMs',
-  'backoffMaxMs',
-  'grantTokens',
-] as const;
-
 const KEY_ARN = /^arn:aws(?:-[a-z]+)*:kms:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):key\/[A-Za-z0-9-]+$/;
+
+const LABEL = 'createAwsKmsKeyring';
+const positiveNumber = () => option.number('a positive number of milliseconds', (v) => Number.isFinite(v) && v > 0);
+const OPTIONS = optionsSchema<AwsKmsKeyringOptions>(LABEL, {
+  keyIds: option.required(
+    option.array<string>(
+      'a list of at least one key ARN (arn:aws:kms:<region>:<account>:key/<key-id>; aliases cannot be matched on decrypt), the first the primary',
+      (v) => v.length > 0 && v.every((k) => typeof k === 'string' && KEY_ARN.test(k)),
+    ) as never,
+  ),
+  client: option.implementing<KmsClient>('a KMSClient', 'send'),
+  clientForRegion: option.func('a function (region) => KMSClient'),
+  clientConfig: option.custom('a KMSClientConfig object', ['object']),
+  timeoutMs: positiveNumber(),
+  maxAttempts: option.integer(1, Number.MAX_SAFE_INTEGER, 'an integer ≥ 1'),
+  backoffBaseMs: positiveNumber(),
+  backoffMaxMs: positiveNumber(),
+  grantTokens: option.array<string>('an array of strings', (v) => v.every((t) => typeof t === 'string')),
+});
+
+/** A keyring that wraps data keys with AWS KMS. */
+export interface AwsKmsKeyring extends Keyring {
+  /** The configured key ARNs; the first is the primary. */
+  readonly keyIds: readonly string[];
+  /** The key that wraps new data keys. */
+  readonly primaryKeyId: string;
+  /** Time limit of one KMS operation, retries included (ms). */
+  readonly timeoutMs: number;
+  /** Requests per KMS operation, at most. */
+  readonly maxAttempts: number;
+  /** Destroys the clients the keyring built (not injected ones), closing their sockets. */
+  close(): void;
+}
 
 /** KMS answers that mean "this wrapped key, key id or context is wrong for you". */
 const REFUSED = new Set(['InvalidCiphertextException', 'IncorrectKeyException', 'AccessDeniedException']);
@@ -107,8 +129,20 @@ type Outcome = 'refused' | 'transient' | 'failed';
  * jitter, up to `maxAttempts` attempts within `timeoutMs`; then `KeyUnavailableError`. The SDK's
  * own retries are off in the clients the keyring builds (`maxAttempts: 1`), so the number of
  * requests per operation is at most `maxAttempts`.
+ *
+ * @example
+ * ```ts
+ * const keyring = createAwsKmsKeyring({ keyIds: [process.env.PHI_KEY_ARN!] });
+ * ```
  */
-export class AwsKmsKeyring implements Keyring {
+export function createAwsKmsKeyring(options: AwsKmsKeyringOptions): AwsKmsKeyring {
+  const parsed = OPTIONS.parse(options ?? null);
+  /* Precondition: the AWS SDK is installed (an optional peer of @phiguard/kms). */
+  requirePeer('@aws-sdk/client-kms', LABEL);
+  return new Kms(parsed);
+}
+
+class Kms implements AwsKmsKeyring {
   /** The configured key ARNs; the first is the primary. */
   readonly keyIds: readonly string[];
   readonly timeoutMs: number;
@@ -122,42 +156,21 @@ export class AwsKmsKeyring implements Keyring {
   readonly #grantTokens: string[] | undefined;
 
   constructor(options: AwsKmsKeyringOptions) {
-    checkOptions('AwsKmsKeyring', options, OPTION_KEYS);
-    /* Precondition: the AWS SDK is installed (an optional peer of @phiguard/kms). */
-    requirePeer('@aws-sdk/client-kms', 'AwsKmsKeyring');
     const { keyIds } = options;
-    /* Precondition: at least one key, each a key ARN. */
-    if (!Array.isArray(keyIds) || keyIds.length === 0) {
-      throw new OptionsError('AwsKmsKeyring: `keyIds` must list at least one key ARN; the first is the primary.');
-    }
-    for (const keyId of keyIds) {
-      if (typeof keyId !== 'string' || !KEY_ARN.test(keyId)) {
-        throw new OptionsError(
-          `AwsKmsKeyring: ${JSON.stringify(String(keyId))} is not a key ARN; use ` +
-            'arn:aws:kms:<region>:<account>:key/<key-id> (aliases cannot be matched on decrypt).',
-        );
-      }
-    }
     const given = (['client', 'clientForRegion', 'clientConfig'] as const).filter((k) => options[k] !== undefined);
     /* Precondition: one way of getting clients. */
     if (given.length > 1) {
-      throw new OptionsError(`AwsKmsKeyring: pass only one of ${given.map((k) => `\`${k}\``).join(', ')}.`);
+      throw optionIssue(LABEL, given[1]!, `only one of ${given.map((k) => `\`${k}\``).join(', ')}`, options[given[1]!]);
     }
     const regions = new Set(keyIds.map(regionOf));
     if (options.client !== undefined) {
-      if (typeof options.client?.send !== 'function') throw new OptionsError('AwsKmsKeyring: `client` must be a KMSClient.');
       /* Precondition: one injected client serves one region only. */
       if (regions.size > 1) {
-        throw new OptionsError(
-          'AwsKmsKeyring: the keys span several regions, and one `client` talks to one region; pass `clientForRegion`.',
-        );
+        throw optionIssue(LABEL, 'client', 'absent when the keys span several regions (one client talks to one region); pass `clientForRegion`', options.client);
       }
       const client = options.client;
       this.#clientFor = () => client;
     } else if (options.clientForRegion !== undefined) {
-      if (typeof options.clientForRegion !== 'function') {
-        throw new OptionsError('AwsKmsKeyring: `clientForRegion` must be a function (region) => KMSClient.');
-      }
       const clientForRegion = options.clientForRegion;
       this.#clientFor = (_sdk, region) => clientForRegion(region);
     } else {
@@ -168,14 +181,10 @@ export class AwsKmsKeyring implements Keyring {
         return client;
       };
     }
-    this.timeoutMs = positive('timeoutMs', options.timeoutMs, 2000);
-    this.maxAttempts = positive('maxAttempts', options.maxAttempts, 4);
-    if (!Number.isInteger(this.maxAttempts)) throw new OptionsError('AwsKmsKeyring: `maxAttempts` must be an integer ≥ 1.');
-    this.#backoffBaseMs = positive('backoffBaseMs', options.backoffBaseMs, 50);
-    this.#backoffMaxMs = positive('backoffMaxMs', options.backoffMaxMs, 1000);
-    if (options.grantTokens !== undefined && !(Array.isArray(options.grantTokens) && options.grantTokens.every((t) => typeof t === 'string'))) {
-      throw new OptionsError('AwsKmsKeyring: `grantTokens` must be an array of strings.');
-    }
+    this.timeoutMs = options.timeoutMs ?? 2000;
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.#backoffBaseMs = options.backoffBaseMs ?? 50;
+    this.#backoffMaxMs = options.backoffMaxMs ?? 1000;
     this.#grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
     this.keyIds = Object.freeze([...keyIds]);
   }
@@ -293,7 +302,7 @@ export class AwsKmsKeyring implements Keyring {
   ): Promise<T> {
     this.#sdk ??= importPeer<Sdk>(
       '@aws-sdk/client-kms',
-      'AwsKmsKeyring',
+      LABEL,
       () => new KeyUnavailableError('The @aws-sdk/client-kms package could not be loaded; reinstall it.'),
     ).catch((error: unknown) => {
       this.#sdk = undefined; // a later call tries again
@@ -341,14 +350,6 @@ function kmsContext(context: EncryptionContext): Record<string, string> | undefi
 
 function regionOf(keyArn: string): string {
   return KEY_ARN.exec(keyArn)![1]!;
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new OptionsError(`AwsKmsKeyring: \`${name}\` must be a positive number.`);
-  }
-  return value;
 }
 
 function errorName(error: unknown): string {

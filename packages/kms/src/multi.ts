@@ -1,15 +1,28 @@
-import { DecryptError, KeyUnavailableError, OptionsError } from '@phiguard/core';
+import { DecryptError, KeyUnavailableError } from '@phiguard/core';
+import { option, optionsSchema } from '@phiguard/core/adapter';
 import type { Keyring } from '@phiguard/core';
 import type { DataKey, EncryptionContext, WrappedKey } from '@phiguard/core/crypto';
-import { checkContext, checkDataKey, checkOptions, checkWrapped } from './util.js';
+import { checkContext, checkDataKey, checkWrapped } from './util.js';
 
-/** Options of {@link MultiKeyring}. */
+/** Options of {@link createMultiKeyring}. */
 export interface MultiKeyringOptions {
-  /** Makes each data key and wraps it first (e.g. an `AwsKmsKeyring`). */
+  /** Makes each data key and wraps it first (e.g. a `createAwsKmsKeyring` keyring). */
   generator: Keyring;
-  /** Each wraps a further copy of every data key (e.g. a `Pkcs11Keyring` for disaster recovery). */
+  /** Each wraps a further copy of every data key (e.g. a `createPkcs11Keyring` keyring for disaster recovery). */
   children?: readonly Keyring[];
 }
+
+/** A keyring that wraps every data key under several keyrings. */
+export interface MultiKeyring extends Keyring {
+  /** The generator followed by the children. */
+  readonly keyrings: readonly Keyring[];
+}
+
+const KEYRING = 'a Keyring (generateDataKey, encryptDataKey, decryptDataKey)';
+const OPTIONS = optionsSchema<MultiKeyringOptions>('createMultiKeyring', {
+  generator: option.required(option.implementing<Keyring>(KEYRING, 'generateDataKey', 'encryptDataKey', 'decryptDataKey')),
+  children: option.array<Keyring>('an array of Keyrings', (v) => v.every(isKeyring)),
+});
 
 /**
  * Wraps every data key under several keyrings, so data stays readable when one master key is
@@ -22,25 +35,20 @@ export interface MultiKeyringOptions {
  *   When all fail: `KeyUnavailableError` if any attempt failed for a reason other than
  *   `DecryptError` (a service down, throttled, too slow), else `DecryptError('unwrap')`.
  */
-export class MultiKeyring implements Keyring {
-  /** The generator followed by the children. */
+export function createMultiKeyring(options: MultiKeyringOptions): MultiKeyring {
+  const { generator, children = [] } = OPTIONS.parse(options ?? null);
+  return new Several(generator, [...children]);
+}
+
+class Several implements MultiKeyring {
   readonly keyrings: readonly Keyring[];
   readonly #generator: Keyring;
   readonly #children: readonly Keyring[];
 
-  constructor(options: MultiKeyringOptions) {
-    checkOptions('MultiKeyring', options, ['generator', 'children']);
-    /* Precondition: the generator and every child implement Keyring. */
-    if (!isKeyring(options.generator)) {
-      throw new OptionsError('MultiKeyring: `generator` must be a Keyring (e.g. new AwsKmsKeyring({ … })).');
-    }
-    const children = options.children ?? [];
-    if (!Array.isArray(children) || !children.every(isKeyring)) {
-      throw new OptionsError('MultiKeyring: `children` must be an array of Keyrings.');
-    }
-    this.#generator = options.generator;
-    this.#children = [...children];
-    this.keyrings = Object.freeze([this.#generator, ...this.#children]);
+  constructor(generator: Keyring, children: readonly Keyring[]) {
+    this.#generator = generator;
+    this.#children = children;
+    this.keyrings = Object.freeze([generator, ...children]);
   }
 
   async generateDataKey(context: EncryptionContext): Promise<DataKey> {

@@ -43,7 +43,7 @@ function isAbsent(error: unknown, peer: Peer): boolean {
 }
 
 /**
- * Precondition: `peer` is installed. Called by the keyring constructors so that a missing
+ * Precondition: `peer` is installed. Called by the keyring factories so that a missing
  * package is reported at start-up, not on the first encryption.
  */
 export function requirePeer(peer: Peer, requiredBy: string): void {

@@ -6,7 +6,8 @@ import { encodeContext } from '@phiguard/core/crypto';
 import type { Keyring } from '@phiguard/core';
 import type { DataKey, EncryptionContext, WrappedKey } from '@phiguard/core/crypto';
 import { importPeer, requirePeer } from './peer.js';
-import { checkContext, checkDataKey, checkOptions, checkWrapped, DATA_KEY_BYTES } from './util.js';
+import { option, optionIssue, optionsSchema } from '@phiguard/core/adapter';
+import { checkContext, checkDataKey, checkWrapped, DATA_KEY_BYTES } from './util.js';
 
 type Pkcs11Module = typeof Pkcs11Types;
 type Handle = Buffer;
@@ -31,13 +32,36 @@ export interface Pkcs11KeyringOptions {
   keyLabel: string;
 }
 
-/** Options of {@link Pkcs11Keyring.createKey}. */
+/** Options of {@link createPkcs11Key}. */
 export interface Pkcs11CreateKeyOptions extends Pkcs11KeyringOptions {
   /** What to do when a key with `keyLabel` already exists: fail (default) or keep it. */
   ifExists?: 'error' | 'keep';
 }
 
-const OPTION_KEYS = ['library', 'tokenLabel', 'slot', 'pin', 'keyLabel'] as const;
+const LABEL = 'createPkcs11Keyring';
+const KEY_LABEL = 'createPkcs11Key';
+const NON_EMPTY = (v: string) => v !== '';
+const SHAPE = {
+  library: option.string('the path of a PKCS#11 module', NON_EMPTY),
+  tokenLabel: option.string('a non-empty token label', NON_EMPTY),
+  slot: option.integer(0, Number.MAX_SAFE_INTEGER, 'a slot ID (a non-negative integer)'),
+  pin: option.required(option.string("the token's user PIN (a non-empty string)", NON_EMPTY)),
+  keyLabel: option.required(option.string('the label of the AES master key (a non-empty string)', NON_EMPTY)),
+};
+const OPTIONS = optionsSchema<Pkcs11KeyringOptions>(LABEL, SHAPE);
+const KEY_OPTIONS = optionsSchema<Pkcs11CreateKeyOptions>(KEY_LABEL, { ...SHAPE, ifExists: option.oneOf(['error', 'keep'] as const) });
+
+/** A keyring whose master key is held by a PKCS#11 token. */
+export interface Pkcs11Keyring extends Keyring {
+  /** `pkcs11:<keyLabel>`. */
+  readonly keyId: string;
+  /** `CKA_LABEL` of the master key on the token. */
+  readonly keyLabel: string;
+  /** Path of the PKCS#11 module. */
+  readonly library: string;
+  /** Closes the session (which logs it out). A later call opens a new one. */
+  close(): Promise<void>;
+}
 
 /** PKCS#11 answers to C_Decrypt that mean "not this key, or not this context". */
 const REFUSED = new Set([
@@ -77,7 +101,7 @@ async function acquireLibrary(path: string): Promise<Library> {
   // Loaded on first use so that importing @phiguard/kms never loads the native addon.
   pkcs11js ??= importPeer<Pkcs11Module>(
     'pkcs11js',
-    'Pkcs11Keyring',
+    LABEL,
     () =>
       new KeyUnavailableError(
         'The pkcs11js native addon could not be loaded (not built, or built for another Node version): ' +
@@ -145,10 +169,66 @@ interface Session {
  * Wrapped entry: `IV (12) | encrypted data key (32) | tag (16)`, named `pkcs11:<keyLabel>`.
  *
  * One session per keyring: opened and logged in on first use, reused, and used by one call at a
- * time. {@link Pkcs11Keyring.close} closes it; a later call opens a new one. A session lost to a
+ * time. `close()` closes it; a later call opens a new one. A session lost to a
  * device or token error is reopened once before the call fails with `KeyUnavailableError`.
  */
-export class Pkcs11Keyring implements Keyring {
+export function createPkcs11Keyring(options: Pkcs11KeyringOptions): Pkcs11Keyring {
+  const parsed = OPTIONS.parse(options ?? null);
+  /* Precondition: pkcs11js is installed (an optional peer of @phiguard/kms). */
+  requirePeer('pkcs11js', LABEL);
+  return new Token(parsed, checkPkcs11Options(LABEL, parsed));
+}
+
+/**
+ * Generates the AES-256 master key on the token, for setup: `CKA_TOKEN`, `CKA_PRIVATE`,
+ * `CKA_SENSITIVE` true, `CKA_EXTRACTABLE` false, usable for encrypt and decrypt only.
+ * @returns the key id entries will carry, `pkcs11:<keyLabel>`.
+ */
+export async function createPkcs11Key(options: Pkcs11CreateKeyOptions): Promise<string> {
+  KEY_OPTIONS.parse(options ?? null);
+  requirePeer('pkcs11js', KEY_LABEL);
+  const { library: path, token } = checkPkcs11Options(KEY_LABEL, options);
+  const library = await acquireLibrary(path);
+  const { api, p } = library;
+  let session: Handle | undefined;
+  try {
+    session = openSession(library, token, options.pin, true);
+    const existing = findKeys(api, p, session, options.keyLabel);
+    if (existing.length > 0) {
+      if (options.ifExists === 'keep') return `pkcs11:${options.keyLabel}`;
+      throw new OptionsError(
+        `createPkcs11Key: the token already holds a key labelled "${options.keyLabel}"; ` +
+          "choose another label or pass ifExists: 'keep'.",
+      );
+    }
+    try {
+      api.C_GenerateKey(session, { mechanism: p.CKM_AES_KEY_GEN }, [
+        { type: p.CKA_CLASS, value: p.CKO_SECRET_KEY },
+        { type: p.CKA_KEY_TYPE, value: p.CKK_AES },
+        { type: p.CKA_VALUE_LEN, value: DATA_KEY_BYTES },
+        { type: p.CKA_LABEL, value: options.keyLabel },
+        { type: p.CKA_TOKEN, value: true },
+        { type: p.CKA_PRIVATE, value: true },
+        { type: p.CKA_SENSITIVE, value: true },
+        { type: p.CKA_EXTRACTABLE, value: false },
+        { type: p.CKA_ENCRYPT, value: true },
+        { type: p.CKA_DECRYPT, value: true },
+        { type: p.CKA_WRAP, value: false },
+        { type: p.CKA_UNWRAP, value: false },
+        { type: p.CKA_SIGN, value: false },
+        { type: p.CKA_VERIFY, value: false },
+      ]);
+    } catch (error) {
+      throw new KeyUnavailableError(`C_GenerateKey failed (${ckr(error)}).`);
+    }
+    return `pkcs11:${options.keyLabel}`;
+  } finally {
+    if (session !== undefined) closeQuietly(api, session);
+    releaseLibrary(library);
+  }
+}
+
+class Token implements Pkcs11Keyring {
   /** `pkcs11:<keyLabel>`. */
   readonly keyId: string;
   readonly keyLabel: string;
@@ -158,68 +238,12 @@ export class Pkcs11Keyring implements Keyring {
   #session: Session | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(options: Pkcs11KeyringOptions) {
-    checkOptions('Pkcs11Keyring', options, OPTION_KEYS);
-    /* Precondition: pkcs11js is installed (an optional peer of @phiguard/kms). */
-    requirePeer('pkcs11js', 'Pkcs11Keyring');
-    const checked = checkPkcs11Options('Pkcs11Keyring', options);
+  constructor(options: Pkcs11KeyringOptions, checked: { library: string; token: { label: string } | { slot: number } }) {
     this.library = checked.library;
     this.#token = checked.token;
     this.#pin = options.pin;
     this.keyLabel = options.keyLabel;
     this.keyId = `pkcs11:${options.keyLabel}`;
-  }
-
-  /**
-   * Generates the AES-256 master key on the token, for setup: `CKA_TOKEN`, `CKA_PRIVATE`,
-   * `CKA_SENSITIVE` true, `CKA_EXTRACTABLE` false, usable for encrypt and decrypt only.
-   * @returns the key id entries will carry, `pkcs11:<keyLabel>`.
-   */
-  static async createKey(options: Pkcs11CreateKeyOptions): Promise<string> {
-    checkOptions('Pkcs11Keyring.createKey', options, [...OPTION_KEYS, 'ifExists']);
-    requirePeer('pkcs11js', 'Pkcs11Keyring.createKey');
-    const { library: path, token } = checkPkcs11Options('Pkcs11Keyring.createKey', options);
-    if (options.ifExists !== undefined && options.ifExists !== 'error' && options.ifExists !== 'keep') {
-      throw new OptionsError("Pkcs11Keyring.createKey: `ifExists` must be 'error' or 'keep'.");
-    }
-    const library = await acquireLibrary(path);
-    const { api, p } = library;
-    let session: Handle | undefined;
-    try {
-      session = openSession(library, token, options.pin, true);
-      const existing = findKeys(api, p, session, options.keyLabel);
-      if (existing.length > 0) {
-        if (options.ifExists === 'keep') return `pkcs11:${options.keyLabel}`;
-        throw new OptionsError(
-          `Pkcs11Keyring.createKey: the token already holds a key labelled "${options.keyLabel}"; ` +
-            "choose another label or pass ifExists: 'keep'.",
-        );
-      }
-      try {
-        api.C_GenerateKey(session, { mechanism: p.CKM_AES_KEY_GEN }, [
-          { type: p.CKA_CLASS, value: p.CKO_SECRET_KEY },
-          { type: p.CKA_KEY_TYPE, value: p.CKK_AES },
-          { type: p.CKA_VALUE_LEN, value: DATA_KEY_BYTES },
-          { type: p.CKA_LABEL, value: options.keyLabel },
-          { type: p.CKA_TOKEN, value: true },
-          { type: p.CKA_PRIVATE, value: true },
-          { type: p.CKA_SENSITIVE, value: true },
-          { type: p.CKA_EXTRACTABLE, value: false },
-          { type: p.CKA_ENCRYPT, value: true },
-          { type: p.CKA_DECRYPT, value: true },
-          { type: p.CKA_WRAP, value: false },
-          { type: p.CKA_UNWRAP, value: false },
-          { type: p.CKA_SIGN, value: false },
-          { type: p.CKA_VERIFY, value: false },
-        ]);
-      } catch (error) {
-        throw new KeyUnavailableError(`C_GenerateKey failed (${ckr(error)}).`);
-      }
-      return `pkcs11:${options.keyLabel}`;
-    } finally {
-      if (session !== undefined) closeQuietly(api, session);
-      releaseLibrary(library);
-    }
   }
 
   async generateDataKey(context: EncryptionContext): Promise<DataKey> {
@@ -352,7 +376,7 @@ export class Pkcs11Keyring implements Keyring {
     const [key] = keys;
     if (key === undefined) {
       throw new KeyUnavailableError(
-        `The token holds no AES key labelled "${this.keyLabel}"; create it with Pkcs11Keyring.createKey.`,
+        `The token holds no AES key labelled "${this.keyLabel}"; create it with createPkcs11Key.`,
       );
     }
     if (keys.length > 1) {
@@ -373,7 +397,7 @@ export class Pkcs11Keyring implements Keyring {
     if (sensitive?.[0] !== 1 || extractable?.[0] !== 0 || valueLen?.readUIntLE(0, Math.min(valueLen.length, 6)) !== 32) {
       throw new KeyUnavailableError(
         `The key labelled "${this.keyLabel}" must be AES-256 with CKA_SENSITIVE true and CKA_EXTRACTABLE false; ` +
-          'create one with Pkcs11Keyring.createKey.',
+          'create one with createPkcs11Key.',
       );
     }
     return key;
@@ -400,7 +424,6 @@ function checkPkcs11Options(
   options: Pkcs11KeyringOptions,
 ): { library: string; token: { label: string } | { slot: number } } {
   const library = options.library ?? DEFAULT_LIBRARY;
-  if (typeof library !== 'string' || library === '') throw new OptionsError(`${owner}: \`library\` must be a path.`);
   /* Precondition: the PKCS#11 module exists. */
   if (!existsSync(library)) {
     throw new OptionsError(
@@ -410,20 +433,7 @@ function checkPkcs11Options(
   }
   /* Precondition: exactly one of tokenLabel and slot. */
   if ((options.tokenLabel === undefined) === (options.slot === undefined)) {
-    throw new OptionsError(`${owner}: pass exactly one of \`tokenLabel\` and \`slot\`.`);
-  }
-  if (options.tokenLabel !== undefined && (typeof options.tokenLabel !== 'string' || options.tokenLabel === '')) {
-    throw new OptionsError(`${owner}: \`tokenLabel\` must be a non-empty string.`);
-  }
-  if (options.slot !== undefined && !(Number.isSafeInteger(options.slot) && options.slot >= 0)) {
-    throw new OptionsError(`${owner}: \`slot\` must be a slot ID (a non-negative integer).`);
-  }
-  /* Precondition: a PIN and a key label; the PIN itself is never echoed. */
-  if (typeof options.pin !== 'string' || options.pin === '') {
-    throw new OptionsError(`${owner}: \`pin\` must be the token's user PIN (a non-empty string).`);
-  }
-  if (typeof options.keyLabel !== 'string' || options.keyLabel === '') {
-    throw new OptionsError(`${owner}: \`keyLabel\` must be the label of the AES master key.`);
+    throw optionIssue(owner, options.slot === undefined ? 'tokenLabel' : 'slot', 'exactly one of `tokenLabel` and `slot`', options.slot, options.slot === undefined ? 'missing' : 'invalid');
   }
   const token = options.tokenLabel !== undefined ? { label: options.tokenLabel } : { slot: options.slot! };
   return { library, token };

@@ -1,21 +1,8 @@
 import { OptionsError } from '@phiguard/core';
-import { didYouMean } from '@phiguard/core/adapter';
 import type { EncryptionContext } from '@phiguard/core/crypto';
 
 /** Length of every data key a keyring wraps: AES-256. */
 export const DATA_KEY_BYTES = 32;
-
-/* Precondition: options are a plain object with only known keys (misspellings fail at start-up). */
-export function checkOptions(owner: string, options: unknown, known: readonly string[]): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new OptionsError(`${owner} needs an options object, e.g. new ${owner}({ … }).`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new OptionsError(`${owner}: unknown option "${key}"${didYouMean(key, known)}`);
-    }
-  }
-}
 
 /* Precondition: a data key is exactly 32 bytes. */
 export function checkDataKey(owner: string, plaintext: unknown): asserts plaintext is Uint8Array {

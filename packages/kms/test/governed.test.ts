@@ -7,7 +7,7 @@ import { KeyUnavailableError, createFieldCipher, type AccessContext, type AuditE
 import { createMemoryKeyStore } from '@phiguard/core/crypto';
 import { createGovernedKeyring } from '@phiguard/core/governance';
 import { createMemoryStateStore } from '@phiguard/core/state';
-import { Pkcs11Keyring } from '../src/index.js';
+import { createPkcs11Key, createPkcs11Keyring, type Pkcs11Keyring } from '../src/index.js';
 import { createSoftHsm, type SoftHsm, type SoftHsmToken } from './softhsm.js';
 
 const CONTEXT = { tenant: 'clinic-7', resource: 'Patient', field: 'ssn', record: '1001' };
@@ -19,15 +19,15 @@ const open: Pkcs11Keyring[] = [];
 beforeAll(async () => {
   hsm = createSoftHsm(['phiguard-governed']);
   token = hsm.tokens[0]!;
-  await Pkcs11Keyring.createKey({ tokenLabel: token.label, pin: token.pin, keyLabel: 'master-2025' });
-  await Pkcs11Keyring.createKey({ tokenLabel: token.label, pin: token.pin, keyLabel: 'master-2026' });
+  await createPkcs11Key({ tokenLabel: token.label, pin: token.pin, keyLabel: 'master-2025' });
+  await createPkcs11Key({ tokenLabel: token.label, pin: token.pin, keyLabel: 'master-2026' });
 });
 afterAll(async () => {
   for (const k of open) await k.close();
   hsm?.remove();
 });
 const hsmKeyring = (keyLabel: string) => {
-  const k = new Pkcs11Keyring({ tokenLabel: token.label, pin: token.pin, keyLabel });
+  const k = createPkcs11Keyring({ tokenLabel: token.label, pin: token.pin, keyLabel });
   open.push(k);
   return k;
 };

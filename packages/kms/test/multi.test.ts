@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DecryptError, KeyUnavailableError, OptionsError } from '@phiguard/core';
 import type { Keyring } from '@phiguard/core';
 import type { DataKey, EncryptionContext, WrappedKey } from '@phiguard/core/crypto';
-import { LocalKeyring, MultiKeyring } from '../src/index.js';
+import { createLocalKeyring, createMultiKeyring } from '../src/index.js';
 
 const CONTEXT = { tenant: 't1', field: 'mrn', record: '42' };
 const keyA = new Uint8Array(32).fill(0xa1);
@@ -33,9 +33,9 @@ class Probe implements Keyring {
 }
 
 function setup() {
-  const a = new Probe(new LocalKeyring({ key: keyA }));
-  const b = new Probe(new LocalKeyring({ key: keyB }));
-  const multi = new MultiKeyring({ generator: a, children: [b] });
+  const a = new Probe(createLocalKeyring({ key: keyA }));
+  const b = new Probe(createLocalKeyring({ key: keyB }));
+  const multi = createMultiKeyring({ generator: a, children: [b] });
   return { a, b, multi };
 }
 
@@ -46,12 +46,12 @@ describe('MultiKeyring', () => {
     expect(a.calls).toEqual({ generate: 1, encrypt: 0, decrypt: 0 });
     expect(b.calls).toEqual({ generate: 0, encrypt: 1, decrypt: 0 });
     expect(dataKey.wrapped.map((w) => w.keyId)).toEqual([
-      new LocalKeyring({ key: keyA }).keyId,
-      new LocalKeyring({ key: keyB }).keyId,
+      createLocalKeyring({ key: keyA }).keyId,
+      createLocalKeyring({ key: keyB }).keyId,
     ]);
     // Each master key alone recovers the same data key (disaster recovery).
-    expect(await new LocalKeyring({ key: keyA }).decryptDataKey(dataKey.wrapped, CONTEXT)).toEqual(dataKey.plaintext);
-    expect(await new LocalKeyring({ key: keyB }).decryptDataKey(dataKey.wrapped, CONTEXT)).toEqual(dataKey.plaintext);
+    expect(await createLocalKeyring({ key: keyA }).decryptDataKey(dataKey.wrapped, CONTEXT)).toEqual(dataKey.plaintext);
+    expect(await createLocalKeyring({ key: keyB }).decryptDataKey(dataKey.wrapped, CONTEXT)).toEqual(dataKey.plaintext);
   });
 
   it('encryptDataKey concatenates the entries of the generator and the children', async () => {
@@ -88,13 +88,13 @@ describe('MultiKeyring', () => {
     const { multi } = setup();
     const { wrapped } = await multi.generateDataKey(CONTEXT);
     await expect(multi.decryptDataKey(wrapped, { ...CONTEXT, record: '43' })).rejects.toEqual(new DecryptError('unwrap'));
-    const foreign = await new LocalKeyring({ key: keyC }).generateDataKey(CONTEXT);
+    const foreign = await createLocalKeyring({ key: keyC }).generateDataKey(CONTEXT);
     await expect(multi.decryptDataKey(foreign.wrapped, CONTEXT)).rejects.toEqual(new DecryptError('unwrap'));
   });
 
   it('none succeeds and one was unavailable → KeyUnavailableError', async () => {
     const { a, multi } = setup();
-    const foreign = await new LocalKeyring({ key: keyC }).generateDataKey(CONTEXT);
+    const foreign = await createLocalKeyring({ key: keyC }).generateDataKey(CONTEXT);
     a.down = true;
     await expect(multi.decryptDataKey(foreign.wrapped, CONTEXT)).rejects.toBeInstanceOf(KeyUnavailableError);
   });
@@ -110,31 +110,31 @@ describe('MultiKeyring', () => {
     let generated: Uint8Array | undefined;
     const generator: Keyring = {
       async generateDataKey(context) {
-        const dataKey = await new LocalKeyring({ key: keyA }).generateDataKey(context);
+        const dataKey = await createLocalKeyring({ key: keyA }).generateDataKey(context);
         generated = dataKey.plaintext;
         return dataKey;
       },
       encryptDataKey: async () => [],
       decryptDataKey: async () => new Uint8Array(32),
     };
-    const failing = new Probe(new LocalKeyring({ key: keyB }));
+    const failing = new Probe(createLocalKeyring({ key: keyB }));
     failing.down = true;
-    const multi = new MultiKeyring({ generator, children: [failing] });
+    const multi = createMultiKeyring({ generator, children: [failing] });
     await expect(multi.generateDataKey(CONTEXT)).rejects.toBeInstanceOf(KeyUnavailableError);
     expect(generated).toEqual(new Uint8Array(32));
   });
 
   it('validates its options', () => {
-    const local = new LocalKeyring({ key: keyA });
-    expect(() => new MultiKeyring({} as never)).toThrow(OptionsError);
-    expect(() => new MultiKeyring({ generator: {} as never })).toThrow(/generator/);
-    expect(() => new MultiKeyring({ generator: local, children: [{}] as never })).toThrow(/children/);
-    expect(() => new MultiKeyring({ generator: local, childen: [] } as never)).toThrow(/did you mean "children"/);
-    expect(new MultiKeyring({ generator: local }).keyrings).toHaveLength(1);
+    const local = createLocalKeyring({ key: keyA });
+    expect(() => createMultiKeyring({} as never)).toThrow(OptionsError);
+    expect(() => createMultiKeyring({ generator: {} as never })).toThrow(/generator/);
+    expect(() => createMultiKeyring({ generator: local, children: [{}] as never })).toThrow(/children/);
+    expect(() => createMultiKeyring({ generator: local, childen: [] } as never)).toThrow(/did you mean "children"/);
+    expect(createMultiKeyring({ generator: local }).keyrings).toHaveLength(1);
   });
 
   it('shows only key ids in inspect and toString', () => {
-    const multi = new MultiKeyring({ generator: new LocalKeyring({ key: keyA }), children: [new LocalKeyring({ key: keyB })] });
+    const multi = createMultiKeyring({ generator: createLocalKeyring({ key: keyA }), children: [createLocalKeyring({ key: keyB })] });
     const text = `${inspect(multi, { showHidden: true, depth: 10 })} ${String(multi)}`;
     expect(text).toMatch(/^MultiKeyring\(LocalKeyring\(local:[0-9a-f]{16}\), LocalKeyring\(local:[0-9a-f]{16}\)\)/);
     expect(text).not.toContain('161, 161');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KeyUnavailableError, MissingDependencyError, PhiGuardError } from '@phiguard/core';
-import { AwsKmsKeyring, LocalKeyring, Pkcs11Keyring } from '../src/index.js';
+import { createAwsKmsKeyring, createLocalKeyring, createPkcs11Key, createPkcs11Keyring } from '../src/index.js';
 import { peerLoader } from '../src/peer.js';
 import type { Peer } from '../src/peer.js';
 
@@ -36,16 +36,16 @@ afterEach(() => {
 });
 
 const construct = {
-  AwsKmsKeyring: () => new AwsKmsKeyring({ keyIds: [EAST] }),
-  Pkcs11Keyring: () => new Pkcs11Keyring({ tokenLabel: 'any', pin: '1234', keyLabel: 'k' }),
-  'Pkcs11Keyring.createKey': () => Pkcs11Keyring.createKey({ tokenLabel: 'any', pin: '1234', keyLabel: 'k' }),
+  createAwsKmsKeyring: () => createAwsKmsKeyring({ keyIds: [EAST] }),
+  createPkcs11Keyring: () => createPkcs11Keyring({ tokenLabel: 'any', pin: '1234', keyLabel: 'k' }),
+  createPkcs11Key: () => createPkcs11Key({ tokenLabel: 'any', pin: '1234', keyLabel: 'k' }),
 } as const;
 
 describe('optional peer dependencies', () => {
   it.each([
-    ['AwsKmsKeyring', '@aws-sdk/client-kms'],
-    ['Pkcs11Keyring', 'pkcs11js'],
-    ['Pkcs11Keyring.createKey', 'pkcs11js'],
+    ['createAwsKmsKeyring', '@aws-sdk/client-kms'],
+    ['createPkcs11Keyring', 'pkcs11js'],
+    ['createPkcs11Key', 'pkcs11js'],
   ] as const)('%s without %s: MissingDependencyError at construction, naming the package', async (by, peer) => {
     absent(peer);
     let thrown: unknown;
@@ -65,16 +65,16 @@ describe('optional peer dependencies', () => {
 
   it('each keyring needs only its own peer (AWS without pkcs11js, PKCS#11 without the AWS SDK, local without either)', () => {
     absent('pkcs11js');
-    expect(construct.AwsKmsKeyring()).toBeInstanceOf(AwsKmsKeyring);
+    expect(construct.createAwsKmsKeyring().keyIds).toEqual([EAST]);
     vi.restoreAllMocks();
     absent('@aws-sdk/client-kms');
-    expect(construct.Pkcs11Keyring()).toBeInstanceOf(Pkcs11Keyring);
+    expect(construct.createPkcs11Keyring().keyId).toBe('pkcs11:k');
     absent('@aws-sdk/client-kms', 'pkcs11js');
-    expect(new LocalKeyring({ key: new Uint8Array(32).fill(7) })).toBeInstanceOf(LocalKeyring);
+    expect(createLocalKeyring({ key: new Uint8Array(32).fill(7) }).keyId).toMatch(/^local:[0-9a-f]{16}$/);
   });
 
   it('a package that disappears after construction: MissingDependencyError on first use, and the next call loads again', async () => {
-    const k = new AwsKmsKeyring({ keyIds: [EAST], timeoutMs: 200, maxAttempts: 1 });
+    const k = createAwsKmsKeyring({ keyIds: [EAST], timeoutMs: 200, maxAttempts: 1 });
     absent('@aws-sdk/client-kms');
     await expect(k.generateDataKey(CONTEXT)).rejects.toBeInstanceOf(MissingDependencyError);
     await expect(k.generateDataKey(CONTEXT)).rejects.toBeInstanceOf(MissingDependencyError);
@@ -87,12 +87,12 @@ describe('optional peer dependencies', () => {
     vi.spyOn(peerLoader, 'resolve').mockImplementation(() => {
       throw notFound('@smithy/some-internal');
     });
-    expect(construct.AwsKmsKeyring).toThrow(/Cannot find module '@smithy\/some-internal'/);
-    expect(construct.AwsKmsKeyring).not.toThrow(MissingDependencyError);
+    expect(construct.createAwsKmsKeyring).toThrow(/Cannot find module '@smithy\/some-internal'/);
+    expect(construct.createAwsKmsKeyring).not.toThrow(MissingDependencyError);
   });
 
   it('a native addon that fails to load: KeyUnavailableError with the remedy, without echoing the loader message', async () => {
-    const k = construct.Pkcs11Keyring();
+    const k = construct.createPkcs11Keyring();
     vi.spyOn(peerLoader, 'import').mockRejectedValue(
       new Error('/app/node_modules/pkcs11js/build/Release/pkcs11.node: Module did not self-register (secret-path)'),
     );

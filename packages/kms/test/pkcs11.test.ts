@@ -2,8 +2,8 @@ import { inspect } from 'node:util';
 import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecryptError, KeyUnavailableError, OptionsError } from '@phiguard/core';
-import { LocalKeyring, MultiKeyring, Pkcs11Keyring } from '../src/index.js';
-import type { Pkcs11KeyringOptions } from '../src/index.js';
+import { createLocalKeyring, createMultiKeyring, createPkcs11Key, createPkcs11Keyring } from '../src/index.js';
+import type { Pkcs11Keyring, Pkcs11KeyringOptions } from '../src/index.js';
 import { createSoftHsm, slotOf, SOFTHSM_LIBRARY } from './softhsm.js';
 import type { SoftHsm, SoftHsmToken } from './softhsm.js';
 
@@ -24,7 +24,7 @@ beforeAll(async () => {
   direct = new pkcs11js.PKCS11();
   direct.load(SOFTHSM_LIBRARY);
   direct.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
-  await Pkcs11Keyring.createKey({ tokenLabel: token.label, pin: token.pin, keyLabel: KEY_LABEL });
+  await createPkcs11Key({ tokenLabel: token.label, pin: token.pin, keyLabel: KEY_LABEL });
 });
 
 afterAll(async () => {
@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 function keyring(options: Partial<Pkcs11KeyringOptions> = {}): Pkcs11Keyring {
-  const k = new Pkcs11Keyring({ tokenLabel: token.label, pin: token.pin, keyLabel: KEY_LABEL, ...options });
+  const k = createPkcs11Keyring({ tokenLabel: token.label, pin: token.pin, keyLabel: KEY_LABEL, ...options });
   open.push(k);
   return k;
 }
@@ -102,7 +102,7 @@ describe('Pkcs11Keyring against a real SoftHSM2 token', () => {
 
   it('entries of other keyrings are refused without touching the HSM', async () => {
     const k = keyring({ keyLabel: 'no-such-key' });
-    const local = await new LocalKeyring({ key: new Uint8Array(32) }).generateDataKey(CONTEXT);
+    const local = await createLocalKeyring({ key: new Uint8Array(32) }).generateDataKey(CONTEXT);
     // The key does not exist, so any HSM call would fail with KeyUnavailableError instead.
     await expect(k.decryptDataKey(local.wrapped, CONTEXT)).rejects.toEqual(new DecryptError('unwrap'));
     await expect(k.decryptDataKey([], CONTEXT)).rejects.toEqual(new DecryptError('unwrap'));
@@ -192,13 +192,13 @@ describe('Pkcs11Keyring against a real SoftHSM2 token', () => {
   });
 
   it('createKey refuses an existing label unless told to keep it', async () => {
-    await expect(Pkcs11Keyring.createKey({ tokenLabel: token.label, pin: token.pin, keyLabel: KEY_LABEL })).rejects.toThrow(
+    await expect(createPkcs11Key({ tokenLabel: token.label, pin: token.pin, keyLabel: KEY_LABEL })).rejects.toThrow(
       OptionsError,
     );
     expect(
-      await Pkcs11Keyring.createKey({ tokenLabel: token.label, pin: token.pin, keyLabel: KEY_LABEL, ifExists: 'keep' }),
+      await createPkcs11Key({ tokenLabel: token.label, pin: token.pin, keyLabel: KEY_LABEL, ifExists: 'keep' }),
     ).toBe(`pkcs11:${KEY_LABEL}`);
-    expect(await Pkcs11Keyring.createKey({ tokenLabel: token.label, pin: token.pin, keyLabel: 'second' })).toBe('pkcs11:second');
+    expect(await createPkcs11Key({ tokenLabel: token.label, pin: token.pin, keyLabel: 'second' })).toBe('pkcs11:second');
     const a = keyring();
     const b = keyring({ keyLabel: 'second' });
     const { wrapped } = await a.generateDataKey(CONTEXT);
@@ -211,7 +211,7 @@ describe('Pkcs11Keyring against a real SoftHSM2 token', () => {
   it('a missing token, a missing key or a wrong PIN → KeyUnavailableError without the PIN', async () => {
     await expect(keyring({ tokenLabel: 'absent' }).generateDataKey(CONTEXT)).rejects.toThrow(/No initialized token labelled "absent"/);
     await expect(keyring({ keyLabel: 'absent-key' }).generateDataKey(CONTEXT)).rejects.toThrow(
-      /no AES key labelled "absent-key".*createKey/,
+      /no AES key labelled "absent-key".*createPkcs11Key/,
     );
     // The spare token has no session in this process, so its login is really checked.
     const wrongPin = 'wrong-pin-730001';
@@ -224,8 +224,8 @@ describe('Pkcs11Keyring against a real SoftHSM2 token', () => {
   });
 
   it('wraps a disaster-recovery copy next to another keyring and unwraps it alone', async () => {
-    const local = new LocalKeyring({ key: new Uint8Array(32).fill(1) });
-    const multi = new MultiKeyring({ generator: local, children: [keyring()] });
+    const local = createLocalKeyring({ key: new Uint8Array(32).fill(1) });
+    const multi = createMultiKeyring({ generator: local, children: [keyring()] });
     const { plaintext, wrapped } = await multi.generateDataKey(CONTEXT);
     expect(wrapped.map((w) => w.keyId)).toEqual([local.keyId, `pkcs11:${KEY_LABEL}`]);
     expect(await keyring().decryptDataKey(wrapped, CONTEXT)).toEqual(plaintext);
@@ -233,14 +233,14 @@ describe('Pkcs11Keyring against a real SoftHSM2 token', () => {
 
   it('validates its options eagerly', () => {
     const base = { tokenLabel: 'x', pin: '1234', keyLabel: 'k' };
-    expect(() => new Pkcs11Keyring({ ...base, library: '/nonexistent/libpkcs11.so' })).toThrow(
+    expect(() => createPkcs11Keyring({ ...base, library: '/nonexistent/libpkcs11.so' })).toThrow(
       /does not exist.*apt-get install softhsm2/s,
     );
-    expect(() => new Pkcs11Keyring({ ...base, slot: 1 })).toThrow(/exactly one of `tokenLabel` and `slot`/);
-    expect(() => new Pkcs11Keyring({ pin: '1234', keyLabel: 'k' })).toThrow(/exactly one/);
-    expect(() => new Pkcs11Keyring({ ...base, pin: '' })).toThrow(/pin/);
-    expect(() => new Pkcs11Keyring({ ...base, keyLabel: '' })).toThrow(/keyLabel/);
-    expect(() => new Pkcs11Keyring({ ...base, slot: undefined, tokenLable: 'x' } as never)).toThrow(/did you mean "tokenLabel"/);
+    expect(() => createPkcs11Keyring({ ...base, slot: 1 })).toThrow(/exactly one of `tokenLabel` and `slot`/);
+    expect(() => createPkcs11Keyring({ pin: '1234', keyLabel: 'k' })).toThrow(/exactly one/);
+    expect(() => createPkcs11Keyring({ ...base, pin: '' })).toThrow(/pin/);
+    expect(() => createPkcs11Keyring({ ...base, keyLabel: '' })).toThrow(/keyLabel/);
+    expect(() => createPkcs11Keyring({ ...base, slot: undefined, tokenLable: 'x' } as never)).toThrow(/did you mean "tokenLabel"/);
   });
 
   it('never shows the PIN in inspect, toString or JSON', () => {

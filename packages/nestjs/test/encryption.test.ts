@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createFieldCipher, definePolicy, type AuditEvent, type Keyring, type PhiGuard } from '@phiguard/core';
-import { LocalKeyring } from '@phiguard/kms';
+import { createLocalKeyring } from '@phiguard/kms';
 import { PHIGUARD_ENGINE, PhiGuardModule, PhiResource } from '../src/index.js';
 import { SECRET, headerContext } from './fixtures.js';
 
@@ -33,7 +33,7 @@ function switchable(inner: Keyring) {
 
 describe('encrypted fields through the interceptor (prepare + release)', () => {
   it('decrypts only for callers whose rule reads the field, and fails closed (503, audited) when the key service is down', async () => {
-    const { keyring, state } = switchable(new LocalKeyring({ key: new Uint8Array(32).fill(7) }));
+    const { keyring, state } = switchable(createLocalKeyring({ key: new Uint8Array(32).fill(7) }));
     const cipher = createFieldCipher({ keyring });
     const events: AuditEvent[] = [];
     let stored: unknown;

@@ -4,6 +4,7 @@
  * Counters sit behind a small store interface so several app instances share them.
  */
 import { OptionsError } from '../errors.js';
+import { option, optionsSchema } from '../options.js';
 import type { AuditEvent, AuditSink } from './event.js';
 
 /**
@@ -267,15 +268,21 @@ export interface AnomalySink extends AuditSink {
   flush(): Promise<void>;
 }
 
+const ANOMALY_OPTIONS = optionsSchema<AnomalySinkOptions>('createAnomalySink', {
+  rules: option.required(option.array<AnomalyRule>('an array of rules ({ name, check(event, store) })', (v) => v.every((r) => typeof (r as AnomalyRule)?.check === 'function'))),
+  onAlert: option.required(option.func('a function (alert) => void')),
+  store: option.implementing('an AnomalyStore (increment, addDistinct)', 'increment', 'addDistinct'),
+  onError: option.func(),
+  breakGlassAlerts: option.boolean(),
+});
+
 /**
  * A sink that runs the rules on each event, off the request path: `write` returns at once and
  * never fails (detection is not a record), events are checked in order. Put it beside the
  * store with `teeSink(store, anomalySink({ … }))`.
  */
 export function anomalySink(options: AnomalySinkOptions): AnomalySink {
-  if (options === null || typeof options !== 'object' || !Array.isArray(options.rules) || typeof options.onAlert !== 'function') {
-    throw new OptionsError('anomalySink needs { rules: [...], onAlert(alert) }');
-  }
+  ANOMALY_OPTIONS.parse(options ?? null);
   const store = options.store ?? new MemoryAnomalyStore();
   const { onAlert, onError } = options;
   // Emergency access is always worth a look: on unless turned off by name.

@@ -2,12 +2,12 @@
  * `async` delivery: a bounded in-memory buffer in front of a store, so a request does not wait
  * for the store, yet PHI still fails closed when events can no longer be held.
  */
-import { createHmac, randomUUID } from 'node:crypto';
-import { AuditUnavailableError, OptionsError } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { createHmac } from 'node:crypto';
+import { AuditUnavailableError } from '../errors.js';
 import { canonicalSplit } from './canonical.js';
 import { withinTimeout } from './io.js';
-import { CHAIN_GENESIS, CHAIN_KEY_MIN_BYTES, type ChainHead } from './chain.js';
+import { option, optionsSchema } from '../options.js';
+import { chainShape, chainStart, needSink, type ChainHead } from './chain.js';
 import type { AuditBatchSink, AuditEvent, AuditLineSink, AuditSink } from './event.js';
 
 /** Options of {@link bufferedSink}. */
@@ -63,20 +63,22 @@ export interface BufferedAuditSink extends AuditSink {
   chainHead(): ChainHead | null;
 }
 
-const BUFFERED_KEYS = ['maxBuffer', 'maxBatch', 'flushIntervalMs', 'retryMinMs', 'retryMaxMs', 'onError', 'chain'];
-const STREAM_ID = /^[A-Za-z0-9._:@/-]{1,128}$/;
-const HASH = /^[0-9a-f]{64}$/;
+const LABEL = 'createBufferedSink';
+const count = (min: number) => option.integer(min, Number.MAX_SAFE_INTEGER, `an integer ≥ ${min}`);
+const OPTIONS = optionsSchema<BufferedSinkOptions>(LABEL, {
+  maxBuffer: count(1),
+  maxBatch: count(1),
+  flushIntervalMs: count(0),
+  retryMinMs: count(1),
+  retryMaxMs: count(1),
+  onError: option.func(),
+  chain: option.nested(optionsSchema<NonNullable<BufferedSinkOptions['chain']>>(LABEL, chainShape(LABEL)), '{ key, stream?, resume? }'),
+});
 
 /** An event serialized once, waiting for its link: canonical JSON before and after `chain`. */
 interface Split {
   readonly head: string;
   readonly tail: string;
-}
-
-function positiveInt(name: string, value: unknown, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || (value as number) < min) throw new OptionsError(`bufferedSink \`${name}\` must be an integer ≥ ${min}`);
-  return value as number;
 }
 
 /**
@@ -92,22 +94,11 @@ function positiveInt(name: string, value: unknown, fallback: number, min = 1): n
  * that is not acceptable.
  */
 export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}): BufferedAuditSink {
-  if (inner === null || typeof inner !== 'object' || typeof inner.write !== 'function') {
-    throw new OptionsError('bufferedSink(inner, options) needs an inner audit sink (an object with write(event))');
-  }
-  if (options === null || typeof options !== 'object') throw new OptionsError('bufferedSink options must be an object');
-  for (const k of Object.keys(options)) {
-    if (!BUFFERED_KEYS.includes(k)) throw new OptionsError(`unknown bufferedSink option "${k}"${didYouMean(k, BUFFERED_KEYS)}`);
-  }
-  const maxBuffer = positiveInt('maxBuffer', options.maxBuffer, 10_000);
-  const maxBatch = positiveInt('maxBatch', options.maxBatch, 500);
-  const flushIntervalMs = positiveInt('flushIntervalMs', options.flushIntervalMs, 50, 0);
-  const retryMinMs = positiveInt('retryMinMs', options.retryMinMs, 100);
-  const retryMaxMs = positiveInt('retryMaxMs', options.retryMaxMs, 5000);
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw new OptionsError('bufferedSink `onError` must be a function');
-  const onError = options.onError;
+  needSink(LABEL, 'inner', inner);
+  const { maxBuffer = 10_000, maxBatch = 500, flushIntervalMs = 50, retryMinMs = 100, retryMaxMs = 5000, onError } = OPTIONS.parse(options);
   const batchWriter = typeof (inner as Partial<AuditBatchSink>).writeBatch === 'function' ? (inner as AuditBatchSink) : null;
-  const chain = chainState(options.chain);
+  const start = options.chain === undefined ? null : chainStart(options.chain);
+  const chain = start === null ? null : { ...start, streamJson: JSON.stringify(start.stream) };
   const lineWriter =
     chain !== null && typeof (inner as Partial<AuditLineSink>).writeLines === 'function' ? (inner as AuditSink & AuditLineSink) : null;
 
@@ -260,27 +251,4 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
     stats: () => ({ buffered: buffer.length, delivered, refused, failures, attempt }),
     chainHead: () => (chain === null ? null : { stream: chain.stream, seq: chain.seq, hash: chain.prev }),
   };
-}
-
-/** Validates the `chain` option: key, stream id and resume point, as chainSink does. */
-function chainState(option: BufferedSinkOptions['chain']) {
-  if (option === undefined) return null;
-  if (option === null || typeof option !== 'object') throw new OptionsError('bufferedSink `chain` must be { key, stream?, resume? }');
-  /* Precondition: the chain key is at least 32 bytes. */
-  if (!(option.key instanceof Uint8Array) || option.key.length < CHAIN_KEY_MIN_BYTES) {
-    throw new OptionsError(`bufferedSink \`chain\` needs \`key\`: at least ${CHAIN_KEY_MIN_BYTES} random bytes (Uint8Array), kept apart from the policy secret`);
-  }
-  const stream = option.stream ?? `s-${randomUUID()}`;
-  if (typeof stream !== 'string' || !STREAM_ID.test(stream)) throw new OptionsError('bufferedSink `chain.stream` must be 1-128 characters of A-Z a-z 0-9 . _ : @ / -');
-  let seq = 0;
-  let prev = CHAIN_GENESIS;
-  if (option.resume !== undefined) {
-    const { seq: s, hash } = option.resume;
-    if (!Number.isSafeInteger(s) || s < 0 || typeof hash !== 'string' || !(HASH.test(hash) || (s === 0 && hash === CHAIN_GENESIS))) {
-      throw new OptionsError("bufferedSink `chain.resume` must be { seq: integer ≥ 0, hash: 64 lowercase hex digits } from the stream's last event");
-    }
-    seq = s;
-    prev = s === 0 ? CHAIN_GENESIS : hash;
-  }
-  return { key: Buffer.from(option.key), stream, streamJson: JSON.stringify(stream), seq, prev };
 }

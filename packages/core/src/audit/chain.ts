@@ -5,7 +5,7 @@
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { OptionsError } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { option, optionIssue, optionsSchema, type OptionRule, type OptionsSchema } from '../options.js';
 import { canonicalJson } from './canonical.js';
 import type { AuditEvent, AuditSink, ChainLink } from './event.js';
 
@@ -59,17 +59,44 @@ export interface ChainedAuditSink extends AuditSink {
   close(): Promise<void>;
 }
 
-const CHAIN_KEYS = ['key', 'stream', 'resume'];
+const KEY_EXPECTED = `at least ${CHAIN_KEY_MIN_BYTES} random bytes (Uint8Array), kept apart from the policy secret; generate one with crypto.randomBytes(32)`;
 
-function checkKey(key: unknown, what: string): Uint8Array {
-  /* Precondition: the chain key is at least 32 bytes. */
-  if (!(key instanceof Uint8Array) || key.length < CHAIN_KEY_MIN_BYTES) {
-    throw new OptionsError(
-      `${what} needs \`key\`: at least ${CHAIN_KEY_MIN_BYTES} random bytes (Uint8Array), kept apart from the policy secret; generate one with crypto.randomBytes(32)`,
-    );
-  }
-  return key;
+/** @internal The rule of a chain key option. */
+export const chainKeyRule = (): OptionRule<Uint8Array> => option.custom(KEY_EXPECTED, ['bytes'], (v) => (v as Uint8Array).length >= CHAIN_KEY_MIN_BYTES);
+/** @internal The rule of a stream id option. */
+export const streamIdRule = (): OptionRule<string> => option.string('1-128 characters of A-Z a-z 0-9 . _ : @ / -', (v) => STREAM_ID.test(v));
+
+/** @internal The `resume` option of a chaining sink, labelled as the sink's options. */
+export function resumeSchema(label: string): OptionsSchema<{ readonly seq: number; readonly hash: string }> {
+  return optionsSchema(label, {
+    seq: option.required(option.integer(0, Number.MAX_SAFE_INTEGER, "the stream's last seq (an integer ≥ 0)")),
+    hash: option.required(option.string("the stream's last hash (64 lowercase hex digits)", (v) => HASH.test(v))),
+  });
 }
+
+/** @internal The options every chaining sink shares (chainSink, bufferedSink `chain`), labelled `label`. */
+export function chainShape(label: string) {
+  return {
+    key: option.required(chainKeyRule()),
+    stream: streamIdRule(),
+    resume: option.nested(resumeSchema(label), "{ seq, hash } from the stream's last event"),
+  };
+}
+
+/** @internal The start of a chain from parsed options: a copy of the key, the stream id, the resume point. */
+export function chainStart(options: ChainSinkOptions): { key: Buffer; stream: string; seq: number; prev: string } {
+  const seq = options.resume?.seq ?? 0;
+  return { key: Buffer.from(options.key), stream: options.stream ?? `s-${randomUUID()}`, seq, prev: seq === 0 ? CHAIN_GENESIS : options.resume!.hash };
+}
+
+/** @internal Precondition of a sink wrapping another: `inner` is an audit sink (its argument `name`). */
+export function needSink(label: string, name: string, inner: unknown, expected = 'an audit sink (an object with write(event))'): void {
+  if (inner === null || typeof inner !== 'object' || typeof (inner as AuditSink).write !== 'function') {
+    throw optionIssue(label, name, expected, inner, inner === undefined ? 'missing' : 'type');
+  }
+}
+
+const CHAIN_OPTIONS = optionsSchema<ChainSinkOptions>('createChainSink', chainShape('createChainSink'));
 
 /** The MAC of an event: HMAC-SHA256(key, canonical JSON of the event with `chain.hash` omitted). */
 export function chainHash(event: AuditEvent, link: Omit<ChainLink, 'hash'>, key: Uint8Array): string {
@@ -87,28 +114,10 @@ export function chainHash(event: AuditEvent, link: Omit<ChainLink, 'hash'>, key:
  * the verifier then reports a `deleted` event at that seq, which is what happened.
  */
 export function chainSink(inner: AuditSink, options: ChainSinkOptions): ChainedAuditSink {
-  if (inner === null || typeof inner !== 'object' || typeof inner.write !== 'function') {
-    throw new OptionsError('chainSink(inner, options) needs an inner audit sink (an object with write(event))');
-  }
-  if (options === null || typeof options !== 'object') throw new OptionsError('chainSink options must be an object');
-  for (const k of Object.keys(options)) {
-    if (!CHAIN_KEYS.includes(k)) throw new OptionsError(`unknown chainSink option "${k}"${didYouMean(k, CHAIN_KEYS)}`);
-  }
-  const key = Buffer.from(checkKey(options.key, 'chainSink'));
-  const stream = options.stream ?? `s-${randomUUID()}`;
-  if (typeof stream !== 'string' || !STREAM_ID.test(stream)) {
-    throw new OptionsError('chainSink `stream` must be 1-128 characters of A-Z a-z 0-9 . _ : @ / -');
-  }
-  let seq = 0;
-  let prev = CHAIN_GENESIS;
-  if (options.resume !== undefined) {
-    const { seq: s, hash } = options.resume;
-    if (!Number.isSafeInteger(s) || s < 0 || typeof hash !== 'string' || !(HASH.test(hash) || (s === 0 && hash === CHAIN_GENESIS))) {
-      throw new OptionsError('chainSink `resume` must be { seq: integer ≥ 0, hash: 64 lowercase hex digits } from the stream\'s last event');
-    }
-    seq = s;
-    prev = s === 0 ? CHAIN_GENESIS : hash;
-  }
+  needSink('createChainSink', 'inner', inner);
+  const start = chainStart(CHAIN_OPTIONS.parse(options));
+  const { key, stream } = start;
+  let { seq, prev } = start;
   const maybe = inner as Partial<{ flush(): Promise<void>; close(): Promise<void> }>;
   return {
     stream,
@@ -232,19 +241,25 @@ export interface ChainVerifier {
   verdict(): ChainVerdict;
 }
 
-const VERIFY_KEYS = ['key', 'heads', 'checkpoints'];
+const VERIFY_OPTIONS = optionsSchema<VerifyChainOptions>('verifyChain', {
+  key: option.required(
+    option.custom<Uint8Array | readonly Uint8Array[]>(
+      `a chain key (${KEY_EXPECTED}), or a non-empty array of them`,
+      ['bytes', 'array'],
+      (v) => (Array.isArray(v) ? v.length > 0 && v.every((k) => k instanceof Uint8Array && k.length >= CHAIN_KEY_MIN_BYTES) : (v as Uint8Array).length >= CHAIN_KEY_MIN_BYTES),
+    ),
+  ),
+  heads: option.array('an array of { stream, seq, hash? } (a verdict\'s `heads`)'),
+  checkpoints: option.array('an array of checkpoints (postgresAuditSink(...).checkpoints())'),
+});
 
 /**
  * Creates a verifier that keeps only a few bytes per event (seq, prev, hash, MAC result), so
  * long trails can be streamed through it.
  */
 export function createChainVerifier(options: VerifyChainOptions): ChainVerifier {
-  if (options === null || typeof options !== 'object') throw new OptionsError('verifyChain options must be an object');
-  for (const k of Object.keys(options)) {
-    if (!VERIFY_KEYS.includes(k)) throw new OptionsError(`unknown verifyChain option "${k}"${didYouMean(k, VERIFY_KEYS)}`);
-  }
-  const keys = (Array.isArray(options.key) ? options.key : [options.key]).map((k: unknown) => Buffer.from(checkKey(k, 'verifyChain')));
-  if (keys.length === 0) throw new OptionsError('verifyChain needs at least one `key`');
+  VERIFY_OPTIONS.parse(options ?? null);
+  const keys = (Array.isArray(options.key) ? options.key : [options.key]).map((k: Uint8Array) => Buffer.from(k));
   const streams = new Map<string, Rec[]>();
   const unchained: ChainBreak[] = [];
   let count = 0;

@@ -28,10 +28,10 @@ import {
 import { join, resolve } from 'node:path';
 import type { Clock } from '../base/clock.js';
 import { AuditUnavailableError, OptionsError } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { option, optionIssue, optionsSchema } from '../options.js';
 import { canonicalSplit } from './canonical.js';
 import { withinTimeout, writeFully } from './io.js';
-import { CHAIN_GENESIS, CHAIN_KEY_MIN_BYTES, chainHash, type ChainHead } from './chain.js';
+import { CHAIN_GENESIS, chainHash, chainKeyRule, streamIdRule, type ChainHead } from './chain.js';
 import type { AuditBatchSink, AuditEvent, AuditLineSink, AuditSink, ChainLink } from './event.js';
 
 /**
@@ -146,23 +146,33 @@ export interface DurableAuditSink extends AuditSink {
   readonly recovery: DurableRecovery;
 }
 
-const DURABLE_KEYS = [
-  'dir', 'key', 'stream', 'ship', 'intervalMs', 'maxBatch', 'maxPending', 'fsync', 'segmentBytes', 'maxBacklogBytes',
-  'shipBytes', 'shipIntervalMs', 'keepShipped', 'retryMinMs', 'retryMaxMs', 'onError', 'timer',
-];
-const STREAM_ID = /^[A-Za-z0-9._:@/-]{1,128}$/;
+const LABEL = 'createDurableSink';
+const count = (min: number) => option.integer(min, Number.MAX_SAFE_INTEGER, `an integer ≥ ${min}`);
+const OPTIONS = optionsSchema<DurableSinkOptions>(LABEL, {
+  dir: option.required(option.string('a directory on local, persistent storage for the write-ahead files', (v) => v !== '')),
+  key: option.required(chainKeyRule()),
+  stream: streamIdRule(),
+  ship: option.implementing('an audit sink (postgresAuditSink, or an object with write(event))', 'write'),
+  intervalMs: count(0),
+  maxBatch: count(1),
+  maxPending: count(1),
+  fsync: option.boolean(),
+  segmentBytes: count(1024),
+  maxBacklogBytes: count(1),
+  shipBytes: count(1024),
+  shipIntervalMs: count(0),
+  keepShipped: option.boolean(),
+  retryMinMs: count(1),
+  retryMaxMs: count(1),
+  onError: option.func(),
+  timer: option.implementing('an AuditTimer { now(), set(callback, ms), clear(handle) }', 'now', 'set', 'clear'),
+});
 const SEGMENT = /^wal-(\d{16})\.ndjson$/;
 const ACK_FILE = 'shipped.json';
 const LOCK_FILE = 'lock';
 const NL = 0x0a;
 
 const segmentName = (firstSeq: number): string => `wal-${String(firstSeq).padStart(16, '0')}.ndjson`;
-
-function int(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || (value as number) < min) throw new OptionsError(`durableSink \`${name}\` must be an integer ≥ ${min}`);
-  return value as number;
-}
 
 interface Entry {
   readonly head: string;
@@ -297,39 +307,25 @@ function validPrefix(
  * repaired after a failed write; a failed commit rejects every write of its batch.
  */
 export function durableSink(options: DurableSinkOptions): DurableAuditSink {
-  if (options === null || typeof options !== 'object') throw new OptionsError('durableSink options must be an object');
-  for (const k of Object.keys(options)) {
-    if (!DURABLE_KEYS.includes(k)) throw new OptionsError(`unknown durableSink option "${k}"${didYouMean(k, DURABLE_KEYS)}`);
-  }
-  const { dir, ship, onError } = options;
-  if (typeof dir !== 'string' || dir === '') throw new OptionsError('durableSink needs `dir`: a directory on local, persistent storage for the write-ahead files');
-  /* Precondition: the chain key is at least 32 bytes. */
-  if (!(options.key instanceof Uint8Array) || options.key.length < CHAIN_KEY_MIN_BYTES) {
-    throw new OptionsError(`durableSink needs \`key\`: at least ${CHAIN_KEY_MIN_BYTES} random bytes (Uint8Array), kept apart from the policy secret`);
-  }
+  const {
+    dir,
+    ship,
+    onError,
+    intervalMs = 1,
+    maxBatch = 1024,
+    maxPending = 20_000,
+    segmentBytes = 64 * 1024 * 1024,
+    maxBacklogBytes = 1024 * 1024 * 1024,
+    shipBytes = 1024 * 1024,
+    shipIntervalMs = 50,
+    retryMinMs = 100,
+    fsync: sync = true,
+    keepShipped = false,
+    timer = systemTimer,
+  } = OPTIONS.parse(options ?? null);
+  const retryMaxMs = options.retryMaxMs ?? 5_000;
+  if (retryMaxMs < retryMinMs) throw optionIssue(LABEL, 'retryMaxMs', `an integer ≥ retryMinMs (${retryMinMs})`, retryMaxMs);
   const key = Buffer.from(options.key);
-  if (options.stream !== undefined && (typeof options.stream !== 'string' || !STREAM_ID.test(options.stream))) {
-    throw new OptionsError('durableSink `stream` must be 1-128 characters of A-Z a-z 0-9 . _ : @ / -');
-  }
-  if (ship !== undefined && (ship === null || typeof ship !== 'object' || typeof ship.write !== 'function')) {
-    throw new OptionsError('durableSink `ship` must be an audit sink (postgresAuditSink, or an object with write(event))');
-  }
-  if (onError !== undefined && typeof onError !== 'function') throw new OptionsError('durableSink `onError` must be a function');
-  const intervalMs = int('intervalMs', options.intervalMs, 1, 0);
-  const maxBatch = int('maxBatch', options.maxBatch, 1024, 1);
-  const maxPending = int('maxPending', options.maxPending, 20_000, 1);
-  const segmentBytes = int('segmentBytes', options.segmentBytes, 64 * 1024 * 1024, 1024);
-  const maxBacklogBytes = int('maxBacklogBytes', options.maxBacklogBytes, 1024 * 1024 * 1024, 1);
-  const shipBytes = int('shipBytes', options.shipBytes, 1024 * 1024, 1024);
-  const shipIntervalMs = int('shipIntervalMs', options.shipIntervalMs, 50, 0);
-  const retryMinMs = int('retryMinMs', options.retryMinMs, 100, 1);
-  const retryMaxMs = int('retryMaxMs', options.retryMaxMs, 5_000, retryMinMs);
-  const sync = options.fsync ?? true;
-  const keepShipped = options.keepShipped ?? false;
-  const timer = options.timer ?? systemTimer;
-  if (timer === null || typeof timer !== 'object' || typeof timer.set !== 'function' || typeof timer.now !== 'function') {
-    throw new OptionsError('durableSink `timer` must be { now(), set(callback, ms), clear(handle) }');
-  }
 
   // ── start-up: take the directory, read back the stream, cut a torn tail ────────────────────
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessContext } from '../context.js';
 import { AuditUnavailableError, OptionsError, type DenyReason } from '../errors.js';
+import { optionIssue } from '../options.js';
 import type { Disclosure } from '../policy/plan.js';
 import type { DisclosureDetails } from '../governance/disclosure.js';
 
@@ -117,6 +118,9 @@ export interface PinoLike {
  * (so pino's own `time`/`level` stay separate): `{"level":30,…,"audit":{…},"msg":"phiguard.audit"}`.
  */
 export function pinoAuditSink(logger: PinoLike): AuditSink {
+  if (logger === null || typeof logger !== 'object' || typeof logger.info !== 'function') {
+    throw optionIssue('createPinoAuditSink', 'logger', 'a pino logger (an object with info(obj, msg))', logger, logger === undefined ? 'missing' : 'type');
+  }
   // A logger set above `info` would drop audit events silently: refuse it, now and per write.
   const enabled = typeof logger.isLevelEnabled === 'function' ? () => logger.isLevelEnabled!('info') : () => true;
   if (!enabled()) {

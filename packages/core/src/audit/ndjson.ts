@@ -3,8 +3,8 @@
  */
 import { createReadStream, fdatasync, openSync, close as fsClose } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { AuditUnavailableError, OptionsError } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { AuditUnavailableError } from '../errors.js';
+import { option, optionsSchema } from '../options.js';
 import type { AuditBatchSink, AuditEvent } from './event.js';
 import { writeFully } from './io.js';
 
@@ -29,7 +29,10 @@ export interface NdjsonFileSink extends AuditBatchSink {
   close(): Promise<void>;
 }
 
-const NDJSON_KEYS = ['path', 'sync'];
+const OPTIONS = optionsSchema<NdjsonFileSinkOptions>('createNdjsonFileSink', {
+  path: option.required(option.string('the file to append to', (v) => v !== '')),
+  sync: option.boolean(),
+});
 
 interface Pending {
   readonly text: string;
@@ -44,11 +47,7 @@ interface Pending {
  * line, so a torn line stays a single unreadable line, which the verifier reports.
  */
 export function ndjsonFileSink(options: NdjsonFileSinkOptions): NdjsonFileSink {
-  if (options === null || typeof options !== 'object') throw new OptionsError('ndjsonFileSink options must be an object');
-  for (const k of Object.keys(options)) {
-    if (!NDJSON_KEYS.includes(k)) throw new OptionsError(`unknown ndjsonFileSink option "${k}"${didYouMean(k, NDJSON_KEYS)}`);
-  }
-  if (typeof options.path !== 'string' || options.path === '') throw new OptionsError('ndjsonFileSink needs `path`, the file to append to');
+  OPTIONS.parse(options ?? null);
   const sync = options.sync ?? true;
   // Opened now so a bad path or permission fails at start-up, not on the first request.
   const fd = openSync(options.path, 'a', 0o600);

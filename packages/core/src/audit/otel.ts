@@ -2,7 +2,7 @@
  * OpenTelemetry audit sink: puts a `phiguard.audit` span event on the active span, so traces
  * show what was disclosed and why next to the request that did it.
  */
-import { OptionsError } from '../errors.js';
+import { option, optionsSchema } from '../options.js';
 import type { AuditEvent, AuditSink } from './event.js';
 
 /** Span attributes: what `Span.addEvent` accepts. */
@@ -52,6 +52,10 @@ export function otelAuditAttributes(event: AuditEvent): OtelAuditAttributes {
   return a;
 }
 
+const OTEL_OPTIONS = optionsSchema<{ readonly trace: OtelTraceApi }>('createOtelAuditSink', {
+  trace: option.required(option.implementing<OtelTraceApi>("`trace` from '@opentelemetry/api'", 'getActiveSpan')),
+});
+
 /**
  * A sink adding a `phiguard.audit` event to the active span: `otelAuditSink({ trace })`.
  * A no-op without an OpenTelemetry SDK, without an active span or when the span is not
@@ -59,10 +63,7 @@ export function otelAuditAttributes(event: AuditEvent): OtelAuditAttributes {
  * sink (`teeSink(store, otelAuditSink({ trace }))`).
  */
 export function otelAuditSink(options: { readonly trace: OtelTraceApi }): AuditSink {
-  const api = options?.trace;
-  if (api === null || typeof api !== 'object' || typeof api.getActiveSpan !== 'function') {
-    throw new OptionsError("otelAuditSink needs `trace` from '@opentelemetry/api': otelAuditSink({ trace })");
-  }
+  const api = OTEL_OPTIONS.parse(options ?? null).trace;
   return {
     write(event) {
       try {

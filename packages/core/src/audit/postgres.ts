@@ -4,7 +4,7 @@
  * need. Takes any pool-like object (`pg.Pool`, a client); core never imports `pg`.
  */
 import { OptionsError } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { option, optionsSchema } from '../options.js';
 import type { ChainCheckpoint, ChainHead } from './chain.js';
 import type { AuditAction, AuditBatchSink, AuditEvent, AuditLineSink } from './event.js';
 
@@ -67,6 +67,18 @@ export function tableName(table: string | undefined): { quoted: string; schema: 
 }
 
 export const qualify = (schema: string | null, name: string): string => (schema === null ? `"${name}"` : `"${schema}"."${name}"`);
+
+/**
+ * DDL removing what {@link auditTableSql} created for `table`: the table, its checkpoint table,
+ * their triggers and functions. For test suites and benchmarks that create a store per run; an
+ * audit trail in use is subject to retention, not to this.
+ */
+export function dropAuditTableSql(table?: string): string {
+  const t = tableName(table);
+  const q = (name: string) => qualify(t.schema, `${t.base}_${name}`);
+  return `DROP TABLE IF EXISTS ${t.quoted}, ${q('checkpoints')} CASCADE;
+DROP FUNCTION IF EXISTS ${q('append_only')}(), ${q('checkpoint_check')}(), ${q('checkpoints_append_only')}(), ${q('purge_prefix')}(text, bigint, text, timestamptz, text);`;
+}
 
 /**
  * DDL for the audit table: columns for querying (stream, seq, time, action, outcome,
@@ -195,7 +207,19 @@ GRANT INSERT, SELECT ON ${t.quoted} TO "${role}";
 `;
 }
 
-const PG_KEYS = ['pool', 'table', 'batchRows'];
+/** @internal The `table` option of the audit table's factories. */
+export const tableRule = () =>
+  option.string('a lowercase SQL identifier, optionally schema-qualified (`audit.events`)', (v) => {
+    const parts = v.split('.');
+    return parts.length <= 2 && parts.every((p) => IDENT.test(p));
+  });
+/** @internal The `pool` option of the PostgreSQL factories. */
+export const poolRule = () => option.implementing<PgQueryable>('a pg.Pool (or any object with query(text, values))', 'query');
+const PG_OPTIONS = optionsSchema<PostgresAuditSinkOptions>('createPostgresAuditSink', {
+  pool: option.required(poolRule()),
+  table: tableRule(),
+  batchRows: option.integer(1, 5000),
+});
 const COLUMNS = 9;
 
 function toTime(v: string | Date | undefined, fallback: string): string {
@@ -212,16 +236,7 @@ function toTime(v: string | Date | undefined, fallback: string): string {
  * delivery is at-least-once without duplicates.
  */
 export function postgresAuditSink(options: PostgresAuditSinkOptions): PostgresAuditSink {
-  if (options === null || typeof options !== 'object') throw new OptionsError('postgresAuditSink options must be an object');
-  for (const k of Object.keys(options)) {
-    if (!PG_KEYS.includes(k)) throw new OptionsError(`unknown postgresAuditSink option "${k}"${didYouMean(k, PG_KEYS)}`);
-  }
-  const { pool } = options;
-  if (pool === null || typeof pool !== 'object' || typeof pool.query !== 'function') {
-    throw new OptionsError('postgresAuditSink needs `pool`: a pg.Pool (or any object with query(text, values))');
-  }
-  const batchRows = options.batchRows ?? 500;
-  if (!Number.isSafeInteger(batchRows) || batchRows < 1 || batchRows > 5000) throw new OptionsError('`batchRows` must be an integer from 1 to 5000');
+  const { pool, batchRows = 500 } = PG_OPTIONS.parse(options ?? null);
   const t = tableName(options.table);
   const insertSql = (rows: number): string => {
     const tuples: string[] = [];

@@ -4,12 +4,11 @@
  * held and verifies, after recording a keyed checkpoint that lets the rest of the stream verify.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { OptionsError } from '../errors.js';
 import type { HeldRefs, PurgeCut, SweepPurgeTarget } from '../governance/retention.js';
-import { didYouMean } from '../suggest.js';
+import { option, optionsSchema } from '../options.js';
 import { CHAIN_GENESIS, CHAIN_KEY_MIN_BYTES, chainHash, checkpointMac } from './chain.js';
 import type { AuditEvent, ChainLink } from './event.js';
-import { AUDIT_RETENTION_MIN_DAYS, qualify, tableName, type PgQueryable } from './postgres.js';
+import { AUDIT_RETENTION_MIN_DAYS, poolRule, qualify, tableName, tableRule, type PgQueryable } from './postgres.js';
 
 /** Options of {@link auditPurgeTarget}. */
 export interface AuditPurgeTargetOptions {
@@ -22,7 +21,12 @@ export interface AuditPurgeTargetOptions {
   readonly pageSize?: number;
 }
 
-const KEYS = ['pool', 'key', 'table', 'pageSize'];
+const OPTIONS = optionsSchema<AuditPurgeTargetOptions>('createAuditPurgeTarget', {
+  pool: option.required(poolRule()),
+  key: option.required(option.custom(`the chain key (at least ${CHAIN_KEY_MIN_BYTES} bytes)`, ['bytes'], (v) => (v as Uint8Array).length >= CHAIN_KEY_MIN_BYTES)),
+  table: tableRule(),
+  pageSize: option.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer'),
+});
 
 interface StreamPlan {
   stream: string;
@@ -44,18 +48,8 @@ interface StreamPlan {
  * const job = createPurgeJob({ rules: [{ target: auditPurgeTarget({ pool, key: chainKey }) }], holds, audit });
  */
 export function auditPurgeTarget(options: AuditPurgeTargetOptions): SweepPurgeTarget {
-  if (options === null || typeof options !== 'object') throw new OptionsError('auditPurgeTarget options must be an object');
-  for (const k of Object.keys(options)) {
-    if (!KEYS.includes(k)) throw new OptionsError(`unknown auditPurgeTarget option "${k}"${didYouMean(k, KEYS)}`);
-  }
-  const { pool } = options;
-  if (pool === null || typeof pool !== 'object' || typeof pool.query !== 'function') throw new OptionsError('auditPurgeTarget needs `pool`: a pg.Pool');
-  if (!(options.key instanceof Uint8Array) || options.key.length < CHAIN_KEY_MIN_BYTES) {
-    throw new OptionsError(`auditPurgeTarget needs \`key\`: the chain key (at least ${CHAIN_KEY_MIN_BYTES} bytes)`);
-  }
+  const { pool, pageSize = 5000 } = OPTIONS.parse(options ?? null);
   const key = Buffer.from(options.key);
-  const pageSize = options.pageSize ?? 5000;
-  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new OptionsError('auditPurgeTarget `pageSize` must be a positive integer');
   const t = tableName(options.table);
   const cp = qualify(t.schema, `${t.base}_checkpoints`);
   const purgeFn = qualify(t.schema, `${t.base}_purge_prefix`);

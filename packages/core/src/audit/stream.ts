@@ -10,8 +10,8 @@
  * "audit":{…}}`) with `format: 'pino'`, so they can share a file with the application's pino
  * logs; `phiguard audit verify` and `readNdjsonEvents` read both.
  */
-import { AuditUnavailableError, OptionsError } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { AuditUnavailableError } from '../errors.js';
+import { option, optionIssue, optionsSchema } from '../options.js';
 import { canonicalJson } from './canonical.js';
 import type { AuditBatchSink, AuditEvent, AuditLineSink } from './event.js';
 
@@ -39,7 +39,8 @@ export interface StreamAuditSink extends AuditBatchSink, AuditLineSink {
   close(): Promise<void>;
 }
 
-const STREAM_KEYS = ['format'];
+const LABEL = 'createStreamSink';
+const OPTIONS = optionsSchema<StreamSinkOptions>(LABEL, { format: option.oneOf(['ndjson', 'pino'] as const) });
 
 /**
  * An event's JSON text, as JSON.parse(JSON.stringify(event)) reads it. A plan's disclosure lists
@@ -64,14 +65,9 @@ const PINO_INFO = 30;
  */
 export function streamSink(destination: AuditDestination, options: StreamSinkOptions = {}): StreamAuditSink {
   if (destination === null || typeof destination !== 'object' || typeof destination.write !== 'function') {
-    throw new OptionsError('streamSink(destination) needs a stream with write(string): pino.destination(...), process.stdout or an fs.WriteStream');
+    throw optionIssue(LABEL, 'destination', 'a stream with write(string): pino.destination(...), process.stdout or an fs.WriteStream', destination, destination === undefined ? 'missing' : 'type');
   }
-  if (options === null || typeof options !== 'object') throw new OptionsError('streamSink options must be an object');
-  for (const k of Object.keys(options)) {
-    if (!STREAM_KEYS.includes(k)) throw new OptionsError(`unknown streamSink option "${k}"${didYouMean(k, STREAM_KEYS)}`);
-  }
-  const format = options.format ?? 'ndjson';
-  if (format !== 'ndjson' && format !== 'pino') throw new OptionsError('streamSink `format` must be "ndjson" or "pino"');
+  const { format = 'ndjson' } = OPTIONS.parse(options);
   const pino = format === 'pino';
   let closed = false;
 

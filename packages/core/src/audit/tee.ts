@@ -1,4 +1,4 @@
-import { OptionsError } from '../errors.js';
+import { optionIssue } from '../options.js';
 import type { AuditBatchSink, AuditEvent, AuditSink } from './event.js';
 
 /** A sink writing to several; see {@link teeSink}. */
@@ -13,8 +13,9 @@ export interface TeeAuditSink extends AuditBatchSink {
  * sinks that succeeded, which the event id makes harmless.
  */
 export function teeSink(...sinks: AuditSink[]): TeeAuditSink {
-  if (sinks.length === 0 || sinks.some((s) => s === null || typeof s !== 'object' || typeof s.write !== 'function')) {
-    throw new OptionsError('teeSink(...sinks) needs one or more audit sinks (objects with write(event))');
+  const bad = sinks.findIndex((s) => s === null || typeof s !== 'object' || typeof s.write !== 'function');
+  if (sinks.length === 0 || bad >= 0) {
+    throw optionIssue('createTeeSink', sinks.length === 0 ? 'sinks' : `sinks.${bad}`, 'one or more audit sinks (objects with write(event))', sinks[bad], sinks.length === 0 ? 'missing' : 'type');
   }
   const each = async (name: 'flush' | 'close'): Promise<void> => {
     for (const s of sinks) {

@@ -30,7 +30,7 @@ export interface KeyCacheOptions {
 
 /** Options of {@link createFieldCipher}. */
 export interface FieldCipherOptions {
-  /** Wraps and unwraps data keys (AwsKmsKeyring, Pkcs11Keyring, LocalKeyring… from @phiguard/kms). */
+  /** Wraps and unwraps data keys (createAwsKmsKeyring, createPkcs11Keyring, createLocalKeyring… from @phiguard/kms). */
   readonly keyring: Keyring;
   /**
    * Where wrapped data keys are kept. Default: in process memory, which suits tests and a
@@ -290,7 +290,9 @@ export function createFieldCipher(options: FieldCipherOptions): FieldCipher {
       if (typeof value !== 'string') throw new OptionsError('field cipher: only string values can be encrypted');
       const aad = checkContext(context);
       const tenant = tenantOf(context);
-      let entry = await encryptionKey(tenant);
+      // A cached key comes back as is: no await (and no microtask) unless the keyring is asked.
+      const cached = encryptionKey(tenant);
+      let entry = cached instanceof CachedKey ? cached : await cached;
       // Used up or evicted while this call waited (a burst shares one key request): take the next key.
       while (!usable(entry)) {
         // A key unusable before its first value would loop forever: its age limit is shorter than a key request.
@@ -316,7 +318,8 @@ export function createFieldCipher(options: FieldCipherOptions): FieldCipher {
       const bytes = decodeCiphertext(ciphertext);
       const aad = checkContext(context);
       const id = bytes.toString('base64url', 1, HEADER_BYTES);
-      let entry = await decryptionKey(id);
+      const cached = decryptionKey(id);
+      let entry = cached instanceof CachedKey ? cached : await cached;
       if (!entry.live) entry = await decryptionKey(id);
       const tagAt = bytes.length - TAG_BYTES;
       const decipher = createDecipheriv('aes-256-gcm', entry.key, bytes.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES));

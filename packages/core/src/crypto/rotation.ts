@@ -6,7 +6,7 @@ import type { RecordCipher } from './records.js';
 /** Options of {@link rewrapKeys}. */
 export interface RewrapOptions {
   readonly store: KeyStore;
-  /** A keyring that can unwrap the stored keys (the old master key, or a MultiKeyring holding it). */
+  /** A keyring that can unwrap the stored keys (the old master key, or a createMultiKeyring keyring holding it). */
   readonly from: Keyring;
   /** The keyring to wrap them under from now on (the new master key). */
   readonly to: Keyring;

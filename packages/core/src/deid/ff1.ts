@@ -4,7 +4,7 @@
  */
 import { createCipheriv, type Cipher } from 'node:crypto';
 import { OptionsError, needs } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { option, optionIssue, optionsSchema } from '../options.js';
 
 /** The numeral alphabet: the first `radix` characters are the numerals of that radix. */
 export const FF1_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
@@ -56,7 +56,15 @@ export interface FF1 {
   decrypt(ciphertext: string, tweak?: Uint8Array | string): string;
 }
 
-const OPTION_KEYS = ['key', 'radix', 'tweak', 'minLength', 'maxLength', 'maxTweakLength'];
+const LABEL = 'createFF1';
+const OPTIONS = optionsSchema<FF1Options>(LABEL, {
+  key: option.required(option.custom('a Uint8Array of 16, 24 or 32 bytes (AES-128, -192 or -256)', ['bytes'], (v) => [16, 24, 32].includes((v as Uint8Array).length))),
+  radix: option.required(option.integer(2, 36, 'an integer from 2 to 36 (numerals 0-9a-z)')),
+  tweak: option.custom('a Uint8Array or a string', ['bytes', 'string']),
+  minLength: option.integer(2, MAX_LEN_LIMIT, 'an integer from 2 to 2^32 − 1'),
+  maxLength: option.integer(2, MAX_LEN_LIMIT, 'an integer from minLength to 2^32 − 1'),
+  maxTweakLength: option.integer(0, MAX_LEN_LIMIT, 'an integer from 0 to 2^32 − 1'),
+});
 
 function bytesOf(tweak: Uint8Array | string, where: string): Buffer {
   if (typeof tweak === 'string') return Buffer.from(tweak, 'utf8');
@@ -80,43 +88,22 @@ function minimumLength(radix: number): number {
  * ff1.encrypt('123456789'); // nine other digits
  */
 export function createFF1(options: FF1Options): FF1 {
-  /* Precondition: options is an object with known keys only. */
-  needs(options !== null && typeof options === 'object', () => new OptionsError('createFF1: pass an options object { key, radix }.'));
-  for (const k of Object.keys(options)) {
-    needs(OPTION_KEYS.includes(k), () => new OptionsError(`createFF1: unknown option \`${k}\`${didYouMean(k, OPTION_KEYS)}`));
-  }
-  /* Precondition: the key is an AES key (16, 24 or 32 bytes). */
-  const { key, radix } = options;
-  needs(
-    key instanceof Uint8Array && (key.length === 16 || key.length === 24 || key.length === 32),
-    () => new OptionsError('createFF1: `key` must be a Uint8Array of 16, 24 or 32 bytes (AES-128, -192 or -256).'),
-  );
-  /* Precondition: 2 ≤ radix ≤ 36, the numerals being 0-9a-z. */
-  needs(
-    Number.isInteger(radix) && radix >= 2 && radix <= 36,
-    () => new OptionsError('createFF1: `radix` must be an integer from 2 to 36 (numerals 0-9a-z).'),
-  );
+  /* Precondition: known keys of the right kinds; an AES key (16, 24 or 32 bytes); 2 ≤ radix ≤ 36 (numerals 0-9a-z). */
+  const { key, radix } = OPTIONS.parse(options ?? null);
   /* Precondition: radix^minlen ≥ 1,000,000 (SP 800-38G Rev. 1, 5.2) and 2 ≤ minlen ≤ maxlen < 2^32. */
   const floor = minimumLength(radix);
   const minLength = options.minLength ?? floor;
-  needs(
-    Number.isInteger(minLength) && minLength >= floor,
-    () =>
-      new OptionsError(
-        `createFF1: \`minLength\` must be an integer of at least ${floor} for radix ${radix}: ` +
-          `SP 800-38G Rev. 1 requires radix^minLength ≥ 1,000,000 (a smaller domain can be enumerated).`,
-      ),
-  );
+  if (minLength < floor) {
+    throw optionIssue(
+      LABEL,
+      'minLength',
+      `an integer of at least ${floor} for radix ${radix}: SP 800-38G Rev. 1 requires radix^minLength ≥ 1,000,000 (a smaller domain can be enumerated)`,
+      minLength,
+    );
+  }
   const maxLength = options.maxLength ?? Math.max(DEFAULT_MAX_LENGTH, minLength);
-  needs(
-    Number.isInteger(maxLength) && maxLength >= minLength && maxLength <= MAX_LEN_LIMIT,
-    () => new OptionsError(`createFF1: \`maxLength\` must be an integer from minLength (${minLength}) to 2^32 − 1.`),
-  );
+  if (maxLength < minLength) throw optionIssue(LABEL, 'maxLength', `an integer from minLength (${minLength}) to 2^32 − 1`, maxLength);
   const maxTweakLength = options.maxTweakLength ?? DEFAULT_MAX_TWEAK;
-  needs(
-    Number.isInteger(maxTweakLength) && maxTweakLength >= 0 && maxTweakLength <= MAX_LEN_LIMIT,
-    () => new OptionsError('createFF1: `maxTweakLength` must be an integer from 0 to 2^32 − 1.'),
-  );
   const defaultTweak = options.tweak === undefined ? Buffer.alloc(0) : Buffer.from(bytesOf(options.tweak, 'createFF1'));
   needs(
     defaultTweak.length <= maxTweakLength,

@@ -4,7 +4,7 @@
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import { OptionsError, needs } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { option, optionsSchema } from '../options.js';
 
 /** Options of {@link createPseudonymizer}. */
 export interface PseudonymizerOptions {
@@ -38,8 +38,13 @@ export interface Pseudonymizer {
   token(value: string | number, options: PseudonymOptions): string;
 }
 
-const OPTION_KEYS = ['key', 'tenant', 'bytes', 'prefix'];
 const MAX_LABEL = 256;
+const OPTIONS = optionsSchema<PseudonymizerOptions>('createPseudonymizer', {
+  key: option.required(option.custom('a Uint8Array of at least 32 random bytes (crypto.randomBytes(32))', ['bytes'], (v) => (v as Uint8Array).length >= 32)),
+  tenant: option.required(option.string(`a non-empty string of at most ${MAX_LABEL} characters`, (v) => v.length > 0 && v.length <= MAX_LABEL)),
+  bytes: option.integer(8, 32, 'an integer from 8 to 32 (16 recommended)'),
+  prefix: option.string('a string of at most 16 characters', (v) => v.length <= 16),
+});
 const STUDY_CACHE = 1024;
 
 /** HKDF info: a fixed label and length-prefixed parts, so no two (kind, name) pairs collide. */
@@ -69,25 +74,8 @@ function label(value: unknown, what: string): string {
  */
 export function createPseudonymizer(options: PseudonymizerOptions): Pseudonymizer {
   /* Precondition: the key is at least 32 bytes and the options have known keys only. */
-  needs(options !== null && typeof options === 'object', () => new OptionsError('createPseudonymizer: pass options { key, tenant }.'));
-  for (const k of Object.keys(options)) {
-    needs(OPTION_KEYS.includes(k), () => new OptionsError(`createPseudonymizer: unknown option \`${k}\`${didYouMean(k, OPTION_KEYS)}`));
-  }
-  needs(
-    options.key instanceof Uint8Array && options.key.length >= 32,
-    () => new OptionsError('createPseudonymizer: `key` must be a Uint8Array of at least 32 random bytes (crypto.randomBytes(32)).'),
-  );
-  const tenant = label(options.tenant, 'tenant');
-  const bytes = options.bytes ?? 16;
-  needs(
-    Number.isInteger(bytes) && bytes >= 8 && bytes <= 32,
-    () => new OptionsError('createPseudonymizer: `bytes` must be an integer from 8 to 32 (16 recommended).'),
-  );
-  const prefix = options.prefix ?? 'ps_';
-  needs(
-    typeof prefix === 'string' && prefix.length <= 16,
-    () => new OptionsError('createPseudonymizer: `prefix` must be a string of at most 16 characters.'),
-  );
+  const { bytes = 16, prefix = 'ps_' } = OPTIONS.parse(options ?? null);
+  const tenant = options.tenant.normalize('NFC');
   const tenantKey = Buffer.from(hkdfSync('sha256', options.key, 'phiguard', info('tenant', tenant), 32));
   const studyKeys = new Map<string, Buffer>();
 

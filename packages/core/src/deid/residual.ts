@@ -8,6 +8,7 @@
  */
 import type { CustomDetector, DetectedSpan } from '../dlp/index.js';
 import { US_COUNTY_NAMES, US_PLACE_NAMES } from './us-places.js';
+import { option, optionsSchema } from '../options.js';
 
 /** Options of {@link safeHarborDetectors}. */
 export interface SafeHarborDetectorOptions {
@@ -214,6 +215,13 @@ function placeNames(places: Iterable<string> | string, counties: Iterable<string
   };
 }
 
+const iterable = (v: unknown): boolean => typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function';
+const OPTIONS = optionsSchema<SafeHarborDetectorOptions>('safeHarborDetectors', {
+  now: option.func('a function returning the current Date'),
+  places: option.custom('an iterable of place names (an array or a Set)', ['array', 'object'], iterable),
+  counties: option.custom('an iterable of county names (an array or a Set)', ['array', 'object'], iterable),
+});
+
 // Indexing the US lists takes a few milliseconds: once per process.
 let usPlaces: CustomDetector | undefined;
 
@@ -223,6 +231,7 @@ let usPlaces: CustomDetector | undefined;
  * case, spelled-out e-mails and place names smaller than a state.
  */
 export function safeHarborDetectors(options: SafeHarborDetectorOptions = {}): CustomDetector[] {
+  OPTIONS.parse(options);
   const now = options.now ?? (() => new Date());
   return [
     ...partialDates,

@@ -5,6 +5,7 @@
  */
 import { LimitExceededError, OptionsError, needs } from '../errors.js';
 import { didYouMean } from '../suggest.js';
+import { option, optionsSchema } from '../options.js';
 import { RESTRICTED_ZIP3 } from '../operators/restricted-zip3.js';
 import { safeHarborDetectors } from './residual.js';
 import { childOf, mapTree, type FieldTree } from '../policy/field-index.js';
@@ -134,20 +135,24 @@ export interface SafeHarborCall {
   readonly context?: AccessContext | null;
 }
 
-const OPTION_KEYS = [
-  'resource',
-  'policy',
-  'scanner',
-  'now',
-  'freeText',
-  'sensitive',
-  'quasiIdentifiers',
-  'scrubKnownIdentifiers',
-  'keepResourceId',
-  'remove',
-  'restrictedZip3',
-  'context',
-];
+const LABEL = 'createSafeHarbor';
+const OPTIONS = optionsSchema<SafeHarborOptions>(LABEL, {
+  resource: option.required(option.string('the name of a resource of the policy')),
+  policy: option.required(option.custom<CompiledPolicy>('a compiled policy (compilePolicy(definePolicy({…})))', ['object'], (v) => (v as CompiledPolicy).resources instanceof Map)),
+  scanner: option.implementing('a DLP scanner (createScanner({…}))', 'scan'),
+  now: option.custom('a valid Date or a function returning one', ['object', 'function'], (v) => typeof v === 'function' || (v instanceof Date && !Number.isNaN(v.getTime()))),
+  freeText: option.oneOf(['scrub', 'remove'] as const),
+  sensitive: option.oneOf(['keep', 'remove'] as const),
+  quasiIdentifiers: option.custom('an object of field path → rule', ['object']),
+  scrubKnownIdentifiers: option.boolean(),
+  keepResourceId: option.boolean(),
+  remove: option.array<string>('a list of declared field paths'),
+  restrictedZip3: option.custom<Iterable<string>>('three-digit ZIP prefixes as strings ("036")', ['array', 'object'], (v) => {
+    if (typeof (v as Iterable<unknown>)[Symbol.iterator] !== 'function') return false;
+    return [...(v as Iterable<unknown>)].every((z) => typeof z === 'string' && /^\d{3}$/.test(z));
+  }),
+  context: option.custom<AccessContext | null>('an access context (the caller the records are for) or null', ['object', 'null']),
+});
 const RULES: readonly QuasiIdentifierRule[] = ['year', 'birth-year', 'zip3', 'age90', 'keep', 'remove'];
 
 interface Field {
@@ -225,28 +230,11 @@ export interface SafeHarbor {
  */
 export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
   /* Precondition: options name a resource of a compiled policy, with known keys only. */
-  needs(options !== null && typeof options === 'object', () => new OptionsError('safeHarbor: pass options { resource, policy }.'));
-  for (const k of Object.keys(options)) {
-    needs(OPTION_KEYS.includes(k), () => new OptionsError(`safeHarbor: unknown option \`${k}\`${didYouMean(k, OPTION_KEYS)}`));
-  }
-  const { policy, resource } = options;
-  needs(
-    policy !== null && typeof policy === 'object' && policy.resources instanceof Map,
-    () => new OptionsError('safeHarbor: `policy` must be a compiled policy (compilePolicy(definePolicy({…}))).'),
-  );
+  const { policy, resource, freeText = 'scrub', sensitive = 'keep', now } = OPTIONS.parse(options ?? null);
   const compiled = policy.resources.get(resource);
   needs(
     compiled !== undefined,
-    () => new OptionsError(`safeHarbor: unknown resource "${String(resource)}"${didYouMean(String(resource), policy.resources.keys())}.`),
-  );
-  const freeText = options.freeText ?? 'scrub';
-  needs(freeText === 'scrub' || freeText === 'remove', () => new OptionsError('safeHarbor: `freeText` must be "scrub" or "remove".'));
-  const sensitive = options.sensitive ?? 'keep';
-  needs(sensitive === 'keep' || sensitive === 'remove', () => new OptionsError('safeHarbor: `sensitive` must be "keep" or "remove".'));
-  const now = options.now;
-  needs(
-    now === undefined || typeof now === 'function' || (now instanceof Date && !Number.isNaN(now.getTime())),
-    () => new OptionsError('safeHarbor: `now` must be a valid Date or a function returning one.'),
+    () => new OptionsError(`createSafeHarbor: unknown resource "${String(resource)}"${didYouMean(String(resource), policy.resources.keys())}.`),
   );
   const scrubKnown = options.scrubKnownIdentifiers ?? true;
   const overrides = options.quasiIdentifiers ?? {};
@@ -254,29 +242,20 @@ export function createSafeHarbor(options: SafeHarborOptions): SafeHarbor {
     const spec = compiled.fields.get(path);
     needs(
       spec?.class === 'quasi-identifier',
-      () => new OptionsError(`safeHarbor: quasiIdentifiers."${path}" is not a quasi-identifier field of ${resource}${didYouMean(path, compiled.fields.keys())}.`),
+      () => new OptionsError(`createSafeHarbor: quasiIdentifiers."${path}" is not a quasi-identifier field of ${resource}${didYouMean(path, compiled.fields.keys())}.`),
     );
-    needs(RULES.includes(rule), () => new OptionsError(`safeHarbor: quasiIdentifiers."${path}" must be one of ${RULES.join(', ')}.`));
+    needs(RULES.includes(rule), () => new OptionsError(`createSafeHarbor: quasiIdentifiers."${path}" must be one of ${RULES.join(', ')}.`));
   }
   const removeList = options.remove ?? [];
-  needs(Array.isArray(removeList), () => new OptionsError('safeHarbor: `remove` must be a list of declared field paths.'));
   for (const path of removeList) {
     needs(
       compiled.fields.has(path),
-      () => new OptionsError(`safeHarbor: remove: "${String(path)}" is not a declared field of ${resource}${didYouMean(String(path), compiled.fields.keys())}.`),
+      () => new OptionsError(`createSafeHarbor: remove: "${String(path)}" is not a declared field of ${resource}${didYouMean(String(path), compiled.fields.keys())}.`),
     );
   }
-  needs(
-    options.context === undefined || options.context === null || typeof options.context === 'object',
-    () => new OptionsError('safeHarbor: `context` must be an access context (the caller the records are for) or null.'),
-  );
   const keepResourceId = options.keepResourceId ?? false;
   const idPath = compiled.idPath === null ? null : compiled.idPath.join('.');
   const restricted: ReadonlySet<string> = options.restrictedZip3 === undefined ? RESTRICTED_ZIP3 : new Set(options.restrictedZip3);
-  needs(
-    options.restrictedZip3 === undefined || [...restricted].every((z) => typeof z === 'string' && /^\d{3}$/.test(z)),
-    () => new OptionsError('safeHarbor: `restrictedZip3` must list three-digit ZIP prefixes as strings ("036").'),
-  );
   const today = (): Date => (typeof now === 'function' ? now() : (now ?? new Date()));
   const scanner = options.scanner ?? createScanner({ detectors: safeHarborDetectors({ now: today }) });
   const { maxDepth, maxNodes } = policy.limits;

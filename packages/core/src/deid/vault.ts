@@ -7,6 +7,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { AccessDeniedError, AuditUnavailableError, DecryptError, OptionsError, needs, type DenyReason } from '../errors.js';
 import { didYouMean } from '../suggest.js';
+import { option, optionsSchema } from '../options.js';
 import { isPurposeOfUse, PURPOSES_OF_USE, type PurposeOfUse } from '../purpose.js';
 import type { AccessContext } from '../context.js';
 import { denialEvent, disclosureEvent, errorEvent, type AuditEvent, type AuditSink } from '../audit/event.js';
@@ -75,8 +76,19 @@ export interface Vault {
   purgeTarget(): PurgeTarget;
 }
 
-const OPTION_KEYS = ['pool', 'key', 'audit', 'table', 'reidentifyRole', 'purposes'];
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+const OPTIONS = optionsSchema<VaultOptions>('createVault', {
+  pool: option.required(option.implementing('a pg.Pool (an object with query(text, values))', 'query')),
+  key: option.required(option.custom('a Uint8Array of 32 random bytes (crypto.randomBytes(32))', ['bytes'], (v) => (v as Uint8Array).length === 32)),
+  // 45 CFR 164.312(b): no re-identification without an audit trail.
+  audit: option.required(option.implementing('an audit sink { write(event) }; re-identification is always audited', 'write')),
+  table: option.string('a lowercase SQL identifier, optionally schema-qualified (`schema.table`)', (v) => {
+    const parts = v.split('.');
+    return parts.length <= 2 && parts.every((p) => IDENT.test(p));
+  }),
+  reidentifyRole: option.string('a non-empty string', (v) => v !== ''),
+  purposes: option.array('a list of HL7 PurposeOfUse codes'),
+});
 const TOKEN = /^vt_[A-Za-z0-9_-]{22}$/;
 const RESOURCE = 'VaultToken';
 const VERSION = 1;
@@ -106,33 +118,8 @@ function framed(...parts: string[]): Buffer {
  */
 export function createVault(options: VaultOptions): Vault {
   /* Precondition: known option keys; a pool, a 32-byte key and an audit sink. */
-  needs(options !== null && typeof options === 'object', () => new OptionsError('createVault: pass options { pool, key, audit }.'));
-  for (const k of Object.keys(options)) {
-    needs(OPTION_KEYS.includes(k), () => new OptionsError(`createVault: unknown option \`${k}\`${didYouMean(k, OPTION_KEYS)}`));
-  }
-  const { pool, audit } = options;
-  needs(
-    pool !== null && typeof pool === 'object' && typeof pool.query === 'function',
-    () => new OptionsError('createVault: `pool` must have query(text, values) (a pg.Pool).'),
-  );
-  needs(
-    options.key instanceof Uint8Array && options.key.length === 32,
-    () => new OptionsError('createVault: `key` must be a Uint8Array of 32 random bytes (crypto.randomBytes(32)).'),
-  );
-  // 45 CFR 164.312(b): no re-identification without an audit trail.
-  needs(
-    audit !== null && typeof audit === 'object' && typeof audit.write === 'function',
-    () => new OptionsError('createVault: `audit` must be an audit sink { write(event) }; re-identification is always audited.'),
-  );
-  const tableName = options.table ?? 'phiguard_vault';
-  const parts = typeof tableName === 'string' ? tableName.split('.') : [];
-  needs(
-    parts.length >= 1 && parts.length <= 2 && parts.every((p) => IDENT.test(p)),
-    () => new OptionsError('createVault: `table` must be a lowercase SQL identifier, optionally schema-qualified (`schema.table`).'),
-  );
-  const table = parts.map((p) => `"${p}"`).join('.');
-  const role = options.reidentifyRole ?? 'privacy-officer';
-  needs(typeof role === 'string' && role.length > 0, () => new OptionsError('createVault: `reidentifyRole` must be a non-empty string.'));
+  const { pool, audit, table: tableName = 'phiguard_vault', reidentifyRole: role = 'privacy-officer' } = OPTIONS.parse(options ?? null);
+  const table = tableName.split('.').map((p) => `"${p}"`).join('.');
   const purposes = new Set<string>(options.purposes ?? PURPOSES_OF_USE);
   for (const p of purposes) {
     needs(isPurposeOfUse(p), () => new OptionsError(`createVault: purposes: "${String(p)}" is not an HL7 PurposeOfUse code phiguard knows${didYouMean(String(p), PURPOSES_OF_USE)}.`));
@@ -198,7 +185,7 @@ export function createVault(options: VaultOptions): Vault {
 
     purgeTarget() {
       return {
-        name: `vault:${parts.join('.')}`,
+        name: `vault:${tableName}`,
         async candidates(before, limit) {
           const found = await pool.query(`SELECT token, patient_ref, created_at FROM ${table} WHERE created_at < $1 ORDER BY created_at, token LIMIT $2`, [new Date(before), limit]);
           return found.rows.map((r) => ({

@@ -7,7 +7,8 @@ import { actionEvent, denialEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError, type DenyReason } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import { ID, audited, checkKeys, hasRole, needClock, needStore, roleSet, timeOf, type GovernanceAudit } from './common.js';
+import { GOVERNANCE_OPTIONS, ID, audited, hasRole, nowOf, rolesRule, timeOf, type GovernanceAudit } from './common.js';
+import { option, optionsSchema } from '../options.js';
 import type { Clock } from '../base/clock.js';
 
 /** Which records an authorization covers (164.508(c)(1)(i): "a specific and meaningful description"). */
@@ -86,7 +87,14 @@ export interface Authorizations {
   verify(id: string, to: { readonly patientId: string | number; readonly recipientId: string }): Promise<AuthorizationVerdict>;
 }
 
-const KEYS = ['store', 'audit', 'patientRef', 'intakeRoles', 'revokerRoles', 'clock'];
+const OPTIONS = optionsSchema<AuthorizationsOptions>('createAuthorizations', {
+  store: GOVERNANCE_OPTIONS.store,
+  audit: GOVERNANCE_OPTIONS.audit,
+  patientRef: GOVERNANCE_OPTIONS.patientRef,
+  intakeRoles: option.required(rolesRule()),
+  revokerRoles: option.required(rolesRule()),
+  clock: GOVERNANCE_OPTIONS.clock,
+});
 const authKey = (id: string) => `gov:authorization:${id}`;
 const revokedKey = (id: string) => `gov:authorization-revoked:${id}`;
 const text = (v: unknown, max: number) => typeof v === 'string' && v.trim() !== '' && v.length <= max;
@@ -146,14 +154,10 @@ export function scopeCovers(scope: AuthorizationScope, asked: AuthorizationScope
 
 /** Creates the authorization service. */
 export function createAuthorizations(options: AuthorizationsOptions): Authorizations {
-  checkKeys('createAuthorizations', options, KEYS);
-  const store = needStore('createAuthorizations', options.store);
-  const intake = roleSet('createAuthorizations', 'intakeRoles', options.intakeRoles);
-  const revokers = roleSet('createAuthorizations', 'revokerRoles', options.revokerRoles);
-  const now = needClock('createAuthorizations', options.clock);
-  const { audit, patientRef } = options;
-  if (typeof patientRef !== 'function') throw new OptionsError('createAuthorizations needs `patientRef` (guard.policy.patientRef)');
-  if (audit === null || typeof audit?.write !== 'function') throw new OptionsError('createAuthorizations needs `audit` (an AuditSink, or the guard)');
+  const { store, audit, patientRef, clock } = OPTIONS.parse(options ?? null);
+  const intake = new Set(options.intakeRoles);
+  const revokers = new Set(options.revokerRoles);
+  const now = nowOf(clock);
 
   const get = async (id: string): Promise<StoredAuthorization | null> => {
     if (typeof id !== 'string' || !ID.test(id)) return null;

@@ -8,7 +8,8 @@ import { actionEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { OptionsError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import { ID, audited, checkKeys, needClock, needStore, type GovernanceAudit } from './common.js';
+import { GOVERNANCE_OPTIONS, ID, audited, nowOf, type GovernanceAudit } from './common.js';
+import { optionsSchema } from '../options.js';
 import type { Clock } from '../base/clock.js';
 import { disclosureDigest, type DeliveryMethod } from './disclosure.js';
 
@@ -34,13 +35,17 @@ export interface ChannelExceptions {
   verify(ref: string, patientId: string | number, method: DeliveryMethod): Promise<boolean>;
 }
 
+const CHANNEL_OPTIONS = optionsSchema<Parameters<typeof createChannelExceptions>[0]>('createChannelExceptions', {
+  store: GOVERNANCE_OPTIONS.store,
+  audit: GOVERNANCE_OPTIONS.audit,
+  patientRef: GOVERNANCE_OPTIONS.patientRef,
+  clock: GOVERNANCE_OPTIONS.clock,
+});
+
 /** Creates the channel-exception register. */
 export function createChannelExceptions(options: { readonly store: StateStore; readonly audit: GovernanceAudit; readonly patientRef: (patientId: string | number) => string; readonly clock?: Clock }): ChannelExceptions {
-  checkKeys('createChannelExceptions', options, ['store', 'audit', 'patientRef', 'clock']);
-  const store = needStore('createChannelExceptions', options.store);
-  const now = needClock('createChannelExceptions', options.clock);
-  const { audit, patientRef } = options;
-  if (typeof patientRef !== 'function') throw new OptionsError('createChannelExceptions needs `patientRef`');
+  const { store, audit, patientRef, clock } = CHANNEL_OPTIONS.parse(options ?? null);
+  const now = nowOf(clock);
   const key = (id: string) => `gov:channel-exception:${id}`;
   return {
     async record(context, input) {

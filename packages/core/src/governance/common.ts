@@ -2,9 +2,9 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import type { AuditEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { AuditUnavailableError } from '../errors.js';
-import { checkKeys as checkOptionKeys, optionIssue } from '../options.js';
+import { option, optionIssue, type OptionRule } from '../options.js';
 import type { StateStore } from '../state/store.js';
-import { isClock, systemClock } from '../base/clock.js';
+import { systemClock, type Clock } from '../base/clock.js';
 
 /** Where governance services write their audit events: an AuditSink, or `guard` itself (its `write`). */
 export interface GovernanceAudit {
@@ -26,30 +26,26 @@ export function hasRole(context: AccessContext | null | undefined, roles: Readon
   return Array.isArray(context?.roles) && context.roles.some((r) => roles.has(r));
 }
 
-/** @internal Validates an options object's keys with "did you mean" (structured issues). */
-export const checkKeys = (where: string, options: unknown, known: readonly string[]): void => checkOptionKeys(where, options, known);
+/** @internal A non-empty list of roles. */
+export const rolesRule = (): OptionRule<readonly string[]> =>
+  option.array<string>('a list of at least one role', (v) => v.length > 0 && v.every((r) => typeof r === 'string' && r !== ''));
 
-/** @internal A non-empty role list (option `key` of `where`), as a set. */
-export function roleSet(where: string, key: string, roles: unknown): ReadonlySet<string> {
-  if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => typeof r !== 'string' || r === '')) {
-    throw optionIssue(where, key, 'a list of at least one role', roles, roles === undefined ? 'missing' : Array.isArray(roles) ? 'invalid' : 'type');
-  }
-  return new Set(roles as string[]);
-}
+/**
+ * @internal The options the registers share, checked in one place: each register's schema takes
+ * the ones it has (`{ store, audit, patientRef, roles, clock }`) and adds its own.
+ */
+export const GOVERNANCE_OPTIONS = Object.freeze({
+  store: option.required(option.implementing<StateStore>('a StateStore (MemoryStateStore, or RedisStateStore shared by every instance)', 'getMany')),
+  audit: option.required(option.implementing<GovernanceAudit>('an AuditSink, or the guard (an object with write(event))', 'write')),
+  patientRef: option.required(option.func<(patientId: string | number) => string>('a function (patientId) => reference (guard.policy.patientRef)')),
+  roles: option.required(rolesRule()),
+  clock: option.clock(),
+});
 
-/** @internal A StateStore, checked. */
-export function needStore(where: string, store: unknown): StateStore {
-  if (store === null || typeof store !== 'object' || typeof (store as StateStore).getMany !== 'function') {
-    throw optionIssue(where, 'store', 'a StateStore (MemoryStateStore, or RedisStateStore shared by every instance)', store, store === undefined ? 'missing' : 'type');
-  }
-  return store as StateStore;
-}
-
-/** @internal The `clock` option, checked, as a function of epoch milliseconds. */
-export function needClock(where: string, clock: unknown): () => number {
-  if (clock === undefined) return () => systemClock.now();
-  if (!isClock(clock)) throw optionIssue(where, 'clock', 'a Clock ({ now(): epoch milliseconds })', clock, 'type');
-  return () => clock.now();
+/** @internal The `clock` option as a function of epoch milliseconds. */
+export function nowOf(clock: Clock | undefined): () => number {
+  const c = clock ?? systemClock;
+  return () => c.now();
 }
 
 /** @internal A keyed reference function (`<prefix>_<hex>`) under a key derived from `secret` for `label`. */

@@ -8,7 +8,8 @@ import { actionEvent, denialEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import { ID, audited, checkKeys, hasRole, needClock, needStore, roleSet, type GovernanceAudit } from './common.js';
+import { GOVERNANCE_OPTIONS, ID, audited, hasRole, nowOf, type GovernanceAudit } from './common.js';
+import { optionsSchema } from '../options.js';
 import type { Clock } from '../base/clock.js';
 
 /** Who a deny-list entry stops. */
@@ -44,12 +45,14 @@ function target(t: DenyTarget): DenyTarget {
   return t;
 }
 
+const { store, audit, roles, clock } = GOVERNANCE_OPTIONS;
+const DENY_OPTIONS = optionsSchema<DenyListOptions>('createDenyList', { store, audit, roles, clock });
+
 /** Creates the deny list over a shared state store. */
 export function createDenyList(options: DenyListOptions): DenyList {
-  checkKeys('createDenyList', options, ['store', 'audit', 'roles', 'clock']);
-  const store = needStore('createDenyList', options.store);
-  const roles = roleSet('createDenyList', 'roles', options.roles);
-  const now = needClock('createDenyList', options.clock);
+  const { store, clock } = DENY_OPTIONS.parse(options ?? null);
+  const roles = new Set(options.roles);
+  const now = nowOf(clock);
   const { audit } = options;
   if (audit === null || typeof audit?.write !== 'function') throw new OptionsError('createDenyList needs `audit` (an AuditSink, or the guard)');
   const permit = async (context: AccessContext, attempted: 'update') => {

@@ -4,7 +4,7 @@
  * only: the field cipher encrypts before the store sees anything.
  */
 import type { PgQueryable } from '../audit/postgres.js';
-import { OptionsError } from '../errors.js';
+import { option, optionsSchema } from '../options.js';
 import type { PurgeCandidate, PurgeTarget } from './retention.js';
 
 /** One kept copy. */
@@ -56,12 +56,14 @@ export interface PostgresCopyStoreOptions {
   readonly table?: string;
 }
 
+const COPY_OPTIONS = optionsSchema<PostgresCopyStoreOptions>('createPostgresDisclosureCopyStore', {
+  pool: option.required(option.implementing<PgQueryable>('a pg.Pool (or any object with query(text, values))', 'query')),
+  table: option.string('a lowercase SQL identifier', (v) => IDENT.test(v)),
+});
+
 /** A PostgreSQL copy store; `migrate()` creates its table. */
 export function postgresDisclosureCopyStore(options: PostgresCopyStoreOptions): DisclosureCopyStore & { migrate(): Promise<void> } {
-  const pool = options?.pool;
-  if (pool === null || typeof pool?.query !== 'function') throw new OptionsError('postgresDisclosureCopyStore needs { pool } (a pg.Pool)');
-  const table = options.table ?? 'phiguard_disclosure_copies';
-  if (!IDENT.test(table)) throw new OptionsError('postgresDisclosureCopyStore: table must be a lowercase SQL identifier');
+  const { pool, table = 'phiguard_disclosure_copies' } = COPY_OPTIONS.parse(options ?? null);
   const t = `"${table}"`;
   return {
     name: 'disclosure-copies',

@@ -15,7 +15,8 @@ import { readPath } from '../policy/path.js';
 import { canonicalId } from '../ids.js';
 import { didYouMean } from '../suggest.js';
 import { inScope, scopeCovers, scopeProblems, type AuthorizationScope, type Authorizations } from './authorizations.js';
-import { audited, checkKeys, needClock, timeOf } from './common.js';
+import { GOVERNANCE_OPTIONS, audited, nowOf, timeOf } from './common.js';
+import { checkKeys, option, optionsSchema } from '../options.js';
 import type { Clock } from '../base/clock.js';
 import type { DenyList } from './containment.js';
 import type { DisclosureCopyStore } from './copies.js';
@@ -99,16 +100,23 @@ export interface Disclosures {
 }
 
 const limits = (s: AuthorizationScope) => s.recordTypes !== undefined || s.from !== undefined || s.to !== undefined;
-const KEYS = ['guard', 'recipients', 'authorizations', 'records', 'copies', 'cipher', 'scanner', 'channelExceptions', 'denyList', 'clock'];
+const OPTIONS = optionsSchema<DisclosuresOptions>('createDisclosures', {
+  guard: option.required(option.implementing<PhiGuard>('the guard (createPhiGuard)', 'authorize')),
+  recipients: option.required(option.implementing<RecipientRegistry>('the recipient registry (createRecipientRegistry)', 'admit')),
+  authorizations: option.implementing<Authorizations>('the authorizations (createAuthorizations)', 'record'),
+  records: option.custom('an object of resource → { collection, typeOf(record), dateOf(record) }', ['object']),
+  copies: option.implementing<DisclosureCopyStore>('a disclosure copy store', 'put'),
+  cipher: option.implementing<FieldCipher>('a field cipher (createFieldCipher)', 'encrypt', 'decrypt'),
+  scanner: option.implementing<Scanner>('a DLP scanner (createScanner)', 'scan'),
+  channelExceptions: option.implementing('the channel exceptions (createChannelExceptions)', 'verify'),
+  denyList: option.implementing<DenyList>('the deny list (createDenyList)', 'check'),
+  clock: GOVERNANCE_OPTIONS.clock,
+});
 const REQUEST_KEYS = ['resource', 'value', 'patientId', 'recipientId', 'purpose', 'basis', 'authorizationId', 'asked', 'deliveryMethod', 'channelExceptionRef', 'action', 'keepCopy', 'serialize'];
 
 /** Creates the disclosure service. */
 export function createDisclosures(options: DisclosuresOptions): Disclosures {
-  checkKeys('createDisclosures', options, KEYS);
-  const { guard, recipients, authorizations, records = {}, copies, cipher, channelExceptions, denyList } = options;
-  if (denyList !== undefined && typeof denyList?.check !== 'function') throw new OptionsError('createDisclosures: `denyList` must come from createDenyList');
-  if (guard === null || typeof guard?.authorize !== 'function') throw new OptionsError('createDisclosures needs `guard` (createPhiGuard)');
-  if (recipients === null || typeof recipients?.admit !== 'function') throw new OptionsError('createDisclosures needs `recipients` (createRecipientRegistry)');
+  const { guard, recipients, authorizations, records = {}, copies, cipher, channelExceptions, denyList } = OPTIONS.parse(options ?? null);
   if ((copies === undefined) !== (cipher === undefined)) throw new OptionsError('createDisclosures: `copies` and `cipher` go together (copies are kept encrypted)');
   for (const [name, sel] of Object.entries(records)) {
     if (!guard.policy.resources.has(name)) throw new OptionsError(`createDisclosures records: unknown resource "${name}"`);
@@ -117,7 +125,7 @@ export function createDisclosures(options: DisclosuresOptions): Disclosures {
     }
   }
   const scanner = options.scanner ?? getDefaultScanner();
-  const now = needClock('createDisclosures', options.clock);
+  const now = nowOf(options.clock);
 
   return {
     async disclose<T>(context: AccessContext, request: DisclosureRequest): Promise<DisclosureResult<T>> {

@@ -13,7 +13,8 @@ import type { RecordCipher } from '../crypto/records.js';
 import { reencrypt, rewrapKeys } from '../crypto/rotation.js';
 import { AccessDeniedError, KeyUnavailableError, OptionsError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import { audited, checkKeys, hasRole, needStore, roleSet, type GovernanceAudit } from './common.js';
+import { GOVERNANCE_OPTIONS, audited, hasRole, type GovernanceAudit } from './common.js';
+import { option, optionsSchema } from '../options.js';
 
 /** Options of {@link governedKeyring}. */
 export interface GovernedKeyringOptions {
@@ -62,14 +63,18 @@ export interface RotateNowOptions {
 const disabledKey = (keyId: string) => `key-disabled:${keyId}`;
 const CODE = /^[a-z0-9][a-z0-9:._-]{0,63}$/;
 
+const OPTIONS = optionsSchema<GovernedKeyringOptions>('createGovernedKeyring', {
+  keyring: option.required(option.implementing<Keyring>('a Keyring (generateDataKey, decryptDataKey)', 'generateDataKey', 'decryptDataKey')),
+  audit: GOVERNANCE_OPTIONS.audit,
+  store: GOVERNANCE_OPTIONS.store,
+  roles: GOVERNANCE_OPTIONS.roles,
+  service: option.string('a principal id for the keyring\'s own events', (v) => v !== ''),
+});
+
 /** Wraps a keyring: audited operations, shared disable, rotation in one call. */
 export function governedKeyring(options: GovernedKeyringOptions): GovernedKeyring {
-  checkKeys('governedKeyring', options, ['keyring', 'audit', 'store', 'roles', 'service']);
-  const { keyring, audit } = options;
-  if (keyring === null || typeof keyring?.generateDataKey !== 'function' || typeof keyring.decryptDataKey !== 'function') throw new OptionsError('governedKeyring needs `keyring` (a Keyring)');
-  if (audit === null || typeof audit?.write !== 'function') throw new OptionsError('governedKeyring needs `audit`');
-  const store = needStore('governedKeyring', options.store);
-  const roles = roleSet('governedKeyring', 'roles', options.roles);
+  const { keyring, audit, store } = OPTIONS.parse(options ?? null);
+  const roles = new Set(options.roles);
   const service: AccessContext = { principal: { id: options.service ?? 'phiguard' }, roles: [] };
   // Key ids are not secrets (ARNs, labels, fingerprints); context values are never recorded.
   const keyEvent = (context: AccessContext, action: 'create' | 'read' | 'update', keyIds: readonly string[], code: string) =>

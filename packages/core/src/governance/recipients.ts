@@ -7,7 +7,8 @@ import { actionEvent, denialEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError, type DenyReason } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import { ID, audited, checkKeys, hasRole, keyedRef, needClock, needStore, roleSet, timeOf, type GovernanceAudit } from './common.js';
+import { GOVERNANCE_OPTIONS, ID, audited, hasRole, keyedRef, nowOf, rolesRule, timeOf, type GovernanceAudit } from './common.js';
+import { option, optionsSchema } from '../options.js';
 import type { Clock } from '../base/clock.js';
 import { RECIPIENT_TYPES, type Recipient, type RecipientType } from './disclosure.js';
 
@@ -73,7 +74,15 @@ export interface RecipientRegistry {
   nameOf(nameRef: string): Promise<{ readonly name: string; readonly address?: string } | null>;
 }
 
-const KEYS = ['store', 'secret', 'audit', 'managerRoles', 'agreementRequiredFor', 'clock'];
+const OPTIONS = optionsSchema<RecipientRegistryOptions>('createRecipientRegistry', {
+  store: GOVERNANCE_OPTIONS.store,
+  // Length and kind are checked where the reference key is derived (keyedRef).
+  secret: option.required(option.custom('a string or Uint8Array of at least 32 bytes (keys the references written to audit)', ['string', 'bytes'])),
+  audit: GOVERNANCE_OPTIONS.audit,
+  managerRoles: option.required(rolesRule()),
+  agreementRequiredFor: option.array<RecipientType>(`a list of recipient types (${RECIPIENT_TYPES.join(', ')})`, (v) => v.every((t) => RECIPIENT_TYPES.includes(t as RecipientType))),
+  clock: GOVERNANCE_OPTIONS.clock,
+});
 const entryKey = (id: string) => `gov:recipient:${id}`;
 const nameKey = (ref: string) => `gov:recipient-name:${ref}`;
 
@@ -97,15 +106,11 @@ function problemsOf(input: RecipientInput): string[] {
 
 /** Creates the recipient registry. */
 export function createRecipientRegistry(options: RecipientRegistryOptions): RecipientRegistry {
-  checkKeys('createRecipientRegistry', options, KEYS);
-  const store = needStore('createRecipientRegistry', options.store);
-  const managers = roleSet('createRecipientRegistry', 'managerRoles', options.managerRoles);
-  const now = needClock('createRecipientRegistry', options.clock);
+  const { store, audit, clock } = OPTIONS.parse(options ?? null);
+  const managers = new Set(options.managerRoles);
+  const now = nowOf(clock);
   const nameRefOf = keyedRef('createRecipientRegistry', options.secret, 'phiguard/recipient-name/v1', 'rn');
   const required = new Set<RecipientType>(options.agreementRequiredFor ?? ['business-associate']);
-  for (const t of required) if (!RECIPIENT_TYPES.includes(t)) throw new OptionsError(`createRecipientRegistry agreementRequiredFor: unknown recipient type "${t}"`);
-  const audit = options.audit;
-  if (audit === null || typeof audit?.write !== 'function') throw new OptionsError('createRecipientRegistry needs `audit` (an AuditSink, or the guard)');
 
   const get = async (id: string): Promise<RecipientEntry | null> => {
     if (typeof id !== 'string' || !ID.test(id)) return null;

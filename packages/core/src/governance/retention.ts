@@ -7,7 +7,8 @@ import { actionEvent, denialEvent, type AuditEvent } from '../audit/event.js';
 import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import { ID, audited, checkKeys, hasRole, needClock, needStore, roleSet, type GovernanceAudit } from './common.js';
+import { GOVERNANCE_OPTIONS, ID, audited, hasRole, nowOf, type GovernanceAudit } from './common.js';
+import { option, optionsSchema } from '../options.js';
 import type { Clock } from '../base/clock.js';
 
 /** A record a purge may remove. */
@@ -84,14 +85,13 @@ export interface LegalHolds {
 const HOLDS = 'gov:legal-holds';
 const holdKey = (id: string) => `gov:legal-hold:${id}`;
 
+const HOLDS_OPTIONS = optionsSchema<LegalHoldsOptions>('createLegalHolds', GOVERNANCE_OPTIONS);
+
 /** Creates the legal-hold register. */
 export function createLegalHolds(options: LegalHoldsOptions): LegalHolds {
-  checkKeys('createLegalHolds', options, ['store', 'audit', 'patientRef', 'roles', 'clock']);
-  const store = needStore('createLegalHolds', options.store);
-  const roles = roleSet('createLegalHolds', 'roles', options.roles);
-  const now = needClock('createLegalHolds', options.clock);
-  const { audit, patientRef } = options;
-  if (typeof patientRef !== 'function') throw new OptionsError('createLegalHolds needs `patientRef` (guard.policy.patientRef)');
+  const { store, audit, patientRef, clock } = HOLDS_OPTIONS.parse(options ?? null);
+  const roles = new Set(options.roles);
+  const now = nowOf(clock);
   const guardRole = async (context: AccessContext, attempted: 'create' | 'delete') => {
     if (hasRole(context, roles)) return;
     await audited(audit, denialEvent(attempted, context, 'LegalHold', 'purpose_not_permitted'), now);
@@ -170,10 +170,17 @@ export interface PurgeAuditEvent extends AuditEvent {
   readonly retention: PurgeReport;
 }
 
+const PURGE_OPTIONS = optionsSchema<PurgeJobOptions>('createPurgeJob', {
+  rules: option.required(option.array<RetentionRule>('a non-empty list of rules [{ target, retentionDays }]', (v) => v.length > 0)),
+  holds: option.implementing<LegalHolds>('the legal holds (createLegalHolds)', 'list'),
+  audit: GOVERNANCE_OPTIONS.audit,
+  clock: GOVERNANCE_OPTIONS.clock,
+  batch: option.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer'),
+});
+
 /** Creates the purge job. */
 export function createPurgeJob(options: PurgeJobOptions): PurgeJob {
-  checkKeys('createPurgeJob', options, ['rules', 'holds', 'audit', 'clock', 'batch']);
-  if (!Array.isArray(options.rules) || options.rules.length === 0) throw new OptionsError('createPurgeJob needs `rules`: [{ target, retentionDays }]');
+  const { batch = 500, clock } = PURGE_OPTIONS.parse(options ?? null);
   const names = new Set<string>();
   const days = new Map<RetentionRule, number>();
   for (const r of options.rules) {
@@ -191,9 +198,7 @@ export function createPurgeJob(options: PurgeJobOptions): PurgeJob {
     names.add(t.name!);
     days.set(r, d);
   }
-  const batch = options.batch ?? 500;
-  if (!Number.isInteger(batch) || batch < 1) throw new OptionsError('createPurgeJob: batch must be a positive integer');
-  const now = needClock('createPurgeJob', options.clock);
+  const now = nowOf(clock);
   const { audit, holds } = options;
   return {
     async run(context) {

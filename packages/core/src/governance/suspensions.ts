@@ -9,7 +9,8 @@ import type { AccessContext } from '../context.js';
 import { AccessDeniedError, OptionsError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import type { Clock } from '../base/clock.js';
-import { ID, audited, checkKeys, hasRole, needClock, needStore, roleSet, timeOf, type GovernanceAudit } from './common.js';
+import { GOVERNANCE_OPTIONS, ID, audited, hasRole, nowOf, timeOf, type GovernanceAudit } from './common.js';
+import { optionsSchema } from '../options.js';
 
 /** 164.528(a)(2)(ii): an oral statement suspends for at most 30 days unless a written one follows. */
 export const ORAL_SUSPENSION_DAYS = 30;
@@ -83,12 +84,13 @@ export function suspensionProblems(s: unknown): string[] {
   return p;
 }
 
+const SUSPENSION_OPTIONS = optionsSchema<AccountingSuspensionsOptions>('createAccountingSuspensions', GOVERNANCE_OPTIONS);
+
 /** Creates the suspension register. */
 export function createAccountingSuspensions(options: AccountingSuspensionsOptions): AccountingSuspensions {
-  checkKeys('createAccountingSuspensions', options, ['store', 'audit', 'patientRef', 'roles', 'clock']);
-  const store = needStore('createAccountingSuspensions', options.store);
-  const roles = roleSet('createAccountingSuspensions', 'roles', options.roles);
-  const now = needClock('createAccountingSuspensions', options.clock);
+  const { store, clock } = SUSPENSION_OPTIONS.parse(options ?? null);
+  const roles = new Set(options.roles);
+  const now = nowOf(clock);
   const { audit, patientRef } = options;
   if (typeof patientRef !== 'function') throw new OptionsError('createAccountingSuspensions needs `patientRef` (guard.policy.patientRef)');
   return {

@@ -11,3 +11,5 @@ export { expectNoPhi, findLeaks, formatLeaks, maskValue, phiMatchers, sweep } fr
 export type { Leak, LeakOptions, SweepCase } from './assert.js';
 export { createManualClock } from './clock.js';
 export type { ManualClock } from './clock.js';
+/** Tear-down of a PostgreSQL audit store a test or benchmark created (its table, checkpoints, triggers, functions). */
+export { dropAuditTableSql } from '../audit/postgres.js';

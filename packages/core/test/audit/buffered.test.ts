@@ -131,7 +131,7 @@ describe('bufferedSink', () => {
     const store = fakeStore();
     expect(() => bufferedSink(store.sink, { maxBufer: 1 } as never)).toThrow(/did you mean "maxBuffer"/);
     expect(() => bufferedSink(store.sink, { maxBatch: 0 })).toThrow(OptionsError);
-    expect(() => bufferedSink(null as never)).toThrow(/inner audit sink/);
+    expect(() => bufferedSink(null as never)).toThrow(/`inner` must be an audit sink/);
   });
 });
 

@@ -159,7 +159,7 @@ describe('chainSink', () => {
     expect(() => chainSink(memorySink(), { key: new Uint8Array(16) })).toThrow(/at least 32/);
     expect(() => chainSink(memorySink(), { key: KEY, stream: 'has space' })).toThrow(OptionsError);
     expect(() => chainSink(memorySink(), { key: KEY, stram: 'x' } as never)).toThrow(/did you mean "stream"/);
-    expect(() => chainSink({} as never, { key: KEY })).toThrow(/inner audit sink/);
+    expect(() => chainSink({} as never, { key: KEY })).toThrow(/`inner` must be an audit sink/);
     expect(() => chainSink(memorySink(), { key: KEY, resume: { seq: 2, hash: 'zz' } })).toThrow(/resume/);
   });
 });

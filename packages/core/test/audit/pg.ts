@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
+import { dropAuditTableSql } from '../../src/audit/postgres.js';
 
 /** The PostgreSQL the audit suites use: `scripts/services postgres` starts it. */
 export const PG_URL = process.env.PHIGUARD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:55432/postgres';
@@ -37,7 +38,7 @@ export function pgSuite(prefix: string): { readonly table: string; pool(): pg.Po
   });
   afterAll(async () => {
     if (pool === undefined) return;
-    await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+    await pool.query(dropAuditTableSql(table));
     await pool.end();
   });
   return {

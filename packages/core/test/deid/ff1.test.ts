@@ -156,7 +156,7 @@ describe('FF1: domain rules', () => {
   });
 
   it('rejects unknown option keys with a suggestion', () => {
-    expect(() => createFF1({ key, radix: 10, maxlength: 9 } as never)).toThrow(/unknown option `maxlength`; did you mean "maxLength"/);
+    expect(() => createFF1({ key, radix: 10, maxlength: 9 } as never)).toThrow(/unknown createFF1 option "maxlength"; did you mean "maxLength"/);
   });
 });
 

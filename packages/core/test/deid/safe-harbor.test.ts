@@ -326,7 +326,7 @@ describe('safeHarbor: options', () => {
   });
 
   it('refuses unknown options, resources and quasi-identifier paths at creation', () => {
-    expect(() => createSafeHarbor({ resource: 'Encounter', policy, freetext: 'remove' } as never)).toThrow(/unknown option `freetext`; did you mean "freeText"/);
+    expect(() => createSafeHarbor({ resource: 'Encounter', policy, freetext: 'remove' } as never)).toThrow(/unknown createSafeHarbor option "freetext"; did you mean "freeText"/);
     expect(() => createSafeHarbor({ resource: 'Encountr', policy })).toThrow(/unknown resource "Encountr"; did you mean "Encounter"/);
     expect(() => createSafeHarbor({ resource: 'Encounter', policy: {} as CompiledPolicy })).toThrow(OptionsError);
     expect(() => createSafeHarbor({ resource: 'Encounter', policy, quasiIdentifiers: { 'patient.ssn': 'year' } })).toThrow(/not a quasi-identifier/);
