@@ -272,9 +272,9 @@ export function pickKeyword(text: string, pos: number, mask: number, found: numb
   lastKeywordWord = one.word;
   return one.kind;
 }
-/** End of the keyword last returned by `keywordAt` (saves allocating a tuple per keyword). */
+/** End of the keyword last returned by `keywordAt` / `pickKeyword` (no tuple per keyword). */
 export let lastKeywordEnd = 0;
-/** The context word (lower case, as listed) last returned by `keywordAt`. */
+/** The context word (lower case, as listed) last returned by `keywordAt` or `pickKeyword`. */
 export let lastKeywordWord = '';
 
 /** Positions of context words in one text, in order, in typed arrays reused from text to text. */
