@@ -63,7 +63,7 @@ export interface AppOptions {
   /** A durable audit store written beside the log (server.ts: PostgreSQL, sync or buffered). */
   readonly auditStore?: AuditSink;
   /**
-   * A sink that chains and commits events itself (server.ts: `durableSink`, the default mode).
+   * A sink that chains and commits events itself (server.ts: `createDurableSink`, the default mode).
    * It replaces the example's own chain; the log lines then carry no chain link (the
    * write-ahead files and the store do).
    */

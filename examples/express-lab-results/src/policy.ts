@@ -326,7 +326,7 @@ export const policy = definePolicy({
     },
 
     // A Safe Harbor extract of every patient for research (45 CFR 164.514(b)(2)): NDJSON, one
-    // de-identified record per line, built by core's safeHarbor (reports.ts). The body is sent
+    // de-identified record per line, built by core's createSafeHarbor (reports.ts). The body is sent
     // as built (rawBody), so only researchers with purpose HRESCH may ask for it.
     ResearchExtract: {
       description: 'Safe Harbor de-identified records of all patients (GET /research/extract), NDJSON.',
@@ -335,7 +335,7 @@ export const policy = definePolicy({
       // A population extract: audited as a query (no patient: the records are de-identified).
       query: true,
       fields: { records: { class: 'clinical', description: 'de-identified records' } },
-      // The records are PatientResults views: safeHarbor applies their sensitive categories for the
+      // The records are PatientResults views: the de-identifier applies their sensitive categories for the
       // caller (app.ts passes the access context), so HIV and genetic values are removed here too.
       sensitive: [],
       disclose: { researcher: { HRESCH: { '*': 'send' } } },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PolicyError, compilePolicy, definePolicy, type FieldSpec } from '@phiguard/core';
-import { policyFromFieldDeclarations, type DeclarationSource, type FieldDeclaration } from '@phiguard/core/policy';
+import { declarationSources, flattenDeclarations, policyFromFieldDeclarations, type DeclarationSource, type FieldDeclaration, type NestedDeclaration } from '@phiguard/core/policy';
 
 const central = definePolicy({
   roles: ['clerk', 'doctor', 'auditor'],
@@ -102,5 +102,63 @@ describe('policyFromFieldDeclarations', () => {
     const spec: FieldSpec = { class: 'clinical' };
     const merged = policyFromFieldDeclarations(central, { Patient: [source('S', { 'labs[].value': spec })] });
     expect((merged.resources.Patient.fields as Record<string, unknown>)['labs[].value']).toEqual({ class: 'clinical' });
+  });
+});
+
+/** A class-like source whose declarations a framework would read from its decorators. */
+interface Node {
+  readonly name: string;
+  fields: [string, NestedDeclaration<Node>][];
+}
+const read = (n: Node) => n.fields;
+
+describe('flattenDeclarations', () => {
+  const observation: Node = { name: 'ObservationDto', fields: [['code', { class: 'clinical' }], ['note', { class: 'free-text', mask: 'redact' }]] };
+  const patient: Node = {
+    name: 'PatientDto',
+    fields: [
+      ['mrn', { class: 'direct-identifier' }],
+      ['observations', { class: 'clinical', nested: () => observation, each: true }],
+      ['latest', { class: 'clinical', nested: () => observation }],
+    ],
+  };
+
+  it('nests paths under the property (`[]` for arrays), keeping each declaration and its mask', () => {
+    const flat = flattenDeclarations(patient, read);
+    expect([...flat.keys()]).toEqual(['mrn', 'observations[].code', 'observations[].note', 'latest.code', 'latest.note']);
+    expect(flat.get('observations[].note')).toEqual({ class: 'free-text', mask: 'redact' });
+    expect(observation.fields).toHaveLength(2); // the sources are read, not changed
+  });
+
+  it('a source reached again through its own nesting is a PolicyError naming it; siblings sharing a source are fine', () => {
+    const a: Node = { name: 'A', fields: [] };
+    const b: Node = { name: 'B', fields: [['a', { class: 'clinical', nested: () => a }]] };
+    a.fields.push(['b', { class: 'clinical', nested: () => b }]);
+    expect(problemsOf(() => flattenDeclarations(a, read))).toEqual(['A: DTOs nest in a cycle; declare the repeated part once']);
+    const shared: Node = { name: 'Both', fields: [['x', { class: 'clinical', nested: () => observation }], ['y', { class: 'clinical', nested: () => observation }]] };
+    expect([...flattenDeclarations(shared, read).keys()]).toEqual(['x.code', 'x.note', 'y.code', 'y.note']);
+  });
+
+  it('a later declaration of the same path wins, as a subclass overrides its parent', () => {
+    const n: Node = { name: 'N', fields: [['mrn', { class: 'direct-identifier' }], ['mrn', { class: 'non-phi' }]] };
+    expect(flattenDeclarations(n, read).get('mrn')).toEqual({ class: 'non-phi' });
+  });
+});
+
+describe('declarationSources', () => {
+  it('one or several classes per resource become named sources, read only when merged', () => {
+    let reads = 0;
+    const fields = (n: Node) => {
+      reads += 1;
+      return flattenDeclarations(n, read);
+    };
+    const one: Node = { name: 'One', fields: [['mrn', { class: 'direct-identifier' }]] };
+    const two: Node = { name: 'Two', fields: [['hiv', { class: 'sensitive', category: 'HIV' }]] };
+    const sources = declarationSources({ Patient: [one, two], Other: one }, fields);
+    expect(Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, v.map((x) => x.name)]))).toEqual({ Patient: ['One', 'Two'], Other: ['One'] });
+    expect(reads).toBe(0);
+    const merged = policyFromFieldDeclarations(central, { Patient: sources.Patient! });
+    expect(reads).toBe(2);
+    expect(compilePolicy(merged, { secret: 'phiguard-test-secret-0123456789abcdef' }).resources.get('Patient')?.fields.has('hiv')).toBe(true);
   });
 });

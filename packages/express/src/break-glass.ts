@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { OptionsError } from '@phiguard/core';
-import { BREAK_GLASS_DISABLED, BREAK_GLASS_ENDPOINTS, answerBreakGlass, breakGlassRefusal, type BreakGlassEndpoint } from '@phiguard/core/adapter';
+import { BREAK_GLASS_DISABLED, BREAK_GLASS_ENDPOINTS, answerBreakGlass, breakGlassFacts, breakGlassRefusal, type BreakGlassEndpoint } from '@phiguard/core/adapter';
 import { nonPhi, runtimeOf } from './middleware.js';
 
 /**
@@ -26,7 +26,7 @@ export function breakGlassRoutes(): Router {
     };
     rt.json(req, res, (err?: unknown) => {
       if (err !== undefined && err !== null) return refuse(err);
-      const facts = { resolve: () => rt.resolve(req), request: rt.requestInfo(req), params: req.params, body: req.body as unknown };
+      const facts = breakGlassFacts(rt.entry, rt.routeOf(req), () => rt.resolve(req), req.params, req.body as unknown);
       answerBreakGlass(endpoint, service, facts).then((reply) => {
         res.set(reply.headers);
         if (reply.body === undefined) res.status(reply.status).end();

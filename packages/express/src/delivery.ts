@@ -15,7 +15,7 @@ import {
 } from '@phiguard/core';
 import { didYouMean } from '@phiguard/core/adapter';
 import {
-  createRequestVerifier,
+  createSignatureCheck,
   exportCsv,
   exportEvent,
   exportJson,
@@ -117,14 +117,9 @@ export function verifySignature(options: VerifySignatureOptions): RequestHandler
   if (arguments.length === 3 && typeof arguments[2] === 'function') throw new OptionsError('verifySignature must be called: app.post(path, verifySignature({ secrets, store }), handler)');
   checkKeys(options, VERIFY_KEYS, 'verifySignature');
   if (options.tolerance !== undefined && options.toleranceSeconds !== undefined) throw new OptionsError('verifySignature: give `toleranceSeconds` or `tolerance`, not both');
-  const verifier = createRequestVerifier({
-    secrets: options.secrets,
-    store: options.store,
-    ...(options.toleranceSeconds ?? options.tolerance) !== undefined ? { toleranceSeconds: options.toleranceSeconds ?? options.tolerance } : {},
-    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
-  });
-  const header = (options.header ?? 'x-phiguard-signature').toLowerCase();
-  if (!/^[a-z0-9-]{1,64}$/.test(header)) throw new OptionsError('verifySignature: `header` must be a header name');
+  const tolerance = options.toleranceSeconds ?? options.tolerance;
+  const { secrets, store, header, prefix } = options;
+  const signature = createSignatureCheck({ secrets, store, header, prefix, ...(tolerance === undefined ? {} : { toleranceSeconds: tolerance }) }, 'verifySignature');
   const json = options.json ?? false;
   // Every content type: the signature covers the bytes, whatever they are.
   const raw = express.raw({ type: () => true, limit: options.limit ?? '1mb' });
@@ -134,7 +129,7 @@ export function verifySignature(options: VerifySignatureOptions): RequestHandler
     if (body !== undefined && !Buffer.isBuffer(body)) return answer(req, res, 500, 'signature_body_parsed');
     let result: VerifiedSignature;
     try {
-      result = await verifier.verify({ header: req.headers[header], method: req.method, path: req.originalUrl, body: Buffer.isBuffer(body) ? body : undefined });
+      result = await signature.verify({ headers: req.headers, method: req.method, path: req.originalUrl, body: Buffer.isBuffer(body) ? body : undefined });
     } catch (err) {
       const { status, code } = statusAndCode(err);
       return answer(req, res, status, code);

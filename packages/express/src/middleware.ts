@@ -1,19 +1,23 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { OptionsError, type AccessContext, type PhiGuard } from '@phiguard/core';
 import {
+  checkResourceName,
   createAdapterHost,
   option,
   type AdapterOptions,
   type OptionsShape,
-  requestFacts,
+  nodeRequestFacts,
   errorBody,
   genericCode,
-  guardResponse,
   isAnswer,
+  refusal,
+  requestEntries,
+  resourceNamed,
   statusOf,
   type Answer,
   type Exchange,
   type ExchangeHost,
+  type RequestEntry,
   type ResponseGate,
   type Step,
 } from '@phiguard/core/adapter';
@@ -37,10 +41,10 @@ const OWN_OPTIONS: OptionsShape<Pick<PhiGuardExpressOptions, 'installErrorHandle
   bodyLimit: option.custom('a size such as "100kb", or a number of bytes', ['string', 'number']),
 };
 
-/** Per-request state. A WeakMap rather than a property: Express re-parents responses, after which added properties are slow. */
-interface State {
+/** Per-request state: core's request entry, keyed by the response, with Express's own fields. */
+interface State extends RequestEntry {
   readonly runtime: Runtime;
-  readonly exchange: Exchange;
+  /** An Express response is a Node response: always gated. */
   readonly gate: ResponseGate;
   /** Set once the claimed route dispatched (the decision point). */
   dispatched: boolean;
@@ -54,7 +58,7 @@ interface Runtime {
   readonly parsers: { readonly json: RequestHandler; readonly text: RequestHandler };
 }
 
-const states = new WeakMap<object, State>();
+const states = requestEntries<State>();
 const installedOn = new WeakSet<object>();
 /** Router layer prototypes whose request handling phiguard hooks, to decide where the route runs. */
 const hooked = new WeakSet<object>();
@@ -104,18 +108,12 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
       req.app.use(phiguardErrorHandler());
     }
     hookRouter(req.app);
-    const facts = requestFacts(req.method, req.originalUrl, req.headers, req.ip);
-    const exchange = runtime.host.begin(facts);
-    for (const k in exchange.headers) res.setHeader(k, exchange.headers[k]!);
-    const state: State = { runtime, exchange, dispatched: false, gate: undefined as unknown as ResponseGate };
-    (state as { gate: ResponseGate }).gate = guardResponse(res, exchange, { decide: () => decideLate(req, state), done: () => states.delete(res) });
-    // After the last byte (`done`) the response forgets the request's state: its gate and exchange
-    // would otherwise age with a lingering response (keep-alive, a slow socket) into the old
-    // generation. An error raised after the end is handled as outside phiguard (logged; the
-    // connection destroyed).
-    states.set(res, state);
+    const facts = nodeRequestFacts(req);
+    // Core drops the state at the response's last byte: an error raised after the end is handled
+    // as outside phiguard (logged; the connection destroyed).
+    const state: State = states.enter(res, { host: runtime.host, facts, response: res, decide: () => decideLate(req, state) }, (entry) => ({ ...entry, gate: entry.gate!, runtime, dispatched: false }));
     // A first claim by URL; the route that actually runs confirms or replaces it.
-    claimBy(exchange, runtime.host.match(req.method, facts.path), undefined);
+    claimBy(state.exchange, runtime.host.match(req.method, facts.path), undefined);
     next();
   };
 }
@@ -211,11 +209,15 @@ function mark<T extends RequestHandler>(fn: T): T {
  * `app.use(phiguard(…))` first.
  */
 export function phiResource(resource: string, options: { readonly allowBreakGlass?: boolean } = {}): RequestHandler {
-  if (typeof resource !== 'string' || resource.length === 0) throw new OptionsError('phiResource(name) needs a resource name from the policy');
+  checkResourceName(resource, 'phiResource');
   return mark(function phiResourceMiddleware(req: Request, res: Response, next: NextFunction) {
     const state = states.get(res);
     if (state === undefined) return next(new OptionsError(`phiResource("${resource}") runs without phiguard: add app.use(phiguard({ … })) before the routes.`));
-    if (!state.runtime.guard.policy.resources.has(resource)) return next(new OptionsError(`phiResource("${resource}"): the policy has no such resource`));
+    try {
+      resourceNamed(state.runtime.guard.policy, resource, `phiResource("${resource}")`);
+    } catch (err) {
+      return next(err);
+    }
     if (state.exchange.decided) return next();
     const route = `${req.baseUrl}${typeof req.route?.path === 'string' ? req.route.path : req.path}`;
     state.exchange.claim({ resource, route, params: req.params as Record<string, unknown>, ...(options.allowBreakGlass === undefined ? {} : { allowBreakGlass: options.allowBreakGlass }) });
@@ -247,15 +249,9 @@ export function runtimeOf(res: Response) {
     guard: state.runtime.guard,
     resolve: state.runtime.resolve,
     json: state.runtime.parsers.json,
-    requestInfo: (req: Request) => ({
-      method: req.method,
-      route: `${req.baseUrl}${typeof req.route?.path === 'string' ? req.route.path : ''}`,
-      ip: req.ip,
-      userAgent: req.headers['user-agent'],
-      requestId: state.exchange.requestId,
-    }),
-    refuse: (status: number, code: string, reason?: string) =>
-      state.gate.answer({ status, headers: { 'Cache-Control': 'no-store', 'Content-Type': 'application/json; charset=utf-8' }, body: errorBody(code, status, state.exchange.requestId, reason) }),
+    entry: state,
+    routeOf: (req: Request) => `${req.baseUrl}${typeof req.route?.path === 'string' ? req.route.path : ''}`,
+    refuse: (status: number, code: string, reason?: string) => state.gate.answer(refusal(state, status, code, reason)),
   };
 }
 

@@ -1,13 +1,11 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Req, applyDecorators, type Type } from '@nestjs/common';
-import { BREAK_GLASS_DISABLED, BREAK_GLASS_ENDPOINTS, BREAK_GLASS_HEADERS, answerBreakGlass, type BreakGlassEndpoint } from '@phiguard/core/adapter';
+import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Post, Req, type Type } from '@nestjs/common';
+import { BREAK_GLASS_DISABLED, BREAK_GLASS_ENDPOINTS, BREAK_GLASS_HEADERS, answerBreakGlass, breakGlassFacts, type BreakGlassEndpoint } from '@phiguard/core/adapter';
 import { SkipPhiGuard } from './decorators.js';
 import { PhiGuardRefusal } from './errors.js';
 import { PhiGuardRuntime, enterRequest, type HttpRequest } from './runtime.js';
 import { PHIGUARD_RUNTIME } from './tokens.js';
 
-/** Nest declares status and headers statically: read them from core's endpoint table. */
-const answers = (endpoint: BreakGlassEndpoint) =>
-  applyDecorators(HttpCode(BREAK_GLASS_ENDPOINTS[endpoint].status), ...Object.entries(BREAK_GLASS_HEADERS).map(([k, v]) => Header(k, v)));
+const ROUTE = { GET: Get, POST: Post, DELETE: Delete } as const;
 
 /**
  * Break-glass endpoints under `path` (default `break-glass`), the NestJS counterpart of the
@@ -26,41 +24,26 @@ export function breakGlassController(path = 'break-glass'): Type<unknown> {
   class PhiGuardBreakGlassController {
     constructor(@Inject(PHIGUARD_RUNTIME) protected readonly runtime: PhiGuardRuntime) {}
 
-    @Post()
-    @answers('grant')
-    grant(@Req() req: HttpRequest, @Body() body: unknown) {
-      return this.answer('grant', req, {}, body);
-    }
-
-    @Get('reviews')
-    @answers('reviews')
-    reviews(@Req() req: HttpRequest) {
-      return this.answer('reviews', req, {}, undefined);
-    }
-
-    @Delete(':grantId')
-    @answers('revoke')
-    revoke(@Req() req: HttpRequest, @Param('grantId') grantId: string) {
-      return this.answer('revoke', req, { grantId }, undefined);
-    }
-
-    @Post(':grantId/review')
-    @answers('review')
-    review(@Req() req: HttpRequest, @Param('grantId') grantId: string, @Body() body: unknown) {
-      return this.answer('review', req, { grantId }, body);
-    }
-
     /** 404 when the policy declares no break-glass; core's typed errors go to the exception filter. */
-    protected async answer(endpoint: BreakGlassEndpoint, req: HttpRequest, params: Record<string, string>, body: unknown): Promise<unknown> {
+    protected async answer(endpoint: BreakGlassEndpoint, req: HttpRequest, params: Record<string, unknown>, body: unknown): Promise<unknown> {
       const service = this.runtime.engine.breakGlass;
       if (service === null) throw new PhiGuardRefusal(BREAK_GLASS_DISABLED.code, BREAK_GLASS_DISABLED.status);
       const state = enterRequest(this.runtime, req, undefined, () => null);
       const route = req.route?.path;
-      const ua = req.headers['user-agent'];
-      const request = { method: req.method, route, ip: req.ip, userAgent: typeof ua === 'string' ? ua : undefined, requestId: state.requestId };
       const resolve = () => this.runtime.resolve(req, { resource: null, action: 'break-glass', route, allowBreakGlass: false });
-      return (await answerBreakGlass(endpoint, service, { resolve, request, params, body })).body;
+      return (await answerBreakGlass(endpoint, service, breakGlassFacts(state, route, resolve, params, body))).body;
     }
+  }
+  // One handler per endpoint of core's table (method, path, status), named after the endpoint.
+  const proto = PhiGuardBreakGlassController.prototype as unknown as Record<string, unknown>;
+  for (const [endpoint, { method, path: route, status }] of Object.entries(BREAK_GLASS_ENDPOINTS)) {
+    proto[endpoint] = function (this: PhiGuardBreakGlassController, req: HttpRequest, body: unknown) {
+      return this.answer(endpoint as BreakGlassEndpoint, req, req.params ?? {}, body);
+    };
+    const headers = Object.entries(BREAK_GLASS_HEADERS).map(([k, v]) => Header(k, v));
+    Reflect.decorate([ROUTE[method](route), HttpCode(status), ...headers], proto, endpoint, Object.getOwnPropertyDescriptor(proto, endpoint));
+    Req()(proto, endpoint, 0);
+    Body()(proto, endpoint, 1);
   }
   return PhiGuardBreakGlassController;
 }

@@ -1,15 +1,15 @@
 import { SetMetadata } from '@nestjs/common';
 import { OptionsError, type PurposeOfUse as PurposeOfUseCode } from '@phiguard/core';
-import { type AuditAction as AuditActionName } from '@phiguard/core/audit';
+import { checkNarrowingRules, checkResourceName, type NarrowingRules } from '@phiguard/core/adapter';
+import { AUDIT_ACTIONS, type AuditAction as AuditActionName } from '@phiguard/core/audit';
 import { isPurposeOfUse } from '@phiguard/core/policy';
 import { METADATA } from './tokens.js';
 
-const AUDIT_ACTIONS: readonly AuditActionName[] = ['read', 'create', 'update', 'delete', 'export', 'disclose', 'break-glass', 'login', 'deny'];
-/** Operators a handler may use to narrow the central policy: it can take fields away, never add or unmask. */
-export const NARROWING_OPERATORS = ['send', 'deny'] as const;
+/** Operators a handler may use to narrow the central policy (core's): it can take fields away, never add or unmask. */
+export { NARROWING_OPERATORS } from '@phiguard/core/adapter';
 
 /** A per-handler rule set: selector (field path, `@class`, `*`) → `send` | `deny`. */
-export type MinimumNecessaryRules = Readonly<Record<string, (typeof NARROWING_OPERATORS)[number]>>;
+export type MinimumNecessaryRules = NarrowingRules;
 
 /**
  * Claims a controller or a handler for a policy resource: responses are projected through the
@@ -17,9 +17,7 @@ export type MinimumNecessaryRules = Readonly<Record<string, (typeof NARROWING_OP
  * The name is checked against the policy at bootstrap.
  */
 export function PhiResource(resource: string): ClassDecorator & MethodDecorator {
-  /* Precondition: a resource name. */
-  if (typeof resource !== 'string' || resource.length === 0) throw new OptionsError('@PhiResource(name) needs a resource name from the policy');
-  return SetMetadata(METADATA.resource, resource);
+  return SetMetadata(METADATA.resource, checkResourceName(resource, '@PhiResource'));
 }
 
 /**
@@ -63,13 +61,5 @@ export function AllowBreakGlass(): ClassDecorator & MethodDecorator {
  * @example `@MinimumNecessary({ 'reports[].code': 'send', 'reports[].issued': 'send' })`
  */
 export function MinimumNecessary(rules: MinimumNecessaryRules): MethodDecorator & ClassDecorator {
-  if (rules === null || typeof rules !== 'object' || Object.keys(rules).length === 0) {
-    throw new OptionsError('@MinimumNecessary(rules) needs a non-empty rule set: { "field.path": "send", … }');
-  }
-  for (const [selector, op] of Object.entries(rules)) {
-    if (!(NARROWING_OPERATORS as readonly string[]).includes(op)) {
-      throw new OptionsError(`@MinimumNecessary: "${selector}" uses "${String(op)}"; a handler can only narrow, with ${NARROWING_OPERATORS.join(', ')}`);
-    }
-  }
-  return SetMetadata(METADATA.minimumNecessary, Object.freeze({ ...rules }));
+  return SetMetadata(METADATA.minimumNecessary, checkNarrowingRules(rules, '@MinimumNecessary'));
 }

@@ -1,21 +1,15 @@
 import 'reflect-metadata';
 import { PolicyError, type PolicyDefinition } from '@phiguard/core';
-import { policyFromFieldDeclarations, type FieldDeclaration } from '@phiguard/core/policy';
+import { declarationSources, flattenDeclarations, policyFromFieldDeclarations, type NestedDeclaration } from '@phiguard/core/policy';
 import { METADATA } from './tokens.js';
 
-/** What `@Phi` declares about a DTO property: a core field declaration, and how DTOs nest. */
-export interface PhiFieldOptions extends FieldDeclaration {
-  /** The property holds another DTO (or, with `each`, an array of them): its `@Phi` fields nest under it. */
-  readonly nested?: () => abstract new (...args: never[]) => unknown;
-  readonly each?: boolean;
-}
-
-interface DtoField {
-  readonly property: string;
-  readonly options: PhiFieldOptions;
-}
-
 type DtoClass = abstract new (...args: never[]) => unknown;
+
+/** What `@Phi` declares about a DTO property: a core field declaration, and how DTOs nest (`nested`, `each`). */
+export type PhiFieldOptions = NestedDeclaration<DtoClass>;
+
+/** What `@Phi` records on a class: property and declaration, in the shape core's `flattenDeclarations` reads. */
+type DtoField = readonly [property: string, options: PhiFieldOptions];
 
 /** Declares a DTO property's PHI class; read by {@link policyFromDtos}. */
 export function Phi(options: PhiFieldOptions): PropertyDecorator {
@@ -24,25 +18,13 @@ export function Phi(options: PhiFieldOptions): PropertyDecorator {
     const ctor = target.constructor;
     // Own list, seeded from the parent class so subclasses inherit their parent's fields.
     const own: DtoField[] = Reflect.getOwnMetadata(METADATA.dtoFields, ctor) ?? [...((Reflect.getMetadata(METADATA.dtoFields, ctor) as DtoField[] | undefined) ?? [])];
-    Reflect.defineMetadata(METADATA.dtoFields, [...own.filter((f) => f.property !== property), { property, options }], ctor);
+    Reflect.defineMetadata(METADATA.dtoFields, [...own.filter(([p]) => p !== property), [property, options]], ctor);
   };
 }
 
-/** The field declarations `@Phi` makes on a DTO class (nested DTOs flattened), with their masks. */
+/** The field declarations `@Phi` makes on a DTO class (nested DTOs flattened by core), with their masks. */
 export function dtoFields(dto: DtoClass, prefix = '', seen: ReadonlySet<DtoClass> = new Set()): Map<string, PhiFieldOptions> {
-  const out = new Map<string, PhiFieldOptions>();
-  if (seen.has(dto)) throw new PolicyError([`${dto.name}: DTOs nest in a cycle; declare the repeated part once`]);
-  const fields = (Reflect.getMetadata(METADATA.dtoFields, dto) as DtoField[] | undefined) ?? [];
-  for (const { property, options } of fields) {
-    const path = `${prefix}${property}`;
-    if (options.nested !== undefined) {
-      const child = options.nested();
-      for (const [p, o] of dtoFields(child, `${path}${options.each ? '[]' : ''}.`, new Set([...seen, dto]))) out.set(p, o);
-    } else {
-      out.set(path, options);
-    }
-  }
-  return out;
+  return flattenDeclarations(dto, (cls) => (Reflect.getMetadata(METADATA.dtoFields, cls) as DtoField[] | undefined) ?? [], prefix, seen);
 }
 
 /**
@@ -56,11 +38,5 @@ export function dtoFields(dto: DtoClass, prefix = '', seen: ReadonlySet<DtoClass
  * const policy = policyFromDtos(centralPolicy, { PatientResults: LabResultsDto });
  */
 export function policyFromDtos<P extends PolicyDefinition>(policy: P, dtos: Readonly<Record<string, DtoClass | readonly DtoClass[]>>): P {
-  const sources = Object.fromEntries(
-    Object.entries(dtos).map(([name, classes]) => [
-      name,
-      (Array.isArray(classes) ? (classes as readonly DtoClass[]) : [classes as DtoClass]).map((dto) => ({ name: dto.name, fields: () => dtoFields(dto) })),
-    ]),
-  );
-  return policyFromFieldDeclarations(policy, sources, { caller: 'policyFromDtos', marker: '@Phi', sources: 'DTOs' });
+  return policyFromFieldDeclarations(policy, declarationSources(dtos, (dto) => dtoFields(dto)), { caller: 'policyFromDtos', marker: '@Phi', sources: 'DTOs' });
 }

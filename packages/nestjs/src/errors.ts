@@ -18,5 +18,3 @@ export class PhiGuardRefusal extends Error {
     super(`phiguard refused the request (${code}).`);
   }
 }
-
-export type { ErrorBody } from '@phiguard/core/adapter';

@@ -1,10 +1,13 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { PATH_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
-import { DiscoveryService, Reflector } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { OptionsError } from '@phiguard/core';
 import type { MinimumNecessaryRules } from './decorators.js';
 import { PhiGuardRuntime } from './runtime.js';
 import { METADATA, PHIGUARD_RUNTIME } from './tokens.js';
+
+/** Own and inherited methods of a controller, as Nest's router finds them. */
+const scanner = new MetadataScanner();
 
 /**
  * Checks every controller at bootstrap, so a mistake fails the start-up rather than a request:
@@ -24,7 +27,7 @@ export class PhiGuardExplorer implements OnModuleInit {
     for (const wrapper of this.discovery.getControllers()) {
       const cls = wrapper.metatype as (abstract new (...args: never[]) => unknown) | undefined;
       if (typeof cls !== 'function') continue;
-      for (const name of methodNames(cls.prototype as object)) {
+      for (const name of scanner.getAllMethodNames(cls.prototype as object)) {
         const handler = (cls.prototype as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
         if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue; // not a route
         this.check(cls, name, handler);
@@ -46,16 +49,4 @@ export class PhiGuardExplorer implements OnModuleInit {
       throw new OptionsError(`${where} is an @Sse() stream on PHI resource "${resource}": phiguard cannot project a stream; declare rawBody: 'allow' on the resource to send it unprojected (audited as a raw body)`);
     }
   }
-}
-
-function methodNames(proto: object): string[] {
-  const names = new Set<string>();
-  for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
-    for (const n of Object.getOwnPropertyNames(p)) {
-      if (n === 'constructor') continue;
-      const d = Object.getOwnPropertyDescriptor(p, n);
-      if (d !== undefined && typeof d.value === 'function') names.add(n);
-    }
-  }
-  return [...names];
 }

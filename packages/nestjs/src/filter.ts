@@ -1,6 +1,6 @@
 import { Catch, HttpException, Inject, Injectable, Optional, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
-import { errorBody, errorHeaders, type Answer } from '@phiguard/core/adapter';
+import { refusal, type Answer } from '@phiguard/core/adapter';
 import { PhiGuardAnswer, PhiGuardRefusal } from './errors.js';
 import { PhiGuardRuntime, enterRequest, type HttpRequest } from './runtime.js';
 import { PHIGUARD_RUNTIME } from './tokens.js';
@@ -37,7 +37,7 @@ export class PhiGuardExceptionFilter extends BaseExceptionFilter {
       exception instanceof PhiGuardAnswer
         ? exception.answer
         : exception instanceof PhiGuardRefusal
-          ? { status: exception.status, headers: errorHeaders(undefined, exception.status), body: errorBody(exception.code, exception.status, state.requestId) }
+          ? refusal(state, exception.status, exception.code)
           : state.exchange.fail(exception);
     if (state.gate !== null) return state.gate.answer(answer);
     if (res.headersSent === true) {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type PurposeOfUse } from '@phiguard/core';
-import { actionForMethod } from '@phiguard/core/adapter';
+import { actionForMethod, classifyRoute, routeInfoOf, type Claim } from '@phiguard/core/adapter';
 import { type AuditAction } from '@phiguard/core/audit';
 import type { MinimumNecessaryRules } from './decorators.js';
 import { PhiGuardRuntime, enterRequest, type HttpRequest, type PhiRequestState } from './runtime.js';
@@ -27,42 +27,36 @@ export class PhiGuardGuard implements CanActivate {
     const http = ctx.switchToHttp();
     const req = http.getRequest<HttpRequest>();
     const targets = [ctx.getHandler(), ctx.getClass()];
-    const resource = this.reflector.getAllAndOverride<string>(METADATA.resource, targets);
-    const route = routeOf(req);
-    const action = this.reflector.getAllAndOverride<AuditAction>(METADATA.auditAction, targets) ?? actionForMethod(req.method);
-    const allowBreakGlass = this.reflector.getAllAndOverride<boolean>(METADATA.breakGlass, targets) === true;
+    const read = <T>(key: string) => this.reflector.getAllAndOverride<T | undefined>(key, targets);
     const state: PhiRequestState = enterRequest(this.runtime, req, http.getResponse(), () =>
       // An outer interceptor (a response cache) answered without running phiguard's: decide now.
-      state.exchange.admit(() => this.runtime.resolve(req, { resource: resource ?? null, action, route, allowBreakGlass })),
+      state.exchange.admit(() => this.runtime.resolve(req, routeInfoOf(state.exchange))),
     );
-    if (this.reflector.getAllAndOverride<boolean>(METADATA.skip, targets)) {
-      state.exchange.skip();
-      return true;
-    }
-    if (resource === undefined) {
-      const listed = this.runtime.host.match(req.method, route ?? '');
-      if (listed === 'non-phi') state.exchange.skip();
-      else if (route !== undefined) state.exchange.ranRoute(route);
-      // A write nobody classified is refused before its handler runs (no side effect to repeat).
-      const refused = state.exchange.beforeUnmapped();
-      if (refused !== null) throw new PhiGuardAnswer(refused);
-      return true;
-    }
-    const rules = this.reflector.getAllAndOverride<MinimumNecessaryRules>(METADATA.minimumNecessary, targets);
-    // Compiled at bootstrap by the explorer; this finds it in the cache.
-    const narrowing = rules === undefined ? null : this.runtime.narrowingFor(ctx.getHandler(), resource, rules, describe(ctx));
-    const defaultPurpose = this.reflector.getAllAndOverride<PurposeOfUse>(METADATA.purpose, targets);
-    state.exchange.claim({
-      resource,
-      route,
-      params: req.params ?? {},
-      action,
-      allowBreakGlass,
-      ...(defaultPurpose === undefined ? {} : { defaultPurpose }),
-      ...(narrowing === null ? {} : { narrow: (value) => narrowing.before(value) }),
-    });
+    const route = routeOf(req);
+    const resource = read<string>(METADATA.resource);
+    const declared = read<boolean>(METADATA.skip) ? 'non-phi' : resource === undefined ? undefined : claimOf(this.runtime, ctx, req, resource, route, read);
+    const refused = classifyRoute(state.exchange, req.method, route, declared);
+    // A write nobody classified is refused before its handler runs (no side effect to repeat).
+    if (refused !== null) throw new PhiGuardAnswer(refused);
     return true;
   }
+}
+
+/** The claim a `@PhiResource` handler makes, with its decorators' action, break-glass, purpose and narrowing. */
+function claimOf(runtime: PhiGuardRuntime, ctx: ExecutionContext, req: HttpRequest, resource: string, route: string | undefined, read: <T>(key: string) => T | undefined): Claim {
+  const rules = read<MinimumNecessaryRules>(METADATA.minimumNecessary);
+  // Compiled at bootstrap by the explorer; this finds it in the cache.
+  const narrowing = rules === undefined ? null : runtime.narrowingFor(ctx.getHandler(), resource, rules, describe(ctx));
+  const defaultPurpose = read<PurposeOfUse>(METADATA.purpose);
+  return {
+    resource,
+    route,
+    params: req.params ?? {},
+    action: read<AuditAction>(METADATA.auditAction) ?? actionForMethod(req.method),
+    allowBreakGlass: read<boolean>(METADATA.breakGlass) === true,
+    ...(defaultPurpose === undefined ? {} : { defaultPurpose }),
+    ...(narrowing === null ? {} : { narrow: (value) => narrowing.before(value) }),
+  };
 }
 
 /** The route pattern Nest matched (`/patients/:id/results`), never the concrete URL. */

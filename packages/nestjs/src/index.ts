@@ -15,9 +15,10 @@ export { PhiGuardExceptionFilter } from './filter.js';
 export { PhiGuardExplorer } from './explorer.js';
 export { breakGlassController } from './break-glass.js';
 export { PhiGuardAnswer, PhiGuardRefusal } from './errors.js';
-export type { ErrorBody } from './errors.js';
 export { PhiGuardRuntime, getAccessContext, phiRequestState } from './runtime.js';
-export type { Narrowing, PhiRequestState, RouteKind } from './runtime.js';
-export type { ContextResolver, ErrorLogger, PhiGuardModuleAsyncOptions, PhiGuardModuleOptions, PhiGuardOptionsFactory, PhiRouteInfo } from './options.js';
+export type { Narrowing, PhiRequestState } from './runtime.js';
+// Core's types the module's API names: error bodies, the error logger, how a route was classified.
+export type { ErrorBody, ErrorLogger, RouteKind } from '@phiguard/core/adapter';
+export type { ContextResolver, PhiGuardModuleAsyncOptions, PhiGuardModuleOptions, PhiGuardOptionsFactory, PhiRouteInfo } from './options.js';
 export { SignatureGuard } from './signature.js';
 export type { SignatureGuardOptions, VerifiedSignature } from './signature.js';

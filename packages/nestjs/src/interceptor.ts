@@ -2,11 +2,10 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable, StreamableFile, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { from, mergeMap, takeLast, type Observable } from 'rxjs';
-import { isAnswer, type Answer } from '@phiguard/core/adapter';
+import { admitRequest, isAnswer, isRawValue, releaseReturned, routeInfoOf } from '@phiguard/core/adapter';
 import { PhiGuardAnswer } from './errors.js';
 import { PhiGuardRuntime, phiRequestState, type HttpRequest, type Narrowing, type PhiRequestState } from './runtime.js';
-import { METADATA, PHIGUARD_RUNTIME } from './tokens.js';
-import type { MinimumNecessaryRules } from './decorators.js';
+import { PHIGUARD_RUNTIME } from './tokens.js';
 
 /**
  * Decides and releases, after every guard: resolves the context (the application's AuthGuard has
@@ -29,18 +28,11 @@ export class PhiGuardInterceptor implements NestInterceptor {
     const state = phiRequestState(req);
     if (state === null || state.exchange.kind !== 'phi') return next.handle();
     const { exchange } = state;
-    throwIf(
-      await exchange.admit(() =>
-        this.runtime.resolve(req, { resource: exchange.resource, action: exchange.action, route: exchange.route, allowBreakGlass: allowsGrant(this.reflector, ctx) }),
-      ),
-    );
-    if (exchange.needsInspection()) {
-      const inspected = await exchange.inspect(String(req.headers['content-type'] ?? ''), req.body);
-      if (isAnswer(inspected)) throw new PhiGuardAnswer(inspected);
-      req.body = inspected.body;
-    }
-    const rules = this.reflector.getAllAndOverride<MinimumNecessaryRules>(METADATA.minimumNecessary, [ctx.getHandler(), ctx.getClass()]);
-    const narrowing = rules === undefined ? null : this.runtime.narrowingFor(ctx.getHandler(), exchange.resource!, rules, '');
+    const admitted = await admitRequest(exchange, () => this.runtime.resolve(req, routeInfoOf(exchange)), String(req.headers['content-type'] ?? ''), req.body);
+    if (isAnswer(admitted)) throw new PhiGuardAnswer(admitted);
+    if (admitted.body !== req.body) req.body = admitted.body; // request DLP redacted it
+    // The guard compiled (or found) the handler's narrowing when it claimed the route.
+    const narrowing = this.runtime.narrowings.get(ctx.getHandler()) ?? null;
     // Nest sends the last value of an Observable: only that one is released (and audited).
     return next.handle().pipe(
       takeLast(1),
@@ -48,40 +40,16 @@ export class PhiGuardInterceptor implements NestInterceptor {
     );
   }
 
-  /** Releases one value; a refusal becomes an exception the filter answers. */
+  /** Releases one value (core decides what passes the gate); a refusal becomes an exception the filter answers. */
   protected async protect(state: PhiRequestState, value: unknown, narrowing: Narrowing | null): Promise<unknown> {
-    const { exchange, gate } = state;
-    // The handler wrote the response itself (@Res(), req.res): the gate released that body.
-    if (value === undefined && gate?.handled === true) return value;
-    if (isRaw(value)) {
-      const step = await exchange.releaseRaw();
-      if (step !== null) {
-        if (value instanceof Readable) value.destroy();
-        throw new PhiGuardAnswer(step);
-      }
-      gate?.openRaw();
-      return value;
-    }
-    const released = await exchange.release(value);
-    if (isAnswer(released)) throw new PhiGuardAnswer(released);
-    const body = narrowing === null ? released.body : narrowing.after(released.body);
-    gate?.vouch(body, released.headers);
-    return body;
+    const released = await releaseReturned(state, value, isRaw(value), narrowing);
+    if (!isAnswer(released)) return released.body;
+    if (value instanceof Readable) value.destroy();
+    throw new PhiGuardAnswer(released);
   }
 }
 
-function throwIf(step: Answer | null): void {
-  if (step !== null) throw new PhiGuardAnswer(step);
-}
-
-function allowsGrant(reflector: Reflector, ctx: ExecutionContext): boolean {
-  return reflector.getAllAndOverride<boolean>(METADATA.breakGlass, [ctx.getHandler(), ctx.getClass()]) === true;
-}
-
-
-/** Strings, binary data and streams: nothing phiguard can project field by field. */
+/** Strings, binary data and streams (core's raw values, and Nest's `StreamableFile`): nothing phiguard can project field by field. */
 export function isRaw(value: unknown): boolean {
-  if (typeof value === 'string' || value instanceof StreamableFile || value instanceof Readable) return true;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return true;
-  return value !== null && typeof value === 'object' && typeof (value as { pipe?: unknown }).pipe === 'function';
+  return value instanceof StreamableFile || isRawValue(value);
 }

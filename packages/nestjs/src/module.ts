@@ -41,13 +41,7 @@ export class PhiGuardModule {
   /** Configures the module with options known up front. */
   static forRoot(options: PhiGuardModuleOptions & { readonly global?: boolean }): DynamicModule {
     const { global = false, ...rest } = ROOT_OPTIONS.parse(options);
-    return {
-      module: PhiGuardModule,
-      global,
-      imports: [DiscoveryModule],
-      providers: [{ provide: PHIGUARD_OPTIONS, useValue: rest }, ...shared],
-      exports: exported,
-    };
+    return PhiGuardModule.dynamic(global, [], [{ provide: PHIGUARD_OPTIONS, useValue: rest }]);
   }
 
   /**
@@ -66,13 +60,12 @@ export class PhiGuardModule {
         : options.useClass !== undefined
           ? [{ provide: options.useClass, useClass: options.useClass }, { provide: PHIGUARD_OPTIONS, useFactory: create, inject: [options.useClass] }]
           : [{ provide: PHIGUARD_OPTIONS, useFactory: create, inject: [options.useExisting] }];
-    return {
-      module: PhiGuardModule,
-      global: options.global ?? false,
-      imports: [DiscoveryModule, ...(options.imports ?? [])],
-      providers: [...providers, ...shared],
-      exports: exported,
-    };
+    return PhiGuardModule.dynamic(options.global ?? false, options.imports ?? [], providers);
+  }
+
+  /** The module with the options' providers and what every configuration shares. */
+  private static dynamic(global: boolean, imports: readonly any[], providers: Provider[]): DynamicModule {
+    return { module: PhiGuardModule, global, imports: [DiscoveryModule, ...imports], providers: [...providers, ...shared], exports: exported };
   }
 }
 

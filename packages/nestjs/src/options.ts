@@ -1,27 +1,11 @@
 import type { AccessContext } from '@phiguard/core';
-import type { AdapterOptions, ErrorLogger } from '@phiguard/core/adapter';
-import type { AuditAction } from '@phiguard/core/audit';
+import type { AdapterOptions, RouteInfo } from '@phiguard/core/adapter';
 
-/** What the module knows about the route being served, handed to the context resolver. */
-export interface PhiRouteInfo {
-  /** The resource the route serves (from `@PhiResource`); null on the break-glass endpoints. */
-  readonly resource: string | null;
-  /** The audit action (`@AuditAs`, else from the HTTP method). */
-  readonly action: AuditAction;
-  /** Route pattern (`/patients/:id/results`), never the concrete URL. */
-  readonly route: string | undefined;
-  /**
-   * True when the handler carries `@AllowBreakGlass()`: only then is a break-glass grant
-   * (`X-Break-Glass-Grant`, or `breakGlass` set by the resolver) honoured on the route.
-   */
-  readonly allowBreakGlass: boolean;
-}
+/** What the module knows about the route being served, handed to the context resolver (core's `RouteInfo`). */
+export type PhiRouteInfo = RouteInfo;
 
 /** Resolves who is asking and why. Throw AuthenticationRequiredError (or anything) for 401. */
 export type ContextResolver<Req = any> = (req: Req, route: PhiRouteInfo) => AccessContext | Promise<AccessContext>;
-
-/** PHI-free operational lines (error name, code, status, request id): core's type, pino fits. */
-export type { ErrorLogger };
 
 /**
  * Options of `PhiGuardModule.forRoot` (or returned by the `forRootAsync` factory): core's adapter

@@ -1,20 +1,10 @@
 import { Injectable, mixin, type CanActivate, type ExecutionContext, type Type } from '@nestjs/common';
-import { OptionsError } from '@phiguard/core';
-import { createRequestVerifier, type VerificationSecret, type VerifiedRequest } from '@phiguard/core/delivery';
-import { type StateStore } from '@phiguard/core/state';
+import { createSignatureCheck, type SignatureCheckOptions, type VerifiedRequest } from '@phiguard/core/delivery';
 import { PhiGuardRefusal } from './errors.js';
+import type { HttpRequest } from './runtime.js';
 
-/** Options of {@link SignatureGuard}. */
-export interface SignatureGuardOptions {
-  /** Current secret first, rotated ones with their `notAfter`. Each at least 32 bytes. */
-  readonly secrets: readonly VerificationSecret[];
-  /** Remembers accepted requests for the replay window; share it between instances (Redis). */
-  readonly store: StateStore;
-  /** Accepted clock difference, in seconds. Default 300. */
-  readonly toleranceSeconds?: number;
-  /** The signature header. Default `x-phiguard-signature`, as the Express middleware. */
-  readonly header?: string;
-}
+/** Options of {@link SignatureGuard}: core's signature check options (`secrets`, `store`, `toleranceSeconds`, `header`). */
+export type SignatureGuardOptions = Omit<SignatureCheckOptions, 'prefix'>;
 
 /** What a verified request carries for the handler (`req.phiguardSignature`). */
 export type VerifiedSignature = VerifiedRequest;
@@ -27,35 +17,17 @@ export type VerifiedSignature = VerifiedRequest;
  * `signature_invalid` / `signature_stale` and 409 `signature_replayed` through the exception filter.
  */
 export function SignatureGuard(options: SignatureGuardOptions): Type<CanActivate> {
-  const verifier = createRequestVerifier({
-    secrets: options.secrets,
-    store: options.store,
-    ...(options.toleranceSeconds === undefined ? {} : { toleranceSeconds: options.toleranceSeconds }),
-  });
-  const header = (options.header ?? 'x-phiguard-signature').toLowerCase();
-  if (!/^[a-z0-9-]{1,64}$/.test(header)) throw new OptionsError('SignatureGuard: `header` must be a header name');
+  const check = createSignatureCheck(options, 'SignatureGuard');
 
   @Injectable()
   class PhiGuardSignatureGuard implements CanActivate {
     async canActivate(context: ExecutionContext): Promise<boolean> {
-      const req = context.switchToHttp().getRequest<{
-        method: string;
-        originalUrl?: string;
-        url: string;
-        headers: Record<string, string | string[] | undefined>;
-        rawBody?: Buffer;
-        body?: unknown;
-        phiguardSignature?: VerifiedSignature;
-      }>();
+      const req = context.switchToHttp().getRequest<HttpRequest & { rawBody?: Buffer; phiguardSignature?: VerifiedSignature }>();
       const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
       // Without the raw bytes the body cannot be checked: refuse rather than verify a re-serialization.
       if (hasBody && !Buffer.isBuffer(req.rawBody)) throw new PhiGuardRefusal('signature_body_parsed', 500);
-      req.phiguardSignature = await verifier.verify({
-        header: req.headers[header],
-        method: req.method,
-        path: req.originalUrl ?? req.url,
-        ...(Buffer.isBuffer(req.rawBody) ? { body: req.rawBody } : {}),
-      });
+      const body = Buffer.isBuffer(req.rawBody) ? req.rawBody : undefined;
+      req.phiguardSignature = await check.verify({ headers: req.headers, method: req.method, path: req.originalUrl ?? req.url ?? '/', body });
       return true;
     }
   }

@@ -264,7 +264,7 @@ export interface AnomalySinkOptions {
 export interface AnomalySink extends AuditSink {
   write(event: AuditEvent): void;
   idle(): Promise<void>;
-  /** Same as `idle()`, so `teeSink(...).flush()` waits for detection too. */
+  /** Same as `idle()`, so `createTeeSink(...).flush()` waits for detection too. */
   flush(): Promise<void>;
 }
 
@@ -279,7 +279,7 @@ const ANOMALY_OPTIONS = optionsSchema<AnomalySinkOptions>('createAnomalySink', {
 /**
  * A sink that runs the rules on each event, off the request path: `write` returns at once and
  * never fails (detection is not a record), events are checked in order. Put it beside the
- * store with `teeSink(store, anomalySink({ … }))`.
+ * store with `createTeeSink(store, createAnomalySink({ … }))`.
  */
 export function anomalySink(options: AnomalySinkOptions): AnomalySink {
   ANOMALY_OPTIONS.parse(options ?? null);

@@ -25,7 +25,7 @@ export interface BufferedSinkOptions {
   /** Told about each failed delivery (log it, alert on it). Must not throw. */
   readonly onError?: (error: unknown, state: { readonly attempt: number; readonly buffered: number }) => void;
   /**
-   * Chain the events here, in the background flush, instead of wrapping the sink in `chainSink`
+   * Chain the events here, in the background flush, instead of wrapping the sink in `createChainSink`
    * (same links, same MAC, same verification): a write then only serializes the event once, and
    * the link and HMAC are computed when its batch is delivered. With a store that takes
    * `writeLines` (PostgreSQL), the serialized lines are sent as they are.
@@ -114,7 +114,7 @@ export function bufferedSink(inner: AuditSink, options: BufferedSinkOptions = {}
       const split = texts[chained] as Split;
       const seq = chain.seq + 1;
       const linkText = `"prev":"${chain.prev}","seq":${seq},"stream":${chain.streamJson}}`;
-      // The MAC covers the canonical JSON of the event with chain = { prev, seq, stream }, as chainSink's does.
+      // The MAC covers the canonical JSON of the event with chain = { prev, seq, stream }, as createChainSink's does.
       const hash = createHmac('sha256', chain.key).update(split.head).update(`"chain":{${linkText}`).update(split.tail).digest('hex');
       buffer[chained] = { ...buffer[chained]!, chain: { stream: chain.stream, seq, prev: chain.prev, hash } };
       texts[chained] = `${split.head}"chain":{"hash":"${hash}",${linkText}${split.tail}\n`;

@@ -42,7 +42,7 @@ export interface ChainSinkOptions {
   readonly stream?: string;
   /**
    * Continue an existing stream after a restart: its last `seq` and `hash` (for example from
-   * `postgresAuditSink(...).head(stream)`). Without it a stream starts at seq 1, so a fixed
+   * `createPostgresAuditSink(...).head(stream)`). Without it a stream starts at seq 1, so a fixed
    * `stream` id must not be reused across restarts unless resumed.
    */
   readonly resume?: { readonly seq: number; readonly hash: string };
@@ -74,7 +74,7 @@ export function resumeSchema(label: string): OptionsSchema<{ readonly seq: numbe
   });
 }
 
-/** @internal The options every chaining sink shares (chainSink, bufferedSink `chain`), labelled `label`. */
+/** @internal The options every chaining sink shares (createChainSink, createBufferedSink `chain`), labelled `label`. */
 export function chainShape(label: string) {
   return {
     key: option.required(chainKeyRule()),
@@ -199,7 +199,7 @@ export interface VerifyChainOptions {
    */
   readonly heads?: readonly { readonly stream: string; readonly seq: number; readonly hash?: string }[];
   /**
-   * Retention checkpoints (for example `postgresAuditSink(...).checkpoints()`): a stream may
+   * Retention checkpoints (for example `createPostgresAuditSink(...).checkpoints()`): a stream may
    * start right after its latest checkpoint, whose `hash` the first remaining event's `prev`
    * must equal. A checkpoint whose MAC does not verify under the key is reported as `forged`.
    */
@@ -250,7 +250,7 @@ const VERIFY_OPTIONS = optionsSchema<VerifyChainOptions>('verifyChain', {
     ),
   ),
   heads: option.array('an array of { stream, seq, hash? } (a verdict\'s `heads`)'),
-  checkpoints: option.array('an array of checkpoints (postgresAuditSink(...).checkpoints())'),
+  checkpoints: option.array('an array of checkpoints (createPostgresAuditSink(...).checkpoints())'),
 });
 
 /**

@@ -152,7 +152,7 @@ const OPTIONS = optionsSchema<DurableSinkOptions>(LABEL, {
   dir: option.required(option.string('a directory on local, persistent storage for the write-ahead files', (v) => v !== '')),
   key: option.required(chainKeyRule()),
   stream: streamIdRule(),
-  ship: option.implementing('an audit sink (postgresAuditSink, or an object with write(event))', 'write'),
+  ship: option.implementing('an audit sink (createPostgresAuditSink, or an object with write(event))', 'write'),
   intervalMs: count(0),
   maxBatch: count(1),
   maxPending: count(1),
@@ -445,7 +445,7 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
     let text = '';
     for (const e of batch) {
       s++;
-      // The MAC covers the canonical JSON of the event with chain = { prev, seq, stream }, as chainSink's does.
+      // The MAC covers the canonical JSON of the event with chain = { prev, seq, stream }, as createChainSink's does.
       const mac = createHmac('sha256', key)
         .update(e.head)
         .update(`"chain":{"prev":"${p}","seq":${s},"stream":${streamJson}}`)

@@ -17,6 +17,9 @@ export type AuditAction =
   | 'login'
   | 'deny';
 
+/** Every audit action, for checking one given at run time (a decorator's argument). */
+export const AUDIT_ACTIONS: readonly AuditAction[] = Object.freeze(['read', 'create', 'update', 'delete', 'export', 'disclose', 'break-glass', 'login', 'deny']);
+
 export type AuditOutcome = 'success' | 'denied' | 'error';
 
 /**
@@ -68,12 +71,12 @@ export interface AuditEvent {
   readonly query?: { readonly params: readonly string[]; readonly other?: number };
   /** Break-glass grant used for this access, when one was. */
   readonly breakGlass?: { readonly reason: string; readonly grantId: string; readonly expiresAt: string };
-  /** Tamper-evidence link, added by `chainSink` (never by the engine). */
+  /** Tamper-evidence link, added by `createChainSink` (never by the engine). */
   readonly chain?: ChainLink;
 }
 
 /**
- * One link of an audit hash chain (see `chainSink`): the event is the `seq`-th of `stream`,
+ * One link of an audit hash chain (see `createChainSink`): the event is the `seq`-th of `stream`,
  * `prev` is the previous event's `hash` (`CHAIN_GENESIS` for seq 1), and `hash` is the
  * HMAC-SHA256, in lowercase hex, of the event's canonical JSON with `chain.hash` left out.
  */

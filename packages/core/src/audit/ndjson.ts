@@ -118,7 +118,7 @@ export async function* readNdjsonAudit(path: string): AsyncGenerator<{ readonly 
     } catch {
       value = text;
     }
-    // A pino log (pinoAuditSink): the event is the line's `audit` object; the application's own
+    // A pino log (createPinoAuditSink): the event is the line's `audit` object; the application's own
     // log lines in the same file are not audit events and are passed over.
     if (isPinoLine(value)) {
       const audit = (value as { audit?: unknown }).audit;

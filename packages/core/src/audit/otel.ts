@@ -57,10 +57,10 @@ const OTEL_OPTIONS = optionsSchema<{ readonly trace: OtelTraceApi }>('createOtel
 });
 
 /**
- * A sink adding a `phiguard.audit` event to the active span: `otelAuditSink({ trace })`.
+ * A sink adding a `phiguard.audit` event to the active span: `createOtelAuditSink({ trace })`.
  * A no-op without an OpenTelemetry SDK, without an active span or when the span is not
  * sampled. Never throws: it is telemetry, not a store of record, so combine it with a durable
- * sink (`teeSink(store, otelAuditSink({ trace }))`).
+ * sink (`createTeeSink(store, createOtelAuditSink({ trace }))`).
  */
 export function otelAuditSink(options: { readonly trace: OtelTraceApi }): AuditSink {
   const api = OTEL_OPTIONS.parse(options ?? null).trace;

@@ -15,7 +15,7 @@ export interface AuditPurgeTargetOptions {
   readonly pool: PgQueryable;
   /** The chain key: verifies the prefix before it is cut and keys the checkpoint. */
   readonly key: Uint8Array;
-  /** The audit table (as given to `postgresAuditSink`). Default `phiguard_audit`. */
+  /** The audit table (as given to `createPostgresAuditSink`). Default `phiguard_audit`. */
   readonly table?: string;
   /** Events read per round trip while verifying a prefix. Default 5000. */
   readonly pageSize?: number;

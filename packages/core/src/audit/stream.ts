@@ -4,7 +4,7 @@
  * lists from a cache) and handed over as one line: no logger object in between, no second serialization. This is the
  * cheapest audit path; what it guarantees is the destination's (SonicBoom with `sync: false`
  * holds lines in memory until its buffer fills, so a crash can lose the last ones: use
- * `durableSink` where every released response needs its event on disk).
+ * `createDurableSink` where every released response needs its event on disk).
  *
  * Lines are NDJSON of events by default, or pino's shape (`{"level":30,"time":…,"msg":…,
  * "audit":{…}}`) with `format: 'pino'`, so they can share a file with the application's pino
@@ -15,7 +15,7 @@ import { option, optionIssue, optionsSchema } from '../options.js';
 import { canonicalJson } from './canonical.js';
 import type { AuditBatchSink, AuditEvent, AuditLineSink } from './event.js';
 
-/** What streamSink writes to: SonicBoom, a Node writable, or anything with `write(string)`. */
+/** What createStreamSink writes to: SonicBoom, a Node writable, or anything with `write(string)`. */
 export interface AuditDestination {
   /** Takes one or more whole lines. A `false` return (back-pressure) is tolerated, as pino does. */
   write(chunk: string): unknown;
@@ -107,7 +107,7 @@ export function streamSink(destination: AuditDestination, options: StreamSinkOpt
       put(text);
     },
     async writeLines(ndjson) {
-      // Lines already serialized (bufferedSink with `chain`): passed on as they are, or wrapped for pino.
+      // Lines already serialized (createBufferedSink with `chain`): passed on as they are, or wrapped for pino.
       if (!pino) return put(ndjson.endsWith('\n') || ndjson === '' ? ndjson : `${ndjson}\n`);
       let text = '';
       const now = Date.now();

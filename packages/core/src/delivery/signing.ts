@@ -145,6 +145,43 @@ const SECRET_OPTIONS = optionsSchema<VerificationSecret>(`${VERIFIER} secret`, {
   notAfter: option.any(),
 });
 
+/**
+ * The request header a verifier reads, lower-cased as Node delivers headers: `header`, or
+ * `x-phiguard-signature` by default. Anything but a header name is an OptionsError naming `label`.
+ */
+export function signatureHeaderName(header: string | undefined, label: string): string {
+  const name = (header ?? 'x-phiguard-signature').toLowerCase();
+  if (!/^[a-z0-9-]{1,64}$/.test(name)) throw new OptionsError(`${label}: \`header\` must be a header name`);
+  return name;
+}
+
+/** The options a framework's signature check takes (Express `verifySignature`, Nest `SignatureGuard`). */
+export interface SignatureCheckOptions {
+  /** Current secret first, rotated ones with their `notAfter`. Each at least 32 bytes. */
+  readonly secrets: readonly VerificationSecret[];
+  /** Remembers accepted requests for the replay window; share it between instances (Redis). */
+  readonly store: StateStore;
+  /** Accepted clock difference, in seconds. Default 300. */
+  readonly toleranceSeconds?: number;
+  /** The signature header. Default `x-phiguard-signature`. */
+  readonly header?: string;
+  /** Key prefix in the store. Default `sig:`. */
+  readonly prefix?: string;
+}
+
+/** A signature check for requests as a framework delivers them: the header is read from `headers`. */
+export interface SignatureCheck {
+  verify(request: { readonly headers: Readonly<Record<string, string | string[] | undefined>>; readonly method: string; readonly path: string; readonly body?: SignedBody }): Promise<VerifiedRequest>;
+}
+
+/** Validates a framework's signature options once (`label` names the API in messages) and returns the check. */
+export function createSignatureCheck(options: SignatureCheckOptions, label: string): SignatureCheck {
+  const { header: name, ...rest } = options;
+  const verifier = createRequestVerifier(Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Omit<SignatureCheckOptions, 'header'>);
+  const header = signatureHeaderName(name, label);
+  return { verify: (request) => verifier.verify({ header: request.headers[header], method: request.method, path: request.path, body: request.body }) };
+}
+
 /** @internal Validated, precomputed verification options (shared by the Express middleware). */
 export interface PreparedVerifier {
   verify(request: { header: VerifySignedRequestInput['header']; method: string; path: string; body?: SignedBody }): Promise<VerifiedRequest>;

@@ -16,9 +16,27 @@ export type { Claim, ErrorLogger, Exchange, ExchangeHost, ExchangeOptions, Maybe
 export { codeOf, errorBody, errorHeaders, genericCode, isAnswer, statusOf } from '../exchange/http.js';
 export type { Answer, ErrorBody } from '../exchange/http.js';
 export { guardResponse } from '../exchange/response.js';
+export {
+  admitRequest,
+  breakGlassFacts,
+  checkResourceName,
+  classifyRoute,
+  isGatedResponse,
+  isRawValue,
+  narrowingCache,
+  nodeRequestFacts,
+  refusal,
+  releaseReturned,
+  requestEntries,
+  requestInfoOf,
+  resourceNamed,
+  routeInfoOf,
+  runUnclaimed,
+} from '../exchange/entry.js';
+export type { EntryStart, NarrowingCache, NarrowingSite, NodeRequest, RequestEntries, RequestEntry, RouteInfo } from '../exchange/entry.js';
 export type { GateHooks, GatedResponse, ResponseGate } from '../exchange/response.js';
 export { actionForMethod } from '../audit/event.js';
-export { compileNarrowing } from '../policy/narrow.js';
+export { NARROWING_OPERATORS, checkNarrowingRules, compileNarrowing } from '../policy/narrow.js';
 export type { HandlerNarrowing, NarrowingRules } from '../policy/narrow.js';
 // The index comes with a compiled resource (`resource.index`); adapters read it, never build one.
 export type { DeclaredField, FieldIndex, IndexNode } from '../policy/field-index.js';

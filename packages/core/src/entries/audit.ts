@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { actionEvent, breakGlassEvent, denialEvent, disclosureEvent, dlpEvent, errorEvent, pinoAuditSink as createPinoAuditSink } from '../audit/event.js';
+export { AUDIT_ACTIONS } from '../audit/event.js';
 export type { AuditAction, AuditOutcome, PinoLike } from '../audit/event.js';
 export { canonicalJson, canonicalSplit } from '../audit/canonical.js';
 export {

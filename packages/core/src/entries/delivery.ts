@@ -9,13 +9,15 @@ export { DeliveryError, ExportError, NotificationPhiError, PickupLinkError, Sign
 export type { DeliveryErrorCode } from '../delivery/errors.js';
 export type { DeliveryAuditEvent, DeliveryAuditSink } from '../delivery/audit.js';
 export type { SecretInput } from '../delivery/util.js';
-export { createRequestVerifier, signRequest, signWebhook, signingInput, verifySignedRequest } from '../delivery/signing.js';
+export { createRequestVerifier, createSignatureCheck, signRequest, signWebhook, signatureHeaderName, signingInput, verifySignedRequest } from '../delivery/signing.js';
 export type {
   SignRequestInput,
   SignWebhookInput,
   SignedBody,
   SignedWebhook,
   VerificationSecret,
+  SignatureCheck,
+  SignatureCheckOptions,
   VerifiedRequest,
   VerifySignedRequestInput,
 } from '../delivery/signing.js';

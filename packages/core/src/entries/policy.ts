@@ -17,5 +17,5 @@ export type { CompiledAccess } from '../policy/access.js';
 export type { TokenCacheOptions } from '../operators/token-cache.js';
 export { disclosureMatrix } from '../policy/matrix.js';
 export type { ResourceMatrix } from '../policy/matrix.js';
-export { policyFromFieldDeclarations } from '../policy/declarations.js';
-export type { DeclarationMergeOptions, DeclarationSource, FieldDeclaration } from '../policy/declarations.js';
+export { declarationSources, flattenDeclarations, policyFromFieldDeclarations } from '../policy/declarations.js';
+export type { DeclarationMergeOptions, DeclarationSource, FieldDeclaration, NestedDeclaration } from '../policy/declarations.js';

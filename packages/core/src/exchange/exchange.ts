@@ -116,6 +116,7 @@ export type Step = Answer | null;
 /** Returned where an asynchronous store or sink must answer first. */
 export type Maybe<T> = T | Promise<T>;
 
+/** How a route was classified for a request: claimed for a resource, carrying no PHI, or unclaimed. */
 export type RouteKind = 'phi' | 'non-phi' | 'unmapped';
 
 /** One request's exchange with the engine. */
@@ -128,6 +129,8 @@ export interface Exchange {
   readonly action: AuditAction;
   readonly context: AccessContext | null;
   readonly plan: Plan | null;
+  /** Whether a break-glass grant may decide the claimed route (the claim's word, else the resource's emergency rules). */
+  readonly allowBreakGlass: boolean;
   /** True once admit() ran to a decision (allowed or refused). */
   readonly decided: boolean;
   /** True once phiguard answered in the handler's place; later writes are dropped. */
@@ -417,10 +420,13 @@ class RequestExchange implements Exchange {
     return this.decide(completed as AccessContext);
   }
 
+  get allowBreakGlass(): boolean {
+    return this.claimed === null ? false : (this.claimed.allowBreakGlass ?? this.compiled!.emergency);
+  }
+
   /** One rule for every adapter: a grant decides only where the route allows it. */
   private withGrant(context: AccessContext): AccessContext {
-    const allowed = this.claimed!.allowBreakGlass ?? this.compiled!.emergency;
-    if (!allowed) {
+    if (!this.allowBreakGlass) {
       if (context.breakGlass === undefined) return context;
       const { breakGlass: _dropped, ...rest } = context;
       return rest;

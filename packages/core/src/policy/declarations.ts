@@ -23,6 +23,51 @@ export interface DeclarationSource {
   readonly fields: () => ReadonlyMap<string, FieldDeclaration>;
 }
 
+/** A declaration that holds further declarations: a nested source, or with `each` an array of them. */
+export interface NestedDeclaration<S> extends FieldDeclaration {
+  /** The nested source (a DTO class), read lazily so sources may refer to each other. */
+  readonly nested?: () => S;
+  /** The property is an array of the nested source: its fields nest under `path[]`. */
+  readonly each?: boolean;
+}
+
+/**
+ * A source's declarations with nested sources flattened into paths (`items[].code`): what a
+ * framework reads from one class (`read`) becomes the paths the policy declares. Sources that
+ * nest in a cycle are a PolicyError naming the source.
+ */
+export function flattenDeclarations<S extends { readonly name: string }>(
+  source: S,
+  read: (source: S) => Iterable<readonly [string, NestedDeclaration<S>]>,
+  prefix = '',
+  seen: ReadonlySet<S> = new Set(),
+): Map<string, NestedDeclaration<S>> {
+  if (seen.has(source)) throw new PolicyError([`${source.name}: DTOs nest in a cycle; declare the repeated part once`]);
+  const out = new Map<string, NestedDeclaration<S>>();
+  for (const [property, declaration] of read(source)) {
+    const path = `${prefix}${property}`;
+    if (declaration.nested === undefined) {
+      out.set(path, declaration);
+      continue;
+    }
+    const nested = flattenDeclarations(declaration.nested(), read, `${path}${declaration.each ? '[]' : ''}.`, new Set([...seen, source]));
+    for (const [p, d] of nested) out.set(p, d);
+  }
+  return out;
+}
+
+/**
+ * The declaration sources for {@link policyFromFieldDeclarations} from classes a framework
+ * declares fields on (one or several per resource name), each read with `fields` when merging.
+ */
+export function declarationSources<S extends { readonly name: string }>(
+  classes: Readonly<Record<string, S | readonly S[]>>,
+  fields: (source: S) => ReadonlyMap<string, FieldDeclaration>,
+): Record<string, DeclarationSource[]> {
+  const list = (c: S | readonly S[]): readonly S[] => (Array.isArray(c) ? (c as readonly S[]) : [c as S]);
+  return Object.fromEntries(Object.entries(classes).map(([name, c]) => [name, list(c).map((s) => ({ name: s.name, fields: () => fields(s) }))]));
+}
+
 export interface DeclarationMergeOptions {
   /** The function named in messages (`policyFromDtos`). */
   readonly caller?: string;

@@ -358,7 +358,7 @@ export function validatePolicy(policy: PolicyDefinition, options: CompileOptions
       // A raw body is sent as the handler built it: no plan can withhold a sensitive element in it.
       problems.push(
         `${where}: sends raw bodies of PHI, which no plan can mask, so its sensitive elements must be declared (for rows the handler filters through protect), ` +
-          'or `sensitive: []` once the handler applies the categories itself (safeHarbor with the caller\'s context)',
+          'or `sensitive: []` once the handler applies the categories itself (createSafeHarbor with the caller\'s context)',
       );
     } else if (knowsCategories && def.sensitive === undefined) {
       const coded = [...index.fields.values()]

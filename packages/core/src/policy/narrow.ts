@@ -4,13 +4,33 @@
  * left. HandlerNarrowing only takes fields away: it can never send a field the caller's plan denies,
  * nor unmask one. Built once at start-up from the resource's field index; problems name the field.
  */
-import { PolicyError } from '../errors.js';
+import { OptionsError, PolicyError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { CompiledPolicy } from './compile.js';
 import type { FieldClass } from './types.js';
 
+/** Operators a handler may narrow with: it can take fields away, never add or unmask. */
+export const NARROWING_OPERATORS = Object.freeze(['send', 'deny'] as const);
+
 /** A narrowing rule set: selector (declared path, `@class` or `*`) → `send` or `deny`. */
-export type NarrowingRules = Readonly<Record<string, 'send' | 'deny'>>;
+export type NarrowingRules = Readonly<Record<string, (typeof NARROWING_OPERATORS)[number]>>;
+
+/**
+ * Checks a rule set where it is written (a decorator), before any policy is at hand: non-empty,
+ * and only `send` / `deny`. `label` names the API in messages (`@MinimumNecessary`). The
+ * selectors are checked against the resource by {@link compileNarrowing}.
+ */
+export function checkNarrowingRules(rules: NarrowingRules, label: string): NarrowingRules {
+  if (rules === null || typeof rules !== 'object' || Object.keys(rules).length === 0) {
+    throw new OptionsError(`${label}(rules) needs a non-empty rule set: { "field.path": "send", … }`);
+  }
+  for (const [selector, op] of Object.entries(rules)) {
+    if (!(NARROWING_OPERATORS as readonly string[]).includes(op)) {
+      throw new OptionsError(`${label}: "${selector}" uses "${String(op)}"; a handler can only narrow, with ${NARROWING_OPERATORS.join(', ')}`);
+    }
+  }
+  return Object.freeze({ ...rules });
+}
 
 /** A handler's narrowing of one resource. */
 export interface HandlerNarrowing {
