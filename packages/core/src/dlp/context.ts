@@ -97,17 +97,10 @@ const LABEL_ONLY = new Set(['to', 'from', 're', 'cc', 'attn', 'name', 'given', '
 /** Kinds that only count when capitalised: "May 5" is a date and "may" a verb; "Dr." a title. */
 const CAPITALISED_KINDS = new Set<Kw>([Kw.Month, Kw.Title, Kw.Credential]);
 
-const KIND_BY_WORD = new Map<string, Kw>();
-for (const [kind, list] of WORDS) for (const w of list.split(',')) KIND_BY_WORD.set(w, kind);
-
-/** Letters → 1..26 (case-folded), anything else → 0; a table, for the per-word hot path. */
-const SLOT = new Uint8Array(128);
-for (let c = 65; c <= 90; c++) SLOT[c] = c - 64;
-for (let c = 97; c <= 122; c++) SLOT[c] = c - 96;
-const slot = (c: number): number => (c < 128 ? SLOT[c]! : 0);
-const keyAt = (s: string, p: number) => slot(s.charCodeAt(p)) * 729 + slot(s.charCodeAt(p + 1)) * 27 + slot(s.charCodeAt(p + 2));
-/** First two slots that begin some keyword: most words are rejected before the third lookup. */
-const FIRST_TWO = new Uint8Array(27 * 27);
+const kindByWord = new Map<string, Kw>();
+for (const [kind, list] of WORDS) for (const w of list.split(',')) kindByWord.set(w, kind);
+/** Every context word (lower case, as listed) and its kind (a word listed twice keeps the last). */
+export const KIND_BY_WORD: ReadonlyMap<string, Kw> = kindByWord;
 
 interface Candidate {
   readonly word: string;
@@ -116,48 +109,69 @@ interface Candidate {
   readonly colonOnly: boolean;
   readonly labelOnly: boolean;
   readonly capitalised: boolean;
-  /** Leading characters the trigram key already matched (letters among the first three). */
-  readonly known: number;
 }
-// Candidates by their first three character slots, longest first: a word start costs one table
-// lookup, and the rare hit a few character comparisons. No regex, no allocation.
-const BY_TRIGRAM: Array<Candidate[] | undefined> = new Array<Candidate[] | undefined>(27 * 27 * 27).fill(undefined);
+const candidate = (word: string, kind: Kw): Candidate => ({
+  word,
+  kind,
+  prefix: PREFIX_KINDS.has(kind),
+  colonOnly: COLON_ONLY.has(word),
+  labelOnly: LABEL_ONLY.has(word),
+  capitalised: CAPITALISED_KINDS.has(kind),
+});
+
+/**
+ * The context words of two characters or more in one trie over case-folded characters: a word
+ * start costs one table step per character it shares with some context word (most words stop
+ * after one or two), and every context word that starts there is found in the same walk, with
+ * no candidate lists to compare and no allocation.
+ *
+ * SYMBOL maps an ASCII character to its trie symbol (letters case-folded to 1..26, the other
+ * characters of context words after them; 0: no context word holds it).
+ */
+const SYMBOL = new Uint8Array(128);
+for (let c = 65; c <= 90; c++) SYMBOL[c] = c - 64;
+for (let c = 97; c <= 122; c++) SYMBOL[c] = c - 96;
+let symbols = 27;
+for (const w of KIND_BY_WORD.keys()) {
+  for (let k = 0; k < w.length; k++) {
+    const c = w.charCodeAt(k);
+    if (SYMBOL[c] === 0) SYMBOL[c] = symbols++;
+  }
+}
+const WIDTH = symbols;
+/** Trie transitions while building: node * WIDTH + symbol → next node (0: none; the root is 0). */
+const next: number[] = new Array<number>(WIDTH).fill(0);
+/** Candidate index + 1 of the word ending at each node (0: none). */
+const wordAt: number[] = [0];
 /** One-letter context words by their lower-case character code (all are colon-only). */
 const ONE_LETTER: Array<Candidate | undefined> = new Array<Candidate | undefined>(128).fill(undefined);
+const CANDIDATES: Candidate[] = [];
 for (const [word, kind] of KIND_BY_WORD) {
-  const cand: Candidate = {
-    word,
-    kind,
-    prefix: PREFIX_KINDS.has(kind),
-    colonOnly: COLON_ONLY.has(word),
-    labelOnly: LABEL_ONLY.has(word),
-    capitalised: CAPITALISED_KINDS.has(kind),
-    known: leadingLetters(word),
-  };
-  // One-letter labels ("T:", "F:") live apart: in the trigram table they would give every word
-  // starting with that letter a candidate list to walk.
+  // One-letter labels ("T:", "F:") live apart: in the trie they would make every word that
+  // starts with that letter a candidate.
   if (word.length === 1) {
-    ONE_LETTER[word.charCodeAt(0)] = cand;
+    ONE_LETTER[word.charCodeAt(0)] = candidate(word, kind);
     continue;
   }
-  const keysFor: number[] = [];
-  if (word.length >= 3) keysFor.push(keyAt(word, 0));
-  else keysFor.push(slot(word.charCodeAt(0)) * 729 + slot(word.charCodeAt(1)) * 27); // "pt": the next character must not be a letter
-  for (const k of keysFor) {
-    FIRST_TWO[Math.floor(k / 27)] = 1;
-    const list = BY_TRIGRAM[k] ?? [];
-    list.push(cand);
-    list.sort((x, y) => y.word.length - x.word.length);
-    BY_TRIGRAM[k] = list;
+  let node = 0;
+  for (let k = 0; k < word.length; k++) {
+    const at = node * WIDTH + SYMBOL[word.charCodeAt(k)]!;
+    if (next[at] === 0) {
+      next[at] = wordAt.length;
+      wordAt.push(0);
+      for (let j = 0; j < WIDTH; j++) next.push(0);
+    }
+    node = next[at]!;
   }
+  CANDIDATES.push(candidate(word, kind));
+  wordAt[node] = CANDIDATES.length;
 }
-
-/** Letters at the start of `word`, at most three: a matching trigram key has checked those. */
-function leadingLetters(word: string): number {
-  let k = 0;
-  while (k < 3 && k < word.length && slot(word.charCodeAt(k)) !== 0) k++;
-  return k;
-}
+if (wordAt.length > 0xffff) throw new Error('context-word trie too large');
+// 16-bit transitions: half the memory of 32-bit ones, so more of the trie stays in cache.
+const NEXT = Uint16Array.from(next);
+const WORD_AT = Uint16Array.from(wordAt);
+/** Candidates found by one walk, deepest last (no context word is longer than 64 characters). */
+const FOUND = new Int32Array(64);
 
 const isWordChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
@@ -192,36 +206,51 @@ export function kindMask(types: Iterable<PhiType>): number {
 
 /**
  * The context word starting at `pos` (a word start) whose kind is in `mask`, or undefined; its
- * end goes to `lastKeywordEnd`.
+ * end goes to `lastKeywordEnd`. Of the context words that start there, the longest one whose
+ * rules hold wins.
  */
 export function keywordAt(text: string, pos: number, mask: number): Kw | undefined {
-  const two = slot(text.charCodeAt(pos)) * 27 + slot(text.charCodeAt(pos + 1));
-  const kind = FIRST_TWO[two] === 0 ? undefined : longKeywordAt(text, pos, mask, two);
-  if (kind !== undefined) return kind;
-  // Shortest last: a one-letter label ("T:", "F:") right before its colon.
-  if (text.charCodeAt(pos + 1) !== 58) return undefined;
-  const first = text.charCodeAt(pos) | 32;
-  const one = first < 128 ? ONE_LETTER[first] : undefined;
-  if (one === undefined || (mask & (1 << one.kind)) === 0) return undefined;
-  lastKeywordEnd = pos + 1;
-  return one.kind;
+  return pickKeyword(text, pos, mask, walkKeywords(text, pos, 0, 0));
 }
 
-/** `keywordAt` for context words of two letters or more. */
-function longKeywordAt(text: string, pos: number, mask: number, two: number): Kw | undefined {
-  const list = BY_TRIGRAM[two * 27 + slot(text.charCodeAt(pos + 2))];
-  if (list === undefined) return undefined;
-  outer: for (const c of list) {
+/**
+ * Walks the trie from `node` over text[from, …), recording in `KW_FOUND` (after the first
+ * `found`) every context word that ends on the way; returns the new count. Symbol 0 has no
+ * transition, so a character no context word holds ends the walk.
+ */
+export function walkKeywords(text: string, from: number, node: number, found: number): number {
+  const n = text.length;
+  for (let k = from; k < n; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 128) break;
+    node = NEXT[node * WIDTH + SYMBOL[c]!]!;
+    if (node === 0) break;
+    const w = WORD_AT[node]!;
+    if (w !== 0 && found < 64) FOUND[found++] = w - 1;
+  }
+  return found;
+}
+
+/** The trie, for the scan state's pass, which walks it while it reads a word (see `walkKeywords`). */
+export const KW_SYMBOL: Readonly<Uint8Array> = SYMBOL;
+export const KW_NEXT: Readonly<Uint16Array> = NEXT;
+export const KW_WIDTH = WIDTH;
+export const KW_WORD_AT: Readonly<Uint16Array> = WORD_AT;
+/** Candidates of the current walk (indexes into the trie's words), deepest last. */
+export const KW_FOUND: Int32Array = FOUND;
+
+/**
+ * Of the `found` context words of a walk from `pos` (in `KW_FOUND`), the longest whose kind is in
+ * `mask` and whose rules hold; else a one-letter label before a colon; else undefined. Its end
+ * goes to `lastKeywordEnd`, its word to `lastKeywordWord`.
+ */
+export function pickKeyword(text: string, pos: number, mask: number, found: number): Kw | undefined {
+  const n = text.length;
+  while (found > 0) {
+    const c = CANDIDATES[FOUND[--found]!]!;
     if ((mask & (1 << c.kind)) === 0) continue;
-    const w = c.word;
-    const end = pos + w.length;
-    if (end > text.length) continue;
-    for (let k = c.known; k < w.length; k++) {
-      let t = text.charCodeAt(pos + k);
-      if (t >= 65 && t <= 90) t += 32;
-      if (t !== w.charCodeAt(k)) continue outer;
-    }
-    const next = end < text.length ? text.charCodeAt(end) : 0;
+    const end = pos + c.word.length;
+    const next = end < n ? text.charCodeAt(end) : 0;
     if (c.colonOnly ? next !== 58 : !c.prefix && isWordChar(next)) continue;
     if (c.labelOnly && next !== 58 && next !== 34) continue;
     if (c.capitalised) {
@@ -229,32 +258,45 @@ function longKeywordAt(text: string, pos: number, mask: number, two: number): Kw
       if (first < 65 || first > 90) continue;
     }
     // "DL" (driver's licence) only in capitals: "mg/dL" is a unit.
-    if (w === 'dl' && text.charCodeAt(pos) === 100) continue;
+    if (c.word === 'dl' && text.charCodeAt(pos) === 100) continue;
     lastKeywordEnd = end;
+    lastKeywordWord = c.word;
     return c.kind;
   }
-  return undefined;
+  // Shortest last: a one-letter label ("T:", "F:") right before its colon.
+  if (text.charCodeAt(pos + 1) !== 58) return undefined;
+  const first = text.charCodeAt(pos) | 32;
+  const one = first < 128 ? ONE_LETTER[first] : undefined;
+  if (one === undefined || (mask & (1 << one.kind)) === 0) return undefined;
+  lastKeywordEnd = pos + 1;
+  lastKeywordWord = one.word;
+  return one.kind;
 }
-/** End of the keyword last returned by `keywordAt` (saves allocating a tuple per keyword). */
+/** End of the keyword last returned by `keywordAt` / `pickKeyword` (no tuple per keyword). */
 export let lastKeywordEnd = 0;
+/** The context word (lower case, as listed) last returned by `keywordAt` or `pickKeyword`. */
+export let lastKeywordWord = '';
 
 /** Positions of context words in one text, in order, in typed arrays reused from text to text. */
 export class KeywordIndex {
   starts = new Int32Array(16);
   ends = new Int32Array(16);
   kinds = new Uint8Array(16);
+  /** The context words as listed (lower case): the text's word, case-folded, with no slice. */
+  words: string[] = [];
   /** Number of keywords recorded; entries past it are stale. */
   count = 0;
   /** Bit set of the kinds present (bit k = kind k). */
   seen = 0;
 
   /** Appends a keyword (called in text order by the scan state). */
-  add(start: number, end: number, kind: Kw): void {
+  add(start: number, end: number, kind: Kw, word: string): void {
     const n = this.count;
     if (n === this.starts.length) this.grow();
     this.starts[n] = start;
     this.ends[n] = end;
     this.kinds[n] = kind;
+    this.words[n] = word;
     this.count = n + 1;
     this.seen |= 1 << kind;
   }

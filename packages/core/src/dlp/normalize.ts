@@ -536,6 +536,38 @@ export class NormalizeBuffers {
   ends = new Int32Array(256);
 }
 
+/** Grows the buffers to hold `need` units, contents kept. */
+function grow(buffers: NormalizeBuffers, need: number): void {
+  const { units, starts, ends } = buffers;
+  if (need <= units.length) return;
+  const size = Math.max(need, units.length * 2);
+  const u2 = new Uint16Array(size);
+  u2.set(units);
+  buffers.units = u2;
+  const s2 = new Int32Array(size);
+  s2.set(starts);
+  buffers.starts = s2;
+  const e2 = new Int32Array(size);
+  e2.set(ends);
+  buffers.ends = e2;
+}
+
+/**
+ * Writes `rep` at unit `out`, each unit coming from the original span [s, e); returns the new
+ * count. Module functions, not closures: `normalize` creates no function per call.
+ */
+function put(buffers: NormalizeBuffers, out: number, rep: string, s: number, e: number): number {
+  grow(buffers, out + rep.length);
+  const { units, starts, ends } = buffers;
+  for (let k = 0; k < rep.length; k++) {
+    units[out] = rep.charCodeAt(k);
+    starts[out] = s;
+    ends[out] = e;
+    out++;
+  }
+  return out;
+}
+
 export function normalize(text: string, feats = -1, words = true, buffers: NormalizeBuffers = new NormalizeBuffers()): NormalizedText {
   const rewrites = findRewrites(text, feats, words);
   // Bit 1024 of the scanner's features: a non-ASCII character (known already, or looked for).
@@ -551,28 +583,6 @@ export function normalize(text: string, feats = -1, words = true, buffers: Norma
   }
   let { units, starts, ends } = buffers;
   let out = 0;
-  const grow = (need: number) => {
-    if (need <= units.length) return;
-    const size = Math.max(need, units.length * 2);
-    const u2 = new Uint16Array(size);
-    u2.set(units);
-    units = buffers.units = u2;
-    const s2 = new Int32Array(size);
-    s2.set(starts);
-    starts = buffers.starts = s2;
-    const e2 = new Int32Array(size);
-    e2.set(ends);
-    ends = buffers.ends = e2;
-  };
-  const put = (rep: string, s: number, e: number) => {
-    grow(out + rep.length);
-    for (let k = 0; k < rep.length; k++) {
-      units[out] = rep.charCodeAt(k);
-      starts[out] = s;
-      ends[out] = e;
-      out++;
-    }
-  };
   let r = 0;
   let nextRw = rewrites !== undefined && rewrites.length > 0 ? rewrites[0]!.start : n;
   let i = 0;
@@ -582,14 +592,18 @@ export function normalize(text: string, feats = -1, words = true, buffers: Norma
       // A decoded reference may itself be invisible or a foreign digit: fold it too.
       let rep = rw.rep;
       if (rep.length > 0 && rep.charCodeAt(0) > 0x7f) rep = fold(rep.codePointAt(0)!);
-      put(rep, rw.start, rw.end);
+      out = put(buffers, out, rep, rw.start, rw.end);
+      ({ units, starts, ends } = buffers);
       i = rw.end;
       nextRw = r < rewrites!.length ? rewrites![r]!.start : n;
       continue;
     }
     const c = text.charCodeAt(i);
     if (c <= 0x7f) {
-      grow(out + 1);
+      if (out === units.length) {
+        grow(buffers, out + 1);
+        ({ units, starts, ends } = buffers);
+      }
       units[out] = c;
       starts[out] = i;
       ends[out] = i + 1;
@@ -599,7 +613,8 @@ export function normalize(text: string, feats = -1, words = true, buffers: Norma
     }
     const cp = text.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
-    put(fold(cp), i, i + width);
+    out = put(buffers, out, fold(cp), i, i + width);
+    ({ units, starts, ends } = buffers);
     i += width;
   }
   let normalized = '';
@@ -609,12 +624,13 @@ export function normalize(text: string, feats = -1, words = true, buffers: Norma
   return { text: normalized, starts: starts.subarray(0, out), ends: ends.subarray(0, out) };
 }
 
-/** Maps a span of the normalized text back to the original text. */
-export function mapSpan(norm: NormalizedText, start: number, end: number): [number, number] {
-  if (norm.starts === undefined || norm.ends === undefined) return [start, end];
-  if (end <= start) {
-    const s = norm.starts[start] ?? 0;
-    return [s, s];
+/** Maps a span of the normalized text back to the original text, in place (no tuple per span). */
+export function mapSpan(norm: NormalizedText, span: { start: number; end: number }): void {
+  const { starts, ends } = norm;
+  if (starts === undefined || ends === undefined) return;
+  if (span.end <= span.start) span.end = span.start = starts[span.start] ?? 0;
+  else {
+    span.end = ends[span.end - 1]!;
+    span.start = starts[span.start]!;
   }
-  return [norm.starts[start]!, norm.ends[end - 1]!];
 }

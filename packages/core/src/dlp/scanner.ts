@@ -233,6 +233,33 @@ const CONTAINERS: ReadonlySet<PhiType> = new Set<PhiType>(['URL', 'EMAIL']);
 const byPosition = (a: RawFinding, b: RawFinding) => a.start - b.start || a.end - b.end;
 
 /**
+ * Sorts findings by (start, end) in place, keeping the order of equal ones. Each detector emits in
+ * text order, so a short list is nearly sorted: an insertion sort (stable, as
+ * Array.prototype.sort) orders it with few moves and no comparator calls; a long one (where
+ * insertion could go quadratic) is checked, then sorted by the engine.
+ */
+function sortByPosition(xs: RawFinding[]): void {
+  if (xs.length > 32) {
+    for (let i = 1; i < xs.length; i++) {
+      if (byPosition(xs[i - 1]!, xs[i]!) > 0) {
+        xs.sort(byPosition);
+        return;
+      }
+    }
+    return;
+  }
+  for (let i = 1; i < xs.length; i++) {
+    const f = xs[i]!;
+    let j = i - 1;
+    while (j >= 0 && (xs[j]!.start > f.start || (xs[j]!.start === f.start && xs[j]!.end > f.end))) {
+      xs[j + 1] = xs[j]!;
+      j--;
+    }
+    xs[j + 1] = f;
+  }
+}
+
+/**
  * The result of every scan that finds nothing: one shared frozen array, so the common case of a
  * string without PHI allocates nothing.
  */
@@ -350,18 +377,11 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
       const out = s.out;
       if (out.length === 0) return NO_FINDINGS;
       const raw = minConfidence > 0 ? out.filter((f) => f.confidence >= minConfidence) : out;
-      // Detectors emit in text order, so the list is often sorted already: check before sorting.
-      let sorted = true;
-      for (let i = 1; i < raw.length && sorted; i++) if (byPosition(raw[i - 1]!, raw[i]!) > 0) sorted = false;
-      if (!sorted) raw.sort(byPosition);
+      sortByPosition(raw);
       const kept = resolve(raw);
       // The kept findings are this scan's own objects: map offsets in place, no copies.
       for (const f of kept) {
-        if (norm !== undefined && norm.starts !== undefined) {
-          const [start, end] = mapSpan(norm, f.start, f.end);
-          f.start = start;
-          f.end = end;
-        }
+        if (norm !== undefined) mapSpan(norm, f);
         f.confidence = Math.round(f.confidence * 100) / 100;
       }
       return kept;

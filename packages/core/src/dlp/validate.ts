@@ -33,14 +33,16 @@ export function validNpi(digits: string): boolean {
   return luhn('80840' + digits);
 }
 
+/** The digit at `i` (NaN past the end, as `charCodeAt`). */
+const digitAt = (digits: string, i: number): number => digits.charCodeAt(i) - 48;
+
 /** Card brands by IIN prefix and allowed lengths. */
 export function cardBrand(digits: string): string | undefined {
   const n = digits.length;
-  const d = (i: number) => digits.charCodeAt(i) - 48;
-  const p2 = d(0) * 10 + d(1);
-  const p3 = p2 * 10 + d(2);
-  const p4 = p3 * 10 + d(3);
-  const p6 = (p4 * 10 + d(4)) * 10 + d(5);
+  const p2 = digitAt(digits, 0) * 10 + digitAt(digits, 1);
+  const p3 = p2 * 10 + digitAt(digits, 2);
+  const p4 = p3 * 10 + digitAt(digits, 3);
+  const p6 = (p4 * 10 + digitAt(digits, 4)) * 10 + digitAt(digits, 5);
   if (digits[0] === '4' && (n === 13 || n === 16 || n === 19)) return 'visa';
   if (((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) && n === 16) return 'mastercard';
   if ((p2 === 34 || p2 === 37) && n === 15) return 'amex';

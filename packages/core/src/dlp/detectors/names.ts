@@ -67,18 +67,39 @@ const NOT_NAMES = new Set(
   ).split(' '),
 );
 
+/**
+ * One-hash filters of case-folded `wordHash`es: a word whose hash is not in the filter of a list
+ * is surely not in the list in any case, so the common word costs no slice and no lower-casing.
+ */
+function hashFilter(list: Iterable<string>): Uint8Array {
+  const bits = new Uint8Array(1 << 13);
+  for (const w of list) {
+    const h = wordHash(w, 0, w.length);
+    if (h >= 0) bits[(h >>> 3) & 8191]! |= 1 << (h & 7);
+  }
+  return bits;
+}
+/** False when the word with `wordHash` `h` (≥ 0) is surely not in the list of `filter`. */
+const mayBeIn = (filter: Uint8Array, h: number): boolean => (filter[(h >>> 3) & 8191]! & (1 << (h & 7))) !== 0;
+const NOT_NAMES_FILTER = hashFilter(NOT_NAMES);
+const NEVER_NAME_FILTER = hashFilter(NEVER_NAME_WORDS);
+const EPONYM_FILTER = hashFilter(EPONYM_FOLLOWERS);
+
 const TITLE_FOLLOW = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr']);
 /** Labels that only name a person when followed by ':' (short everyday words otherwise). */
 const NEEDS_COLON = new Set(['to', 'from', 're', 'cc', 'attn', 'name', 'given', 'family']);
 /** Labels that introduce a name with no colon when two name words follow. */
 const TWO_WORDS_NO_COLON = new Set(['patient', 'pt', 'client', 'employee', 'guarantor', 'prescriber', 'provider', 'physician', 'attending', 'referring', 'surgeon', 'caller']);
 
+/** Words read by the last `readName` call (a variable, so that a call allocates no tuple). */
+let nameWords = 0;
+
 /**
  * Reads up to 3 name words from `p` (separated by single spaces; lower-case particles such as
- * "van", "de la", "bin" between them). Returns the end of the last word and how many words were
- * read.
+ * "van", "de la", "bin" between them). Returns the end of the last word (-1 when none) and leaves
+ * how many words were read in `nameWords`.
  */
-function readName(text: string, p: number, allCaps: boolean): [number, number] {
+function readName(text: string, p: number, allCaps: boolean): number {
   let end = -1;
   let words = 0;
   let q = p;
@@ -99,15 +120,19 @@ function readName(text: string, p: number, allCaps: boolean): [number, number] {
       } else break;
       q++;
     }
-    const word = text.slice(ws, q);
     if (q - ws === 1) {
       // A middle initial "A." between two words.
       if (words === 0 || text.charCodeAt(q) !== 46) break;
       q++;
     } else {
       if (!allCaps && lower === 0) break;
-      if (NOT_NAMES.has(word) || (lower === 0 && NOT_NAMES.has(word[0] + word.slice(1).toLowerCase()))) break;
-      if (words > 0 && NEVER_NAME_WORDS.has(word.toLowerCase())) break;
+      // Most words are in neither list: their case-folded hash says so without a slice.
+      const h = wordHash(text, ws, q);
+      if (h < 0 || mayBeIn(NOT_NAMES_FILTER, h)) {
+        const word = text.slice(ws, q);
+        if (NOT_NAMES.has(word) || (lower === 0 && NOT_NAMES.has(word[0] + word.slice(1).toLowerCase()))) break;
+      }
+      if (words > 0 && (h < 0 || mayBeIn(NEVER_NAME_FILTER, h)) && NEVER_NAME_WORDS.has(text.slice(ws, q).toLowerCase())) break;
     }
     if (isLetter(text.charCodeAt(q) || 0) || isDigit(text.charCodeAt(q) || 0)) break;
     if (q - ws > 1) end = q;
@@ -152,9 +177,14 @@ function readName(text: string, p: number, allCaps: boolean): [number, number] {
   if (end > 0 && text.charCodeAt(end) === 32) {
     let we = end + 1;
     while (we < text.length && we - end < 16 && isLetter(text.charCodeAt(we))) we++;
-    if (EPONYM_FOLLOWERS.has(text.slice(end + 1, we).toLowerCase())) return [-1, 0];
+    const h = wordHash(text, end + 1, we);
+    if ((h < 0 || mayBeIn(EPONYM_FILTER, h)) && EPONYM_FOLLOWERS.has(text.slice(end + 1, we).toLowerCase())) {
+      nameWords = 0;
+      return -1;
+    }
   }
-  return [end, words];
+  nameWords = words;
+  return end;
 }
 
 /** PERSON_NAME findings from context words, signatures, credentials and the optional name list. */
@@ -193,7 +223,8 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
       minWords = 2;
       conf = 0.8;
     } else {
-      const label = text.slice(ks, ke).toLowerCase();
+      // The context word as listed: the label's text, lower-cased, without a slice.
+      const label = kw.words[k]!;
       const isJsonKey = text.charCodeAt(ks - 1) === 34 && text.charCodeAt(ke) === 34;
       if (isJsonKey) {
         // "family": "Smith", "given": ["John", "Paul"]
@@ -233,7 +264,8 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
       if (label === 'dear' && TITLE_FOLLOW.has(text.slice(p, p + 4).replace(/[^a-z].*$/is, '').toLowerCase())) continue;
       conf = colon ? 0.85 : 0.75;
     }
-    const [end, words] = readName(text, p, false);
+    const end = readName(text, p, false);
+    const words = nameWords;
     if (end > p && words >= minWords && !(kind === Kw.Signoff && termVeto(text, p, end))) s.emit('PERSON_NAME', p, end, conf);
   }
   const feats = s.features;
@@ -367,7 +399,8 @@ function detectLexiconNames(s: ScanState): void {
       i = e;
       continue;
     }
-    const [end, words] = readName(text, i, false);
+    const end = readName(text, i, false);
+    const words = nameWords;
     const inside = !sentenceStart(text, i);
     if (end > e && words >= 2 && (weight === 2 || inside)) {
       s.emit('PERSON_NAME', i, end, weight === 2 ? 0.8 : 0.7);
@@ -416,7 +449,8 @@ function detectDisplayNames(s: ScanState): void {
       else break;
     }
     for (let k = starts.length - 1; k >= 0; k--) {
-      const [end, words] = readName(text, starts[k]!, true);
+      const end = readName(text, starts[k]!, true);
+      const words = nameWords;
       if (end === e && words >= 1) {
         s.emit('PERSON_NAME', starts[k]!, end, 0.85);
         break;
@@ -465,7 +499,8 @@ function detectSignatures(s: ScanState): void {
     if (!(dash === 0 || before === 32 || isLineEnd(before) || before === 46 || before === 33)) continue;
     let p = dash + 1;
     if (s.code(p) === 32) p++;
-    const [end, words] = readName(text, p, false);
+    const end = readName(text, p, false);
+    const words = nameWords;
     if (end > p && words >= 2 && !termVeto(text, p, end)) {
       let q = end;
       if (s.code(q) === 46) q++;
@@ -487,7 +522,8 @@ function detectSignatures(s: ScanState): void {
   const prev = s.code(b - 1);
   const prev2 = s.code(b - 2);
   if (b < e && (prev === 10 || (prev === 32 && (prev2 === 46 || prev2 === 33 || prev2 === 63)))) {
-    const [end, words] = readName(text, b, false);
+    const end = readName(text, b, false);
+    const words = nameWords;
     if (end === e && words >= 2 && !termVeto(text, b, end)) s.emit('PERSON_NAME', b, end, 0.7);
   }
 }
@@ -513,7 +549,8 @@ function nameBefore(s: ScanState, pos: number): void {
   }
   // The longest run of name words that ends exactly at `e`.
   for (let i = starts.length - 1; i >= 1; i--) {
-    const [end, words] = readName(s.text, starts[i]!, false);
+    const end = readName(s.text, starts[i]!, false);
+    const words = nameWords;
     if (end === e && words >= 2) {
       s.emit('PERSON_NAME', starts[i]!, end, 0.8);
       return;
@@ -524,7 +561,7 @@ function nameBefore(s: ScanState, pos: number): void {
 /** JSON string value(s) of a name key; for "given" arrays, every string of the array. */
 function emitJsonNames(s: ScanState, text: string, p: number, array: boolean): void {
   for (let n = 0; n < 4; n++) {
-    const [end] = readName(text, p, true);
+    const end = readName(text, p, true);
     if (end > p && text.charCodeAt(end) === 34) {
       s.emit('PERSON_NAME', p, end, 0.9);
     }
@@ -559,7 +596,7 @@ function detectListedNames(s: ScanState, names: ReadonlySet<string>): void {
     if (e - i >= 2 && !isLetter(text.charCodeAt(e) || 0) && names.has(text.slice(i, e).toLowerCase())) {
       let end = e;
       if (text.charCodeAt(e) === 32 && isUpper(text.charCodeAt(e + 1))) {
-        const [ne] = readName(text, e + 1, false);
+        const ne = readName(text, e + 1, false);
         if (ne > e + 1) end = ne;
       }
       s.emit('PERSON_NAME', i, end, 0.8);
@@ -620,7 +657,8 @@ function detectPairNames(s: ScanState): void {
     // Runs that start with a known given name are read by `detectLexiconNames`, and runs at the
     // start of a sentence need a known given name.
     if (g1 === 2 || (g1 === 1 && inside) || (!inside && !labelled && g1 === 0)) continue;
-    const [end, words] = readName(text, i, false);
+    const end = readName(text, i, false);
+    const words = nameWords;
     if (end <= i || words < 2) continue;
     re.lastIndex = end;
     // A fourth capitalised word or a digit after the run: a heading or a product, not a name.
@@ -682,7 +720,8 @@ function signatureLine(s: ScanState, ls: number, le: number): void {
   let p = ls;
   while (p < le && text.charCodeAt(p) === 32) p++;
   if (p === 0) return;
-  const [end, words] = readName(text, p, false);
+  const end = readName(text, p, false);
+    const words = nameWords;
   if (end <= p) return;
   let lineEnd = le;
   if (text.charCodeAt(lineEnd - 1) === 46) lineEnd--;

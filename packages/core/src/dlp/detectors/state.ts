@@ -1,6 +1,6 @@
 /** Shared state of one scan: the normalized text, its digit runs and context words, and the output. */
 import type { PhiType } from '../types.js';
-import { KeywordIndex, keywordAt, lastKeywordEnd } from '../context.js';
+import { KW_FOUND, KW_NEXT, KW_SYMBOL, KW_WIDTH, KW_WORD_AT, KeywordIndex, lastKeywordEnd, lastKeywordWord, pickKeyword, walkKeywords } from '../context.js';
 import { NormalizeBuffers, foldsToItself } from '../normalize.js';
 
 /** A finding on the normalized text, before offsets are mapped back. */
@@ -205,12 +205,17 @@ const wordCode = (text: string, s: number, e: number): number => {
   return v;
 };
 /** Name particles that may follow a capitalised word (the look-ahead of the names pass), as `wordCode`s. */
-const PAIR_PARTICLES = new Set(
-  'de da del della di du des la le van von der den ter bin binti ibn al el dos das'.split(' ').map((w) => wordCode(w, 0, w.length)),
-);
+const PAIR_PARTICLE_WORDS = 'de da del della di du des la le van von der den ter bin binti ibn al el dos das'.split(' ');
+const PAIR_PARTICLES = new Set(PAIR_PARTICLE_WORDS.map((w) => wordCode(w, 0, w.length)));
+
+/** First two letters of the particles (`wordCode`s): most lower-case words fail here. */
+const PARTICLE_HEADS = new Uint8Array(27 * 27);
+for (const w of PAIR_PARTICLE_WORDS) PARTICLE_HEADS[wordCode(w, 0, 2)] = 1;
 
 /** True when a name particle followed by a space or '-' starts at `p` ("de ", "van ", "al-"). */
 function particleAt(text: string, p: number): boolean {
+  const c1 = text.charCodeAt(p + 1);
+  if (c1 < 97 || c1 > 122 || PARTICLE_HEADS[(text.charCodeAt(p) - 96) * 27 + (c1 - 96)] === 0) return false;
   let e = p;
   while (e - p <= 5 && e < text.length) {
     const c = text.charCodeAt(e);
@@ -319,13 +324,12 @@ function pass(s: ScanState, text: string, mask: number): void {
       if (caps === capStarts.length) capStarts = s.capStarts = grown(capStarts);
       capStarts[caps++] = i;
     }
-    if (c >= 65 && i >= kwEnd && (i === 0 || text.charCodeAt(i - 1) !== 95)) {
-      const kind = keywordAt(text, i, mask);
-      if (kind !== undefined) {
-        kw.add(i, lastKeywordEnd, kind);
-        kwEnd = lastKeywordEnd;
-      }
-    }
+    // Context words: a word start (not inside the last context word, not after '_') walks the
+    // context-word trie while the loop below reads the word (node -1: no walk, or it ended).
+    const look = c >= 65 && i >= kwEnd && (i === 0 || text.charCodeAt(i - 1) !== 95);
+    let node = look ? 0 : -1;
+    let found = 0;
+    let rewalk = false;
     // Capitals and digits only so far: still a VIN candidate.
     let upperOnly = true;
     while (i < n) {
@@ -333,6 +337,19 @@ function pass(s: ScanState, text: string, mask: number): void {
       if (c >= 128) break;
       const k = CLASS[c];
       if (k === 0) break;
+      if (node >= 0) {
+        node = KW_NEXT[node * KW_WIDTH + KW_SYMBOL[c]!]!;
+        if (node === 0) node = -1;
+        else {
+          const w = KW_WORD_AT[node]!;
+          if (w !== 0 && found < 64) KW_FOUND[found++] = w - 1;
+          // A context word going on through a digit run (none does today): walk it apart.
+          if (k === 1) {
+            rewalk = true;
+            node = -1;
+          }
+        }
+      }
       if (k === 1) {
         const rs = i;
         i++;
@@ -360,6 +377,21 @@ function pass(s: ScanState, text: string, mask: number): void {
       if (k === 2) f |= F.Upper;
       else if (upperOnly) upperOnly = false;
       i++;
+      // The rest of a lower-case word, once no context word and no VIN can continue it: a tight
+      // loop (most characters of prose are read here).
+      if (node < 0 && !upperOnly) while (i < n && (c = text.charCodeAt(i)) >= 97 && c <= 122) i++;
+    }
+    if (look) {
+      // The walk goes on past the word for context words of several words ("date of birth").
+      if (rewalk) found = walkKeywords(text, tokStart, 0, 0);
+      else if (node > 0 && i < n) found = walkKeywords(text, i, node, found);
+      if (found > 0 || text.charCodeAt(tokStart + 1) === 58) {
+        const kind = pickKeyword(text, tokStart, mask, found);
+        if (kind !== undefined) {
+          kw.add(tokStart, lastKeywordEnd, kind, lastKeywordWord);
+          kwEnd = lastKeywordEnd;
+        }
+      }
     }
     if (upperOnly && i - tokStart === 17) {
       if (vins === vinStarts.length) vinStarts = s.vinStarts = grown(vinStarts);
