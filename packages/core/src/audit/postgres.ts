@@ -53,8 +53,26 @@ export const AUDIT_RETENTION_MIN_DAYS = 2192;
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** A validated table name: its quoted form, schema prefix for helper objects, and base name. */
-export function tableName(table: string | undefined): { quoted: string; schema: string | null; base: string } {
+const qualify = (schema: string | null, name: string): string => (schema === null ? `"${name}"` : `"${schema}"."${name}"`);
+
+/** A validated table name: its quoted form, schema and base name, and the store's other objects, qualified. */
+export interface StoreNames {
+  readonly quoted: string;
+  readonly schema: string | null;
+  readonly base: string;
+  /** The append-only checkpoint table. */
+  readonly checkpoints: string;
+  /** The trigger function refusing UPDATE, TRUNCATE and uncovered DELETE on the table. */
+  readonly appendOnly: string;
+  /** The trigger function checking a checkpoint insert. */
+  readonly checkpointCheck: string;
+  /** The trigger function keeping the checkpoint table append-only. */
+  readonly checkpointsAppendOnly: string;
+  /** The purge function (checkpoint + prefix delete in one call). */
+  readonly purge: string;
+}
+
+export function tableName(table: string | undefined): StoreNames {
   const name = table ?? 'phiguard_audit';
   const parts = typeof name === 'string' ? name.split('.') : [];
   /* Precondition: the table name is one or two lowercase SQL identifiers. */
@@ -63,10 +81,19 @@ export function tableName(table: string | undefined): { quoted: string; schema: 
   }
   const base = parts[parts.length - 1]!;
   const schema = parts.length === 2 ? parts[0]! : null;
-  return { quoted: parts.map((p) => `"${p}"`).join('.'), schema, base };
+  const q = (suffix: string) => qualify(schema, `${base}_${suffix}`);
+  return {
+    quoted: parts.map((p) => `"${p}"`).join('.'),
+    schema,
+    base,
+    checkpoints: q('checkpoints'),
+    appendOnly: q('append_only'),
+    checkpointCheck: q('checkpoint_check'),
+    checkpointsAppendOnly: q('checkpoints_append_only'),
+    purge: q('purge_prefix'),
+  };
 }
 
-export const qualify = (schema: string | null, name: string): string => (schema === null ? `"${name}"` : `"${schema}"."${name}"`);
 
 /**
  * DDL removing what {@link auditTableSql} created for `table`: the table, its checkpoint table,
@@ -75,9 +102,8 @@ export const qualify = (schema: string | null, name: string): string => (schema 
  */
 export function dropAuditTableSql(table?: string): string {
   const t = tableName(table);
-  const q = (name: string) => qualify(t.schema, `${t.base}_${name}`);
-  return `DROP TABLE IF EXISTS ${t.quoted}, ${q('checkpoints')} CASCADE;
-DROP FUNCTION IF EXISTS ${q('append_only')}(), ${q('checkpoint_check')}(), ${q('checkpoints_append_only')}(), ${q('purge_prefix')}(text, bigint, text, timestamptz, text);`;
+  return `DROP TABLE IF EXISTS ${t.quoted}, ${t.checkpoints} CASCADE;
+DROP FUNCTION IF EXISTS ${t.appendOnly}(), ${t.checkpointCheck}(), ${t.checkpointsAppendOnly}(), ${t.purge}(text, bigint, text, timestamptz, text);`;
 }
 
 /**
@@ -90,11 +116,7 @@ DROP FUNCTION IF EXISTS ${q('append_only')}(), ${q('checkpoint_check')}(), ${q('
  */
 export function auditTableSql(table?: string): string {
   const t = tableName(table);
-  const fn = qualify(t.schema, `${t.base}_append_only`);
-  const cp = qualify(t.schema, `${t.base}_checkpoints`);
-  const cpCheck = qualify(t.schema, `${t.base}_checkpoint_check`);
-  const cpFn = qualify(t.schema, `${t.base}_checkpoints_append_only`);
-  const purge = qualify(t.schema, `${t.base}_purge_prefix`);
+  const { appendOnly: fn, checkpoints: cp, checkpointCheck: cpCheck, checkpointsAppendOnly: cpFn, purge } = t;
   return `
 CREATE TABLE IF NOT EXISTS ${t.quoted} (
   id text PRIMARY KEY,
@@ -331,7 +353,7 @@ ON CONFLICT (id) DO NOTHING`;
       return (rows as { event: AuditEvent }[]).map((r) => r.event);
     },
     async checkpoints() {
-      const cp = qualify(t.schema, `${t.base}_checkpoints`);
+      const cp = t.checkpoints;
       const exists = await pool.query('SELECT to_regclass($1) IS NOT NULL AS ok', [cp]);
       if ((exists.rows[0] as { ok: boolean } | undefined)?.ok !== true) return [];
       const { rows } = await pool.query(`SELECT stream, seq::text AS seq, hash, cutoff, mac FROM ${cp} ORDER BY stream, seq`);

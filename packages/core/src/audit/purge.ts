@@ -8,7 +8,7 @@ import type { HeldRefs, PurgeCut, SweepPurgeTarget } from '../governance/retenti
 import { option, optionsSchema } from '../options.js';
 import { CHAIN_GENESIS, CHAIN_KEY_MIN_BYTES, chainHash, checkpointMac } from './chain.js';
 import type { AuditEvent, ChainLink } from './event.js';
-import { AUDIT_RETENTION_MIN_DAYS, poolRule, qualify, tableName, tableRule, type PgQueryable } from './postgres.js';
+import { AUDIT_RETENTION_MIN_DAYS, poolRule, tableName, tableRule, type PgQueryable } from './postgres.js';
 
 /** Options of {@link auditPurgeTarget}. */
 export interface AuditPurgeTargetOptions {
@@ -51,8 +51,7 @@ export function auditPurgeTarget(options: AuditPurgeTargetOptions): SweepPurgeTa
   const { pool, pageSize = 5000 } = OPTIONS.parse(options ?? null);
   const key = Buffer.from(options.key);
   const t = tableName(options.table);
-  const cp = qualify(t.schema, `${t.base}_checkpoints`);
-  const purgeFn = qualify(t.schema, `${t.base}_purge_prefix`);
+  const { checkpoints: cp, purge: purgeFn } = t;
 
   // The longest verifying prefix of (from, limit]: the seq and hash of its last event.
   const verifiedPrefix = async (stream: string, from: number, fromHash: string, limit: number): Promise<{ seq: number; hash: string }> => {
