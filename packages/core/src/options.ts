@@ -68,6 +68,8 @@ export const option = Object.freeze({
   /** An integer from `min` to `max`. */
   integer: (min: number, max: number, expected = `an integer from ${min} to ${max}`): OptionRule<number> =>
     rule(expected, ['number'], (v) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max),
+  /** A safe integer of at least `min`. */
+  atLeast: (min: number, expected = `an integer ≥ ${min}`): OptionRule<number> => option.integer(min, Number.MAX_SAFE_INTEGER, expected),
   boolean: (): OptionRule<boolean> => rule('true or false', ['boolean']),
   func: <F extends (...args: never[]) => unknown>(expected = 'a function'): OptionRule<F> => rule(expected, ['function']),
   /** One of a few strings. */

@@ -70,7 +70,7 @@ const OPTIONS = optionsSchema<AwsKmsKeyringOptions>(LABEL, {
   clientForRegion: option.func('a function (region) => KMSClient'),
   clientConfig: option.custom('a KMSClientConfig object', ['object']),
   timeoutMs: positiveNumber(),
-  maxAttempts: option.integer(1, Number.MAX_SAFE_INTEGER, 'an integer ≥ 1'),
+  maxAttempts: option.atLeast(1, 'an integer ≥ 1'),
   backoffBaseMs: positiveNumber(),
   backoffMaxMs: positiveNumber(),
   grantTokens: option.array<string>('an array of strings', (v) => v.every((t) => typeof t === 'string')),

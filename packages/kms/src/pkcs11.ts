@@ -44,7 +44,7 @@ const NON_EMPTY = (v: string) => v !== '';
 const SHAPE = {
   library: option.string('the path of a PKCS#11 module', NON_EMPTY),
   tokenLabel: option.string('a non-empty token label', NON_EMPTY),
-  slot: option.integer(0, Number.MAX_SAFE_INTEGER, 'a slot ID (a non-negative integer)'),
+  slot: option.atLeast(0, 'a slot ID (a non-negative integer)'),
   pin: option.required(option.string("the token's user PIN (a non-empty string)", NON_EMPTY)),
   keyLabel: option.required(option.string('the label of the AES master key (a non-empty string)', NON_EMPTY)),
 };

@@ -7,7 +7,7 @@ import { AuditUnavailableError } from '../errors.js';
 import { canonicalSplit } from './canonical.js';
 import { withinTimeout } from './io.js';
 import { option, optionsSchema } from '../options.js';
-import { systemTimer, type AuditTimer } from './timer.js';
+import { auditTimerRule, systemTimer, type AuditTimer } from './timer.js';
 import { chainShape, chainStart, needSink, type ChainHead } from './chain.js';
 import type { AuditBatchSink, AuditEvent, AuditLineSink, AuditSink } from './event.js';
 
@@ -67,15 +67,14 @@ export interface BufferedAuditSink extends AuditSink {
 }
 
 const LABEL = 'createBufferedSink';
-const count = (min: number) => option.integer(min, Number.MAX_SAFE_INTEGER, `an integer ≥ ${min}`);
 const OPTIONS = optionsSchema<BufferedSinkOptions>(LABEL, {
-  maxBuffer: count(1),
-  maxBatch: count(1),
-  flushIntervalMs: count(0),
-  retryMinMs: count(1),
-  retryMaxMs: count(1),
+  maxBuffer: option.atLeast(1),
+  maxBatch: option.atLeast(1),
+  flushIntervalMs: option.atLeast(0),
+  retryMinMs: option.atLeast(1),
+  retryMaxMs: option.atLeast(1),
   onError: option.func(),
-  timer: option.implementing('an AuditTimer { now(), set(callback, ms), clear(handle) }', 'now', 'set', 'clear'),
+  timer: auditTimerRule(),
   chain: option.nested(optionsSchema<NonNullable<BufferedSinkOptions['chain']>>(LABEL, chainShape(LABEL)), '{ key, stream?, resume? }'),
 });
 

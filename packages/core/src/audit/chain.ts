@@ -69,7 +69,7 @@ export const streamIdRule = (): OptionRule<string> => option.string('1-128 chara
 /** @internal The `resume` option of a chaining sink, labelled as the sink's options. */
 export function resumeSchema(label: string): OptionsSchema<{ readonly seq: number; readonly hash: string }> {
   return optionsSchema(label, {
-    seq: option.required(option.integer(0, Number.MAX_SAFE_INTEGER, "the stream's last seq (an integer ≥ 0)")),
+    seq: option.required(option.atLeast(0, "the stream's last seq (an integer ≥ 0)")),
     hash: option.required(option.string("the stream's last hash (64 lowercase hex digits)", (v) => HASH.test(v))),
   });
 }

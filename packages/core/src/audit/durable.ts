@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { AuditUnavailableError, OptionsError } from '../errors.js';
 import { option, optionIssue, optionsSchema } from '../options.js';
 import { canonicalSplit } from './canonical.js';
-import { systemTimer, type AuditTimer } from './timer.js';
+import { auditTimerRule, systemTimer, type AuditTimer } from './timer.js';
 import { withinTimeout, writeFully } from './io.js';
 import { CHAIN_GENESIS, chainHash, chainKeyRule, streamIdRule, type ChainHead } from './chain.js';
 import type { AuditBatchSink, AuditEvent, AuditLineSink, AuditSink, ChainLink } from './event.js';
@@ -132,25 +132,24 @@ export interface DurableAuditSink extends AuditSink {
 }
 
 const LABEL = 'createDurableSink';
-const count = (min: number) => option.integer(min, Number.MAX_SAFE_INTEGER, `an integer ≥ ${min}`);
 const OPTIONS = optionsSchema<DurableSinkOptions>(LABEL, {
   dir: option.required(option.string('a directory on local, persistent storage for the write-ahead files', (v) => v !== '')),
   key: option.required(chainKeyRule()),
   stream: streamIdRule(),
   ship: option.implementing('an audit sink (createPostgresAuditSink, or an object with write(event))', 'write'),
-  intervalMs: count(0),
-  maxBatch: count(1),
-  maxPending: count(1),
+  intervalMs: option.atLeast(0),
+  maxBatch: option.atLeast(1),
+  maxPending: option.atLeast(1),
   fsync: option.boolean(),
-  segmentBytes: count(1024),
-  maxBacklogBytes: count(1),
-  shipBytes: count(1024),
-  shipIntervalMs: count(0),
+  segmentBytes: option.atLeast(1024),
+  maxBacklogBytes: option.atLeast(1),
+  shipBytes: option.atLeast(1024),
+  shipIntervalMs: option.atLeast(0),
   keepShipped: option.boolean(),
-  retryMinMs: count(1),
-  retryMaxMs: count(1),
+  retryMinMs: option.atLeast(1),
+  retryMaxMs: option.atLeast(1),
   onError: option.func(),
-  timer: option.implementing('an AuditTimer { now(), set(callback, ms), clear(handle) }', 'now', 'set', 'clear'),
+  timer: auditTimerRule(),
 });
 const SEGMENT = /^wal-(\d{16})\.ndjson$/;
 const ACK_FILE = 'shipped.json';

@@ -25,7 +25,7 @@ const OPTIONS = optionsSchema<AuditPurgeTargetOptions>('createAuditPurgeTarget',
   pool: option.required(poolRule()),
   key: option.required(option.custom(`the chain key (at least ${CHAIN_KEY_MIN_BYTES} bytes)`, ['bytes'], (v) => (v as Uint8Array).length >= CHAIN_KEY_MIN_BYTES)),
   table: tableRule(),
-  pageSize: option.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer'),
+  pageSize: option.atLeast(1, 'a positive integer'),
 });
 
 interface StreamPlan {

@@ -66,10 +66,10 @@ export interface FieldCipher {
 
 const LABEL = 'createFieldCipher';
 const CACHE_OPTIONS = optionsSchema<KeyCacheOptions>(LABEL, {
-  maxAgeMs: option.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer of milliseconds'),
+  maxAgeMs: option.atLeast(1, 'a positive integer of milliseconds'),
   maxValuesPerKey: option.integer(1, 2 ** 32),
   maxBytesPerKey: option.integer(1, 2 ** 30),
-  maxKeys: option.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer'),
+  maxKeys: option.atLeast(1, 'a positive integer'),
 });
 const OPTIONS = optionsSchema<FieldCipherOptions>(LABEL, {
   keyring: option.required(option.implementing('a Keyring (generateDataKey, encryptDataKey, decryptDataKey)', 'generateDataKey', 'decryptDataKey')),

@@ -175,7 +175,7 @@ const PURGE_OPTIONS = optionsSchema<PurgeJobOptions>('createPurgeJob', {
   holds: option.implementing<LegalHolds>('the legal holds (createLegalHolds)', 'list'),
   audit: GOVERNANCE_OPTIONS.audit,
   clock: GOVERNANCE_OPTIONS.clock,
-  batch: option.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer'),
+  batch: option.atLeast(1, 'a positive integer'),
 });
 
 /** Creates the purge job. */
