@@ -12,7 +12,7 @@ import type { CompiledPolicy, CompiledResource } from '../policy/compile.js';
 import { compileNarrowing, type HandlerNarrowing, type NarrowingRules } from '../policy/narrow.js';
 import { didYouMean } from '../suggest.js';
 import type { BreakGlassFacts } from './break-glass.js';
-import { requestFacts, type Claim, type Exchange, type ExchangeHost, type Maybe, type RequestFacts, type Step } from './exchange.js';
+import { requestFacts, requestInfoFrom, type Claim, type Exchange, type ExchangeHost, type Maybe, type RequestFacts, type Step } from './exchange.js';
 import { errorBody, errorHeaders, isAnswer, type Answer } from './http.js';
 import { guardResponse, type GatedResponse, type ResponseGate } from './response.js';
 
@@ -165,8 +165,7 @@ export function narrowingCache(policy: CompiledPolicy): NarrowingCache {
 
 /** The request for audit, from the entry's facts: the route pattern, never the URL. */
 export function requestInfoOf(entry: RequestEntry, route: string | undefined): RequestInfo {
-  const ua = entry.facts.headers['user-agent'];
-  return { method: entry.facts.method, route, ip: entry.facts.ip, userAgent: typeof ua === 'string' ? ua : undefined, requestId: entry.requestId };
+  return requestInfoFrom(entry.facts, entry.requestId, route, false);
 }
 
 /** The facts of a break-glass request for {@link answerBreakGlass}. */

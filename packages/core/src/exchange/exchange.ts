@@ -295,6 +295,20 @@ function safeDecode(value: string): string {
   }
 }
 
+/**
+ * What an audit event records of a request: method, route pattern (never the URL), client
+ * address, user agent and request id; with `trace`, also the trace id and the query's parameter
+ * names. One reading of the request facts for the exchange and for the adapters' own endpoints.
+ */
+export function requestInfoFrom(facts: RequestFacts, requestId: string, route: string | undefined, trace: boolean): RequestInfo {
+  const ua = facts.headers['user-agent'];
+  const userAgent = typeof ua === 'string' ? ua : undefined;
+  if (!trace) return { method: facts.method, route, ip: facts.ip, userAgent, requestId };
+  const traceparent = facts.headers.traceparent;
+  const traceId = (typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null)?.[1];
+  return { method: facts.method, route, ip: facts.ip, userAgent, requestId, traceId, query: queryNames(facts.query) };
+}
+
 const hasBody = (headers: RequestFacts['headers']): boolean => {
   const length = headers['content-length'];
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
@@ -362,18 +376,7 @@ class RequestExchange implements Exchange {
   }
 
   private requestInfo(): RequestInfo {
-    const traceparent = this.facts.headers.traceparent;
-    const trace = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
-    const ua = this.facts.headers['user-agent'];
-    return {
-      method: this.facts.method,
-      route: this.route,
-      ip: this.facts.ip,
-      userAgent: typeof ua === 'string' ? ua : undefined,
-      requestId: this.requestId,
-      traceId: trace?.[1],
-      query: queryNames(this.facts.query),
-    };
+    return requestInfoFrom(this.facts, this.requestId, this.route, true);
   }
 
   admit(resolve: () => Maybe<AccessContext | null | undefined>): Maybe<Step> {
