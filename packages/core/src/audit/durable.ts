@@ -741,7 +741,8 @@ interface Back {
   /** False when the event cannot be taken (the worker's ring is full): the write is refused. */
   append(head: string, tail: string): boolean;
   commitNow(): void;
-  drain(): Promise<void>;
+  /** Resolves when the store acknowledged what is committed now; AuditUnavailableError after `timeoutMs`. */
+  drain(timeoutMs: number | undefined): Promise<void>;
   /** Stops the writer and releases what it holds (the worker, the store's connections). */
   stop(): Promise<void>;
   state(): WriterState;
@@ -862,7 +863,7 @@ function workerBack(data: Omit<DurableWorkerData, 'ring'>, hooks: WriterHooks): 
     if (holds++ === 0) worker.ref();
   };
   const release = (): void => {
-    if (--holds === 0) worker.unref();
+    if (holds > 0 && --holds === 0) worker.unref();
   };
   const post = (m: ToWorker): void => {
     if (!ended) worker.postMessage(m);
@@ -889,7 +890,6 @@ function workerBack(data: Omit<DurableWorkerData, 'ring'>, hooks: WriterHooks): 
         const d = drains.get(m.id);
         drains.delete(m.id);
         d?.resolve();
-        release();
         break;
       }
       case 'x':
@@ -929,14 +929,23 @@ function workerBack(data: Omit<DurableWorkerData, 'ring'>, hooks: WriterHooks): 
     commitNow() {
       post({ t: 'flush' });
     },
-    drain() {
+    drain(timeoutMs) {
       if (ended) return Promise.reject(new AuditUnavailableError());
       const id = ++nextId;
+      // Held while it waits, and no longer: a drain given up on (a store down) must not keep the process alive.
       hold();
-      return new Promise<void>((resolve, reject) => {
+      let held = true;
+      const letGo = (): void => {
+        if (held) release();
+        held = false;
+      };
+      const done = new Promise<void>((resolve, reject) => {
         drains.set(id, { resolve, reject });
         post({ t: 'drain', id });
       });
+      const waited = withinTimeout(done, timeoutMs);
+      waited.then(letGo, letGo);
+      return waited;
     },
     async stop() {
       if (ended) return;
@@ -1055,7 +1064,12 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
       back = workerBack({ start, config, ship: (ship as DurableShipTarget | undefined) ?? null }, hooks);
     } else {
       const writer = openWriter(start, config, ship as AuditSink | undefined, hooks, options.timer ?? systemTimer);
-      back = { ...writer, append: (head, tail) => (writer.append(head, tail), true), stop: async () => writer.stop() };
+      back = {
+        ...writer,
+        append: (head, tail) => (writer.append(head, tail), true),
+        drain: (timeoutMs) => withinTimeout(writer.drain(), timeoutMs),
+        stop: async () => writer.stop(),
+      };
     }
   } catch (err) {
     unlock(lockPath);
@@ -1070,7 +1084,7 @@ export function durableSink(options: DurableSinkOptions): DurableAuditSink {
     return done;
   };
   const drain = (drainOptions: { readonly timeoutMs?: number } = {}): Promise<void> =>
-    ship === undefined ? Promise.resolve() : withinTimeout(back.drain(), drainOptions.timeoutMs);
+    ship === undefined ? Promise.resolve() : back.drain(drainOptions.timeoutMs);
 
   return {
     stream,

@@ -4,6 +4,7 @@
  * `packages/core/dist/audit-worker.js`: the suite refuses to run against a build older than the
  * sources. Also the shared ring between the threads, as a property.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,6 +199,38 @@ describe('durableSink on a worker thread → PostgreSQL', () => {
     expect(lines).toHaveLength(40);
     expect(verifyChain(lines, { key: KEY }).ok).toBe(true);
     expect(s.stats()).toMatchObject({ backlogBytes: 0, committed: 40 });
+  });
+});
+
+describe('the worker and the life of the process', () => {
+  // A script on the built package: the process must wait for a write's commit, and must not be
+  // kept alive by the worker otherwise (no close, a drain given up on, a store down).
+  const script = (body: string) => {
+    const file = join(tempDir(), 'run.mjs');
+    writeFileSync(file, `import { createDurableSink } from ${JSON.stringify(here('../../dist/audit.js'))};\n${body}\n`);
+    return spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 15_000 });
+  };
+  const event = `{ id: 'e-' + Math.random(), time: new Date(0).toISOString(), action: 'read', outcome: 'success', actor: { id: 'u' }, purposeOfUse: 'TREAT' }`;
+
+  it('a write not awaited is still committed before the process ends on its own', () => {
+    const dir = tempDir();
+    const run = script(`const s = createDurableSink({ dir: ${JSON.stringify(dir)}, key: new Uint8Array(32).fill(1), intervalMs: 20 });
+s.write(${event}).then(() => console.log('committed'));`);
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe('committed');
+    expect(walLines(dir)).toHaveLength(1);
+  });
+
+  it('an idle sink, or a drain given up on while the store is down, does not keep the process alive', () => {
+    const dir = tempDir();
+    const started = Date.now();
+    const run = script(`const s = createDurableSink({ dir: ${JSON.stringify(dir)}, key: new Uint8Array(32).fill(1), ship: { postgres: { connectionString: ${JSON.stringify(DOWN)} } }, retryMinMs: 50 });
+await s.write(${event});
+await s.drain({ timeoutMs: 200 }).catch((e) => console.log(e.name));`);
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe('AuditUnavailableError');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(walLines(dir)).toHaveLength(1);
   });
 });
 
