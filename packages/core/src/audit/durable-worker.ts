@@ -69,7 +69,23 @@ const pull = (): void => ringRead(ctrl, bytes, (head, tail) => writer.append(hea
 type WaitAsync = { waitAsync(a: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> } };
 
 let stopped = false;
-/** Nothing pending: wait for the sink's thread to put an event in the ring (it wakes us then). */
+let lingering: ReturnType<typeof setTimeout> | null = null;
+/**
+ * A commit left nothing pending: look at the ring again one interval later, as if a batch had
+ * opened then (under load the next events are there by that time, and the sink's thread did
+ * not have to wake us); sleep only if it is still empty.
+ */
+function idle(): void {
+  if (stopped || lingering !== null) return;
+  const since = systemTimer.now();
+  lingering = setTimeout(() => {
+    lingering = null;
+    if (stopped) return;
+    if (Atomics.load(ctrl, RING.WRITE) !== Atomics.load(ctrl, RING.READ)) writer.poke(since);
+    else sleep();
+  }, data.config.intervalMs);
+}
+/** Nothing pending for an interval: wait for the sink's thread to put an event in the ring (it wakes us then). */
 function sleep(): void {
   if (stopped) return;
   Atomics.store(ctrl, RING.SLEEP, 1);
@@ -101,7 +117,7 @@ const writer = openWriter(
       port.postMessage({ t: 'e', error: { name: e?.name ?? 'Error', message: e?.message ?? String(err), code: e?.code }, phase, attempt });
     },
     pull,
-    idle: sleep,
+    idle,
   },
   systemTimer,
 );
@@ -115,6 +131,7 @@ port.on('message', (m: unknown) => {
     void writer.drain().then(() => port.postMessage({ t: 'd', id: msg.id }));
   } else if (msg.t === 'stop') {
     stopped = true;
+    if (lingering !== null) clearTimeout(lingering);
     writer.stop();
     Atomics.notify(ctrl, RING.WRITE); // ends a pending wait
     void (async () => {

@@ -383,8 +383,8 @@ export interface DurableWriter {
   append(head: string, tail: string, at?: number): void;
   /** Commits what is pending now instead of at the end of the interval. */
   commitNow(): void;
-  /** Events may have been handed over (`hooks.pull`): takes them and schedules their commit, or reports idle. */
-  poke(): void;
+  /** Events may have been handed over (`hooks.pull`), since `at` at the earliest (default now): takes them and schedules their commit, or reports idle. */
+  poke(at?: number): void;
   /** Resolves when everything committed before the call is acknowledged by the store. */
   drain(): Promise<void>;
   /** Stops the shipper and closes the files (after a flush and a drain, for a clean stop). */
@@ -699,9 +699,9 @@ export function openWriter(start: WriterStart, config: WriterConfig, ship: Audit
       tails.push(tail);
       schedule();
     },
-    poke() {
+    poke(at) {
       if (committing) return; // the commit pulls as it ends
-      pull();
+      pull(at);
       if (heads.length > 0) schedule();
       else hooks.idle?.();
     },
