@@ -6,8 +6,9 @@
 // 2. CPU per request of a phiguard-protected route (the example's billing plan) per audit mode,
 //    against plain Express in the same run (interleaved rounds, medians), with `--inflight`
 //    requests in flight so that group commit forms batches as under load: no audit, pino to a
-//    file, chain + buffered PostgreSQL (async), durable (write-ahead file shipped to PostgreSQL),
-//    chain + PostgreSQL per event (sync).
+//    file, chain + buffered PostgreSQL (async), durable (write-ahead file shipped to PostgreSQL;
+//    its writer on the request's thread and on a worker thread), chain + PostgreSQL per event
+//    (sync). Each with the process's CPU (every thread) and its main thread's alone (Linux).
 // 3. Over HTTP: the example server (its own process, PostgreSQL store) in async, durable and sync
 //    mode, autocannon with `--connections`, interleaved rounds: requests/s and p99 latency.
 //   scripts/services postgres && npm run build && node test/bench/audit.mjs [--events 50000] [--requests 10000] [--inflight 32] [--http-duration 5] [--http-rounds 3] [--connections 16]
