@@ -30,7 +30,7 @@ const ROOT_TYPES = [
   'Decision', 'DecryptFailure', 'DenyReason', 'DisclosureMatrix', 'FieldCipher', 'FieldCipherOptions', 'FieldClass',
   'FieldDeclarations', 'FieldSpec', 'Inspection', 'JsonRelease', 'KeyCacheOptions', 'Keyring', 'OperatorSpec', 'OptionIssue', 'PhiGuard',
   'PhiGuardErrorCode', 'PhiGuardOptions', 'PolicyDefinition', 'Principal', 'PurposeOfUse', 'Relationship', 'RelationshipFacts',
-  'RelationshipResolver', 'Release', 'RequestInfo', 'ResourceDefinition', 'RuleSet', 'Scanner', 'ScannerOptions', 'Selector',
+  'RelationshipResolver', 'Release', 'RequestInfo', 'ResourceDefinition', 'RuleSet', 'ScanOptions', 'Scanner', 'ScannerOptions', 'Selector',
   'SensitiveCategory', 'SensitiveDefinition', 'ValueKind',
 ];
 let dir: string;

@@ -207,8 +207,18 @@ describe('Express and NestJS examples answer alike', () => {
     for (const target of [express, nest]) {
       const out = seen[target.name]!;
       const ask = { label: 'grant', path: '/break-glass', method: 'POST', token: outsider, body: JSON.stringify({ patientId: '1005', reason: 'life-threatening-emergency', justification: 'Unresponsive in the ED, assigned nurse unreachable' }) };
-      const granted = await fetch(`${target.base}/break-glass`, { method: 'POST', headers: { authorization: `Bearer ${outsider}`, 'content-type': 'application/json', 'user-agent': 'parity' }, body: ask.body });
+      // The grant's audit event carries the trace id, as every event does.
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const before = target.log.auditEvents().length;
+      const granted = await fetch(`${target.base}/break-glass`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${outsider}`, 'content-type': 'application/json', 'user-agent': 'parity', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+        body: ask.body,
+      });
       const grant = (await granted.json()) as { grantId: string; expiresAt: string };
+      const grantEvents = target.log.auditEvents().slice(before);
+      expect(grantEvents.length, target.name).toBeGreaterThan(0);
+      for (const e of grantEvents) expect(e.request, target.name).toMatchObject({ traceId });
       out.push(granted.status, Object.keys(grant).sort());
       const use = await observe(target, { label: 'use', path: '/patients/1005/results', token: outsider, grant: grant.grantId });
       out.push(scrubGrant(use, grant.grantId));

@@ -277,11 +277,17 @@ describe('admitting a request and releasing what the handler returned', () => {
 });
 
 describe('break-glass facts and refusals', () => {
-  it('breakGlassFacts: the route pattern, never the URL; the user agent only when it is one string', () => {
-    const entry = entries.enter({}, { host, facts: requestFacts('POST', '/break-glass/g-9/review?x=1', { 'user-agent': 'curl/8', 'x-request-id': 'r-1' }, '::1'), decide: () => null }, (e) => e);
+  it('breakGlassFacts: the route pattern, never the URL, the trace id and the query names; the user agent only when it is one string', () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const entry = entries.enter({}, { host, facts: requestFacts('POST', '/break-glass/g-9/review?x=1', { 'user-agent': 'curl/8', 'x-request-id': 'r-1', traceparent }, '::1'), decide: () => null }, (e) => e);
     const resolve = () => clinician();
     const f = breakGlassFacts(entry, '/break-glass/:grantId/review', resolve, { grantId: 'g-9' }, { decision: 'appropriate' });
-    expect(f).toEqual({ resolve, request: { method: 'POST', route: '/break-glass/:grantId/review', ip: '::1', userAgent: 'curl/8', requestId: 'r-1' }, params: { grantId: 'g-9' }, body: { decision: 'appropriate' } });
+    expect(f).toEqual({
+      resolve,
+      request: { method: 'POST', route: '/break-glass/:grantId/review', ip: '::1', userAgent: 'curl/8', requestId: 'r-1', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', query: ['x'] },
+      params: { grantId: 'g-9' },
+      body: { decision: 'appropriate' },
+    });
     const two = entries.enter({}, { host, facts: requestFacts('GET', '/', { 'user-agent': ['a', 'b'] as never }), decide: () => null }, (e) => e);
     expect(breakGlassFacts(two, undefined, resolve, {}, undefined).request.userAgent).toBeUndefined();
   });

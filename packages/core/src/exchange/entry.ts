@@ -163,9 +163,9 @@ export function narrowingCache(policy: CompiledPolicy): NarrowingCache {
   };
 }
 
-/** The request for audit, from the entry's facts: the route pattern, never the URL. */
+/** The request for audit, from the entry's facts: the route pattern, never the URL; the trace id and query names as every event has them. */
 export function requestInfoOf(entry: RequestEntry, route: string | undefined): RequestInfo {
-  return requestInfoFrom(entry.facts, entry.requestId, route, false);
+  return requestInfoFrom(entry.facts, entry.requestId, route);
 }
 
 /** The facts of a break-glass request for {@link answerBreakGlass}. */

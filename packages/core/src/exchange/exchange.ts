@@ -297,13 +297,11 @@ function safeDecode(value: string): string {
 
 /**
  * What an audit event records of a request: method, route pattern (never the URL), client
- * address, user agent and request id; with `trace`, also the trace id and the query's parameter
- * names. One reading of the request facts for the exchange and for the adapters' own endpoints.
+ * address, user agent, request id, the trace id and the query's parameter names. One reading of the request facts for the exchange and for the adapters' own endpoints.
  */
-export function requestInfoFrom(facts: RequestFacts, requestId: string, route: string | undefined, trace: boolean): RequestInfo {
+export function requestInfoFrom(facts: RequestFacts, requestId: string, route: string | undefined): RequestInfo {
   const ua = facts.headers['user-agent'];
   const userAgent = typeof ua === 'string' ? ua : undefined;
-  if (!trace) return { method: facts.method, route, ip: facts.ip, userAgent, requestId };
   const traceparent = facts.headers.traceparent;
   const traceId = (typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null)?.[1];
   return { method: facts.method, route, ip: facts.ip, userAgent, requestId, traceId, query: queryNames(facts.query) };
@@ -376,7 +374,7 @@ class RequestExchange implements Exchange {
   }
 
   private requestInfo(): RequestInfo {
-    return requestInfoFrom(this.facts, this.requestId, this.route, true);
+    return requestInfoFrom(this.facts, this.requestId, this.route);
   }
 
   admit(resolve: () => Maybe<AccessContext | null | undefined>): Maybe<Step> {
