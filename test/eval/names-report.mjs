@@ -20,7 +20,7 @@ function lexiconWords() {
     } catch {
       continue;
     }
-    for (const m of src.matchAll(/'([^']*)'/g)) for (const w of m[1].split(/[\s:,]+/)) if (/^\p{L}/u.test(w)) words.add(w.toLowerCase());
+    for (const m of src.matchAll(/= '([^']*)'/g)) for (const w of m[1].split(/[\s:,]+/)) if (/^\p{L}/u.test(w)) words.add(w.toLowerCase());
   }
   return words;
 }

@@ -9,10 +9,13 @@
  */
 import { Kw } from '../context.js';
 import {
+  CUE_VERBS,
   EPONYM_FOLLOWERS,
   NEVER_NAME_WORDS,
   PARTICLES,
   PERSON_CUES,
+  PERSON_VERBS,
+  RELATION_NOUNS,
   WEAK_PERSON_CUES,
   STOP_AFTER_NAME,
   givenWeight,
@@ -44,6 +47,10 @@ const isUpper = (c: number): boolean => c < 128 ? c >= 65 && c <= 90 : uclass(c)
 const isLower = (c: number): boolean => c < 128 ? c >= 97 && c <= 122 : uclass(c) === 2;
 /** A letter in any script. */
 const isLetter = (c: number): boolean => c < 128 ? (c >= 65 && c <= 90) || (c >= 97 && c <= 122) : uclass(c) !== 3;
+
+/** True when text[q] is the apostrophe of a possessive "'s" ("Ana's mother"), not of "O'Brien". */
+const isPossessive = (text: string, q: number): boolean =>
+  (text.charCodeAt(q) === 39 || text.charCodeAt(q) === 0x2019) && (text.charCodeAt(q + 1) | 32) === 115 && !isLetter(text.charCodeAt(q + 2) || 0);
 
 /** Capitalised words that follow labels but are not names. */
 const NOT_NAMES = new Set(
@@ -82,6 +89,10 @@ function hashFilter(list: Iterable<string>): Uint8Array {
 /** False when the word with `wordHash` `h` (≥ 0) is surely not in the list of `filter`. */
 const mayBeIn = (filter: Uint8Array, h: number): boolean => (filter[(h >>> 3) & 8191]! & (1 << (h & 7))) !== 0;
 const NOT_NAMES_FILTER = hashFilter(NOT_NAMES);
+/** Words that may make a cue before a run (person cues, relations, weak cues). */
+const CUE_FILTER = hashFilter([...PERSON_CUES, ...RELATION_NOUNS, ...WEAK_PERSON_CUES]);
+/** Words that may make a cue after a run (person verbs, "who", "is", "was"). */
+const VERB_FILTER = hashFilter([...PERSON_VERBS, 'who', 'is', 'was']);
 const NEVER_NAME_FILTER = hashFilter(NEVER_NAME_WORDS);
 const EPONYM_FILTER = hashFilter(EPONYM_FOLLOWERS);
 
@@ -116,7 +127,7 @@ function readName(text: string, p: number, allCaps: boolean): number {
         // "McDonald", "O'Neil", "DeShawn" keep inner capitals; all-caps only where allowed.
         if (!allCaps && lower === 0 && !(text.charCodeAt(q - 1) === 39 || text.charCodeAt(q - 1) === 45 || text.charCodeAt(q - 1) === 0x2019)) break;
       } else if (c === 39 || c === 45 || c === 0x2019) {
-        if (!isLetter(text.charCodeAt(q + 1))) break;
+        if (!isLetter(text.charCodeAt(q + 1)) || isPossessive(text, q)) break;
       } else break;
       q++;
     }
@@ -266,7 +277,8 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
     }
     const end = readName(text, p, false);
     const words = nameWords;
-    if (end > p && words >= minWords && !(kind === Kw.Signoff && termVeto(text, p, end))) s.emit('PERSON_NAME', p, end, conf);
+    // A label read without a colon ("Seen by Dermatology") or a sign-off needs no clinical term in the run.
+    if (end > p && words >= minWords && !((kind === Kw.Signoff || (kind === Kw.NameLabel && conf < 0.85)) && termVeto(text, p, end))) s.emit('PERSON_NAME', p, end, conf);
   }
   const feats = s.features;
   detectSignatures(s);
@@ -274,6 +286,8 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
   if ((feats & F.Newline) !== 0 || text.charCodeAt(0) === 32) detectSignatureBlock(s);
   if (s.caps > 0 || (feats & F.NonAscii) !== 0) detectLexiconNames(s);
   if ((s.flags & P.Pair) !== 0) detectPairNames(s);
+  if (s.caps > 0 || (feats & F.NonAscii) !== 0) detectCuedNames(s);
+  if (s.out.length > 0) extendNameLists(s);
   if ((feats & F.Lt) !== 0) detectDisplayNames(s);
   if ((feats & F.Caret) !== 0) detectCaretNames(s);
   if (names !== undefined && names.size > 0) detectListedNames(s, names);
@@ -298,7 +312,7 @@ function wordEnd(text: string, p: number): number {
   while (e < text.length && e - p < 24) {
     const c = text.charCodeAt(e);
     if (isLetter(c)) e++;
-    else if ((c === 39 || c === 45 || c === 0x2019) && e > p && isLetter(text.charCodeAt(e + 1))) e++;
+    else if ((c === 39 || c === 45 || c === 0x2019) && e > p && isLetter(text.charCodeAt(e + 1)) && !isPossessive(text, e)) e++;
     else break;
   }
   return e;
@@ -402,6 +416,12 @@ function detectLexiconNames(s: ScanState): void {
     const end = readName(text, i, false);
     const words = nameWords;
     const inside = !sentenceStart(text, i);
+    // Part of a longer proper noun: after a capitalised facility or clinical word ("Memorial Sloan
+    // Kettering"), or before a term ("Rocky Mountain spotted fever").
+    if (end > e && (termBefore(text, i) || termVeto(text, e + 1, end))) {
+      i = end;
+      continue;
+    }
     if (end > e && words >= 2 && (weight === 2 || inside)) {
       s.emit('PERSON_NAME', i, end, weight === 2 ? 0.8 : 0.7);
       i = end;
@@ -654,9 +674,13 @@ function detectPairNames(s: ScanState): void {
       }
     }
     const g1 = givenWeightOf(m[0].slice(0, -1));
-    // Runs that start with a known given name are read by `detectLexiconNames`, and runs at the
-    // start of a sentence need a known given name.
-    if (g1 === 2 || (g1 === 1 && inside) || (!inside && !labelled && g1 === 0)) continue;
+    // Runs that start with a known given name are read by `detectLexiconNames`.
+    if (g1 === 2 || (g1 === 1 && inside)) continue;
+    // A cue before the run: "spoke with", "her son", a capitalised cue starting the sentence
+    // ("Grandson Kwame Asante", "Informed Santiago Peralta"), "mother, …".
+    const cue = cueBefore(text, i);
+    // A run at the start of a sentence with no cue needs a lexicon word and a cue after it.
+    const startRun = !inside && !labelled && cue < 2;
     const end = readName(text, i, false);
     const words = nameWords;
     if (end <= i || words < 2) continue;
@@ -683,11 +707,14 @@ function detectPairNames(s: ScanState): void {
       first = false;
     }
     if (veto) continue;
-    const cue = labelled || PERSON_CUES.has(prev);
+    // A cue after the run: a person verb ("… reported"), ", who", ", his partner", "'s mother".
+    const rc = rightCue(text, end);
+    const strong = labelled || cue === 2 || (rc > 0 && !startRun);
     let conf = 0;
-    if (given > 0 && surname > 0) conf = inside || cue || given === 2 || surname === 2 ? 0.8 : 0;
-    else if (given > 0 || surname > 0) conf = cue || WEAK_PERSON_CUES.has(prev) || (inside && (given === 2 || surname === 2)) ? 0.7 : 0;
-    else conf = cue || (inside && nonAscii) ? 0.6 : 0;
+    if (startRun && g1 === 0) conf = rc > 0 && surname > 0 ? 0.7 : 0;
+    else if (given > 0 && surname > 0) conf = inside || strong || given === 2 || surname === 2 || rc > 0 ? 0.8 : 0;
+    else if (given > 0 || surname > 0) conf = strong || cue === 1 || (inside && (given === 2 || surname === 2)) || (startRun && rc > 0) ? 0.7 : 0;
+    else conf = strong || (inside && nonAscii) ? 0.6 : 0;
     if (conf > 0) s.emit('PERSON_NAME', i, end, conf);
   }
 }
@@ -751,4 +778,195 @@ function signatureLine(s: ScanState, ls: number, le: number): void {
   // A lone name line with nothing before it in the text is not a signature.
   if (pb === 0 && blank && !credential) return;
   s.emit('PERSON_NAME', p, end, credential || delimiter || signoff ? 0.8 : 0.7);
+}
+
+/** True when a capitalised clinical, facility or place word stands right before `i` ("Memorial Sloan …"). */
+function termBefore(text: string, i: number): boolean {
+  if (text.charCodeAt(i - 1) !== 32) return false;
+  let b = i - 1;
+  while (b > 0 && i - 1 - b < 16 && isLetter(text.charCodeAt(b - 1))) b--;
+  if (b === i - 1 || !isUpper(text.charCodeAt(b))) return false;
+  const low = text.slice(b, i - 1).toLowerCase();
+  return givenWeight(low) === 0 && surnameWeight(low) === 0 && isTermWord(low);
+}
+
+/** End of the lower-case ASCII word at `p` (at most 16 letters, '-' inside), or `p`. */
+function lowerWordEnd(text: string, p: number): number {
+  let e = p;
+  while (e < text.length && e - p < 16) {
+    const c = text.charCodeAt(e);
+    if ((c >= 97 && c <= 122) || (c === 45 && e > p)) e++;
+    else break;
+  }
+  return e;
+}
+
+/**
+ * Strength of the cue before the word at `i`: 2 for a person cue ("spoke with", "her son",
+ * "forwarded to", "mother, ", or one starting the sentence: "Husband Tomás", "Informed Santiago"),
+ * 1 for a weak one ("and", "per", "to"), 0 for none. Most words fail the hash filter, unsliced.
+ */
+function cueBefore(text: string, i: number): 0 | 1 | 2 {
+  let k = i - 1;
+  if (text.charCodeAt(k) !== 32) return 0;
+  const comma = text.charCodeAt(k - 1) === 44;
+  if (comma) k--;
+  let b = k;
+  while (b > 0 && k - b < 17 && (isLetter(text.charCodeAt(b - 1)) || (text.charCodeAt(b - 1) === 45 && b < k))) b--;
+  if (b === k || k - b > 16) return 0;
+  const h = wordHash(text, b, k);
+  if (h >= 0 && !mayBeIn(CUE_FILTER, h)) return 0;
+  // A capitalised cue counts only where a sentence starts.
+  if (isUpper(text.charCodeAt(b)) && !sentenceStart(text, b)) return 0;
+  const w = text.slice(b, k).toLowerCase();
+  if (comma) return RELATION_NOUNS.has(w) ? 2 : 0;
+  if (PERSON_CUES.has(w) || RELATION_NOUNS.has(w)) return 2;
+  if (!WEAK_PERSON_CUES.has(w)) return 0;
+  // "forwarded to", "discussed with", "handed off to": a verb of people before the preposition.
+  if (text.charCodeAt(b - 1) === 32) {
+    let a = b - 1;
+    while (a > 0 && b - 1 - a < 16 && isLetter(text.charCodeAt(a - 1))) a--;
+    if (a < b - 1 && !isLetter(text.charCodeAt(a - 1) || 0) && CUE_VERBS.has(text.slice(a, b - 1).toLowerCase())) return 2;
+  }
+  return 1;
+}
+
+/** True when text[p, p + w.length) is the word `w` (then a non-letter). */
+const wordAt = (text: string, p: number, w: string): boolean => text.startsWith(w, p) && !isLetter(text.charCodeAt(p + w.length) || 0);
+
+/**
+ * The cue after a run ending at `e`: 2 for a possessive of a relation ("Ana's mother"), 1 for a
+ * person verb ("… reported", "… is a 67-year-old", "… was admitted"), "who" or an apposition
+ * (", who", ", his partner", ", her …"), 0 for none.
+ */
+function rightCue(text: string, e: number): 0 | 1 | 2 {
+  const c = text.charCodeAt(e);
+  if (c === 39 || c === 0x2019) {
+    if (!isPossessive(text, e) || text.charCodeAt(e + 2) !== 32) return 0;
+    const we = lowerWordEnd(text, e + 3);
+    return we > e + 3 && RELATION_NOUNS.has(text.slice(e + 3, we)) ? 2 : 0;
+  }
+  if (c === 44) {
+    if (text.charCodeAt(e + 1) !== 32) return 0;
+    const p = e + 2;
+    return wordAt(text, p, 'who') || wordAt(text, p, 'his') || wordAt(text, p, 'her') || wordAt(text, p, 'their') ? 1 : 0;
+  }
+  if (c !== 32) return 0;
+  const p = e + 1;
+  const we = lowerWordEnd(text, p);
+  if (we === p) return 0;
+  const h = wordHash(text, p, we);
+  if (!mayBeIn(VERB_FILTER, h)) return 0;
+  const w = text.slice(p, we);
+  if (w === 'is' || w === 'was') {
+    // "is a 67-year-old", "was admitted overnight"
+    const q = we + 1;
+    if (text.charCodeAt(we) !== 32) return 0;
+    if ((wordAt(text, q, 'a') || wordAt(text, q, 'an')) && isDigit(text.charCodeAt(q + (text.charCodeAt(q + 1) === 32 ? 2 : 3)))) return 1;
+    return w === 'was' && (wordAt(text, q, 'admitted') || wordAt(text, q, 'discharged') || wordAt(text, q, 'seen') || wordAt(text, q, 'brought') || wordAt(text, q, 'found') || wordAt(text, q, 'transferred')) ? 1 : 0;
+  }
+  return w === 'who' || PERSON_VERBS.has(w) ? 1 : 0;
+}
+
+/** True when the word after `e` (one space) turns the word before it into an eponym ("Bell palsy"). */
+function eponymAfter(text: string, e: number): boolean {
+  if (text.charCodeAt(e) !== 32) return false;
+  let we = e + 1;
+  while (we < text.length && we - e < 16 && isLetter(text.charCodeAt(we))) we++;
+  const h = wordHash(text, e + 1, we);
+  return (h < 0 || mayBeIn(EPONYM_FILTER, h)) && EPONYM_FOLLOWERS.has(text.slice(e + 1, we).toLowerCase());
+}
+
+/**
+ * One capitalised word standing alone between cues: after a person cue ("seen with Torsten, his
+ * partner", "Discussed with Wójcik"), before a person verb ("Corinne tolerated the procedure"),
+ * before "'s" and a relation ("Ana's mother"). A word no lexicon knows needs a cue on both sides
+ * or letters outside ASCII; at the start of a sentence the word must be a strong given name or a
+ * census surname. Clinical, place and facility terms, eponyms and label words are never read.
+ */
+function detectCuedNames(s: ScanState): void {
+  const { text, capStarts } = s;
+  const n = text.length;
+  const ascii = (s.features & F.NonAscii) === 0;
+  let next = 0;
+  let i = 0;
+  while (i < n) {
+    if (ascii) {
+      while (next < s.caps && capStarts[next]! < i) next++;
+      if (next === s.caps) break;
+      i = capStarts[next++]!;
+    }
+    const b = i;
+    const before = text.charCodeAt(b - 1);
+    if (!isUpper(text.charCodeAt(b)) || (b > 0 && (isLetter(before) || isDigit(before) || before === 39 || before === 0x2019 || before === 45 || before === 95))) {
+      i++;
+      continue;
+    }
+    const e = wordEnd(text, b);
+    i = e > b ? e : b + 1;
+    // Words of two to twenty letters with a small letter after the capital ("Ana", not "ANA"), alone.
+    if (e - b < 2 || e - b > 20 || !isLower(text.charCodeAt(b + 1))) continue;
+    const after = text.charCodeAt(e);
+    if (isDigit(after) || after === 95 || (after === 32 && isUpper(text.charCodeAt(e + 1)))) continue;
+    const cue = cueBefore(text, b);
+    const rc = rightCue(text, e);
+    if (cue < 2 && rc === 0) continue;
+    const h = wordHash(text, b, e);
+    if (h < 0 || mayBeIn(NOT_NAMES_FILTER, h)) {
+      if (NOT_NAMES.has(text.slice(b, e))) continue;
+    }
+    const low = text.slice(b, e).toLowerCase();
+    if (NEVER_NAME_WORDS.has(low) || PARTICLES.has(low) || STOP_AFTER_NAME.has(low) || eponymAfter(text, e)) continue;
+    const g = givenWeight(low);
+    const sn = surnameWeight(low);
+    if (g === 0 && sn === 0 && isTermWord(low)) continue;
+    const nonAscii = h < 0;
+    const start = sentenceStart(text, b);
+    let ok: boolean;
+    if (rc === 2) ok = start ? g > 0 || sn > 0 : true;
+    else if (cue === 2) ok = g === 2 || sn > 0 || nonAscii || rc === 1;
+    else if (start) ok = g === 2 || sn > 0;
+    else ok = g > 0 || sn > 0 || nonAscii;
+    if (ok) s.emit('PERSON_NAME', b, e, 0.7);
+  }
+}
+
+/** True when text[p…] starts with the letters of `w` and a space. */
+const startsWithWord = (text: string, p: number, w: string): boolean => text.startsWith(w, p) && text.charCodeAt(p + w.length) === 32;
+
+/**
+ * Names listed after a found name: "Ruth Ellingson, Carl Ellingson and Matthew Oduya",
+ * "Giulia Ferraro, Mateus Albuquerque, Zofia Krawczyk". Each item is read by `readName`; a
+ * clinical or place term, a state code after the item ("…, Palo Alto, CA") or a lone word no
+ * lexicon knows ends the list.
+ */
+function extendNameLists(s: ScanState): void {
+  const { text, out } = s;
+  for (let k = 0; k < out.length && k < 256; k++) {
+    const f = out[k]!;
+    if (f.type !== 'PERSON_NAME') continue;
+    let q = f.end;
+    if (isPossessive(text, q)) q += 2;
+    if (text.charCodeAt(q) === 44 && text.charCodeAt(q + 1) === 32) {
+      q += 2;
+      if (startsWithWord(text, q, 'and')) q += 4;
+    } else if (text.charCodeAt(q) === 32 && (startsWithWord(text, q + 1, 'and') || startsWithWord(text, q + 1, 'or'))) {
+      q += text.charCodeAt(q + 1) === 97 ? 5 : 4;
+    } else if (text.charCodeAt(q) === 32 && text.charCodeAt(q + 1) === 38 && text.charCodeAt(q + 2) === 32) {
+      q += 3;
+    } else continue;
+    if (!isUpper(text.charCodeAt(q)) || !isLower(text.charCodeAt(q + 1))) continue;
+    const end = readName(text, q, false);
+    const words = nameWords;
+    if (end <= q || termVeto(text, q, end) || isDigit(text.charCodeAt(end + 1))) continue;
+    // "…, Palo Alto, CA": a place, not a person.
+    if (text.charCodeAt(end) === 44 && text.charCodeAt(end + 1) === 32 && isUpper(text.charCodeAt(end + 2)) && isUpper(text.charCodeAt(end + 3)) && !isLetter(text.charCodeAt(end + 4) || 0)) continue;
+    if (words < 2) {
+      const low = text.slice(q, end).toLowerCase();
+      if (NEVER_NAME_WORDS.has(low) || !(givenWeight(low) === 2 || surnameWeight(low) > 0 || wordHash(text, q, end) < 0)) continue;
+    }
+    let seen = false;
+    for (let j = 0; j < out.length && !seen; j++) seen = out[j]!.type === 'PERSON_NAME' && out[j]!.start === q;
+    if (!seen) s.emit('PERSON_NAME', q, end, 0.7);
+  }
 }
