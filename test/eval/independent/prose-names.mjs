@@ -10,6 +10,9 @@
  * name once the brackets are removed. The hard negatives put eponyms, drugs, organisms,
  * facilities, departments, lab values and LOINC / ICD-10 codes where names would stand.
  *
+ * Part A was written before the detectors changed for it (its figure then is the "before"); part B
+ * was written after, and is measured but never read for misses.
+ *
  * Classes: cue (after a verb or preposition of people: "seen with", "per", "spoke to"), rel
  * (after a relation: "her son", "wife"), poss (a possessive: "Ana's mother"), list (names in a
  * list), start (a name that starts a sentence), bare (mid-sentence, no cue), single (a given name
@@ -102,6 +105,53 @@ const PASSAGES = [
   'Coverage: [[Lindqvist|list]] days, [[Okafor|list]] nights.',
 ];
 
+/**
+ * Part B: passages written after the detectors changed, measured once and never read for misses
+ * (part A's misses were seen while the detectors were changed, so part A over-states).
+ */
+const PASSAGES_B = [
+  'Pt ambulated 200 ft with [[Oyinkansola Bello|cue]] from PT standing by.',
+  'At 03:10 [[Reuben Castellanos|bare]] rang the call light asking for something for pain.',
+  'Mom ([[Kirsten Aaltonen|bare]]) says the fever broke around midnight.',
+  'Dr. Halvorsen asked me to touch base with [[Imelda Cruz-Baptiste|cue]] about transport.',
+  'Sister-in-law [[Yolanda|rel]] will be staying with her for the first week home.',
+  'Discharge instructions reviewed with patient and son, [[Arjun Venkataraman|rel]], teach-back done.',
+  "[[Tobias|poss]]'s dad reports he has been pulling at his right ear for two days.",
+  'Chaplain [[Ezekiel Oduya|bare]] visited at the request of the family.',
+  'Care transferred to [[Winifred Osei|cue]] for the night shift.',
+  'Called pharmacy; [[Kenji Morimoto|bare]] verified the dose and released the order.',
+  'The patient and her partner [[Sunniva Bakke|rel]] had questions about IVF timing.',
+  '[[Clementine Royce|start]] is a 34-year-old G2P1 at 28 weeks presenting for glucose testing.',
+  'Goals of care were addressed with [[Desmond|cue]] and [[Pauline Achterberg|list]], his children.',
+  'Son [[Rafael|rel]] is the primary caregiver and gives all medications.',
+  'Per her niece [[Ludmila Horáková|rel]], she has stopped eating over the past week.',
+  'Brother [[Thaddeus Okonjo|rel]] is flying in tomorrow and wants a call.',
+  'Messaged [[Anneke Visser|cue]] about the prior auth denial; she will appeal.',
+  '[[Gwendolyn Ashworth-Pryce|start]] returns for her three-month diabetes visit.',
+  'Called the patient back; spoke with her husband [[Mordecai Feinstein|rel]] instead.',
+  'I reviewed the results with [[Sakura Nishimura|cue]] and her mother.',
+  'Family at bedside: wife [[Alma|rel]], daughters [[Rosario|list]] and [[Lupita|list]].',
+  "Left a voicemail at [[Bartholomew Quayle|poss]]'s home number.",
+  'Endorsed to oncoming RN [[Fatou Diallo|bare]] at 07:00.',
+  'Seen in clinic with her foster mother [[Charmaine Ogunleye|rel]].',
+  'Wound care by [[Petronella Hayes|cue]] this morning; dressing clean and dry.',
+  '[[Marcelo Tavares|start]] states he has not had a drink since March.',
+  'Interpreting was done by [[Nasrin Farahani|cue]] over video.',
+  'Ride home arranged with [[Ignatius|cue]], a friend from work.',
+  'Updated [[Solveig Lindahl|bare]] on the plan by phone at 16:40.',
+  'Husband, [[Pieter|rel]], is concerned about her memory.',
+  "We will send the letter to [[Ms. Adaeze Nwosu|cue]]'s primary care office.",
+  'Spoke with the patient, [[Horacio Benavides|bare]], who confirmed his date of birth.',
+  'Transportation provided by her neighbor [[Glenys Pritchard|rel]] today.',
+  'The infant was held by [[Keziah|cue]], the older sister, during the exam.',
+  '[[Ottavio Lombardi|start]] tolerated the first cycle without nausea.',
+  'Prescription sent for [[Belinda Marchetti|cue]] to her usual pharmacy.',
+  'Asked [[Viggo Rasmussen|bare]] to keep a headache diary.',
+  'Verbal consent from guardian [[Rosemarie Tillotson|rel]] obtained by phone.',
+  'The case was staffed with [[Aurelio Venegas|cue]] before discharge.',
+  'Patient is accompanied by [[Svetlana Orlova|cue]] and [[Pavel Orlov|list]].',
+];
+
 /** Hard negatives: capitalised words where names would stand, none a person. */
 const NEGATIVES = [
   'Patient seen with Parkinson disease progression, gait freezing worse.',
@@ -156,6 +206,30 @@ const NEGATIVES = [
   'Brown sputum, no blood. Green discharge from the left ear.',
 ];
 
+/** Hard negatives of part B (written with part B). */
+const NEGATIVES_B = [
+  'Ambulated with Physical Therapy and a rolling walker.',
+  'Discussed with Pulmonology; start Trelegy and Spiriva was stopped.',
+  'Spoke with Aetna about coverage of the Dexcom sensor.',
+  'Husband reports she has been taking Tylenol and Aleve together.',
+  'Per Neurology, Parkinson plus syndrome is less likely.',
+  'Accompanied by EMS from Lakeview Nursing Home.',
+  'Sister has Graves disease and a brother with Crohn disease.',
+  'Called Quest Diagnostics about the hemolyzed specimen.',
+  'Seen with Hodgkin lymphoma survivorship clinic follow-up.',
+  'Culture: Streptococcus agalactiae, group B.',
+  'Per Epic, last dose of Keflex was at 08:00.',
+  'Transferred from Saint Mary Medical Center by Life Flight.',
+  'ICD-10 G35 Multiple sclerosis; LOINC 1751-7 Albumin 3.2 g/dL.',
+  'Hemoglobin 9.8 g/dL (ref 12.0-15.5), Platelets 145 K/uL.',
+  'Son called Walgreens about the Eliquis refill.',
+  'Addison disease on Florinef and hydrocortisone.',
+  'Hashimoto disease; Synthroid increased to 100 mcg.',
+  'Consulted Wound Care and Nutrition Services.',
+  'Reviewed by Pharmacy and Therapeutics Committee.',
+  'Kaiser Permanente member, Medi-Cal secondary.',
+];
+
 /** Parses "[[Name|cls]]" markers into text and labels. */
 function parse(passage) {
   let text = '';
@@ -173,7 +247,9 @@ function parse(passage) {
 
 /** The set: { docs: [{ kind, text, labels }] }, passages first, then the hard negatives. */
 export function proseNamesSet() {
-  const docs = PASSAGES.map((p) => ({ kind: 'prose', ...parse(p) }));
-  for (const n of NEGATIVES) docs.push({ kind: 'negative', text: n, labels: [] });
+  const docs = PASSAGES.map((p) => ({ kind: 'prose', part: 'A', ...parse(p) }));
+  for (const n of NEGATIVES) docs.push({ kind: 'negative', part: 'A', text: n, labels: [] });
+  for (const p of PASSAGES_B) docs.push({ kind: 'prose', part: 'B', ...parse(p) });
+  for (const n of NEGATIVES_B) docs.push({ kind: 'negative', part: 'B', text: n, labels: [] });
   return { docs };
 }
