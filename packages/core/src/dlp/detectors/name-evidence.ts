@@ -101,7 +101,7 @@ export function wordHash(text: string, s: number, e: number): number {
   }
   return h;
 }
-const BLOOM_BITS = 1 << 18;
+const BLOOM_BITS = 1 << 19;
 /** A one-hash Bloom filter of the lexicon: most capitalised words are rejected without a slice. */
 const BLOOM = new Uint8Array(BLOOM_BITS >> 3);
 for (const w of GIVEN) {

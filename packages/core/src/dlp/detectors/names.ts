@@ -286,9 +286,9 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
   detectSignatures(s);
   // One line that does not start with a space holds no signature block (see signatureLine).
   if ((feats & F.Newline) !== 0 || text.charCodeAt(0) === 32) detectSignatureBlock(s);
+  // Given-name runs and single cued words, in one visit of the capitalised words.
   if (s.caps > 0 || (feats & F.NonAscii) !== 0) detectLexiconNames(s);
   if ((s.flags & P.Pair) !== 0) detectPairNames(s);
-  if (s.caps > 0 || (feats & F.NonAscii) !== 0) detectCuedNames(s);
   if (s.out.length > 0) extendNameLists(s);
   if ((feats & F.Lt) !== 0) detectDisplayNames(s);
   if ((feats & F.Caret) !== 0) detectCaretNames(s);
@@ -405,6 +405,11 @@ function detectLexiconNames(s: ScanState): void {
     }
     const e = wordEnd(text, i);
     const len = e - i;
+    // A word standing alone between cues ("seen with Torsten, his partner").
+    if (len >= 2 && len <= 20 && !(text.charCodeAt(e) === 32 && isUpper(text.charCodeAt(e + 1))) && cuedWord(s, i, e)) {
+      i = e;
+      continue;
+    }
     if (len < 2 || len > 15) {
       i = e > i ? e : i + 1;
       continue;
@@ -415,9 +420,14 @@ function detectLexiconNames(s: ScanState): void {
       i = e;
       continue;
     }
+    const inside = !sentenceStart(text, i);
+    // A weak given name starting a sentence is read by nothing below: skip it unread.
+    if (weight === 1 && !inside) {
+      i = e;
+      continue;
+    }
     const end = readName(text, i, false);
     const words = nameWords;
-    const inside = !sentenceStart(text, i);
     // Part of a longer proper noun: after a capitalised facility or clinical word ("Memorial Sloan
     // Kettering"), or before a term ("Rocky Mountain spotted fever").
     if (end > e && (termBefore(text, i) || termVeto(text, e + 1, end))) {
@@ -687,8 +697,10 @@ function detectPairNames(s: ScanState): void {
     // A cue before the run: "spoke with", "her son", a capitalised cue starting the sentence
     // ("Grandson Kwame Asante", "Informed Santiago Peralta"), "mother, …".
     const cue = cueBefore(text, i);
-    // A run at the start of a sentence with no cue needs a lexicon word and a cue after it.
+    // A run at the start of a sentence with no cue needs a known given name (strong ones are read
+    // by `detectLexiconNames`; weak ones need a cue after the run): others are not read at all.
     const startRun = !inside && !labelled && cue < 2;
+    if (startRun && g1 === 0) continue;
     const end = readName(text, i, false);
     const words = nameWords;
     if (end <= i || words < 2) continue;
@@ -719,8 +731,7 @@ function detectPairNames(s: ScanState): void {
     const rc = rightCue(text, end);
     const strong = labelled || cue === 2 || (rc > 0 && !startRun);
     let conf = 0;
-    if (startRun && g1 === 0) conf = rc > 0 && surname > 0 ? 0.7 : 0;
-    else if (given > 0 && surname > 0) conf = inside || strong || given === 2 || surname === 2 || rc > 0 ? 0.8 : 0;
+    if (given > 0 && surname > 0) conf = inside || strong || given === 2 || surname === 2 || rc > 0 ? 0.8 : 0;
     else if (given > 0 || surname > 0) conf = strong || cue === 1 || (inside && (given === 2 || surname === 2)) || (startRun && rc > 0) ? 0.7 : 0;
     else conf = strong || (inside && nonAscii) ? 0.6 : 0;
     if (conf > 0) s.emit('PERSON_NAME', i, end, conf);
@@ -916,58 +927,41 @@ function eponymAfter(text: string, e: number): boolean {
 }
 
 /**
- * One capitalised word standing alone between cues: after a person cue ("seen with Torsten, his
- * partner", "Discussed with Wójcik"), before a person verb ("Corinne tolerated the procedure"),
- * before "'s" and a relation ("Ana's mother"). A word no lexicon knows needs a cue on both sides
- * or letters outside ASCII; at the start of a sentence the word must be a strong given name or a
- * census surname. Clinical, place and facility terms, eponyms and label words are never read.
+ * One capitalised word text[b, e) standing alone between cues: after a person cue ("seen with
+ * Torsten, his partner", "Discussed with Wójcik"), before a person verb ("Corinne tolerated the
+ * procedure"), before "'s" and a relation ("Ana's mother"). A word no lexicon knows needs a cue on
+ * both sides or letters outside ASCII; at the start of a sentence the word must be a strong given
+ * name or a census surname. Clinical, place and facility terms, eponyms and label words are never
+ * read. Emits and returns true when the word is a name.
  */
-function detectCuedNames(s: ScanState): void {
-  const { text, capStarts } = s;
-  const n = text.length;
-  const ascii = (s.features & F.NonAscii) === 0;
-  let next = 0;
-  let i = 0;
-  while (i < n) {
-    if (ascii) {
-      while (next < s.caps && capStarts[next]! < i) next++;
-      if (next === s.caps) break;
-      i = capStarts[next++]!;
-    }
-    const b = i;
-    const before = text.charCodeAt(b - 1);
-    if (!isUpper(text.charCodeAt(b)) || (b > 0 && (isLetter(before) || isDigit(before) || before === 39 || before === 0x2019 || before === 45 || before === 95))) {
-      i++;
-      continue;
-    }
-    const e = wordEnd(text, b);
-    i = e > b ? e : b + 1;
-    // Words of two to twenty letters with a small letter after the capital ("Ana", not "ANA"), alone.
-    if (e - b < 2 || e - b > 20 || !isLower(text.charCodeAt(b + 1))) continue;
-    const after = text.charCodeAt(e);
-    if (isDigit(after) || after === 95 || (after === 32 && isUpper(text.charCodeAt(e + 1)))) continue;
-    const cue = cueBefore(text, b);
-    const rc = rightCue(text, e);
-    if (cue < 2 && rc === 0) continue;
-    const h = wordHash(text, b, e);
-    if (h < 0 || mayBeIn(NOT_NAMES_FILTER, h)) {
-      if (NOT_NAMES.has(text.slice(b, e))) continue;
-    }
-    const low = text.slice(b, e).toLowerCase();
-    if (NEVER_NAME_WORDS.has(low) || PARTICLES.has(low) || STOP_AFTER_NAME.has(low) || eponymAfter(text, e)) continue;
-    const g = givenWeight(low);
-    const sn = surnameWeight(low);
-    if (g === 0 && sn === 0 && isTermWord(low)) continue;
-    const nonAscii = h < 0;
-    const start = sentenceStart(text, b);
-    let ok: boolean;
-    if (rc === 2) ok = start ? g > 0 || sn > 0 : true;
-    // An ambiguous given name ("Christian", "Jordan") needs a cue after it as well.
-    else if (cue === 2) ok = g === 2 || (sn > 0 && g === 0) || nonAscii || rc === 1;
-    else if (start) ok = g === 2 || sn > 0;
-    else ok = g > 0 || sn > 0 || nonAscii;
-    if (ok) s.emit('PERSON_NAME', b, e, 0.7);
-  }
+function cuedWord(s: ScanState, b: number, e: number): boolean {
+  const { text } = s;
+  const before = text.charCodeAt(b - 1);
+  if (b > 0 && (isLetter(before) || isDigit(before) || before === 39 || before === 0x2019 || before === 45 || before === 95)) return false;
+  // A small letter after the capital ("Ana", not "ANA"); nothing glued after the word.
+  if (!isLower(text.charCodeAt(b + 1))) return false;
+  const after = text.charCodeAt(e);
+  if (isDigit(after) || after === 95) return false;
+  const cue = cueBefore(text, b);
+  const rc = rightCue(text, e);
+  if (cue < 2 && rc === 0) return false;
+  const h = wordHash(text, b, e);
+  if ((h < 0 || mayBeIn(NOT_NAMES_FILTER, h)) && NOT_NAMES.has(text.slice(b, e))) return false;
+  const low = text.slice(b, e).toLowerCase();
+  if (NEVER_NAME_WORDS.has(low) || PARTICLES.has(low) || STOP_AFTER_NAME.has(low) || eponymAfter(text, e)) return false;
+  const g = givenWeight(low);
+  const sn = surnameWeight(low);
+  if (g === 0 && sn === 0 && isTermWord(low)) return false;
+  const nonAscii = h < 0;
+  const start = sentenceStart(text, b);
+  let ok: boolean;
+  if (rc === 2) ok = start ? g > 0 || sn > 0 : true;
+  // An ambiguous given name ("Christian", "Jordan") needs a cue after it as well.
+  else if (cue === 2) ok = g === 2 || (sn > 0 && g === 0) || nonAscii || rc === 1;
+  else if (start) ok = g === 2 || sn > 0;
+  else ok = g > 0 || sn > 0 || nonAscii;
+  if (ok) s.emit('PERSON_NAME', b, e, 0.7);
+  return ok;
 }
 
 /** True when text[p…] starts with the letters of `w` and a space. */
