@@ -37,10 +37,16 @@ const GIVEN = new Set(words(GIVEN_NAMES));
 const GIVEN_RARE = new Set(words(GIVEN_NAMES_RARE));
 for (const w of GIVEN_RARE) GIVEN.add(w);
 
+/** Weights of the given names, built on first use (one lookup per word, not one per list). */
+let WEIGHTS: Map<string, 1 | 2> | undefined;
+
 /** Weight of `w` (lower case) as a given name: 0 unknown, 1 weak (ambiguous or rare), 2 strong. */
 export function givenWeight(w: string): 0 | 1 | 2 {
-  if (!GIVEN.has(w)) return 0;
-  return isWeakGiven(w) ? 1 : 2;
+  if (WEIGHTS === undefined) {
+    WEIGHTS = new Map();
+    for (const g of GIVEN) WEIGHTS.set(g, isWeakGiven(g) ? 1 : 2);
+  }
+  return WEIGHTS.get(w) ?? 0;
 }
 
 /**
@@ -121,7 +127,7 @@ let CAPITALISED: Map<string, 1 | 2> | undefined;
 export function givenWeightOf(word: string): 0 | 1 | 2 {
   if (CAPITALISED === undefined) {
     CAPITALISED = new Map();
-    for (const g of GIVEN) CAPITALISED.set(g[0]!.toUpperCase() + g.slice(1), isWeakGiven(g) ? 1 : 2);
+    for (const g of GIVEN) CAPITALISED.set(g[0]!.toUpperCase() + g.slice(1), givenWeight(g) as 1 | 2);
   }
   const w = CAPITALISED.get(word);
   if (w !== undefined) return w;
@@ -251,6 +257,15 @@ export const TERM_WORDS = new Set(
 
 /** Endings of clinical and abstract words, never of a name here (checked only on words no lexicon knows). */
 const TERM_ENDING = /(?:itis|osis|emia|aemia|pathy|ectomy|otomy|ostomy|plasty|scopy|ology|ologic|ological|ism|ness|ment|tion|sion|ous|ics|ized|ised|ful|less|able|ible|pril|olol|statin|mab|nib|azole|cillin|mycin|floxacin|sartan|dipine|zepam|tidine|prazole|gram|graphy|therapy|care)$/;
+
+/**
+ * The same endings as a sticky pattern read in place: matches at `lastIndex` when the ASCII word
+ * starting there ends with one of them (no slice).
+ */
+export const TERM_ENDING_AT = new RegExp(`[A-Za-z'-]*${TERM_ENDING.source.slice(0, -1)}(?![A-Za-z'-])`, 'iy');
+
+/** Lower-case words of TERM_WORDS and NEVER_NAME_WORDS, for hash filters. */
+export const TERM_LIKE_WORDS = (): string[] => [...TERM_WORDS, ...NEVER_NAME_WORDS];
 
 /** True when a capitalised word no lexicon knows reads as a clinical, abstract or place word. */
 export function isTermWord(lower: string): boolean {

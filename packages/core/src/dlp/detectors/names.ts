@@ -18,6 +18,8 @@ import {
   RELATION_NOUNS,
   WEAK_PERSON_CUES,
   STOP_AFTER_NAME,
+  TERM_ENDING_AT,
+  TERM_LIKE_WORDS,
   givenWeight,
   givenWeightOf,
   isTermWord,
@@ -89,11 +91,60 @@ function hashFilter(list: Iterable<string>): Uint8Array {
 /** False when the word with `wordHash` `h` (≥ 0) is surely not in the list of `filter`. */
 const mayBeIn = (filter: Uint8Array, h: number): boolean => (filter[(h >>> 3) & 8191]! & (1 << (h & 7))) !== 0;
 const NOT_NAMES_FILTER = hashFilter(NOT_NAMES);
-/** Words that may make a cue before a run (person cues, relations, weak cues). */
-const CUE_FILTER = hashFilter([...PERSON_CUES, ...RELATION_NOUNS, ...WEAK_PERSON_CUES]);
-/** Words that may make a cue after a run (person verbs, "who", "is", "was"). */
-const VERB_FILTER = hashFilter([...PERSON_VERBS, 'who', 'is', 'was']);
+/**
+ * Small word lists looked up by case-folded `wordHash` and checked letter by letter, so that a
+ * lookup needs no slice and no lower-casing: the value of the entry whose word is at text[b, e).
+ */
+class HashDict {
+  private readonly byHash = new Map<number, Array<[string, number]>>();
+  /** Words with letters outside ASCII ("fiancé"), looked up by their lower-case slice. */
+  private readonly other = new Map<string, number>();
+  /** One bit per hash (see `hashFilter`): most words are rejected before the map. */
+  private readonly bits = new Uint8Array(1 << 13);
+  add(words: Iterable<string>, value: number): this {
+    for (const w of words) {
+      const h = wordHash(w, 0, w.length);
+      if (h < 0) {
+        this.other.set(w, value);
+        continue;
+      }
+      this.bits[(h >>> 3) & 8191]! |= 1 << (h & 7);
+      const list = this.byHash.get(h) ?? [];
+      if (!list.some(([x]) => x === w)) list.push([w, value]);
+      this.byHash.set(h, list);
+    }
+    return this;
+  }
+  /** The value for the ASCII word text[b, e) in any case, or 0. */
+  get(text: string, b: number, e: number): number {
+    const h = wordHash(text, b, e);
+    if (h < 0) return this.other.size === 0 ? 0 : (this.other.get(text.slice(b, e).toLowerCase()) ?? 0);
+    if ((this.bits[(h >>> 3) & 8191]! & (1 << (h & 7))) === 0) return 0;
+    const list = this.byHash.get(h);
+    if (list === undefined) return 0;
+    for (const [w, v] of list) if (w.length === e - b && sameFolded(text, b, w)) return v;
+    return 0;
+  }
+}
+/** True when text[b, b + w.length) is `w` (lower case) with ASCII letters in any case. */
+function sameFolded(text: string, b: number, w: string): boolean {
+  for (let k = 0; k < w.length; k++) if ((text.charCodeAt(b + k) | 32) !== w.charCodeAt(k)) return false;
+  return true;
+}
+/** Cues before a run: 2 person cues and relations, 1 weak cues; 4 marks verbs before "to"/"with"/"by". */
+const CUES_BEFORE = new HashDict().add(WEAK_PERSON_CUES, 1).add(PERSON_CUES, 2).add(RELATION_NOUNS, 2);
+const CUE_VERB_DICT = new HashDict().add(CUE_VERBS, 1);
+const RELATION_DICT = new HashDict().add(RELATION_NOUNS, 1);
+/** Cues after a run: 1 person verbs and "who", 2 "is", 3 "was". */
+/** Words never read as a single cued name (label words in lower case, pronouns, particles, never-name words). */
+const NOT_A_CUED_NAME = new HashDict()
+  .add([...NOT_NAMES].map((w) => w.toLowerCase()), 1)
+  .add(STOP_AFTER_NAME, 1)
+  .add(PARTICLES, 1)
+  .add(NEVER_NAME_WORDS, 1);
+const CUES_AFTER = new HashDict().add(PERSON_VERBS, 1).add(['who'], 1).add(['is'], 2).add(['was'], 3);
 const NEVER_NAME_FILTER = hashFilter(NEVER_NAME_WORDS);
+const TERM_FILTER = hashFilter(TERM_LIKE_WORDS());
 const EPONYM_FILTER = hashFilter(EPONYM_FOLLOWERS);
 
 const TITLE_FOLLOW = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr']);
@@ -298,12 +349,28 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
 /** Cues after which a portal message names its writer, often in lower case ("this is maria"). */
 const FIRST_PERSON = new Set(['this is', 'i am', 'my name is']);
 
-/** True when a word of text[p, end) that no lexicon knows reads as a clinical, place or facility term. */
+/**
+ * True when a word of text[p, end) that no lexicon knows reads as a clinical, place or facility
+ * term. An ASCII word in no term list and with no term ending is passed over without a slice.
+ */
 function termVeto(text: string, p: number, end: number): boolean {
-  for (const tok of text.slice(p, end).split(' ')) {
-    if (tok.length < 2 || tok.endsWith('.')) continue;
-    const low = tok.toLowerCase();
-    if (!PARTICLES.has(low) && givenWeight(low) === 0 && surnameWeight(low) === 0 && isTermWord(low)) return true;
+  let q = p;
+  while (q < end) {
+    let we = q;
+    while (we < end && text.charCodeAt(we) !== 32) we++;
+    if (we - q >= 2 && text.charCodeAt(we - 1) !== 46) {
+      const h = wordHash(text, q, we);
+      let maybe = h < 0 || mayBeIn(TERM_FILTER, h);
+      if (!maybe) {
+        TERM_ENDING_AT.lastIndex = q;
+        maybe = TERM_ENDING_AT.test(text) && TERM_ENDING_AT.lastIndex === we;
+      }
+      if (maybe) {
+        const low = text.slice(q, we).toLowerCase();
+        if (!PARTICLES.has(low) && givenWeight(low) === 0 && surnameWeight(low) === 0 && isTermWord(low)) return true;
+      }
+    }
+    q = we + 1;
   }
   return false;
 }
@@ -807,10 +874,7 @@ function neverIn(text: string, p: number, end: number): boolean {
 
 /** True when text[b, e) is a person cue or a relation ("Informed", "Grandson"), in any case. */
 function isCueWord(text: string, b: number, e: number): boolean {
-  const h = wordHash(text, b, e);
-  if (h >= 0 && !mayBeIn(CUE_FILTER, h)) return false;
-  const w = text.slice(b, e).toLowerCase();
-  return PERSON_CUES.has(w) || RELATION_NOUNS.has(w);
+  return CUES_BEFORE.get(text, b, e) === 2;
 }
 
 /** True when the capitalised word after `end` (one space) is a clinical, facility or place term ("Mercy Hospital"). */
@@ -863,19 +927,16 @@ function cueBefore(text: string, i: number): 0 | 1 | 2 {
   let b = k;
   while (b > 0 && k - b < 17 && (isLetter(text.charCodeAt(b - 1)) || (text.charCodeAt(b - 1) === 45 && b < k))) b--;
   if (b === k || k - b > 16) return 0;
-  const h = wordHash(text, b, k);
-  if (h >= 0 && !mayBeIn(CUE_FILTER, h)) return 0;
+  const v = comma ? RELATION_DICT.get(text, b, k) * 2 : CUES_BEFORE.get(text, b, k);
+  if (v === 0) return 0;
   // A capitalised cue counts only where a sentence starts.
   if (isUpper(text.charCodeAt(b)) && !sentenceStart(text, b)) return 0;
-  const w = text.slice(b, k).toLowerCase();
-  if (comma) return RELATION_NOUNS.has(w) ? 2 : 0;
-  if (PERSON_CUES.has(w) || RELATION_NOUNS.has(w)) return 2;
-  if (!WEAK_PERSON_CUES.has(w)) return 0;
+  if (v === 2) return 2;
   // "forwarded to", "discussed with", "handed off to": a verb of people before the preposition.
   if (text.charCodeAt(b - 1) === 32) {
     let a = b - 1;
     while (a > 0 && b - 1 - a < 16 && isLetter(text.charCodeAt(a - 1))) a--;
-    if (a < b - 1 && !isLetter(text.charCodeAt(a - 1) || 0) && CUE_VERBS.has(text.slice(a, b - 1).toLowerCase())) return 2;
+    if (a < b - 1 && !isLetter(text.charCodeAt(a - 1) || 0) && CUE_VERB_DICT.get(text, a, b - 1) !== 0) return 2;
   }
   return 1;
 }
@@ -893,7 +954,7 @@ function rightCue(text: string, e: number): 0 | 1 | 2 {
   if (c === 39 || c === 0x2019) {
     if (!isPossessive(text, e) || text.charCodeAt(e + 2) !== 32) return 0;
     const we = lowerWordEnd(text, e + 3);
-    return we > e + 3 && RELATION_NOUNS.has(text.slice(e + 3, we)) ? 2 : 0;
+    return we > e + 3 && RELATION_DICT.get(text, e + 3, we) !== 0 ? 2 : 0;
   }
   if (c === 44) {
     if (text.charCodeAt(e + 1) !== 32) return 0;
@@ -903,18 +964,18 @@ function rightCue(text: string, e: number): 0 | 1 | 2 {
   if (c !== 32) return 0;
   const p = e + 1;
   const we = lowerWordEnd(text, p);
-  if (we === p) return 0;
-  const h = wordHash(text, p, we);
-  if (!mayBeIn(VERB_FILTER, h)) return 0;
-  const w = text.slice(p, we);
-  if (w === 'is' || w === 'was') {
+  if (we === p || isLetter(text.charCodeAt(we) || 0)) return 0;
+  const v = CUES_AFTER.get(text, p, we);
+  if (v === 1) return 1;
+  if (v !== 0) {
+    const w = v === 2 ? 'is' : 'was';
     // "is a 67-year-old", "was admitted overnight"
     const q = we + 1;
     if (text.charCodeAt(we) !== 32) return 0;
     if ((wordAt(text, q, 'a') || wordAt(text, q, 'an')) && isDigit(text.charCodeAt(q + (text.charCodeAt(q + 1) === 32 ? 2 : 3)))) return 1;
     return w === 'was' && (wordAt(text, q, 'admitted') || wordAt(text, q, 'discharged') || wordAt(text, q, 'seen') || wordAt(text, q, 'brought') || wordAt(text, q, 'found') || wordAt(text, q, 'transferred')) ? 1 : 0;
   }
-  return w === 'who' || PERSON_VERBS.has(w) ? 1 : 0;
+  return 0;
 }
 
 /** True when the word after `e` (one space) turns the word before it into an eponym ("Bell palsy"). */
@@ -946,9 +1007,11 @@ function cuedWord(s: ScanState, b: number, e: number): boolean {
   const rc = rightCue(text, e);
   if (cue < 2 && rc === 0) return false;
   const h = wordHash(text, b, e);
-  if ((h < 0 || mayBeIn(NOT_NAMES_FILTER, h)) && NOT_NAMES.has(text.slice(b, e))) return false;
+  // Label words, pronouns, particles and never-name words: rejected before any slice.
+  if (NOT_A_CUED_NAME.get(text, b, e) !== 0 || eponymAfter(text, e)) return false;
+  if (h < 0 && NOT_NAMES.has(text.slice(b, e))) return false;
   const low = text.slice(b, e).toLowerCase();
-  if (NEVER_NAME_WORDS.has(low) || PARTICLES.has(low) || STOP_AFTER_NAME.has(low) || eponymAfter(text, e)) return false;
+  if (NEVER_NAME_WORDS.has(low) || PARTICLES.has(low) || STOP_AFTER_NAME.has(low)) return false;
   const g = givenWeight(low);
   const sn = surnameWeight(low);
   if (g === 0 && sn === 0 && isTermWord(low)) return false;
