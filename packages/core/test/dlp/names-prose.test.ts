@@ -178,6 +178,12 @@ describe('lists of names', () => {
       }),
     );
   });
+  it('the item right before a found name: a lexicon word or a run, not a term', () => {
+    expect(names('Ana and Luis Ortega came with their daughter.')).toEqual(['Ana', 'Luis Ortega']);
+    expect(names('Met Ezinne Okeke, Margaret Vuković and the team.')).toEqual(['Ezinne Okeke', 'Margaret Vuković']);
+    expect(names('Spoke with Cardiology and Margaret Vuković today.')).toEqual(['Margaret Vuković']);
+    expect(names('Tylenol and Margaret Vuković were mentioned.')).toEqual(['Margaret Vuković']);
+  });
   it('a term, a place with a state code or a lone unknown word ends the list', () => {
     expect(names('Spoke with Ezinne Okeke, Cardiology, and the team.')).toEqual(['Ezinne Okeke']);
     expect(names('Spoke with Ezinne Okeke, Palo Alto, CA about records.')).toEqual(['Ezinne Okeke']);

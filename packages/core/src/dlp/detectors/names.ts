@@ -1027,6 +1027,49 @@ function cuedWord(s: ScanState, b: number, e: number): boolean {
   return ok;
 }
 
+/**
+ * The list item right before a found name: "Ana and Luis Ortega", "Ruth, Carl Ellingson". One to
+ * three capitalised words ending at the separator, read whole by `readName`, with no capitalised
+ * word before them; one word needs a lexicon or letters outside ASCII.
+ */
+function itemBefore(s: ScanState, start: number): void {
+  const { text } = s;
+  let q: number;
+  if (text.charCodeAt(start - 1) !== 32) return;
+  if (text.charCodeAt(start - 2) === 44) q = start - 2;
+  else if (text.charCodeAt(start - 2) === 100 && text.charCodeAt(start - 3) === 110 && text.charCodeAt(start - 4) === 97 && text.charCodeAt(start - 5) === 32) {
+    q = text.charCodeAt(start - 6) === 44 ? start - 6 : start - 5;
+  } else return;
+  // Starts of up to three capitalised words before `q`, nearest first.
+  let b = q;
+  let best = -1;
+  for (let w = 0; w < 3; w++) {
+    let k = b;
+    while (k > 0 && b - k < 24 && (isLetter(text.charCodeAt(k - 1)) || text.charCodeAt(k - 1) === 39 || text.charCodeAt(k - 1) === 45)) k--;
+    if (k === b || !isUpper(text.charCodeAt(k)) || !isLower(text.charCodeAt(k + 1))) break;
+    if (readName(text, k, false) === q) best = k;
+    if (text.charCodeAt(k - 1) !== 32) break;
+    b = k - 1;
+  }
+  if (best < 0) return;
+  // A capitalised word before the run makes it the tail of a longer title-case phrase.
+  if (text.charCodeAt(best - 1) === 32) {
+    let k = best - 1;
+    while (k > 0 && best - 1 - k < 24 && isLetter(text.charCodeAt(k - 1))) k--;
+    if (k < best - 1 && isUpper(text.charCodeAt(k)) && !sentenceStart(text, k)) return;
+    if (k < best - 1 && isUpper(text.charCodeAt(k)) && !isCueWord(text, k, best - 1)) return;
+  }
+  readName(text, best, false);
+  const words = nameWords;
+  if (termVeto(text, best, q)) return;
+  if (words < 2) {
+    const low = text.slice(best, q).toLowerCase();
+    if (NEVER_NAME_WORDS.has(low) || !(givenWeight(low) > 0 || surnameWeight(low) > 0 || wordHash(text, best, q) < 0)) return;
+  }
+  for (let j = 0; j < s.out.length; j++) if (s.out[j]!.type === 'PERSON_NAME' && s.out[j]!.start < q && best < s.out[j]!.end) return;
+  s.emit('PERSON_NAME', best, q, 0.7);
+}
+
 /** True when text[p…] starts with the letters of `w` and a space. */
 const startsWithWord = (text: string, p: number, w: string): boolean => text.startsWith(w, p) && text.charCodeAt(p + w.length) === 32;
 
@@ -1041,6 +1084,7 @@ function extendNameLists(s: ScanState): void {
   for (let k = 0; k < out.length && k < 256; k++) {
     const f = out[k]!;
     if (f.type !== 'PERSON_NAME') continue;
+    itemBefore(s, f.start);
     let q = f.end;
     if (isPossessive(text, q)) q += 2;
     if (text.charCodeAt(q) === 44 && text.charCodeAt(q + 1) === 32) {
