@@ -4,7 +4,9 @@
  * packages/core/test/dlp/eval (set 1) and the generated independent set of
  * test/eval/independent (set 2: written apart from the detectors, used only to measure), the
  * independent person-name set of test/eval/independent/names.mjs (set 3, names only), the
- * hand-written clinical prose of test/eval/independent/prose-names.mjs (set 4, names only), with
+ * evasion matrix of test/eval/independent/matrix.mjs (set 4: kinds × disguises × settings, a
+ * development set whose misses guided fixes), the
+ * hand-written clinical prose of test/eval/independent/prose-names.mjs (set 5, names only), with
  * names, evasion classes and context-bound identifiers reported separately; hard-negative false
  * positives and the share of non-PHI characters covered; throughput (short JSON string values,
  * clinical notes one document per call, 1 MB of text) next to 13 naive regexes and the peers in
@@ -37,6 +39,7 @@ const { SyncRedactor } = require('redact-pii');
 const { OpenRedaction } = await import('@openredaction/core');
 const { generateIndependentSet } = await import('./independent/generate.mjs');
 const { reportNames, reportProseNames } = await import('./names-report.mjs');
+const { reportMatrix } = await import('./matrix-report.mjs');
 
 const { docs, negatives } = loadCorpus();
 const MB = 1 << 20;
@@ -285,7 +288,12 @@ if (process.argv.includes('--verbose')) {
 // ===================== Set 3: independent person names (measure only) =====================
 reportNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
 
-// ===================== Set 4: hand-written clinical prose, names (measure only) =====================
+reportProseNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
+=======
+// ===================== Set 4: evasion matrix (development set) =====================
+reportMatrix((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
+
+// ===================== Set 5: hand-written clinical prose, names (measure only) =====================
 reportProseNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
 
 // ===================== Throughput, one thread, all twenty types =====================

@@ -3,7 +3,7 @@
  * recall (a finding of PERSON_NAME overlapping the label), exact-boundary recall, recall by
  * template and by whether the name's words are in the scanner's lexicons (read from the
  * generated lexicon sources), and the findings on the hard negatives; the same for the
- * hand-written prose set (test/eval/independent/prose-names.mjs, set 4). Used by test/eval/dlp.mjs;
+ * hand-written prose set (test/eval/independent/prose-names.mjs, set 5). Used by test/eval/dlp.mjs;
  * runs alone too: `node test/eval/names-report.mjs [--verbose]` (after a build).
  */
 import { readFileSync } from 'node:fs';
@@ -31,17 +31,17 @@ export function reportNames(scan, opts = {}) {
   return reportNameSet('Set 3 (independent person names; measured only)', 'set 3', generateNamesSet().docs, scan, opts);
 }
 
-/** Set 4: hand-written clinical prose (test/eval/independent/prose-names.mjs). */
+/** Set 5: hand-written clinical prose (test/eval/independent/prose-names.mjs). */
 export function reportProseNames(scan, opts = {}) {
   const { docs } = proseNamesSet();
   // Part B is never listed verbosely: its misses stay unread.
-  const all = reportNameSet('Set 4 (hand-written clinical prose, names; measured only)', 'set 4', docs, scan, { ...opts, verbose: false });
+  const all = reportNameSet('Set 5 (hand-written clinical prose, names; measured only)', 'set 5', docs, scan, { ...opts, verbose: false });
   const log = opts.log ?? console.log;
   for (const part of ['A', 'B']) {
-    const r = reportNameSet(`Set 4 part ${part}`, `set 4${part}`, docs.filter((d) => d.part === part), scan, { log: () => {} });
+    const r = reportNameSet(`Set 5 part ${part}`, `set 5${part}`, docs.filter((d) => d.part === part), scan, { log: () => {} });
     log(`  part ${part}${part === 'B' ? ' (written after the detectors changed, never read for misses)' : ''}: P ${pct(r.precision)} R ${pct(r.recall)} (exact ${pct(r.exact)}); ${r.negFindings} findings on its hard negatives`);
   }
-  if (opts.verbose) reportNameSet('Set 4 part A, verbose', 'set 4A', docs.filter((d) => d.part === 'A'), scan, opts);
+  if (opts.verbose) reportNameSet('Set 5 part A, verbose', 'set 5A', docs.filter((d) => d.part === 'A'), scan, opts);
   return all;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Set 4: person names in hand-written clinical prose (measured only, never tuned on).
+ * Set 5: person names in hand-written clinical prose (measured only, never tuned on).
  *
  * Unlike set 2 (templates filled from lists by a seeded generator) and set 3 (name lists crossed
  * with templates), every passage below was written by hand as a whole, the way a clinician,

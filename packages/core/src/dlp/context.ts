@@ -40,7 +40,7 @@ export type Kw = (typeof Kw)[keyof typeof Kw];
  * the start of a longer word ("accounts", "subscriberId"); the others need a word end.
  */
 const WORDS: ReadonlyArray<readonly [Kw, string]> = [
-  [Kw.Ssn, 'ssn,ss#,ss #,social security,soc sec,soc. sec,soc.sec,tax id'],
+  [Kw.Ssn, 'ssn,ss#,ss #,ss no,ss number,social security,soc sec,soc. sec,soc.sec,tax id'],
   [Kw.Npi, 'npi,npis,national provider identifier'],
   [Kw.Dea, 'dea'],
   [Kw.Vin, 'vin,vins,vehicle identification number'],
@@ -97,8 +97,26 @@ const LABEL_ONLY = new Set(['to', 'from', 're', 'cc', 'attn', 'name', 'given', '
 /** Kinds that only count when capitalised: "May 5" is a date and "may" a verb; "Dr." a title. */
 const CAPITALISED_KINDS = new Set<Kw>([Kw.Month, Kw.Title, Kw.Credential]);
 
+/**
+ * Phrases read only as words of a sentence: their joined forms ("iam", "thankyou") are not keys.
+ */
+const PROSE_ONLY = new Set<Kw>([Kw.Signoff]);
+const PROSE_PHRASES = new Set(['this is', 'i am', 'my name is', 'on or about']);
+
 const kindByWord = new Map<string, Kw>();
-for (const [kind, list] of WORDS) for (const w of list.split(',')) kindByWord.set(w, kind);
+for (const [kind, list] of WORDS) {
+  for (const w of list.split(',')) {
+    kindByWord.set(w, kind);
+    // A phrase is also written as one key: "taxId", "tax_id", "tax-id", "dateOfBirth",
+    // "homePhone" (the trie folds case, so camelCase is the joined form).
+    if (w.includes(' ') && !PROSE_ONLY.has(kind) && !PROSE_PHRASES.has(w)) {
+      for (const joiner of ['', '_', '-']) {
+        const joined = w.replaceAll(' ', joiner);
+        if (!kindByWord.has(joined)) kindByWord.set(joined, kind);
+      }
+    }
+  }
+}
 /** Every context word (lower case, as listed) and its kind (a word listed twice keeps the last). */
 export const KIND_BY_WORD: ReadonlyMap<string, Kw> = kindByWord;
 
@@ -251,7 +269,9 @@ export function pickKeyword(text: string, pos: number, mask: number, found: numb
     if ((mask & (1 << c.kind)) === 0) continue;
     const end = pos + c.word.length;
     const next = end < n ? text.charCodeAt(end) : 0;
-    if (c.colonOnly ? next !== 58 : !c.prefix && isWordChar(next)) continue;
+    // A camelCase key ends a word where a capital follows a small letter ("mobilePhone").
+    const camelEnd = next >= 65 && next <= 90 && end > pos && text.charCodeAt(end - 1) >= 97 && text.charCodeAt(end - 1) <= 122;
+    if (c.colonOnly ? next !== 58 : !c.prefix && isWordChar(next) && !camelEnd) continue;
     if (c.labelOnly && next !== 58 && next !== 34) continue;
     if (c.capitalised) {
       const first = text.charCodeAt(pos);

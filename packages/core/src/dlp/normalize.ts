@@ -1,16 +1,18 @@
 /**
  * The normalized view the detectors scan, and the map back to the original text.
  *
- * Evasion resistance, in one pass that records where every output unit came from:
- * - per code point: every Default_Ignorable code point is dropped (zero-width characters, soft
- *   hyphen, LRM/RLM, bidi embeddings and isolates, invisible operators, the combining grapheme
- *   joiner, variation selectors, tag characters); every Unicode decimal digit (\p{Nd}: Arabic-Indic,
- *   Devanagari, Bengali, fullwidth …) folds to its ASCII digit; dash and space variants become
- *   '-' and ' '; everything else goes through NFKC (fullwidth letters).
- * - rewrites of short stretches, found by `findRewrites`: HTML character references (`&#64;`,
- *   `&#x40;`, `&commat;`, accented letters such as `&uuml;`), percent-encoding (`%40`), line breaks and indentation inside an
- *   identifier, spaced digits (`1 2 3 4 5 6 7 8 9`), digits spelled as words (`six one seven`),
- *   the letter O inside a digit run (`617-555-O143`), and spelled-out e-mail addresses
+ * Evasion resistance, in two layers, each recording where every output unit came from (the
+ * second reads what the first decoded, so disguises nest):
+ * - characters: HTML character references (`&#64;`, `&#x40;`, `&commat;`, accented letters
+ *   such as `&uuml;`) and percent-encoding (`%40`) are decoded; per code point, every
+ *   Default_Ignorable code point is dropped (zero-width characters, soft hyphen, LRM/RLM, bidi
+ *   embeddings and isolates, invisible operators, the combining grapheme joiner, variation
+ *   selectors, tag characters); every Unicode decimal digit (\p{Nd}: Arabic-Indic, Devanagari,
+ *   Bengali, fullwidth …) folds to its ASCII digit; dash and space variants become '-' and ' ';
+ *   everything else goes through NFKC (fullwidth letters).
+ * - structure, rewrites of short stretches found by `findRewrites`: line breaks and indentation
+ *   inside an identifier, spaced digits (`1 2 3 4 5 6 7 8 9`), digits spelled as words (`six one
+ *   seven`), the letter O inside a digit run (`617-555-O143`), and spelled-out e-mail addresses
  *   (`jane dot roe at example dot org`, `jroe (at) example [dot] org`, `jroe{at}example.org`).
  * Text without a non-ASCII character and without a rewrite is returned as is (no allocation but
  * the result record). `normalize(text, features, false)` skips digit words (the scanner's first
@@ -105,15 +107,19 @@ export function hasNonAscii(text: string): boolean {
  * "at"/"dot", a digit word, an O next to a digit. Each hit is checked in code.
  */
 const ALL_LANDMARKS =
-  /&#?[A-Za-z0-9]{1,8};?|%[0-9A-Fa-f]{2}|\n|[0-9] {1,2}[0-9]|[[({<] ?(?:at|dot|AT|DOT|At|Dot) ?[\])}>]|(?:^|[^A-Za-z])(?:at|AT|At|@) |\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|Zero|Oh|One|Two|Three|Four|Five|Six|Seven|Eight|Nine|ZERO|OH|ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE)\b|[0-9][Oo]|[Oo][0-9]/g;
+  /\n|[0-9] {1,2}[0-9]|[[({<] ?(?:at|dot|AT|DOT|At|Dot) ?[\])}>]|(?:^|[^A-Za-z])(?:at|AT|At|@) |\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|Zero|Oh|One|Two|Three|Four|Five|Six|Seven|Eight|Nine|ZERO|OH|ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE)\b|[0-9][Oo]|[Oo][0-9]/g;
 
 /**
  * The same landmarks without the digit words, and a spelled "at" only after a space: the first
  * pass. Digit words are read in a second pass, only when the scan counted three of them.
  */
-const SYMBOLS = /&#?[A-Za-z0-9]{1,8};?|%[0-9A-Fa-f]{2}|\n|[0-9] {1,2}[0-9]|[[({<] ?(?:at|dot|AT|DOT|At|Dot) ?[\])}>]| (?:at|AT|At|@) |[0-9][Oo]|[Oo][0-9]/g;
-/** Characters (bits of detectors/state.ts `F`) that can start a symbol landmark: digit, '@', '&' / '%', '<', '(' '[' '{', line break. */
-const SYMBOL_FEATURES = 1 | 4 | 8 | 16 | 256 | 512;
+const SYMBOLS = /\n|[0-9] {1,2}[0-9]|[[({<] ?(?:at|dot|AT|DOT|At|Dot) ?[\])}>]| (?:at|AT|At|@) |[0-9][Oo]|[Oo][0-9]/g;
+/** Characters (bits of detectors/state.ts `F`) that can start a symbol landmark: digit, '@', '<', '(' '[' '{', line break. */
+const SYMBOL_FEATURES = 1 | 4 | 16 | 256 | 512;
+/** Character references and percent escapes: the characters layer. */
+const REFERENCES = /&#?[A-Za-z0-9]{1,8};?|%[0-9A-Fa-f]{2}/g;
+/** Bit of detectors/state.ts `F` for '&' and '%'. */
+const REFERENCE_FEATURE = 8;
 
 const NAMED_ENTITIES: Record<string, string> = {
   amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', commat: '@', period: '.', hyphen: '-', dash: '-',
@@ -155,7 +161,6 @@ const isHexC = (c: number) => isDigitC(c) || (c >= 65 && c <= 70) || (c >= 97 &&
 const isMailC = (c: number) => isAlnumC(c) || c === 46 || c === 95 || c === 45 || c === 43 || c === 64;
 const isSepC = (c: number) => c === 45 || c === 46 || c === 47 || c === 95;
 
-/** Rewrites found in `text`, sorted and non-overlapping, or undefined when there is none. */
 // The rewrites of the text being read (module state: one text at a time, no closure per call).
 let rwOut: Rewrite[] | undefined;
 let lastEnd = 0;
@@ -166,6 +171,28 @@ function add(start: number, end: number, rep: string): void {
   lastEnd = end;
 }
 
+/** Character references (`&#64;`, `&#x40;`, `&commat;`) and percent escapes (`%40`) in `text`, or undefined. */
+function findCharacterRewrites(text: string, feats: number): Rewrite[] | undefined {
+  if (feats !== -1 && (feats & REFERENCE_FEATURE) === 0) return undefined;
+  rwOut = undefined;
+  lastEnd = 0;
+  linkPos = -1;
+  REFERENCES.lastIndex = 0;
+  for (let m = REFERENCES.exec(text); m !== null; m = REFERENCES.exec(text)) {
+    const at = m.index;
+    if (text.charCodeAt(at) === 38) entity(text, at, m[0], add);
+    else {
+      const v = parseInt(m[0].slice(1), 16);
+      // Inside a link a decoded space or quote would end the URL early: those stay encoded there.
+      if (v >= 0x20 && v <= 0x7e && !((v === 0x20 || v === 0x22 || v === 0x27 || v === 0x3c || v === 0x3e) && inLink(text, at))) add(at, at + 3, String.fromCharCode(v));
+    }
+  }
+  const out = rwOut;
+  rwOut = undefined;
+  return out;
+}
+
+/** Structural rewrites found in `text` (already decoded by the characters layer), sorted and non-overlapping, or undefined. */
 function findRewrites(text: string, feats: number, words: boolean): Rewrite[] | undefined {
   rwOut = undefined;
   lastEnd = 0;
@@ -181,12 +208,7 @@ function findRewrites(text: string, feats: number, words: boolean): Rewrite[] | 
       LANDMARK.lastIndex = Math.max(next, lastEnd);
       continue;
     }
-    if (c === 38) entity(text, at, m[0], add);
-    else if (c === 37) {
-      const v = parseInt(m[0].slice(1), 16);
-      // Inside a link a decoded space or quote would end the URL early: those stay encoded there.
-      if (v >= 0x20 && v <= 0x7e && !((v === 0x20 || v === 0x22 || v === 0x27 || v === 0x3c || v === 0x3e) && inLink(text, at))) add(at, at + 3, String.fromCharCode(v));
-    } else if (c === 10) lineBreak(text, at, add);
+    if (c === 10) lineBreak(text, at, add);
     else if (m[0].length >= 3 && isDigitC(c) && (text.charCodeAt(at + 1) === 32)) {
       const e = spacedDigits(text, at, add);
       if (e > next) LANDMARK.lastIndex = e;
@@ -268,42 +290,53 @@ function entity(text: string, at: number, m: string, add: Add): void {
 }
 
 /**
- * A line break (and the indentation after it) inside an identifier: between digits or separators
- * of a number ("123-45-\n6789", "617 555\r\n    0143"), or inside an e-mail address.
+ * A line break (with the spaces or tabs around it) inside an identifier: between digits or
+ * separators of a number ("123-45-\n6789", "617 555\r\n    0143", "617-555- \n 0143"), or inside
+ * an e-mail address.
  */
 function lineBreak(text: string, at: number, add: Add): void {
-  const b = text.charCodeAt(at - 1) === 13 ? at - 1 : at;
+  let b = text.charCodeAt(at - 1) === 13 ? at - 1 : at;
+  while (b > 0 && at - b < 4 && (text.charCodeAt(b - 1) === 32 || text.charCodeAt(b - 1) === 9)) b--;
   let e = at + 1;
   while (e < text.length && e - at <= 16 && (text.charCodeAt(e) === 32 || text.charCodeAt(e) === 9)) e++;
-  const prev = b > 0 ? text.charCodeAt(b - 1) : 0;
-  const next = e < text.length ? text.charCodeAt(e) : 0;
+  let prev = b > 0 ? text.charCodeAt(b - 1) : 0;
+  let next = e < text.length ? text.charCodeAt(e) : 0;
   if (prev === 0 || next === 0) return;
-  // A line ending in '.' ends a sentence ("… 120/80.\n2. Labs"), not a number.
-  const numberish =
-    (isDigitC(prev) || (prev !== 46 && isSepC(prev) && isDigitC(text.charCodeAt(b - 2)))) &&
-    (isDigitC(next) || (isSepC(next) && isDigitC(text.charCodeAt(e + 1))));
+  // An O standing for a zero next to the break ("697-o\n2-3164"): the whole token is read by
+  // `letterO`, which joins the break as this function does.
+  const oBefore = oDigit(text, b - 1, -1);
+  const oAfter = oDigit(text, e, 1);
+  if ((oBefore || oAfter) && !inLetterO && letterO(text, oBefore ? b - 1 : e, add)) return;
+  if (oBefore) prev = 48;
+  if (oAfter) next = 48;
+  // A line ending in '.' ends a sentence ("… 120/80.\n2. Labs"), not a number, unless the '.'
+  // separates the groups of a dotted number ("617.555.\n0143").
+  const sepBefore = isSepC(prev) && isDigitC(text.charCodeAt(b - 2)) && (prev !== 46 || dottedGroups(text, b - 1) || dottedAfter(text, e));
+  const numberish = (isDigitC(prev) || sepBefore) && (isDigitC(next) || (isSepC(next) && isDigitC(text.charCodeAt(e + 1))));
   if (numberish) {
     if (isDigitC(next)) {
       // "… 0143\n2. Follow up": a numbered list item is not a continuation.
       let q = e;
-      while (q < text.length && q - e < 40 && (isDigitC(text.charCodeAt(q)) || isSepC(text.charCodeAt(q)))) q++;
+      while (q < text.length && q - e < 40 && (isDigitC(text.charCodeAt(q)) || isSepC(text.charCodeAt(q)) || oDigit(text, q, 1))) q++;
       const after = text.charCodeAt(q);
       if (isLetterC(after) || (text.charCodeAt(q - 1) === 46 && (after === 32 || after === 41))) return;
       if (text.charCodeAt(q - 1) === 41 || after === 41) return;
-      // Between groups of a separated number ("617 555\n0143", "123-45\n6789") the break stands
-      // for the separator the number uses; inside a run of digits it stands for nothing.
-      let k = b - 1;
-      while (k > 0 && b - k < 8 && isDigitC(text.charCodeAt(k - 1))) k--;
-      let sep = isDigitC(text.charCodeAt(k - 2)) ? text.charCodeAt(k - 1) : 0;
-      if (!(sep === 32 || sep === 45 || sep === 46)) {
-        // No separator before the break: the one after the next group, if any ("623\n68-2556").
+      if (isDigitC(prev)) {
+        // Digits on both sides: the break stands for the separator the number uses when it falls
+        // between two groups ("617 555\n0143", "123-45\n6789"), for nothing inside a group
+        // ("786-2\n8-7265"). Inside a group, the two pieces together are no longer than a group
+        // of any of the numbers read here (4 digits).
+        let k = b - 1;
+        while (k > 0 && b - k < 8 && isDigitC(text.charCodeAt(k - 1))) k--;
         let q2 = e;
         while (q2 < text.length && q2 - e < 8 && isDigitC(text.charCodeAt(q2))) q2++;
-        sep = isDigitC(text.charCodeAt(q2 + 1)) ? text.charCodeAt(q2) : 0;
-      }
-      if (isDigitC(prev) && (sep === 32 || sep === 45 || sep === 46)) {
-        add(b, e, String.fromCharCode(sep));
-        return;
+        let sep = isDigitC(text.charCodeAt(k - 2)) ? text.charCodeAt(k - 1) : 0;
+        // No separator before the break: the one after the next group, if any ("623\n68-2556").
+        if (!(sep === 32 || sep === 45 || sep === 46)) sep = isDigitC(text.charCodeAt(q2 + 1)) ? text.charCodeAt(q2) : 0;
+        if ((sep === 32 || sep === 45 || sep === 46) && b - k + (q2 - e) > 4) {
+          add(b, e, String.fromCharCode(sep));
+          return;
+        }
       }
     }
     add(b, e, '');
@@ -318,13 +351,40 @@ function lineBreak(text: string, at: number, add: Add): void {
 }
 
 /**
- * Single digits separated by single spaces ("1 2 3 4 5 6 7 8 9", "6 1 7 - 5 5 5 - 0 1 4 3"): at
- * least 7 digits, the spaces dropped. Returns the end of the stretch read.
+ * True when text[k] is an O or o standing for a zero, seen from a line break `away` from it: a
+ * digit, separator or O beyond it, or a digit before it and no letter beyond ("757o", "425O ").
+ */
+function oDigit(text: string, k: number, away: number): boolean {
+  const c = text.charCodeAt(k);
+  if (c !== 79 && c !== 111) return false;
+  const far = text.charCodeAt(k + away);
+  return isDigitC(far) || isSepC(far) || far === 79 || far === 111 || (isDigitC(text.charCodeAt(k - away)) && !isLetterC(far));
+}
+
+/** True when a dotted group of a number starts at `p` ("555.0143" after "617.\n"). */
+function dottedAfter(text: string, p: number): boolean {
+  let k = p;
+  while (k < text.length && k - p < 4 && isDigitC(text.charCodeAt(k))) k++;
+  return k > p && text.charCodeAt(k) === 46 && isDigitC(text.charCodeAt(k + 1));
+}
+
+/** True when the '.' at `dot` ends a dotted group of a number ("617.555." before it). */
+function dottedGroups(text: string, dot: number): boolean {
+  let k = dot;
+  while (k > 0 && dot - k < 4 && isDigitC(text.charCodeAt(k - 1))) k--;
+  return k < dot && text.charCodeAt(k - 1) === 46 && isDigitC(text.charCodeAt(k - 2));
+}
+
+/**
+ * Single digits separated by one space, or two throughout ("1 2 3 4 5 6 7 8 9", "1  2  3 …",
+ * "6 1 7 - 5 5 5 - 0 1 4 3"): at least 7 digits, the spaces dropped. Returns the end of the
+ * stretch read.
  */
 function spacedDigits(text: string, at: number, add: Add): number {
   if (isAlnumC(text.charCodeAt(at - 1))) return at + 1;
   let p = at;
   let digits = 0;
+  let spacing = 0;
   const gaps: Array<[number, number, string]> = [];
   for (;;) {
     if (!isDigitC(text.charCodeAt(p)) || isDigitC(text.charCodeAt(p + 1))) break;
@@ -346,13 +406,144 @@ function spacedDigits(text: string, at: number, add: Add): number {
         sp++;
       }
     }
-    if (q === p || !isDigitC(text.charCodeAt(q)) || (!dash && sp > 1)) break;
+    // Spaces alone: the same one or two throughout ("1 2 3", "1  2  3").
+    if (!dash) spacing ||= sp;
+    if (q === p || !isDigitC(text.charCodeAt(q)) || (!dash && sp !== spacing)) break;
     gaps.push([p, q, dash ? '-' : '']);
     p = q;
   }
   if (digits < 7 || isAlnumC(text.charCodeAt(p))) return p;
   for (const [s, e, rep] of gaps) if (e - s !== rep.length || rep === '') add(s, e, rep);
   return p;
+}
+
+const isOpen = (c: number) => c === 40 || c === 91 || c === 123 || c === 60;
+const isClose = (c: number) => c === 41 || c === 93 || c === 125 || c === 62;
+/** True when text[p, p + word.length) is `word` in any case (word in lower case). */
+function wordIs(text: string, p: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if ((text.charCodeAt(p + k) | 32) !== word.charCodeAt(k)) return false;
+  return true;
+}
+/** End of a bracketed `word` opening at `p` ("(dot)", "[ at ]", "{at}", "<dot>"), or -1. */
+function bracketedWordAt(text: string, p: number, word: string): number {
+  if (!isOpen(text.charCodeAt(p))) return -1;
+  let q = p + 1;
+  if (text.charCodeAt(q) === 32) q++;
+  if (!wordIs(text, q, word)) return -1;
+  q += word.length;
+  if (text.charCodeAt(q) === 32) q++;
+  return isClose(text.charCodeAt(q)) ? q + 1 : -1;
+}
+/** Start of a bracketed `word` closing at `end` (exclusive), or -1. */
+function bracketedWordBefore(text: string, end: number, word: string): number {
+  if (!isClose(text.charCodeAt(end - 1))) return -1;
+  let q = end - 1;
+  if (text.charCodeAt(q - 1) === 32) q--;
+  q -= word.length;
+  if (q < 1 || !wordIs(text, q, word)) return -1;
+  if (text.charCodeAt(q - 1) === 32) q--;
+  return isOpen(text.charCodeAt(q - 1)) ? q - 1 : -1;
+}
+
+/** Set by `dotAfter`: the dot it read is a bare '.' (nothing to rewrite). */
+let plainDot = false;
+/**
+ * The end of a dot written out at `p` (after a label): ".", " . ", " dot " (any case, one or two
+ * spaces around), or a bracketed "(dot)" / "[dot]" / "{dot}" / "<dot>" with or without spaces;
+ * -1 when there is none or no label follows.
+ */
+function dotAfter(text: string, p: number): number {
+  let q = p;
+  while (q - p < 2 && text.charCodeAt(q) === 32) q++;
+  const spaced = q > p;
+  const c = text.charCodeAt(q);
+  let e: number;
+  let word = false;
+  if (c === 46) e = q + 1;
+  else if (isOpen(c)) e = bracketedWordAt(text, q, 'dot');
+  else if (spaced && wordIs(text, q, 'dot') && !isAlnumC(text.charCodeAt(q + 3))) {
+    e = q + 3;
+    word = true;
+  } else return -1;
+  if (e < 0) return -1;
+  let r = e;
+  while (r - e < 2 && text.charCodeAt(r) === 32) r++;
+  if (word && r === e) return -1;
+  plainDot = c === 46 && !spaced && r === e;
+  return isAlnumC(text.charCodeAt(r)) ? r : -1;
+}
+/** Mirror of `dotAfter`: the start of a dot written out that ends at `end` (a label follows it), or -1. */
+function dotBefore(text: string, end: number): number {
+  let q = end;
+  while (end - q < 2 && text.charCodeAt(q - 1) === 32) q--;
+  const spaced = q < end;
+  const c = text.charCodeAt(q - 1);
+  let s: number;
+  let word = false;
+  if (c === 46 && spaced) s = q - 1;
+  else if (isClose(c)) s = bracketedWordBefore(text, q, 'dot');
+  else if (spaced && q >= 3 && wordIs(text, q - 3, 'dot') && !isAlnumC(text.charCodeAt(q - 4))) {
+    s = q - 3;
+    word = true;
+  } else return -1;
+  if (s < 0) return -1;
+  let r = s;
+  while (s - r < 2 && text.charCodeAt(r - 1) === 32) r--;
+  if (word && r === s) return -1;
+  return r > 0 && isAlnumC(text.charCodeAt(r - 1)) ? r : -1;
+}
+
+/** End of a domain label or local-part word starting at `p` (letters, digits, '-', '_'). */
+function labelEnd(text: string, p: number): number {
+  let e = p;
+  while (e < text.length && e - p < 63 && (isAlnumC(text.charCodeAt(e)) || text.charCodeAt(e) === 45 || text.charCodeAt(e) === 95)) e++;
+  return e;
+}
+
+/**
+ * An address written out around the "at" between `atStart` and `atEnd` (" at ", " @ ", "(at)",
+ * "{ at }" …): a domain of labels joined by dots written out (`dotAfter`) ending in a known
+ * top-level domain, and a local part of words joined the same way. Records the rewrites (the
+ * "at" to '@', every dot to '.') and returns true, or records nothing and returns false.
+ */
+function spelledAddress(text: string, atStart: number, atEnd: number, add: Add): boolean {
+  // Domain: label (dot label)+, the last a top-level domain.
+  let e = labelEnd(text, atEnd);
+  if (e === atEnd) return false;
+  const dots: number[] = [];
+  let last = atEnd;
+  for (let k = 0; k < 5; k++) {
+    const r = dotAfter(text, e);
+    if (r < 0) break;
+    const plain = plainDot;
+    const e2 = labelEnd(text, r);
+    if (e2 === r) break;
+    if (!plain) dots.push(e, r);
+    last = r;
+    e = e2;
+  }
+  if (last === atEnd || !TLDS.has(text.slice(last, e).toLowerCase()) || isAlnumC(text.charCodeAt(e))) return false;
+  // Local part, backwards: word (dot word)*; a word may hold '.', '+', '-', '_' itself.
+  let ls = atStart;
+  const isLocal = (c: number) => isAlnumC(c) || c === 46 || c === 95 || c === 45 || c === 43;
+  let k = ls;
+  while (k > 0 && ls - k < 64 && isLocal(text.charCodeAt(k - 1))) k--;
+  if (k === ls || !isAlnumC(text.charCodeAt(ls - 1))) return false;
+  const localDots: number[] = [];
+  for (let n = 0; n < 3; n++) {
+    const d = dotBefore(text, k);
+    if (d < 0) break;
+    let w = d;
+    while (w > 0 && d - w < 64 && isLocal(text.charCodeAt(w - 1))) w--;
+    if (w === d) break;
+    localDots.push(d, k);
+    k = w;
+    ls = w;
+  }
+  for (let n = localDots.length - 2; n >= 0; n -= 2) add(localDots[n]!, localDots[n + 1]!, '.');
+  add(atStart, atEnd, '@');
+  for (let n = 0; n < dots.length; n += 2) add(dots[n]!, dots[n + 1]!, '.');
+  return true;
 }
 
 /** "(at)", "[dot]", "{at}", "<at>" with optional inner spaces and the spaces around. */
@@ -363,78 +554,20 @@ function bracketed(text: string, at: number, m: string, add: Add): void {
   while (s > 0 && at - s < 2 && text.charCodeAt(s - 1) === 32) s--;
   while (e < text.length && e - (at + m.length) < 2 && text.charCodeAt(e) === 32) e++;
   if (!isAlnumC(text.charCodeAt(s - 1)) || !isAlnumC(text.charCodeAt(e))) return;
+  // A whole address written out around it, when there is one; else the bracket alone.
+  if (isAt && spelledAddress(text, s, e, add)) return;
   add(s, e, isAt ? '@' : '.');
 }
 
-/** Reads a domain label or a spelled "dot" at `p`: returns [kind, end] (kind 0 label, 1 dot) or undefined. */
-function wordAt(text: string, p: number): [string, number] {
-  let e = p;
-  while (e < text.length && e - p < 63 && (isAlnumC(text.charCodeAt(e)) || text.charCodeAt(e) === 45 || text.charCodeAt(e) === 95)) e++;
-  return [text.slice(p, e), e];
-}
-
-/**
- * A spelled-out address around " at " / " @ " at `pos` (the start of "at" or "@"): the domain must
- * be labels joined by "dot" / "." ending in a known top-level domain, the local part labels joined
- * by "dot" / ".".
- */
+/** A spelled-out address around " at " / " @ " at `pos` (the start of "at" or "@"). */
 function spelledAt(text: string, pos: number, add: Add): void {
   const atLen = text.charCodeAt(pos) === 64 ? 1 : 2;
-  // Domain: label ((" dot " | "." | " . ") label)+
-  const dots: Array<[number, number]> = [];
-  let p = pos + atLen + 1;
-  let [label, e] = wordAt(text, p);
-  if (label.length === 0) return;
-  let last = label;
-  let end = e;
-  for (let k = 0; k < 4; k++) {
-    let q = e;
-    let sp = 0;
-    while (text.charCodeAt(q) === 32 && sp < 2) {
-      q++;
-      sp++;
-    }
-    let dEnd = -1;
-    if (text.charCodeAt(q) === 46) dEnd = q + 1;
-    else if (sp > 0 && /^dot$/i.test(text.slice(q, q + 3)) && !isAlnumC(text.charCodeAt(q + 3))) dEnd = q + 3;
-    if (dEnd < 0) break;
-    let r = dEnd;
-    let sp2 = 0;
-    while (text.charCodeAt(r) === 32 && sp2 < 2) {
-      r++;
-      sp2++;
-    }
-    if (text.charCodeAt(dEnd - 1) !== 46 && sp2 === 0) break;
-    [label, e] = wordAt(text, r);
-    if (label.length === 0) break;
-    dots.push([end, r]);
-    last = label;
-    end = e;
-  }
-  if (dots.length === 0 || !TLDS.has(last.toLowerCase()) || isAlnumC(text.charCodeAt(end))) return;
-  // Local part, read backwards: label ((" dot " | ".") label)*
-  const localDots: Array<[number, number]> = [];
-  let ls = pos - 1; // the space before "at"
-  if (text.charCodeAt(ls) !== 32) return;
-  let k = ls;
-  while (k > 0 && ls - k < 64 && (isAlnumC(text.charCodeAt(k - 1)) || text.charCodeAt(k - 1) === 46 || text.charCodeAt(k - 1) === 95 || text.charCodeAt(k - 1) === 45 || text.charCodeAt(k - 1) === 43)) k--;
-  if (k === ls) return;
-  let localStart = k;
-  for (let n = 0; n < 3; n++) {
-    // " dot " before the label
-    const d = localStart - 5;
-    if (d < 1 || !/^ dot $/i.test(text.slice(d, localStart))) break;
-    let w = d;
-    while (w > 0 && d - w < 64 && isAlnumC(text.charCodeAt(w - 1))) w--;
-    if (w === d) break;
-    localDots.push([d, localStart]);
-    localStart = w;
-  }
-  for (let n = localDots.length - 1; n >= 0; n--) add(localDots[n]![0], localDots[n]![1], '.');
-  add(ls, pos + atLen + 1, '@');
-  for (const [s, r] of dots) {
-    if (text.charCodeAt(s) !== 46 || r - s !== 1) add(s, r, '.');
-  }
+  if (text.charCodeAt(pos - 1) !== 32) return;
+  let e = pos + atLen + 1;
+  if (text.charCodeAt(e) === 32) e++;
+  let s = pos - 1;
+  if (text.charCodeAt(s - 1) === 32) s--;
+  spelledAddress(text, s, e, add);
 }
 
 /**
@@ -469,7 +602,7 @@ function digitWords(text: string, at: number, add: Add): number {
     if (rep === undefined) break;
     parts.push([p, e, rep]);
     digits += rep.length;
-    // Gap: spaces, one '-' or ',' (a group break, read as '-').
+    // Gap: spaces, one '-' or ',' or the word "dash" / "hyphen" (a group break, read as '-').
     let q = e;
     let sep = '';
     let n = 0;
@@ -479,6 +612,12 @@ function digitWords(text: string, at: number, add: Add): number {
       else if ((c === 45 || c === 44) && sep === '') {
         sep = '-';
         q++;
+      } else if (sep === '' && text.charCodeAt(q - 1) === 32 && (c | 32) === 100 && /^dash /i.test(text.slice(q, q + 5))) {
+        sep = '-';
+        q += 4;
+      } else if (sep === '' && text.charCodeAt(q - 1) === 32 && (c | 32) === 104 && /^hyphen /i.test(text.slice(q, q + 7))) {
+        sep = '-';
+        q += 6;
       } else break;
       n++;
     }
@@ -497,12 +636,56 @@ function digitWords(text: string, at: number, add: Add): number {
   return end;
 }
 
-/** The letter O inside a token otherwise made of digits and separators, 7+ long ("617-555-O143"). */
-function letterO(text: string, at: number, add: Add): void {
+const isDigitOrO = (c: number) => isDigitC(c) || c === 79 || c === 111;
+/** A digit at k, or an O next to another digit or O on the side away from `from` ("2O9", not "on"). */
+const groupEdge = (text: string, k: number, away: number) => isDigitC(text.charCodeAt(k)) || (isDigitOrO(text.charCodeAt(k)) && isDigitOrO(text.charCodeAt(k + away)));
+/** A character of a digit-and-O token at k: a letter, digit or separator, or one space between two groups of digits and O's. */
+const inOToken = (text: string, k: number) => {
+  const c = text.charCodeAt(k);
+  return isAlnumC(c) || isSepC(c) || (c === 32 && groupEdge(text, k - 1, -1) && groupEdge(text, k + 1, 1));
+};
+
+const isBlank = (c: number) => c === 32 || c === 9 || c === 13 || c === 10;
+/**
+ * The far end of a line break (spaces, tabs, CR, LF; at most 8, one LF) starting at `k` and
+ * going `dir` (1 forward, -1 back), when a group of digits or O's stands beyond it; else -1.
+ */
+function acrossBreak(text: string, k: number, dir: number): number {
+  let j = k;
+  let lf = 0;
+  while (Math.abs(j - k) < 8 && isBlank(text.charCodeAt(j))) {
+    if (text.charCodeAt(j) === 10) lf++;
+    j += dir;
+  }
+  return lf === 1 && (isDigitOrO(text.charCodeAt(j)) || isSepC(text.charCodeAt(j))) ? j : -1;
+}
+
+/**
+ * The letter O inside a token otherwise made of digits and separators, 7+ long ("617-555-O143",
+ * "2O9 69o 94O3"), also across a line break ("697-o\n2-3164"; the break is read as `lineBreak`
+ * reads it).
+ */
+/** True while `letterO` reads a break itself (so `lineBreak` does not hand the token back). */
+let inLetterO = false;
+function letterO(text: string, at: number, add: Add): boolean {
   let s = at;
-  while (s > 0 && at - s < 24 && (isAlnumC(text.charCodeAt(s - 1)) || isSepC(text.charCodeAt(s - 1)))) s--;
+  while (s > 0 && at - s < 32) {
+    if (inOToken(text, s - 1)) s--;
+    else {
+      const j = isBlank(text.charCodeAt(s - 1)) ? acrossBreak(text, s - 1, -1) : -1;
+      if (j < 0) break;
+      s = j + 1;
+    }
+  }
   let e = at + 1;
-  while (e < text.length && e - at < 24 && (isAlnumC(text.charCodeAt(e)) || isSepC(text.charCodeAt(e)))) e++;
+  while (e < text.length && e - at < 32) {
+    if (inOToken(text, e)) e++;
+    else {
+      const j = isBlank(text.charCodeAt(e)) ? acrossBreak(text, e, 1) : -1;
+      if (j < 0) break;
+      e = j;
+    }
+  }
   while (e > s && isSepC(text.charCodeAt(e - 1))) e--;
   let digits = 0;
   let os = 0;
@@ -510,55 +693,66 @@ function letterO(text: string, at: number, add: Add): void {
     const c = text.charCodeAt(k);
     if (isDigitC(c)) digits++;
     else if (c === 79 || c === 111) os++;
-    else if (!isSepC(c)) return;
+    else if (!isSepC(c) && !isBlank(c)) return false;
   }
   // As long as an identifier (7+ characters) with at least one real digit: "O1-O1-OOO1".
-  if (digits === 0 || digits + os < 7) return;
+  if (digits === 0 || digits + os < 7) return false;
   for (let k = s; k < e; k++) {
     const c = text.charCodeAt(k);
     if (c === 79 || c === 111) add(k, k + 1, '0');
+    else if (c === 10) {
+      inLetterO = true;
+      lineBreak(text, k, add);
+      inLetterO = false;
+    }
   }
+  return true;
 }
 
 /**
- * Normalizes code point by code point (and rewrite by rewrite), so that every output unit knows
- * the original span it came from. (Per-code-point NFKC does not compose combining sequences; that
- * does not change digits, letters or separators, which is what the detectors read.)
+ * Typed arrays one layer of `normalize` writes into: output code units and, for each, the span of
+ * the layer's input it came from.
  */
+class LayerBuffer {
+  units = new Uint16Array(256);
+  starts = new Int32Array(256);
+  ends = new Int32Array(256);
+}
+
 /**
  * Buffers `normalize` writes into, owned by one scan state and reused from text to text: a scan
  * allocates no typed arrays once they are large enough. The maps a call returns are views of
  * them, valid until the next call with the same buffers.
  */
 export class NormalizeBuffers {
-  units = new Uint16Array(256);
-  starts = new Int32Array(256);
-  ends = new Int32Array(256);
+  /** The characters layer (references, escapes, folding). */
+  readonly chars = new LayerBuffer();
+  /** The structure layer (line breaks, spacing, spelled-out parts), and the composed maps. */
+  readonly structure = new LayerBuffer();
 }
 
-/** Grows the buffers to hold `need` units, contents kept. */
-function grow(buffers: NormalizeBuffers, need: number): void {
-  const { units, starts, ends } = buffers;
-  if (need <= units.length) return;
-  const size = Math.max(need, units.length * 2);
+/** Grows `b` to hold `need` units, contents kept. */
+function grow(b: LayerBuffer, need: number): void {
+  if (need <= b.units.length) return;
+  const size = Math.max(need, b.units.length * 2);
   const u2 = new Uint16Array(size);
-  u2.set(units);
-  buffers.units = u2;
+  u2.set(b.units);
+  b.units = u2;
   const s2 = new Int32Array(size);
-  s2.set(starts);
-  buffers.starts = s2;
+  s2.set(b.starts);
+  b.starts = s2;
   const e2 = new Int32Array(size);
-  e2.set(ends);
-  buffers.ends = e2;
+  e2.set(b.ends);
+  b.ends = e2;
 }
 
 /**
- * Writes `rep` at unit `out`, each unit coming from the original span [s, e); returns the new
+ * Writes `rep` at unit `out`, each unit coming from the input span [s, e); returns the new
  * count. Module functions, not closures: `normalize` creates no function per call.
  */
-function put(buffers: NormalizeBuffers, out: number, rep: string, s: number, e: number): number {
-  grow(buffers, out + rep.length);
-  const { units, starts, ends } = buffers;
+function put(b: LayerBuffer, out: number, rep: string, s: number, e: number): number {
+  grow(b, out + rep.length);
+  const { units, starts, ends } = b;
   for (let k = 0; k < rep.length; k++) {
     units[out] = rep.charCodeAt(k);
     starts[out] = s;
@@ -568,20 +762,14 @@ function put(buffers: NormalizeBuffers, out: number, rep: string, s: number, e: 
   return out;
 }
 
-export function normalize(text: string, feats = -1, words = true, buffers: NormalizeBuffers = new NormalizeBuffers()): NormalizedText {
-  const rewrites = findRewrites(text, feats, words);
-  // Bit 1024 of the scanner's features: a non-ASCII character (known already, or looked for).
-  if (rewrites === undefined && (feats === -1 ? !hasNonAscii(text) : (feats & 1024) === 0)) return { text, starts: undefined, ends: undefined };
+/**
+ * Writes `text` with its rewrites applied and every code point above U+007F folded into `b`;
+ * returns the number of units written.
+ */
+function apply(text: string, rewrites: Rewrite[] | undefined, b: LayerBuffer): number {
   const n = text.length;
-  // Output code units and their origins, in typed arrays grown by doubling: no per-character
-  // strings, one decode at the end.
-  if (buffers.units.length < n + 16) {
-    const size = Math.max(n + 16, buffers.units.length * 2);
-    buffers.units = new Uint16Array(size);
-    buffers.starts = new Int32Array(size);
-    buffers.ends = new Int32Array(size);
-  }
-  let { units, starts, ends } = buffers;
+  grow(b, n + 16);
+  let { units, starts, ends } = b;
   let out = 0;
   let r = 0;
   let nextRw = rewrites !== undefined && rewrites.length > 0 ? rewrites[0]!.start : n;
@@ -592,8 +780,8 @@ export function normalize(text: string, feats = -1, words = true, buffers: Norma
       // A decoded reference may itself be invisible or a foreign digit: fold it too.
       let rep = rw.rep;
       if (rep.length > 0 && rep.charCodeAt(0) > 0x7f) rep = fold(rep.codePointAt(0)!);
-      out = put(buffers, out, rep, rw.start, rw.end);
-      ({ units, starts, ends } = buffers);
+      out = put(b, out, rep, rw.start, rw.end);
+      ({ units, starts, ends } = b);
       i = rw.end;
       nextRw = r < rewrites!.length ? rewrites![r]!.start : n;
       continue;
@@ -601,8 +789,8 @@ export function normalize(text: string, feats = -1, words = true, buffers: Norma
     const c = text.charCodeAt(i);
     if (c <= 0x7f) {
       if (out === units.length) {
-        grow(buffers, out + 1);
-        ({ units, starts, ends } = buffers);
+        grow(b, out + 1);
+        ({ units, starts, ends } = b);
       }
       units[out] = c;
       starts[out] = i;
@@ -613,15 +801,61 @@ export function normalize(text: string, feats = -1, words = true, buffers: Norma
     }
     const cp = text.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
-    out = put(buffers, out, fold(cp), i, i + width);
-    ({ units, starts, ends } = buffers);
+    out = put(b, out, fold(cp), i, i + width);
+    ({ units, starts, ends } = b);
     i += width;
   }
-  let normalized = '';
-  for (let k = 0; k < out; k += 8192) {
-    normalized += String.fromCharCode.apply(null, units.subarray(k, Math.min(out, k + 8192)) as unknown as number[]);
+  return out;
+}
+
+/** The string of the first `count` units of `b`. */
+function decode(b: LayerBuffer, count: number): string {
+  let s = '';
+  for (let k = 0; k < count; k += 8192) {
+    s += String.fromCharCode.apply(null, b.units.subarray(k, Math.min(count, k + 8192)) as unknown as number[]);
   }
-  return { text: normalized, starts: starts.subarray(0, out), ends: ends.subarray(0, out) };
+  return s;
+}
+
+/**
+ * The normalized view of `text`, in two layers, each recording where its output units came from:
+ * characters first (references, percent escapes, invisible characters, digits of any script,
+ * NFKC), then structure on the decoded text (line breaks, spaced digits, digit words, the letter
+ * O, spelled-out addresses). Layered, a disguise inside a disguise is read like a single one: a
+ * line break after `&#45;`, invisible characters inside `jroe (at) example (dot) org`, a foreign
+ * digit before a line break. The maps returned point into the original text.
+ */
+export function normalize(text: string, feats = -1, words = true, buffers: NormalizeBuffers = new NormalizeBuffers()): NormalizedText {
+  // Layer 1: characters. Bit 1024 of the scanner's features: a non-ASCII character (known already, or looked for).
+  const refs = findCharacterRewrites(text, feats);
+  const folds = feats === -1 ? hasNonAscii(text) : (feats & 1024) !== 0;
+  let t1 = text;
+  let map1: LayerBuffer | undefined;
+  if (refs !== undefined || folds) {
+    const count = apply(text, refs, buffers.chars);
+    t1 = decode(buffers.chars, count);
+    if (t1 !== text) map1 = buffers.chars;
+  }
+  // Layer 2: structure, on the decoded text (its features unknown when layer 1 changed it).
+  const rewrites = findRewrites(t1, map1 === undefined ? feats : -1, words);
+  if (rewrites === undefined) {
+    if (map1 === undefined) return { text, starts: undefined, ends: undefined };
+    return { text: t1, starts: map1.starts.subarray(0, t1.length), ends: map1.ends.subarray(0, t1.length) };
+  }
+  const b = buffers.structure;
+  const out = apply(t1, rewrites, b);
+  if (map1 !== undefined) {
+    // Compose: a unit of layer 2 came from layer-1 units [s, e), which came from the original.
+    const { starts, ends } = b;
+    const s1 = map1.starts;
+    const e1 = map1.ends;
+    for (let k = 0; k < out; k++) {
+      const e = ends[k]!;
+      starts[k] = s1[starts[k]!]!;
+      ends[k] = e1[e - 1]!;
+    }
+  }
+  return { text: decode(b, out), starts: b.starts.subarray(0, out), ends: b.ends.subarray(0, out) };
 }
 
 /** Maps a span of the normalized text back to the original text, in place (no tuple per span). */

@@ -91,3 +91,48 @@ describe('named references of accented letters', () => {
     );
   });
 });
+
+describe('layers: characters first, then structure on what they decoded', () => {
+  /** Each output unit's original span, as text. */
+  const origins = (text: string) => {
+    const n = normalize(text);
+    return [...n.text].map((_, k) => text.slice(n.starts![k]!, n.ends![k]!));
+  };
+
+  it('joins a line break that follows a decoded reference, and maps both back', () => {
+    const text = 'SSN 123&#45;\n45&#x2d;6789';
+    const n = normalize(text);
+    expect(n.text).toBe('SSN 123-45-6789');
+    const o = origins(text);
+    expect(o[7]).toBe('&#45;');
+    expect(o[10]).toBe('&#x2d;');
+    expect(ssnIn(text)).toEqual([[4, text.length, text.slice(4)]]);
+  });
+
+  it('reads foreign digits broken across lines (folded first, joined second)', () => {
+    const text = `phone \u0666\u0661\u0667-\u0665\u0665\u0665-\n    \u0660\u0661\u0664\u0663`;
+    expect(normalize(text).text).toBe('phone 617-555-0143');
+    const f = scanner.scan(text).find((x) => x.type === 'PHONE');
+    expect(f && text.slice(f.start, f.end)).toBe(text.slice(6));
+  });
+
+  it('reads a spelled-out address with invisible characters inside its markers', () => {
+    const text = 'write to jroe (\u200bat) example [do\u2060t] org today';
+    expect(normalize(text).text).toBe('write to jroe@example.org today');
+    const f = scanner.scan(text).find((x) => x.type === 'EMAIL');
+    expect(f && text.slice(f.start, f.end)).toBe('jroe (\u200bat) example [do\u2060t] org');
+  });
+
+  it('a line break between groups stands for the separator, inside a group for nothing', () => {
+    expect(normalize('SSN 123-45\n6789').text).toBe('SSN 123-45-6789');
+    expect(normalize('SSN 786-2\n8-7265').text).toBe('SSN 786-28-7265');
+    expect(normalize('call 617 555 \n 0143').text).toBe('call 617 555 0143');
+    expect(normalize('tel 617.555.\n\t0143').text).toBe('tel 617.555.0143');
+    // A sentence that ends with a number, and a numbered list, stay as written.
+    expect(normalize('BP 120/80.\n2. Labs drawn').text).toBe('BP 120/80.\n2. Labs drawn');
+  });
+
+  it('does not decode twice: "&amp;#64;" is the text "&#64;", not an at sign', () => {
+    expect(normalize('jroe&amp;#64;example.org').text).toBe('jroe&#64;example.org');
+  });
+});

@@ -35,7 +35,9 @@ function referenceKeyword(t: string, pos: number, mask: number): [number, number
     const kind = KIND_BY_WORD.get(w)!;
     if ((mask & (1 << kind)) === 0 || asciiLower(t.slice(pos, pos + w.length)) !== w) continue;
     const next = t[pos + w.length];
-    if (!PREFIX.has(kind) && isWordChar(next)) continue;
+    // A capital after a small letter ends a camelCase word ("mobilePhone").
+    const camel = next !== undefined && /[A-Z]/.test(next) && /[a-z]/.test(t[pos + w.length - 1]!);
+    if (!PREFIX.has(kind) && isWordChar(next) && !camel) continue;
     if (LABEL_ONLY.has(w) && next !== ':' && next !== '"') continue;
     if (CAPITALISED.has(kind) && !/[A-Z]/.test(t[pos]!)) continue;
     if (w === 'dl' && t[pos] === 'd') continue;

@@ -24,8 +24,11 @@ const STATES = new Set(
 
 /** Separators between SSN groups ('/', '_', '.' count only next to an SSN label). */
 const SSN_SEP = (c: number) => c === 45 || c === 32 || c === 47 || c === 95 || c === 46;
-/** Separators between card digit groups. */
-const CARD_SEP = (c: number) => c === 32 || c === 45 || c === 46;
+/** Separators between card digit groups (the Luhn check makes any of them safe). */
+const CARD_SEP = (c: number) => c === 32 || c === 45 || c === 46 || c === 47 || c === 95;
+/** Separators between phone groups; '/' and '_' count only next to a phone or fax label. */
+const PHONE_SEP = (c: number) => c === 45 || c === 46 || c === 32 || c === 47 || c === 95;
+const USUAL_PHONE_SEP = (c: number) => c === 45 || c === 46 || c === 32;
 
 const MONTH_ABBR = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 /** An extension right after a number: " ext 21", " ext. 4410", " x221", " extension 12". */
@@ -49,6 +52,33 @@ function sep(s: ScanState, k: number): number {
   return k + 1 < s.runs && s.runStart[k + 1]! - s.runEnd[k]! === 1 ? s.text.charCodeAt(s.runEnd[k]!) : 0;
 }
 
+/**
+ * The separator between the groups of one identifier at runs k and k+1: a single character, or
+ * one of '-' '.' '/' '_' with up to two spaces on either side ("617 - 555", "123 /45"), or two
+ * spaces (read as ' '); 0 for anything else. Identifiers are written with mixed separators, so
+ * each gap is read on its own.
+ */
+function gap(s: ScanState, k: number): number {
+  if (k + 1 >= s.runs) return 0;
+  const a = s.runEnd[k]!;
+  const b = s.runStart[k + 1]!;
+  if (b - a === 1) return s.text.charCodeAt(a);
+  if (b - a > 5) return 0;
+  let p = a;
+  while (p < b && p - a < 2 && s.text.charCodeAt(p) === 32) p++;
+  const lead = p - a;
+  let punct = 0;
+  const c = s.text.charCodeAt(p);
+  if (p < b && (c === 45 || c === 46 || c === 47 || c === 95)) {
+    punct = c;
+    p++;
+  }
+  const q = p;
+  while (p < b && p - q < 2 && s.text.charCodeAt(p) === 32) p++;
+  if (p !== b) return 0;
+  return punct !== 0 ? punct : lead === 2 ? 32 : 0;
+}
+
 /** Runs every digit-run detector over the scan state (see the module comment). */
 export function detectNumeric(s: ScanState): void {
   const { text, runStart: rs, runEnd: re } = s;
@@ -62,13 +92,14 @@ export function detectNumeric(s: ScanState): void {
     // --- SSN: 3-2-4 with '-' or ' ' (mixed too); '/', '_' or '.' only next to "SSN"; or 9 bare
     // digits next to "SSN".
     if (L === 3 && clean && i + 2 < R && len(s, i + 1) === 2 && len(s, i + 2) === 4) {
-      const g1 = sep(s, i);
-      const g2 = sep(s, i + 1);
+      const g1 = gap(s, i);
+      const g2 = gap(s, i + 1);
       if (SSN_SEP(g1) && SSN_SEP(g2) && s.rightClean(re[i + 2]!) && validSsn(num(s, i), num(s, i + 1), num(s, i + 2))) {
         const ctx = s.kw.before(a, Kw.Ssn, 40);
         const usual = (g1 === 45 || g1 === 32) && (g2 === 45 || g2 === 32);
         if (ctx) s.emit('SSN', a, re[i + 2]!, 0.98);
-        else if (usual) s.emit('SSN', a, re[i + 2]!, g1 === 45 && g2 === 45 ? 0.85 : 0.6);
+        // "Lot 363-82-9446", "Accession 572-11-2384": an identifier of something else.
+        else if (usual && !s.kw.before(a, Kw.NotId, 25)) s.emit('SSN', a, re[i + 2]!, g1 === 45 && g2 === 45 ? 0.85 : 0.6);
       }
     }
     if (L === 9 && clean && s.rightClean(re[i]!) && s.kw.before(a, Kw.Ssn, 40)) {
@@ -78,14 +109,19 @@ export function detectNumeric(s: ScanState): void {
 
     // --- Phone and fax (NANP): (AAA) EEE-SSSS, AAA-EEE-SSSS, AAA.EEE.SSSS, AAA EEE SSSS, +1 …
     if (L === 3 && i + 2 < R && len(s, i + 1) === 3 && len(s, i + 2) === 4) {
-      const g2 = sep(s, i + 1);
-      let ok = g2 === 45 || g2 === 46 || g2 === 32;
+      const g2 = gap(s, i + 1);
+      let ok = PHONE_SEP(g2);
+      let usual = USUAL_PHONE_SEP(g2);
       let start = a;
       if (ok) {
-        const gap = text.slice(re[i]!, rs[i + 1]!);
-        if (s.code(a - 1) === 40 && (gap === ')' || gap === ') ' || gap === ')-')) {
+        const between = text.slice(re[i]!, rs[i + 1]!);
+        if (s.code(a - 1) === 40 && (between === ')' || between === ') ' || between === ')-')) {
           start = a - 1; // "(617) 555-0143"
-        } else if (gap !== '-' && gap !== '.' && gap !== ' ') ok = false;
+        } else {
+          const g1 = gap(s, i);
+          ok = PHONE_SEP(g1);
+          usual &&= USUAL_PHONE_SEP(g1);
+        }
       }
       if (ok && start === a && !clean) {
         // "+1 617 555 0143", "1-800-555-0199": a leading country code.
@@ -101,8 +137,9 @@ export function detectNumeric(s: ScanState): void {
         const area = text.charCodeAt(a);
         const exch = text.charCodeAt(rs[i + 1]!);
         const kind = s.kw.nearest(start, PHONE_KINDS, 28);
-        // The nearest label decides: "Fax:" → FAX, "Accession" → not a phone number.
-        if (area >= 50 && exch >= 50 && kind !== Kw.NotId) {
+        // The nearest label decides: "Fax:" → FAX, "Accession" → not a phone number; '/' or '_'
+        // between groups only next to a phone or fax label.
+        if (area >= 50 && exch >= 50 && kind !== Kw.NotId && (usual || kind !== undefined)) {
           if (kind === Kw.Fax) s.emit('FAX', start, re[i + 2]!, 0.92);
           else s.emit('PHONE', start, re[i + 2]!, kind === Kw.Phone ? 0.95 : 0.85);
         }
@@ -134,7 +171,7 @@ export function detectNumeric(s: ScanState): void {
       if (L >= 13 && L <= 19 && s.rightClean(re[i]!) && validCard(text.slice(a, re[i]!)) && !s.kw.before(a, Kw.NotId, 25)) {
         s.emit('CREDIT_CARD', a, re[i]!, 0.9);
       } else if (L === 4) {
-        const g = sep(s, i);
+        const g = gap(s, i);
         if (CARD_SEP(g)) {
           // Add up group lengths first; build the digit string only at a plausible card length.
           let total = L;
@@ -150,7 +187,7 @@ export function detectNumeric(s: ScanState): void {
               if (validCard(digits)) best = k;
             }
             // Mixed separators inside one number ("4111-1111 1111.1111") are one number.
-            if (!CARD_SEP(sep(s, k))) break;
+            if (!CARD_SEP(gap(s, k))) break;
           }
           if (best >= 0) s.emit('CREDIT_CARD', a, re[best]!, 0.95);
         }

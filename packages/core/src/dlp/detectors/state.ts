@@ -246,11 +246,12 @@ function spelledAtLandmark(text: string, p: number): boolean {
 
 /**
  * True when the line break at `at` may sit inside an identifier, the only place the normalizer
- * joins one: after a digit, a separator or an address character, and (past the indentation)
+ * joins one: after a digit, a separator or an address character (and spaces or tabs), and (past the indentation)
  * before a digit, a separator or a small letter. A superset of the normalizer's own rule.
  */
 function lineBreakLandmark(text: string, at: number): boolean {
-  const b = text.charCodeAt(at - 1) === 13 ? at - 1 : at;
+  let b = text.charCodeAt(at - 1) === 13 ? at - 1 : at;
+  while (b > 0 && at - b < 4 && (text.charCodeAt(b - 1) === 32 || text.charCodeAt(b - 1) === 9)) b--;
   let e = at + 1;
   while (e < text.length && e - at <= 16 && (text.charCodeAt(e) === 32 || text.charCodeAt(e) === 9)) e++;
   const prev = b > 0 ? text.charCodeAt(b - 1) : 0;

@@ -1,0 +1,15 @@
+/** Types of matrix.mjs. */
+/** One case of the evasion matrix: the disguised identifier is text[start, end). */
+export interface MatrixCase {
+  readonly type: 'SSN' | 'PHONE' | 'CREDIT_CARD' | 'EMAIL';
+  /** The disguise, or two joined by '+' (applied in that order). */
+  readonly disguise: string;
+  readonly setting: 'label' | 'prose' | 'json' | 'key-value' | 'xml';
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+/** `perCell` cases for every (kind, disguise or pair, setting), from `seed`. */
+export function generateEvasionMatrix(seed?: number, perCell?: number): MatrixCase[];
+/** Number-rich clinical lines that hold no identifier. */
+export function generateMatrixNegatives(seed?: number, count?: number): string[];

@@ -1,0 +1,223 @@
+/**
+ * The evasion matrix (set 4): every identifier kind × every disguise (one, or two composed) ×
+ * every setting it can stand in, generated, used only to measure, never to tune. Sets 2 and 3
+ * write one document per template; this set is built the other way round, from rules: a valid
+ * identifier is drawn, cut into its groups, disguised by rules written here (apart from the
+ * normalizer, from the Unicode and HTML definitions), and placed in a setting (after a label, in
+ * running prose without a label, as a JSON value, as key=value, in an XML element, in an HL7
+ * field). The recall of each cell shows which combinations the scanner misses, not only which
+ * single classes.
+ *
+ * Each case: { type, disguise, setting, text, start, end } — the span of the disguised
+ * identifier in `text`.
+ */
+import { luhnCheckDigit, seededRandom } from '../../../packages/core/dist/testing.js';
+
+const pad = (n, w) => String(n).padStart(w, '0');
+
+// ── identifiers as groups (each kind's own validity rules) ──────────────────────────────────
+function ssn(rnd) {
+  let area;
+  do area = 1 + Math.floor(rnd() * 899);
+  while (area === 666);
+  return [pad(area, 3), pad(1 + Math.floor(rnd() * 99), 2), pad(1 + Math.floor(rnd() * 9999), 4)];
+}
+function phone(rnd) {
+  const d = () => Math.floor(rnd() * 10);
+  const area = `${2 + Math.floor(rnd() * 8)}${d()}${d()}`;
+  // 555-01xx is fiction's exchange; real exchanges start 2-9 and are not N11.
+  let ex;
+  do ex = `${2 + Math.floor(rnd() * 8)}${d()}${d()}`;
+  while (ex[1] === '1' && ex[2] === '1');
+  return [area, ex, `${d()}${d()}${d()}${d()}`];
+}
+function card(rnd) {
+  const prefixes = ['4', '51', '52', '53', '54', '55', '2221', '37', '6011'];
+  const pre = prefixes[Math.floor(rnd() * prefixes.length)];
+  const len = pre === '37' ? 15 : 16;
+  let body = pre;
+  while (body.length < len - 1) body += Math.floor(rnd() * 10);
+  const n = body + luhnCheckDigit(body);
+  return len === 15 ? [n.slice(0, 4), n.slice(4, 10), n.slice(10)] : [n.slice(0, 4), n.slice(4, 8), n.slice(8, 12), n.slice(12)];
+}
+const LOCALS = ['mtorres', 'a.okafor', 'jp.lindqvist', 'r_nakashima', 'dolores.vance', 'k.abernethy22', 'sam.iyer', 'thu.pham', 'olu.adeyemi', 'b.castellanos'];
+const DOMAINS = ['example.org', 'mail.example.com', 'clinic-mail.example.net', 'uni.example.edu', 'example.co.uk'];
+function email(rnd) {
+  return [LOCALS[Math.floor(rnd() * LOCALS.length)], DOMAINS[Math.floor(rnd() * DOMAINS.length)]];
+}
+
+const KINDS = {
+  SSN: { make: ssn, seps: ['-'], labels: ['SSN', 'SSN:', 'Social Security No.', 'SS#', 'ssn='] },
+  PHONE: { make: phone, seps: ['-', '.', ' '], labels: ['Phone:', 'Tel', 'call me at', 'cell', 'ph:'] },
+  CREDIT_CARD: { make: card, seps: [' ', '-'], labels: ['Card:', 'card number', 'paid with card', 'cc#', 'Visa'] },
+  EMAIL: { make: email, seps: [], labels: ['Email:', 'e-mail', 'write to', 'contact:', 'mailto'] },
+};
+
+// ── disguises of the digits and separators, written from the definitions ────────────────────
+// Default_Ignorable_Code_Point (Unicode DerivedCoreProperties): a sample across its ranges.
+const IGNORABLE = ['\u00AD', '\u034F', '\u061C', '\u115F', '\u17B4', '\u180E', '\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u202A', '\u202C', '\u202E', '\u2060', '\u2062', '\u2064', '\u2066', '\u2069', '\u3164', '\uFE00', '\uFE0F', '\uFEFF', '\u{E0001}', '\u{E0020}', '\u{E007F}'];
+// Zero of a few decimal-digit scripts (General_Category Nd: each block has ten in a row).
+const ZEROS = [0x0660, 0x06f0, 0x07c0, 0x0966, 0x09e6, 0x0a66, 0x0ae6, 0x0b66, 0x0be6, 0x0c66, 0x0ce6, 0x0d66, 0x0e50, 0x0ed0, 0x0f20, 0x1040, 0x17e0, 0x1810, 0xff10, 0x1d7ce, 0x1d7ec];
+const WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+const pick = (rnd, xs) => xs[Math.floor(rnd() * xs.length)];
+const NAMED = { '-': ['&#45;', '&#x2D;', '&#x2d;', '&hyphen;', '&dash;'], '.': ['&#46;', '&#x2E;', '&period;'], ' ': ['&#32;', '&#x20;', '&nbsp;', '&#160;'], '@': ['&#64;', '&#x40;', '&commat;'] };
+const PERCENT = { '-': '%2D', '.': '%2E', ' ': '%20', '@': '%40' };
+
+/** Digit disguises: a function of one digit (and the random source). */
+const digitRules = {
+  plain: (d) => d,
+  foreign: (d, rnd, z) => String.fromCodePoint(z + Number(d)),
+  'html-digit': (d, rnd) => (rnd() < 0.5 ? `&#${48 + Number(d)};` : `&#x${(48 + Number(d)).toString(16)};`),
+};
+
+/**
+ * A disguise turns groups (and the kind's separator) into text. Each returns the text, or null
+ * when it does not apply to the kind.
+ */
+const disguises = {
+  none: (g, k, rnd) => (k === 'EMAIL' ? `${g[0]}@${g[1]}` : g.join(pick(rnd, KINDS[k].seps))),
+  invisible: (g, k, rnd) => sprinkle(disguises.none(g, k, rnd), rnd, () => pick(rnd, IGNORABLE), 0.4),
+  'foreign-digits': (g, k, rnd) => {
+    if (k === 'EMAIL') return null;
+    const z = pick(rnd, ZEROS);
+    return g.map((x) => [...x].map((d) => digitRules.foreign(d, rnd, z)).join('')).join(pick(rnd, KINDS[k].seps));
+  },
+  'html-separators': (g, k, rnd) => (k === 'EMAIL' ? `${g[0]}${pick(rnd, NAMED['@'])}${g[1].replace(/\./g, () => pick(rnd, NAMED['.']))}` : g.join(pick(rnd, NAMED[pick(rnd, KINDS[k].seps)]))),
+  'html-digits': (g, k, rnd) => (k === 'EMAIL' ? null : g.map((x) => [...x].map((d) => digitRules['html-digit'](d, rnd)).join('')).join(pick(rnd, KINDS[k].seps))),
+  percent: (g, k, rnd) => (k === 'EMAIL' ? `${g[0]}${PERCENT['@']}${g[1]}` : g.join(PERCENT[pick(rnd, KINDS[k].seps)])),
+  'line-break': (g, k, rnd) => {
+    const br = pick(rnd, ['\n', '\r\n', '\n    ', '\n\t', '-\n', ' \n ']);
+    if (k === 'EMAIL') return rnd() < 0.5 ? `${g[0]}@${br.trimEnd() === br ? br : br}${g[1]}`.replace(/@\s*-/, '@') : `${g[0]}@${g[1].replace('.', `.${br.replace('-', '')}`)}`;
+    const at = 1 + Math.floor(rnd() * (g.length - 1));
+    const sep = pick(rnd, KINDS[k].seps);
+    return `${g.slice(0, at).join(sep)}${br.startsWith('-') ? br : sep.trim() + br}${g.slice(at).join(sep)}`;
+  },
+  'spaced-digits': (g, k, rnd) => (k === 'EMAIL' ? null : [...g.join('')].join(rnd() < 0.8 ? ' ' : '  ')),
+  'mixed-separators': (g, k, rnd) => {
+    if (k === 'EMAIL') return null;
+    const seps = ['-', '.', ' ', '/', '_', ' - ', '–'];
+    let out = g[0];
+    for (let i = 1; i < g.length; i++) out += pick(rnd, seps) + g[i];
+    return out;
+  },
+  'letter-o': (g, k, rnd) => {
+    if (k === 'EMAIL') return null;
+    const s = disguises.none(g, k, rnd);
+    return s.includes('0') ? s.replace(/0/g, () => (rnd() < 0.5 ? 'O' : 'o')) : null;
+  },
+  'digit-words': (g, k, rnd) => {
+    if (k === 'EMAIL') return null;
+    const sep = pick(rnd, [' ', ', ', ' - ', ' dash ']);
+    return g.map((x) => [...x].map((d) => (d === '0' && rnd() < 0.3 ? 'oh' : WORDS[Number(d)])).join(' ')).join(sep);
+  },
+  fullwidth: (g, k, rnd) =>
+    [...disguises.none(g, k, rnd)].map((c) => (c >= '!' && c <= '~' ? String.fromCodePoint(c.codePointAt(0) - 0x21 + 0xff01) : c)).join(''),
+  'spelled-email': (g, k, rnd) => {
+    if (k !== 'EMAIL') return null;
+    const at = pick(rnd, [' at ', ' AT ', ' (at) ', ' [at] ', '{at}', ' <at> ', '(at)', ' [ at ] ', ' At ']);
+    const dot = pick(rnd, [' dot ', ' DOT ', ' (dot) ', ' [dot] ', '{dot}', '(dot)', ' . ', ' Dot ']);
+    return `${g[0].replace(/\./g, rnd() < 0.5 ? '.' : dot)}${at}${g[1].replace(/\./g, dot)}`;
+  },
+};
+
+/** Inserts `make()` between characters of `s` with probability p (never before the first). */
+function sprinkle(s, rnd, make, p) {
+  const cps = [...s];
+  let out = cps[0];
+  for (let i = 1; i < cps.length; i++) out += (rnd() < p ? make() : '') + cps[i];
+  return out;
+}
+
+/** Two disguises composed: the second applied to the text the first produced, where it can be. */
+const PAIRS = [
+  ['invisible', 'html-separators'],
+  ['foreign-digits', 'line-break'],
+  ['mixed-separators', 'invisible'],
+  ['letter-o', 'line-break'],
+  ['html-separators', 'line-break'],
+  ['spelled-email', 'invisible'],
+  ['fullwidth', 'invisible'],
+];
+
+// ── settings ────────────────────────────────────────────────────────────────────────────────
+const PROSE_BEFORE = ['The patient gave ', 'Please update the chart with ', 'Verified by phone: ', 'On file: ', 'She wrote back with ', ''];
+const PROSE_AFTER = ['', '.', ' on the form.', ', thanks', '; see attached.', ' (verified)'];
+const settings = {
+  label: (id, k, rnd) => [`${pick(rnd, KINDS[k].labels)} `, pick(rnd, PROSE_AFTER)],
+  prose: (id, k, rnd) => [pick(rnd, PROSE_BEFORE), pick(rnd, PROSE_AFTER)],
+  json: (id, k, rnd) => [`{"${pick(rnd, { SSN: ['ssn', 'socialSecurityNumber', 'taxId'], PHONE: ['phone', 'mobilePhone', 'contactNumber'], CREDIT_CARD: ['cardNumber', 'pan', 'paymentCard'], EMAIL: ['email', 'contactEmail', 'notify'] }[k])}":"`, '"}'],
+  'key-value': (id, k, rnd) => [`${pick(rnd, { SSN: ['ssn', 'ss_no'], PHONE: ['phone', 'tel'], CREDIT_CARD: ['card', 'cc'], EMAIL: ['email', 'mail'] }[k])}=`, pick(rnd, ['', '&lang=en', ';'])],
+  xml: (id, k, rnd) => {
+    const tag = { SSN: 'SSN', PHONE: 'Telephone', CREDIT_CARD: 'CardNumber', EMAIL: 'Email' }[k];
+    return [`<${tag}>`, `</${tag}>`];
+  },
+};
+
+/** Generates the matrix: `perCell` cases for every (kind, disguise or pair, setting). */
+export function generateEvasionMatrix(seed = 20261207, perCell = 6) {
+  const rnd = seededRandom(seed);
+  const cases = [];
+  const disguiseNames = [...Object.keys(disguises).map((d) => [d]), ...PAIRS];
+  for (const kind of Object.keys(KINDS)) {
+    for (const chain of disguiseNames) {
+      for (const setting of Object.keys(settings)) {
+        for (let n = 0; n < perCell; n++) {
+          const groups = KINDS[kind].make(rnd);
+          let text = disguises[chain[0]](groups, kind, rnd);
+          if (text === null) break;
+          if (chain.length === 2) {
+            // The second disguise works on the first's output read as groups again, when it can.
+            const second = chain[1];
+            if (second === 'invisible') text = sprinkle(text, rnd, () => pick(rnd, IGNORABLE), 0.3);
+            else if (second === 'line-break') {
+              // Between two code points, never inside a character reference or an escape.
+              const cps = [...text];
+              const inside = new Set();
+              let u = 0;
+              const starts = cps.map((c) => ((u += c.length), u - c.length));
+              for (const m of text.matchAll(/&#?[A-Za-z0-9]+;|%[0-9A-Fa-f]{2}/g)) for (let k = m.index + 1; k < m.index + m[0].length; k++) inside.add(k);
+              let at = Math.max(1, Math.floor(cps.length / 2));
+              while (at < cps.length - 1 && inside.has(starts[at])) at++;
+              text = cps.slice(0, at).join('') + pick(rnd, ['\n', '\r\n', '\n  ']) + cps.slice(at).join('');
+            } else if (second === 'html-separators') text = text.replace(/[-.@ ]/g, (c) => pick(rnd, NAMED[c] ?? [c]));
+          }
+          const [before, after] = settings[setting](text, kind, rnd);
+          cases.push({ type: kind, disguise: chain.join('+'), setting, text: before + text + after, start: before.length, end: before.length + text.length });
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+/**
+ * Hard negatives for the looser readings, by rules: number-rich clinical lines with the same
+ * separators, spacings and line breaks the disguises use (lab values and reference ranges,
+ * vitals, doses, codes, times, counts, scales, versions), none of them an identifier.
+ */
+export function generateMatrixNegatives(seed = 20261208, count = 400) {
+  const rnd = seededRandom(seed);
+  const num = (lo, hi, dp = 0) => (lo + rnd() * (hi - lo)).toFixed(dp);
+  const sep = () => pick(rnd, ['-', ' - ', '–', ' to ', '/', ' / ', '_', '.']);
+  const br = () => pick(rnd, ['\n', '\r\n', '\n  ', ' \n ', '\n\t']);
+  const analytes = ['Sodium', 'Potassium', 'Glucose', 'BUN', 'Creatinine', 'WBC', 'Hemoglobin', 'Platelets', 'ALT', 'AST', 'TSH', 'LDL', 'HbA1c', 'Ferritin', 'INR'];
+  const units = ['mmol/L', 'mg/dL', 'g/dL', 'x10^9/L', 'U/L', 'mIU/L', '%', 'ng/mL', ''];
+  const makers = [
+    () => `${pick(rnd, analytes)} ${num(1, 300, pick(rnd, [0, 1, 2]))} ${pick(rnd, units)} (ref ${num(1, 150, 1)}${sep()}${num(150, 500, 1)})`,
+    () => `BP ${num(90, 180)}/${num(50, 110)}, HR ${num(50, 120)}, RR ${num(10, 24)}, SpO2 ${num(88, 100)}%, T ${num(35, 40, 1)} C`,
+    () => `${pick(rnd, ['Metformin', 'Lisinopril', 'Atorvastatin', 'Insulin glargine'])} ${num(1, 1000)} mg${sep()}${num(1, 1000)} mg ${pick(rnd, ['daily', 'BID', 'q8h'])}`,
+    () => `LOINC ${num(1000, 99999)}-${num(0, 9)}; ICD-10 ${pick(rnd, ['E11.65', 'I10', 'J45.909', 'N18.3', 'Z79.4', 'M54.5'])}; CPT ${num(10000, 99999)}`,
+    () => `Seen ${num(8, 11)}:${pick(rnd, ['00', '15', '30', '45'])}${sep()}${num(12, 17)}:${pick(rnd, ['00', '15', '30', '45'])}, ${num(2, 40)} min`,
+    () => `Pain scale ${[...'0123456789'].join(pick(rnd, [' ', '  ']))} 10, patient chose ${num(0, 10)}`,
+    () => `Counts: ${num(100, 999)} ${num(10, 99)} ${num(1000, 9999)} cells per field (three fields)`,
+    () => `Version ${num(1, 20)}.${num(0, 20)}.${num(0, 99)} build ${num(100, 999)}${sep()}${num(10, 99)}`,
+    () => `Glucose log: ${Array.from({ length: 5 }, () => num(70, 250)).join(pick(rnd, [' ', ', ', ' / ']))} mg/dL`,
+    () => `Lot ${num(100, 999)}${sep()}${num(10, 99)}${sep()}${num(1000, 9999)}, exp ${num(1, 12)}/${num(25, 30)}`,
+    () => `Wound ${num(1, 9, 1)} x ${num(1, 9, 1)} x ${num(0, 3, 1)} cm;${br()}${num(10, 90)}% granulation`,
+    () => `Result ${num(1, 99, 1)}${br()}${num(1, 99, 1)} (repeat), ${pick(rnd, ['stable', 'improved', 'unchanged'])}`,
+    () => `${pick(rnd, ['Sodium', 'Potassium'])} ${num(3, 5, 1)}${br()}${pick(rnd, ['Chloride', 'CO2'])} ${num(20, 110)}${br()}${pick(rnd, ['BUN', 'Creatinine'])} ${num(5, 40)}`,
+    () => `Dose ${pick(rnd, WORDS.slice(1))} tablet${pick(rnd, ['', 's'])} at ${pick(rnd, ['eight', 'nine', 'ten'])} and ${pick(rnd, ['two', 'four', 'six'])} o'clock`,
+    () => `Stage ${pick(rnd, ['I', 'II', 'III', 'IV'])}, grade ${num(1, 3)}, ${num(1, 30)} of ${num(30, 60)} nodes; Ki-67 ${num(1, 90)}%`,
+  ];
+  return Array.from({ length: count }, () => pick(rnd, makers)());
+}

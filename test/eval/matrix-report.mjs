@@ -1,0 +1,59 @@
+/**
+ * The evasion-matrix report (set 4, test/eval/independent/matrix.mjs): recall of every
+ * identifier kind × disguise (single and composed) × setting, and findings on the matrix's hard
+ * negatives. The matrix was written to find classes of misses, and its misses guided fixes of
+ * the normalizer and the numeric detectors: it is a development set, not an independent measure.
+ */
+import { generateEvasionMatrix, generateMatrixNegatives } from './independent/matrix.mjs';
+
+/** True when one finding of `type` covers the disguised identifier (its surrounding spaces aside). */
+function covered(findings, c) {
+  const core = c.text.slice(c.start, c.end);
+  const lead = core.length - core.trimStart().length;
+  const trail = core.length - core.trimEnd().length;
+  return findings.some((f) => f.type === c.type && f.start <= c.start + lead && f.end >= c.end - trail);
+}
+
+export function reportMatrix(scan, { verbose = false } = {}) {
+  const cases = generateEvasionMatrix();
+  const negatives = generateMatrixNegatives();
+  const tally = new Map();
+  const count = (key, ok) => {
+    const v = tally.get(key) ?? [0, 0];
+    v[0]++;
+    if (ok) v[1]++;
+    tally.set(key, v);
+  };
+  const misses = [];
+  for (const c of cases) {
+    const ok = covered(scan(c.text), c);
+    count(`disguise ${c.disguise}`, ok);
+    count(`setting ${c.setting}`, ok);
+    count(`type ${c.type}`, ok);
+    count(`cell ${c.type} ${c.disguise} ${c.setting}`, ok);
+    if (!ok) misses.push(c);
+  }
+  const pct = ([n, ok]) => `${((100 * ok) / n).toFixed(1).padStart(5)}`;
+  const found = cases.length - misses.length;
+  console.log(`\n=== Set 4 (evasion matrix, generated; a development set: its misses guided fixes): ${cases.length} cases ===`);
+  console.log(`all: recall ${((100 * found) / cases.length).toFixed(1)}% (${found} of ${cases.length})`);
+  for (const group of ['type', 'disguise', 'setting']) {
+    const rows = [...tally].filter(([k]) => k.startsWith(`${group} `)).sort();
+    console.log(`  by ${group}: ${rows.map(([k, v]) => `${k.slice(group.length + 1)} ${pct(v).trim()} (n=${v[0]})`).join(', ')}`);
+  }
+  const weak = [...tally].filter(([k, [n, ok]]) => k.startsWith('cell ') && ok / n < 0.9).map(([k, v]) => `${k.slice(5)} ${pct(v).trim()}`);
+  console.log(`  cells below 90% recall: ${weak.length === 0 ? 'none' : weak.join('; ')}`);
+  let flagged = 0;
+  const fps = [];
+  for (const t of negatives) {
+    const f = scan(t);
+    if (f.length > 0) {
+      flagged++;
+      fps.push([t, f.map((x) => `${x.type} ${JSON.stringify(t.slice(x.start, x.end))}`)]);
+    }
+  }
+  console.log(`hard negatives (set 4): findings on ${flagged} of ${negatives.length} number-rich clinical lines`);
+  for (const [t, f] of fps.slice(0, verbose ? fps.length : 3)) console.log(`  ${JSON.stringify(t)} → ${f.join(', ')}`);
+  if (verbose) for (const c of misses) console.log(`  miss ${c.type} ${c.disguise} ${c.setting}: ${JSON.stringify(c.text)}`);
+  return { recall: found / cases.length, negativesFlagged: flagged };
+}
