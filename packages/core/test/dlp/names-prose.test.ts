@@ -156,6 +156,8 @@ describe('sentence-initial runs only with lexicon support', () => {
   it('a given name after a capitalised word is not read alone ("Puerto Rico")', () => {
     expect(names('Moved from Puerto Rico last year.')).toEqual([]);
     expect(names('Spoke with Rico about the plan.')).toEqual(['Rico']);
+    // After punctuation there is no word before: "nodes; Ki-67".
+    expect(names('Stage II, 6 of 36 nodes; Ki-67 41%')).toEqual([]);
   });
   it('facility and clinical words around a given name unmake the run', () => {
     expect(names('Referred to Memorial Sloan Kettering for a second opinion.')).toEqual([]);

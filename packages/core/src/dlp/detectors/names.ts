@@ -899,6 +899,7 @@ function termBefore(text: string, i: number): boolean {
 /** True when the word before `i` (one space) is written in small letters ("with", not "Puerto"). */
 function lowerWordBefore(text: string, i: number): boolean {
   let k = i - 2;
+  if (!isLower(text.charCodeAt(k))) return false;
   while (k > 0 && i - k < 24 && isLower(text.charCodeAt(k - 1))) k--;
   return isLower(text.charCodeAt(k)) && !isLetter(text.charCodeAt(k - 1) || 0);
 }
