@@ -288,8 +288,6 @@ if (process.argv.includes('--verbose')) {
 // ===================== Set 3: independent person names (measure only) =====================
 reportNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
 
-reportProseNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
-=======
 // ===================== Set 4: evasion matrix (development set) =====================
 reportMatrix((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
 
