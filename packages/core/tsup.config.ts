@@ -8,9 +8,11 @@ const entry = {
   testing: 'src/testing/index.ts',
   ...Object.fromEntries(SUBPATHS.map((name) => [name, `src/entries/${name}.ts`])),
 };
+// Not an entry of the package: the durable audit sink's worker thread loads it from beside the bundle.
+const worker = { 'audit-worker': 'src/audit/durable-worker.ts' };
 
 export default defineConfig({
-  entry,
+  entry: { ...entry, ...worker },
   format: ['esm', 'cjs'],
   dts: { entry },
   sourcemap: true,

@@ -6,8 +6,9 @@
 // 2. CPU per request of a phiguard-protected route (the example's billing plan) per audit mode,
 //    against plain Express in the same run (interleaved rounds, medians), with `--inflight`
 //    requests in flight so that group commit forms batches as under load: no audit, pino to a
-//    file, chain + buffered PostgreSQL (async), durable (write-ahead file shipped to PostgreSQL),
-//    chain + PostgreSQL per event (sync).
+//    file, chain + buffered PostgreSQL (async), durable (write-ahead file shipped to PostgreSQL;
+//    its writer on the request's thread and on a worker thread), chain + PostgreSQL per event
+//    (sync). Each with the process's CPU (every thread) and its main thread's alone (Linux).
 // 3. Over HTTP: the example server (its own process, PostgreSQL store) in async, durable and sync
 //    mode, autocannon with `--connections`, interleaved rounds: requests/s and p99 latency.
 //   scripts/services postgres && npm run build && node test/bench/audit.mjs [--events 50000] [--requests 10000] [--inflight 32] [--http-duration 5] [--http-rounds 3] [--connections 16]
@@ -18,7 +19,7 @@ import { once } from 'node:events';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 import { Duplex } from 'node:stream';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -192,8 +193,22 @@ function appWith(audit) {
   app.get('/patients/:id/results', (req, res) => void res.json(labResultsView(findPatient(req.params.id))));
   return app;
 }
-/** CPU µs per request and wall-clock requests/s, with INFLIGHT requests in flight. */
+/**
+ * CPU time of this process's main thread (the one serving requests), in µs, from Linux's
+ * per-thread counters (10 ms ticks: take rounds of a second or more); null elsewhere.
+ * process.cpuUsage() counts every thread: the thread pool's and the audit worker's as well.
+ */
+function mainThreadUs() {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
+/** CPU µs per request (process, and main thread), and wall-clock requests/s, with INFLIGHT requests in flight. */
 async function cpuPerRequest(app, n) {
+  const main0 = mainThreadUs();
   const start = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let next = 0;
@@ -207,7 +222,8 @@ async function cpuPerRequest(app, n) {
   );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const used = process.cpuUsage(start);
-  return { us: (used.user + used.system) / n, rps: n / seconds };
+  const main1 = mainThreadUs();
+  return { us: (used.user + used.system) / n, mainUs: main0 === null ? null : (main1 - main0) / n, rps: n / seconds };
 }
 
 // Each in-process target runs in a process of its own (one app per process, as an application
@@ -231,14 +247,30 @@ const sinkTargets = [
     },
   },
   {
-    name: 'audit: durable (write-ahead file + fdatasync, shipped to PostgreSQL)',
+    name: 'audit: durable (write-ahead file + fdatasync, shipped to PostgreSQL), on this thread (store object)',
     make: async () => {
       const durable = durableSink({ dir: join(work, 'inproc-wal'), key, ship: await table(`bench_durable_${process.pid}`), maxPending: 100_000, intervalMs: INTERVAL });
       return { audit: durable, close: async () => ((stats = durable.stats()), await durable.close(), stats) };
     },
   },
   {
-    name: 'audit: durable, write-ahead file only (no store)',
+    name: 'audit: durable on a worker thread (the same, store described: `ship: { postgres }`)',
+    make: async () => {
+      const name = `bench_durable_w_${process.pid}`;
+      await table(name);
+      const durable = durableSink({ dir: join(work, 'inproc-wal-worker'), key, ship: { postgres: { connectionString: url, table: name } }, maxPending: 100_000, intervalMs: INTERVAL });
+      return { audit: durable, close: () => durable.close() };
+    },
+  },
+  {
+    name: 'audit: durable, write-ahead file only (no store), on this thread (`worker: false`)',
+    make: async () => {
+      const durable = durableSink({ dir: join(work, 'inproc-wal-local-main'), key, maxPending: 100_000, intervalMs: INTERVAL, worker: false });
+      return { audit: durable, close: () => durable.close() };
+    },
+  },
+  {
+    name: 'audit: durable, write-ahead file only (no store), on a worker thread',
     make: async () => {
       const durable = durableSink({ dir: join(work, 'inproc-wal-local'), key, maxPending: 100_000, intervalMs: INTERVAL });
       return { audit: durable, close: () => durable.close() };
@@ -369,12 +401,15 @@ console.log(`\nPostgreSQL inserts, ${EVENTS} events; Node ${process.version}; ${
 console.log('| path | writers | chained | events/s |\n|---|---:|:---:|---:|');
 for (const r of rates) console.log(`| ${r.how} | ${r.writers} | ${r.chained ? 'yes' : 'no'} | ${Math.round(r.eventsPerSecond)} |`);
 console.log(`\nCPU per request (in process, ${REQUESTS} requests per target, ${INFLIGHT} in flight, 5 interleaved rounds, medians)\n`);
-console.log('| target | CPU µs/request | throughput vs plain Express | wall requests/s |\n|---|---:|---:|---:|');
+console.log('| target | CPU µs/request | throughput vs plain Express | main-thread CPU µs/request | main thread vs plain Express | wall requests/s |\n|---|---:|---:|---:|---:|---:|');
 const base = median(samples.get('plain Express').map((x) => x.us));
+const mainBase = only('inproc') ? median(samples.get('plain Express').map((x) => x.mainUs ?? NaN)) : NaN;
 for (const t of only('inproc') ? targets : []) {
   const us = median(samples.get(t.name).map((x) => x.us));
+  const mainUs = median(samples.get(t.name).map((x) => x.mainUs ?? NaN));
   const rps = median(samples.get(t.name).map((x) => x.rps));
-  console.log(`| ${t.name} | ${us.toFixed(0)} | ${t.name === 'plain Express' ? '' : (base / us).toFixed(2)} | ${Math.round(rps)} |`);
+  const plain = t.name === 'plain Express';
+  console.log(`| ${t.name} | ${us.toFixed(0)} | ${plain ? '' : (base / us).toFixed(2)} | ${Number.isNaN(mainUs) ? 'n/a' : mainUs.toFixed(0)} | ${plain || Number.isNaN(mainUs) ? '' : (mainBase / mainUs).toFixed(2)} | ${Math.round(rps)} |`);
 }
 if (commitStats) console.log(`\ndurable: ${commitStats.committed} events in ${commitStats.commits} commits (${(commitStats.committed / commitStats.commits).toFixed(1)} per fsync)`);
 console.log(`\nOver HTTP: the example server (JWT + phiguard, billing), PostgreSQL store, autocannon ${CONNECTIONS} connections, ${HTTP_ROUNDS} × ${HTTP_DURATION} s interleaved, medians\n`);
@@ -392,7 +427,7 @@ const out = join(new URL('.', import.meta.url).pathname, 'results');
 mkdirSync(out, { recursive: true });
 writeFileSync(
   join(out, 'audit.json'),
-  JSON.stringify({ date: new Date().toISOString(), rates, targets: targets.map((t) => ({ name: t.name, us: median(samples.get(t.name).map((x) => x.us)) })), http: Object.fromEntries(http_) }, null, 2),
+  JSON.stringify({ date: new Date().toISOString(), rates, targets: targets.map((t) => ({ name: t.name, us: median(samples.get(t.name).map((x) => x.us)), mainUs: median(samples.get(t.name).map((x) => x.mainUs ?? NaN)) })), http: Object.fromEntries(http_) }, null, 2),
 );
 for (const name of created) await pool.query(dropAuditTableSql(name)).catch(() => undefined);
 await pool.end();

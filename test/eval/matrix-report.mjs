@@ -1,10 +1,11 @@
 /**
  * The evasion-matrix report (set 4, test/eval/independent/matrix.mjs): recall of every
- * identifier kind × disguise (single and composed) × setting, and findings on the matrix's hard
- * negatives. The matrix was written to find classes of misses, and its misses guided fixes of
+ * identifier kind × disguise (single and composed) × setting, of every context-bound identifier
+ * type × label × way of writing the label (prose, JSON key, key=value, XML element), and
+ * findings on the matrix's hard negatives. The matrix was written to find classes of misses, and its misses guided fixes of
  * the normalizer and the numeric detectors: it is a development set, not an independent measure.
  */
-import { generateEvasionMatrix, generateMatrixNegatives } from './independent/matrix.mjs';
+import { generateContextMatrix, generateEvasionMatrix, generateMatrixNegatives } from './independent/matrix.mjs';
 
 /** True when one finding of `type` covers the disguised identifier (its surrounding spaces aside). */
 function covered(findings, c) {
@@ -52,8 +53,30 @@ export function reportMatrix(scan, { verbose = false } = {}) {
       fps.push([t, f.map((x) => `${x.type} ${JSON.stringify(t.slice(x.start, x.end))}`)]);
     }
   }
+  // Context-bound identifiers: the value after its label, the label written every way.
+  const ctx = generateContextMatrix();
+  const ctxTally = new Map();
+  let ctxFound = 0;
+  for (const c of ctx) {
+    const ok = covered(scan(c.text), c);
+    if (ok) ctxFound++;
+    for (const key of [`type ${c.type}`, `setting ${c.setting}`, `label ${c.type}: ${c.label}`]) {
+      const v = ctxTally.get(key) ?? [0, 0];
+      v[0]++;
+      if (ok) v[1]++;
+      ctxTally.set(key, v);
+    }
+    if (!ok && verbose) console.log(`  miss ${c.type} after "${c.label}" (${c.setting}): ${JSON.stringify(c.text)}`);
+  }
+  console.log(`context-bound identifiers: recall ${((100 * ctxFound) / ctx.length).toFixed(1)}% (${ctxFound} of ${ctx.length})`);
+  for (const group of ['type', 'setting']) {
+    const rows = [...ctxTally].filter(([k]) => k.startsWith(`${group} `)).sort();
+    console.log(`  by ${group}: ${rows.map(([k, v]) => `${k.slice(group.length + 1)} ${pct(v).trim()} (n=${v[0]})`).join(', ')}`);
+  }
+  const weakLabels = [...ctxTally].filter(([k, [n, ok]]) => k.startsWith('label ') && ok / n < 0.9).map(([k, v]) => `${k.slice(6)} ${pct(v).trim()}`);
+  console.log(`  labels below 90% recall: ${weakLabels.length === 0 ? 'none' : weakLabels.join('; ')}`);
   console.log(`hard negatives (set 4): findings on ${flagged} of ${negatives.length} number-rich clinical lines`);
   for (const [t, f] of fps.slice(0, verbose ? fps.length : 3)) console.log(`  ${JSON.stringify(t)} → ${f.join(', ')}`);
   if (verbose) for (const c of misses) console.log(`  miss ${c.type} ${c.disguise} ${c.setting}: ${JSON.stringify(c.text)}`);
-  return { recall: found / cases.length, negativesFlagged: flagged };
+  return { recall: found / cases.length, contextRecall: ctxFound / ctx.length, negativesFlagged: flagged };
 }

@@ -162,12 +162,31 @@ describe('wrong-typed options are structured issues without the value', () => {
     ['createPhiGuard relationship', () => FACTORIES.createPhiGuard!.call({ relationship: SECRET }), 'relationship'],
     ['createPickupLinks ttlSeconds', () => FACTORIES.createPickupLinks!.call({ ttlSeconds: SECRET }), 'ttlSeconds'],
     ['express onUnmappedRoute', () => FACTORIES['express phiguard']!.call({ onUnmappedRoute: SECRET }), 'onUnmappedRoute'],
+    ['createDurableSink worker', () => createDurableSink({ ...CONVERTED.createDurableSink!.base, worker: SECRET } as never), 'worker'],
   ];
   it.each(cases)('%s', (_n, f, path) => {
     const err = thrown(f);
     const issue = err.issues.find((i) => i.path === path);
     expect(issue).toBeDefined();
     expect(issue!.received).toBe('string');
+    expect(`${err.message} ${JSON.stringify(err.issues)}`).not.toContain(SECRET);
+  });
+});
+
+describe('a store described to createDurableSink is checked without echoing it', () => {
+  // A connection string may carry a password: the issue names the option, never its content.
+  const base = CONVERTED.createDurableSink!.base;
+  const url = `postgres://app:${SECRET}@db.internal/audit`;
+  const cases: [string, unknown][] = [
+    ['a table that is no SQL identifier', { postgres: { connectionString: url, table: `t ${SECRET}` } }],
+    ['a pool size out of range', { postgres: { connectionString: url, poolSize: 0 } }],
+    ['an unknown key beside postgres', { postgres: { connectionString: url }, password: SECRET }],
+    ['a relative module path', { module: `./${SECRET}.mjs` }],
+    ['a described store on this thread', { postgres: { connectionString: url } }],
+  ];
+  it.each(cases)('%s', (name, ship) => {
+    const err = thrown(() => createDurableSink({ ...base, ship, ...(name.includes('this thread') ? { worker: false } : {}) } as never));
+    expect(err.issues.map((i) => i.path)).toContain('ship');
     expect(`${err.message} ${JSON.stringify(err.issues)}`).not.toContain(SECRET);
   });
 });

@@ -73,6 +73,34 @@ describe('published packages', () => {
     expect(result).toEqual({ out: { a: 1 }, phiguard: 'function', nest: 'phiguard:options', kms: 'object', canaries: 3, keyring: 'function', denied: 403 });
   });
 
+  // The durable sink's worker is a file beside the bundle (dist/audit-worker.js or .cjs), found
+  // from the copy that starts it: both must be in the tarball and start.
+  it.each(['require', 'import'] as const)('start the durable audit sink\'s worker thread from a consumer that uses %s', (style) => {
+    const file = join(dir, style === 'require' ? 'durable.cjs' : 'durable.mjs');
+    // The sink's files, where the consumer writes them (the test reads them back).
+    const wal = mkdtempSync(join(tmpdir(), 'phiguard-pack-wal-'));
+    writeFileSync(
+      file,
+      `${style === 'require' ? "const { createDurableSink } = require('@phiguard/core/audit');" : "import { createDurableSink } from '@phiguard/core/audit';"}
+const key = new Uint8Array(32).fill(7);
+const sink = createDurableSink({ dir: ${JSON.stringify(wal)}, key });
+const event = (i) => ({ id: 'e-' + i, time: new Date(0).toISOString(), action: 'read', outcome: 'success', actor: { id: 'u' }, purposeOfUse: 'TREAT' });
+Promise.all([0, 1, 2].map((i) => sink.write(event(i)))).then(async () => {
+  const stats = sink.stats();
+  await sink.close();
+  console.log(JSON.stringify({ committed: stats.committed, pending: stats.pending, broken: stats.broken }));
+});
+`,
+    );
+    try {
+      expect(JSON.parse(run(process.execPath, [file], dir))).toEqual({ committed: 3, pending: 0, broken: false });
+      const lines = readdirSync(wal).filter((n) => n.startsWith('wal-'));
+      expect(lines).toHaveLength(1);
+    } finally {
+      rmSync(wal, { recursive: true, force: true });
+    }
+  });
+
   it('errors of the require copy of @phiguard/core are instances of the import copy\'s classes, and the reverse', () => {
     // A CommonJS dependency and an ESM app load dist/index.cjs and dist/index.js: two copies of
     // every class. `instanceof` must still answer by error kind, for every error class exported.

@@ -8,7 +8,8 @@
  *   PHIGUARD_AUDIT_PG_TABLE  its table (default phiguard_audit)
  *   PHIGUARD_AUDIT_MODE    durable (default): each PHI response waits for its event's batch to be
  *                            fsync'd to a local write-ahead file (group commit, ~1 ms); a shipper
- *                            then stores the events in PostgreSQL, resuming after a crash;
+ *                            then stores the events in PostgreSQL, resuming after a crash (both
+ *                            on a worker thread);
  *                          sync: each PHI response waits for its event to be stored in PostgreSQL;
  *                          async: buffered in memory and batched (a crash loses what is buffered)
  *   PHIGUARD_AUDIT_DIR     durable mode: the write-ahead directory, on persistent local storage, one
@@ -57,7 +58,13 @@ if (process.env.PHIGUARD_AUDIT_PG_URL) {
   const store = createPostgresAuditSink({ pool, table });
   await store.migrate();
   if (mode === 'durable') {
-    durableAudit = createDurableSink({ dir: walDir ?? join('.phiguard-audit', table ?? 'phiguard_audit'), key: auditKey ?? DEV_AUDIT_KEY, ship: store, onError });
+    // The writer, the chain and the shipper run on a worker thread, which opens its own connection.
+    durableAudit = createDurableSink({
+      dir: walDir ?? join('.phiguard-audit', table ?? 'phiguard_audit'),
+      key: auditKey ?? DEV_AUDIT_KEY,
+      ship: { postgres: { connectionString: process.env.PHIGUARD_AUDIT_PG_URL, ...(table === undefined ? {} : { table }) } },
+      onError,
+    });
   } else {
     auditStore = mode === 'sync' ? store : createBufferedSink(store, { maxBuffer: 50_000, maxBatch: 500, flushIntervalMs: 50 });
   }

@@ -13,3 +13,15 @@ export interface MatrixCase {
 export function generateEvasionMatrix(seed?: number, perCell?: number): MatrixCase[];
 /** Number-rich clinical lines that hold no identifier. */
 export function generateMatrixNegatives(seed?: number, count?: number): string[];
+/** One case of the context-bound matrix: the value after its label is text[start, end). */
+export interface ContextCase {
+  readonly type: 'MRN' | 'HEALTH_PLAN_ID' | 'ACCOUNT_NUMBER' | 'LICENSE_NUMBER' | 'DEVICE_ID' | 'VEHICLE_ID';
+  /** The label's words, space-separated (written in the case's own style). */
+  readonly label: string;
+  readonly setting: 'prose' | 'json' | 'key-value' | 'xml';
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+/** `perCell` cases for every (type, label, setting), from `seed`. */
+export function generateContextMatrix(seed?: number, perCell?: number): ContextCase[];

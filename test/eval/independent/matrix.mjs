@@ -221,3 +221,71 @@ export function generateMatrixNegatives(seed = 20261208, count = 400) {
   ];
   return Array.from({ length: count }, () => pick(rnd, makers)());
 }
+
+// ── context-bound identifiers: labels built from their words, in every way a label is written ──
+const LABEL_WORDS = {
+  MRN: [['mrn'], ['medical', 'record'], ['med', 'rec'], ['patient', 'id'], ['pt', 'id'], ['chart'], ['patient', 'number'], ['empi'], ['mr'], ['patient', 'identifier']],
+  HEALTH_PLAN_ID: [['member', 'id'], ['member'], ['insurance', 'id'], ['subscriber', 'id'], ['policy'], ['health', 'plan', 'member'], ['medicaid'], ['medicare'], ['mbi'], ['plan', 'id'], ['insurance', 'member']],
+  ACCOUNT_NUMBER: [['account'], ['acct'], ['har'], ['billing', 'account'], ['hospital', 'account'], ['guarantor', 'account'], ['patient', 'account']],
+  LICENSE_NUMBER: [['drivers', 'license'], ['license'], ['dl'], ['state', 'id'], ['driver', 'license'], ['licence']],
+  DEVICE_ID: [['serial'], ['device', 'id'], ['device', 'serial'], ['udi'], ['pump', 'serial'], ['implant', 'serial']],
+  VEHICLE_ID: [['license', 'plate'], ['plate'], ['tag'], ['licence', 'plate']],
+};
+/** The word after the label words, if any (a number marker). */
+const MARKERS = ['', ' #', ' no.', ' number', ' no', ' num'];
+const digitsOf = (rnd, n) => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('');
+const lettersOf = (rnd, n) => Array.from({ length: n }, () => 'ABCDEFGHJKLMNPRSTUVWXYZ'[Math.floor(rnd() * 23)]).join('');
+const VALUE_FORMS = {
+  MRN: [(r) => digitsOf(r, 6 + Math.floor(r() * 4)), (r) => `${lettersOf(r, 1)}${digitsOf(r, 7)}`, (r) => `${digitsOf(r, 2)}-${digitsOf(r, 3)}-${digitsOf(r, 3)}`, (r) => `MRN${digitsOf(r, 8)}`, (r) => `${lettersOf(r, 3)}${digitsOf(r, 6)}`],
+  HEALTH_PLAN_ID: [(r) => `${lettersOf(r, 3)}${digitsOf(r, 9)}`, (r) => `${lettersOf(r, 1)}${digitsOf(r, 8)}`, (r) => `${digitsOf(r, 1)}${lettersOf(r, 2)}${digitsOf(r, 1)}-${lettersOf(r, 2)}${digitsOf(r, 1)}-${lettersOf(r, 2)}${digitsOf(r, 2)}`, (r) => digitsOf(r, 11)],
+  ACCOUNT_NUMBER: [(r) => digitsOf(r, 8 + Math.floor(r() * 3)), (r) => `${lettersOf(r, 1)}${digitsOf(r, 7)}`, (r) => `ACCT-${digitsOf(r, 7)}`, (r) => `${digitsOf(r, 4)}-${digitsOf(r, 6)}`],
+  LICENSE_NUMBER: [(r) => `${lettersOf(r, 1)}${digitsOf(r, 7)}`, (r) => `${lettersOf(r, 1)}${digitsOf(r, 3)}-${digitsOf(r, 4)}-${digitsOf(r, 4)}`, (r) => digitsOf(r, 9), (r) => `${lettersOf(r, 2)}${digitsOf(r, 6)}`],
+  DEVICE_ID: [(r) => digitsOf(r, 10 + Math.floor(r() * 3)), (r) => `${lettersOf(r, 3)}${digitsOf(r, 6)}${lettersOf(r, 1)}`, (r) => `SN${digitsOf(r, 8)}`, (r) => `${lettersOf(r, 2)}-${digitsOf(r, 6)}`],
+  VEHICLE_ID: [(r) => `${digitsOf(r, 1)}${lettersOf(r, 3)}${digitsOf(r, 3)}`, (r) => `${lettersOf(r, 3)}-${digitsOf(r, 4)}`, (r) => `${lettersOf(r, 3)} ${digitsOf(r, 4)}`, (r) => `${digitsOf(r, 3)}${lettersOf(r, 3)}`],
+};
+const title = (w) => w[0].toUpperCase() + w.slice(1);
+/** The label written as prose or as a key, in one of several styles. */
+function writeLabel(rnd, words, style) {
+  switch (style) {
+    case 'title': return words.map(title).join(' ');
+    case 'upper': return words.join(' ').toUpperCase();
+    case 'lower': return words.join(' ');
+    case 'camel': return words[0] + words.slice(1).map(title).join('');
+    case 'snake': return words.join('_');
+    case 'pascal': return words.map(title).join('');
+    default: throw new Error(style);
+  }
+}
+const LABEL_SETTINGS = {
+  prose: (rnd, words, value) => {
+    const label = writeLabel(rnd, words, pick(rnd, ['title', 'upper', 'lower'])) + pick(rnd, MARKERS);
+    const sep = pick(rnd, [': ', ' ', ' is ', ':', ' - ', ': #', ' # ']);
+    const before = pick(rnd, ['', 'Confirmed ', 'Please verify the ', 'Per front desk, ', 'Note: ']);
+    const after = pick(rnd, ['', '.', ' on file.', ', verified', ' (updated)']);
+    return [`${before}${label}${sep}`, value, after];
+  },
+  json: (rnd, words, value) => [`{"${writeLabel(rnd, words, pick(rnd, ['camel', 'snake', 'pascal']))}${pick(rnd, ['', 'Id', 'Number', '_no'])}":${pick(rnd, ['', ' '])}"`, value, '"}'],
+  'key-value': (rnd, words, value) => [`${writeLabel(rnd, words, pick(rnd, ['camel', 'snake']))}=`, value, pick(rnd, ['', '&v=2', ';'])],
+  xml: (rnd, words, value) => {
+    const tag = writeLabel(rnd, words, pick(rnd, ['camel', 'pascal']));
+    return [`<${tag}>`, value, `</${tag}>`];
+  },
+};
+
+/** Context-bound identifiers: every type × label words × setting, `perCell` cases each. */
+export function generateContextMatrix(seed = 20261209, perCell = 3) {
+  const rnd = seededRandom(seed);
+  const cases = [];
+  for (const [type, labels] of Object.entries(LABEL_WORDS)) {
+    for (const words of labels) {
+      for (const [setting, make] of Object.entries(LABEL_SETTINGS)) {
+        for (let n = 0; n < perCell; n++) {
+          const value = pick(rnd, VALUE_FORMS[type])(rnd);
+          const [before, v, after] = make(rnd, words, value);
+          cases.push({ type, label: words.join(' '), setting, text: before + v + after, start: before.length, end: before.length + v.length });
+        }
+      }
+    }
+  }
+  return cases;
+}

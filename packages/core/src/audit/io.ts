@@ -19,15 +19,21 @@ export function writeFully(fd: number, buf: Buffer, sync: boolean): Promise<void
   });
 }
 
-/** `done`, or AuditUnavailableError once `timeoutMs` passed first (no timeout: `done` itself). */
+/** `done` (resolved or rejected), or AuditUnavailableError once `timeoutMs` passed first (no timeout: `done` itself). */
 export function withinTimeout(done: Promise<void>, timeoutMs: number | undefined): Promise<void> {
   if (timeoutMs === undefined) return done;
   return new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new AuditUnavailableError()), timeoutMs);
     t.unref?.();
-    void done.then(() => {
-      clearTimeout(t);
-      resolve();
-    });
+    done.then(
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      (err: unknown) => {
+        clearTimeout(t);
+        reject(err);
+      },
+    );
   });
 }

@@ -51,12 +51,13 @@ const WORDS: ReadonlyArray<readonly [Kw, string]> = [
   [
     Kw.Mrn,
     'mrn,mr#,mr #,mr no,mr number,medical record,med rec,med. rec,medrec,chart number,chart no,chart #,empi,' +
-      'patientid,patient_id,patient id,patient-id,pt id,pt. id,pt_id,ptid,patient number,patient no,patient #,pat id,person id,personid,chart id,mrn_id',
+      'patientid,patient_id,patient id,patient-id,pt id,pt. id,pt_id,ptid,patient number,patient no,patient #,pat id,person id,personid,chart id,mrn_id,' +
+      'patient identifier,chart',
   ],
   [
     Kw.Plan,
     'member id,member number,member no,member #,memberid,member_id,medicaid,medicare,mbi,beneficiary,subscriber,insurance id,insuranceid,insurance_id,' +
-      'insurance number,insurance no,insurance #,insured id,policy,health plan id,health plan member,plan member,plan id,planid',
+      'insurance number,insurance no,insurance #,insured id,policy,health plan id,health plan member,plan member,plan id,planid,insurance member,member',
   ],
   [Kw.Account, 'account,acct,har,hospital account,encounter account,billing id'],
   [Kw.License, 'license,licence,lic,dl,state id,stateid,state_id,driver id'],
@@ -94,6 +95,12 @@ const COLON_ONLY = new Set(['t', 'f']);
  * ("To: Dr. Carter", "Name: Jane Doe", "family": "Smith").
  */
 const LABEL_ONLY = new Set(['to', 'from', 're', 'cc', 'attn', 'name', 'given', 'family', 'display', 'text']);
+/**
+ * Everyday words that are labels of an identifier only as a key: before ':', a JSON key's closing
+ * quote, '=', an XML tag's '>' or a key's next part ("chart: 00412345", "member=W1234",
+ * `<member>…`, "chart_no").
+ */
+const KEY_ONLY = new Set(['chart', 'member']);
 /** Kinds that only count when capitalised: "May 5" is a date and "may" a verb; "Dr." a title. */
 const CAPITALISED_KINDS = new Set<Kw>([Kw.Month, Kw.Title, Kw.Credential]);
 
@@ -126,6 +133,7 @@ interface Candidate {
   readonly prefix: boolean;
   readonly colonOnly: boolean;
   readonly labelOnly: boolean;
+  readonly keyOnly: boolean;
   readonly capitalised: boolean;
 }
 const candidate = (word: string, kind: Kw): Candidate => ({
@@ -134,6 +142,7 @@ const candidate = (word: string, kind: Kw): Candidate => ({
   prefix: PREFIX_KINDS.has(kind),
   colonOnly: COLON_ONLY.has(word),
   labelOnly: LABEL_ONLY.has(word),
+  keyOnly: KEY_ONLY.has(word),
   capitalised: CAPITALISED_KINDS.has(kind),
 });
 
@@ -192,6 +201,8 @@ const WORD_AT = Uint16Array.from(wordAt);
 const FOUND = new Int32Array(64);
 
 const isWordChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+/** What may follow a key: ':', '"', '=', '>', '_'. */
+const keyEnd = (c: number) => c === 58 || c === 34 || c === 61 || c === 62 || c === 95;
 
 /** Which kinds of context word each PHI type reads. */
 const KINDS_FOR: Partial<Record<PhiType, readonly Kw[]>> = {
@@ -273,12 +284,12 @@ export function pickKeyword(text: string, pos: number, mask: number, found: numb
     const camelEnd = next >= 65 && next <= 90 && end > pos && text.charCodeAt(end - 1) >= 97 && text.charCodeAt(end - 1) <= 122;
     if (c.colonOnly ? next !== 58 : !c.prefix && isWordChar(next) && !camelEnd) continue;
     if (c.labelOnly && next !== 58 && next !== 34) continue;
+    if ((c.keyOnly || (c.word === 'dl' && text.charCodeAt(pos) === 100)) && !keyEnd(next) && !camelEnd) continue;
     if (c.capitalised) {
       const first = text.charCodeAt(pos);
       if (first < 65 || first > 90) continue;
     }
-    // "DL" (driver's licence) only in capitals: "mg/dL" is a unit.
-    if (c.word === 'dl' && text.charCodeAt(pos) === 100) continue;
+    // "DL" (driver's licence) in capitals, or as a key ("dl": …, dl=…, <dl>, dlNumber): "mg/dL" is a unit (above).
     lastKeywordEnd = end;
     lastKeywordWord = c.word;
     return c.kind;

@@ -34,7 +34,7 @@ export type { AuditBatchSink, AuditLineSink, ChainLink } from '../audit/event.js
 export { durableSink as createDurableSink } from '../audit/durable.js';
 export { systemTimer } from '../audit/timer.js';
 export type { AuditTimer } from '../audit/timer.js';
-export type { DurableAuditSink, DurableErrorInfo, DurableRecovery, DurableSinkOptions, DurableSinkStats } from '../audit/durable.js';
+export type { DurableAuditSink, DurableErrorInfo, DurableRecovery, DurableShipTarget, DurableSinkOptions, DurableSinkStats } from '../audit/durable.js';
 export { ndjsonFileSink as createNdjsonFileSink, readNdjsonAudit, readNdjsonEvents } from '../audit/ndjson.js';
 export type { NdjsonFileSink, NdjsonFileSinkOptions } from '../audit/ndjson.js';
 export { OTEL_AUDIT_EVENT, otelAuditAttributes, otelAuditSink as createOtelAuditSink } from '../audit/otel.js';

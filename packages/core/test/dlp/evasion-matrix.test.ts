@@ -5,16 +5,17 @@
  * be found whatever the disguise; in running prose without a label, formats that need a label
  * (nine spaced digits, digits as words) may be missed, so prose is held to a floor. The spans
  * reported are spans of the original text. The hard negatives use the same separators, spacings
- * and breaks in lab values, ranges, vitals, doses and codes.
+ * and breaks in lab values, ranges, vitals, doses and codes. Context-bound identifiers (MRN, plan,
+ * account, licence, device, plate) are found after their label however the label is written.
  */
 import { describe, expect, it } from 'vitest';
 import { createScanner, type Finding } from '../../src/dlp/index.js';
-import { generateEvasionMatrix, generateMatrixNegatives, type MatrixCase as Case } from '../../../../test/eval/independent/matrix.mjs';
+import { generateContextMatrix, generateEvasionMatrix, generateMatrixNegatives, type MatrixCase as Case } from '../../../../test/eval/independent/matrix.mjs';
 
 const scanner = createScanner();
 const cases = generateEvasionMatrix(20261207, 6);
 
-function covered(findings: readonly Finding[], c: Case): boolean {
+function covered(findings: readonly Finding[], c: Pick<Case, 'text' | 'start' | 'end'> & { readonly type: string }): boolean {
   const core = c.text.slice(c.start, c.end);
   const lead = core.length - core.trimStart().length;
   const trail = core.length - core.trimEnd().length;
@@ -70,5 +71,14 @@ describe('evasion matrix', () => {
       .filter(([t, f]) => f.some((x) => !(x.type === 'SSN' && x.confidence <= 0.6 && /^\d{3} \d{2} \d{4}$/.test(t.slice(x.start, x.end)))))
       .map(([t, f]) => `${JSON.stringify(t)} → ${f.map((x) => `${x.type} ${JSON.stringify(t.slice(x.start, x.end))}`).join(', ')}`);
     expect(flagged).toEqual([]);
+  });
+
+  it('finds context-bound identifiers after their label written every way (prose, JSON key, key=value, XML element)', () => {
+    const ctx = generateContextMatrix();
+    const rate = (xs: typeof ctx) => xs.filter((c) => covered(scanner.scan(c.text), c)).length / xs.length;
+    expect(new Set(ctx.map((c) => c.type)).size).toBe(6);
+    expect(rate(ctx)).toBeGreaterThanOrEqual(0.97);
+    for (const setting of ['prose', 'json', 'key-value', 'xml'] as const) expect(rate(ctx.filter((c) => c.setting === setting)), setting).toBeGreaterThanOrEqual(0.95);
+    for (const type of new Set(ctx.map((c) => c.type))) expect(rate(ctx.filter((c) => c.type === type)), type).toBeGreaterThanOrEqual(0.95);
   });
 });

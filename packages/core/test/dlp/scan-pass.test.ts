@@ -26,6 +26,8 @@ const isWordChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9]/.t
 const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 const PREFIX = new Set<number>([Kw.Ssn, Kw.Mrn, Kw.Plan, Kw.Account, Kw.Device]);
 const LABEL_ONLY = new Set(['to', 'from', 're', 'cc', 'attn', 'name', 'given', 'family', 'display', 'text']);
+const KEY_ONLY = new Set(['chart', 'member']);
+const keyEnd = (c: string | undefined) => c !== undefined && ':"=>_'.includes(c);
 const CAPITALISED = new Set<number>([Kw.Month, Kw.Title, Kw.Credential]);
 
 /** The context word at `pos` by its rules, read by trying every listed word (longest first). */
@@ -39,13 +41,38 @@ function referenceKeyword(t: string, pos: number, mask: number): [number, number
     const camel = next !== undefined && /[A-Z]/.test(next) && /[a-z]/.test(t[pos + w.length - 1]!);
     if (!PREFIX.has(kind) && isWordChar(next) && !camel) continue;
     if (LABEL_ONLY.has(w) && next !== ':' && next !== '"') continue;
+    if ((KEY_ONLY.has(w) || (w === 'dl' && t[pos] === 'd')) && !keyEnd(next) && !camel) continue;
     if (CAPITALISED.has(kind) && !/[A-Z]/.test(t[pos]!)) continue;
-    if (w === 'dl' && t[pos] === 'd') continue;
     return [kind, pos + w.length];
   }
   const one = KIND_BY_WORD.get(asciiLower(t[pos] ?? ''));
   if (one !== undefined && t[pos + 1] === ':' && (mask & (1 << one)) !== 0) return [one, pos + 1];
   return undefined;
+}
+
+/** Whether some context word (2+ characters) starts with `prefix`. */
+const TRIE_WORDS = WORDS.filter((w) => w.length >= 2);
+const isPrefix = (prefix: string) => TRIE_WORDS.some((w) => w.startsWith(prefix));
+
+/**
+ * Word starts, in order: each token of letters and digits, and inside a token each capital after
+ * a small letter (the next word of a camelCase key) unless the context-word walk from the
+ * current word start (live when that start was a letter at or past the last keyword) goes on
+ * through the capital. `kwEnd` is read as the caller advances it.
+ */
+function* wordStarts(t: string, kwEnd: () => number): Generator<number> {
+  for (const m of t.matchAll(/[A-Za-z0-9]+/g)) {
+    let ws = m.index;
+    let walking = /[A-Za-z]/.test(t[ws]!) && ws >= kwEnd();
+    yield ws;
+    for (let j = ws + 1; j < m.index + m[0].length; j++) {
+      if (!/[A-Z]/.test(t[j]!) || !/[a-z]/.test(t[j - 1]!)) continue;
+      if (walking && isPrefix(asciiLower(t.slice(ws, j + 1)))) continue;
+      ws = j;
+      walking = ws >= kwEnd();
+      yield ws;
+    }
+  }
 }
 
 const DIGIT_WORDS = new Set(['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'oh']);
@@ -66,9 +93,9 @@ describe('the scan pass', () => {
           for (let k = 0; k < state.kw.count; k++) got.push(`${state.kw.kinds[k]}@${state.kw.starts[k]}-${state.kw.ends[k]}:${state.kw.words[k]}`);
           const want: string[] = [];
           let kwEnd = 0;
-          for (const m of t.matchAll(/[A-Za-z0-9]+/g)) {
-            const i = m.index;
-            if (!/[A-Za-z]/.test(t[i]!) || i < kwEnd || t[i - 1] === '_') continue;
+          for (const start of wordStarts(t, () => kwEnd)) {
+            const i = start;
+            if (!/[A-Za-z]/.test(t[i]!) || i < kwEnd) continue;
             // The standalone trie walk and the rules restated agree on every word start.
             const ref = referenceKeyword(t, i, mask);
             expect(keywordAt(t, i, mask)).toBe(ref?.[0]);

@@ -4,7 +4,7 @@
  */
 import type { PhiType } from '../types.js';
 import { Kw } from '../context.js';
-import { validVin } from '../validate.js';
+import { validDate, validVin } from '../validate.js';
 import { isAlnum, isDigit, isLetter, isUpper, type ScanState } from './state.js';
 
 /** Context-bound identifier types. */
@@ -36,8 +36,8 @@ function valueStart(text: string, pos: number): number {
     let seps = 0;
     while (seps < 6 && p < text.length) {
       const c = text.charCodeAt(p);
-      // space : # = . " ' ( tab - , { } [ ] > (XML: <patientId>48213</patientId>)
-      if (c === 32 || c === 58 || c === 35 || c === 61 || c === 46 || c === 34 || c === 39 || c === 40 || c === 9 || c === 45 || c === 44 || c === 123 || c === 125 || c === 91 || c === 93 || c === 62) {
+      // space : # = . " ' ( tab - , { } [ ] > _ (XML: <patientId>48213</patientId>; keys: "mrn_no")
+      if (c === 32 || c === 58 || c === 35 || c === 61 || c === 46 || c === 34 || c === 39 || c === 40 || c === 9 || c === 45 || c === 44 || c === 123 || c === 125 || c === 91 || c === 93 || c === 62 || c === 95) {
         p++;
         seps++;
       } else break;
@@ -94,6 +94,15 @@ function valueEnd(text: string, p: number): number {
   return lastGood;
 }
 
+const DATE_SHAPE = /^(\d{1,4})([-/.])(\d{1,2})\2(\d{2}|\d{4})$/;
+/** A calendar date ("03/14/2024", "2024-03-14"): after "Chart:" or "Member:" it is a date, read by the date detector. */
+function dateShaped(value: string): boolean {
+  const m = DATE_SHAPE.exec(value);
+  if (m === null) return false;
+  const [a, b, c] = [Number(m[1]), Number(m[3]), Number(m[4])];
+  return m[1]!.length === 4 ? validDate(a, b, c) : m[1]!.length <= 2 && (validDate(undefined, a, b) || validDate(undefined, b, a));
+}
+
 /** MRN, health-plan, account, licence and device identifiers after their context words. */
 export function detectContextIds(s: ScanState): void {
   const { text, kw } = s;
@@ -103,8 +112,10 @@ export function detectContextIds(s: ScanState): void {
     const p = valueStart(text, kw.ends[k]!);
     if (p - kw.ends[k]! > 30 || p >= text.length) continue;
     let e = valueEnd(text, p);
-    if (e <= p) continue;
-    s.emit(type, p, e, 0.9);
+    if (e <= p || dateShaped(text.slice(p, e))) continue;
+    // A context word glued to its digits ("MRN00482913") is part of the identifier as written.
+    const start = p === kw.ends[k]! && isDigit(text.charCodeAt(p)) && isLetter(text.charCodeAt(p - 1)) ? kw.starts[k]! : p;
+    s.emit(type, start, e, 0.9);
     // A list after one label: "serial numbers: 1822093341 (L), 1822093342 (R)". Items must have
     // the shape of the first (same length ± 2, digits-only or not).
     const len = e - p;

@@ -279,6 +279,7 @@ function pass(s: ScanState, text: string, mask: number): void {
   let flags = 0;
   let digitWords = 0;
   let kwEnd = 0;
+  let camel = false;
   let i = 0;
   while (i < n) {
     let c = text.charCodeAt(i);
@@ -321,13 +322,17 @@ function pass(s: ScanState, text: string, mask: number): void {
       continue;
     }
     const tokStart = i;
-    if (c >= 65 && c <= 90) {
+    // The next word of a camelCase key ("Phone" of "mobilePhone") is no capitalised word of prose.
+    const piece = camel;
+    if (c >= 65 && c <= 90 && !piece) {
       if (caps === capStarts.length) capStarts = s.capStarts = grown(capStarts);
       capStarts[caps++] = i;
     }
-    // Context words: a word start (not inside the last context word, not after '_') walks the
-    // context-word trie while the loop below reads the word (node -1: no walk, or it ended).
-    const look = c >= 65 && i >= kwEnd && (i === 0 || text.charCodeAt(i - 1) !== 95);
+    camel = false;
+    // Context words: a word start (not inside the last context word) walks the context-word trie
+    // while the loop below reads the word (node -1: no walk, or it ended). Each word of a key is a
+    // word start: after '_' ("guarantor_account") and after a camelCase boundary (below).
+    const look = c >= 65 && i >= kwEnd;
     let node = look ? 0 : -1;
     let found = 0;
     let rewalk = false;
@@ -338,6 +343,12 @@ function pass(s: ScanState, text: string, mask: number): void {
       if (c >= 128) break;
       const k = CLASS[c];
       if (k === 0) break;
+      // A capital after a small letter starts the next word of a camelCase key, unless the walk
+      // goes on through it ("homePhone" is listed whole as "homephone").
+      if (k === 2 && i > tokStart && CLASS[text.charCodeAt(i - 1)] === 3 && (node < 0 || KW_NEXT[node * KW_WIDTH + KW_SYMBOL[c]!] === 0)) {
+        camel = true;
+        break;
+      }
       if (node >= 0) {
         node = KW_NEXT[node * KW_WIDTH + KW_SYMBOL[c]!]!;
         if (node === 0) node = -1;
@@ -394,6 +405,8 @@ function pass(s: ScanState, text: string, mask: number): void {
         }
       }
     }
+    // VIN candidates and digit words are whole tokens, not words of a camelCase key.
+    if (piece || camel) continue;
     if (upperOnly && i - tokStart === 17) {
       if (vins === vinStarts.length) vinStarts = s.vinStarts = grown(vinStarts);
       vinStarts[vins++] = tokStart;
