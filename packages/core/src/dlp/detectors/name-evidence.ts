@@ -114,6 +114,18 @@ for (const w of GIVEN) {
   const h = wordHash(w, 0, w.length) & (BLOOM_BITS - 1);
   BLOOM[h >> 3]! |= 1 << (h & 7);
 }
+/** A one-hash Bloom filter of the surname lexicon (small: 1 bit in 64 is set). */
+const SURNAME_BLOOM = new Uint8Array(1 << 13);
+for (const name of SURNAME.keys()) {
+  const h = wordHash(name, 0, name.length) & 65535;
+  SURNAME_BLOOM[h >> 3]! |= 1 << (h & 7);
+}
+/** False when the word with hash `h` (from `wordHash`, ≥ 0) is surely neither a given name nor a surname. */
+export function maybeName(h: number): boolean {
+  const s = h & 65535;
+  return maybeGiven(h) || (SURNAME_BLOOM[s >> 3]! & (1 << (s & 7))) !== 0;
+}
+
 /** False when the word with hash `h` (from `wordHash`, ≥ 0) is surely not a given name. */
 export function maybeGiven(h: number): boolean {
   const b = h & (BLOOM_BITS - 1);

@@ -24,6 +24,7 @@ import {
   givenWeightOf,
   isTermWord,
   maybeGiven,
+  maybeName,
   surnameWeight,
   wordHash,
 } from './name-evidence.js';
@@ -472,8 +473,9 @@ function detectLexiconNames(s: ScanState): void {
     }
     const e = wordEnd(text, i);
     const len = e - i;
+    const h = wordHash(text, i, e);
     // A word standing alone between cues ("seen with Torsten, his partner").
-    if (len >= 2 && len <= 20 && !(text.charCodeAt(e) === 32 && isUpper(text.charCodeAt(e + 1))) && cuedWord(s, i, e)) {
+    if (len >= 2 && len <= 20 && !(text.charCodeAt(e) === 32 && isUpper(text.charCodeAt(e + 1))) && cuedWord(s, i, e, h)) {
       i = e;
       continue;
     }
@@ -481,7 +483,6 @@ function detectLexiconNames(s: ScanState): void {
       i = e > i ? e : i + 1;
       continue;
     }
-    const h = wordHash(text, i, e);
     const weight = h >= 0 && !maybeGiven(h) ? 0 : givenWeightOf(text.slice(i, e));
     if (weight === 0 || isDigit(text.charCodeAt(e) || 0) || text.charCodeAt(e) === 95) {
       i = e;
@@ -996,7 +997,7 @@ function eponymAfter(text: string, e: number): boolean {
  * name or a census surname. Clinical, place and facility terms, eponyms and label words are never
  * read. Emits and returns true when the word is a name.
  */
-function cuedWord(s: ScanState, b: number, e: number): boolean {
+function cuedWord(s: ScanState, b: number, e: number, h: number): boolean {
   const { text } = s;
   const before = text.charCodeAt(b - 1);
   if (b > 0 && (isLetter(before) || isDigit(before) || before === 39 || before === 0x2019 || before === 45 || before === 95)) return false;
@@ -1004,10 +1005,14 @@ function cuedWord(s: ScanState, b: number, e: number): boolean {
   if (!isLower(text.charCodeAt(b + 1))) return false;
   const after = text.charCodeAt(e);
   if (isDigit(after) || after === 95) return false;
-  const cue = cueBefore(text, b);
+  // Cheapest first: a cue after the word is needed unless a strong cue stands before it, and an
+  // ASCII word no lexicon may know needs a cue on both sides.
+  const known = h < 0 || maybeName(h);
   const rc = rightCue(text, e);
+  if (rc === 0 && !known) return false;
+  const cue = rc === 2 && !known ? 0 : cueBefore(text, b);
   if (cue < 2 && rc === 0) return false;
-  const h = wordHash(text, b, e);
+  if (!known && rc !== 2 && !(cue === 2 && rc === 1)) return false;
   // Label words, pronouns, particles and never-name words: rejected before any slice.
   if (NOT_A_CUED_NAME.get(text, b, e) !== 0 || eponymAfter(text, e)) return false;
   if (h < 0 && NOT_NAMES.has(text.slice(b, e))) return false;
