@@ -1,11 +1,12 @@
 /**
  * The evasion-matrix report (set 4, test/eval/independent/matrix.mjs): recall of every
  * identifier kind × disguise (single and composed) × setting, of every context-bound identifier
- * type × label × way of writing the label (prose, JSON key, key=value, XML element), and
+ * type × label × way of writing the label (prose, JSON key, key=value, XML element), of every
+ * way of writing a date × setting, and
  * findings on the matrix's hard negatives. The matrix was written to find classes of misses, and its misses guided fixes of
  * the normalizer and the numeric detectors: it is a development set, not an independent measure.
  */
-import { generateContextMatrix, generateEvasionMatrix, generateMatrixNegatives } from './independent/matrix.mjs';
+import { generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generateMatrixNegatives } from './independent/matrix.mjs';
 
 /** True when one finding of `type` covers the disguised identifier (its surrounding spaces aside). */
 function covered(findings, c) {
@@ -75,8 +76,23 @@ export function reportMatrix(scan, { verbose = false } = {}) {
   }
   const weakLabels = [...ctxTally].filter(([k, [n, ok]]) => k.startsWith('label ') && ok / n < 0.9).map(([k, v]) => `${k.slice(6)} ${pct(v).trim()}`);
   console.log(`  labels below 90% recall: ${weakLabels.length === 0 ? 'none' : weakLabels.join('; ')}`);
+  // Dates: every form a clinical text writes, after a cue, in prose, as a value.
+  const dates = generateDateMatrix();
+  const byForm = new Map();
+  let datesFound = 0;
+  for (const c of dates) {
+    const ok = covered(scan(c.text), c);
+    if (ok) datesFound++;
+    const v = byForm.get(c.form) ?? [0, 0];
+    v[0]++;
+    if (ok) v[1]++;
+    byForm.set(c.form, v);
+    if (!ok && verbose) console.log(`  miss DATE ${c.form} (${c.setting}): ${JSON.stringify(c.text)}`);
+  }
+  const weakForms = [...byForm].filter(([, [n, ok]]) => ok / n < 0.9).map(([k, v]) => `${k} ${pct(v).trim()}`);
+  console.log(`dates: recall ${((100 * datesFound) / dates.length).toFixed(1)}% (${datesFound} of ${dates.length}, ${byForm.size} forms); forms below 90%: ${weakForms.length === 0 ? 'none' : weakForms.join('; ')}`);
   console.log(`hard negatives (set 4): findings on ${flagged} of ${negatives.length} number-rich clinical lines`);
   for (const [t, f] of fps.slice(0, verbose ? fps.length : 3)) console.log(`  ${JSON.stringify(t)} → ${f.join(', ')}`);
   if (verbose) for (const c of misses) console.log(`  miss ${c.type} ${c.disguise} ${c.setting}: ${JSON.stringify(c.text)}`);
-  return { recall: found / cases.length, contextRecall: ctxFound / ctx.length, negativesFlagged: flagged };
+  return { recall: found / cases.length, contextRecall: ctxFound / ctx.length, dateRecall: datesFound / dates.length, negativesFlagged: flagged };
 }

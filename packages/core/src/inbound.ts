@@ -1,7 +1,7 @@
 import { DlpBlockedError, LimitExceededError } from './errors.js';
 import { countByType, redactText } from './dlp/walk.js';
 import type { Finding, PhiType } from './dlp/index.js';
-import type { Scanner } from './dlp/scanner.js';
+import { keyOf, type Scanner } from './dlp/scanner.js';
 import type { CompiledResource } from './policy/compile.js';
 import type { ProtectLimits } from './policy/plan.js';
 
@@ -39,7 +39,8 @@ export function inspectBody(resource: CompiledResource, body: unknown, scanner: 
     if (typeof value === 'string') {
       const cls = index.fieldAt(path)?.class ?? null;
       if (cls !== null && cls !== 'free-text') return value;
-      const findings = keep(scanner.scan(value));
+      // The key a string stands under is its label ("memberId": "W28810392").
+      const findings = keep(scanner.scan(value, { label: keyOf(path) }));
       if (findings.length === 0) return value;
       for (const f of findings) all.push(f);
       return rule.request === 'redact' ? redactText(value, findings) : value;

@@ -32,7 +32,7 @@ export type { Inspection, JsonRelease, PhiGuard, PhiGuardOptions, RelationshipFa
 export type { BreakGlassGrant, BreakGlassRequest, BreakGlassService } from './access/break-glass.js';
 export type { AuditEvent, AuditSink } from './audit/event.js';
 export { createScanner } from './dlp/scanner.js';
-export type { Scanner, ScannerOptions } from './dlp/scanner.js';
+export type { ScanOptions, Scanner, ScannerOptions } from './dlp/scanner.js';
 export { createFieldCipher } from './crypto/field-cipher.js';
 export type { FieldCipher, FieldCipherOptions, KeyCacheOptions } from './crypto/field-cipher.js';
 export type { Keyring } from './crypto/keyring.js';

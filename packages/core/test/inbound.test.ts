@@ -88,3 +88,12 @@ describe('request-body DLP (guard.inspect)', () => {
     expect(bad({ request: 'block', typse: [] })).toMatch(/unknown key "typse"/);
   });
 });
+
+describe('request-body DLP reads each string under its key', () => {
+  it('blocks an identifier that only its key makes one ("memberId": "W28810392")', () => {
+    const { guard } = guardFor('block');
+    expect(() => guard.inspect(ctx(['nurse'], 'TREAT'), 'Note', 'create', { extra: { memberId: 'W28810392' } })).toThrow(DlpBlockedError);
+    // The same value under a key that says nothing passes.
+    expect(guard.inspect(ctx(['nurse'], 'TREAT'), 'Note', 'create', { extra: { colour: 'W28810392' } })!.counts).toEqual({});
+  });
+});

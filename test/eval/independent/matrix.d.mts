@@ -25,3 +25,15 @@ export interface ContextCase {
 }
 /** `perCell` cases for every (type, label, setting), from `seed`. */
 export function generateContextMatrix(seed?: number, perCell?: number): ContextCase[];
+/** One case of the date matrix: the date is text[start, end). */
+export interface DateCase {
+  readonly type: 'DATE';
+  /** How the date is written ("M/D/YYYY", "Month D, YYYY", "DDMMMYYYY", "ISO8601", …). */
+  readonly form: string;
+  readonly setting: 'cue' | 'prose' | 'json' | 'key-value' | 'xml';
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+/** `perCell` cases for every (form, setting), from `seed`. */
+export function generateDateMatrix(seed?: number, perCell?: number): DateCase[];

@@ -289,3 +289,63 @@ export function generateContextMatrix(seed = 20261209, perCell = 3) {
   }
   return cases;
 }
+
+// ── dates: every way a clinical text writes a date element, in every setting ──────────────────
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const DAYS_IN = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const ordinal = (d) => `${d}${d % 10 === 1 && d !== 11 ? 'st' : d % 10 === 2 && d !== 12 ? 'nd' : d % 10 === 3 && d !== 13 ? 'rd' : 'th'}`;
+/** Date forms: each a function of (y, m, d) → text. */
+const DATE_FORMS = {
+  'M/D/YYYY': (y, m, d) => `${m}/${d}/${y}`,
+  'MM/DD/YYYY': (y, m, d) => `${pad(m, 2)}/${pad(d, 2)}/${y}`,
+  'MM/DD/YY': (y, m, d) => `${pad(m, 2)}/${pad(d, 2)}/${pad(y % 100, 2)}`,
+  'M-D-YYYY': (y, m, d) => `${m}-${d}-${y}`,
+  'M.D.YYYY': (y, m, d) => `${m}.${d}.${y}`,
+  'YYYY-MM-DD': (y, m, d) => `${y}-${pad(m, 2)}-${pad(d, 2)}`,
+  'YYYY/MM/DD': (y, m, d) => `${y}/${pad(m, 2)}/${pad(d, 2)}`,
+  ISO8601: (y, m, d) => `${y}-${pad(m, 2)}-${pad(d, 2)}T${pad(d % 24, 2)}:${pad((m * 7) % 60, 2)}:00Z`,
+  'Month D, YYYY': (y, m, d) => `${MONTH_NAMES[m - 1]} ${d}, ${y}`,
+  'Mon D YYYY': (y, m, d) => `${MONTH_NAMES[m - 1].slice(0, 3)} ${d} ${y}`,
+  'Mon. D, YYYY': (y, m, d) => `${MONTH_NAMES[m - 1].slice(0, 3)}. ${d}, ${y}`,
+  'D Month YYYY': (y, m, d) => `${d} ${MONTH_NAMES[m - 1]} ${y}`,
+  'D-Mon-YYYY': (y, m, d) => `${d}-${MONTH_NAMES[m - 1].slice(0, 3)}-${y}`,
+  DDMMMYYYY: (y, m, d) => `${pad(d, 2)}${MONTH_NAMES[m - 1].slice(0, 3).toUpperCase()}${y}`,
+  'Month Dth, YYYY': (y, m, d) => `${MONTH_NAMES[m - 1]} ${ordinal(d)}, ${y}`,
+  'the Dth of Month YYYY': (y, m, d) => `${ordinal(d)} of ${MONTH_NAMES[m - 1]} ${y}`,
+  'Month YYYY': (y, m) => `${MONTH_NAMES[m - 1]} ${y}`,
+  'Month D': (y, m, d) => `${MONTH_NAMES[m - 1]} ${d}`,
+  'M/D with a cue': (y, m, d) => `${m}/${d}`,
+  YYYYMMDD: (y, m, d) => `${y}${pad(m, 2)}${pad(d, 2)}`,
+  'MON D, YYYY': (y, m, d) => `${MONTH_NAMES[m - 1].toUpperCase()} ${d}, ${y}`,
+};
+const DATE_CUES = ['DOB:', 'Date of birth:', 'seen on', 'admitted', 'discharged on', 'DOS:', 'Visit date:', 'last seen', 'surgery on', 'born'];
+const DATE_SETTINGS = {
+  cue: (rnd, v) => [`${pick(rnd, DATE_CUES)} `, pick(rnd, ['', '.', ', stable', ' per chart'])],
+  prose: (rnd, v) => [pick(rnd, ['Patient reports symptoms began ', 'Follow-up scheduled for ', 'Labs drawn ', 'Her mother passed away ', 'Next appointment: ']), pick(rnd, ['', '.', ' at the clinic.', '; no changes'])],
+  json: (rnd, v) => [`{"${pick(rnd, ['birthDate', 'dob', 'admitDate', 'effectiveDateTime', 'serviceDate', 'date'])}":"`, '"}'],
+  'key-value': (rnd, v) => [`${pick(rnd, ['dob', 'visit_date', 'admitDate', 'dos'])}=`, pick(rnd, ['', '&v=2'])],
+  xml: (rnd, v) => {
+    const tag = pick(rnd, ['BirthDate', 'admitDate', 'ServiceDate']);
+    return [`<${tag}>`, `</${tag}>`];
+  },
+};
+
+/** Dates: every form × setting, `perCell` cases each (forms that need a cue only with one). */
+export function generateDateMatrix(seed = 20261210, perCell = 4) {
+  const rnd = seededRandom(seed);
+  const cases = [];
+  for (const [form, write] of Object.entries(DATE_FORMS)) {
+    for (const [setting, make] of Object.entries(DATE_SETTINGS)) {
+      if ((form === 'M/D with a cue' || form === 'YYYYMMDD') && setting === 'prose') continue;
+      for (let n = 0; n < perCell; n++) {
+        const y = 1930 + Math.floor(rnd() * 95);
+        const m = 1 + Math.floor(rnd() * 12);
+        const d = 1 + Math.floor(rnd() * (m === 2 ? 28 : DAYS_IN[m - 1]));
+        const value = write(y, m, d);
+        const [before, after] = make(rnd, value);
+        cases.push({ type: 'DATE', form, setting, text: before + value + after, start: before.length, end: before.length + value.length });
+      }
+    }
+  }
+  return cases;
+}

@@ -8,6 +8,7 @@ export type {
   FunctionDetector,
   InstitutionPattern,
   PatternDetector,
+  ScanOptions,
   Scanner,
   ScannerOptions,
 } from './scanner.js';

@@ -110,6 +110,17 @@ export interface ScannerOptions {
   readonly minConfidence?: number;
 }
 
+/** Options of {@link Scanner.scan}. */
+export interface ScanOptions {
+  /**
+   * The key or label the text was found under (`memberId`, `ssn`, `dateOfBirth`): read as the
+   * text's context, as if the text were its JSON value (`"memberId":"W28810392"`), never
+   * reported itself.
+   * `scanObject`, `redactObject` and request-body DLP pass each string's key.
+   */
+  readonly label?: string;
+}
+
 /** A scanner created by `createScanner`. */
 export interface Scanner {
   /**
@@ -118,7 +129,7 @@ export interface Scanner {
    * confidence wins, then the longer span, then the earlier one. A scan that finds nothing returns
    * one shared frozen empty array (copy it before adding to it).
    */
-  scan(text: string): Finding[];
+  scan(text: string, options?: ScanOptions): Finding[];
   /**
    * Findings in every string of a JSON-like value (own enumerable string keys, arrays), each with
    * the `path` of its string (segments; `formatPath` renders `notes[2].text`). Throws
@@ -318,9 +329,49 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
   const wantsAge = types.has('AGE_OVER_89');
   const wantsAddress = types.has('STREET_ADDRESS');
 
-  function scan(text: string): Finding[] {
+  // Labels that hold a context word, by label (bounded: keys may come from a request body).
+  const labelled = new Map<string, boolean>();
+  /** True when `label` holds a context word, so that the text under it reads differently. */
+  function hasContext(label: string): boolean {
+    let v = labelled.get(label);
+    if (v === undefined) {
+      const probe = new ScanState(types, mask);
+      probe.reset(`"${label}":`);
+      v = probe.kw.count > 0;
+      if (labelled.size >= 1024) labelled.clear();
+      labelled.set(label, v);
+    }
+    return v;
+  }
+
+  function scan(text: string, options?: ScanOptions): Finding[] {
     if (typeof text !== 'string') throw new OptionsError('scan(text): text must be a string.');
     if (text.length === 0 || types.size === 0) return NO_FINDINGS;
+    const label = options?.label;
+    if (typeof label === 'string' && label.length > 0 && label.length <= 64 && hasContext(label)) return scanUnder(label, text);
+    return scanText(text);
+  }
+
+  /**
+   * `text` read as the value of a JSON member named `label` (`"label":"text"`, the form the
+   * detectors read keys in: a key such as "name" then reads as FHIR's); findings inside the label
+   * are dropped, the rest shifted back onto `text`.
+   */
+  function scanUnder(label: string, text: string): Finding[] {
+    const prefix = label.length + 4;
+    const found = scanText(`"${label}":"${text}"`);
+    if (found.length === 0) return NO_FINDINGS;
+    const out: Finding[] = [];
+    for (const f of found) {
+      if (f.end <= prefix || f.start >= prefix + text.length) continue;
+      (f as { start: number }).start = Math.max(0, f.start - prefix);
+      (f as { end: number }).end = Math.min(text.length, f.end - prefix);
+      out.push(f);
+    }
+    return out.length === 0 ? NO_FINDINGS : out;
+  }
+
+  function scanText(text: string): Finding[] {
     // One state per scanner, reused; a scan started from inside a scan (a custom detector) gets its own.
     const s = pooled !== undefined && !pooled.busy ? pooled : new ScanState(types, mask);
     pooled ??= s;
@@ -396,7 +447,8 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
       value,
       opts,
       (str, path, inKey) => {
-        for (const f of scan(str)) out.push(inKey ? { ...f, path: [...path], inKey: true } : { ...f, path: [...path] });
+        const found = inKey ? scan(str) : scan(str, { label: keyOf(path) });
+        for (const f of found) out.push(inKey ? { ...f, path: [...path], inKey: true } : { ...f, path: [...path] });
       },
       opts.keys === true,
     );
@@ -411,8 +463,8 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
   function redactObject<T>(value: T, opts: RedactObjectOptions = {}): RedactObjectResult<T> {
     checkStyle(opts);
     const counts: Partial<Record<PhiType, number>> = {};
-    const copy = mapStrings(value, opts, (str) => {
-      const findings = scan(str);
+    const copy = mapStrings(value, opts, (str, key) => {
+      const findings = scan(str, { label: key });
       if (findings.length === 0) return str;
       for (const f of findings) counts[f.type] = (counts[f.type] ?? 0) + 1;
       return redactText(str, findings, opts);
@@ -421,6 +473,15 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
   }
 
   return { scan, scanObject, redact, redactObject };
+}
+
+/** The key a string of a JSON-like value stands under: the nearest key of its path (array indexes skipped). */
+export function keyOf(path: readonly (string | number)[]): string | undefined {
+  for (let i = path.length - 1; i >= 0; i--) {
+    const seg = path[i];
+    if (typeof seg === 'string') return seg;
+  }
+  return undefined;
 }
 
 function checkStyle(opts: RedactOptions): void {

@@ -135,17 +135,20 @@ export function walkStrings(
   go(value, 0);
 }
 
-/** A deep copy of `value` with every string passed through `fix`; other values are copied as is. */
-export function mapStrings(value: unknown, limits: WalkLimits, fix: (s: string) => string): unknown {
+/**
+ * A deep copy of `value` with every string passed through `fix` (with the key it stands under,
+ * array indexes skipped); other values are copied as is.
+ */
+export function mapStrings(value: unknown, limits: WalkLimits, fix: (s: string, key: string | undefined) => string): unknown {
   const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxNodes = limits.maxNodes ?? DEFAULT_MAX_NODES;
   let nodes = 0;
-  const go = (v: unknown, depth: number): unknown => {
+  const go = (v: unknown, depth: number, key: string | undefined): unknown => {
     if (++nodes > maxNodes) throw new LimitExceededError('maxNodes', maxNodes);
-    if (typeof v === 'string') return fix(v);
+    if (typeof v === 'string') return fix(v, key);
     if (v === null || typeof v !== 'object') return v;
     if (depth >= maxDepth) throw new LimitExceededError('maxDepth', maxDepth);
-    if (Array.isArray(v)) return v.map((x) => go(x, depth + 1));
+    if (Array.isArray(v)) return v.map((x) => go(x, depth + 1, key));
     if (v instanceof Date) return new Date(v.getTime());
     if (!isPlainContainer(v)) return v;
     // Error objects: keep their message and stack, redacted, as plain properties.
@@ -156,12 +159,12 @@ export function mapStrings(value: unknown, limits: WalkLimits, fix: (s: string) 
       if (!entries.includes('stack') && v.stack !== undefined) entries.push('stack');
     }
     for (const k of entries) {
-      const copy = go((v as unknown as Record<string, unknown>)[k], depth + 1);
+      const copy = go((v as unknown as Record<string, unknown>)[k], depth + 1, k);
       // "__proto__" is an ordinary key here: define it, never assign it (no prototype change).
       if (k === '__proto__') Object.defineProperty(out, k, { value: copy, enumerable: true, writable: true, configurable: true });
       else out[k] = copy;
     }
     return out;
   };
-  return go(value, 0);
+  return go(value, 0, undefined);
 }

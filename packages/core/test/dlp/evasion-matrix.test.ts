@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createScanner, type Finding } from '../../src/dlp/index.js';
-import { generateContextMatrix, generateEvasionMatrix, generateMatrixNegatives, type MatrixCase as Case } from '../../../../test/eval/independent/matrix.mjs';
+import { generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generateMatrixNegatives, type MatrixCase as Case } from '../../../../test/eval/independent/matrix.mjs';
 
 const scanner = createScanner();
 const cases = generateEvasionMatrix(20261207, 6);
@@ -80,5 +80,11 @@ describe('evasion matrix', () => {
     expect(rate(ctx)).toBeGreaterThanOrEqual(0.97);
     for (const setting of ['prose', 'json', 'key-value', 'xml'] as const) expect(rate(ctx.filter((c) => c.setting === setting)), setting).toBeGreaterThanOrEqual(0.95);
     for (const type of new Set(ctx.map((c) => c.type))) expect(rate(ctx.filter((c) => c.type === type)), type).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('finds a date however a clinical text writes it (numeric, ISO date-times, month names, ordinals, DDMMMYYYY, YYYYMMDD after a cue), whole', () => {
+    const dates = generateDateMatrix();
+    expect(new Set(dates.map((c) => c.form)).size).toBeGreaterThanOrEqual(20);
+    expect(dates.filter((c) => !covered(scanner.scan(c.text), c)).map((c) => `${c.form}: ${JSON.stringify(c.text)}`)).toEqual([]);
   });
 });

@@ -113,3 +113,54 @@ describe('formatPath', () => {
     expect(formatPath([])).toBe('');
   });
 });
+
+describe('the key a string stands under is its context', () => {
+  // Values that carry no identifier shape of their own: only their key says what they are.
+  const KEYED: ReadonlyArray<readonly [string, string, string]> = [
+    ['memberId', 'W28810392', 'HEALTH_PLAN_ID'],
+    ['insurance_member_no', 'XJK882910344', 'HEALTH_PLAN_ID'],
+    ['ssn', '4 4 5 5 4 0 8 9 7', 'SSN'],
+    ['dl', 'A1234567', 'LICENSE_NUMBER'],
+    ['chart', '00412345', 'MRN'],
+    ['birthDate', '19620314', 'DATE'],
+    ['mobilePhone', '6175550143', 'PHONE'],
+    ['family', 'Okonkwo', 'PERSON_NAME'],
+  ];
+
+  it('scan(text, { label }) reads the label as context and reports only spans of the text', () => {
+    for (const [label, value, type] of KEYED) {
+      expect(scanner.scan(value).some((f) => f.type === type), `${value} alone`).toBe(false);
+      const found = scanner.scan(value, { label });
+      expect(found.map((f) => [f.type, f.start, f.end]), `${label}: ${value}`).toEqual([[type, 0, value.length]]);
+    }
+    // A label with no context word changes nothing; a label is never reported.
+    expect(scanner.scan('W28810392', { label: 'colour' })).toEqual([]);
+    expect(scanner.scan('fine', { label: 'ssn' })).toEqual([]);
+    expect(scanner.scan('call 617-555-0143', { label: 'Jane Doe' }).map((f) => [f.type, f.start, f.end])).toEqual([['PHONE', 5, 17]]);
+  });
+
+  it('keys that name things other than people do not make their values names', () => {
+    for (const [label, value] of [['name', 'Hemoglobin A1c'], ['name', 'Springfield General Hospital'], ['display', 'Glucose [Mass/volume] in Blood'], ['text', 'Blood pressure'], ['status', 'final']]) {
+      expect(scanner.scan(value!, { label }), `${label}: ${value}`).toEqual([]);
+    }
+  });
+
+  it('scanObject and redactObject pass each string its key (array items their array\'s key)', () => {
+    const body = { patient: { memberId: 'W28810392', charts: { chart: ['00412345'] }, family: 'Okonkwo', note: 'fine' } };
+    expect(scanner.scanObject(body).map((f) => [f.type, f.path.join('.')])).toEqual([
+      ['HEALTH_PLAN_ID', 'patient.memberId'],
+      ['MRN', 'patient.charts.chart.0'],
+      ['PERSON_NAME', 'patient.family'],
+    ]);
+    const { value, counts } = scanner.redactObject(body);
+    expect(value).toEqual({ patient: { memberId: '[HEALTH_PLAN_ID]', charts: { chart: ['[MRN]'] }, family: '[PERSON_NAME]', note: 'fine' } });
+    expect(counts).toEqual({ HEALTH_PLAN_ID: 1, MRN: 1, PERSON_NAME: 1 });
+  });
+
+  it('a flood of distinct keys is bounded work per key', () => {
+    // 5,000 distinct keys ("aaMemberId", "abMemberId", …): more than the scanner keeps of them.
+    const letters = (i: number) => Array.from({ length: 3 }, (_, k) => String.fromCharCode(97 + (Math.floor(i / 26 ** k) % 26))).join('');
+    const big = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`${letters(i)}MemberId`, `W${String(28810392 + i)}`]));
+    expect(scanner.scanObject(big).length).toBe(5000);
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * Dates written with month names ("March 15, 2024", "Mar 15 2024", "15 Mar 2024", "15-Mar-2024",
- * "Feb 20", "March 2024": a month is a date element under Safe Harbor, only the year is not) and ages over 89 written in words ("ninety-two year old"). Both start from a context
+ * "the 2nd of February 1938", "Feb 20", "March 2024": a month is a date element under Safe Harbor, only the year is not) and ages over 89 written in words ("ninety-two year old"). Both start from a context
  * word found by the keyword pass and read a bounded number of characters around it.
  */
 import { Kw } from '../context.js';
@@ -39,6 +39,28 @@ export function detectTextDates(s: ScanState): void {
     if (text.charCodeAt(me) === 46) me++;
     const ctx = kw.before(ms, Kw.Dob, 30) ? 0.97 : 0.85;
 
+    // Dth of Month YYYY — "the 2nd of February 1938"
+    if (text.charCodeAt(ms - 1) === 32 && text.slice(ms - 4, ms - 1).toLowerCase() === ' of') {
+      let ds = ms - 4;
+      const suffix = text.slice(ds - 2, ds).toLowerCase();
+      if (suffix === 'st' || suffix === 'nd' || suffix === 'rd' || suffix === 'th') {
+        ds -= 2;
+        const de = ds;
+        while (ds > 0 && de - ds < 2 && isDigit(text.charCodeAt(ds - 1))) ds--;
+        const y = text.charCodeAt(me) === 32 || text.charCodeAt(me) === 44 ? digitsAt(text, me + (text.charCodeAt(me) === 44 ? 2 : 1), 4, 4) : undefined;
+        if (ds < de && !isLetter(text.charCodeAt(ds - 1) || 0) && !isDigit(text.charCodeAt(ds - 1) || 0)) {
+          const day = Number(text.slice(ds, de));
+          if (y !== undefined && y[0] >= 1900 && y[0] <= 2099 && !isDigit(text.charCodeAt(y[1]) || 0) && validDate(y[0], month, day)) {
+            s.emit('DATE', ds, y[1], ctx);
+            continue;
+          }
+          if (y === undefined && validDate(undefined, month, day)) {
+            s.emit('DATE', ds, me, ctx - 0.2);
+            continue;
+          }
+        }
+      }
+    }
     // Month D[, YYYY] — "March 15, 2024", "Mar 15 2024", "Feb 20"; Month YYYY — "March 2024"
     const p = me;
     if (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 45) {

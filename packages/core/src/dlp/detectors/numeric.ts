@@ -211,7 +211,8 @@ export function detectNumeric(s: ScanState): void {
             const y = num(s, i + 2);
             ok = (l2 === 2 || (y >= 1900 && y <= 2099)) && validDate(fullYear(y, l2), num(s, i), num(s, i + 1));
           }
-          if (ok) s.emit('DATE', a, end, s.kw.before(a, Kw.Dob, 30) ? 0.97 : 0.85);
+          // An ISO 8601 date-time is one finding with its time ("2024-03-15T08:30:00Z").
+          if (ok) s.emit('DATE', a, s.code(end) === 84 ? isoTimeEnd(s, end + 1) : end, s.kw.before(a, Kw.Dob, 30) ? 0.97 : 0.85);
         }
       }
     }
@@ -230,7 +231,8 @@ export function detectNumeric(s: ScanState): void {
         s.emit('DATE', a, re[i + 1]!, s.kw.before(a, Kw.Dob, 30) ? 0.95 : 0.85);
       }
     }
-    if (L === 8 && clean && s.rightClean(re[i]!) && s.kw.before(a, Kw.Dob, 20)) {
+    // YYYYMMDD after a birth or date cue ("DOB 19620314", "admitted 20240719", "admitDate": …).
+    if (L === 8 && clean && s.rightClean(re[i]!) && (s.kw.before(a, Kw.Dob, 20) || s.kw.before(a, Kw.Date, 20))) {
       const y = Number(text.slice(a, a + 4));
       if (y >= 1900 && y <= 2099 && validDate(y, Number(text.slice(a + 4, a + 6)), Number(text.slice(a + 6, a + 8)))) {
         s.emit('DATE', a, re[i]!, 0.9);
@@ -283,6 +285,13 @@ export function detectNumeric(s: ScanState): void {
     }
   }
 }
+
+/** End of the time of an ISO 8601 date-time at `p` (after 'T'): hh:mm[:ss[.fff]][Z|±hh:mm], or `p - 1` (the 'T' left out) when none. */
+function isoTimeEnd(s: ScanState, p: number): number {
+  const m = ISO_TIME.exec(s.text.slice(p, p + 24));
+  return m === null ? p - 1 : p + m[0].length;
+}
+const ISO_TIME = /^[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?(?:Z|[+-][0-2][0-9]:?[0-5][0-9])?/;
 
 /** True when a state abbreviation (then up to two of " ,^") sits right before `pos`. */
 function afterState(s: ScanState, pos: number): boolean {
