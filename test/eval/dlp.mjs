@@ -5,7 +5,8 @@
  * test/eval/independent (set 2: written apart from the detectors, used only to measure), the
  * independent person-name set of test/eval/independent/names.mjs (set 3, names only), the
  * evasion matrix of test/eval/independent/matrix.mjs (set 4: kinds × disguises × settings, a
- * development set whose misses guided fixes), with
+ * development set whose misses guided fixes), the
+ * hand-written clinical prose of test/eval/independent/prose-names.mjs (set 5, names only), with
  * names, evasion classes and context-bound identifiers reported separately; hard-negative false
  * positives and the share of non-PHI characters covered; throughput (short JSON string values,
  * clinical notes one document per call, 1 MB of text) next to 13 naive regexes and the peers in
@@ -37,7 +38,7 @@ const require = createRequire(import.meta.url);
 const { SyncRedactor } = require('redact-pii');
 const { OpenRedaction } = await import('@openredaction/core');
 const { generateIndependentSet } = await import('./independent/generate.mjs');
-const { reportNames } = await import('./names-report.mjs');
+const { reportNames, reportProseNames } = await import('./names-report.mjs');
 const { reportMatrix } = await import('./matrix-report.mjs');
 
 const { docs, negatives } = loadCorpus();
@@ -289,6 +290,9 @@ reportNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose'
 
 // ===================== Set 4: evasion matrix (development set) =====================
 reportMatrix((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
+
+// ===================== Set 5: hand-written clinical prose, names (measure only) =====================
+reportProseNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
 
 // ===================== Throughput, one thread, all twenty types =====================
 const NAIVE = [

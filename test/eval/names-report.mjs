@@ -2,11 +2,13 @@
  * Person-name report on the independent names set (test/eval/independent/names.mjs): precision,
  * recall (a finding of PERSON_NAME overlapping the label), exact-boundary recall, recall by
  * template and by whether the name's words are in the scanner's lexicons (read from the
- * generated lexicon sources), and the findings on the hard negatives. Used by test/eval/dlp.mjs;
+ * generated lexicon sources), and the findings on the hard negatives; the same for the
+ * hand-written prose set (test/eval/independent/prose-names.mjs, set 5). Used by test/eval/dlp.mjs;
  * runs alone too: `node test/eval/names-report.mjs [--verbose]` (after a build).
  */
 import { readFileSync } from 'node:fs';
 import { generateNamesSet } from './independent/names.mjs';
+import { proseNamesSet } from './independent/prose-names.mjs';
 
 /** Every lower-case word of the generated lexicon modules (given names and surnames). */
 function lexiconWords() {
@@ -18,15 +20,32 @@ function lexiconWords() {
     } catch {
       continue;
     }
-    for (const m of src.matchAll(/'([^']*)'/g)) for (const w of m[1].split(/[\s:,]+/)) if (/^\p{L}/u.test(w)) words.add(w.toLowerCase());
+    for (const m of src.matchAll(/= '([^']*)'/g)) for (const w of m[1].split(/[\s:,]+/)) if (/^\p{L}/u.test(w)) words.add(w.toLowerCase());
   }
   return words;
 }
 
 const pct = (x) => (x * 100).toFixed(1).padStart(5);
 
-export function reportNames(scan, { verbose = false, log = console.log } = {}) {
-  const { docs } = generateNamesSet();
+export function reportNames(scan, opts = {}) {
+  return reportNameSet('Set 3 (independent person names; measured only)', 'set 3', generateNamesSet().docs, scan, opts);
+}
+
+/** Set 5: hand-written clinical prose (test/eval/independent/prose-names.mjs). */
+export function reportProseNames(scan, opts = {}) {
+  const { docs } = proseNamesSet();
+  // Part B is never listed verbosely: its misses stay unread.
+  const all = reportNameSet('Set 5 (hand-written clinical prose, names; measured only)', 'set 5', docs, scan, { ...opts, verbose: false });
+  const log = opts.log ?? console.log;
+  for (const part of ['A', 'B']) {
+    const r = reportNameSet(`Set 5 part ${part}`, `set 5${part}`, docs.filter((d) => d.part === part), scan, { log: () => {} });
+    log(`  part ${part}${part === 'B' ? ' (written after the detectors changed, never read for misses)' : ''}: P ${pct(r.precision)} R ${pct(r.recall)} (exact ${pct(r.exact)}); ${r.negFindings} findings on its hard negatives`);
+  }
+  if (opts.verbose) reportNameSet('Set 5 part A, verbose', 'set 5A', docs.filter((d) => d.part === 'A'), scan, opts);
+  return all;
+}
+
+function reportNameSet(title, tag, docs, scan, { verbose = false, log = console.log } = {}) {
   const lex = lexiconWords();
   let labels = 0, found = 0, exact = 0, predicted = 0, correct = 0;
   const cls = {};
@@ -67,18 +86,20 @@ export function reportNames(scan, { verbose = false, log = console.log } = {}) {
   const precision = predicted ? correct / predicted : 1;
   const recall = found / labels;
   const negatives = docs.filter((d) => d.labels.length === 0).length;
-  log(`\n=== Set 3 (independent person names; measured only): ${docs.length} documents, ${labels} names, ${negatives} hard-negative lines ===`);
+  log(`\n=== ${title}: ${docs.length} documents, ${labels} names, ${negatives} hard-negative lines ===`);
   log(`person names: phiguard P ${pct(precision)} R ${pct(recall)} (exact boundaries ${pct(exact / labels)}); ${negFindings} findings on the ${negatives} hard negatives`);
   log(`  by lexicon: all words in the lexicons n=${byLex.known.n} R ${pct(byLex.known.f / (byLex.known.n || 1))}; some word outside n=${byLex.unknown.n} R ${pct(byLex.unknown.f / (byLex.unknown.n || 1))}`);
   for (const c of Object.keys(cls).sort()) log(`  ${c.padEnd(11)} n=${String(cls[c].n).padStart(3)}  R ${pct(cls[c].f / cls[c].n)}  exact ${pct(cls[c].e / cls[c].n)}`);
   if (verbose) {
-    log('set 3 misses:', misses);
-    log('set 3 false positives:', fps);
+    log(`${tag} misses:`, misses);
+    log(`${tag} false positives:`, fps);
   }
   return { precision, recall, exact: exact / labels, negFindings };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const core = await import('../../packages/core/dist/index.js');
-  reportNames((t) => core.createScanner().scan(t), { verbose: process.argv.includes('--verbose') });
+  const scanner = core.createScanner();
+  reportNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
+  reportProseNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
 }

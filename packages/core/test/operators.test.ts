@@ -366,7 +366,8 @@ describe('custom operators', () => {
 describe('scrub', () => {
   const note = 'Jane called from 617-555-0143 about SSN 123-45-6789; glucose 105 mg/dL.';
   it('replaces the identifiers the DLP scanner finds, keeping the rest of the text', () => {
-    expect(applyOperator('scrub', note).v).toBe('Jane called from [PHONE] about SSN [SSN]; glucose 105 mg/dL.');
+    // "Jane" starts the sentence before a person verb and is a known given name: a name.
+    expect(applyOperator('scrub', note).v).toBe('[PERSON_NAME] called from [PHONE] about SSN [SSN]; glucose 105 mg/dL.');
   });
   it('takes types and a mask style', () => {
     expect(applyOperator({ op: 'scrub', types: ['SSN'] }, note).v).toBe('Jane called from 617-555-0143 about SSN [SSN]; glucose 105 mg/dL.');

@@ -4,7 +4,7 @@
  * although they look like one (eponyms of diseases, clinical vocabulary, drugs, organisms,
  * facility words, words after a credential).
  */
-import { GIVEN_NAMES } from './name-lexicon.js';
+import { GIVEN_NAMES, GIVEN_NAMES_RARE } from './name-lexicon.js';
 import { SURNAMES } from './surname-lexicon.js';
 
 const words = (s: string): string[] => s.split(/\s+/).filter((w) => w !== '');
@@ -33,11 +33,20 @@ const AMBIGUOUS = new Set(
 );
 
 const GIVEN = new Set(words(GIVEN_NAMES));
+/** SSA names with few births (or that are also census surnames): weak evidence only. */
+const GIVEN_RARE = new Set(words(GIVEN_NAMES_RARE));
+for (const w of GIVEN_RARE) GIVEN.add(w);
 
-/** Weight of `w` (lower case) as a given name: 0 unknown, 1 weak (ambiguous), 2 strong. */
+/** Weights of the given names, built on first use (one lookup per word, not one per list). */
+let WEIGHTS: Map<string, 1 | 2> | undefined;
+
+/** Weight of `w` (lower case) as a given name: 0 unknown, 1 weak (ambiguous or rare), 2 strong. */
 export function givenWeight(w: string): 0 | 1 | 2 {
-  if (!GIVEN.has(w)) return 0;
-  return isWeakGiven(w) ? 1 : 2;
+  if (WEIGHTS === undefined) {
+    WEIGHTS = new Map();
+    for (const g of GIVEN) WEIGHTS.set(g, isWeakGiven(g) ? 1 : 2);
+  }
+  return WEIGHTS.get(w) ?? 0;
 }
 
 /**
@@ -45,14 +54,22 @@ export function givenWeight(w: string): 0 | 1 | 2 {
  * ("Bank", "Care", "Rochester"): those, and the ambiguous names above, are weak evidence.
  */
 function isWeakGiven(w: string): boolean {
-  return AMBIGUOUS.has(w) || WEAK_GIVEN.has(w) || TERM_WORDS.has(w) || NEVER_NAME_WORDS.has(w);
+  return AMBIGUOUS.has(w) || GIVEN_RARE.has(w) || WEAK_GIVEN.has(w) || TERM_WORDS.has(w) || NEVER_NAME_WORDS.has(w);
 }
 const WEAK_GIVEN = new Set(
   words(`bank base bear bird bond bone boot boy brand cash care chrysler cross deck fair field ford gale gay
   glad hale harp hart heart lark lord marsh moss oak park pax pier port read ring rock sage salmon saw
   say scarface shadow ship star storm sunshine temp town way worth rochester chester boston denver phoenix
   york kent salem cleveland washington lincoln jefferson madison montgomery richmond sheffield hamilton
-  dixie cinnamon candy cookie tuesday yankee stinky piggy pooh`),
+  dixie cinnamon candy cookie tuesday yankee stinky piggy pooh
+  unknown baby infant junior queen princess royalty saint justice legend legacy journey miracle heaven
+  heavenly treasure promise echo ocean river meadow winter summer autumn navy crew golden love essence
+  sincere loyal marvel titan onyx atlas apollo ace creed ridge scout grey stone sage unique era ever lyric
+  genesis serenity diamond emerald nova luna aria maverick ryder cannon blaze legacy dream royal kash
+  savannah dakota brooklyn hudson sierra london paris houston aspen kenya india memphis montana bristol
+  milan cairo vienna egypt malaysia ireland america holland german camden clinton dayton denton
+  cruz reyes santos banks bishop baker fisher murphy campbell collins wilson lewis johnson williams jones
+  watson evans gibson dorsey`),
 );
 
 /**
@@ -90,13 +107,25 @@ export function wordHash(text: string, s: number, e: number): number {
   }
   return h;
 }
-const BLOOM_BITS = 1 << 18;
+const BLOOM_BITS = 1 << 19;
 /** A one-hash Bloom filter of the lexicon: most capitalised words are rejected without a slice. */
 const BLOOM = new Uint8Array(BLOOM_BITS >> 3);
 for (const w of GIVEN) {
   const h = wordHash(w, 0, w.length) & (BLOOM_BITS - 1);
   BLOOM[h >> 3]! |= 1 << (h & 7);
 }
+/** A one-hash Bloom filter of the surname lexicon (small: 1 bit in 64 is set). */
+const SURNAME_BLOOM = new Uint8Array(1 << 13);
+for (const name of SURNAME.keys()) {
+  const h = wordHash(name, 0, name.length) & 65535;
+  SURNAME_BLOOM[h >> 3]! |= 1 << (h & 7);
+}
+/** False when the word with hash `h` (from `wordHash`, ≥ 0) is surely neither a given name nor a surname. */
+export function maybeName(h: number): boolean {
+  const s = h & 65535;
+  return maybeGiven(h) || (SURNAME_BLOOM[s >> 3]! & (1 << (s & 7))) !== 0;
+}
+
 /** False when the word with hash `h` (from `wordHash`, ≥ 0) is surely not a given name. */
 export function maybeGiven(h: number): boolean {
   const b = h & (BLOOM_BITS - 1);
@@ -110,7 +139,7 @@ let CAPITALISED: Map<string, 1 | 2> | undefined;
 export function givenWeightOf(word: string): 0 | 1 | 2 {
   if (CAPITALISED === undefined) {
     CAPITALISED = new Map();
-    for (const g of GIVEN) CAPITALISED.set(g[0]!.toUpperCase() + g.slice(1), isWeakGiven(g) ? 1 : 2);
+    for (const g of GIVEN) CAPITALISED.set(g[0]!.toUpperCase() + g.slice(1), givenWeight(g) as 1 | 2);
   }
   const w = CAPITALISED.get(word);
   if (w !== undefined) return w;
@@ -241,10 +270,61 @@ export const TERM_WORDS = new Set(
 /** Endings of clinical and abstract words, never of a name here (checked only on words no lexicon knows). */
 const TERM_ENDING = /(?:itis|osis|emia|aemia|pathy|ectomy|otomy|ostomy|plasty|scopy|ology|ologic|ological|ism|ness|ment|tion|sion|ous|ics|ized|ised|ful|less|able|ible|pril|olol|statin|mab|nib|azole|cillin|mycin|floxacin|sartan|dipine|zepam|tidine|prazole|gram|graphy|therapy|care)$/;
 
+/**
+ * The same endings as a sticky pattern read in place: matches at `lastIndex` when the ASCII word
+ * starting there ends with one of them (no slice).
+ */
+export const TERM_ENDING_AT = new RegExp(`[A-Za-z'-]*${TERM_ENDING.source.slice(0, -1)}(?![A-Za-z'-])`, 'iy');
+
+/** Lower-case words of TERM_WORDS and NEVER_NAME_WORDS, for hash filters. */
+export const TERM_LIKE_WORDS = (): string[] => [...TERM_WORDS, ...NEVER_NAME_WORDS];
+
 /** True when a capitalised word no lexicon knows reads as a clinical, abstract or place word. */
 export function isTermWord(lower: string): boolean {
   return TERM_WORDS.has(lower) || NEVER_NAME_WORDS.has(lower) || TERM_ENDING.test(lower);
 }
+
+/**
+ * Verbs after which "to", "with" or "by" introduces a person ("forwarded to", "discussed with",
+ * "accompanied by"): the pair is a strong cue even though "to" alone is weak.
+ */
+export const CUE_VERBS = new Set(
+  words(`
+  spoke speak speaking talked talking sent forwarded handed explained explaining given gave reported report
+  discussed discussing reviewed reviewing seen examined evaluated accompanied brought driven dropped
+  transported referred escorted assisted helped supervised introduced presented staffed signed handed-off
+  off over
+  `),
+);
+
+/**
+ * Relations and roles of people: a capitalised run after one ("her son Darnell", "Mother, Yesenia")
+ * or after its possessive ("Ana's mother") is read as a person's name.
+ */
+export const RELATION_NOUNS = new Set(
+  words(`
+  mother father mom dad mum wife husband son daughter sister brother parent parents child children kids
+  sons daughters siblings sibling family spouse partner fiance fiancé fiancee fiancée boyfriend girlfriend
+  grandmother grandfather grandma grandpa grandson granddaughter grandchildren grandkids aunt uncle niece
+  nephew cousin stepmother stepfather stepson stepdaughter sister-in-law brother-in-law mother-in-law
+  father-in-law son-in-law daughter-in-law friend friends neighbor neighbour roommate caregiver caretaker
+  teacher coworker colleague boss landlord guardian proxy sponsor pastor
+  `),
+);
+
+/**
+ * Verbs that follow a person as the subject of a clinical sentence ("Kowalski agreed", "Ngozi Eze
+ * reported chest tightness"): evidence after a run, the mirror of the cues before it.
+ */
+export const PERSON_VERBS = new Set(
+  words(`
+  reports reported denies denied states stated agrees agreed presents presented returns returned
+  complains complained endorses endorsed declines declined asks asked arrived tolerated understands
+  understood verbalizes verbalized expresses expressed requests requested refuses refused consented
+  wishes wished wants wanted prefers preferred feels felt says said lives lived works worked
+  notes noted admits admitted describes described believes believed reports presents called calls
+  `),
+);
 
 /** Conjunctions and prepositions that support a run only when a lexicon knows one of its words. */
 export const WEAK_PERSON_CUES = new Set(words('and or per via from to for'));
@@ -261,5 +341,7 @@ export const PERSON_CUES = new Set(
   fiancee colleague coworker landlord sponsor interpreter translator chaperone witness advocate guardian proxy
   spoke talked called phoned told asked informed visited accompanied met contacted paged texted emailed messaged
   notified thanked reassured counseled counselled updated consulted signed dictated transcribed authored
+  instructed educated advised reminded interviewed greeted counseling counselling educating instructing
+  reassuring informing updating calling texting emailing paging examining
   `),
 );

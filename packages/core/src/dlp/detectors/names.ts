@@ -9,16 +9,22 @@
  */
 import { Kw } from '../context.js';
 import {
+  CUE_VERBS,
   EPONYM_FOLLOWERS,
   NEVER_NAME_WORDS,
   PARTICLES,
   PERSON_CUES,
+  PERSON_VERBS,
+  RELATION_NOUNS,
   WEAK_PERSON_CUES,
   STOP_AFTER_NAME,
+  TERM_ENDING_AT,
+  TERM_LIKE_WORDS,
   givenWeight,
   givenWeightOf,
   isTermWord,
   maybeGiven,
+  maybeName,
   surnameWeight,
   wordHash,
 } from './name-evidence.js';
@@ -44,6 +50,10 @@ const isUpper = (c: number): boolean => c < 128 ? c >= 65 && c <= 90 : uclass(c)
 const isLower = (c: number): boolean => c < 128 ? c >= 97 && c <= 122 : uclass(c) === 2;
 /** A letter in any script. */
 const isLetter = (c: number): boolean => c < 128 ? (c >= 65 && c <= 90) || (c >= 97 && c <= 122) : uclass(c) !== 3;
+
+/** True when text[q] is the apostrophe of a possessive "'s" ("Ana's mother"), not of "O'Brien". */
+const isPossessive = (text: string, q: number): boolean =>
+  (text.charCodeAt(q) === 39 || text.charCodeAt(q) === 0x2019) && (text.charCodeAt(q + 1) | 32) === 115 && !isLetter(text.charCodeAt(q + 2) || 0);
 
 /** Capitalised words that follow labels but are not names. */
 const NOT_NAMES = new Set(
@@ -82,7 +92,60 @@ function hashFilter(list: Iterable<string>): Uint8Array {
 /** False when the word with `wordHash` `h` (≥ 0) is surely not in the list of `filter`. */
 const mayBeIn = (filter: Uint8Array, h: number): boolean => (filter[(h >>> 3) & 8191]! & (1 << (h & 7))) !== 0;
 const NOT_NAMES_FILTER = hashFilter(NOT_NAMES);
+/**
+ * Small word lists looked up by case-folded `wordHash` and checked letter by letter, so that a
+ * lookup needs no slice and no lower-casing: the value of the entry whose word is at text[b, e).
+ */
+class HashDict {
+  private readonly byHash = new Map<number, Array<[string, number]>>();
+  /** Words with letters outside ASCII ("fiancé"), looked up by their lower-case slice. */
+  private readonly other = new Map<string, number>();
+  /** One bit per hash (see `hashFilter`): most words are rejected before the map. */
+  private readonly bits = new Uint8Array(1 << 13);
+  add(words: Iterable<string>, value: number): this {
+    for (const w of words) {
+      const h = wordHash(w, 0, w.length);
+      if (h < 0) {
+        this.other.set(w, value);
+        continue;
+      }
+      this.bits[(h >>> 3) & 8191]! |= 1 << (h & 7);
+      const list = this.byHash.get(h) ?? [];
+      if (!list.some(([x]) => x === w)) list.push([w, value]);
+      this.byHash.set(h, list);
+    }
+    return this;
+  }
+  /** The value for the ASCII word text[b, e) in any case, or 0. */
+  get(text: string, b: number, e: number): number {
+    const h = wordHash(text, b, e);
+    if (h < 0) return this.other.size === 0 ? 0 : (this.other.get(text.slice(b, e).toLowerCase()) ?? 0);
+    if ((this.bits[(h >>> 3) & 8191]! & (1 << (h & 7))) === 0) return 0;
+    const list = this.byHash.get(h);
+    if (list === undefined) return 0;
+    for (const [w, v] of list) if (w.length === e - b && sameFolded(text, b, w)) return v;
+    return 0;
+  }
+}
+/** True when text[b, b + w.length) is `w` (lower case) with ASCII letters in any case. */
+function sameFolded(text: string, b: number, w: string): boolean {
+  for (let k = 0; k < w.length; k++) if ((text.charCodeAt(b + k) | 32) !== w.charCodeAt(k)) return false;
+  return true;
+}
+/** Cues before a run: 2 person cues and relations, 1 weak cues; 4 marks verbs before "to"/"with"/"by". */
+const CUES_BEFORE = new HashDict().add(WEAK_PERSON_CUES, 1).add(PERSON_CUES, 2).add(RELATION_NOUNS, 2);
+const CUE_VERB_DICT = new HashDict().add(CUE_VERBS, 1);
+const RELATION_DICT = new HashDict().add(RELATION_NOUNS, 1);
+/** Cues after a run: 1 person verbs and "who", 2 "is", 3 "was". */
+/** Words never read as a single cued name (label words in lower case, pronouns, particles, never-name words). */
+const NOT_A_CUED_NAME = new HashDict()
+  .add([...NOT_NAMES].map((w) => w.toLowerCase()), 1)
+  .add(STOP_AFTER_NAME, 1)
+  .add(PARTICLES, 1)
+  .add(NEVER_NAME_WORDS, 1);
+const CUES_AFTER = new HashDict().add(PERSON_VERBS, 1).add(['who'], 1).add(['is'], 2).add(['was'], 3);
 const NEVER_NAME_FILTER = hashFilter(NEVER_NAME_WORDS);
+const TERM_FILTER = hashFilter(TERM_LIKE_WORDS());
 const EPONYM_FILTER = hashFilter(EPONYM_FOLLOWERS);
 
 const TITLE_FOLLOW = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr']);
@@ -116,7 +179,7 @@ function readName(text: string, p: number, allCaps: boolean): number {
         // "McDonald", "O'Neil", "DeShawn" keep inner capitals; all-caps only where allowed.
         if (!allCaps && lower === 0 && !(text.charCodeAt(q - 1) === 39 || text.charCodeAt(q - 1) === 45 || text.charCodeAt(q - 1) === 0x2019)) break;
       } else if (c === 39 || c === 45 || c === 0x2019) {
-        if (!isLetter(text.charCodeAt(q + 1))) break;
+        if (!isLetter(text.charCodeAt(q + 1)) || isPossessive(text, q)) break;
       } else break;
       q++;
     }
@@ -266,14 +329,19 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
     }
     const end = readName(text, p, false);
     const words = nameWords;
-    if (end > p && words >= minWords && !(kind === Kw.Signoff && termVeto(text, p, end))) s.emit('PERSON_NAME', p, end, conf);
+    // A label read without a colon ("Seen by Dermatology", "Wife Mercy Hospital") or a sign-off
+    // needs no clinical or facility term in the run or right after it.
+    const loose = kind === Kw.Signoff || (kind === Kw.NameLabel && conf < 0.85);
+    if (end > p && words >= minWords && !(loose && (termVeto(text, p, end) || termAfter(text, end) || neverIn(text, p, end)))) s.emit('PERSON_NAME', p, end, conf);
   }
   const feats = s.features;
   detectSignatures(s);
   // One line that does not start with a space holds no signature block (see signatureLine).
   if ((feats & F.Newline) !== 0 || text.charCodeAt(0) === 32) detectSignatureBlock(s);
+  // Given-name runs and single cued words, in one visit of the capitalised words.
   if (s.caps > 0 || (feats & F.NonAscii) !== 0) detectLexiconNames(s);
   if ((s.flags & P.Pair) !== 0) detectPairNames(s);
+  if (s.out.length > 0) extendNameLists(s);
   if ((feats & F.Lt) !== 0) detectDisplayNames(s);
   if ((feats & F.Caret) !== 0) detectCaretNames(s);
   if (names !== undefined && names.size > 0) detectListedNames(s, names);
@@ -282,12 +350,28 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
 /** Cues after which a portal message names its writer, often in lower case ("this is maria"). */
 const FIRST_PERSON = new Set(['this is', 'i am', 'my name is']);
 
-/** True when a word of text[p, end) that no lexicon knows reads as a clinical, place or facility term. */
+/**
+ * True when a word of text[p, end) that no lexicon knows reads as a clinical, place or facility
+ * term. An ASCII word in no term list and with no term ending is passed over without a slice.
+ */
 function termVeto(text: string, p: number, end: number): boolean {
-  for (const tok of text.slice(p, end).split(' ')) {
-    if (tok.length < 2 || tok.endsWith('.')) continue;
-    const low = tok.toLowerCase();
-    if (!PARTICLES.has(low) && givenWeight(low) === 0 && surnameWeight(low) === 0 && isTermWord(low)) return true;
+  let q = p;
+  while (q < end) {
+    let we = q;
+    while (we < end && text.charCodeAt(we) !== 32) we++;
+    if (we - q >= 2 && text.charCodeAt(we - 1) !== 46) {
+      const h = wordHash(text, q, we);
+      let maybe = h < 0 || mayBeIn(TERM_FILTER, h);
+      if (!maybe) {
+        TERM_ENDING_AT.lastIndex = q;
+        maybe = TERM_ENDING_AT.test(text) && TERM_ENDING_AT.lastIndex === we;
+      }
+      if (maybe) {
+        const low = text.slice(q, we).toLowerCase();
+        if (!PARTICLES.has(low) && givenWeight(low) === 0 && surnameWeight(low) === 0 && isTermWord(low)) return true;
+      }
+    }
+    q = we + 1;
   }
   return false;
 }
@@ -298,7 +382,7 @@ function wordEnd(text: string, p: number): number {
   while (e < text.length && e - p < 24) {
     const c = text.charCodeAt(e);
     if (isLetter(c)) e++;
-    else if ((c === 39 || c === 45 || c === 0x2019) && e > p && isLetter(text.charCodeAt(e + 1))) e++;
+    else if ((c === 39 || c === 45 || c === 0x2019) && e > p && isLetter(text.charCodeAt(e + 1)) && !isPossessive(text, e)) e++;
     else break;
   }
   return e;
@@ -389,26 +473,42 @@ function detectLexiconNames(s: ScanState): void {
     }
     const e = wordEnd(text, i);
     const len = e - i;
+    const h = wordHash(text, i, e);
+    // A word standing alone between cues ("seen with Torsten, his partner").
+    if (len >= 2 && len <= 20 && !(text.charCodeAt(e) === 32 && isUpper(text.charCodeAt(e + 1))) && cuedWord(s, i, e, h)) {
+      i = e;
+      continue;
+    }
     if (len < 2 || len > 15) {
       i = e > i ? e : i + 1;
       continue;
     }
-    const h = wordHash(text, i, e);
     const weight = h >= 0 && !maybeGiven(h) ? 0 : givenWeightOf(text.slice(i, e));
     if (weight === 0 || isDigit(text.charCodeAt(e) || 0) || text.charCodeAt(e) === 95) {
       i = e;
       continue;
     }
+    const inside = !sentenceStart(text, i);
+    // A weak given name starting a sentence is read by nothing below: skip it unread.
+    if (weight === 1 && !inside) {
+      i = e;
+      continue;
+    }
     const end = readName(text, i, false);
     const words = nameWords;
-    const inside = !sentenceStart(text, i);
+    // Part of a longer proper noun: after a capitalised facility or clinical word ("Memorial Sloan
+    // Kettering"), or before a term ("Rocky Mountain spotted fever").
+    if (end > e && (termBefore(text, i) || termVeto(text, e + 1, end))) {
+      i = end;
+      continue;
+    }
     if (end > e && words >= 2 && (weight === 2 || inside)) {
       s.emit('PERSON_NAME', i, end, weight === 2 ? 0.8 : 0.7);
       i = end;
       continue;
     }
     // A single given name inside a sentence, after a lower-case word: "spoke with Maria about it".
-    if (end === e && weight === 2 && text.charCodeAt(i - 1) === 32 && isLower(text.charCodeAt(i - 2)) && !NEVER_NAME_WORDS.has(text.slice(i, e).toLowerCase())) {
+    if (end === e && weight === 2 && text.charCodeAt(i - 1) === 32 && lowerWordBefore(text, i) && !NEVER_NAME_WORDS.has(text.slice(i, e).toLowerCase())) {
       s.emit('PERSON_NAME', i, e, 0.65);
     }
     i = e;
@@ -654,9 +754,21 @@ function detectPairNames(s: ScanState): void {
       }
     }
     const g1 = givenWeightOf(m[0].slice(0, -1));
-    // Runs that start with a known given name are read by `detectLexiconNames`, and runs at the
-    // start of a sentence need a known given name.
-    if (g1 === 2 || (g1 === 1 && inside) || (!inside && !labelled && g1 === 0)) continue;
+    // A run that starts with a capitalised cue ("Informed Santiago Peralta", "Grandson Kwame …"):
+    // the run after the cue is read on its own.
+    if (sentenceStart(text, i) && isCueWord(text, i, i + m[0].length - 1)) {
+      re.lastIndex = i + m[0].length;
+      continue;
+    }
+    // Runs that start with a known given name are read by `detectLexiconNames`.
+    if (g1 === 2 || (g1 === 1 && inside)) continue;
+    // A cue before the run: "spoke with", "her son", a capitalised cue starting the sentence
+    // ("Grandson Kwame Asante", "Informed Santiago Peralta"), "mother, …".
+    const cue = cueBefore(text, i);
+    // A run at the start of a sentence with no cue needs a known given name (strong ones are read
+    // by `detectLexiconNames`; weak ones need a cue after the run): others are not read at all.
+    const startRun = !inside && !labelled && cue < 2;
+    if (startRun && g1 === 0) continue;
     const end = readName(text, i, false);
     const words = nameWords;
     if (end <= i || words < 2) continue;
@@ -683,11 +795,13 @@ function detectPairNames(s: ScanState): void {
       first = false;
     }
     if (veto) continue;
-    const cue = labelled || PERSON_CUES.has(prev);
+    // A cue after the run: a person verb ("… reported"), ", who", ", his partner", "'s mother".
+    const rc = rightCue(text, end);
+    const strong = labelled || cue === 2 || (rc > 0 && !startRun);
     let conf = 0;
-    if (given > 0 && surname > 0) conf = inside || cue || given === 2 || surname === 2 ? 0.8 : 0;
-    else if (given > 0 || surname > 0) conf = cue || WEAK_PERSON_CUES.has(prev) || (inside && (given === 2 || surname === 2)) ? 0.7 : 0;
-    else conf = cue || (inside && nonAscii) ? 0.6 : 0;
+    if (given > 0 && surname > 0) conf = inside || strong || given === 2 || surname === 2 || rc > 0 ? 0.8 : 0;
+    else if (given > 0 || surname > 0) conf = strong || cue === 1 || (inside && (given === 2 || surname === 2)) || (startRun && rc > 0) ? 0.7 : 0;
+    else conf = strong || (inside && nonAscii) ? 0.6 : 0;
     if (conf > 0) s.emit('PERSON_NAME', i, end, conf);
   }
 }
@@ -751,4 +865,254 @@ function signatureLine(s: ScanState, ls: number, le: number): void {
   // A lone name line with nothing before it in the text is not a signature.
   if (pb === 0 && blank && !credential) return;
   s.emit('PERSON_NAME', p, end, credential || delimiter || signoff ? 0.8 : 0.7);
+}
+
+/** True when a word of text[p, end) is never a name here ("Candida", "Mercy", "Graves"), given name or not. */
+function neverIn(text: string, p: number, end: number): boolean {
+  for (const tok of text.slice(p, end).split(' ')) if (NEVER_NAME_WORDS.has(tok.toLowerCase())) return true;
+  return false;
+}
+
+/** True when text[b, e) is a person cue or a relation ("Informed", "Grandson"), in any case. */
+function isCueWord(text: string, b: number, e: number): boolean {
+  return CUES_BEFORE.get(text, b, e) === 2;
+}
+
+/** True when the capitalised word after `end` (one space) is a clinical, facility or place term ("Mercy Hospital"). */
+function termAfter(text: string, end: number): boolean {
+  if (text.charCodeAt(end) !== 32 || !isUpper(text.charCodeAt(end + 1))) return false;
+  const we = wordEnd(text, end + 1);
+  const low = text.slice(end + 1, we).toLowerCase();
+  return NEVER_NAME_WORDS.has(low) || (givenWeight(low) === 0 && surnameWeight(low) === 0 && isTermWord(low));
+}
+
+/** True when a capitalised clinical, facility or place word stands right before `i` ("Memorial Sloan …"). */
+function termBefore(text: string, i: number): boolean {
+  if (text.charCodeAt(i - 1) !== 32) return false;
+  let b = i - 1;
+  while (b > 0 && i - 1 - b < 16 && isLetter(text.charCodeAt(b - 1))) b--;
+  // A title-case word ("Memorial"), not a credential in capitals ("RN Diane Foster").
+  if (b === i - 1 || !isUpper(text.charCodeAt(b)) || !isLower(text.charCodeAt(b + 1))) return false;
+  const low = text.slice(b, i - 1).toLowerCase();
+  return givenWeight(low) === 0 && surnameWeight(low) === 0 && isTermWord(low);
+}
+
+/** True when the word before `i` (one space) is written in small letters ("with", not "Puerto"). */
+function lowerWordBefore(text: string, i: number): boolean {
+  let k = i - 2;
+  if (!isLower(text.charCodeAt(k))) return false;
+  while (k > 0 && i - k < 24 && isLower(text.charCodeAt(k - 1))) k--;
+  return isLower(text.charCodeAt(k)) && !isLetter(text.charCodeAt(k - 1) || 0);
+}
+
+/** End of the lower-case ASCII word at `p` (at most 16 letters, '-' inside), or `p`. */
+function lowerWordEnd(text: string, p: number): number {
+  let e = p;
+  while (e < text.length && e - p < 16) {
+    const c = text.charCodeAt(e);
+    if ((c >= 97 && c <= 122) || (c === 45 && e > p)) e++;
+    else break;
+  }
+  return e;
+}
+
+/**
+ * Strength of the cue before the word at `i`: 2 for a person cue ("spoke with", "her son",
+ * "forwarded to", "mother, ", or one starting the sentence: "Husband Tomás", "Informed Santiago"),
+ * 1 for a weak one ("and", "per", "to"), 0 for none. Most words fail the hash filter, unsliced.
+ */
+function cueBefore(text: string, i: number): 0 | 1 | 2 {
+  let k = i - 1;
+  if (text.charCodeAt(k) !== 32) return 0;
+  const comma = text.charCodeAt(k - 1) === 44;
+  if (comma) k--;
+  let b = k;
+  while (b > 0 && k - b < 17 && (isLetter(text.charCodeAt(b - 1)) || (text.charCodeAt(b - 1) === 45 && b < k))) b--;
+  if (b === k || k - b > 16) return 0;
+  const v = comma ? RELATION_DICT.get(text, b, k) * 2 : CUES_BEFORE.get(text, b, k);
+  if (v === 0) return 0;
+  // A capitalised cue counts only where a sentence starts.
+  if (isUpper(text.charCodeAt(b)) && !sentenceStart(text, b)) return 0;
+  if (v === 2) return 2;
+  // "forwarded to", "discussed with", "handed off to": a verb of people before the preposition.
+  if (text.charCodeAt(b - 1) === 32) {
+    let a = b - 1;
+    while (a > 0 && b - 1 - a < 16 && isLetter(text.charCodeAt(a - 1))) a--;
+    if (a < b - 1 && !isLetter(text.charCodeAt(a - 1) || 0) && CUE_VERB_DICT.get(text, a, b - 1) !== 0) return 2;
+  }
+  return 1;
+}
+
+/** True when text[p, p + w.length) is the word `w` (then a non-letter). */
+const wordAt = (text: string, p: number, w: string): boolean => text.startsWith(w, p) && !isLetter(text.charCodeAt(p + w.length) || 0);
+
+/**
+ * The cue after a run ending at `e`: 2 for a possessive of a relation ("Ana's mother"), 1 for a
+ * person verb ("… reported", "… is a 67-year-old", "… was admitted"), "who" or an apposition
+ * (", who", ", his partner", ", her …"), 0 for none.
+ */
+function rightCue(text: string, e: number): 0 | 1 | 2 {
+  const c = text.charCodeAt(e);
+  if (c === 39 || c === 0x2019) {
+    if (!isPossessive(text, e) || text.charCodeAt(e + 2) !== 32) return 0;
+    const we = lowerWordEnd(text, e + 3);
+    return we > e + 3 && RELATION_DICT.get(text, e + 3, we) !== 0 ? 2 : 0;
+  }
+  if (c === 44) {
+    if (text.charCodeAt(e + 1) !== 32) return 0;
+    const p = e + 2;
+    return wordAt(text, p, 'who') || wordAt(text, p, 'his') || wordAt(text, p, 'her') || wordAt(text, p, 'their') ? 1 : 0;
+  }
+  if (c !== 32) return 0;
+  const p = e + 1;
+  const we = lowerWordEnd(text, p);
+  if (we === p || isLetter(text.charCodeAt(we) || 0)) return 0;
+  const v = CUES_AFTER.get(text, p, we);
+  if (v === 1) return 1;
+  if (v !== 0) {
+    const w = v === 2 ? 'is' : 'was';
+    // "is a 67-year-old", "was admitted overnight"
+    const q = we + 1;
+    if (text.charCodeAt(we) !== 32) return 0;
+    if ((wordAt(text, q, 'a') || wordAt(text, q, 'an')) && isDigit(text.charCodeAt(q + (text.charCodeAt(q + 1) === 32 ? 2 : 3)))) return 1;
+    return w === 'was' && (wordAt(text, q, 'admitted') || wordAt(text, q, 'discharged') || wordAt(text, q, 'seen') || wordAt(text, q, 'brought') || wordAt(text, q, 'found') || wordAt(text, q, 'transferred')) ? 1 : 0;
+  }
+  return 0;
+}
+
+/** True when the word after `e` (one space) turns the word before it into an eponym ("Bell palsy"). */
+function eponymAfter(text: string, e: number): boolean {
+  if (text.charCodeAt(e) !== 32) return false;
+  let we = e + 1;
+  while (we < text.length && we - e < 16 && isLetter(text.charCodeAt(we))) we++;
+  const h = wordHash(text, e + 1, we);
+  return (h < 0 || mayBeIn(EPONYM_FILTER, h)) && EPONYM_FOLLOWERS.has(text.slice(e + 1, we).toLowerCase());
+}
+
+/**
+ * One capitalised word text[b, e) standing alone between cues: after a person cue ("seen with
+ * Torsten, his partner", "Discussed with Wójcik"), before a person verb ("Corinne tolerated the
+ * procedure"), before "'s" and a relation ("Ana's mother"). A word no lexicon knows needs a cue on
+ * both sides or letters outside ASCII; at the start of a sentence the word must be a strong given
+ * name or a census surname. Clinical, place and facility terms, eponyms and label words are never
+ * read. Emits and returns true when the word is a name.
+ */
+function cuedWord(s: ScanState, b: number, e: number, h: number): boolean {
+  const { text } = s;
+  const before = text.charCodeAt(b - 1);
+  if (b > 0 && (isLetter(before) || isDigit(before) || before === 39 || before === 0x2019 || before === 45 || before === 95)) return false;
+  // A small letter after the capital ("Ana", not "ANA"); nothing glued after the word.
+  if (!isLower(text.charCodeAt(b + 1))) return false;
+  const after = text.charCodeAt(e);
+  if (isDigit(after) || after === 95) return false;
+  // Cheapest first: a cue after the word is needed unless a strong cue stands before it, and an
+  // ASCII word no lexicon may know needs a cue on both sides.
+  const known = h < 0 || maybeName(h);
+  const rc = rightCue(text, e);
+  if (rc === 0 && !known) return false;
+  const cue = rc === 2 && !known ? 0 : cueBefore(text, b);
+  if (cue < 2 && rc === 0) return false;
+  if (!known && rc !== 2 && !(cue === 2 && rc === 1)) return false;
+  // Label words, pronouns, particles and never-name words: rejected before any slice.
+  if (NOT_A_CUED_NAME.get(text, b, e) !== 0 || eponymAfter(text, e)) return false;
+  if (h < 0 && NOT_NAMES.has(text.slice(b, e))) return false;
+  const low = text.slice(b, e).toLowerCase();
+  if (NEVER_NAME_WORDS.has(low) || PARTICLES.has(low) || STOP_AFTER_NAME.has(low)) return false;
+  const g = givenWeight(low);
+  const sn = surnameWeight(low);
+  if (g === 0 && sn === 0 && isTermWord(low)) return false;
+  const nonAscii = h < 0;
+  const start = sentenceStart(text, b);
+  let ok: boolean;
+  if (rc === 2) ok = start ? g > 0 || sn > 0 : true;
+  // An ambiguous given name ("Christian", "Jordan") needs a cue after it as well.
+  else if (cue === 2) ok = g === 2 || (sn > 0 && g === 0) || nonAscii || rc === 1;
+  else if (start) ok = g === 2 || sn > 0;
+  else ok = g > 0 || sn > 0 || nonAscii;
+  if (ok) s.emit('PERSON_NAME', b, e, 0.7);
+  return ok;
+}
+
+/**
+ * The list item right before a found name: "Ana and Luis Ortega", "Ruth, Carl Ellingson". One to
+ * three capitalised words ending at the separator, read whole by `readName`, with no capitalised
+ * word before them; one word needs a lexicon or letters outside ASCII.
+ */
+function itemBefore(s: ScanState, start: number): void {
+  const { text } = s;
+  let q: number;
+  if (text.charCodeAt(start - 1) !== 32) return;
+  if (text.charCodeAt(start - 2) === 44) q = start - 2;
+  else if (text.charCodeAt(start - 2) === 100 && text.charCodeAt(start - 3) === 110 && text.charCodeAt(start - 4) === 97 && text.charCodeAt(start - 5) === 32) {
+    q = text.charCodeAt(start - 6) === 44 ? start - 6 : start - 5;
+  } else return;
+  // Starts of up to three capitalised words before `q`, nearest first.
+  let b = q;
+  let best = -1;
+  for (let w = 0; w < 3; w++) {
+    let k = b;
+    while (k > 0 && b - k < 24 && (isLetter(text.charCodeAt(k - 1)) || text.charCodeAt(k - 1) === 39 || text.charCodeAt(k - 1) === 45)) k--;
+    if (k === b || !isUpper(text.charCodeAt(k)) || !isLower(text.charCodeAt(k + 1))) break;
+    if (readName(text, k, false) === q) best = k;
+    if (text.charCodeAt(k - 1) !== 32) break;
+    b = k - 1;
+  }
+  if (best < 0) return;
+  // A capitalised word before the run makes it the tail of a longer title-case phrase.
+  if (text.charCodeAt(best - 1) === 32) {
+    let k = best - 1;
+    while (k > 0 && best - 1 - k < 24 && isLetter(text.charCodeAt(k - 1))) k--;
+    if (k < best - 1 && isUpper(text.charCodeAt(k)) && !sentenceStart(text, k)) return;
+    if (k < best - 1 && isUpper(text.charCodeAt(k)) && !isCueWord(text, k, best - 1)) return;
+  }
+  readName(text, best, false);
+  const words = nameWords;
+  if (termVeto(text, best, q)) return;
+  if (words < 2) {
+    const low = text.slice(best, q).toLowerCase();
+    if (NEVER_NAME_WORDS.has(low) || !(givenWeight(low) > 0 || surnameWeight(low) > 0 || wordHash(text, best, q) < 0)) return;
+  }
+  for (let j = 0; j < s.out.length; j++) if (s.out[j]!.type === 'PERSON_NAME' && s.out[j]!.start < q && best < s.out[j]!.end) return;
+  s.emit('PERSON_NAME', best, q, 0.7);
+}
+
+/** True when text[p…] starts with the letters of `w` and a space. */
+const startsWithWord = (text: string, p: number, w: string): boolean => text.startsWith(w, p) && text.charCodeAt(p + w.length) === 32;
+
+/**
+ * Names listed after a found name: "Ruth Ellingson, Carl Ellingson and Matthew Oduya",
+ * "Giulia Ferraro, Mateus Albuquerque, Zofia Krawczyk". Each item is read by `readName`; a
+ * clinical or place term, a state code after the item ("…, Palo Alto, CA") or a lone word no
+ * lexicon knows ends the list.
+ */
+function extendNameLists(s: ScanState): void {
+  const { text, out } = s;
+  for (let k = 0; k < out.length && k < 256; k++) {
+    const f = out[k]!;
+    if (f.type !== 'PERSON_NAME') continue;
+    itemBefore(s, f.start);
+    let q = f.end;
+    if (isPossessive(text, q)) q += 2;
+    if (text.charCodeAt(q) === 44 && text.charCodeAt(q + 1) === 32) {
+      q += 2;
+      if (startsWithWord(text, q, 'and')) q += 4;
+    } else if (text.charCodeAt(q) === 32 && (startsWithWord(text, q + 1, 'and') || startsWithWord(text, q + 1, 'or'))) {
+      q += text.charCodeAt(q + 1) === 97 ? 5 : 4;
+    } else if (text.charCodeAt(q) === 32 && text.charCodeAt(q + 1) === 38 && text.charCodeAt(q + 2) === 32) {
+      q += 3;
+    } else continue;
+    if (!isUpper(text.charCodeAt(q)) || !isLower(text.charCodeAt(q + 1))) continue;
+    const end = readName(text, q, false);
+    const words = nameWords;
+    if (end <= q || termVeto(text, q, end) || isDigit(text.charCodeAt(end + 1))) continue;
+    // "…, Palo Alto, CA": a place, not a person.
+    if (text.charCodeAt(end) === 44 && text.charCodeAt(end + 1) === 32 && isUpper(text.charCodeAt(end + 2)) && isUpper(text.charCodeAt(end + 3)) && !isLetter(text.charCodeAt(end + 4) || 0)) continue;
+    if (words < 2) {
+      const low = text.slice(q, end).toLowerCase();
+      if (NEVER_NAME_WORDS.has(low) || !(givenWeight(low) === 2 || surnameWeight(low) > 0 || wordHash(text, q, end) < 0)) continue;
+    }
+    let seen = false;
+    for (let j = 0; j < out.length && !seen; j++) seen = out[j]!.type === 'PERSON_NAME' && out[j]!.start === q;
+    if (!seen) s.emit('PERSON_NAME', q, end, 0.7);
+  }
 }
