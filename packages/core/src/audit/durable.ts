@@ -210,13 +210,6 @@ const NL = 0x0a;
 
 const segmentName = (firstSeq: number): string => `wal-${String(firstSeq).padStart(16, '0')}.ndjson`;
 
-interface Entry {
-  readonly head: string;
-  readonly tail: string;
-  readonly resolve: () => void;
-  readonly reject: (err: unknown) => void;
-}
-
 /** The position up to which the store has acknowledged: a file and a byte offset in it. */
 interface Position {
   readonly segment: string;

@@ -1,7 +1,7 @@
 /**
  * NDJSON audit files: one event per line, appended, with group commit and fdatasync.
  */
-import { createReadStream, fdatasync, openSync, close as fsClose } from 'node:fs';
+import { createReadStream, openSync, close as fsClose } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { AuditUnavailableError } from '../errors.js';
 import { option, optionsSchema } from '../options.js';

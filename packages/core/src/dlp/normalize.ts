@@ -156,7 +156,6 @@ const TLDS = new Set(['com', 'org', 'net', 'edu', 'gov', 'mil', 'us', 'io', 'co'
 const isDigitC = (c: number) => c >= 48 && c <= 57;
 const isLetterC = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 const isAlnumC = (c: number) => isDigitC(c) || isLetterC(c);
-const isHexC = (c: number) => isDigitC(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 /** Characters of an e-mail local part or domain. */
 const isMailC = (c: number) => isAlnumC(c) || c === 46 || c === 95 || c === 45 || c === 43 || c === 64;
 const isSepC = (c: number) => c === 45 || c === 46 || c === 47 || c === 95;

@@ -205,7 +205,7 @@ function shapeOf(pattern: string): string {
 
 /** Creates the per-application host of exchanges. Validates eagerly. */
 export function createExchangeHost(guard: PhiGuard, options: ExchangeOptions = {}): ExchangeHost {
-  const { onUnmappedRoute = 'deny', errorMessages = 'omit', errorCodes = [], nonPhi = [], logger } = EXCHANGE_OPTIONS.parse(options);
+  const { onUnmappedRoute = 'deny', errorMessages = 'omit', errorCodes = [], nonPhi = [] } = EXCHANGE_OPTIONS.parse(options);
   const allowedCodes = new Set(errorCodes);
   const entries: RouteEntry[] = [];
   for (const resource of guard.policy.resources.values()) {
