@@ -125,6 +125,9 @@ describe('the key a string stands under is its context', () => {
     ['birthDate', '19620314', 'DATE'],
     ['mobilePhone', '6175550143', 'PHONE'],
     ['family', 'Okonkwo', 'PERSON_NAME'],
+    // A key with a number of its own: the number belongs to the key, not to the value.
+    ['mrn_2', '00412345', 'MRN'],
+    ['member_id_1', 'W28810392', 'HEALTH_PLAN_ID'],
   ];
 
   it('scan(text, { label }) reads the label as context and reports only spans of the text', () => {

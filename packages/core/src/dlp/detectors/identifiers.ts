@@ -49,6 +49,16 @@ function valueStart(text: string, pos: number): number {
       words++;
       continue;
     }
+    // A key's number ("mrn_2": …, member_id_1=…): one or two digits that end the key.
+    if (e === p && p > pos && text.charCodeAt(p - 1) === 95) {
+      while (e < text.length && e - p < 2 && isDigit(text.charCodeAt(e))) e++;
+      const after = text.charCodeAt(e);
+      if (e > p && (after === 34 || after === 39 || after === 61 || after === 62 || after === 58)) {
+        p = e;
+        words++;
+        continue;
+      }
+    }
     return p;
   }
   return p;
