@@ -2,11 +2,11 @@
  * The evasion-matrix report (set 4, test/eval/independent/matrix.mjs): recall of every
  * identifier kind × disguise (single and composed) × setting, of every context-bound identifier
  * type × label × way of writing the label (prose, JSON key, key=value, XML element), of every
- * way of writing a date × setting, and
+ * way of writing a date × setting, of every way of writing a phone or fax number × setting, and
  * findings on the matrix's hard negatives. The matrix was written to find classes of misses, and its misses guided fixes of
  * the normalizer and the numeric detectors: it is a development set, not an independent measure.
  */
-import { generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generateMatrixNegatives } from './independent/matrix.mjs';
+import { generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generateMatrixNegatives, generatePhoneMatrix } from './independent/matrix.mjs';
 
 /** True when one finding of `type` covers the disguised identifier (its surrounding spaces aside). */
 function covered(findings, c) {
@@ -91,8 +91,23 @@ export function reportMatrix(scan, { verbose = false } = {}) {
   }
   const weakForms = [...byForm].filter(([, [n, ok]]) => ok / n < 0.9).map(([k, v]) => `${k} ${pct(v).trim()}`);
   console.log(`dates: recall ${((100 * datesFound) / dates.length).toFixed(1)}% (${datesFound} of ${dates.length}, ${byForm.size} forms); forms below 90%: ${weakForms.length === 0 ? 'none' : weakForms.join('; ')}`);
+  // Phones and faxes: every form, with a label, as a value, in prose.
+  const phones = generatePhoneMatrix();
+  const byPhoneForm = new Map();
+  let phonesFound = 0;
+  for (const c of phones) {
+    const ok = covered(scan(c.text), c);
+    if (ok) phonesFound++;
+    const v = byPhoneForm.get(c.form) ?? [0, 0];
+    v[0]++;
+    if (ok) v[1]++;
+    byPhoneForm.set(c.form, v);
+    if (!ok && verbose) console.log(`  miss ${c.type} ${c.form} (${c.setting}): ${JSON.stringify(c.text)}`);
+  }
+  const weakPhones = [...byPhoneForm].filter(([, [n, ok]]) => ok / n < 0.9).map(([k, v]) => `${k} ${pct(v).trim()}`);
+  console.log(`phones and faxes: recall ${((100 * phonesFound) / phones.length).toFixed(1)}% (${phonesFound} of ${phones.length}, ${byPhoneForm.size} forms); forms below 90%: ${weakPhones.length === 0 ? 'none' : weakPhones.join('; ')}`);
   console.log(`hard negatives (set 4): findings on ${flagged} of ${negatives.length} number-rich clinical lines`);
   for (const [t, f] of fps.slice(0, verbose ? fps.length : 3)) console.log(`  ${JSON.stringify(t)} → ${f.join(', ')}`);
   if (verbose) for (const c of misses) console.log(`  miss ${c.type} ${c.disguise} ${c.setting}: ${JSON.stringify(c.text)}`);
-  return { recall: found / cases.length, contextRecall: ctxFound / ctx.length, dateRecall: datesFound / dates.length, negativesFlagged: flagged };
+  return { recall: found / cases.length, contextRecall: ctxFound / ctx.length, dateRecall: datesFound / dates.length, phoneRecall: phonesFound / phones.length, negativesFlagged: flagged };
 }

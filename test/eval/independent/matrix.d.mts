@@ -37,3 +37,15 @@ export interface DateCase {
 }
 /** `perCell` cases for every (form, setting), from `seed`. */
 export function generateDateMatrix(seed?: number, perCell?: number): DateCase[];
+/** One case of the phone matrix: the number (with its country code and extension) is text[start, end). */
+export interface PhoneCase {
+  readonly type: 'PHONE' | 'FAX';
+  /** How the number is written ("(AAA) EEE-SSSS", "+1AAAEEESSSS", "AAA-EEE-SSSS ext. NN", …). */
+  readonly form: string;
+  readonly setting: 'label' | 'prose' | 'json' | 'key-value' | 'xml';
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+/** `perCell` cases for every (form, setting), from `seed`. */
+export function generatePhoneMatrix(seed?: number, perCell?: number): PhoneCase[];

@@ -349,3 +349,53 @@ export function generateDateMatrix(seed = 20261210, perCell = 4) {
   }
   return cases;
 }
+
+// ── phones and faxes: every way a number is written, with and without a label ───────────────
+const PHONE_FORMS = {
+  '(AAA) EEE-SSSS': (a, e, s) => `(${a}) ${e}-${s}`,
+  '(AAA)EEE-SSSS': (a, e, s) => `(${a})${e}-${s}`,
+  'AAA-EEE-SSSS': (a, e, s) => `${a}-${e}-${s}`,
+  'AAA.EEE.SSSS': (a, e, s) => `${a}.${e}.${s}`,
+  'AAA EEE SSSS': (a, e, s) => `${a} ${e} ${s}`,
+  '+1 AAA EEE SSSS': (a, e, s) => `+1 ${a} ${e} ${s}`,
+  '+1-AAA-EEE-SSSS': (a, e, s) => `+1-${a}-${e}-${s}`,
+  '+1 (AAA) EEE-SSSS': (a, e, s) => `+1 (${a}) ${e}-${s}`,
+  '1-AAA-EEE-SSSS': (a, e, s) => `1-${a}-${e}-${s}`,
+  '+1AAAEEESSSS': (a, e, s) => `+1${a}${e}${s}`,
+  'AAA-EEE-SSSS ext. NN': (a, e, s) => `${a}-${e}-${s} ext. ${s.slice(0, 2)}`,
+  'AAA-EEE-SSSS x NNN': (a, e, s) => `${a}-${e}-${s} x${s.slice(1)}`,
+  'AAAEEESSSS ext NN': (a, e, s) => `${a}${e}${s} ext ${s.slice(2)}`,
+  'AAAEEESSSS (labelled)': (a, e, s) => `${a}${e}${s}`,
+  '+44 20 XXXX XXXX': (a, e, s) => `+44 20 ${e}${s[0]} ${s.slice(1)}${a[0]}`,
+  '+44XXXXXXXXXX': (a, e, s) => `+4420${e}${s}${a[0]}`,
+};
+const PHONE_LABELS = { PHONE: ['Phone:', 'Tel:', 'Cell', 'call me at', 'Mobile:', 'Home phone', 'reach me on'], FAX: ['Fax:', 'Fax', 'F:', 'fax to'] };
+const PHONE_SETTINGS = {
+  label: (rnd, type) => [`${pick(rnd, PHONE_LABELS[type])} `, pick(rnd, ['', '.', ' (preferred)', ', thanks'])],
+  prose: (rnd) => [pick(rnd, ['Daughter can be reached at ', 'Left a message at ', 'The number on file is ']), pick(rnd, ['', '.', ' after 5 pm.'])],
+  json: (rnd, type) => [`{"${type === 'FAX' ? pick(rnd, ['fax', 'faxNumber']) : pick(rnd, ['phone', 'mobilePhone', 'homePhone', 'contactNumber', 'telephone'])}":"`, '"}'],
+  'key-value': (rnd, type) => [`${type === 'FAX' ? 'fax' : pick(rnd, ['phone', 'tel', 'cell'])}=`, pick(rnd, ['', '&v=2'])],
+  xml: (rnd, type) => {
+    const tag = type === 'FAX' ? 'Fax' : pick(rnd, ['Phone', 'Telephone', 'MobilePhone']);
+    return [`<${tag}>`, `</${tag}>`];
+  },
+};
+
+/** Phones and faxes: every form × setting, `perCell` cases each (a bare or foreign form in prose needs a cue: left out there). */
+export function generatePhoneMatrix(seed = 20261211, perCell = 3) {
+  const rnd = seededRandom(seed);
+  const cases = [];
+  for (const [form, write] of Object.entries(PHONE_FORMS)) {
+    for (const [setting, make] of Object.entries(PHONE_SETTINGS)) {
+      if (setting === 'prose' && (form === 'AAAEEESSSS (labelled)' || form.startsWith('+44'))) continue;
+      for (let n = 0; n < perCell; n++) {
+        const [a, e, s] = phone(rnd);
+        const type = setting === 'prose' ? 'PHONE' : rnd() < 0.25 ? 'FAX' : 'PHONE';
+        const value = write(a, e, s);
+        const [before, after] = make(rnd, type);
+        cases.push({ type, form, setting, text: before + value + after, start: before.length, end: before.length + value.length });
+      }
+    }
+  }
+  return cases;
+}

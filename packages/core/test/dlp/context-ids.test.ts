@@ -63,7 +63,7 @@ describe('formats', () => {
   it('E.164 phone numbers and bare 10 digits with an extension', () => {
     expect(only('call +16175550143 today', 'PHONE')).toEqual(['+16175550143']);
     expect(only('tel +442071838750', 'PHONE')).toEqual(['+442071838750']);
-    expect(only('reach 6175550143 ext 21', 'PHONE')).toEqual(['6175550143']);
+    expect(only('reach 6175550143 ext 21', 'PHONE')).toEqual(['6175550143 ext 21']);
     expect(only('order 6175550143', 'PHONE')).toEqual([]);
   });
 });

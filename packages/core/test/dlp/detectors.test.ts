@@ -117,7 +117,7 @@ describe('email and URL', () => {
 describe('phone and fax', () => {
   it('finds NANP numbers in common formats', () => {
     const text = 'Call (617) 555-0143, 508-555-2291, 617.555.3382 or +1 617 555 7782.';
-    expect(textsOf(text, 'PHONE')).toEqual(['(617) 555-0143', '508-555-2291', '617.555.3382', '617 555 7782']);
+    expect(textsOf(text, 'PHONE')).toEqual(['(617) 555-0143', '508-555-2291', '617.555.3382', '+1 617 555 7782']);
   });
   it('requires area code and exchange starting 2-9', () => {
     expect(textsOf('Phone 117-555-0143', 'PHONE')).toEqual([]);

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createScanner, type Finding } from '../../src/dlp/index.js';
-import { generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generateMatrixNegatives, type MatrixCase as Case } from '../../../../test/eval/independent/matrix.mjs';
+import { generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generatePhoneMatrix, generateMatrixNegatives, type MatrixCase as Case } from '../../../../test/eval/independent/matrix.mjs';
 
 const scanner = createScanner();
 const cases = generateEvasionMatrix(20261207, 6);
@@ -86,5 +86,11 @@ describe('evasion matrix', () => {
     const dates = generateDateMatrix();
     expect(new Set(dates.map((c) => c.form)).size).toBeGreaterThanOrEqual(20);
     expect(dates.filter((c) => !covered(scanner.scan(c.text), c)).map((c) => `${c.form}: ${JSON.stringify(c.text)}`)).toEqual([]);
+  });
+
+  it('finds a phone or fax number however it is written, whole: country code, groups, extension', () => {
+    const phones = generatePhoneMatrix();
+    expect(new Set(phones.map((c) => c.form)).size).toBeGreaterThanOrEqual(15);
+    expect(phones.filter((c) => !covered(scanner.scan(c.text), c)).map((c) => `${c.type} ${c.form}: ${JSON.stringify(c.text)}`)).toEqual([]);
   });
 });

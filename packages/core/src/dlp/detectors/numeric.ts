@@ -140,8 +140,10 @@ export function detectNumeric(s: ScanState): void {
         // The nearest label decides: "Fax:" → FAX, "Accession" → not a phone number; '/' or '_'
         // between groups only next to a phone or fax label.
         if (area >= 50 && exch >= 50 && kind !== Kw.NotId && (usual || kind !== undefined)) {
-          if (kind === Kw.Fax) s.emit('FAX', start, re[i + 2]!, 0.92);
-          else s.emit('PHONE', start, re[i + 2]!, kind === Kw.Phone ? 0.95 : 0.85);
+          start = countryCode(s, start);
+          const end = extensionEnd(s, re[i + 2]!);
+          if (kind === Kw.Fax) s.emit('FAX', start, end, 0.92);
+          else s.emit('PHONE', start, end, kind === Kw.Phone ? 0.95 : 0.85);
         }
       }
     }
@@ -150,14 +152,27 @@ export function detectNumeric(s: ScanState): void {
       if (text.charCodeAt(off) >= 50 && text.charCodeAt(off + 3) >= 50) {
         const kind = s.kw.nearest(a, PHONE_KINDS, 28);
         const plus = s.code(a - 1) === 43;
-        if (kind === Kw.Fax) s.emit('FAX', plus ? a - 1 : a, re[i]!, 0.85);
-        else if (kind === Kw.Phone || (plus && L === 11)) s.emit('PHONE', plus ? a - 1 : a, re[i]!, plus ? 0.9 : 0.85);
-        else if (kind !== Kw.NotId && EXTENSION.test(text.slice(re[i]!, re[i]! + 12))) s.emit('PHONE', a, re[i]!, 0.85); // "6175550143 ext 21"
+        const end = extensionEnd(s, re[i]!);
+        if (kind === Kw.Fax) s.emit('FAX', plus ? a - 1 : a, end, 0.85);
+        else if (kind === Kw.Phone || (plus && L === 11)) s.emit('PHONE', plus ? a - 1 : a, end, plus ? 0.9 : 0.85);
+        else if (kind !== Kw.NotId && end > re[i]!) s.emit('PHONE', a, end, 0.85); // "6175550143 ext 21"
       }
     }
-    // E.164 outside NANP: "+442071838750" (8-15 digits after '+', no leading 0).
-    if (L >= 8 && L <= 15 && s.code(a - 1) === 43 && text.charCodeAt(a) !== 48 && text.charCodeAt(a) !== 49 && !isAlnum(s.code(a - 2)) && s.rightClean(re[i]!)) {
-      if (s.kw.nearest(a, PHONE_KINDS, 28) !== Kw.NotId) s.emit(s.kw.nearest(a, PHONE_KINDS, 28) === Kw.Fax ? 'FAX' : 'PHONE', a - 1, re[i]!, 0.85);
+    // E.164 outside NANP: "+442071838750", or in groups ("+44 20 7183 8750"): 8-15 digits after
+    // '+', no leading 0 or 1.
+    if (s.code(a - 1) === 43 && text.charCodeAt(a) !== 48 && text.charCodeAt(a) !== 49 && !isAlnum(s.code(a - 2))) {
+      let k = i;
+      let digits = L;
+      // Groups of 2-8 digits after the first, each after one space or '-' ("+2 3 4 …" and
+      // "+4.5 …" are no phone numbers).
+      while (digits < 15 && k + 1 < R && len(s, k + 1) >= 2 && len(s, k + 1) <= 8 && (sep(s, k) === 32 || sep(s, k) === 45) && digits + len(s, k + 1) <= 15) {
+        k++;
+        digits += len(s, k);
+      }
+      if (digits >= 8 && digits <= 15 && (k > i || L >= 8) && s.rightClean(re[k]!)) {
+        const kind = s.kw.nearest(a, PHONE_KINDS, 28);
+        if (kind !== Kw.NotId) s.emit(kind === Kw.Fax ? 'FAX' : 'PHONE', a - 1, extensionEnd(s, re[k]!), 0.85);
+      }
     }
 
     // --- NPI: 10 digits with the Luhn check over 80840 + number.
@@ -292,6 +307,22 @@ function isoTimeEnd(s: ScanState, p: number): number {
   return m === null ? p - 1 : p + m[0].length;
 }
 const ISO_TIME = /^[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?(?:Z|[+-][0-2][0-9]:?[0-5][0-9])?/;
+
+/** The start of a phone number at `start` with its "+1 " / "+1-" country code before it ("+1 (617) 555-0143"). */
+function countryCode(s: ScanState, start: number): number {
+  let p = start;
+  if (s.code(p - 1) === 32 || s.code(p - 1) === 45) p--;
+  return p < start && s.code(p - 1) === 49 && s.code(p - 2) === 43 && !isAlnum(s.code(p - 3)) ? p - 2 : start;
+}
+
+/** The end of a phone number ending at `end` with its extension (" ext. 21", " x221", " extension 12"), or `end`. */
+function extensionEnd(s: ScanState, end: number): number {
+  const m = EXTENSION.exec(s.text.slice(end, end + 12));
+  if (m === null) return end;
+  let e = end + m[0].length - 1;
+  while (e < s.text.length && e - end < 18 && isDigit(s.code(e))) e++;
+  return isAlnum(s.code(e)) ? end : e;
+}
 
 /** True when a state abbreviation (then up to two of " ,^") sits right before `pos`. */
 function afterState(s: ScanState, pos: number): boolean {
