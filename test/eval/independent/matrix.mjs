@@ -368,6 +368,7 @@ const PHONE_FORMS = {
   'AAAEEESSSS (labelled)': (a, e, s) => `${a}${e}${s}`,
   '+44 20 XXXX XXXX': (a, e, s) => `+44 20 ${e}${s[0]} ${s.slice(1)}${a[0]}`,
   '+44XXXXXXXXXX': (a, e, s) => `+4420${e}${s}${a[0]}`,
+  '+33 X XX XX XX XX': (a, e, s) => `+33 ${a[0]} ${a.slice(1)} ${e.slice(0, 2)} ${e[2]}${s[0]} ${s.slice(1, 3)}`,
 };
 const PHONE_LABELS = { PHONE: ['Phone:', 'Tel:', 'Cell', 'call me at', 'Mobile:', 'Home phone', 'reach me on'], FAX: ['Fax:', 'Fax', 'F:', 'fax to'] };
 const PHONE_SETTINGS = {
@@ -387,7 +388,7 @@ export function generatePhoneMatrix(seed = 20261211, perCell = 3) {
   const cases = [];
   for (const [form, write] of Object.entries(PHONE_FORMS)) {
     for (const [setting, make] of Object.entries(PHONE_SETTINGS)) {
-      if (setting === 'prose' && (form === 'AAAEEESSSS (labelled)' || form.startsWith('+44'))) continue;
+      if (setting === 'prose' && (form === 'AAAEEESSSS (labelled)' || form.startsWith('+44') || form.startsWith('+33'))) continue;
       for (let n = 0; n < perCell; n++) {
         const [a, e, s] = phone(rnd);
         const type = setting === 'prose' ? 'PHONE' : rnd() < 0.25 ? 'FAX' : 'PHONE';

@@ -163,9 +163,10 @@ export function detectNumeric(s: ScanState): void {
     if (s.code(a - 1) === 43 && text.charCodeAt(a) !== 48 && text.charCodeAt(a) !== 49 && !isAlnum(s.code(a - 2))) {
       let k = i;
       let digits = L;
-      // Groups of 2-8 digits after the first, each after one space or '-' ("+2 3 4 …" and
-      // "+4.5 …" are no phone numbers).
-      while (digits < 15 && k + 1 < R && len(s, k + 1) >= 2 && len(s, k + 1) <= 8 && (sep(s, k) === 32 || sep(s, k) === 45) && digits + len(s, k + 1) <= 15) {
+      // Groups of 2-8 digits after the first (the one after the country code may be one digit:
+      // "+33 1 42 68 53 00"), each after one space or '-' ("+2 3 4 …" and "+4.5 …" are no phone
+      // numbers).
+      while (digits < 15 && k + 1 < R && len(s, k + 1) >= (k === i ? 1 : 2) && len(s, k + 1) <= 8 && (sep(s, k) === 32 || sep(s, k) === 45) && digits + len(s, k + 1) <= 15) {
         k++;
         digits += len(s, k);
       }
