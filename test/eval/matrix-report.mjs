@@ -2,11 +2,12 @@
  * The evasion-matrix report (set 4, test/eval/independent/matrix.mjs): recall of every
  * identifier kind × disguise (single and composed) × setting, of every context-bound identifier
  * type × label × way of writing the label (prose, JSON key, key=value, XML element), of every
- * way of writing a date × setting, of every way of writing a phone or fax number × setting, and
+ * way of writing a date × setting, of every way of writing a phone or fax number × setting, of
+ * person-name forms × the places a name stands, and
  * findings on the matrix's hard negatives. The matrix was written to find classes of misses, and its misses guided fixes of
  * the normalizer and the numeric detectors: it is a development set, not an independent measure.
  */
-import { generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generateMatrixNegatives, generatePhoneMatrix } from './independent/matrix.mjs';
+import { generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generateMatrixNegatives, generateNameMatrix, generatePhoneMatrix } from './independent/matrix.mjs';
 
 /** True when one finding of `type` covers the disguised identifier (its surrounding spaces aside). */
 function covered(findings, c) {
@@ -106,8 +107,35 @@ export function reportMatrix(scan, { verbose = false } = {}) {
   }
   const weakPhones = [...byPhoneForm].filter(([, [n, ok]]) => ok / n < 0.9).map(([k, v]) => `${k} ${pct(v).trim()}`);
   console.log(`phones and faxes: recall ${((100 * phonesFound) / phones.length).toFixed(1)}% (${phonesFound} of ${phones.length}, ${byPhoneForm.size} forms); forms below 90%: ${weakPhones.length === 0 ? 'none' : weakPhones.join('; ')}`);
+  // Person names: forms (inverted, capitals, initials, suffixes) × places (label, title,
+  // relation, signature, e-mail header, JSON, prose). Whole: one finding covers the name (a
+  // "Jr." aside); overlap: some finding touches it.
+  const names = generateNameMatrix();
+  const nameTally = new Map();
+  let whole = 0;
+  let touched = 0;
+  for (const c of names) {
+    const f = scan(c.text).filter((x) => x.type === 'PERSON_NAME');
+    const core = c.text.slice(c.start, c.end).replace(/ Jr\.$/, '');
+    const ok = f.some((x) => x.start <= c.start && x.end >= c.start + core.length);
+    const over = f.some((x) => x.start < c.end && x.end > c.start);
+    if (ok) whole++;
+    if (over) touched++;
+    for (const key of [`form ${c.form}`, `place ${c.setting}`]) {
+      const v = nameTally.get(key) ?? [0, 0];
+      v[0]++;
+      if (ok) v[1]++;
+      nameTally.set(key, v);
+    }
+    if (!ok && verbose) console.log(`  miss PERSON_NAME ${c.form} (${c.setting}): ${JSON.stringify(c.text)}`);
+  }
+  console.log(`person names: whole ${((100 * whole) / names.length).toFixed(1)}%, overlap ${((100 * touched) / names.length).toFixed(1)}% (${names.length} cases)`);
+  for (const group of ['form', 'place']) {
+    const rows = [...nameTally].filter(([k]) => k.startsWith(`${group} `)).sort();
+    console.log(`  by ${group}: ${rows.map(([k, v]) => `${k.slice(group.length + 1)} ${pct(v).trim()}`).join(', ')}`);
+  }
   console.log(`hard negatives (set 4): findings on ${flagged} of ${negatives.length} number-rich clinical lines`);
   for (const [t, f] of fps.slice(0, verbose ? fps.length : 3)) console.log(`  ${JSON.stringify(t)} → ${f.join(', ')}`);
   if (verbose) for (const c of misses) console.log(`  miss ${c.type} ${c.disguise} ${c.setting}: ${JSON.stringify(c.text)}`);
-  return { recall: found / cases.length, contextRecall: ctxFound / ctx.length, dateRecall: datesFound / dates.length, phoneRecall: phonesFound / phones.length, negativesFlagged: flagged };
+  return { recall: found / cases.length, contextRecall: ctxFound / ctx.length, dateRecall: datesFound / dates.length, phoneRecall: phonesFound / phones.length, nameRecall: whole / names.length, negativesFlagged: flagged };
 }

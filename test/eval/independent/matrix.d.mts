@@ -49,3 +49,15 @@ export interface PhoneCase {
 }
 /** `perCell` cases for every (form, setting), from `seed`. */
 export function generatePhoneMatrix(seed?: number, perCell?: number): PhoneCase[];
+/** One case of the name matrix: the name is text[start, end). */
+export interface NameCase {
+  readonly type: 'PERSON_NAME';
+  /** How the name is written ("Given Family", "Family, Given", "FAMILY, GIVEN", "G. Family", …). */
+  readonly form: string;
+  readonly setting: 'title' | 'label' | 'relation' | 'signature' | 'email-header' | 'json' | 'prose';
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+/** `perCell` cases for every (form, setting), from `seed`. */
+export function generateNameMatrix(seed?: number, perCell?: number): NameCase[];

@@ -400,3 +400,45 @@ export function generatePhoneMatrix(seed = 20261211, perCell = 3) {
   }
   return cases;
 }
+
+// ── person names: name forms × the places a name stands, by rules ──────────────────────────────
+// Hand-written here (not from the lexicons' sources, not from a test-data generator), common and
+// uncommon, several origins.
+const M_GIVEN = ['Harold', 'Denise', 'Marcus', 'Yolanda', 'Trevor', 'Bettina', 'Anselm', 'Priyanka', 'Oluwaseun', 'Mei-Ling', 'Rafael', 'Agnieszka', 'Tomasz', 'Siobhan', 'Dmitri', 'Keiko', 'Fatima', 'Esteban', 'Ingrid', 'Kwame'];
+const M_FAMILY = ['Whitaker', 'Castellanos', 'Oyelaran', 'Lindqvist', 'Brennan', 'Nakashima', 'Abernethy', 'Gutierrez', 'Kowalczyk', 'Fitzgerald', "O'Connell", 'McAllister', 'Van der Berg', 'Al-Rashid', 'Schmidt-Weber', 'Papadopoulos', 'Okonjo', 'Delacroix', 'Haugen', 'Ramaswamy'];
+const NAME_FORMS = {
+  'Given Family': (g, f) => `${g} ${f}`,
+  'Given M. Family': (g, f) => `${g} ${'ABCDEJKLMRST'[g.length % 12]}. ${f}`,
+  'G. Family': (g, f) => `${g[0]}. ${f}`,
+  'Family, Given': (g, f) => `${f}, ${g}`,
+  'FAMILY, GIVEN': (g, f) => `${f.toUpperCase()}, ${g.toUpperCase()}`,
+  'GIVEN FAMILY': (g, f) => `${g.toUpperCase()} ${f.toUpperCase()}`,
+  'Given Family Jr.': (g, f) => `${g} ${f} Jr.`,
+};
+const NAME_SETTINGS = {
+  title: (rnd, n) => [`${pick(rnd, ['Dr. ', 'Mr. ', 'Mrs. ', 'Ms. ', 'Dr '])}`, pick(rnd, [' was seen today.', ' called back.', ', thank you.'])],
+  label: (rnd) => [pick(rnd, ['Patient: ', 'Name: ', 'Guarantor: ', 'Emergency contact: ', 'Attending: ', 'Referred by: ']), pick(rnd, ['', '\nDOB on file', ' (verified)'])],
+  relation: (rnd) => [pick(rnd, ['Discussed plan with her daughter ', 'Spoke with the patient\'s husband ', 'Accompanied by his son ', 'Message left for caregiver ']), pick(rnd, ['.', ' by phone.', ' who agrees with the plan.'])],
+  signature: (rnd) => [pick(rnd, ['Thanks,\n', 'Regards,\n', 'Sincerely,\n\n', '-- \n']), pick(rnd, ['', '\nCare Coordinator', ', RN', '\nFront desk'])],
+  'email-header': (rnd) => [pick(rnd, ['From: ', 'To: ', 'Cc: ']), pick(rnd, [' <someone@example.org>', '', '; billing@example.org'])],
+  json: (rnd) => [`{"${pick(rnd, ['patientName', 'guarantorName', 'contactName', 'fullName', 'name'])}":"`, '"}'],
+  prose: (rnd) => [pick(rnd, ['Per discussion with ', 'Records were sent to ', 'This morning ', 'The consent was signed by ']), pick(rnd, [' at the bedside.', ' yesterday.', ', who had questions.', ' reported no pain.'])],
+};
+
+/** Person names: every form × setting, `perCell` cases each, names drawn from the lists above. */
+export function generateNameMatrix(seed = 20261212, perCell = 3) {
+  const rnd = seededRandom(seed);
+  const cases = [];
+  for (const [form, write] of Object.entries(NAME_FORMS)) {
+    for (const [setting, make] of Object.entries(NAME_SETTINGS)) {
+      // A title goes before a family name or a full name, not before "Family, Given".
+      if (setting === 'title' && form.includes(',')) continue;
+      for (let n = 0; n < perCell; n++) {
+        const value = write(pick(rnd, M_GIVEN), pick(rnd, M_FAMILY));
+        const [before, after] = make(rnd, value);
+        cases.push({ type: 'PERSON_NAME', form, setting, text: before + value + after, start: before.length, end: before.length + value.length });
+      }
+    }
+  }
+  return cases;
+}

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createScanner, type Finding } from '../../src/dlp/index.js';
-import { generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generatePhoneMatrix, generateMatrixNegatives, type MatrixCase as Case } from '../../../../test/eval/independent/matrix.mjs';
+import { generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generateNameMatrix, generatePhoneMatrix, generateMatrixNegatives, type MatrixCase as Case } from '../../../../test/eval/independent/matrix.mjs';
 
 const scanner = createScanner();
 const cases = generateEvasionMatrix(20261207, 6);
@@ -92,5 +92,17 @@ describe('evasion matrix', () => {
     const phones = generatePhoneMatrix();
     expect(new Set(phones.map((c) => c.form)).size).toBeGreaterThanOrEqual(15);
     expect(phones.filter((c) => !covered(scanner.scan(c.text), c)).map((c) => `${c.type} ${c.form}: ${JSON.stringify(c.text)}`)).toEqual([]);
+  });
+
+  it('reads a name after a label or in an e-mail header however a system writes it (inverted, capitals, initials, suffixes)', () => {
+    const names = generateNameMatrix();
+    const whole = (c: (typeof names)[number]) => {
+      const core = c.text.slice(c.start, c.end).replace(/ Jr\.$/, '');
+      return scanner.scan(c.text).some((f) => f.type === 'PERSON_NAME' && f.start <= c.start && f.end >= c.start + core.length);
+    };
+    const rate = (xs: typeof names) => xs.filter(whole).length / xs.length;
+    for (const place of ['label', 'email-header'] as const) expect(rate(names.filter((c) => c.setting === place)), place).toBeGreaterThanOrEqual(0.9);
+    // Plain forms anywhere a name stands.
+    expect(rate(names.filter((c) => c.form === 'Given Family' || c.form === 'Given M. Family'))).toBeGreaterThanOrEqual(0.95);
   });
 });

@@ -107,3 +107,23 @@ describe('negative evidence', () => {
     expect(names('I will call Will Pemberton tomorrow')).toEqual(['Will Pemberton']);
   });
 });
+
+describe('names after a label: family name first, in capitals, after an initial', () => {
+  const names = (t: string) => createScanner().scan(t).filter((f) => f.type === 'PERSON_NAME').map((f) => t.slice(f.start, f.end));
+  it('reads the inverted and the capitalised forms a registration system writes', () => {
+    expect(names('Patient: Whitaker, Harold')).toEqual(['Whitaker, Harold']);
+    expect(names('PATIENT: WHITAKER, HAROLD')).toEqual(['WHITAKER, HAROLD']);
+    expect(names('Guarantor: DOE, JANE\nDOB on file')).toEqual(['DOE, JANE']);
+    expect(names('Name: MARIA DELGADO')).toEqual(['MARIA DELGADO']);
+    expect(names('Dr. J. Whitaker called.')).toEqual(['J. Whitaker']);
+    expect(names('{"patientName":"Whitaker, Harold"}')).toEqual(['Whitaker, Harold']);
+  });
+  it('leaves acronyms, drugs, tests and organisations after a label alone', () => {
+    for (const t of ['Patient: NKDA', 'Name: LISINOPRIL TABLET', 'Name: CBC, CMP', 'Client: ABC Corp', 'Cc: QA, Compliance', 'Patient: ICU, BED 4', 'Attending: CARDIOLOGY, INPATIENT']) {
+      expect(names(t), t).toEqual([]);
+    }
+    // A capitalised word after "Patient:" may still be read alone, but never joined to what follows the comma.
+    for (const t of ['Name: Hemoglobin, Total', 'Patient: Comfortable, Resting']) expect(names(t).some((n) => n.includes(',')), t).toBe(false);
+  });
+});
+

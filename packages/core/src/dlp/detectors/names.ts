@@ -327,7 +327,10 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
       if (label === 'dear' && TITLE_FOLLOW.has(text.slice(p, p + 4).replace(/[^a-z].*$/is, '').toLowerCase())) continue;
       conf = colon ? 0.85 : 0.75;
     }
-    const end = readName(text, p, false);
+    // A labelled name with a colon may be written family name first, in capitals ("Patient:
+    // WHITAKER, HAROLD"); after any cue a name may start with an initial ("Dr. J. Whitaker").
+    const strong = kind === Kw.NameLabel && conf >= 0.85;
+    const end = cuedName(text, p, strong);
     const words = nameWords;
     // A label read without a colon ("Seen by Dermatology", "Wife Mercy Hospital") or a sign-off
     // needs no clinical or facility term in the run or right after it.
@@ -345,6 +348,86 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
   if ((feats & F.Lt) !== 0) detectDisplayNames(s);
   if ((feats & F.Caret) !== 0) detectCaretNames(s);
   if (names !== undefined && names.size > 0) detectListedNames(s, names);
+}
+
+/**
+ * The end of a name right after a cue at `p` (its word count in `nameWords`), or `p`: a name
+ * as `readName` reads it, also after a leading initial ("J. Whitaker"); after a strong cue (a
+ * label with a colon, a JSON name key) also written in capitals or family name first
+ * ("WHITAKER, HAROLD", "Whitaker, Harold"). Capitals and the inverted form need two words, so
+ * an acronym after a label ("Patient: NKDA") is no name.
+ */
+function cuedName(text: string, p: number, strong: boolean): number {
+  // "J. Whitaker": an initial, then the name.
+  let q = p;
+  if (isUpper(text.charCodeAt(q)) && text.charCodeAt(q + 1) === 46 && text.charCodeAt(q + 2) === 32 && isUpper(text.charCodeAt(q + 3))) q += 3;
+  let end = readName(text, q, false);
+  let words = nameWords;
+  let caps = false;
+  if (end <= q && strong) {
+    // In capitals, every word ("DOE JANE", not "ABC Corp"): two words, or one and ", GIVEN" below.
+    end = readName(text, q, true);
+    words = nameWords;
+    caps = true;
+    if (end > q && ((words < 2 && text.charCodeAt(end) !== 44) || hasLower(text, q, end))) end = q;
+  }
+  if (end <= q) {
+    nameWords = 0;
+    return p;
+  }
+  const plain = end;
+  const plainWords = words;
+  if (strong && text.charCodeAt(end) === 44 && text.charCodeAt(end + 1) === 32) {
+    // "Whitaker, Harold", "WHITAKER, HAROLD A": the given names after the comma, one or two
+    // words, written like the family name (capitals after capitals), the first a known given name.
+    const g = readName(text, end + 2, caps);
+    // Written capitalised, the first given name must be one the lexicon knows ("Comfortable,
+    // Resting" is no name); in capitals after a label, the form itself is the evidence.
+    if (g > end + 2 && nameWords <= 2 && hasLower(text, end + 2, g) === !caps && (caps || givenWeightOf(text.slice(end + 2, wordEnd(text, end + 2))) > 0)) {
+      words += nameWords;
+      end = g;
+    } else if (caps && words < 2) {
+      nameWords = 0;
+      return p;
+    }
+  }
+  // Capitals and the inverted form are read only where no clinical, drug or facility word is in
+  // the run ("Name: LISINOPRIL TABLET", "Name: Hemoglobin, Total"), and capitals only where every
+  // word has a vowel (acronyms such as "CBC, CMP" have none).
+  if ((caps || end > plain) && (termVeto(text, q, end) || neverIn(text, q, end) || (caps && !vowelInEachWord(text, q, end)))) {
+    if (caps) {
+      nameWords = 0;
+      return p;
+    }
+    end = plain;
+    words = plainWords;
+  }
+  nameWords = words;
+  return end;
+}
+
+/** True when every word of text[s, e) (ASCII letters between non-letters) holds a vowel or Y. */
+function vowelInEachWord(text: string, s: number, e: number): boolean {
+  let inWord = false;
+  let vowel = false;
+  for (let k = s; k <= e; k++) {
+    const c = k < e ? text.charCodeAt(k) | 32 : 0;
+    if (c >= 97 && c <= 122) {
+      inWord = true;
+      if (c === 97 || c === 101 || c === 105 || c === 111 || c === 117 || c === 121) vowel = true;
+    } else if (inWord) {
+      if (!vowel) return false;
+      inWord = false;
+      vowel = false;
+    }
+  }
+  return true;
+}
+
+/** True when text[s, e) holds a small letter. */
+function hasLower(text: string, s: number, e: number): boolean {
+  for (let k = s; k < e; k++) if (isLower(text.charCodeAt(k))) return true;
+  return false;
 }
 
 /** Cues after which a portal message names its writer, often in lower case ("this is maria"). */
@@ -661,7 +744,9 @@ function nameBefore(s: ScanState, pos: number): void {
 /** JSON string value(s) of a name key; for "given" arrays, every string of the array. */
 function emitJsonNames(s: ScanState, text: string, p: number, array: boolean): void {
   for (let n = 0; n < 4; n++) {
-    const end = readName(text, p, true);
+    // "patientName": "Whitaker, Harold" reads family name first too; else as before.
+    const inverted = cuedName(text, p, true);
+    const end = inverted > p && text.charCodeAt(inverted) === 34 ? inverted : readName(text, p, true);
     if (end > p && text.charCodeAt(end) === 34) {
       s.emit('PERSON_NAME', p, end, 0.9);
     }
