@@ -331,11 +331,13 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
 
   // Labels that hold a context word, by label (bounded: keys may come from a request body).
   const labelled = new Map<string, boolean>();
+  let probe: ScanState | undefined;
   /** True when `label` holds a context word, so that the text under it reads differently. */
   function hasContext(label: string): boolean {
     let v = labelled.get(label);
     if (v === undefined) {
-      const probe = new ScanState(types, mask);
+      // One state for every new label: only the pass runs on it, never a detector.
+      probe ??= new ScanState(types, mask);
       probe.reset(`"${label}":`);
       v = probe.kw.count > 0;
       if (labelled.size >= 1024) labelled.clear();
