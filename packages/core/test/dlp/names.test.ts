@@ -117,9 +117,12 @@ describe('names after a label: family name first, in capitals, after an initial'
     expect(names('Name: MARIA DELGADO')).toEqual(['MARIA DELGADO']);
     expect(names('Dr. J. Whitaker called.')).toEqual(['J. Whitaker']);
     expect(names('{"patientName":"Whitaker, Harold"}')).toEqual(['Whitaker, Harold']);
+    // A sign-off: a name with an initial, or in capitals.
+    expect(names('Thanks,\nA. O\'Connell\nCare Coordinator')).toEqual(["A. O'Connell"]);
+    expect(names('Thanks,\nDENISE RAMASWAMY, RN')).toEqual(['DENISE RAMASWAMY']);
   });
   it('leaves acronyms, drugs, tests and organisations after a label alone', () => {
-    for (const t of ['Patient: NKDA', 'Name: LISINOPRIL TABLET', 'Name: CBC, CMP', 'Client: ABC Corp', 'Cc: QA, Compliance', 'Patient: ICU, BED 4', 'Attending: CARDIOLOGY, INPATIENT']) {
+    for (const t of ['Patient: NKDA', 'Name: LISINOPRIL TABLET', 'Name: CBC, CMP', 'Client: ABC Corp', 'Cc: QA, Compliance', 'Patient: ICU, BED 4', 'Attending: CARDIOLOGY, INPATIENT', 'Regards,\nFRONT DESK', 'Regards,\nFront Desk', 'Thanks,\nBILLING OFFICE', 'Sincerely,\nTHE BILLING OFFICE']) {
       expect(names(t), t).toEqual([]);
     }
     // A capitalised word after "Patient:" may still be read alone, but never joined to what follows the comma.

@@ -264,6 +264,7 @@ export const TERM_WORDS = new Set(
   blood bank angina unstable pectoris infarction embolism thrombosis insufficiency deficiency disease
   solostar flexpen kwikpen pen inhaler tablet tablets capsule injection solution cream ointment patch
   associates group partners foundation network alliance society association institute company corp inc llc
+  front desk office team staff reception registration scheduling billing records unit floor
   `),
 );
 

@@ -330,7 +330,7 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
     // A labelled name with a colon may be written family name first, in capitals ("Patient:
     // WHITAKER, HAROLD"); after any cue a name may start with an initial ("Dr. J. Whitaker").
     const strong = kind === Kw.NameLabel && conf >= 0.85;
-    const end = cuedName(text, p, strong);
+    const end = cuedName(text, p, strong, strong || kind === Kw.Signoff);
     const words = nameWords;
     // A label read without a colon ("Seen by Dermatology", "Wife Mercy Hospital") or a sign-off
     // needs no clinical or facility term in the run or right after it.
@@ -352,19 +352,24 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
 
 /**
  * The end of a name right after a cue at `p` (its word count in `nameWords`), or `p`: a name
- * as `readName` reads it, also after a leading initial ("J. Whitaker"); after a strong cue (a
- * label with a colon, a JSON name key) also written in capitals or family name first
- * ("WHITAKER, HAROLD", "Whitaker, Harold"). Capitals and the inverted form need two words, so
+ * as `readName` reads it, also after a leading initial ("J. Whitaker"); with `capitals` (a
+ * strong cue or a sign-off) also written in capitals ("DENISE ABERNETHY"); after a strong cue (a
+ * label with a colon, a JSON name key) also family name first ("WHITAKER, HAROLD", "Whitaker,
+ * Harold"). Capitals and the inverted form need two words, so
  * an acronym after a label ("Patient: NKDA") is no name.
  */
-function cuedName(text: string, p: number, strong: boolean): number {
-  // "J. Whitaker": an initial, then the name.
+function cuedName(text: string, p: number, strong: boolean, capitals: boolean): number {
+  // "J. Whitaker": an initial (a word of the name), then the name.
   let q = p;
-  if (isUpper(text.charCodeAt(q)) && text.charCodeAt(q + 1) === 46 && text.charCodeAt(q + 2) === 32 && isUpper(text.charCodeAt(q + 3))) q += 3;
+  let initial = 0;
+  if (isUpper(text.charCodeAt(q)) && text.charCodeAt(q + 1) === 46 && text.charCodeAt(q + 2) === 32 && isUpper(text.charCodeAt(q + 3))) {
+    q += 3;
+    initial = 1;
+  }
   let end = readName(text, q, false);
   let words = nameWords;
   let caps = false;
-  if (end <= q && strong) {
+  if (end <= q && capitals) {
     // In capitals, every word ("DOE JANE", not "ABC Corp"): two words, or one and ", GIVEN" below.
     end = readName(text, q, true);
     words = nameWords;
@@ -402,7 +407,7 @@ function cuedName(text: string, p: number, strong: boolean): number {
     end = plain;
     words = plainWords;
   }
-  nameWords = words;
+  nameWords = words + initial;
   return end;
 }
 
@@ -745,7 +750,7 @@ function nameBefore(s: ScanState, pos: number): void {
 function emitJsonNames(s: ScanState, text: string, p: number, array: boolean): void {
   for (let n = 0; n < 4; n++) {
     // "patientName": "Whitaker, Harold" reads family name first too; else as before.
-    const inverted = cuedName(text, p, true);
+    const inverted = cuedName(text, p, true, true);
     const end = inverted > p && text.charCodeAt(inverted) === 34 ? inverted : readName(text, p, true);
     if (end > p && text.charCodeAt(end) === 34) {
       s.emit('PERSON_NAME', p, end, 0.9);
