@@ -61,3 +61,8 @@ export interface NameCase {
 }
 /** `perCell` cases for every (form, setting), from `seed`. */
 export function generateNameMatrix(seed?: number, perCell?: number): NameCase[];
+/** True when one finding of the case's type covers its span (surrounding spaces, and a person name's trailing "Jr.", aside). */
+export function covered(
+  findings: readonly { readonly type: string; readonly start: number; readonly end: number }[],
+  c: { readonly type: string; readonly text: string; readonly start: number; readonly end: number },
+): boolean;

@@ -442,3 +442,16 @@ export function generateNameMatrix(seed = 20261212, perCell = 3) {
   }
   return cases;
 }
+
+/**
+ * True when one finding of the case's type covers what it disguises or names: its span without
+ * surrounding spaces (and, for a person name, without a trailing "Jr.", which is no name word).
+ * The one measure of every matrix here, for the report and the tests alike.
+ */
+export function covered(findings, c) {
+  const core = c.text.slice(c.start, c.end);
+  const start = c.start + (core.length - core.trimStart().length);
+  let end = c.end - (core.length - core.trimEnd().length);
+  if (c.type === 'PERSON_NAME' && c.text.slice(start, end).endsWith(' Jr.')) end -= 4;
+  return findings.some((f) => f.type === c.type && f.start <= start && f.end >= end);
+}

@@ -9,18 +9,11 @@
  * account, licence, device, plate) are found after their label however the label is written.
  */
 import { describe, expect, it } from 'vitest';
-import { createScanner, type Finding } from '../../src/dlp/index.js';
-import { generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generateNameMatrix, generatePhoneMatrix, generateMatrixNegatives, type MatrixCase as Case } from '../../../../test/eval/independent/matrix.mjs';
+import { createScanner } from '../../src/dlp/index.js';
+import { covered, generateContextMatrix, generateDateMatrix, generateEvasionMatrix, generateNameMatrix, generatePhoneMatrix, generateMatrixNegatives, type MatrixCase as Case } from '../../../../test/eval/independent/matrix.mjs';
 
 const scanner = createScanner();
 const cases = generateEvasionMatrix(20261207, 6);
-
-function covered(findings: readonly Finding[], c: Pick<Case, 'text' | 'start' | 'end'> & { readonly type: string }): boolean {
-  const core = c.text.slice(c.start, c.end);
-  const lead = core.length - core.trimStart().length;
-  const trail = core.length - core.trimEnd().length;
-  return findings.some((f) => f.type === c.type && f.start <= c.start + lead && f.end >= c.end - trail);
-}
 
 const recall = (xs: readonly Case[]) => xs.filter((c) => covered(scanner.scan(c.text), c)).length / xs.length;
 const missed = (xs: readonly Case[]) => xs.filter((c) => !covered(scanner.scan(c.text), c)).map((c) => `${c.type} ${c.disguise}: ${JSON.stringify(c.text)}`);
@@ -96,10 +89,7 @@ describe('evasion matrix', () => {
 
   it('reads a name after a label or in an e-mail header however a system writes it (inverted, capitals, initials, suffixes)', () => {
     const names = generateNameMatrix();
-    const whole = (c: (typeof names)[number]) => {
-      const core = c.text.slice(c.start, c.end).replace(/ Jr\.$/, '');
-      return scanner.scan(c.text).some((f) => f.type === 'PERSON_NAME' && f.start <= c.start && f.end >= c.start + core.length);
-    };
+    const whole = (c: (typeof names)[number]) => covered(scanner.scan(c.text), c);
     const rate = (xs: typeof names) => xs.filter(whole).length / xs.length;
     for (const place of ['label', 'email-header'] as const) expect(rate(names.filter((c) => c.setting === place)), place).toBeGreaterThanOrEqual(0.9);
     // Plain forms anywhere a name stands.
