@@ -288,7 +288,9 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
     } else {
       // The context word as listed: the label's text, lower-cased, without a slice.
       const label = kw.words[k]!;
-      const isJsonKey = text.charCodeAt(ks - 1) === 34 && text.charCodeAt(ke) === 34;
+      // A key that is the label ("name", "patientName"), or one ending in "Name" after a word of a
+      // person ("contactName", "guarantor_name", "emergencyContactName"; not "drugName").
+      const isJsonKey = text.charCodeAt(ke) === 34 && (text.charCodeAt(ks - 1) === 34 || (label === 'name' && personKey(text, ks)));
       if (isJsonKey) {
         // "family": "Smith", "given": ["John", "Paul"]
         p = ke + 1;
@@ -329,8 +331,10 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
     }
     // A labelled name with a colon may be written family name first, in capitals ("Patient:
     // WHITAKER, HAROLD"); after any cue a name may start with an initial ("Dr. J. Whitaker").
+    // A title or a sign-off may also be followed by capitals ("Mrs. BETTINA WHITAKER"); a sign-off
+    // by the inverted form too ("Regards,\nWhitaker, Anselm, RN").
     const strong = kind === Kw.NameLabel && conf >= 0.85;
-    const end = cuedName(text, p, strong, strong || kind === Kw.Signoff);
+    const end = cuedName(text, p, strong || kind === Kw.Signoff, strong || kind === Kw.Signoff || kind === Kw.Title, strong ? Evidence.Form : Evidence.Known);
     const words = nameWords;
     // A label read without a colon ("Seen by Dermatology", "Wife Mercy Hospital") or a sign-off
     // needs no clinical or facility term in the run or right after it.
@@ -344,10 +348,21 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
   // Given-name runs and single cued words, in one visit of the capitalised words.
   if (s.caps > 0 || (feats & F.NonAscii) !== 0) detectLexiconNames(s);
   if ((s.flags & P.Pair) !== 0) detectPairNames(s);
+  if (s.caps > 0) detectCuedForms(s);
   if (s.out.length > 0) extendNameLists(s);
   if ((feats & F.Lt) !== 0) detectDisplayNames(s);
   if ((feats & F.Caret) !== 0) detectCaretNames(s);
   if (names !== undefined && names.size > 0) detectListedNames(s, names);
+}
+
+/** What a name in capitals or family name first needs besides its cue (see `cuedName`). */
+const enum Evidence {
+  /** Nothing: after a label with a colon or a JSON name key the form is the evidence. */
+  Form = 0,
+  /** Capitals a word a lexicon knows well, "FAMILY, GIVEN" such a word in either part (sign-offs, titles, relations). */
+  Known = 1,
+  /** As Known, and a given name the lexicon knows after the comma in capitals too (other cues in prose). */
+  Given = 2,
 }
 
 /**
@@ -356,9 +371,9 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
  * strong cue or a sign-off) also written in capitals ("DENISE ABERNETHY"); after a strong cue (a
  * label with a colon, a JSON name key) also family name first ("WHITAKER, HAROLD", "Whitaker,
  * Harold"). Capitals and the inverted form need two words, so
- * an acronym after a label ("Patient: NKDA") is no name.
+ * an acronym after a label ("Patient: NKDA") is no name. `evidence` says what else they need.
  */
-function cuedName(text: string, p: number, strong: boolean, capitals: boolean): number {
+function cuedName(text: string, p: number, strong: boolean, capitals: boolean, evidence: Evidence = Evidence.Form): number {
   // "J. Whitaker": an initial (a word of the name), then the name.
   let q = p;
   let initial = 0;
@@ -375,6 +390,10 @@ function cuedName(text: string, p: number, strong: boolean, capitals: boolean): 
     words = nameWords;
     caps = true;
     if (end > q && ((words < 2 && text.charCodeAt(end) !== 44) || hasLower(text, q, end))) end = q;
+    // Capitals are also headings, orders and tests ("FULL CODE", "URINE CULTURE", "DIET AS
+    // TOLERATED"): except after a label, a word of the run must be a name a lexicon knows well; no
+    // term may follow ("SAINT MARY MEDICAL CENTER"). "FAMILY, GIVEN" is weighed below.
+    if (end > q && text.charCodeAt(end) !== 44 && ((evidence !== Evidence.Form && !knownIn(text, q, end)) || termAfter(text, end))) end = q;
   }
   if (end <= q) {
     nameWords = 0;
@@ -387,14 +406,17 @@ function cuedName(text: string, p: number, strong: boolean, capitals: boolean): 
     // words, written like the family name (capitals after capitals), the first a known given name.
     const g = readName(text, end + 2, caps);
     // Written capitalised, the first given name must be one the lexicon knows ("Comfortable,
-    // Resting" is no name); in capitals after a label, the form itself is the evidence.
-    if (g > end + 2 && nameWords <= 2 && hasLower(text, end + 2, g) === !caps && (caps || givenWeightOf(text.slice(end + 2, wordEnd(text, end + 2))) > 0)) {
+    // Resting" is no name); in capitals after a label the form is the evidence, after a sign-off,
+    // a title or a relation a known word of either part ("CULTURES, PENDING" has none).
+    if (g > end + 2 && nameWords <= 2 && hasLower(text, end + 2, g) === !caps && ((caps && (evidence === Evidence.Form || (evidence === Evidence.Known && knownIn(text, q, g)))) || knownGiven(text.slice(end + 2, wordEnd(text, end + 2))))) {
       words += nameWords;
       end = g;
-    } else if (caps && words < 2) {
-      nameWords = 0;
-      return p;
     }
+  }
+  // One word in capitals is an acronym as often as a name ("Dr. ICU, …"): capitals need two.
+  if (caps && words < 2) {
+    nameWords = 0;
+    return p;
   }
   // Capitals and the inverted form are read only where no clinical, drug or facility word is in
   // the run ("Name: LISINOPRIL TABLET", "Name: Hemoglobin, Total"), and capitals only where every
@@ -409,6 +431,31 @@ function cuedName(text: string, p: number, strong: boolean, capitals: boolean): 
   }
   nameWords = words + initial;
   return end;
+}
+
+/** A word written in capitals as it is capitalised ("ESTEBAN" → "Esteban"; "Mei-Ling" as is). */
+function capitalised(w: string): string {
+  return hasLower(w, 0, w.length) ? w : w[0]! + w.slice(1).toLowerCase();
+}
+
+/** True when the lexicon knows the given name `w` in any case, or its first part ("Mei-Ling"). */
+function knownGiven(w: string): boolean {
+  const word = capitalised(w);
+  if (givenWeightOf(word) > 0) return true;
+  const dash = word.indexOf('-');
+  return dash >= 2 && givenWeightOf(word.slice(0, dash)) > 0;
+}
+
+/**
+ * True when a word of text[s, e) (a hyphen's parts too: "Schmidt-Weber") is strong lexicon
+ * evidence: a strong given name or a census surname, and no clinical or place term.
+ */
+function knownIn(text: string, s: number, e: number): boolean {
+  for (const tok of text.slice(s, e).toLowerCase().split(/[ -]/)) {
+    if (tok.length < 2 || PARTICLES.has(tok) || NEVER_NAME_WORDS.has(tok)) continue;
+    if (givenWeight(tok) === 2 || surnameWeight(tok) > 0) return true;
+  }
+  return false;
 }
 
 /** True when every word of text[s, e) (ASCII letters between non-letters) holds a vowel or Y. */
@@ -604,6 +651,69 @@ function detectLexiconNames(s: ScanState): void {
 }
 
 /**
+ * Names written in the forms of records, read after a person cue in prose ("Spoke with the
+ * patient's husband BRENNAN, ESTEBAN", "signed by Ramaswamy, Esteban", "caregiver S. McAllister",
+ * "his son FATIMA CASTELLANOS"): family name first, in capitals or after an initial. The cue must
+ * be strong (a relation, a person cue, a verb before "to"/"with"/"by"), a given name after the
+ * comma and a word in capitals must be known to a lexicon, and no clinical, drug or facility word
+ * may be in the run or right after it, nor a fourth capitalised word (a heading).
+ */
+function detectCuedForms(s: ScanState): void {
+  const { text, capStarts } = s;
+  // Capitals and initials: one look at the second letter passes over most capitalised words.
+  for (let k = 0; k < s.caps; k++) {
+    const i = capStarts[k]!;
+    if (text.charCodeAt(i - 1) !== 32) continue;
+    const c1 = text.charCodeAt(i + 1);
+    if (c1 === 46) {
+      if (text.charCodeAt(i + 2) === 32 && isUpper(text.charCodeAt(i + 3))) cuedFormAt(s, i, -1);
+      continue;
+    }
+    if (c1 < 65 || c1 > 90) continue;
+    // A word in capitals followed by another ("BRENNAN ESTEBAN") or ", " and one ("BRENNAN, E…").
+    let e = i + 2;
+    while (e - i < 24) {
+      const c = text.charCodeAt(e);
+      if ((c >= 65 && c <= 90) || c === 45 || c === 39) e++;
+      else break;
+    }
+    const c = text.charCodeAt(e);
+    if ((c === 32 && isUpper(text.charCodeAt(e + 1))) || (c === 44 && text.charCodeAt(e + 1) === 32 && isUpper(text.charCodeAt(e + 2)))) cuedFormAt(s, i, -1);
+  }
+  // Family name first, capitalised ("Ramaswamy, Esteban"): read from each ", " before a capital.
+  for (let c = text.indexOf(', '); c > 0; c = text.indexOf(', ', c + 2)) {
+    if (!isUpper(text.charCodeAt(c + 2))) continue;
+    let b = c;
+    while (b > 0 && c - b < 24) {
+      const ch = text.charCodeAt(b - 1);
+      if (isLetter(ch) || ch === 45 || ch === 39 || ch === 0x2019) b--;
+      else break;
+    }
+    if (c - b >= 2 && text.charCodeAt(b - 1) === 32 && isUpper(text.charCodeAt(b)) && isLower(text.charCodeAt(b + 1))) cuedFormAt(s, b, c);
+  }
+}
+
+/** Weighs a name in a form of records at `i` (`comma`: the comma of "Family, Given", or -1) after its cue. */
+function cuedFormAt(s: ScanState, i: number, comma: number): void {
+  const { text } = s;
+  // After a relation written in small letters ("her daughter", "caregiver") or a person label
+  // ("Emergency contact:") a known word of either part of "FAMILY, GIVEN" is enough; after other
+  // cues its given name must be known.
+  // The cheapest test first: most capitalised words have no cue before them.
+  const cue = cueBefore(text, i);
+  const label = cue !== 2 && personLabelBefore(text, i);
+  if (cue !== 2 && !label) return;
+  const relation = label || relationBefore(text, i);
+  const end = cuedName(text, i, true, true, relation ? Evidence.Known : Evidence.Given);
+  if (end <= i || nameWords < 2) return;
+  // A list is no inverted name: "three children, Aiden, Brooklyn and Marisela", "Ruth, Carl and …".
+  if (comma > 0 && (end <= comma || givenWeightOf(text.slice(i, comma)) === 2 || listAfter(text, end))) return;
+  if (termVeto(text, i, end) || neverIn(text, i, end) || termAfter(text, end)) return;
+  if (text.charCodeAt(end) === 32 && isUpper(text.charCodeAt(end + 1))) return;
+  s.emit('PERSON_NAME', i, end, 0.75);
+}
+
+/**
  * E-mail display names: "Ana O'Brien <ana.obrien@example.org>", "\"Ana O'Brien\" <…>".
  */
 function detectDisplayNames(s: ScanState): void {
@@ -751,7 +861,9 @@ function emitJsonNames(s: ScanState, text: string, p: number, array: boolean): v
   for (let n = 0; n < 4; n++) {
     // "patientName": "Whitaker, Harold" reads family name first too; else as before.
     const inverted = cuedName(text, p, true, true);
-    const end = inverted > p && text.charCodeAt(inverted) === 34 ? inverted : readName(text, p, true);
+    let end = inverted > p && text.charCodeAt(inverted) === 34 ? inverted : readName(text, p, true);
+    // Two or more words in capitals only as `cuedName` weighs them ("CHIEF COMPLAINT" is none).
+    if (end !== inverted && nameWords >= 2 && !hasLower(text, p, end)) end = -1;
     if (end > p && text.charCodeAt(end) === 34) {
       s.emit('PERSON_NAME', p, end, 0.9);
     }
@@ -805,6 +917,62 @@ const PAIR_START = /\p{Lu}[\p{Ll}\p{M}]+(?:['’-]\p{L}[\p{Ll}\p{M}]*)* (?=\p{Lu
 const PERSON_LABEL_NOUNS = new Set(
   'contact kin representative parent informant historian caregiver companion sponsor insured author signer witness translator interpreter guardian spouse partner'.split(' '),
 );
+
+/** Words of a person before "Name" in a JSON key ("contactName", "subscriber_name"). */
+const PERSON_KEY_WORDS = new Set([
+  ...PERSON_LABEL_NOUNS,
+  ...TWO_WORDS_NO_COLON,
+  ...RELATION_NOUNS,
+  ...'member subscriber insured policyholder responsible doctor nurse referrer referring ordering rendering legal'.split(' '),
+]);
+
+/**
+ * True when the key part at `ks` (a JSON key's last word, after its opening quote within 40
+ * characters of letters, '_' and '-') follows a word of a person: "guarantorName", "next_of_kin_name".
+ */
+function personKey(text: string, ks: number): boolean {
+  let b = ks;
+  while (b > 0 && ks - b < 40) {
+    const c = text.charCodeAt(b - 1);
+    if (!(isLetter(c) || c === 95 || c === 45)) break;
+    b--;
+  }
+  if (text.charCodeAt(b - 1) !== 34 || b === ks) return false;
+  let e = ks;
+  while (e > b && (text.charCodeAt(e - 1) === 95 || text.charCodeAt(e - 1) === 45)) e--;
+  // The word before: after the last '_' / '-' or from its capital (camelCase).
+  let w = e;
+  while (w > b && isLetter(text.charCodeAt(w - 1))) {
+    w--;
+    if (isUpper(text.charCodeAt(w))) break;
+  }
+  return e - w >= 2 && PERSON_KEY_WORDS.has(text.slice(w, e).toLowerCase());
+}
+
+/** True when another item of a list follows `e`: ", Word", " and …", " or …", " & …". */
+function listAfter(text: string, e: number): boolean {
+  const c = text.charCodeAt(e);
+  if (c === 44) return text.charCodeAt(e + 1) === 32 && isUpper(text.charCodeAt(e + 2));
+  return c === 32 && (startsWithWord(text, e + 1, 'and') || startsWithWord(text, e + 1, 'or') || text.charCodeAt(e + 1) === 38);
+}
+
+/** True when the word before `i` (one space) is a relation in small letters ("daughter", "caregiver"). */
+function relationBefore(text: string, i: number): boolean {
+  if (text.charCodeAt(i - 1) !== 32) return false;
+  let b = i - 1;
+  while (b > 0 && i - 1 - b < 17 && (isLower(text.charCodeAt(b - 1)) || text.charCodeAt(b - 1) === 45)) b--;
+  return b < i - 1 && !isLetter(text.charCodeAt(b - 1) || 0) && RELATION_DICT.get(text, b, i - 1) !== 0;
+}
+
+/** True when a person label and its colon stand before `i` ("Emergency contact: …", "Next of kin: …"). */
+function personLabelBefore(text: string, i: number): boolean {
+  let k = i - 1;
+  while (k >= 0 && i - k < 4 && text.charCodeAt(k) === 32) k--;
+  if (k < 1 || text.charCodeAt(k) !== 58 || !isLetter(text.charCodeAt(k - 1))) return false;
+  let b = k;
+  while (b > 0 && k - b < 16 && isLetter(text.charCodeAt(b - 1))) b--;
+  return PERSON_LABEL_NOUNS.has(text.slice(b, k).toLowerCase());
+}
 
 /** The lower-case word ending right before `i` (after one space), or ''. */
 function prevWord(text: string, i: number): string {
@@ -923,14 +1091,17 @@ function signatureLine(s: ScanState, ls: number, le: number): void {
   const { text } = s;
   let p = ls;
   while (p < le && text.charCodeAt(p) === 32) p++;
-  if (p === 0) return;
-  const end = readName(text, p, false);
-    const words = nameWords;
-  if (end <= p) return;
+  if (p === 0 || !isUpper(text.charCodeAt(p))) return;
   let lineEnd = le;
   if (text.charCodeAt(lineEnd - 1) === 46) lineEnd--;
-  const credential = end < lineEnd && CREDENTIAL_TAIL.test(text.slice(end, le));
-  if (end !== lineEnd && !credential) return;
+  let end = readName(text, p, false);
+  let words = nameWords;
+  let credential = end > p && end < lineEnd && CREDENTIAL_TAIL.test(text.slice(end, le));
+  // Only a line that may be a name in a form of records ("Nakashima, Yolanda", "D. Delacroix",
+  // "HAUGEN, MEI-LING") is read again, below, once the line before it is known.
+  const c1 = text.charCodeAt(p + 1);
+  const recordForm = c1 === 46 || isUpper(c1) || (end > p && text.charCodeAt(end) === 44 && text.charCodeAt(end + 1) === 32);
+  if (!recordForm && (end <= p || (end !== lineEnd && !credential))) return;
   // What stands before the line: a blank line, "--", or a short sign-off ending with ','.
   let pe = ls - 1;
   if (text.charCodeAt(pe) === 10 && text.charCodeAt(pe - 1) === 13) pe--;
@@ -940,10 +1111,19 @@ function signatureLine(s: ScanState, ls: number, le: number): void {
   const blank = prevLine === '';
   const delimiter = prevLine === '--' || prevLine === '—' || prevLine === '-';
   const signoff = prevLine.endsWith(',') && prevLine.length <= 24 && !/\d/.test(prevLine);
-  if (!(credential || blank || delimiter || signoff)) return;
+  if (!(blank || delimiter || signoff || credential)) return;
+  // After "--" or a sign-off the name may be written as in a record; after a blank line alone
+  // capitals are a heading.
+  if (recordForm && (delimiter || signoff)) {
+    end = cuedName(text, p, true, true, Evidence.Known);
+    words = nameWords;
+    credential = end > p && end < lineEnd && CREDENTIAL_TAIL.test(text.slice(end, le));
+  }
+  if (end <= p || (end !== lineEnd && !credential)) return;
   // Every word must read as a name word; one word needs a delimiter, a sign-off or a lexicon name.
   let known = false;
-  for (const tok of text.slice(p, end).split(' ')) {
+  for (const raw of text.slice(p, end).split(' ')) {
+    const tok = raw.endsWith(',') ? raw.slice(0, -1) : raw;
     if (tok.length < 2 || tok.endsWith('.')) continue;
     const low = tok.toLowerCase();
     if (PARTICLES.has(low)) continue;

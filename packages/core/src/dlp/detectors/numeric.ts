@@ -98,8 +98,10 @@ export function detectNumeric(s: ScanState): void {
         const ctx = s.kw.before(a, Kw.Ssn, 40);
         const usual = (g1 === 45 || g1 === 32) && (g2 === 45 || g2 === 32);
         if (ctx) s.emit('SSN', a, re[i + 2]!, 0.98);
-        // "Lot 363-82-9446", "Accession 572-11-2384": an identifier of something else.
-        else if (usual && !s.kw.before(a, Kw.NotId, 25)) s.emit('SSN', a, re[i + 2]!, g1 === 45 && g2 === 45 ? 0.85 : 0.6);
+        // "Lot 363-82-9446", "Accession 572-11-2384": an identifier of something else. Groups
+        // separated by spaces only ("Counts: 346 77 5201 cells") are counts and codes as often as
+        // SSNs: with no SSN label or context word before them they are not read.
+        else if (usual && !(g1 === 32 && g2 === 32) && !s.kw.before(a, Kw.NotId, 25)) s.emit('SSN', a, re[i + 2]!, g1 === 45 && g2 === 45 ? 0.85 : 0.6);
       }
     }
     if (L === 9 && clean && s.rightClean(re[i]!) && s.kw.before(a, Kw.Ssn, 40)) {
