@@ -57,11 +57,11 @@ describe('evasion matrix', () => {
     }
   });
 
-  it('number-rich clinical lines stay finding-free (but a bare space-separated 3-2-4 triple, read as a possible SSN)', () => {
+  it('number-rich clinical lines stay finding-free (a space-separated 3-2-4 group with no SSN cue included)', () => {
     const negatives = generateMatrixNegatives();
     const flagged = negatives
       .map((t) => [t, scanner.scan(t)] as const)
-      .filter(([t, f]) => f.some((x) => !(x.type === 'SSN' && x.confidence <= 0.6 && /^\d{3} \d{2} \d{4}$/.test(t.slice(x.start, x.end)))))
+      .filter(([, f]) => f.length > 0)
       .map(([t, f]) => `${JSON.stringify(t)} → ${f.map((x) => `${x.type} ${JSON.stringify(t.slice(x.start, x.end))}`).join(', ')}`);
     expect(flagged).toEqual([]);
   });
@@ -87,11 +87,17 @@ describe('evasion matrix', () => {
     expect(phones.filter((c) => !covered(scanner.scan(c.text), c)).map((c) => `${c.type} ${c.form}: ${JSON.stringify(c.text)}`)).toEqual([]);
   });
 
-  it('reads a name after a label or in an e-mail header however a system writes it (inverted, capitals, initials, suffixes)', () => {
+  it('reads a name wherever it stands however a system writes it (inverted, capitals, initials, suffixes)', () => {
     const names = generateNameMatrix();
     const whole = (c: (typeof names)[number]) => covered(scanner.scan(c.text), c);
     const rate = (xs: typeof names) => xs.filter(whole).length / xs.length;
-    for (const place of ['label', 'email-header'] as const) expect(rate(names.filter((c) => c.setting === place)), place).toBeGreaterThanOrEqual(0.9);
+    expect(rate(names)).toBeGreaterThanOrEqual(0.94);
+    for (const place of ['label', 'email-header', 'relation'] as const) expect(rate(names.filter((c) => c.setting === place)), place).toBeGreaterThanOrEqual(0.9);
+    for (const place of ['title', 'signature', 'json'] as const) expect(rate(names.filter((c) => c.setting === place)), place).toBeGreaterThanOrEqual(0.95);
+    expect(rate(names.filter((c) => c.setting === 'prose')), 'prose').toBeGreaterThanOrEqual(0.85);
+    // The forms of records: family name first, capitals, a leading initial.
+    for (const form of ['FAMILY, GIVEN', 'GIVEN FAMILY', 'G. Family'] as const) expect(rate(names.filter((c) => c.form === form)), form).toBeGreaterThanOrEqual(0.85);
+    expect(rate(names.filter((c) => c.form === 'Family, Given')), 'Family, Given').toBeGreaterThanOrEqual(0.8);
     // Plain forms anywhere a name stands.
     expect(rate(names.filter((c) => c.form === 'Given Family' || c.form === 'Given M. Family'))).toBeGreaterThanOrEqual(0.95);
   });

@@ -130,3 +130,87 @@ describe('names after a label: family name first, in capitals, after an initial'
   });
 });
 
+
+describe('names in the forms of records after a cue in prose, a title, a sign-off or "--"', () => {
+  const names = (t: string) => createScanner().scan(t).filter((f) => f.type === 'PERSON_NAME').map((f) => t.slice(f.start, f.end));
+  // Written for this suite: common given names and census-frequent surnames, so a lexicon knows them.
+  const GIVEN = ['Margaret', 'Thomas', 'Gloria', 'Raymond', 'Patricia', 'Leonard'];
+  const FAMILY = ['Johnson', 'Martinez', 'Thompson', 'Garcia', 'Anderson', 'Robinson'];
+  const FORMS: Record<string, (g: string, f: string) => string> = {
+    inverted: (g, f) => `${f}, ${g}`,
+    'inverted capitals': (g, f) => `${f.toUpperCase()}, ${g.toUpperCase()}`,
+    capitals: (g, f) => `${g.toUpperCase()} ${f.toUpperCase()}`,
+    initial: (g, f) => `${g[0]}. ${f}`,
+  };
+  const PLACES: Array<[string, string]> = [
+    ['Discussed the plan with her daughter ', ' by phone.'],
+    ['Spoke with the patient\'s husband ', ' who agrees.'],
+    ['Message left for caregiver ', '.'],
+    ['The consent was signed by ', ' yesterday.'],
+    ['Records were forwarded to ', ' at the bedside.'],
+    ['Regards,\n', '\nCare Coordinator'],
+    ['-- \n', ''],
+  ];
+  it('property: every form in every place is found whole, offsets in the original text', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(FORMS)), fc.constantFrom(...PLACES), fc.constantFrom(...GIVEN), fc.constantFrom(...FAMILY), (form, [before, after], g, f) => {
+        const value = FORMS[form]!(g, f);
+        const text = before + value + after;
+        const found = createScanner().scan(text).filter((x) => x.type === 'PERSON_NAME');
+        expect(found.some((x) => x.start <= before.length && x.end >= before.length + value.length), text).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('titles read capitals; a list of given names is not one inverted name', () => {
+    expect(names('Mrs. GLORIA MARTINEZ called back.')).toEqual(['GLORIA MARTINEZ']);
+    expect(names('She has three children, Aiden, Brooklyn and Marisela.').some((n) => n.includes(','))).toBe(false);
+    expect(names('Spoke with Ruth, Carl and Matthew at the bedside.').some((n) => n.includes(','))).toBe(false);
+  });
+  it('a JSON key ending in "Name" after a word of a person is a name key; other such keys are not', () => {
+    expect(names('{"contactName":"Thompson, Gloria"}')).toEqual(['Thompson, Gloria']);
+    expect(names('{"guarantor_name":"R. Anderson"}')).toEqual(['R. Anderson']);
+    expect(names('{"emergencyContactName":"LEONARD GARCIA"}')).toEqual(['LEONARD GARCIA']);
+    for (const key of ['drugName', 'testName', 'facilityName', 'fileName', 'hostName']) expect(names(`{"${key}":"Johnson, Gloria"}`), key).toEqual([]);
+  });
+
+  // Written for this suite, not by the detector's rules: section headings, orders, tests, drugs,
+  // services and facilities as clinical notes write them, in capitals and family-name-first form.
+  const HEADINGS = [
+    'HISTORY OF PRESENT ILLNESS', 'CHIEF COMPLAINT', 'REVIEW OF SYSTEMS', 'PAST MEDICAL HISTORY', 'PHYSICAL EXAM', 'ASSESSMENT AND PLAN',
+    'CBC WITH DIFF', 'BASIC METABOLIC PANEL', 'CHEST X-RAY', 'DISCHARGE INSTRUCTIONS', 'SOCIAL HISTORY', 'FAMILY HISTORY', 'HOSPITAL COURSE',
+    'LABS, IMAGING', 'PLAN, FOLLOW-UP', 'MEDICATIONS ON ADMISSION', 'METFORMIN ER', 'LISINOPRIL HCTZ', 'INSULIN GLARGINE', 'MORPHINE SULFATE',
+    'HEPARIN DRIP', 'IV FLUIDS', 'PHYSICAL THERAPY', 'OCCUPATIONAL THERAPY', 'SOCIAL WORK', 'CASE MANAGEMENT', 'HOME HEALTH', 'PALLIATIVE CARE',
+    'CARDIOLOGY CLINIC', 'MERCY GENERAL', 'SAINT MARY MEDICAL CENTER', 'GENERAL SURGERY', 'INTERNAL MEDICINE', 'EMERGENCY DEPARTMENT',
+    'BLOOD CULTURES', 'URINE CULTURE', 'VITAL SIGNS', 'NPO AFTER MIDNIGHT', 'DNR, DNI', 'FULL CODE', 'ALLERGIES, NKDA', 'NO KNOWN ALLERGIES',
+    'TYPE AND SCREEN', 'CT HEAD', 'MRI BRAIN', 'CHARGE NURSE', 'NURSE PRACTITIONER', 'PRIMARY CARE', 'FRONT DESK', 'MEDICAL RECORDS',
+    'RADIOLOGY, READING ROOM', 'PHARMACY, INPATIENT', 'WARFARIN, COUMADIN', 'TYLENOL, MOTRIN', 'AMOXICILLIN CLAVULANATE', 'VITAMIN D',
+    'DIET AS TOLERATED', 'ACTIVITY AS TOLERATED', 'RETURN PRECAUTIONS', 'HOLD PARAMETERS', 'Cardiology, Inpatient', 'Labs, Pending',
+  ];
+  const CUED = [
+    (h: string) => `Spoke with ${h} today.`, (h: string) => `Discussed with ${h}.`, (h: string) => `Seen by ${h} this morning.`,
+    (h: string) => `Referred to ${h} for follow-up.`, (h: string) => `Sent to ${h} yesterday.`, (h: string) => `Accompanied by ${h}.`,
+    (h: string) => `Her daughter ${h} was called.`, (h: string) => `Message left for caregiver ${h}.`, (h: string) => `Informed ${h} of the plan.`,
+    (h: string) => `Thanks,\n${h}`, (h: string) => `Regards,\n${h}\nCare team`, (h: string) => `-- \n${h}`, (h: string) => `Note text.\n\n${h}\n`,
+    (h: string) => `Dr. ${h} was paged.`, (h: string) => `${h}:\nNo acute distress.`,
+    (h: string) => `{"drugName":"${h}"}`, (h: string) => `{"testName":"${h}"}`, (h: string) => `{"facilityName":"${h}"}`,
+  ];
+  it('headings, orders, tests, drugs and facilities in capitals after cues, titles, sign-offs and "--" are no names', () => {
+    const flagged = HEADINGS.flatMap((h) => CUED.map((c) => c(h))).filter((t) => names(t).length > 0);
+    expect(flagged).toEqual([]);
+  });
+});
+
+describe('an SSN written with spaces needs an SSN cue', () => {
+  const ssn = (t: string) => createScanner().scan(t).filter((f) => f.type === 'SSN').map((f) => t.slice(f.start, f.end));
+  it('a bare space-separated 3-2-4 group is a count or a code, not an SSN', () => {
+    for (const t of ['Counts: 346 77 5201 cells per field', 'Lot 512 44 7781 received', 'Readings 233 41 6120 overnight']) expect(ssn(t), t).toEqual([]);
+  });
+  it('after an SSN label or context word, and written with dashes, it is still found', () => {
+    expect(ssn('SSN 346 77 5201')).toEqual(['346 77 5201']);
+    expect(ssn('social security number is 346 77 5201.')).toEqual(['346 77 5201']);
+    expect(ssn('ssn: 346-77 5201')).toEqual(['346-77 5201']);
+    expect(ssn('Callback about 346-77-5201 today')).toEqual(['346-77-5201']);
+    expect(ssn('Callback about 346-77 5201 today')).toEqual(['346-77 5201']);
+  });
+});

@@ -706,8 +706,9 @@ function cuedFormAt(s: ScanState, i: number, comma: number): void {
   const relation = label || relationBefore(text, i);
   const end = cuedName(text, i, true, true, relation ? Evidence.Known : Evidence.Given);
   if (end <= i || nameWords < 2) return;
-  // A list is no inverted name: "three children, Aiden, Brooklyn and Marisela", "Ruth, Carl and …".
-  if (comma > 0 && (end <= comma || givenWeightOf(text.slice(i, comma)) === 2 || listAfter(text, end))) return;
+  // A list is no inverted name: "three children, Aiden, Brooklyn and Marisela", "Ruth, Carl and …"
+  // (a given name first that is no census surname, or another item after).
+  if (comma > 0 && (end <= comma || listAfter(text, end) || (givenWeightOf(text.slice(i, comma)) === 2 && surnameWeight(text.slice(i, comma).toLowerCase()) === 0))) return;
   if (termVeto(text, i, end) || neverIn(text, i, end) || termAfter(text, end)) return;
   if (text.charCodeAt(end) === 32 && isUpper(text.charCodeAt(end + 1))) return;
   s.emit('PERSON_NAME', i, end, 0.75);
