@@ -15,7 +15,7 @@ const runs = [
   ['growth.mjs', quick ? ['--rounds', '3', '--budget', '20'] : ['--rounds', '7', '--budget', '40']],
   ['run.mjs', quick ? ['--duration', '3', '--rounds', '3'] : ['--duration', '6', '--rounds', '5']],
   ['crypto.mjs', quick ? ['--time', '300'] : []],
-  ['audit.mjs', quick ? ['--events', '20000', '--requests', '4000'] : []],
+  ['audit.mjs', quick ? ['--events', '20000', '--requests', '4000', '--warmup', '1000'] : []],
 ];
 const started = new Date();
 const load = loadavg()[0];
