@@ -5,8 +5,11 @@
 // Each target runs in a process of its own, as an application does (one app per process): code
 // shared by many apps in one process is optimized for all of them at once, which measures the
 // mix rather than the app. The rounds still interleave (one target at a time, in turn), so
-// machine load falls on all targets alike. `--one-process` runs every target in this process.
-//   node test/bench/inproc.mjs [--requests 20000] [--rounds 5] [--warmup 2000] [--only <name part> | --target <name>] [--one-process]
+// machine load falls on all targets alike. A process keeps its own luck for its whole life (where
+// its heap and code landed, which core it runs on): `--processes` (default 2) runs each target in
+// that many processes, each round sampling every one, and the median is over all their samples.
+// `--one-process` runs every target in this process.
+//   node test/bench/inproc.mjs [--requests 20000] [--rounds 5] [--warmup 2000] [--processes 2] [--only <name part> | --target <name>] [--one-process]
 import http from 'node:http';
 import { Duplex } from 'node:stream';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -206,21 +209,24 @@ async function main() {
   if (exact !== -1) chosen = chosen.filter((t) => t.name === process.argv[exact + 1]);
   if (chosen.some((t) => t.pg) && !(await pgUp())) chosen = chosen.filter((t) => !t.pg);
   const oneProcess = process.argv.includes('--one-process');
+  const processes = oneProcess ? 1 : Math.max(1, arg('processes', 2));
   const runners = [];
   for (const t of chosen) {
     if (oneProcess) {
       const built = await build(t);
       runners.push({ name: t.name, run: (n) => run(built, n), stop: async () => undefined });
     } else {
-      const r = spawnTarget(t);
-      await r.ready;
-      runners.push(r);
+      for (let k = 0; k < processes; k++) {
+        const r = spawnTarget(t);
+        await r.ready;
+        runners.push(r);
+      }
     }
   }
   for (const r of runners) await r.run(arg('warmup', 2000)); // warm-up
-  const samples = new Map(runners.map((r) => [r.name, []]));
+  const samples = new Map(chosen.map((t) => [t.name, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const r of runners) samples.get(r.name).push(await r.run(requests / rounds));
+    for (const r of runners) samples.get(r.name).push(await r.run(Math.round(requests / rounds / processes)));
     process.stderr.write('.');
   }
   process.stderr.write('\n');
@@ -231,7 +237,7 @@ async function main() {
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
   const rows = chosen.map((t) => ({ name: t.name, base: t.base, us: median(samples.get(t.name)), min: Math.min(...samples.get(t.name)), max: Math.max(...samples.get(t.name)) }));
-  const how = oneProcess ? 'all targets in one process' : 'each target in its own process';
+  const how = oneProcess ? 'all targets in one process' : `each target in ${processes} processes of its own`;
   console.log(`\nIn-process, ${requests} requests per target in ${rounds} interleaved rounds, ${how}, medians; Node ${process.version}\n`);
   console.log('| target | CPU µs/request (min–max) | baseline | throughput vs baseline | phiguard adds |');
   console.log('|---|---:|---|---:|---:|');
@@ -244,7 +250,7 @@ async function main() {
   }
   const out = join(new URL('.', import.meta.url).pathname, 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'inproc.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, requests, rounds, processes: oneProcess ? 'one' : 'one per target', rows }, null, 2));
+  writeFileSync(join(out, 'inproc.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, requests, rounds, processes: oneProcess ? 'one' : `${processes} per target`, rows }, null, 2));
   if (oneProcess) await cleanUp();
   else rmSync(work, { recursive: true, force: true });
 }
