@@ -11,7 +11,7 @@
 //    (sync). Each with the process's CPU (every thread) and its main thread's alone (Linux).
 // 3. Over HTTP: the example server (its own process, PostgreSQL store) in async, durable and sync
 //    mode, autocannon with `--connections`, interleaved rounds: requests/s and p99 latency.
-//   scripts/services postgres && npm run build && node test/bench/audit.mjs [--events 50000] [--requests 30000] [--warmup 5000] [--inflight 32] [--http-duration 5] [--http-rounds 3] [--connections 16]
+//   scripts/services postgres && npm run build && node test/bench/audit.mjs [--events 50000] [--requests 30000] [--warmup 5000] [--processes 2] [--inflight 32] [--http-duration 5] [--http-rounds 3] [--connections 16]
 import http from 'node:http';
 import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,9 @@ const EVENTS = arg('events', 50_000);
 const REQUESTS = arg('requests', 30_000);
 // Long enough for V8 to have optimized the request path before the rounds are counted.
 const WARMUP = arg('warmup', 5_000);
+// Each in-process target in this many processes (a process keeps its own placement and heap
+// layout for its whole life); the medians are over every process's samples.
+const PROCESSES = Math.max(1, arg('processes', 2));
 const INFLIGHT = arg('inflight', 32);
 const HTTP_DURATION = arg('http-duration', 5);
 const HTTP_ROUNDS = arg('http-rounds', 3);
@@ -339,13 +342,16 @@ if (only('inproc')) {
   for (const t of targets) {
     if (oneProcess) runners.push(await localTarget(t));
     else {
-      const c = childTarget(t);
-      await c.ready;
-      runners.push(c);
+      for (let k = 0; k < PROCESSES; k++) {
+        const c = childTarget(t);
+        await c.ready;
+        runners.push(c);
+      }
     }
   }
   for (const r of runners) await r.run(WARMUP);
-  for (let round = 0; round < 5; round++) for (const r of runners) samples.get(r.name).push(await r.run(REQUESTS / 5));
+  const per = Math.round(REQUESTS / 5 / (oneProcess ? 1 : PROCESSES));
+  for (let round = 0; round < 5; round++) for (const r of runners) samples.get(r.name).push(await r.run(per));
   for (const r of runners) {
     const s = await r.stop();
     if (r.name.startsWith('audit: durable (')) commitStats = s;
@@ -402,7 +408,7 @@ for (const s of servers) {
 console.log(`\nPostgreSQL inserts, ${EVENTS} events; Node ${process.version}; ${cpus().length} × ${cpus()[0]?.model}; ${new Date().toISOString()}\n`);
 console.log('| path | writers | chained | events/s |\n|---|---:|:---:|---:|');
 for (const r of rates) console.log(`| ${r.how} | ${r.writers} | ${r.chained ? 'yes' : 'no'} | ${Math.round(r.eventsPerSecond)} |`);
-console.log(`\nCPU per request (in process, ${REQUESTS} requests per target after ${WARMUP} of warm-up, ${INFLIGHT} in flight, 5 interleaved rounds, medians)\n`);
+console.log(`\nCPU per request (in process, ${REQUESTS} requests per target after ${WARMUP} of warm-up, each target in ${process.argv.includes('--one-process') ? 'this process' : `${PROCESSES} processes`}, ${INFLIGHT} in flight, 5 interleaved rounds, medians)\n`);
 console.log('| target | CPU µs/request | throughput vs plain Express | main-thread CPU µs/request | main thread vs plain Express | wall requests/s |\n|---|---:|---:|---:|---:|---:|');
 const base = median(samples.get('plain Express').map((x) => x.us));
 const mainBase = only('inproc') ? median(samples.get('plain Express').map((x) => x.mainUs ?? NaN)) : NaN;
