@@ -12,13 +12,11 @@
 // 3. Over HTTP: the example server (its own process, PostgreSQL store) in async, durable and sync
 //    mode, autocannon with `--connections`, interleaved rounds: requests/s and p99 latency.
 //   scripts/services postgres && npm run build && node test/bench/audit.mjs [--events 50000] [--requests 30000] [--warmup 5000] [--processes 2] [--inflight 32] [--http-duration 5] [--http-rounds 3] [--connections 16]
-import http from 'node:http';
 import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
-import { Duplex } from 'node:stream';
 import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +29,7 @@ import { canonicalJson, createBufferedSink as bufferedSink, createChainSink as c
 import { phiguard } from '../../packages/express/dist/index.js';
 import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 import { findPatient, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
-import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, signToken } from './fixture.mjs';
+import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, inject, signToken } from './fixture.mjs';
 import { dropAuditTableSql } from '../../packages/core/dist/testing.js';
 
 process.env.NODE_ENV = 'production';
@@ -160,27 +158,6 @@ async function durableRate(writers) {
 }
 
 // ── 2. per-request cost per audit mode ──────────────────────────────────────────────────────
-class NullSocket extends Duplex {
-  remoteAddress = '127.0.0.1';
-  _read() {}
-  _write(_c, _e, done) {
-    done();
-  }
-}
-function inject(app) {
-  return new Promise((resolve, reject) => {
-    const socket = new NullSocket();
-    const req = new http.IncomingMessage(socket);
-    req.method = 'GET';
-    req.url = '/patients/1001/results';
-    req.headers = { host: 'bench' };
-    req.push(null);
-    const res = new http.ServerResponse(req);
-    res.assignSocket(socket);
-    res.on('finish', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-    app(req, res);
-  });
-}
 const keyring = createLocalKeyring({ key: new Uint8Array(32).fill(1), allowInProduction: true });
 const cipher = createFieldCipher({ keyring });
 function appWith(audit) {

@@ -1,5 +1,7 @@
 // The ~2 KB lab-results document of patient 1001 and the example's policy, from the built example,
 // and the example's route behind phiguard alone, as the in-process and HTTP benchmarks measure it.
+import http from 'node:http';
+import { Duplex } from 'node:stream';
 import express from 'express';
 import { phiguard } from '../../packages/express/dist/index.js';
 import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, findPatient, labResultsView, operators, policy, signToken } from '../../examples/express-lab-results/dist/app.js';
@@ -40,4 +42,35 @@ export function phiguardApp({ role, purpose, audit, cipher }) {
   app.use(express.json({ limit: '100kb' }));
   app.get('/patients/:id/results', (req, res) => void res.json(labResultsView(findPatient(req.params.id))));
   return app;
+}
+
+/** A socket that discards what is written: requests served without the network. */
+class NullSocket extends Duplex {
+  remoteAddress = '127.0.0.1';
+  _read() {}
+  _write(_chunk, _encoding, done) {
+    done();
+  }
+  _writev(_chunks, done) {
+    done();
+  }
+}
+
+/**
+ * GET /patients/1001/results through `app` on real IncomingMessage / ServerResponse objects;
+ * resolves when the response finishes with 200.
+ */
+export function inject(app, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = new NullSocket();
+    const req = new http.IncomingMessage(socket);
+    req.method = 'GET';
+    req.url = '/patients/1001/results';
+    req.headers = { host: 'bench', ...headers };
+    req.push(null);
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket);
+    res.on('finish', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+    app(req, res);
+  });
 }

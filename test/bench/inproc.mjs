@@ -10,8 +10,6 @@
 // that many processes, each round sampling every one, and the median is over all their samples.
 // `--one-process` runs every target in this process.
 //   node test/bench/inproc.mjs [--requests 20000] [--rounds 5] [--warmup 2000] [--processes 2] [--only <name part> | --target <name>] [--one-process]
-import http from 'node:http';
-import { Duplex } from 'node:stream';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +22,7 @@ import { createFieldCipher } from '../../packages/core/dist/index.js';
 import { createBufferedSink as bufferedSink, createPostgresAuditSink as postgresAuditSink, createStreamSink as streamSink } from '../../packages/core/dist/audit.js';
 import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 import { createApp, findPatient, jwtContext, labResultsView } from '../../examples/express-lab-results/dist/app.js';
-import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, phiguardApp, signToken } from './fixture.mjs';
+import { CALLERS, DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, inject, phiguardApp, signToken } from './fixture.mjs';
 import { dropAuditTableSql } from '../../packages/core/dist/testing.js';
 
 process.env.NODE_ENV = 'production';
@@ -36,31 +34,6 @@ const requests = arg('requests', 20000);
 const rounds = arg('rounds', 5);
 const work = mkdtempSync(join(tmpdir(), 'phiguard-inproc-'));
 
-class NullSocket extends Duplex {
-  remoteAddress = '127.0.0.1';
-  _read() {}
-  _write(_chunk, _encoding, done) {
-    done();
-  }
-  _writev(_chunks, done) {
-    done();
-  }
-}
-
-function inject(app, headers) {
-  return new Promise((resolve, reject) => {
-    const socket = new NullSocket();
-    const req = new http.IncomingMessage(socket);
-    req.method = 'GET';
-    req.url = '/patients/1001/results';
-    req.headers = { host: 'bench', ...headers };
-    req.push(null);
-    const res = new http.ServerResponse(req);
-    res.assignSocket(socket);
-    res.on('finish', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-    app(req, res);
-  });
-}
 
 function plainApp(withAuth) {
   const app = express();

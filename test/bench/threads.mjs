@@ -6,8 +6,6 @@
 // before the app was built (V8's platform threads for GC and compilation, libuv's thread pool,
 // which the module loader starts, Node's own); and the threads the audit sink started (the
 // durable sink's worker). The per-thread counters tick every 10 ms: keep runs long.
-import http from 'node:http';
-import { Duplex } from 'node:stream';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +17,7 @@ import { createDurableSink } from '../../packages/core/dist/audit.js';
 import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 import { phiguard } from '../../packages/express/dist/index.js';
 import { findPatient, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
-import { DEV_PHIGUARD_SECRET } from './fixture.mjs';
+import { DEV_PHIGUARD_SECRET, inject } from './fixture.mjs';
 
 process.env.NODE_ENV = 'production';
 const arg = (name, fallback) => {
@@ -41,27 +39,6 @@ const threadCpu = () =>
   );
 const before = [...threadCpu().keys()].sort((a, b) => a - b);
 
-class NullSocket extends Duplex {
-  remoteAddress = '127.0.0.1';
-  _read() {}
-  _write(_c, _e, done) {
-    done();
-  }
-}
-function inject(app) {
-  return new Promise((resolve, reject) => {
-    const socket = new NullSocket();
-    const req = new http.IncomingMessage(socket);
-    req.method = 'GET';
-    req.url = '/patients/1001/results';
-    req.headers = { host: 'bench' };
-    req.push(null);
-    const res = new http.ServerResponse(req);
-    res.assignSocket(socket);
-    res.on('finish', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-    app(req, res);
-  });
-}
 
 const work = mkdtempSync(join(tmpdir(), 'phiguard-threads-'));
 const audits = {
