@@ -29,7 +29,7 @@ import { canonicalJson, createBufferedSink as bufferedSink, createChainSink as c
 import { phiguard } from '../../packages/express/dist/index.js';
 import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 import { findPatient, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
-import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, inject, signToken } from './fixture.mjs';
+import { DEV_JWT_SECRET, DEV_PHIGUARD_SECRET, injectMany, signToken } from './fixture.mjs';
 import { dropAuditTableSql } from '../../packages/core/dist/testing.js';
 
 process.env.NODE_ENV = 'production';
@@ -193,15 +193,7 @@ async function cpuPerRequest(app, n) {
   const main0 = mainThreadUs();
   const start = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: INFLIGHT }, async () => {
-      while (next < n) {
-        next++;
-        await inject(app);
-      }
-    }),
-  );
+  await injectMany(app, n, INFLIGHT);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const used = process.cpuUsage(start);
   const main1 = mainThreadUs();

@@ -74,3 +74,16 @@ export function inject(app, headers = {}) {
     app(req, res);
   });
 }
+
+/** Serves `n` injected requests with `inflight` of them in flight at a time. */
+export async function injectMany(app, n, inflight) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inflight }, async () => {
+      while (next < n) {
+        next++;
+        await inject(app);
+      }
+    }),
+  );
+}

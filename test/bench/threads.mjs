@@ -17,7 +17,7 @@ import { createDurableSink } from '../../packages/core/dist/audit.js';
 import { createLocalKeyring } from '../../packages/kms/dist/index.js';
 import { phiguard } from '../../packages/express/dist/index.js';
 import { findPatient, labResultsView, operators, policy } from '../../examples/express-lab-results/dist/app.js';
-import { DEV_PHIGUARD_SECRET, inject } from './fixture.mjs';
+import { DEV_PHIGUARD_SECRET, injectMany } from './fixture.mjs';
 
 process.env.NODE_ENV = 'production';
 const arg = (name, fallback) => {
@@ -64,21 +64,10 @@ if (audit !== null) {
 }
 app.get('/patients/:id/results', (req, res) => void res.json(labResultsView(findPatient(req.params.id))));
 
-async function run(n) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: INFLIGHT }, async () => {
-      while (next < n) {
-        next++;
-        await inject(app);
-      }
-    }),
-  );
-}
-await run(WARMUP);
+await injectMany(app, WARMUP, INFLIGHT);
 const start = threadCpu();
 const cpu0 = process.cpuUsage();
-await run(REQUESTS);
+await injectMany(app, REQUESTS, INFLIGHT);
 const used = process.cpuUsage(cpu0);
 const end = threadCpu();
 
