@@ -13,6 +13,10 @@
  * would not read back the same.
  */
 export function canonicalJson(value: unknown): string {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const fast = eventText(value as Record<string, unknown>, null);
+    if (fast !== null) return fast.head + fast.tail;
+  }
   return write(value, 0);
 }
 
@@ -24,6 +28,8 @@ export function canonicalJson(value: unknown): string {
  */
 export function canonicalSplit(value: Readonly<Record<string, unknown>>, key: string): { readonly head: string; readonly tail: string } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError('canonical JSON: not an object');
+  const fast = eventText(value, key);
+  if (fast !== null) return fast;
   const { sorted, names } = orderOf(Object.keys(value));
   let head = '{';
   let tail = '';
@@ -71,6 +77,13 @@ function orderOf(keys: string[]): KeyOrder {
 // text is kept (a plan's memoised `disclosed` and `transforms` are serialized once per plan).
 const frozenText = new WeakMap<object, string>();
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** A string as JSON.stringify writes it; most audit strings need no escape, and quoting them directly is cheaper. */
+function quote(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
 /** Audit events are shallow; anything this deep is a cycle or not an event. */
 const MAX_DEPTH = 32;
 
@@ -78,7 +91,7 @@ function write(value: unknown, depth: number): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
@@ -129,4 +142,95 @@ function serialize(value: object, depth: number): string {
     first = false;
   }
   return out + '}';
+}
+
+// ── audit events: members known by name ─────────────────────────────────────────────────────
+// Every event the engine builds has members from one short list, and its actor, patient,
+// resource and request from short lists of their own: those are written here in canonical order
+// by name, without listing, sorting or looking up the keys of each object per event. Anything
+// else (an unknown key, an accessor's object, a member that is not a plain object) falls back to
+// the general writer, which gives the same text.
+
+/** `"key":` texts of a member list, which must already be in canonical order. */
+function members(keys: readonly string[]): { readonly keys: readonly string[]; readonly names: readonly string[]; readonly known: ReadonlySet<string> } {
+  const sorted = [...keys].sort();
+  if (sorted.some((k, i) => k !== keys[i])) throw new Error('canonical JSON: member list out of order');
+  return { keys, names: keys.map((k) => JSON.stringify(k) + ':'), known: new Set(keys) };
+}
+
+const EVENT = members([
+  'action',
+  'actor',
+  'attemptedAction',
+  'breakGlass',
+  'chain',
+  'disclosed',
+  'disclosure',
+  'dlp',
+  'id',
+  'outcome',
+  'patient',
+  'patients',
+  'purposeOfUse',
+  'query',
+  'reason',
+  'request',
+  'resource',
+  'time',
+  'transforms',
+]);
+const NESTED: Readonly<Record<string, ReturnType<typeof members>>> = {
+  actor: members(['id', 'ip', 'roles', 'userAgent']),
+  patient: members(['ref']),
+  request: members(['method', 'requestId', 'route', 'traceId']),
+  resource: members(['id', 'type']),
+};
+
+/** True when `value` is a plain object whose own enumerable keys are all in `known`. */
+function onlyKnown(value: object, known: ReadonlySet<string>): boolean {
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in value) if (!known.has(k) || !Object.hasOwn(value, k)) return false;
+  return true;
+}
+
+/** The canonical text of a known nested member, or null to use the general writer. */
+function nestedText(value: unknown, shape: ReturnType<typeof members>): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !onlyKnown(value, shape.known)) return null;
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  for (let i = 0; i < shape.keys.length; i++) {
+    const item = record[shape.keys[i]!];
+    if (item === undefined) continue;
+    out += (out.length === 1 ? '' : ',') + shape.names[i]! + write(item, 2);
+  }
+  return out + '}';
+}
+
+/**
+ * An event's canonical text split around `omit` (as canonicalSplit; `omit` null: the whole text
+ * in `head`, `tail` empty), or null when the object is not event-shaped.
+ */
+function eventText(value: Record<string, unknown>, omit: string | null): { head: string; tail: string } | null {
+  if (omit !== null && !EVENT.known.has(omit)) return null;
+  if (!onlyKnown(value, EVENT.known)) return null;
+  let head = '{';
+  let tail = '';
+  let past = false;
+  for (let i = 0; i < EVENT.keys.length; i++) {
+    const key = EVENT.keys[i]!;
+    if (key === omit) {
+      past = true;
+      continue;
+    }
+    const item = value[key];
+    if (item === undefined) continue;
+    const shape = NESTED[key];
+    const member = EVENT.names[i]! + ((shape === undefined ? null : nestedText(item, shape)) ?? write(item, 1));
+    if (past) tail += ',' + member;
+    else head += (head.length === 1 ? '' : ',') + member;
+  }
+  if (omit === null) return { head: head + '}', tail: '' };
+  // canonicalSplit's form: every member before the split ends with a comma.
+  return { head: head.length === 1 ? head : head + ',', tail: tail + '}' };
 }

@@ -43,19 +43,18 @@ const LABEL = 'createStreamSink';
 const OPTIONS = optionsSchema<StreamSinkOptions>(LABEL, { format: option.oneOf(['ndjson', 'pino'] as const) });
 
 /**
- * An event's JSON text, as JSON.parse(JSON.stringify(event)) reads it. A plan's disclosure lists
- * are frozen and shared by every event of the plan: their text is kept (canonicalJson caches
- * frozen values), so a long `disclosed` list is serialized once per plan, not once per event.
+ * An event's JSON text, as JSON.parse(JSON.stringify(event)) reads it: its canonical JSON (keys
+ * sorted; the text a hash chain authenticates), written member by member for the engine's event
+ * shape. A plan's disclosure lists are frozen and shared by every event of the plan: their text
+ * is kept, so a long `disclosed` list is serialized once per plan, not once per event. A value
+ * canonical JSON refuses (a non-finite number) is written as JSON.stringify writes it.
  */
 export function eventJson(event: AuditEvent): string {
-  let out = '{';
-  for (const key in event) {
-    const value = (event as unknown as Record<string, unknown>)[key];
-    if (value === undefined) continue;
-    if (out.length > 1) out += ',';
-    out += `${JSON.stringify(key)}:${value !== null && typeof value === 'object' && Object.isFrozen(value) ? canonicalJson(value) : JSON.stringify(value)}`;
+  try {
+    return canonicalJson(event);
+  } catch {
+    return JSON.stringify(event);
   }
-  return `${out}}`;
 }
 const PINO_INFO = 30;
 

@@ -69,6 +69,55 @@ describe('canonical JSON', () => {
       { numRuns: 300 },
     );
   });
+  it('writes event-shaped objects (the members an engine event has, with strays, accessors and escapes) as RFC 8785 orders them (property)', () => {
+    // Strings that need escapes and strings that do not: quotes, controls, lone and paired surrogates.
+    const text = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('a"b', 'c\\d', '\n', '\u2028', '\ud800', '\u{1F600}', 'é', ''));
+    const scalar = fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined));
+    const shaped = (keys: readonly string[]) =>
+      fc
+        .tuple(fc.subarray([...keys]), fc.array(fc.oneof(text, scalar), { maxLength: 4 }), fc.option(fc.constantFrom('stray', 'z', 'A'), { nil: undefined }), fc.boolean())
+        .map(([present, values, stray, accessor]) => {
+          const o: Record<string, unknown> = {};
+          present.forEach((k, i) => (o[k] = values[i % Math.max(values.length, 1)]));
+          if (stray !== undefined) o[stray] = 1;
+          if (accessor && present.length > 0) Object.defineProperty(o, present[0]!, { enumerable: true, get: () => 'got' });
+          return o;
+        });
+    const actor = shaped(['id', 'roles', 'ip', 'userAgent']);
+    const request = shaped(['method', 'route', 'requestId', 'traceId']);
+    const event = fc
+      .record(
+        {
+          id: text,
+          time: text,
+          action: text,
+          outcome: text,
+          reason: scalar,
+          actor: fc.oneof(actor, fc.constant(null), fc.array(text, { maxLength: 2 })),
+          purposeOfUse: scalar,
+          patient: fc.oneof(shaped(['ref']), text),
+          patients: fc.array(text, { maxLength: 3 }).map((a) => Object.freeze(a)),
+          resource: shaped(['type', 'id']),
+          disclosed: fc.array(text, { maxLength: 4 }).map((a) => Object.freeze(a)),
+          transforms: fc.dictionary(text, text, { maxKeys: 3 }).map((d) => Object.freeze(d)),
+          request,
+          query: fc.record({ params: fc.array(text, { maxLength: 2 }) }),
+          chain: fc.record({ stream: text, seq: fc.nat(), prev: text, hash: text }),
+          stray: scalar,
+        },
+        { requiredKeys: [] },
+      )
+      .chain((o) => fc.boolean().map((proto) => (proto ? Object.assign(Object.create(null) as object, o) : o)));
+    fc.assert(
+      fc.property(event, (o) => {
+        const plain = o as Record<string, unknown>;
+        expect(canonicalJson(plain)).toBe(reference(plain));
+        const { head, tail } = canonicalSplit(plain, 'chain');
+        expect(`${head}"chain":1${tail}`).toBe(reference({ ...plain, chain: 1 }));
+      }),
+      { numRuns: 500 },
+    );
+  });
   it('refuses values JSON cannot carry faithfully', () => {
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(TypeError);
     expect(() => canonicalJson({ n: 1n })).toThrow(TypeError);
