@@ -111,7 +111,14 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
     const facts = nodeRequestFacts(req);
     // Core drops the state at the response's last byte: an error raised after the end is handled
     // as outside phiguard (logged; the connection destroyed).
-    const state: State = states.enter(res, { host: runtime.host, facts, response: res, decide: () => decideLate(req, state) }, (entry) => ({ ...entry, gate: entry.gate!, runtime, dispatched: false }));
+    const state: State = states.enter(res, { host: runtime.host, facts, response: res, decide: () => decideLate(req, state) }, (entry) => ({
+      exchange: entry.exchange,
+      gate: entry.gate!,
+      requestId: entry.requestId,
+      facts: entry.facts,
+      runtime,
+      dispatched: false,
+    }));
     // A first claim by URL; the route that actually runs confirms or replaces it.
     claimBy(state.exchange, runtime.host.match(req.method, facts.path), undefined);
     next();
