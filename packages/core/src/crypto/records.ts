@@ -96,6 +96,8 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
    * Applies an async transform to the values of `fields` (which values are a field's comes from
    * the resource's field index: a declared key wins over `*`), in parallel, then rebuilds the record.
    */
+  // One set per field list (a resource's `encrypted` is one array): the walk keeps its route per set.
+  const fieldSets = new WeakMap<readonly string[], ReadonlySet<string>>();
   const transform = async <T>(
     resource: CompiledResource,
     record: T,
@@ -103,7 +105,8 @@ export function createRecordCipher(options: RecordCipherOptions): RecordCipher {
     wants: (v: unknown) => boolean,
     op: (v: unknown, field: string) => Promise<unknown>,
   ): Promise<T> => {
-    const wanted = new Set(fields);
+    let wanted = fieldSets.get(fields);
+    if (wanted === undefined) fieldSets.set(fields, (wanted = new Set(fields)));
     const pending: Promise<unknown>[] = [];
     resource.index.mapFields(record, wanted, (v, field) => {
       if (wants(v)) pending.push(op(v, field.path));

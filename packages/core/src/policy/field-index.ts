@@ -53,6 +53,28 @@ export function childOf<N extends { readonly keys: ReadonlyMap<string, N>; reado
   return node.keys.get(key) ?? node.anyKey;
 }
 
+// The nodes on the way to a wanted field, per (start node, wanted set): computed once per set.
+const reaches = new WeakMap<ReadonlySet<string>, Map<IndexNode, ReadonlySet<IndexNode>>>();
+
+function reachOf(from: IndexNode, wanted: ReadonlySet<string>): ReadonlySet<IndexNode> {
+  let byStart = reaches.get(wanted);
+  if (byStart === undefined) reaches.set(wanted, (byStart = new Map()));
+  let reach = byStart.get(from);
+  if (reach !== undefined) return reach;
+  const found = new Set<IndexNode>();
+  const visit = (node: IndexNode): boolean => {
+    let leads = node.field !== null && wanted.has(node.field.path);
+    for (const child of node.keys.values()) if (visit(child)) leads = true;
+    if (node.anyKey !== null && visit(node.anyKey)) leads = true;
+    if (node.element !== null && visit(node.element)) leads = true;
+    if (leads) found.add(node);
+    return leads;
+  };
+  visit(from);
+  byStart.set(from, (reach = found));
+  return reach;
+}
+
 /** A copy of the index's tree carrying a reader's own data per field. */
 export interface FieldTree<F> {
   readonly keys: ReadonlyMap<string, FieldTree<F>>;
@@ -127,6 +149,8 @@ export class FieldIndex {
      */
     json = false,
   ): unknown {
+    const reach = reachOf(from, wanted);
+    if (!reach.has(from)) return value;
     const go = (raw: unknown, node: IndexNode, key: string | number): unknown => {
       if (--budget.left < 0) throw new LimitExceededError('maxNodes', budget.limit);
       const v = json ? jsonOf(raw, key) : raw;
@@ -134,7 +158,7 @@ export class FieldIndex {
       if (v === null || typeof v !== 'object') return raw;
       if (Array.isArray(v)) {
         const element = node.element;
-        if (element === null) return raw;
+        if (element === null || !reach.has(element)) return raw;
         let out: unknown[] | null = null;
         for (let i = 0; i < v.length; i++) {
           const r = go(v[i], element, i);
@@ -145,7 +169,8 @@ export class FieldIndex {
       let out: Record<string, unknown> | null = null;
       for (const key of Object.keys(v)) {
         const child = childOf(node, key);
-        if (child === null) continue;
+        // A subtree that holds no wanted field comes back as it is: not walked.
+        if (child === null || !reach.has(child)) continue;
         const before = (v as Record<string, unknown>)[key];
         const r = go(before, child, key);
         if (r !== before) {
