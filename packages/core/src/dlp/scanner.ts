@@ -277,12 +277,12 @@ function sortByPosition(xs: RawFinding[]): void {
 const NO_FINDINGS = Object.freeze([]) as unknown as Finding[];
 
 /**
- * Characters that can start a finding (the features `F.Digit | F.Upper | F.At | F.Amp | F.Lt |
- * F.Caret | F.Bar | F.NonAscii` of detectors/state.ts, '%' counting as `F.Amp`); text without any
- * of them needs a lower-case cue. One character class: the engine's scan loop reads it several
- * times faster than the pass, and allocates nothing.
+ * Characters that can start a finding: a digit, a capital, '@', '&', '%', '<', '^', '|', ':' (an
+ * IPv6 address may hold no digit: `::`, `dead:beef::cafe`) or a
+ * non-ASCII character; text without any of them needs a lower-case cue. One character class: the
+ * engine's scan loop reads it several times faster than the pass, and allocates nothing.
  */
-const INTERESTING = /[0-9A-Z@&%<^|\u0080-\uffff]/;
+const INTERESTING = /[0-9A-Z@&%<^|:\u0080-\uffff]/;
 /** Lower-case cues: a first-person name, an age in words, a spelled "at", digit words. */
 const LOWER_CUES = /\b(?:this is|i am|i'm|my name is|ninety|at|zero|oh|one|two|three|four|five|six|seven|eight|nine)\b/i;
 
