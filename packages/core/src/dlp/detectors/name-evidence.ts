@@ -152,6 +152,58 @@ export function givenWeightOf(word: string): 0 | 1 | 2 {
 }
 
 /**
+ * The given names in an open-addressing table keyed by `wordHash`, so that a word of the text is
+ * looked up where it stands: no slice, no string hash. Built on first use.
+ */
+let GIVEN_TABLE: Int32Array | undefined;
+let GIVEN_LIST: string[] = [];
+let GIVEN_WEIGHT: Uint8Array = new Uint8Array(0);
+const GIVEN_TABLE_BITS = 15;
+
+function givenTable(): Int32Array {
+  const table = new Int32Array(1 << GIVEN_TABLE_BITS).fill(-1);
+  GIVEN_LIST = [...GIVEN];
+  GIVEN_WEIGHT = new Uint8Array(GIVEN_LIST.length);
+  const mask = table.length - 1;
+  for (let k = 0; k < GIVEN_LIST.length; k++) {
+    const g = GIVEN_LIST[k]!;
+    GIVEN_WEIGHT[k] = givenWeight(g);
+    const h = wordHash(g, 0, g.length);
+    // A name outside ASCII hashes to -1 and is never looked up here (`givenWeightAt` needs h ≥ 0).
+    if (h < 0) continue;
+    let slot = h & mask;
+    while (table[slot] !== -1) slot = (slot + 1) & mask;
+    table[slot] = k;
+  }
+  return table;
+}
+
+/**
+ * `givenWeight` of text[s, e) lower-cased, for an ASCII word of hash `h` (from `wordHash`, ≥ 0):
+ * equal to `givenWeightOf(text.slice(s, e))` when text[s] is a capital A-Z.
+ */
+export function givenWeightAt(text: string, s: number, e: number, h: number): 0 | 1 | 2 {
+  const table = (GIVEN_TABLE ??= givenTable());
+  const mask = table.length - 1;
+  const len = e - s;
+  for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+    const k = table[slot]!;
+    if (k === -1) return 0;
+    const g = GIVEN_LIST[k]!;
+    if (g.length !== len) continue;
+    let same = true;
+    for (let j = 0; j < len; j++) {
+      const c = text.charCodeAt(s + j);
+      if ((c >= 65 && c <= 90 ? c + 32 : c) !== g.charCodeAt(j)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return GIVEN_WEIGHT[k] as 0 | 1 | 2;
+  }
+}
+
+/**
  * Capitalised words that are never the next word of a name here: eponyms (Parkinson disease,
  * Crohn disease), clinical and anatomical words, drugs, organisms, facilities and departments,
  * and the words that follow a credential ("RN License").

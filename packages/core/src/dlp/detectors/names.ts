@@ -21,6 +21,7 @@ import {
   TERM_ENDING_AT,
   TERM_LIKE_WORDS,
   givenWeight,
+  givenWeightAt,
   givenWeightOf,
   isTermWord,
   maybeGiven,
@@ -618,7 +619,7 @@ function detectLexiconNames(s: ScanState): void {
       i = e > i ? e : i + 1;
       continue;
     }
-    const weight = h >= 0 && !maybeGiven(h) ? 0 : givenWeightOf(text.slice(i, e));
+    const weight = h >= 0 ? (maybeGiven(h) ? givenWeightAt(text, i, e, h) : 0) : givenWeightOf(text.slice(i, e));
     if (weight === 0 || isDigit(text.charCodeAt(e) || 0) || text.charCodeAt(e) === 95) {
       i = e;
       continue;
