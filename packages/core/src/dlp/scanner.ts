@@ -284,7 +284,9 @@ const NO_FINDINGS = Object.freeze([]) as unknown as Finding[];
  */
 const INTERESTING = /[0-9A-Z@&%<^|:\u0080-\uffff]/;
 /** Lower-case cues: a first-person name, an age in words, a spelled "at", digit words. */
-const LOWER_CUES = /\b(?:this is|i am|i'm|my name is|ninety|at|zero|oh|one|two|three|four|five|six|seven|eight|nine)\b/i;
+// No word boundaries: the detectors' own reading of a word ('_this is') is not \b's, and a looser
+// filter only lets more text through to the full pass.
+const LOWER_CUES = /this is|i am|i'm|my name is|ninety|at|zero|oh|one|two|three|four|five|six|seven|eight|nine/i;
 
 /**
  * `text` as a flat string: `' ' + text` is a new rope, and a slice of a rope flattens it into one
