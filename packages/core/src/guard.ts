@@ -357,7 +357,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     // A record whose id is the patient's id (a patient resource) is named by the keyed ref: audit never carries a raw patient id.
     const resourceId =
       typeof rawId !== 'string' && typeof rawId !== 'number' ? undefined : subject !== undefined && String(rawId) === String(subject) ? refs.patientRef : String(rawId).slice(0, 128);
-    const base = disclosureEvent(action, context, result.disclosure, { ...refs, resourceId });
+    const base = disclosureEvent(action, context, result.disclosure, { patientRef: refs.patientRef, patientRefs: refs.patientRefs, resourceId });
     // A list or search answer (or a resource declared a query) is audited as a query: parameter names, never values.
     const query = action === 'read' ? queryOf(resource, context, isCollection(root)) : undefined;
     const disclosed = query === undefined ? base : { ...base, query };

@@ -1,5 +1,7 @@
 /** Record ids in one form, for every comparison the engine makes between them. */
 
+const PLAIN_ID = /^[\x21-\x24\x26-\x7e]+$/;
+
 function safeDecode(value: string): string {
   try {
     return decodeURIComponent(value);
@@ -16,6 +18,8 @@ function safeDecode(value: string): string {
 export function canonicalId(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') return undefined;
+  // Most ids are visible ASCII without '%': nothing to decode, normalize or trim.
+  if (PLAIN_ID.test(value)) return value;
   let v = value;
   for (let i = 0; i < 3 && /%[\da-f]{2}/i.test(v); i++) {
     const decoded = safeDecode(v);

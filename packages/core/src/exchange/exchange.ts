@@ -397,7 +397,9 @@ class RequestExchange implements Exchange {
       resolved.purposeOfUse === undefined || resolved.purposeOfUse === null || resolved.purposeOfUse === ''
         ? claim.defaultPurpose ?? resolved.purposeOfUse
         : resolved.purposeOfUse;
-    let context: AccessContext = { ...resolved, purposeOfUse: purpose ?? null, request: { ...this.requestInfo(), ...resolved.request } };
+    // The resolver's own request facts (rare) override the adapter's.
+    const request = resolved.request === undefined ? this.requestInfo() : { ...this.requestInfo(), ...resolved.request };
+    let context: AccessContext = { ...resolved, purposeOfUse: purpose ?? null, request };
     context = this.withGrant(context);
     this.context = context;
     const { guard } = this.host;

@@ -156,8 +156,11 @@ function isPlainJson(value: unknown, depth: number, w: Walk): boolean {
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
-      for (const key in value) {
-        if (!Object.hasOwn(value, key)) return false;
+      // Own enumerable keys, the ones JSON.stringify writes (an enumerable key inherited from a
+      // polluted Object.prototype is written by neither).
+      const keys = Object.keys(value);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         w.text(key);
         if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1, w)) return false;
       }
