@@ -303,13 +303,14 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
   };
 
   /** The first patient's reference, and every patient's when the value is a list of several. */
-  const patientRefsOf = (resource: string, value: unknown): { patientRef?: string; patientRefs?: readonly string[] } => {
+  // One shape whatever the value names: the event built from it reads one layout.
+  const patientRefsOf = (resource: string, value: unknown): { patientRef: string | undefined; patientRefs: readonly string[] | undefined } => {
     // Read as serialized: a subject inside a model instance sits behind its toJSON.
     const ids = policy.resources.get(resource)?.subjectsOf(jsonOf(value, '')).ids ?? [];
-    if (ids.length === 0) return {};
-    if (ids.length === 1) return { patientRef: policy.patientRef(ids[0]!) };
+    if (ids.length === 0) return { patientRef: undefined, patientRefs: undefined };
+    if (ids.length === 1) return { patientRef: policy.patientRef(ids[0]!), patientRefs: undefined };
     const refs = [...new Set(ids)].map((id) => policy.patientRef(id));
-    return refs.length === 1 ? { patientRef: refs[0]! } : { patientRef: refs[0]!, patientRefs: refs };
+    return { patientRef: refs[0]!, patientRefs: refs.length === 1 ? undefined : refs };
   };
   const patientRefOf = (resource: string, value: unknown): string | undefined => patientRefsOf(resource, value).patientRef;
 
@@ -353,7 +354,7 @@ export function createPhiGuard(options: PhiGuardOptions): PhiGuard {
     const subject = resource.subjectPath ? readJsonPath(root, resource.subjectPath) : undefined;
     const fromValue = patientRefsOf(plan.resource, root);
     // A value that names no patient (a list of disclosures under /patients/:id/…) is about the route's patient.
-    const refs = fromValue.patientRef === undefined && subjectId !== undefined ? { patientRef: policy.patientRef(subjectId) } : fromValue;
+    const refs = fromValue.patientRef === undefined && subjectId !== undefined ? { patientRef: policy.patientRef(subjectId), patientRefs: undefined } : fromValue;
     // A record whose id is the patient's id (a patient resource) is named by the keyed ref: audit never carries a raw patient id.
     const resourceId =
       typeof rawId !== 'string' && typeof rawId !== 'number' ? undefined : subject !== undefined && String(rawId) === String(subject) ? refs.patientRef : String(rawId).slice(0, 128);
