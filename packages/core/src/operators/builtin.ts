@@ -137,6 +137,23 @@ const initials: OperatorFactory = {
   },
 };
 
+// The UTC year of the last call and the span it covers: a Date per value cost more than the rest
+// of the operator.
+let yearNow = 0;
+let yearFrom = 0;
+let yearTo = -1;
+
+/** @internal `new Date(ms).getUTCFullYear()`, recomputed only when `ms` leaves the year of the last call. */
+export function utcYear(ms: number): number {
+  if (ms < yearFrom || ms >= yearTo) {
+    yearNow = new Date(ms).getUTCFullYear();
+    // setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999.
+    yearFrom = new Date(0).setUTCFullYear(yearNow, 0, 1);
+    yearTo = new Date(0).setUTCFullYear(yearNow + 1, 0, 1);
+  }
+  return yearNow;
+}
+
 const ISO_YEAR = /^(\d{4})(?:-\d{2}(?:-\d{2}(?:[T ].*)?)?)?$/;
 const US_DATE_YEAR = /^\d{1,2}\/\d{1,2}\/(\d{4})$/;
 
@@ -150,7 +167,7 @@ const year: OperatorFactory = {
   rank: 60,
   discloses: true,
   create() {
-    const recent = (y: number) => (new Date().getUTCFullYear() - y >= 90 ? undefined : String(y));
+    const recent = (y: number) => (utcYear(Date.now()) - y >= 90 ? undefined : String(y));
     return (value) => {
       if (value === null) return null;
       if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : recent(value.getUTCFullYear());
@@ -199,6 +216,9 @@ const age90: OperatorFactory = {
   },
 };
 
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\u0000-\u007f]*$/;
+
 /** Keyed deterministic token: `tok_` + 22 base64url characters (128 bits of HMAC-SHA256). */
 const token: OperatorFactory = {
   args: ['prefix', 'domain'],
@@ -216,7 +236,9 @@ const token: OperatorFactory = {
     return (value) => {
       if (value === null) return null;
       if (!isScalar(value)) return undefined;
-      return prefix + text(domain, String(value).normalize('NFC'));
+      const v = String(value);
+      // ASCII is already NFC: no call into ICU for most ids.
+      return prefix + text(domain, ASCII.test(v) ? v : v.normalize('NFC'));
     };
   },
 };
