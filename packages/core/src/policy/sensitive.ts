@@ -42,26 +42,34 @@ interface Budget {
   visits: number;
 }
 
-/** Collects the strings (and numbers) at `segments`; false when the budget ran out. */
-function collect(value: unknown, segments: readonly string[], i: number, out: string[], budget: Budget): boolean {
+// A code with no small letter, no whitespace and nothing beyond ASCII is its own normalized form.
+const NEEDS_NORMALIZING = /[a-z\s\u0080-\uffff]/;
+
+/**
+ * Adds to `found` the categories of every string (and number) at `segments`, looked up in
+ * `byCode`; false when the budget ran out.
+ */
+function collect(value: unknown, segments: readonly string[], i: number, byCode: ReadonlyMap<string, readonly number[]>, found: number[], budget: Budget): boolean {
   if (++budget.visits > MAX_VISITS) return false;
   if (i === segments.length) {
     if (typeof value === 'string' || typeof value === 'number') {
       if (++budget.strings > MAX_ELEMENT_CODES) return false;
-      out.push(normalizeCode(String(value)));
+      const code = String(value);
+      const categories = byCode.get(NEEDS_NORMALIZING.test(code) ? normalizeCode(code) : code);
+      if (categories !== undefined) for (const c of categories) found.push(c);
     } else if (Array.isArray(value)) {
       // A list where one code was expected: every entry counts.
-      for (const v of value) if (!collect(v, segments, i, out, budget)) return false;
+      for (const v of value) if (!collect(v, segments, i, byCode, found, budget)) return false;
     }
     return true;
   }
   if (value === null || typeof value !== 'object') return true;
   if (segments[i] === '[]') {
-    if (Array.isArray(value)) for (const v of value) if (!collect(v, segments, i + 1, out, budget)) return false;
+    if (Array.isArray(value)) for (const v of value) if (!collect(v, segments, i + 1, byCode, found, budget)) return false;
     return true;
   }
   if (Array.isArray(value) || !Object.hasOwn(value, segments[i]!)) return true;
-  return collect((value as Record<string, unknown>)[segments[i]!], segments, i + 1, out, budget);
+  return collect((value as Record<string, unknown>)[segments[i]!], segments, i + 1, byCode, found, budget);
 }
 
 /**
@@ -75,11 +83,7 @@ export function categoriesOf(
 ): number[] | null {
   const budget: Budget = { strings: 0, visits: 0 };
   const found: number[] = [];
-  const codes: string[] = [];
-  if (where.codes !== null && !collect(element, where.codes, 0, codes, budget)) return null;
-  for (const c of codes) for (const i of index.byCode.get(c) ?? []) found.push(i);
-  const tags: string[] = [];
-  if (where.tags !== null && !collect(element, where.tags, 0, tags, budget)) return null;
-  for (const t of tags) for (const i of index.byTag.get(t) ?? []) found.push(i);
+  if (where.codes !== null && !collect(element, where.codes, 0, index.byCode, found, budget)) return null;
+  if (where.tags !== null && !collect(element, where.tags, 0, index.byTag, found, budget)) return null;
   return found;
 }
