@@ -5,6 +5,7 @@
  * facts of a break-glass request, the answer to a refusal the adapter makes itself, and the
  * release of a value a handler returned. Adapters translate their framework to these calls.
  */
+import { ServerResponse } from 'node:http';
 import type { AccessContext, RequestInfo } from '../context.js';
 import type { AuditAction } from '../audit/event.js';
 import { OptionsError } from '../errors.js';
@@ -82,6 +83,9 @@ export interface RequestEntries<E extends RequestEntry> {
 
 /** True for a response the gate can hold (node:http ServerResponse, and Express's built on it). */
 export function isGatedResponse(res: unknown): res is GatedResponse {
+  // A ServerResponse first: reading three methods through an Express response's prototype chain
+  // costs more than the rest of entering a request.
+  if (res instanceof ServerResponse) return true;
   const r = res as Partial<GatedResponse> | null | undefined;
   return typeof r?.writeHead === 'function' && typeof r.end === 'function' && typeof r.getHeaderNames === 'function';
 }
@@ -97,10 +101,11 @@ export function requestEntries<E extends RequestEntry = RequestEntry>(): Request
       if (known !== undefined) return known;
       const exchange = start.host.begin(start.facts);
       const res = start.response as { setHeader?: (name: string, value: string) => unknown } | undefined;
-      if (typeof res?.setHeader === 'function') for (const k in exchange.headers) res.setHeader(k, exchange.headers[k]!);
+      const gated = isGatedResponse(res);
+      if (gated || typeof res?.setHeader === 'function') for (const k in exchange.headers) res!.setHeader!(k, exchange.headers[k]!);
       // After the last byte (`done`) the key forgets the entry: its gate and exchange would otherwise
       // age with a lingering response (keep-alive, a slow socket) into the old generation.
-      const gate = isGatedResponse(res) ? guardResponse(res, exchange, { decide: start.decide, done: () => entries.delete(key) }) : null;
+      const gate = gated ? guardResponse(res, exchange, { decide: start.decide, done: () => entries.delete(key) }) : null;
       const entry = extend({ exchange, gate, requestId: exchange.requestId, facts: start.facts });
       entries.set(key, entry);
       return entry;
