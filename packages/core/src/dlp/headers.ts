@@ -1,3 +1,4 @@
+import { ServerResponse } from 'node:http';
 import type { Scanner } from './scanner.js';
 
 /** Headers whose values the server or phiguard generates; every other header is scanned on PHI routes. */
@@ -22,10 +23,11 @@ export interface HeaderTarget {
  * redacted, ASCII-only version of the name.
  */
 export function scrubHeaders(res: HeaderTarget, scanner: Scanner): void {
-  if (typeof res.getHeaderNames !== 'function' || typeof res.getHeader !== 'function') return;
-  for (const name of res.getHeaderNames()) {
+  // A ServerResponse needs no method check (each read walks an Express response's prototype chain).
+  if (!(res instanceof ServerResponse) && (typeof res.getHeaderNames !== 'function' || typeof res.getHeader !== 'function')) return;
+  for (const name of res.getHeaderNames!()) {
     if (SYSTEM_HEADERS.has(name) || name.startsWith('access-control-')) continue;
-    const value = res.getHeader(name);
+    const value = res.getHeader!(name);
     if (name === 'content-disposition' && typeof value === 'string') {
       res.setHeader(name, safeContentDisposition(value, scanner));
     } else if (typeof value === 'string') {
