@@ -103,11 +103,12 @@ export function phiguard(options: PhiGuardExpressOptions): RequestHandler {
       // A second phiguard (a sub-app's) would be silently ignored: its policy never applied.
       return next(new OptionsError('phiguard is mounted twice with different engines: mount one phiguard for the app, or share one with `guard`'));
     }
-    if (runtime.installErrorHandler && !installedOn.has(req.app)) {
-      installedOn.add(req.app);
-      req.app.use(phiguardErrorHandler());
+    const app = req.app;
+    if (runtime.installErrorHandler && !installedOn.has(app)) {
+      installedOn.add(app);
+      app.use(phiguardErrorHandler());
     }
-    hookRouter(req.app);
+    hookRouter(app);
     const facts = nodeRequestFacts(req);
     // Core drops the state at the response's last byte: an error raised after the end is handled
     // as outside phiguard (logged; the connection destroyed).
