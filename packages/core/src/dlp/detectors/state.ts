@@ -411,7 +411,8 @@ function pass(s: ScanState, text: string, mask: number): void {
       // The walk goes on past the word for context words of several words ("date of birth").
       if (rewalk) found = walkKeywords(text, tokStart, 0, 0);
       else if (node > 0 && i < n) found = walkKeywords(text, i, node, found);
-      if (found > 0 || text.charCodeAt(tokStart + 1) === 58) {
+      // A one-letter label ("T:", "F:") is a token of one letter before its colon.
+      if (found > 0 || (i === tokStart + 1 && c === 58)) {
         const kind = pickKeyword(text, tokStart, mask, found);
         if (kind !== undefined) {
           kw.add(tokStart, lastKeywordEnd, kind, lastKeywordWord);
