@@ -301,7 +301,7 @@ function flat(text: string): string {
   return (' ' + text).slice(1);
 }
 
-/** A normalized text: plain, unless long enough to be decoded in chunks (a rope). */
+/** A normalized text, flat: `normalize` decodes in chunks of 8192 units, so a longer one is a rope. */
 const flatLong = (t: string): string => (t.length > 8192 ? flat(t) : t);
 
 /** Creates a scanner. Options are validated here, once; invalid options throw `OptionsError`. */
