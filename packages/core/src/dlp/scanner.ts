@@ -290,11 +290,19 @@ const LOWER_CUES = /this is|i am|i'm|my name is|ninety|at|zero|oh|one|two|three|
 
 /**
  * `text` as a flat string: `' ' + text` is a new rope, and a slice of a rope flattens it into one
- * copy and returns a view into it (same characters, same offsets).
+ * copy and returns a view into it (same characters, same offsets); a short slice is a plain copy.
+ *
+ * Every text the pass and the detectors read goes through here (or is a plain string from
+ * `normalize`), so their `charCodeAt` sites see at most four string representations (view or
+ * plain copy, one- or two-byte). A fifth (a rope, an interned literal) makes a site megamorphic,
+ * and the engine then reads each character through a generic call, several times slower.
  */
 function flat(text: string): string {
   return (' ' + text).slice(1);
 }
+
+/** A normalized text, flat: `normalize` decodes in chunks of 8192 units, so a longer one is a rope. */
+const flatLong = (t: string): string => (t.length > 8192 ? flat(t) : t);
 
 /** Creates a scanner. Options are validated here, once; invalid options throw `OptionsError`. */
 export function createScanner(options: ScannerOptions = {}): Scanner {
@@ -353,7 +361,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     if (v === undefined) {
       // One state for every new label: only the pass runs on it, never a detector.
       probe ??= new ScanState(types, mask);
-      probe.reset(`"${label}":`);
+      probe.reset(flat(`"${label}":`));
       v = probe.kw.count > 0;
       if (labelled.size >= 1024) labelled.clear();
       labelled.set(label, v);
@@ -363,7 +371,9 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
 
   function scan(text: string, options?: ScanOptions): Finding[] {
     if (typeof text !== 'string') throw new OptionsError('scan(text): text must be a string.');
-    if (text.length === 0 || types.size === 0) return NO_FINDINGS;
+    // Compared with '' rather than read as `length`: inputs come in many string representations, and
+    // one property read across them all is a megamorphic lookup on every call.
+    if (text === '' || types.size === 0) return NO_FINDINGS;
     const label = options?.label;
     if (typeof label === 'string' && label.length > 0 && label.length <= 64 && hasContext(label)) return scanUnder(label, text);
     return scanText(text);
@@ -398,10 +408,9 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     pooled ??= s;
     s.busy = true;
     try {
-      // A string built by concatenation (a template literal, `a + b`) is a rope, whose every
-      // charCodeAt the engine reads several times slower than a flat string's; the detectors read
-      // each character several times. One copy makes it flat (a rope is never shorter than 13).
-      if (text.length >= 13) text = flat(text);
+      // One copy: a rope (from concatenation) read as a flat string, and few representations at
+      // the detectors' charCodeAt sites (see `flat`).
+      text = flat(text);
       // One pass: features, normalizer landmarks, digit runs, VIN candidates, context words.
       s.reset(text);
       let feats = s.features;
@@ -412,7 +421,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
       if ((s.flags & (P.Rewrite | P.Fold)) !== 0) {
         norm = normalize(text, feats, false, s.buffers);
         if (norm.text !== text) {
-          t = norm.text;
+          t = flatLong(norm.text);
           s.reset(t);
           feats = s.features;
         }
@@ -420,7 +429,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
       if (s.digitWords >= 3) {
         // Digits spelled as words ("six one seven …"): a second normalization reads them.
         norm = normalize(text, -1, true, s.buffers);
-        t = norm.text;
+        t = flatLong(norm.text);
         s.reset(t);
         feats = s.features;
       }

@@ -808,12 +808,21 @@ function detectSignatures(s: ScanState): void {
     }
   }
   // The last sentence of the text.
+  // Read backwards with one charCodeAt per step (k - 1 is always inside the text).
   let e = text.length;
-  while (e > 0 && (s.code(e - 1) === 32 || isLineEnd(s.code(e - 1)) || s.code(e - 1) === 46)) e--;
+  while (e > 0) {
+    const c = text.charCodeAt(e - 1);
+    if (c === 32 || isLineEnd(c) || c === 46) e--;
+    else break;
+  }
   let b = e;
   for (let w = 0; w < 3 && b > 0; w++) {
     let k = b;
-    while (k > 0 && b - k < 24 && (isLetter(s.code(k - 1)) || s.code(k - 1) === 39 || s.code(k - 1) === 45)) k--;
+    while (k > 0 && b - k < 24) {
+      const c = text.charCodeAt(k - 1);
+      if (isLetter(c) || c === 39 || c === 45) k--;
+      else break;
+    }
     if (k === b) break;
     b = k;
     if (s.code(b - 1) === 32 && isLetter(s.code(b - 2))) b--;

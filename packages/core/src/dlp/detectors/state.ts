@@ -389,6 +389,20 @@ function pass(s: ScanState, text: string, mask: number): void {
       if (k === 2) f |= F.Upper;
       else if (upperOnly) upperOnly = false;
       i++;
+      // The walk through small letters (symbol c - 96; no camelCase break or digit run can come
+      // up): a tight loop of table steps until the word or the walk ends.
+      if (node > 0 && !upperOnly) {
+        while (i < n && (c = text.charCodeAt(i)) >= 97 && c <= 122) {
+          node = KW_NEXT[node * KW_WIDTH + c - 96]!;
+          i++;
+          if (node === 0) {
+            node = -1;
+            break;
+          }
+          const w = KW_WORD_AT[node]!;
+          if (w !== 0 && found < 64) KW_FOUND[found++] = w - 1;
+        }
+      }
       // The rest of a lower-case word, once no context word and no VIN can continue it: a tight
       // loop (most characters of prose are read here).
       if (node < 0 && !upperOnly) while (i < n && (c = text.charCodeAt(i)) >= 97 && c <= 122) i++;
@@ -397,7 +411,8 @@ function pass(s: ScanState, text: string, mask: number): void {
       // The walk goes on past the word for context words of several words ("date of birth").
       if (rewalk) found = walkKeywords(text, tokStart, 0, 0);
       else if (node > 0 && i < n) found = walkKeywords(text, i, node, found);
-      if (found > 0 || text.charCodeAt(tokStart + 1) === 58) {
+      // A one-letter label ("T:", "F:") is a token of one letter before its colon.
+      if (found > 0 || (i === tokStart + 1 && c === 58)) {
         const kind = pickKeyword(text, tokStart, mask, found);
         if (kind !== undefined) {
           kw.add(tokStart, lastKeywordEnd, kind, lastKeywordWord);
