@@ -33,4 +33,12 @@ describe('the scan pass and the normalizer agree on plain text', () => {
     // The generator must reach the plain branch often enough for the property to mean something.
     expect(plain).toBeGreaterThan(100);
   });
+
+  it('a line break before an O the normalizer reads as a zero is a landmark', () => {
+    for (const t of ['@\r\nO.', 'a@b\nO-1', 'x@\n  O0']) {
+      state.reset(t);
+      expect(normalize(t, -1, false).text).not.toBe(t);
+      expect(state.flags & P.Rewrite).not.toBe(0);
+    }
+  });
 });

@@ -256,7 +256,8 @@ function lineBreakLandmark(text: string, at: number): boolean {
   while (e < text.length && e - at <= 16 && (text.charCodeAt(e) === 32 || text.charCodeAt(e) === 9)) e++;
   const prev = b > 0 ? text.charCodeAt(b - 1) : 0;
   const next = e < text.length ? text.charCodeAt(e) : 0;
-  return (isMailCode(prev) || prev === 47) && ((isMailCode(next) && !(next >= 65 && next <= 90)) || next === 47);
+  // A capital O after the break may stand for a zero (the normalizer reads "O." as "0.").
+  return (isMailCode(prev) || prev === 47) && ((isMailCode(next) && (!(next >= 65 && next <= 90) || next === 79)) || next === 47);
 }
 
 /**
