@@ -283,10 +283,13 @@ const NO_FINDINGS = Object.freeze([]) as unknown as Finding[];
  * engine's scan loop reads it several times faster than the pass, and allocates nothing.
  */
 const INTERESTING = /[0-9A-Z@&%<^|:\u0080-\uffff]/;
-/** Lower-case cues: a first-person name, an age in words, a spelled "at", digit words. */
-// No word boundaries: the detectors' own reading of a word ('_this is') is not \b's, and a looser
-// filter only lets more text through to the full pass.
-const LOWER_CUES = /this is|i am|i'm|my name is|ninety|at|zero|oh|one|two|three|four|five|six|seven|eight|nine/i;
+/**
+ * Lower-case cues: a first-person name, an age in words, a spelled "at", digit words. Words as the
+ * pass reads them in such text (runs of letters; '_' and digits end one, where \b would not):
+ * a cue starts after a non-letter, and the short ones, which the detectors read only as whole
+ * words, end before one ("patient" and "phone" hold no cue).
+ */
+const LOWER_CUES = /(?<![a-z])(?:this is|i am|i'm|my name is|ninety|(?:at|zero|oh|one|two|three|four|five|six|seven|eight|nine)(?![a-z]))/i;
 
 /**
  * `text` as a flat string: `' ' + text` is a new rope, and a slice of a rope flattens it into one

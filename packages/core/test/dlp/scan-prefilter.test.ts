@@ -26,7 +26,8 @@ const PIECES = [
 ];
 const text = fc.array(fc.constantFrom(...PIECES), { maxLength: 30 }).map((parts) => parts.join(''));
 /** Texts with no character that starts a candidate: only a lower-case cue can let them through. */
-const LOWER = [...'abcdefghijklmnopqrstuvwxyz', ' ', ' ', ', ', '.', '-', '/', ':', '"', '\n', 'at', 'one', 'this is ', 'ninety', 'nine', 'oh'];
+// Cues glued to letters ("patient", "phone") let nothing through; after '_', a bracket or a quote they do.
+const LOWER = [...'abcdefghijklmnopqrstuvwxyz', ' ', ' ', ', ', '.', '-', '/', ':', '"', '\n', '_', "'", '(', ')', '[', ']', '{', '}', 'at', 'one', 'this is ', 'ninety', 'nine', 'oh', 'dot', 'jroe', 'example', 'org', 'my name is '];
 const lowerText = fc.array(fc.constantFrom(...LOWER), { minLength: 1, maxLength: 40 }).map((parts) => parts.join(''));
 
 /** `t` as a rope: V8 keeps a concatenation of strings of 13+ units unflattened until read. */
@@ -81,6 +82,28 @@ describe('the scan pre-filter and flattening keep every finding', () => {
     );
     // "this is maria …", digit words and spelled addresses do reach the detectors.
     expect(cued).toBeGreaterThan(0);
+  });
+
+  it('each lower-case cue reaches the detectors, standing alone or after a non-letter', () => {
+    // Every text here holds a finding the full scan makes; the pre-filter must let each through.
+    const found = [
+      'contact jroe at example dot org please',
+      'jroe (at) example (dot) org',
+      'hi, this is maria lopez, my son is sick',
+      'my name is maria lopez',
+      'call six one seven five five five oh one four three',
+      'she is ninety-two years old',
+    ];
+    for (const t of found) {
+      const expected = plain(reference.scan(t));
+      expect(expected.length, t).toBeGreaterThan(0);
+      expect(plain(scanner.scan(t)), t).toEqual(expected);
+    }
+    // The same words inside longer words are no cue: those texts need no pass, and find nothing.
+    for (const t of ['the patient is stable', 'phone done, none pending', 'seventh floor, eighteenth bed', 'thisis fine']) {
+      expect(reference.scan(t), t).toEqual([]);
+      expect(scanner.scan(t), t).toEqual([]);
+    }
   });
 
   it('findings inside a rope keep the offsets of the text the caller passed', () => {
