@@ -101,11 +101,10 @@ export function requestEntries<E extends RequestEntry = RequestEntry>(): Request
       if (known !== undefined) return known;
       const exchange = start.host.begin(start.facts);
       const res = start.response as { setHeader?: (name: string, value: string) => unknown } | undefined;
-      const gated = isGatedResponse(res);
-      if (gated || typeof res?.setHeader === 'function') for (const k in exchange.headers) res!.setHeader!(k, exchange.headers[k]!);
+      if (res instanceof ServerResponse || typeof res?.setHeader === 'function') for (const k in exchange.headers) res.setHeader!(k, exchange.headers[k]!);
       // After the last byte (`done`) the key forgets the entry: its gate and exchange would otherwise
       // age with a lingering response (keep-alive, a slow socket) into the old generation.
-      const gate = gated ? guardResponse(res, exchange, { decide: start.decide, done: () => entries.delete(key) }) : null;
+      const gate = isGatedResponse(res) ? guardResponse(res, exchange, { decide: start.decide, done: () => entries.delete(key) }) : null;
       const entry = extend({ exchange, gate, requestId: exchange.requestId, facts: start.facts });
       entries.set(key, entry);
       return entry;
