@@ -71,7 +71,11 @@ export function inject(app, headers = {}) {
     const res = new http.ServerResponse(req);
     res.assignSocket(socket);
     res.on('finish', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-    app(req, res);
+    // From a turn of the event loop of its own, as a server starts a request from a socket's
+    // callback: without it, a run of requests chained by promises never lets timers, immediates
+    // or file-system callbacks run, and a sink's background work (a file write, a batch) waits
+    // until the run ends.
+    setImmediate(app, req, res);
   });
 }
 

@@ -6,6 +6,11 @@
  * holds lines in memory until its buffer fills, so a crash can lose the last ones: use
  * `createDurableSink` where every released response needs its event on disk).
  *
+ * To a destination that writes asynchronously (`sync: false`, as `pino.destination()` is by
+ * default), the lines of one turn of the event loop are handed over in one write, at the end of
+ * that turn: SonicBoom measures the text it holds again on every write, a cost that grows with
+ * what it holds, so one write per line cost more than serializing the line.
+ *
  * Lines are NDJSON of events by default, or pino's shape (`{"level":30,"time":…,"msg":…,
  * "audit":{…}}`) with `format: 'pino'`, so they can share a file with the application's pino
  * logs; `phiguard audit verify` and `readNdjsonEvents` read both.
@@ -69,15 +74,37 @@ export function streamSink(destination: AuditDestination, options: StreamSinkOpt
   const { format = 'ndjson' } = OPTIONS.parse(options);
   const pino = format === 'pino';
   let closed = false;
+  // Lines of this turn not yet handed over (`gathers` only), and whether a hand-over failed.
+  const gathers = (destination as { sync?: unknown }).sync === false;
+  let pending = '';
+  let failed = false;
+
+  const handOver = (): void => {
+    const text = pending;
+    pending = '';
+    if (text === '') return;
+    try {
+      destination.write(text);
+    } catch {
+      // The lines were accepted and are lost, as a destination's own buffer would lose them; every
+      // later write is refused, so no further release goes out without its line.
+      failed = true;
+    }
+  };
 
   const line = (event: AuditEvent): string =>
     pino ? `{"level":${PINO_INFO},"time":${Date.now()},"msg":"phiguard.audit","audit":${eventJson(event)}}\n` : `${eventJson(event)}\n`;
 
   const put = (text: string): void => {
-    if (closed) throw new AuditUnavailableError();
+    if (closed || failed) throw new AuditUnavailableError();
     // Rare in SonicBoom (it throws once ended/destroyed); any failure refuses the release it covers.
     const writable = destination as { destroyed?: boolean; writableEnded?: boolean };
     if (writable.destroyed === true || writable.writableEnded === true) throw new AuditUnavailableError();
+    if (gathers) {
+      if (pending === '') setImmediate(handOver);
+      pending += text;
+      return;
+    }
     try {
       destination.write(text);
     } catch {
@@ -87,6 +114,8 @@ export function streamSink(destination: AuditDestination, options: StreamSinkOpt
 
   const flush = (): Promise<void> =>
     new Promise((resolve, reject) => {
+      handOver();
+      if (failed) return reject(new AuditUnavailableError());
       if (typeof destination.flush !== 'function') return resolve();
       try {
         // SonicBoom calls back (once its buffer is written); a writable's flush may not exist.

@@ -102,6 +102,66 @@ describe('streamSink', () => {
     expect(() => closed.write(sampleEvent(4))).toThrow(AuditUnavailableError);
   });
 
+  /** A destination that records each write it is handed, and says whether it writes asynchronously. */
+  const recorder = (sync: boolean | undefined, fail = false) => {
+    const writes: string[] = [];
+    return {
+      writes,
+      ...(sync === undefined ? {} : { sync }),
+      write(chunk: string) {
+        if (fail) throw new Error('EIO');
+        writes.push(chunk);
+      },
+    };
+  };
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('hands an asynchronous destination the lines of one turn of the event loop in one write, in order', async () => {
+    const dest = recorder(false);
+    const sink = streamSink(dest);
+    for (let i = 0; i < 5; i++) sink.write(sampleEvent(i));
+    expect(dest.writes).toEqual([]);
+    await turn();
+    expect(dest.writes).toHaveLength(1);
+    sink.write(sampleEvent(5));
+    await sink.writeLines(`${eventJson(sampleEvent(6))}\n`);
+    // flush hands over what this turn holds before it resolves.
+    await sink.flush();
+    expect(dest.writes).toHaveLength(2);
+    const lines = dest.writes.join('').split('\n').filter((l) => l !== '');
+    expect(lines.map((l) => (JSON.parse(l) as AuditEvent).resource.id)).toEqual(['5000', '5001', '5002', '5003', '5004', '5005', '5006']);
+  });
+
+  it('writes each line at once to a synchronous destination, or one that does not say', () => {
+    for (const sync of [true, undefined]) {
+      const dest = recorder(sync);
+      const sink = streamSink(dest);
+      sink.write(sampleEvent(1));
+      sink.write(sampleEvent(2));
+      expect(dest.writes).toHaveLength(2);
+    }
+  });
+
+  it('refuses every write after a hand-over to an asynchronous destination failed', async () => {
+    const sink = streamSink(recorder(false, true));
+    sink.write(sampleEvent(1));
+    await turn();
+    expect(() => sink.write(sampleEvent(2))).toThrow(AuditUnavailableError);
+    await expect(sink.flush()).rejects.toThrow(AuditUnavailableError);
+  });
+
+  it('keeps every line through a real asynchronous pino destination under interleaved turns', async () => {
+    const path = join(work, 'turns.ndjson');
+    const sink = streamSink(pino.destination({ dest: path, sync: false, minLength: 4096 }));
+    const events = Array.from({ length: 300 }, (_, i) => sampleEvent(i));
+    for (let i = 0; i < events.length; i++) {
+      sink.write(events[i]!);
+      if (i % 7 === 0) await turn();
+    }
+    await sink.close();
+    expect(await collect(path)).toEqual(events.map(stored));
+  });
+
   it('refuses what is not a destination, and unknown options with a suggestion', () => {
     expect(() => streamSink({} as never)).toThrow(OptionsError);
     expect(() => streamSink(new PassThrough(), { formt: 'pino' } as never)).toThrow(/did you mean "format"/);
