@@ -151,11 +151,21 @@ function serialize(value: object, depth: number): string {
 // else (an unknown key, an accessor's object, a member that is not a plain object) falls back to
 // the general writer, which gives the same text.
 
+/** A member list in canonical order, its `"key":` texts, and the key lists already read. */
+interface Members {
+  readonly keys: readonly string[];
+  readonly names: readonly string[];
+  /** Member → its position in `keys`. */
+  readonly known: ReadonlyMap<string, number>;
+  /** Own-key lists already read, each with the positions of its members in canonical order. */
+  readonly seen: { readonly keys: readonly string[]; readonly present: readonly number[] }[];
+}
+
 /** `"key":` texts of a member list, which must already be in canonical order. */
-function members(keys: readonly string[]): { readonly keys: readonly string[]; readonly names: readonly string[]; readonly known: ReadonlySet<string> } {
+function members(keys: readonly string[]): Members {
   const sorted = [...keys].sort();
   if (sorted.some((k, i) => k !== keys[i])) throw new Error('canonical JSON: member list out of order');
-  return { keys, names: keys.map((k) => JSON.stringify(k) + ':'), known: new Set(keys) };
+  return { keys, names: keys.map((k) => JSON.stringify(k) + ':'), known: new Map(keys.map((k, i) => [k, i])), seen: [] };
 }
 
 const EVENT = members([
@@ -179,27 +189,52 @@ const EVENT = members([
   'time',
   'transforms',
 ]);
-const NESTED: Readonly<Record<string, ReturnType<typeof members>>> = {
+const NESTED: Readonly<Record<string, Members>> = {
   actor: members(['id', 'ip', 'roles', 'userAgent']),
   patient: members(['ref']),
   request: members(['method', 'requestId', 'route', 'traceId']),
   resource: members(['id', 'type']),
 };
 
-/** True when `value` is a plain object whose own enumerable keys are all in `known`. */
-function onlyKnown(value: object, known: ReadonlySet<string>): boolean {
+// The engine builds its objects in a few fixed shapes: a key list equal to one already read is
+// not looked up again.
+const SHAPES_SEEN = 8;
+
+/**
+ * The positions in `shape` of the own enumerable keys of `value`, in canonical order, or null
+ * when it is not a plain object or holds a key `shape` does not know. Only own keys are read:
+ * JSON.stringify writes no inherited key either (a polluted prototype adds nothing here).
+ */
+function presentMembers(value: object, shape: Members): readonly number[] | null {
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false;
-  for (const k in value) if (!known.has(k) || !Object.hasOwn(value, k)) return false;
-  return true;
+  if (proto !== Object.prototype && proto !== null) return null;
+  const keys = Object.keys(value);
+  search: for (const seen of shape.seen) {
+    if (seen.keys.length !== keys.length) continue;
+    for (let i = 0; i < keys.length; i++) if (seen.keys[i] !== keys[i]) continue search;
+    return seen.present;
+  }
+  const present: number[] = [];
+  for (const k of keys) {
+    const at = shape.known.get(k);
+    if (at === undefined) return null;
+    present.push(at);
+  }
+  present.sort((x, y) => x - y);
+  if (shape.seen.length === SHAPES_SEEN) shape.seen.pop();
+  shape.seen.unshift({ keys, present });
+  return present;
 }
 
 /** The canonical text of a known nested member, or null to use the general writer. */
-function nestedText(value: unknown, shape: ReturnType<typeof members>): string | null {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || !onlyKnown(value, shape.known)) return null;
+function nestedText(value: unknown, shape: Members): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const present = presentMembers(value, shape);
+  if (present === null) return null;
   const record = value as Record<string, unknown>;
   let out = '{';
-  for (let i = 0; i < shape.keys.length; i++) {
+  for (let j = 0; j < present.length; j++) {
+    const i = present[j]!;
     const item = record[shape.keys[i]!];
     if (item === undefined) continue;
     out += (out.length === 1 ? '' : ',') + shape.names[i]! + write(item, 2);
@@ -212,22 +247,21 @@ function nestedText(value: unknown, shape: ReturnType<typeof members>): string |
  * in `head`, `tail` empty), or null when the object is not event-shaped.
  */
 function eventText(value: Record<string, unknown>, omit: string | null): { head: string; tail: string } | null {
-  if (omit !== null && !EVENT.known.has(omit)) return null;
-  if (!onlyKnown(value, EVENT.known)) return null;
+  const split = omit === null ? -1 : EVENT.known.get(omit);
+  if (split === undefined) return null;
+  const present = presentMembers(value, EVENT);
+  if (present === null) return null;
   let head = '{';
   let tail = '';
-  let past = false;
-  for (let i = 0; i < EVENT.keys.length; i++) {
+  for (let j = 0; j < present.length; j++) {
+    const i = present[j]!;
+    if (i === split) continue;
     const key = EVENT.keys[i]!;
-    if (key === omit) {
-      past = true;
-      continue;
-    }
     const item = value[key];
     if (item === undefined) continue;
     const shape = NESTED[key];
     const member = EVENT.names[i]! + ((shape === undefined ? null : nestedText(item, shape)) ?? write(item, 1));
-    if (past) tail += ',' + member;
+    if (split !== -1 && i > split) tail += ',' + member;
     else head += (head.length === 1 ? '' : ',') + member;
   }
   if (omit === null) return { head: head + '}', tail: '' };

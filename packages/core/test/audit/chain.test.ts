@@ -118,6 +118,32 @@ describe('canonical JSON', () => {
       { numRuns: 500 },
     );
   });
+  it('writes only own members of an event, whatever a polluted Object.prototype holds, as JSON.stringify does', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    const event = { id: 'e1', time: 't', action: 'read', outcome: 'success', actor: { id: 'u', roles: ['r'] }, resource: { type: 'Lab' } };
+    const clean = canonicalJson(event);
+    const same = () => {
+      // Twice: the second reading finds the key lists already read.
+      for (let i = 0; i < 2; i++) {
+        expect(canonicalJson(event)).toBe(clean);
+        expect(canonicalJson(event)).toBe(reference(event));
+        const { head, tail } = canonicalSplit(event, 'chain');
+        expect(`${head}"chain":1${tail}`).toBe(reference({ ...event, chain: 1 }));
+      }
+    };
+    try {
+      // Members an event may have, inherited and not enumerable: no for…in sees them.
+      Object.defineProperty(Object.prototype, 'dlp', { value: { action: 'block' }, enumerable: false, configurable: true, writable: true });
+      Object.defineProperty(Object.prototype, 'ip', { value: '203.0.113.9', enumerable: false, configurable: true, writable: true });
+      same();
+      proto.reason = 'polluted';
+      same();
+    } finally {
+      delete proto.reason;
+      delete proto.dlp;
+      delete proto.ip;
+    }
+  });
   it('refuses values JSON cannot carry faithfully', () => {
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(TypeError);
     expect(() => canonicalJson({ n: 1n })).toThrow(TypeError);
