@@ -6,10 +6,12 @@
  * holds lines in memory until its buffer fills, so a crash can lose the last ones: use
  * `createDurableSink` where every released response needs its event on disk).
  *
- * To a destination that writes asynchronously (`sync: false`, as `pino.destination()` is by
- * default), the lines of one turn of the event loop are handed over in one write, at the end of
- * that turn: SonicBoom measures the text it holds again on every write, a cost that grows with
- * what it holds, so one write per line cost more than serializing the line.
+ * To a destination that holds lines itself (SonicBoom with `sync: false` or a `minLength`), the
+ * lines of one turn of the event loop are handed over in one write, at the end of that turn:
+ * SonicBoom measures the text it holds again on every write, a cost that grows with what it
+ * holds, so one write per line cost more than serializing the line. A destination that writes
+ * each line as it comes (SonicBoom with `sync: true` and no `minLength`, a writable) gets each
+ * line at once, before the response it covers is released.
  *
  * Lines are NDJSON of events by default, or pino's shape (`{"level":30,"time":…,"msg":…,
  * "audit":{…}}`) with `format: 'pino'`, so they can share a file with the application's pino
@@ -74,8 +76,11 @@ export function streamSink(destination: AuditDestination, options: StreamSinkOpt
   const { format = 'ndjson' } = OPTIONS.parse(options);
   const pino = format === 'pino';
   let closed = false;
-  // Lines of this turn not yet handed over (`gathers` only), and whether a hand-over failed.
-  const gathers = (destination as { sync?: unknown }).sync === false;
+  // Lines of this turn not yet handed over (`gathers` only), and whether a hand-over failed. A
+  // destination that holds lines itself (asynchronous, or buffering up to a minimum length) gets
+  // them at the end of the turn; one that writes each line as it comes gets each line at once.
+  const { sync, minLength } = destination as { sync?: unknown; minLength?: unknown };
+  const gathers = sync === false || (typeof minLength === 'number' && minLength > 0);
   let pending = '';
   let failed = false;
 

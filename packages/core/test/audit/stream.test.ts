@@ -103,11 +103,12 @@ describe('streamSink', () => {
   });
 
   /** A destination that records each write it is handed, and says whether it writes asynchronously. */
-  const recorder = (sync: boolean | undefined, fail = false) => {
+  const recorder = (sync: boolean | undefined, fail = false, minLength?: number) => {
     const writes: string[] = [];
     return {
       writes,
       ...(sync === undefined ? {} : { sync }),
+      ...(minLength === undefined ? {} : { minLength }),
       write(chunk: string) {
         if (fail) throw new Error('EIO');
         writes.push(chunk);
@@ -132,9 +133,19 @@ describe('streamSink', () => {
     expect(lines.map((l) => (JSON.parse(l) as AuditEvent).resource.id)).toEqual(['5000', '5001', '5002', '5003', '5004', '5005', '5006']);
   });
 
-  it('writes each line at once to a synchronous destination, or one that does not say', () => {
-    for (const sync of [true, undefined]) {
-      const dest = recorder(sync);
+  it('gathers the lines of a turn for a synchronous destination that buffers up to a minimum length', async () => {
+    const dest = recorder(true, false, 4096);
+    const sink = streamSink(dest);
+    sink.write(sampleEvent(1));
+    sink.write(sampleEvent(2));
+    expect(dest.writes).toEqual([]);
+    await turn();
+    expect(dest.writes).toHaveLength(1);
+  });
+
+  it('writes each line at once to a synchronous destination without a minimum length, or one that does not say', () => {
+    for (const [sync, minLength] of [[true, undefined], [true, 0], [undefined, undefined]] as const) {
+      const dest = recorder(sync, false, minLength);
       const sink = streamSink(dest);
       sink.write(sampleEvent(1));
       sink.write(sampleEvent(2));
