@@ -65,6 +65,21 @@ export function eventJson(event: AuditEvent): string {
 }
 const PINO_INFO = 30;
 
+// Hand-overs due at the end of this turn. If the process exits first (process.exit in the same
+// turn), they run from an exit listener placed before SonicBoom's own exit flush (which pino
+// registers when the destination is made), so the lines reach the file with the rest.
+const dueAtExit = new Set<() => void>();
+let exitListener = false;
+function dueAtEndOfTurn(handOver: () => void): void {
+  setImmediate(handOver);
+  dueAtExit.add(handOver);
+  if (exitListener) return;
+  exitListener = true;
+  process.prependListener('exit', () => {
+    for (const h of dueAtExit) h();
+  });
+}
+
 /**
  * Writes each event as one line to `destination`. A destination that throws (closed, destroyed)
  * makes the write throw AuditUnavailableError, so the PHI response it covers is refused.
@@ -85,6 +100,7 @@ export function streamSink(destination: AuditDestination, options: StreamSinkOpt
   let failed = false;
 
   const handOver = (): void => {
+    dueAtExit.delete(handOver);
     const text = pending;
     pending = '';
     if (text === '') return;
@@ -106,7 +122,7 @@ export function streamSink(destination: AuditDestination, options: StreamSinkOpt
     const writable = destination as { destroyed?: boolean; writableEnded?: boolean };
     if (writable.destroyed === true || writable.writableEnded === true) throw new AuditUnavailableError();
     if (gathers) {
-      if (pending === '') setImmediate(handOver);
+      if (pending === '') dueAtEndOfTurn(handOver);
       pending += text;
       return;
     }

@@ -1,4 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -171,6 +173,29 @@ describe('streamSink', () => {
     }
     await sink.close();
     expect(await collect(path)).toEqual(events.map(stored));
+  });
+
+  it('hands the lines of the last turn to SonicBoom before it flushes at process.exit (the built package, in a child process)', () => {
+    // process.exit in the turn that wrote the lines: no end of turn comes, only the exit listeners.
+    const built = fileURLToPath(new URL('../../dist/audit.js', import.meta.url));
+    const pinoUrl = import.meta.resolve('pino');
+    const path = join(work, 'exit.ndjson');
+    const script = join(work, 'exit.mjs');
+    writeFileSync(
+      script,
+      [
+        `import { createStreamSink } from ${JSON.stringify(built)};`,
+        `import { pino } from ${JSON.stringify(pinoUrl)};`,
+        `const sink = createStreamSink(pino.destination({ dest: ${JSON.stringify(path)}, sync: false, minLength: 4096 }));`,
+        `const event = (i) => ({ id: 'e' + i, time: '2026-01-01T00:00:00.000Z', action: 'read', outcome: 'success', actor: { id: 'u', roles: [] }, purposeOfUse: 'TREAT', resource: { type: 'Lab', id: String(i) } });`,
+        // Written once the destination is open, then the process ends in the same turn.
+        `setTimeout(() => { for (let i = 0; i < 3; i++) sink.write(event(i)); process.exit(0); }, 50);`,
+      ].join('\n'),
+    );
+    const run = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 15_000 });
+    expect(run.status).toBe(0);
+    const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+    expect(lines.map((l) => (JSON.parse(l) as AuditEvent).resource.id)).toEqual(['0', '1', '2']);
   });
 
   it('refuses what is not a destination, and unknown options with a suggestion', () => {
