@@ -47,6 +47,16 @@ describe('a word of a found name, written again', () => {
     expect(found).toContainEqual(at(t, 'Urrutikoetxea', 1));
     expect(found.some((n) => n.start === t.indexOf('Daughter', 1))).toBe(false);
   });
+  it('a repeat that starts a run of name words before a cue is read with the run', () => {
+    const t = "Caller: Gonçalo Assunção\n\nReviewed today. Gonçalo Assunção's A1c is 8.9. Ask Gonçalo to log it.";
+    expect(names(t)).toContainEqual(at(t, 'Gonçalo Assunção', 1));
+    // A repeat with no run after it is the word alone.
+    expect(names(t)).toContainEqual(at(t, 'Gonçalo', 2));
+  });
+  it('is not read before a facility word', () => {
+    const t = 'Caller: Ana Ruiz (self). Records from Ruiz Medical Center requested.';
+    expect(names(t)).toEqual([at(t, 'Ana Ruiz')]);
+  });
   it('without a found name nothing is repeated', () => {
     expect(names('Sebastião called stating the Keppra makes her drowsy.')).toEqual([]);
   });

@@ -372,8 +372,10 @@ function exactHash(text: string, b: number, e: number): number {
  * Quaresma … Sebastião called", "Gonçalo Assunção … Gonçalo's mother", "Ifeanyi Onyekachi …
  * Mr. Onyekachi"). Only title-case words of three letters or more are carried, never a particle,
  * a title, a label word, a clinical, place or facility term or a never-name word; a repeat is
- * not read before an eponym noun ("Graves disease") nor after a capitalised term ("Mount Sinai").
- * The words are matched exactly, case included, at the starts of capitalised words.
+ * not read before an eponym noun ("Graves disease") nor next to a capitalised term ("Mount Sinai",
+ * "Ruiz Medical Center"). The words are matched exactly, case included, at the starts of
+ * capitalised words; a repeat that starts a run of name words followed by a cue is read with the
+ * run (see repeatRun).
  */
 function detectRepeatedNames(s: ScanState): void {
   const { text, out } = s;
@@ -461,7 +463,7 @@ function detectRepeatedNames(s: ScanState): void {
       while (j < nk && KEYS[j] !== h) j++;
       if (j < nk && !covered(i, e)) {
         if (KEYOK[j] === 0) KEYOK[j] = carried(text, i, e) ? 1 : -1;
-        if (KEYOK[j] === 1 && !eponymAfter(text, e) && !termBefore(text, i)) s.emit('PERSON_NAME', i, e, 0.6);
+        if (KEYOK[j] === 1 && !eponymAfter(text, e) && !termBefore(text, i) && !termAfter(text, e)) s.emit('PERSON_NAME', i, repeatRun(text, i, e), 0.6);
       }
     }
     i = e > i ? e : i + 1;
@@ -470,6 +472,18 @@ function detectRepeatedNames(s: ScanState): void {
 const KEYS = new Uint32Array(64);
 const KEYOK = new Int8Array(64);
 const HEADS = new Uint8Array(128);
+
+/**
+ * The end of a repeated word's name: the word alone, or the run of capitalised name words it
+ * starts when a cue stands right after the run ("Gonçalo Assunção's A1c", "Ruairí MacNeacail
+ * reported") and no term or never-name word is in it.
+ */
+function repeatRun(text: string, i: number, e: number): number {
+  if (text.charCodeAt(e) !== 32 || !isUpper(text.charCodeAt(e + 1)) || !isLower(text.charCodeAt(e + 2))) return e;
+  const end = readName(text, i, false);
+  if (end <= e || nameWords > 3 || termVeto(text, e + 1, end) || neverIn(text, e + 1, end)) return e;
+  return isPossessive(text, end) || rightCue(text, end) !== 0 ? end : e;
+}
 
 /** True when the name word text[b, e) may be carried to its other occurrences (see detectRepeatedNames). */
 function carried(text: string, b: number, e: number): boolean {
