@@ -53,6 +53,14 @@ describe('a word of a found name, written again', () => {
     // A repeat with no run after it is the word alone.
     expect(names(t)).toContainEqual(at(t, 'Gonçalo', 2));
   });
+  it('an everyday word that starts a sentence needs a person cue after it', () => {
+    const grant = 'Patient: Grant Fairbanks\nGrant application pending. Hope is low. Grant called back.';
+    expect(names(grant)).toEqual([at(grant, 'Grant Fairbanks'), at(grant, 'Grant', 2)]);
+    const hope = 'Patient: Hope Carter\nHope is that the rash resolves. Mark the site.';
+    expect(names(hope)).toEqual([at(hope, 'Hope Carter')]);
+    const stone = "Patient: Faith Stone\nStone in the left ureter. Faith reports pain; Faith's son drove her.";
+    expect(names(stone)).toEqual([at(stone, 'Faith Stone'), at(stone, 'Faith', 1), at(stone, 'Faith', 2)]);
+  });
   it('is not read before a facility word', () => {
     const t = 'Caller: Ana Ruiz (self). Records from Ruiz Medical Center requested.';
     expect(names(t)).toEqual([at(t, 'Ana Ruiz')]);

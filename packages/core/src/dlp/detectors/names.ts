@@ -463,7 +463,7 @@ function detectRepeatedNames(s: ScanState): void {
       while (j < nk && KEYS[j] !== h) j++;
       if (j < nk && !covered(i, e)) {
         if (KEYOK[j] === 0) KEYOK[j] = carried(text, i, e) ? 1 : -1;
-        if (KEYOK[j] === 1 && !eponymAfter(text, e) && !termBefore(text, i) && !termAfter(text, e)) s.emit('PERSON_NAME', i, repeatRun(text, i, e), 0.6);
+        if (KEYOK[j] === 1 && !eponymAfter(text, e) && !termBefore(text, i) && !termAfter(text, e) && !everydayAtStart(text, i, e)) s.emit('PERSON_NAME', i, repeatRun(text, i, e), 0.6);
       }
     }
     i = e > i ? e : i + 1;
@@ -483,6 +483,16 @@ function repeatRun(text: string, i: number, e: number): number {
   const end = readName(text, i, false);
   if (end <= e || nameWords > 3 || termVeto(text, e + 1, end) || neverIn(text, e + 1, end)) return e;
   return isPossessive(text, end) || rightCue(text, end) !== 0 ? end : e;
+}
+
+/**
+ * True when the repeated word text[b, e) starts a sentence, is an ambiguous given name that is
+ * also an everyday word ("Grant application pending", "Hope is that …", "Mark the site") and
+ * has no person cue after it ("Grant called back" is read).
+ */
+function everydayAtStart(text: string, b: number, e: number): boolean {
+  if (wordHash(text, b, e) < 0 || !sentenceStart(text, b) || givenWeight(text.slice(b, e).toLowerCase()) !== 1) return false;
+  return !isPossessive(text, e) && rightCue(text, e) === 0 && repeatRun(text, b, e) === e;
 }
 
 /** True when the name word text[b, e) may be carried to its other occurrences (see detectRepeatedNames). */
