@@ -380,11 +380,11 @@ function exactHash(text: string, b: number, e: number): number {
 function detectRepeatedNames(s: ScanState): void {
   const { text, out } = s;
   const n0 = out.length;
-  // The carried words' exact hashes (at most 64) and a filter of their first two letters: most
-  // capitalised words fail the filter, unread. Module buffers: no allocation per call.
+  // The carried words' exact hashes (at most 64, in an open-addressed table) and a filter of
+  // their first three letters: most capitalised words fail the filter, unread. Module buffers, left
+  // clear at the end of every call: no allocation and no clearing of the whole buffer per call.
   let nk = 0;
   let count = 0;
-  HEADS.fill(0);
   for (let k = 0; k < n0; k++) {
     const f = out[k]!;
     if (f.type !== 'PERSON_NAME') continue;
@@ -398,11 +398,19 @@ function detectRepeatedNames(s: ScanState): void {
       }
       const e = wordEnd(text, q);
       if (e - q >= 3 && e <= f.end && !isLetter(text.charCodeAt(e) || 0) && nk < KEYS.length) {
-        // Whether the word may be carried is asked only once it is seen again (most are not).
-        KEYOK[nk] = 0;
-        KEYS[nk++] = exactHash(text, q, e);
-        const hd = (text.charCodeAt(q) * 31 + text.charCodeAt(q + 1)) & 1023;
-        HEADS[hd >> 3]! |= 1 << (hd & 7);
+        const h = exactHash(text, q, e);
+        let slot = h & 255;
+        while (SLOT_KEY[slot] !== -1 && KEYS[SLOT_KEY[slot]!] !== h) slot = (slot + 1) & 255;
+        if (SLOT_KEY[slot] === -1) {
+          // Whether the word may be carried is asked only once it is seen again (most are not).
+          KEYOK[nk] = 0;
+          KEYS[nk] = h;
+          KEYSLOT[nk] = slot;
+          SLOT_KEY[slot] = nk;
+          const hd = (text.charCodeAt(q) * 961 + text.charCodeAt(q + 1) * 31 + text.charCodeAt(q + 2)) & 4095;
+          KEYHEAD[nk++] = hd;
+          HEADS[hd >> 3]! |= 1 << (hd & 7);
+        }
       }
       q = e > q ? e : q + 1;
     }
@@ -446,7 +454,7 @@ function detectRepeatedNames(s: ScanState): void {
       i++;
       continue;
     }
-    const hd = (text.charCodeAt(i) * 31 + text.charCodeAt(i + 1)) & 1023;
+    const hd = (text.charCodeAt(i) * 961 + text.charCodeAt(i + 1) * 31 + text.charCodeAt(i + 2)) & 4095;
     if ((HEADS[hd >> 3]! & (1 << (hd & 7))) === 0) {
       i++;
       continue;
@@ -459,19 +467,27 @@ function detectRepeatedNames(s: ScanState): void {
     const e = wordEnd(text, i);
     if (e - i >= 3 && !isLetter(text.charCodeAt(e) || 0) && !isDigit(text.charCodeAt(e) || 0)) {
       const h = exactHash(text, i, e);
-      let j = 0;
-      while (j < nk && KEYS[j] !== h) j++;
-      if (j < nk && !covered(i, e)) {
+      let slot = h & 255;
+      while (SLOT_KEY[slot] !== -1 && KEYS[SLOT_KEY[slot]!] !== h) slot = (slot + 1) & 255;
+      const j = SLOT_KEY[slot]!;
+      if (j !== -1 && !covered(i, e)) {
         if (KEYOK[j] === 0) KEYOK[j] = carried(text, i, e) ? 1 : -1;
         if (KEYOK[j] === 1 && !eponymAfter(text, e) && !termBefore(text, i) && !termAfter(text, e) && !everydayAtStart(text, i, e)) s.emit('PERSON_NAME', i, repeatRun(text, i, e), 0.6);
       }
     }
     i = e > i ? e : i + 1;
   }
+  for (let j = 0; j < nk; j++) {
+    SLOT_KEY[KEYSLOT[j]!] = -1;
+    HEADS[KEYHEAD[j]! >> 3] = 0;
+  }
 }
 const KEYS = new Uint32Array(64);
 const KEYOK = new Int8Array(64);
-const HEADS = new Uint8Array(128);
+const KEYSLOT = new Uint8Array(64);
+const KEYHEAD = new Uint16Array(64);
+const SLOT_KEY = new Int8Array(256).fill(-1);
+const HEADS = new Uint8Array(512);
 
 /**
  * The end of a repeated word's name: the word alone, or the run of capitalised name words it
