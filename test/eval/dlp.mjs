@@ -6,7 +6,9 @@
  * independent person-name set of test/eval/independent/names.mjs (set 3, names only), the
  * evasion matrix of test/eval/independent/matrix.mjs (set 4: kinds × disguises × settings, a
  * development set whose misses guided fixes), the
- * hand-written clinical prose of test/eval/independent/prose-names.mjs (set 5, names only), with
+ * hand-written clinical prose of test/eval/independent/prose-names.mjs (set 5, names only), the
+ * whole document skeletons of test/eval/independent/document-names.mjs (set 6, names only, a
+ * development and a held-out half), with
  * names, evasion classes and context-bound identifiers reported separately; hard-negative false
  * positives and the share of non-PHI characters covered; throughput (short JSON string values,
  * clinical notes one document per call, 1 MB of text) next to 13 naive regexes and the peers in
@@ -38,7 +40,7 @@ const require = createRequire(import.meta.url);
 const { SyncRedactor } = require('redact-pii');
 const { OpenRedaction } = await import('@openredaction/core');
 const { generateIndependentSet } = await import('./independent/generate.mjs');
-const { reportNames, reportProseNames } = await import('./names-report.mjs');
+const { reportNames, reportProseNames, reportDocumentNames } = await import('./names-report.mjs');
 const { reportMatrix } = await import('./matrix-report.mjs');
 
 const { docs, negatives } = loadCorpus();
@@ -293,6 +295,9 @@ reportMatrix((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose
 
 // ===================== Set 5: hand-written clinical prose, names (measure only) =====================
 reportProseNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
+
+// ===================== Set 6: names in whole document skeletons, two halves (measure only) =====================
+reportDocumentNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
 
 // ===================== Throughput, one thread, all twenty types =====================
 const NAIVE = [

@@ -3,12 +3,14 @@
  * recall (a finding of PERSON_NAME overlapping the label), exact-boundary recall, recall by
  * template and by whether the name's words are in the scanner's lexicons (read from the
  * generated lexicon sources), and the findings on the hard negatives; the same for the
- * hand-written prose set (test/eval/independent/prose-names.mjs, set 5). Used by test/eval/dlp.mjs;
+ * hand-written prose set (test/eval/independent/prose-names.mjs, set 5) and for the two halves of
+ * the document-skeleton set (test/eval/independent/document-names.mjs, set 6). Used by test/eval/dlp.mjs;
  * runs alone too: `node test/eval/names-report.mjs [--verbose]` (after a build).
  */
 import { readFileSync } from 'node:fs';
 import { generateNamesSet } from './independent/names.mjs';
 import { proseNamesSet } from './independent/prose-names.mjs';
+import { documentNamesSet } from './independent/document-names.mjs';
 
 /** Every lower-case word of the generated lexicon modules (given names and surnames). */
 function lexiconWords() {
@@ -43,6 +45,18 @@ export function reportProseNames(scan, opts = {}) {
   }
   if (opts.verbose) reportNameSet('Set 5 part A, verbose', 'set 5A', docs.filter((d) => d.part === 'A'), scan, opts);
   return all;
+}
+
+/**
+ * Set 6: names in whole document skeletons (test/eval/independent/document-names.mjs), its
+ * development and held-out halves reported apart; only the development half's misses are ever
+ * listed.
+ */
+export function reportDocumentNames(scan, opts = {}) {
+  const { docs } = documentNamesSet();
+  const dev = reportNameSet('Set 6 development half (document skeletons, names; measured only)', 'set 6 dev', docs.filter((d) => d.half === 'dev'), scan, opts);
+  const held = reportNameSet('Set 6 held-out half (never read for misses)', 'set 6 held-out', docs.filter((d) => d.half === 'heldout'), scan, { ...opts, verbose: false });
+  return { dev, held };
 }
 
 function reportNameSet(title, tag, docs, scan, { verbose = false, log = console.log } = {}) {
@@ -102,4 +116,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const scanner = core.createScanner();
   reportNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
   reportProseNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
+  reportDocumentNames((t) => scanner.scan(t), { verbose: process.argv.includes('--verbose') });
 }

@@ -65,7 +65,7 @@ const WORDS: ReadonlyArray<readonly [Kw, string]> = [
   [Kw.Age, 'age,aged'],
   [
     Kw.NameLabel,
-    'patient name,patient,pt,name,client,caller,guarantor,employee,surgeon,dictated by,referred by,seen by,signed by,reviewed by,ordered by,pharmacist,therapist,technician,interpreter,coordinator,referring,attending,physician,provider,prescriber,proxy,to,from,re,attn,cc,daughter,son,wife,husband,mother,father,sister,brother,spouse,nurse,rn,this is,i am,my name is,dear,family,given,firstname,lastname,middlename,fullname,patientname,display,text',
+    'patient name,patient,pt,name,client,caller,guarantor,employee,surgeon,dictated by,referred by,seen by,signed by,reviewed by,ordered by,pharmacist,therapist,technician,interpreter,coordinator,referring,attending,covering,physician,provider,prescriber,proxy,to,from,re,attn,cc,daughter,son,wife,husband,mother,father,sister,brother,spouse,nurse,rn,this is,i am,my name is,dear,family,given,firstname,lastname,middlename,fullname,patientname,display,text',
   ],
   [Kw.Title, 'mr,mrs,ms,miss,mx,dr,prof,professor,dra,sra,srta,mme,mlle,herr,frau'],
   [Kw.Credential, 'md,do,np,pa,pa-c,lpn,pharmd,phd,dds,dmd,msw,licsw,crnp,aprn,cnm,dnp,rph,facp,facc'],

@@ -346,6 +346,7 @@ export const CUE_VERBS = new Set(
   spoke speak speaking talked talking sent forwarded handed explained explaining given gave reported report
   discussed discussing reviewed reviewing seen examined evaluated accompanied brought driven dropped
   transported referred escorted assisted helped supervised introduced presented staffed signed handed-off
+  routed rerouted
   off over
   `),
 );
@@ -395,6 +396,6 @@ export const PERSON_CUES = new Set(
   spoke talked called phoned told asked informed visited accompanied met contacted paged texted emailed messaged
   notified thanked reassured counseled counselled updated consulted signed dictated transcribed authored
   instructed educated advised reminded interviewed greeted counseling counselling educating instructing
-  reassuring informing updating calling texting emailing paging examining
+  reassuring informing updating calling texting emailing paging examining seeing
   `),
 );

@@ -71,6 +71,7 @@ const NOT_NAMES = new Set(
     'Chart Medical Record Account Member Policy Group Subscriber Office Visit Exam Lab Labs Test Tests Today ' +
     'Tomorrow Yesterday Morning Evening Night Room Bed Unit Floor Pain Fever Cough General Internal Surgery ' +
     'Cardiology Neurology Oncology Radiology Pharmacy Billing Social Work Case Management Hospice Home Health ' +
+    'Scheduling Registration Admissions Appointments Referrals Reception Triage Intake Dispatch Support Helpdesk ' +
     'Manager Director Supervisor Coordinator Practitioner Assistant Resident Intern Fellow Attending Charge ' +
     'Technician Therapist Pharmacist Surgeon Specialist Provider Service Services Medicine Unit ' +
     // After a credential ("Marcy Fields RN License #…"): never a name.
@@ -151,7 +152,7 @@ const EPONYM_FILTER = hashFilter(EPONYM_FOLLOWERS);
 
 const TITLE_FOLLOW = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr']);
 /** Labels that only name a person when followed by ':' (short everyday words otherwise). */
-const NEEDS_COLON = new Set(['to', 'from', 're', 'cc', 'attn', 'name', 'given', 'family']);
+const NEEDS_COLON = new Set(['to', 'from', 're', 'cc', 'attn', 'name', 'given', 'family', 'covering']);
 /** Labels that introduce a name with no colon when two name words follow. */
 const TWO_WORDS_NO_COLON = new Set(['patient', 'pt', 'client', 'employee', 'guarantor', 'prescriber', 'provider', 'physician', 'attending', 'referring', 'surgeon', 'caller']);
 
@@ -354,6 +355,169 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
   if ((feats & F.Lt) !== 0) detectDisplayNames(s);
   if ((feats & F.Caret) !== 0) detectCaretNames(s);
   if (names !== undefined && names.size > 0) detectListedNames(s, names);
+  if (s.out.length > 0) detectRepeatedNames(s);
+}
+
+type RawName = { start: number; end: number };
+
+/** Exact (case-sensitive) hash of text[b, e), any script. */
+function exactHash(text: string, b: number, e: number): number {
+  let h = 0x811c9dc5;
+  for (let i = b; i < e; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * A word of a name found elsewhere in the same text, written again on its own ("Caller: Sebastião
+ * Quaresma … Sebastião called", "Gonçalo Assunção … Gonçalo's mother", "Ifeanyi Onyekachi …
+ * Mr. Onyekachi"). Only title-case words of three letters or more are carried, never a particle,
+ * a title, a label word, a clinical, place or facility term or a never-name word; a repeat is
+ * not read before an eponym noun ("Graves disease") nor next to a capitalised term ("Mount Sinai",
+ * "Ruiz Medical Center"). The words are matched exactly, case included, at the starts of
+ * capitalised words; a repeat that starts a run of name words followed by a cue is read with the
+ * run (see repeatRun).
+ */
+function detectRepeatedNames(s: ScanState): void {
+  const { text, out } = s;
+  const n0 = out.length;
+  // The carried words' exact hashes (at most 64, in an open-addressed table) and a filter of
+  // their first three letters: most capitalised words fail the filter, unread. Module buffers, left
+  // clear at the end of every call: no allocation and no clearing of the whole buffer per call.
+  let nk = 0;
+  let count = 0;
+  for (let k = 0; k < n0; k++) {
+    const f = out[k]!;
+    if (f.type !== 'PERSON_NAME') continue;
+    count++;
+    if (f.confidence < 0.6 || nk === KEYS.length) continue;
+    let q = f.start;
+    while (q < f.end) {
+      if (!isUpper(text.charCodeAt(q)) || !isLower(text.charCodeAt(q + 1)) || (q > f.start && isLetter(text.charCodeAt(q - 1)))) {
+        q++;
+        continue;
+      }
+      const e = wordEnd(text, q);
+      if (e - q >= 3 && e <= f.end && !isLetter(text.charCodeAt(e) || 0) && nk < KEYS.length) {
+        const h = exactHash(text, q, e);
+        let slot = h & 255;
+        while (SLOT_KEY[slot] !== -1 && KEYS[SLOT_KEY[slot]!] !== h) slot = (slot + 1) & 255;
+        if (SLOT_KEY[slot] === -1) {
+          // Whether the word may be carried is asked only once it is seen again (most are not).
+          KEYOK[nk] = 0;
+          KEYS[nk] = h;
+          KEYSLOT[nk] = slot;
+          SLOT_KEY[slot] = nk;
+          const hd = (text.charCodeAt(q) * 961 + text.charCodeAt(q + 1) * 31 + text.charCodeAt(q + 2)) & 4095;
+          KEYHEAD[nk++] = hd;
+          HEADS[hd >> 3]! |= 1 << (hd & 7);
+        }
+      }
+      q = e > q ? e : q + 1;
+    }
+  }
+  if (nk === 0) return;
+  let order: RawName[] | undefined;
+  let maxEnd: Int32Array | undefined;
+  // A repeat inside a name found so far is no new name: the names by start, with the greatest end up to each.
+  const covered = (b: number, e: number): boolean => {
+    if (count <= 16) {
+      for (let k = 0; k < n0; k++) if (out[k]!.type === 'PERSON_NAME' && out[k]!.start < e && b < out[k]!.end) return true;
+      return false;
+    }
+    if (order === undefined) {
+      order = [];
+      for (let k = 0; k < n0; k++) if (out[k]!.type === 'PERSON_NAME') order.push(out[k]!);
+      order.sort((x, y) => x.start - y.start);
+      maxEnd = new Int32Array(count);
+      for (let j = 0, m = -1; j < count; j++) maxEnd[j] = m = Math.max(m, order[j]!.end);
+    }
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (order[mid]!.start < e) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && maxEnd![lo - 1]! > b;
+  };
+  const n = text.length;
+  const ascii = (s.features & F.NonAscii) === 0;
+  const { capStarts } = s;
+  let next = 0;
+  let i = 0;
+  while (i < n) {
+    if (ascii) {
+      while (next < s.caps && capStarts[next]! < i) next++;
+      if (next === s.caps) break;
+      i = capStarts[next++]!;
+    } else if (!isUpper(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const hd = (text.charCodeAt(i) * 961 + text.charCodeAt(i + 1) * 31 + text.charCodeAt(i + 2)) & 4095;
+    if ((HEADS[hd >> 3]! & (1 << (hd & 7))) === 0) {
+      i++;
+      continue;
+    }
+    const before = i > 0 ? text.charCodeAt(i - 1) : 32;
+    if (isLetter(before) || isDigit(before) || before === 39 || before === 0x2019 || before === 45 || before === 95) {
+      i++;
+      continue;
+    }
+    const e = wordEnd(text, i);
+    if (e - i >= 3 && !isLetter(text.charCodeAt(e) || 0) && !isDigit(text.charCodeAt(e) || 0)) {
+      const h = exactHash(text, i, e);
+      let slot = h & 255;
+      while (SLOT_KEY[slot] !== -1 && KEYS[SLOT_KEY[slot]!] !== h) slot = (slot + 1) & 255;
+      const j = SLOT_KEY[slot]!;
+      if (j !== -1 && !covered(i, e)) {
+        if (KEYOK[j] === 0) KEYOK[j] = carried(text, i, e) ? 1 : -1;
+        if (KEYOK[j] === 1 && !eponymAfter(text, e) && !termBefore(text, i) && !termAfter(text, e) && !everydayAtStart(text, i, e)) s.emit('PERSON_NAME', i, repeatRun(text, i, e), 0.6);
+      }
+    }
+    i = e > i ? e : i + 1;
+  }
+  for (let j = 0; j < nk; j++) {
+    SLOT_KEY[KEYSLOT[j]!] = -1;
+    HEADS[KEYHEAD[j]! >> 3] = 0;
+  }
+}
+const KEYS = new Uint32Array(64);
+const KEYOK = new Int8Array(64);
+const KEYSLOT = new Uint8Array(64);
+const KEYHEAD = new Uint16Array(64);
+const SLOT_KEY = new Int8Array(256).fill(-1);
+const HEADS = new Uint8Array(512);
+
+/**
+ * The end of a repeated word's name: the word alone, or the run of capitalised name words it
+ * starts when a cue stands right after the run ("Gonçalo Assunção's A1c", "Ruairí MacNeacail
+ * reported") and no term or never-name word is in it.
+ */
+function repeatRun(text: string, i: number, e: number): number {
+  if (text.charCodeAt(e) !== 32 || !isUpper(text.charCodeAt(e + 1)) || !isLower(text.charCodeAt(e + 2))) return e;
+  const end = readName(text, i, false);
+  if (end <= e || nameWords > 3 || termVeto(text, e + 1, end) || neverIn(text, e + 1, end)) return e;
+  return isPossessive(text, end) || rightCue(text, end) !== 0 ? end : e;
+}
+
+/**
+ * True when the repeated word text[b, e) starts a sentence, is an ambiguous given name that is
+ * also an everyday word ("Grant application pending", "Hope is that …", "Mark the site") and
+ * has no person cue after it ("Grant called back" is read).
+ */
+function everydayAtStart(text: string, b: number, e: number): boolean {
+  if (wordHash(text, b, e) < 0 || !sentenceStart(text, b) || givenWeight(text.slice(b, e).toLowerCase()) !== 1) return false;
+  return !isPossessive(text, e) && rightCue(text, e) === 0 && repeatRun(text, b, e) === e;
+}
+
+/** True when the name word text[b, e) may be carried to its other occurrences (see detectRepeatedNames). */
+function carried(text: string, b: number, e: number): boolean {
+  const h = wordHash(text, b, e);
+  if (h >= 0 && mayBeIn(NOT_NAMES_FILTER, h) && NOT_NAMES.has(text.slice(b, e))) return false;
+  const low = text.slice(b, e).toLowerCase();
+  if (PARTICLES.has(low) || NEVER_NAME_WORDS.has(low) || TITLE_FOLLOW.has(low) || RELATION_DICT.get(text, b, e) !== 0) return false;
+  return givenWeight(low) > 0 || surnameWeight(low) > 0 || !isTermWord(low);
 }
 
 /** What a name in capitals or family name first needs besides its cue (see `cuedName`). */
@@ -690,8 +854,49 @@ function detectCuedForms(s: ScanState): void {
       if (isLetter(ch) || ch === 45 || ch === 39 || ch === 0x2019) b--;
       else break;
     }
-    if (c - b >= 2 && text.charCodeAt(b - 1) === 32 && isUpper(text.charCodeAt(b)) && isLower(text.charCodeAt(b + 1))) cuedFormAt(s, b, c);
+    if (c - b >= 2 && text.charCodeAt(b - 1) === 32 && isUpper(text.charCodeAt(b)) && isLower(text.charCodeAt(b + 1))) {
+      cuedFormAt(s, b, c);
+      ageSexRow(s, b, c);
+    }
   }
+}
+
+/** An age and sex right after a name in a list row: "  62M", " 47 F", " (81 y/o F)", " - 58yo". */
+const AGE_SEX_AFTER = / {1,4}(?:\(|- )?\d{1,3} ?(?:[MF]|y\/?o|yo|-year-old)(?![\p{L}\p{N}])/uy;
+
+/**
+ * A row of a census or sign-out list: "Bed 12  Diallo, Amadou  62M  CHF exacerbation". The family
+ * name (one word) starts the row or follows a bed or room number; the given names after the comma
+ * are one or two capitalised words; the age and sex right after the name are the evidence. No
+ * clinical, drug or facility word may be in the name, and a word of it must be known to a lexicon
+ * or written with letters outside ASCII.
+ */
+function ageSexRow(s: ScanState, b: number, comma: number): void {
+  const { text } = s;
+  // What stands before the family name on its line: nothing, or a bed / room number ("Bed 12  ", "4. ").
+  let k = b - 1;
+  while (k >= 0 && text.charCodeAt(k) === 32) k--;
+  if (k >= 0 && text.charCodeAt(k) !== 10 && text.charCodeAt(k) !== 13) {
+    if (!isDigit(text.charCodeAt(k)) && text.charCodeAt(k) !== 46 && text.charCodeAt(k) !== 41) return;
+    let ls = k;
+    while (ls > 0 && text.charCodeAt(ls - 1) !== 10 && text.charCodeAt(ls - 1) !== 13 && k - ls < 16) ls--;
+    if (ls > 0 && text.charCodeAt(ls - 1) !== 10 && text.charCodeAt(ls - 1) !== 13) return;
+    if (!/^(?:(?:bed|rm|room|bay|pt|#)\.? ?)?[A-Z]?\d{1,4}[A-Z]?[.)]?$/i.test(text.slice(ls, k + 1))) return;
+  }
+  const g = readName(text, comma + 2, false);
+  if (g <= comma + 2 || nameWords > 2) return;
+  AGE_SEX_AFTER.lastIndex = g;
+  if (!AGE_SEX_AFTER.test(text)) return;
+  if (termVeto(text, b, g) || neverIn(text, b, comma) || neverIn(text, comma + 2, g)) return;
+  // A word a lexicon knows, or letters outside ASCII: "Sepsis, Urinary 70F" is a problem, not a person.
+  if (!knownIn(text, b, g) && !nonAsciiIn(text, b, g)) return;
+  s.emit('PERSON_NAME', b, g, 0.75);
+}
+
+/** True when text[b, e) has a character outside ASCII. */
+function nonAsciiIn(text: string, b: number, e: number): boolean {
+  for (let i = b; i < e; i++) if (text.charCodeAt(i) >= 128) return true;
+  return false;
 }
 
 /** Weighs a name in a form of records at `i` (`comma`: the comma of "Family, Given", or -1) after its cue. */
@@ -1305,7 +1510,8 @@ function cuedWord(s: ScanState, b: number, e: number, h: number): boolean {
   const nonAscii = h < 0;
   const start = sentenceStart(text, b);
   let ok: boolean;
-  if (rc === 2) ok = start ? g > 0 || sn > 0 : true;
+  // At the start of a sentence a word no lexicon knows needs letters outside ASCII ("Gonçalo's mother").
+  if (rc === 2) ok = start ? g > 0 || sn > 0 || nonAscii : true;
   // An ambiguous given name ("Christian", "Jordan") needs a cue after it as well.
   else if (cue === 2) ok = g === 2 || (sn > 0 && g === 0) || nonAscii || rc === 1;
   else if (start) ok = g === 2 || sn > 0;
