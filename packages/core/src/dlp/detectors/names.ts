@@ -356,6 +356,7 @@ export function detectNames(s: ScanState, names: ReadonlySet<string> | undefined
   if ((feats & F.Caret) !== 0) detectCaretNames(s);
   if (names !== undefined && names.size > 0) detectListedNames(s, names);
   if (s.out.length > 0) detectRepeatedNames(s);
+  if ((feats & F.Upper) === 0 && PORTAL_CUE.test(text)) detectPortalNames(s);
 }
 
 type RawName = { start: number; end: number };
@@ -1601,5 +1602,114 @@ function extendNameLists(s: ScanState): void {
     let seen = false;
     for (let j = 0; j < out.length && !seen; j++) seen = out[j]!.type === 'PERSON_NAME' && out[j]!.start === q;
     if (!seen) s.emit('PERSON_NAME', q, end, 0.7);
+  }
+}
+
+/**
+ * Cues of a lower-case portal message ("my daughter ana", "dr okafor", "hi dr. patel", "thanks,\nana",
+ * "- tomasz", a name alone on the last line): the scanner's pre-filter lets text holding one reach the
+ * pass, and `detectPortalNames` reads the name after it. Read only in text with no capital letter.
+ */
+export const PORTAL_CUE =
+  /(?<![a-z])(?:my (?:mother|father|mom|dad|mum|wife|husband|son|daughter|sister|brother|partner|spouse|grandmother|grandfather|grandma|grandpa|aunt|uncle|friend|caregiver|neighbor|boyfriend|girlfriend)|dr|doctor|nurse|hi|hello|hey|dear|thanks|thank you|thx|regards|cheers|sincerely)(?![a-z])|(?:^|\s)-[ \t]?\p{L}+(?: \p{L}+)?[ \t.!]*$|\n[ \t]*\p{L}+(?: \p{L}+)?[ \t.!]*$/u;
+
+/** The cue at the start of each reading (group 1 relation, 2 title, 3 greeting, 4 sign-off, 5 dash, 6 last line). */
+const PORTAL_AT =
+  /(?:(?<![\p{L}'])(?:my (mother|father|mom|dad|mum|wife|husband|son|daughter|sister|brother|partner|spouse|grandmother|grandfather|grandma|grandpa|aunt|uncle|friend|caregiver|neighbor|boyfriend|girlfriend)(?!\p{L})|(dr\.|(?:dr|doctor|nurse)(?!\p{L}))|(hi|hello|hey|dear)(?!\p{L})|(thanks|thank you|thx|regards|cheers|sincerely)(?!\p{L})[,.!]?[ \t]*(?:\r?\n[ \t]*)?(?:-[ \t]*)?)|(?<=^|\s)(-)|(\n))[ \t]*/gu;
+
+/** Everyday words that follow such a cue and are not a name ("my mom said", "hi team,", "thanks, bye", "nurse line"). */
+const PORTAL_PLAIN = new Set(
+  (`
+  said says told asked wants wanted needs needed feels felt got gets went came called calls took gave keeps kept thinks
+  thought seems looks hurt fell fever sick ok okay fine well better worse home now today tomorrow yesterday tonight too
+  bye lol team all everyone everybody guys folks doc doctor nurse dr there again much lot you u so sent from iphone
+  android appointment appt office visit visits line note notes call practitioner message portal question quick please
+  come go see get take make send need want have know think feel tell ask give let put run try use work wait check pick
+  drop bring stop start pay book cancel move change
+  pls sorry hope help advance morning afternoon evening night week later soon yes no
+  `).trim().split(/\s+/),
+);
+
+/** Words of a lower-case portal name: lower-case start, a lexicon word or none of the everyday ones. */
+function portalWord(text: string, b: number, e: number, known: boolean): boolean {
+  if (e - b < 2 || !isLower(text.charCodeAt(b))) return false;
+  const low = text.slice(b, e).toLowerCase();
+  if (STOP_AFTER_NAME.has(low) || NOT_A_WRITER.has(low) || NEVER_NAME_WORDS.has(low) || PORTAL_PLAIN.has(low) || PARTICLES.has(low)) return false;
+  if (givenWeight(low) > 0 || surnameWeight(low) > 0) return true;
+  // A word no lexicon knows: outside ASCII ("łukasz"), or with no clinical, verb or adverb form.
+  if (wordHash(text, b, e) < 0) return !isTermWord(low);
+  if (known) return false;
+  return !isTermWord(low) && !/(?:ing|ed|ly|s|ment|tion)$/.test(low);
+}
+
+/** True when text[e, …) ends the name: punctuation, a line break, the end, or an everyday word. */
+function portalBoundary(text: string, e: number): boolean {
+  if (e >= text.length) return true;
+  const c = text.charCodeAt(e);
+  if (c !== 32) return !isLetter(c);
+  const e2 = wordEnd(text, e + 1);
+  const low = text.slice(e + 1, e2).toLowerCase();
+  return STOP_AFTER_NAME.has(low) || PORTAL_PLAIN.has(low) || NOT_A_WRITER.has(low) || low.endsWith('ed') || low.endsWith('s');
+}
+
+/** True when only spaces, punctuation and line breaks follow text[e, …). */
+function atEnd(text: string, e: number): boolean {
+  for (let k = e; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9 && c !== 46 && c !== 33 && c !== 44) return false;
+  }
+  return true;
+}
+
+/**
+ * Names in an all-lower-case portal message, by the class of cue before them: a relation ("my
+ * husband tomasz kowalczyk"), a title ("dr. nguyen", "nurse kelly"), a greeting ("hi ana,"), a
+ * sign-off ("thanks,\nana", "thx, ngozi"), a dash ("- tomasz") or a last line of one or two words.
+ * A word no lexicon knows is read after a relation, a title, a sign-off or a dash only when it ends
+ * the name (punctuation, the end, an everyday word); after a greeting only before ',' '!' or a line
+ * break; on a last line only a lexicon word. A sign-off, a dash and a last line end the message.
+ */
+function detectPortalNames(s: ScanState): void {
+  const { text } = s;
+  PORTAL_AT.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = PORTAL_AT.exec(text)) !== null) {
+    if (m[0].length === 0) {
+      PORTAL_AT.lastIndex++;
+      continue;
+    }
+    const p = m.index + m[0].length;
+    const relation = m[1] !== undefined;
+    const title = m[2] !== undefined;
+    const greeting = m[3] !== undefined;
+    const closing = m[4] !== undefined || m[5] !== undefined || m[6] !== undefined;
+    const lastLine = m[6] !== undefined;
+    if (greeting) {
+      // "hi dr. patel": the title reads the name.
+      const e = wordEnd(text, p);
+      if (/^(?:dr\.?|doctor|nurse)$/.test(text.slice(p, e).toLowerCase())) continue;
+    }
+    // A sign-off must follow a line break, a comma or a space before the name; a title a '.' or a space.
+    if (p === m.index + m[0].trimEnd().length && !closing) continue;
+    const e1 = wordEnd(text, p);
+    if (!portalWord(text, p, e1, lastLine)) continue;
+    let end = e1;
+    // A second word: a surname ("tomasz kowalczyk"), read on the same terms.
+    if (text.charCodeAt(e1) === 32) {
+      const e2 = wordEnd(text, e1 + 1);
+      if (e2 > e1 + 1 && portalWord(text, e1 + 1, e2, lastLine) && portalBoundary(text, e2)) end = e2;
+    }
+    const low = text.slice(p, e1).toLowerCase();
+    const known = givenWeight(low) > 0 || surnameWeight(low) > 0;
+    if (greeting) {
+      const c = text.charCodeAt(end);
+      if (!(end >= text.length || c === 44 || c === 33 || c === 10 || c === 13 || (known && c === 46))) continue;
+    } else if (closing) {
+      if (!atEnd(text, end)) continue;
+    } else if (!known && !portalBoundary(text, end)) continue;
+    if (!known && end === e1 && !portalBoundary(text, end)) continue;
+    let overlap = false;
+    for (const f of s.out) if (f.type === 'PERSON_NAME' && f.start < end && f.end > p) overlap = true;
+    if (!overlap) s.emit('PERSON_NAME', p, end, 0.75);
   }
 }
