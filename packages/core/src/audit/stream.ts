@@ -168,6 +168,8 @@ export function streamSink(destination: AuditDestination, options: StreamSinkOpt
       if (closed) return;
       await flush().catch(() => undefined);
       closed = true;
+      // Lines accepted while the flush was under way go out before the end.
+      handOver();
       destination.end?.();
     },
   };

@@ -155,6 +155,23 @@ describe('streamSink', () => {
     }
   });
 
+  it('hands over, before the end, the lines accepted while close() was flushing', async () => {
+    const dest = { ...recorder(false), ended: false, flush: (cb: () => void) => cb(), end() { this.ended = true; } };
+    const writes: string[] = [];
+    dest.write = (chunk: string) => {
+      if (dest.ended) throw new Error('ended');
+      writes.push(chunk);
+    };
+    const sink = streamSink(dest);
+    sink.write(sampleEvent(1));
+    const closing = sink.close();
+    sink.write(sampleEvent(2));
+    await closing;
+    const ids = writes.join('').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as AuditEvent).resource.id);
+    expect(ids).toEqual(['5001', '5002']);
+    expect(dest.ended).toBe(true);
+  });
+
   it('refuses every write after a hand-over to an asynchronous destination failed', async () => {
     const sink = streamSink(recorder(false, true));
     sink.write(sampleEvent(1));
