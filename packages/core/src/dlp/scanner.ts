@@ -405,7 +405,9 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     // Pre-filter: without digits, capitals, '@', '&', '%', '<', '^', '|' or a non-ASCII character,
     // only a lower-case cue ("this is maria", "ninety", a spelled "at", digit words) can lead to
     // a finding; most short JSON values stop here, before the pass, with no allocation.
-    if (custom.length === 0 && !INTERESTING.test(text) && !LOWER_CUES.test(text) && !PORTAL_CUE.test(text)) return NO_FINDINGS;
+    // A portal cue read here is not read again where the names detector is chosen (same text).
+    let portal: boolean | undefined;
+    if (custom.length === 0 && !INTERESTING.test(text) && !LOWER_CUES.test(text) && !(portal = PORTAL_CUE.test(text))) return NO_FINDINGS;
     // One state per scanner, reused; a scan started from inside a scan (a custom detector) gets its own.
     const s = pooled !== undefined && !pooled.busy ? pooled : new ScanState(types, mask);
     pooled ??= s;
@@ -446,7 +448,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
       if (wantsDate && s.has(Kw.Month) && (feats & (F.Digit)) !== 0) detectTextDates(s);
       if (wantsAge && s.has(Kw.Ninety)) detectWordAges(s);
       if (wantsAddress && ((feats & (F.Digit)) !== 0 || s.has(Kw.PoBox))) detectAddresses(s);
-      if (wantsNames && ((s.kw.seen & nameKinds) !== 0 || (feats & (F.Upper | F.NonAscii | F.Caret | F.Lt)) !== 0 || PORTAL_CUE.test(text))) detectNames(s, names);
+      if (wantsNames && ((s.kw.seen & nameKinds) !== 0 || (feats & (F.Upper | F.NonAscii | F.Caret | F.Lt)) !== 0 || (portal ?? PORTAL_CUE.test(text)))) detectNames(s, names);
       if (hl7 && (feats & (F.Bar)) !== 0) detectHl7(s);
       if (institution.length > 0) detectInstitution(s, institution);
       for (const d of custom) {
